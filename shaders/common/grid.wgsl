@@ -1,0 +1,78 @@
+// Shared grid indexing for cell-parallel kernels (see src/gpu/domain.rs).
+//
+// Convention: binding 0 of group 0 is always this chunk's GridInfo. A field's chunk buffer
+// holds `planes` planes of the chunking axis (z in 3D, y in 2D) plus one ghost plane below
+// and above, so a cell's local index is its global index minus (first_plane - 1) planes.
+
+struct GridInfo {
+    nx: u32,
+    ny: u32,
+    nz: u32,
+    plane_cells: u32,
+    first_plane: u32,
+    planes: u32,
+    total_planes: u32,
+    row_threads: u32,
+}
+
+@group(0) @binding(0) var<uniform> grid: GridInfo;
+
+struct Cell {
+    x: u32,
+    y: u32,
+    z: u32,
+    local: u32,   // index into the chunk buffer (ghost plane included)
+    global: u32,  // index into the whole grid
+    valid: bool,  // false for threads past the chunk's last cell
+}
+
+// The interior cell handled by this thread (2D dispatch grid, rows of `row_threads`).
+fn thread_cell(gid: vec3<u32>) -> Cell {
+    var c: Cell;
+    let t = gid.x + gid.y * grid.row_threads;
+    c.valid = t < grid.planes * grid.plane_cells;
+    c.global = grid.first_plane * grid.plane_cells + t;
+    c.local = t + grid.plane_cells;
+    c.x = c.global % grid.nx;
+    c.y = (c.global / grid.nx) % grid.ny;
+    c.z = c.global / (grid.nx * grid.ny);
+    return c;
+}
+
+fn is_3d() -> bool {
+    return grid.nz > 1u;
+}
+
+fn axis_coord(c: Cell, axis: u32) -> u32 {
+    return select(select(c.z, c.y, axis == 1u), c.x, axis == 0u);
+}
+
+fn axis_len(axis: u32) -> u32 {
+    return select(select(grid.nz, grid.ny, axis == 1u), grid.nx, axis == 0u);
+}
+
+fn axis_stride(axis: u32) -> u32 {
+    return select(select(grid.nx * grid.ny, grid.nx, axis == 1u), 1u, axis == 0u);
+}
+
+fn chunk_axis() -> u32 {
+    return select(1u, 2u, is_3d());
+}
+
+// Local index of the neighbour one cell along `axis` (towards +axis if `up`), or -1 where
+// that crosses a non-periodic domain boundary. Along the chunking axis a periodic wrap reads
+// the ghost plane, which the halo exchange filled with the far side's plane.
+fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
+    let coord = axis_coord(c, axis);
+    let n = axis_len(axis);
+    let stride = axis_stride(axis);
+    let at_edge = select(coord == 0u, coord == n - 1u, up);
+    if (!at_edge || (periodic && axis == chunk_axis())) {
+        return select(i32(c.local - stride), i32(c.local + stride), up);
+    }
+    if (!periodic) {
+        return -1;
+    }
+    let wrap = (n - 1u) * stride;
+    return select(i32(c.local + wrap), i32(c.local - wrap), up);
+}

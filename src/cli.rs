@@ -1,0 +1,256 @@
+//! Command line: `info`, `list`, `validate`, `run`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::gpu::{self, format_bytes, Gpu};
+use crate::scenario::Scenario;
+use crate::sim::{self, RunOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "mesolyte",
+    version,
+    about = "GPU mesoscale simulator for electrochemical interfaces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every GPU adapter with its limits.
+    Info {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the scenarios shipped in a folder.
+    List {
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Check a scenario (and overrides) without running it.
+    Validate {
+        file: PathBuf,
+        /// Override a key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Run a scenario.
+    Run {
+        file: PathBuf,
+        /// Output folder (default: runs/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Adapter index or name substring (see `mesolyte info`).
+        #[arg(long, env = gpu::ADAPTER_ENV)]
+        adapter: Option<String>,
+        /// Continue from the last checkpoint in the output folder.
+        #[arg(long)]
+        resume: bool,
+        /// No progress display.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Testing aid: stop as if killed after this many outputs.
+        #[arg(long, hide = true)]
+        halt_after_outputs: Option<u64>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    quiet_headless_probing();
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Vulkan drivers probe for a Wayland display while enumerating adapters, and libwayland
+/// prints an alarming "error: XDG_RUNTIME_DIR is invalid" on headless machines. We never
+/// present to a window, so point it at the temp folder when it is unset. Runs first in main,
+/// before any thread exists.
+fn quiet_headless_probing() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Info { json } => info(json),
+        Command::List { dir } => list(&dir),
+        Command::Validate { file, set } => {
+            let s = Scenario::load(&file, &set)?;
+            describe(&s);
+            println!("{}: valid", file.display());
+            Ok(())
+        }
+        Command::Run {
+            file,
+            out,
+            set,
+            adapter,
+            resume,
+            quiet,
+            halt_after_outputs,
+        } => {
+            let s = Scenario::load(&file, &set)?;
+            let out_dir = out.unwrap_or_else(|| Path::new("runs").join(&s.name));
+            if !quiet {
+                describe(&s);
+            }
+            let gpu = Gpu::open(adapter.as_deref())?;
+            check_memory(&s, &gpu, quiet)?;
+            let opts = RunOptions {
+                out_dir: out_dir.clone(),
+                resume,
+                quiet,
+                halt_after_outputs,
+                unchecked_dt: None,
+            };
+            let report = sim::run(&s, &gpu, &opts)?;
+            if !quiet {
+                println!(
+                    "{}: {} after {} steps, t = {:e} s; {} snapshots in {}",
+                    s.name,
+                    report.status,
+                    report.steps,
+                    report.time,
+                    report.snapshots,
+                    out_dir.display()
+                );
+            }
+            if report.status == "halted" {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn describe(s: &Scenario) {
+    let g = &s.grid;
+    println!(
+        "scenario {} (model {}): {}x{}x{} cells, dx = {:e} m, end time {:e} s, dt = {:.4e} s (~{:.0} steps)",
+        s.name,
+        s.model_name(),
+        g.nx,
+        g.ny,
+        g.nz,
+        g.dx,
+        s.run.end_time,
+        s.time_step(),
+        (s.run.end_time / s.time_step()).ceil()
+    );
+}
+
+/// Prints the memory estimate and refuses a run that cannot fit on the adapter.
+fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
+    let fields =
+        gpu::domain::estimate_field_bytes(&s.grid, gpu.max_binding_bytes, s.params.gpu_fields())?;
+    // Read-back staging for one chunk and reduction scratch come on top of the fields.
+    let need = fields + fields / s.params.gpu_fields().max(1) as u64 / 8;
+    match gpu.summary.memory_bytes {
+        Some(have) => {
+            if !quiet {
+                println!(
+                    "memory estimate: {} of {} on {}",
+                    format_bytes(need),
+                    format_bytes(have),
+                    gpu.summary.name
+                );
+            }
+            if need as f64 > 0.9 * have as f64 {
+                bail!(
+                    "{}: this run needs about {} of GPU memory but {} has {}; use a smaller grid",
+                    s.file,
+                    format_bytes(need),
+                    gpu.summary.name,
+                    format_bytes(have)
+                );
+            }
+        }
+        None if !quiet => println!(
+            "memory estimate: {} (adapter memory not reported)",
+            format_bytes(need)
+        ),
+        None => {}
+    }
+    Ok(())
+}
+
+fn info(json: bool) -> Result<()> {
+    let adapters = gpu::list_adapters();
+    if adapters.is_empty() {
+        bail!("{}", gpu::NO_ADAPTER_HELP);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&adapters)?);
+        return Ok(());
+    }
+    for a in &adapters {
+        println!("adapter {}: {}", a.index, a.name);
+        println!("  backend:              {}", a.backend);
+        println!("  device type:          {}", a.device_type);
+        println!("  driver:               {}", a.driver);
+        println!(
+            "  max buffer size:      {}",
+            format_bytes(a.max_buffer_size)
+        );
+        println!(
+            "  max storage binding:  {}",
+            format_bytes(a.max_storage_binding_size)
+        );
+        println!(
+            "  memory:               {}",
+            a.memory_bytes.map_or("not reported".into(), format_bytes)
+        );
+        println!(
+            "  f16 shaders:          {}",
+            if a.shader_f16 { "yes" } else { "no" }
+        );
+        println!(
+            "  timestamp queries:    {}",
+            if a.timestamp_query { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
+
+fn list(dir: &Path) -> Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read scenario folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        match Scenario::load(&f, &[]) {
+            Ok(s) => {
+                let g = &s.grid;
+                println!(
+                    "{:<40} {:<10} {}x{}x{}  {}",
+                    f.display(),
+                    s.model_name(),
+                    g.nx,
+                    g.ny,
+                    g.nz,
+                    s.description
+                );
+            }
+            Err(e) => println!("{:<40} INVALID: {e}", f.display()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Adapter choice and device creation.
+//!
+//! We ask for the adapter's own limits rather than WebGPU's conservative defaults: a
+//! simulator wants every byte of storage binding and buffer size the hardware offers.
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// Environment variable that names an adapter (index or name substring), like `--adapter`.
+pub const ADAPTER_ENV: &str = "MESOLYTE_ADAPTER";
+/// Environment variable that caps the storage-binding size used to split fields into chunks.
+/// Meant for tests (so that small grids exercise the multi-chunk path) and for debugging.
+pub const MAX_BINDING_ENV: &str = "MESOLYTE_MAX_BINDING_BYTES";
+
+/// What we tell a user who has no adapter at all.
+pub const NO_ADAPTER_HELP: &str =
+    "no GPU adapter found. Install a GPU driver with Vulkan support, \
+or on a machine without a GPU install Mesa's software Vulkan driver lavapipe \
+(Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`; `make setup` does this for you)";
+
+/// Summary of one adapter, as shown by `mesolyte info`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdapterSummary {
+    pub index: usize,
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub max_buffer_size: u64,
+    pub max_storage_binding_size: u64,
+    pub shader_f16: bool,
+    pub timestamp_query: bool,
+    /// Device-local memory in bytes where the backend reports it (Vulkan), else `None`.
+    pub memory_bytes: Option<u64>,
+}
+
+/// An open device with the facts the rest of the engine needs.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+    pub limits: wgpu::Limits,
+    /// Largest storage binding we use; at most the adapter's limit (see [`MAX_BINDING_ENV`]).
+    pub max_binding_bytes: u64,
+    pub(super) common: std::sync::OnceLock<super::CommonKernels>,
+}
+
+/// Backends we look at: Vulkan, Metal, DX12 (GL lacks what we need on many drivers and its
+/// probing is noisy), unless `WGPU_BACKEND` says otherwise.
+fn backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = backends();
+    wgpu::Instance::new(desc)
+}
+
+fn device_type_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// Device-local memory reported by Vulkan, summed over device-local heaps.
+fn vulkan_memory_bytes(adapter: &wgpu::Adapter) -> Option<u64> {
+    // SAFETY: we only query read-only properties of the physical device behind the adapter.
+    unsafe {
+        let hal = adapter.as_hal::<wgpu::hal::api::Vulkan>()?;
+        let instance = hal.shared_instance().raw_instance();
+        let props = instance.get_physical_device_memory_properties(hal.raw_physical_device());
+        let heaps = &props.memory_heaps[..props.memory_heap_count as usize];
+        const DEVICE_LOCAL: u32 = 0x1;
+        let local: u64 = heaps
+            .iter()
+            .filter(|h| h.flags.as_raw() & DEVICE_LOCAL != 0)
+            .map(|h| h.size)
+            .sum();
+        (local > 0).then_some(local)
+    }
+}
+
+fn summarize(index: usize, adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    let features = adapter.features();
+    AdapterSummary {
+        index,
+        name: info.name.clone(),
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info)
+            .trim()
+            .to_string(),
+        max_buffer_size: limits.max_buffer_size,
+        max_storage_binding_size: limits.max_storage_buffer_binding_size as u64,
+        shader_f16: features.contains(wgpu::Features::SHADER_F16),
+        timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+        memory_bytes: if info.backend == wgpu::Backend::Vulkan {
+            vulkan_memory_bytes(adapter)
+        } else {
+            None
+        },
+    }
+}
+
+fn adapters() -> Vec<wgpu::Adapter> {
+    pollster::block_on(instance().enumerate_adapters(backends()))
+}
+
+/// All adapters the system offers, in enumeration order.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    adapters()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| summarize(i, a))
+        .collect()
+}
+
+/// Picks an adapter: the one named by `selector` (index or case-insensitive name substring),
+/// else the best by device type (discrete GPU first, CPU last).
+fn pick(adapters: Vec<wgpu::Adapter>, selector: Option<&str>) -> Result<(usize, wgpu::Adapter)> {
+    if adapters.is_empty() {
+        bail!("{NO_ADAPTER_HELP}");
+    }
+    let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+    let listing = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("  {i}: {n}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let chosen = match selector.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(sel) => {
+            if let Ok(i) = sel.parse::<usize>() {
+                if i >= adapters.len() {
+                    bail!("adapter index {i} is out of range; adapters:\n{listing}");
+                }
+                i
+            } else {
+                let lower = sel.to_lowercase();
+                names
+                    .iter()
+                    .position(|n| n.to_lowercase().contains(&lower))
+                    .ok_or_else(|| {
+                        anyhow!("no adapter name contains {sel:?}; adapters:\n{listing}")
+                    })?
+            }
+        }
+        None => (0..adapters.len())
+            .min_by_key(|&i| (device_type_rank(adapters[i].get_info().device_type), i))
+            .unwrap(),
+    };
+    let adapter = adapters.into_iter().nth(chosen).unwrap();
+    Ok((chosen, adapter))
+}
+
+impl Gpu {
+    /// Opens the adapter named by `selector`, or by `MESOLYTE_ADAPTER`, or the best one.
+    pub fn open(selector: Option<&str>) -> Result<Gpu> {
+        let env_sel = std::env::var(ADAPTER_ENV).ok();
+        let selector = selector.or(env_sel.as_deref());
+        let (index, adapter) = pick(adapters(), selector)?;
+        let summary = summarize(index, &adapter);
+        let limits = adapter.limits();
+        let mut features = wgpu::Features::empty();
+        if summary.timestamp_query {
+            features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("mesolyte"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .with_context(|| format!("could not open a device on adapter {:?}", summary.name))?;
+        let mut max_binding_bytes = summary.max_storage_binding_size.min(limits.max_buffer_size);
+        if let Ok(cap) = std::env::var(MAX_BINDING_ENV) {
+            let cap: u64 = cap
+                .parse()
+                .with_context(|| format!("{MAX_BINDING_ENV}={cap:?} is not a byte count"))?;
+            max_binding_bytes = max_binding_bytes.min(cap.max(256));
+        }
+        Ok(Gpu {
+            device,
+            queue,
+            summary,
+            limits,
+            max_binding_bytes,
+            common: Default::default(),
+        })
+    }
+
+    /// Blocks until all submitted work is done.
+    pub fn wait(&self) {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("GPU device lost while waiting for work to finish");
+    }
+
+    /// Largest number of workgroups in one dispatch dimension.
+    pub fn max_groups_per_dim(&self) -> u32 {
+        self.limits.max_compute_workgroups_per_dimension
+    }
+}
+
+/// Human-readable byte count (binary units).
+pub fn format_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

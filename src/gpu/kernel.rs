@@ -1,0 +1,61 @@
+//! A compute pipeline built from one WGSL stage in `shaders/`, with its bind-group layout.
+
+use anyhow::Result;
+
+use super::{shaders, Gpu};
+
+pub struct Kernel {
+    pub pipeline: wgpu::ComputePipeline,
+    pub layout: wgpu::BindGroupLayout,
+    pub name: &'static str,
+}
+
+impl Kernel {
+    /// Builds the pipeline for entry point `main` of `shaders/<path>`.
+    pub fn new(gpu: &Gpu, path: &'static str) -> Result<Kernel> {
+        Self::with_entry(gpu, path, "main")
+    }
+
+    pub fn with_entry(gpu: &Gpu, path: &'static str, entry: &str) -> Result<Kernel> {
+        let source = shaders::compose(path)?;
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(path),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let pipeline = gpu
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(path),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        let layout = pipeline.get_bind_group_layout(0);
+        Ok(Kernel {
+            pipeline,
+            layout,
+            name: path,
+        })
+    }
+
+    /// A bind group for group 0 whose binding `i` is `buffers[i]` (whole buffer).
+    pub fn bind(&self, gpu: &Gpu, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.name),
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
+}

@@ -1,0 +1,31 @@
+//! The GPU layer: device choice, chunked fields, kernels built from `shaders/`, reductions.
+
+mod device;
+pub mod domain;
+pub mod field;
+mod kernel;
+pub mod shaders;
+pub mod stats;
+
+pub use device::{
+    format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV, MAX_BINDING_ENV, NO_ADAPTER_HELP,
+};
+pub use domain::{Domain, GridInfo, WORKGROUP};
+pub use field::Field;
+pub use kernel::Kernel;
+pub use stats::{field_stats, Stats, StatsQuery};
+
+/// Kernels every model uses, built once per device on first use.
+pub struct CommonKernels {
+    pub halo_wrap: Kernel,
+    pub stats: Kernel,
+}
+
+impl Gpu {
+    pub fn common(&self) -> &CommonKernels {
+        self.common.get_or_init(|| CommonKernels {
+            halo_wrap: Kernel::new(self, "field/halo_wrap.wgsl").expect("built-in shader"),
+            stats: Kernel::new(self, "field/stats.wgsl").expect("built-in shader"),
+        })
+    }
+}

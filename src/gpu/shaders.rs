@@ -1,0 +1,64 @@
+//! WGSL sources, embedded in the binary, with a tiny `#include "path"` preprocessor so that
+//! shared pieces live once in `shaders/common/`.
+
+use anyhow::{anyhow, Result};
+
+macro_rules! shader_table {
+    ($($path:literal),* $(,)?) => {
+        /// Every WGSL file under `shaders/`, by path relative to that folder.
+        pub const SOURCES: &[(&str, &str)] = &[
+            $(($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $path)))),*
+        ];
+    };
+}
+
+shader_table!(
+    "common/grid.wgsl",
+    "common/float.wgsl",
+    "field/halo_wrap.wgsl",
+    "field/stats.wgsl",
+    "bench/copy.wgsl",
+    "diffusion/step.wgsl",
+);
+
+/// The raw text of one shader file.
+pub fn raw(path: &str) -> Result<&'static str> {
+    SOURCES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| anyhow!("shader {path:?} is not registered in gpu/shaders.rs"))
+}
+
+/// `path` with every `#include "other.wgsl"` line replaced by that file (each file once).
+pub fn compose(path: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    append(path, &mut out, &mut seen)?;
+    Ok(out)
+}
+
+fn append(path: &str, out: &mut String, seen: &mut Vec<String>) -> Result<()> {
+    if seen.iter().any(|s| s == path) {
+        return Ok(());
+    }
+    seen.push(path.to_string());
+    for line in raw(path)?.lines() {
+        if let Some(rest) = line.trim().strip_prefix("#include") {
+            let inc = rest.trim().trim_matches('"');
+            append(inc, out, seen).map_err(|e| anyhow!("{path}: {e}"))?;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(())
+}
+
+/// Shaders that are whole GPU stages (not shared pieces under `common/`).
+pub fn stages() -> impl Iterator<Item = &'static str> {
+    SOURCES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !p.starts_with("common/"))
+}

@@ -1,0 +1,201 @@
+//! GPU reductions for diagnostics: sum, sum of squares, min, max, count above a threshold,
+//! count outside bounds and non-finite values, in one pass over a field. Workgroups reduce
+//! 2048 values each in f32; the host adds the partials in f64 in a fixed order, so results
+//! are deterministic and accurate to a few f32 ulps of each partial.
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+use super::field::Field;
+use super::Gpu;
+
+const VALUES_PER_GROUP: u64 = 2048;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct StatsParams {
+    threshold: f32,
+    lo: f32,
+    hi: f32,
+    out_offset: u32,
+    groups_x: u32,
+    _pad: [u32; 3],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug)]
+struct Partial {
+    sum: f32,
+    sumsq: f32,
+    minv: f32,
+    maxv: f32,
+    above: u32,
+    outside: u32,
+    nonfinite: u32,
+    first_bad: u32,
+}
+
+/// What to count besides the plain statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct StatsQuery {
+    /// Values strictly above this are counted in `above`.
+    pub threshold: f32,
+    /// Finite values outside `[lo, hi]` are counted in `outside` (with non-finite ones).
+    pub lo: f32,
+    pub hi: f32,
+}
+
+impl Default for StatsQuery {
+    fn default() -> Self {
+        StatsQuery {
+            threshold: f32::MAX,
+            lo: f32::MIN,
+            hi: f32::MAX,
+        }
+    }
+}
+
+/// Statistics of one field; `min`/`max`/`sum` cover finite values only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub count: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+    pub min: f64,
+    pub max: f64,
+    pub above: u64,
+    pub outside: u64,
+    pub nonfinite: u64,
+    /// Lowest global cell index that is non-finite or outside the bounds.
+    pub first_bad: Option<u64>,
+}
+
+impl Stats {
+    pub fn mean(&self) -> f64 {
+        self.sum / (self.count - self.nonfinite).max(1) as f64
+    }
+
+    /// The same statistics computed on the CPU (reference for tests).
+    pub fn of_slice(data: &[f32], q: StatsQuery) -> Stats {
+        let mut s = Stats {
+            count: data.len() as u64,
+            sum: 0.0,
+            sum_sq: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            above: 0,
+            outside: 0,
+            nonfinite: 0,
+            first_bad: None,
+        };
+        for (i, &v) in data.iter().enumerate() {
+            let bad = if !v.is_finite() {
+                s.nonfinite += 1;
+                true
+            } else {
+                let x = v as f64;
+                s.sum += x;
+                s.sum_sq += x * x;
+                s.min = s.min.min(x);
+                s.max = s.max.max(x);
+                s.above += u64::from(v > q.threshold);
+                v < q.lo || v > q.hi
+            };
+            if bad {
+                s.outside += 1;
+                s.first_bad.get_or_insert(i as u64);
+            }
+        }
+        s
+    }
+}
+
+/// Reduces `field` on the GPU.
+pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
+    let d = &field.domain;
+    let kernel = &gpu.common().stats;
+    let plane = d.grid.plane_cells();
+    let groups: Vec<u64> = d
+        .chunks
+        .iter()
+        .map(|c| (c.planes as u64 * plane).div_ceil(VALUES_PER_GROUP))
+        .collect();
+    let total: u64 = groups.iter().sum();
+    let size = total * std::mem::size_of::<Partial>() as u64;
+    let partials = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("stats partials"),
+        size,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("stats read-back"),
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&kernel.pipeline);
+        let mut offset = 0u64;
+        for (c, &g) in groups.iter().enumerate() {
+            let gx = g.min(gpu.max_groups_per_dim() as u64) as u32;
+            let gy = g.div_ceil(gx as u64) as u32;
+            let params = StatsParams {
+                threshold: q.threshold,
+                lo: q.lo,
+                hi: q.hi,
+                out_offset: offset as u32,
+                groups_x: gx,
+                _pad: [0; 3],
+            };
+            let ubuf = gpu
+                .device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("stats params"),
+                    contents: bytemuck::bytes_of(&params),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                });
+            let bg = kernel.bind(
+                gpu,
+                &[&d.info_buffers[c], &ubuf, &field.buffers[c], &partials],
+            );
+            pass.set_bind_group(0, &bg, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+            offset += g;
+        }
+    }
+    enc.copy_buffer_to_buffer(&partials, 0, &staging, 0, size);
+    gpu.queue.submit([enc.finish()]);
+    let raw = super::field::read_mapped(gpu, &staging);
+    let parts: &[Partial] = bytemuck::cast_slice(&raw);
+    let mut s = Stats {
+        count: d.grid.cells(),
+        sum: 0.0,
+        sum_sq: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        above: 0,
+        outside: 0,
+        nonfinite: 0,
+        first_bad: None,
+    };
+    for p in parts {
+        s.sum += p.sum as f64;
+        s.sum_sq += p.sumsq as f64;
+        s.above += p.above as u64;
+        s.outside += p.outside as u64;
+        s.nonfinite += p.nonfinite as u64;
+        if p.first_bad != u32::MAX {
+            let fb = p.first_bad as u64;
+            s.first_bad = Some(s.first_bad.map_or(fb, |f| f.min(fb)));
+        }
+        // Partials of groups with only non-finite values carry the sentinel extremes.
+        if p.minv <= p.maxv {
+            s.min = s.min.min(p.minv as f64);
+            s.max = s.max.max(p.maxv as f64);
+        }
+    }
+    s
+}

@@ -1,0 +1,16 @@
+//! mesolyte: GPU mesoscale simulation of electrochemical interfaces (wgpu + WGSL).
+//!
+//! Data flows one way: scenario TOML -> validated parameters ([`scenario`]) -> a model's GPU
+//! fields and kernels ([`models`], [`gpu`]) -> the shared loop ([`sim`]) -> files ([`io`]).
+//! docs/architecture.md describes the layers.
+
+pub mod cli;
+pub mod gpu;
+pub mod grid;
+pub mod io;
+pub mod models;
+pub mod scenario;
+pub mod sim;
+
+pub use grid::Grid;
+pub use scenario::Scenario;

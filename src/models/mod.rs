@@ -1,0 +1,67 @@
+//! The physics models and their registry: scenario section -> parameters -> GPU model.
+
+pub mod diffusion;
+
+use anyhow::Result;
+
+use crate::gpu::Gpu;
+use crate::grid::Grid;
+use crate::scenario::{RunSettings, ScenarioError, Section};
+use crate::sim::Model;
+
+/// Model names accepted in a scenario's `model` key.
+pub const NAMES: &[&str] = &["diffusion"];
+
+/// Validated parameters of one model, in SI units.
+#[derive(Debug, Clone)]
+pub enum ModelParams {
+    Diffusion(diffusion::DiffusionParams),
+}
+
+/// Reads the model's section (named like the model).
+pub fn parse(name: &str, s: &mut Section, grid: &Grid) -> Result<ModelParams, ScenarioError> {
+    match name {
+        "diffusion" => Ok(ModelParams::Diffusion(diffusion::DiffusionParams::read(
+            s, grid,
+        )?)),
+        other => unreachable!("model {other:?} passed the name check but has no parser"),
+    }
+}
+
+impl ModelParams {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelParams::Diffusion(_) => "diffusion",
+        }
+    }
+
+    /// The time step the model uses by default (s).
+    pub fn stable_dt(&self, grid: &Grid) -> f64 {
+        match self {
+            ModelParams::Diffusion(p) => p.stable_dt(grid),
+        }
+    }
+
+    /// The largest time step a user may fix (s).
+    pub fn max_stable_dt(&self, grid: &Grid) -> f64 {
+        match self {
+            ModelParams::Diffusion(p) => p.max_stable_dt(grid),
+        }
+    }
+
+    /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
+    pub fn gpu_fields(&self) -> u32 {
+        match self {
+            ModelParams::Diffusion(_) => diffusion::GPU_FIELDS,
+        }
+    }
+
+    pub fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>> {
+        let _ = run;
+        match self {
+            ModelParams::Diffusion(p) => {
+                Ok(Box::new(diffusion::Diffusion::new(gpu, *grid, p.clone())?))
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Scenario files: the common `[grid]` and `[run]` sections, the model's own section, `--set`
+//! overrides, and the fully resolved scenario written next to every run.
+
+mod reader;
+
+use std::path::Path;
+
+pub use reader::{apply_override, Range, ScenarioError, Section};
+
+use crate::grid::Grid;
+use crate::models::{self, ModelParams};
+
+/// Largest cell count per axis we accept (keeps indices well inside u32).
+pub const MAX_CELLS_PER_AXIS: u64 = 1 << 16;
+
+/// The `[run]` section: clock, outputs and safety checks. Times are in seconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunSettings {
+    pub end_time: f64,
+    pub max_steps: u64,
+    pub output_every: f64,
+    pub seed: u64,
+    /// A fixed time step chosen by the user (must not exceed the model's stable limit).
+    pub dt: Option<f64>,
+    /// Write a checkpoint every this many outputs (0 = never).
+    pub checkpoint_every: u64,
+    /// Check for divergence every this many steps (and at every output).
+    pub check_every: u64,
+}
+
+/// A validated scenario: everything a run needs, checked before any GPU work.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub file: String,
+    pub name: String,
+    pub description: String,
+    pub grid: Grid,
+    pub run: RunSettings,
+    pub params: ModelParams,
+    /// The scenario with overrides applied and defaults filled in (written as scenario.toml).
+    pub resolved: toml::Table,
+}
+
+impl Scenario {
+    pub fn model_name(&self) -> &'static str {
+        self.params.name()
+    }
+
+    /// Reads, overrides and validates a scenario file.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            key: "(file)".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&file, &text, overrides)
+    }
+
+    /// Validates scenario text; `file` names it in messages.
+    pub fn parse(file: &str, text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ScenarioError {
+            file: file.to_string(),
+            key: "(syntax)".into(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        for spec in overrides {
+            apply_override(&mut table, spec).map_err(|message| ScenarioError {
+                file: file.to_string(),
+                key: spec.split('=').next().unwrap_or("").trim().to_string(),
+                message,
+            })?;
+        }
+        let mut top = Section::new(file, "", table);
+        let name = top.string_or("name", "")?;
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(top.error(
+                "name",
+                "missing or invalid; allowed: letters, digits, '-', '_', '.'",
+            ));
+        }
+        let description = top.string_or("description", "")?;
+        let model = top.choice("model", models::NAMES, None)?;
+
+        let mut grid_sec = top.table("grid")?;
+        let grid = read_grid(&mut grid_sec)?;
+        top.put_table("grid", grid_sec.finish()?);
+
+        let mut run_sec = top.table("run")?;
+        let run = read_run(&mut run_sec)?;
+        top.put_table("run", run_sec.finish()?);
+
+        let mut model_sec = top.table(&model)?;
+        let params = models::parse(&model, &mut model_sec, &grid)?;
+        top.put_table(&model, model_sec.finish()?);
+
+        if let Some(dt) = run.dt {
+            let limit = params.max_stable_dt(&grid);
+            if dt > limit {
+                return Err(ScenarioError {
+                    file: file.to_string(),
+                    key: "run.dt".into(),
+                    message: format!(
+                        "{dt:e} s exceeds the stable limit of this model and grid; allowed: (0, {limit:e}] s \
+                         (leave run.dt out to use the stable step automatically)"
+                    ),
+                });
+            }
+        }
+        let resolved = top.finish()?;
+        Ok(Scenario {
+            file: file.to_string(),
+            name,
+            description,
+            grid,
+            run,
+            params,
+            resolved,
+        })
+    }
+
+    /// The time step the run will use: the user's, or the model's stable one.
+    pub fn time_step(&self) -> f64 {
+        self.run
+            .dt
+            .unwrap_or_else(|| self.params.stable_dt(&self.grid))
+    }
+
+    /// The resolved scenario as TOML text.
+    pub fn resolved_toml(&self) -> String {
+        toml::to_string_pretty(&self.resolved).expect("TOML tables always serialize")
+    }
+}
+
+fn read_grid(s: &mut Section) -> Result<Grid, ScenarioError> {
+    let axis = MAX_CELLS_PER_AXIS;
+    let nx = s.u64("nx", 1, axis)? as u32;
+    let ny = s.u64("ny", 1, axis)? as u32;
+    let nz = s.u64_or("nz", 1, 1, axis)? as u32;
+    let spacing = Range::open_closed(0.0, 1.0);
+    let dx = s.f64("dx", spacing, " m")?;
+    let dy = s.f64_or("dy", dx, spacing, " m")?;
+    let dz = s.f64_or("dz", dx, spacing, " m")?;
+    let grid = Grid {
+        nx,
+        ny,
+        nz,
+        dx,
+        dy,
+        dz,
+    };
+    let max_cells = (u32::MAX / 2) as u64;
+    if grid.cells() > max_cells {
+        return Err(s.error(
+            "nx",
+            format!(
+                "nx*ny*nz = {} cells; allowed: at most {max_cells}",
+                grid.cells()
+            ),
+        ));
+    }
+    if nx < 2 || ny < 2 {
+        return Err(s.error(
+            if nx < 2 { "nx" } else { "ny" },
+            "a grid needs at least 2 cells in x and y",
+        ));
+    }
+    Ok(grid)
+}
+
+fn read_run(s: &mut Section) -> Result<RunSettings, ScenarioError> {
+    let end_time = s.f64("end_time", Range::positive(), " s")?;
+    let max_steps = s.u64_or("max_steps", 1_000_000_000, 1, u64::MAX >> 1)?;
+    let output_every = s.f64_or(
+        "output_every",
+        end_time / 10.0,
+        Range::open_closed(0.0, end_time),
+        " s",
+    )?;
+    if end_time / output_every > 1e6 {
+        return Err(s.error(
+            "output_every",
+            format!(
+                "would write {:.0} snapshots; allowed: at most 1e6",
+                end_time / output_every
+            ),
+        ));
+    }
+    let seed = s.u64_or("seed", 1, 0, u32::MAX as u64)?;
+    let dt = s.opt_f64("dt", Range::positive(), " s")?;
+    let checkpoint_every = s.u64_or("checkpoint_every", 1, 0, 1_000_000)?;
+    let check_every = s.u64_or("check_every", 500, 1, 1_000_000_000)?;
+    Ok(RunSettings {
+        end_time,
+        max_steps,
+        output_every,
+        seed,
+        dt,
+        checkpoint_every,
+        check_every,
+    })
+}

@@ -1,0 +1,10 @@
+//! The one simulation loop all models share: clock, stop criteria, output cadence, metrics,
+//! checkpoints, the divergence guard and progress.
+
+mod model;
+mod progress;
+mod run;
+
+pub use model::{Guard, Metric, Model};
+pub use progress::Progress;
+pub use run::{fingerprint, run, Diverged, RunOptions, RunReport};

@@ -1,0 +1,67 @@
+//! The contract between a physics model and the shared simulation loop.
+//!
+//! A model owns its GPU fields and kernels and answers a few questions; the loop owns the
+//! clock, outputs, checkpoints, divergence checks and progress (see docs/architecture.md).
+
+use anyhow::Result;
+
+use crate::gpu::{Field, Gpu};
+
+/// Physical bounds a field must respect; the loop stops the run when they are broken.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// Name of an output field (see [`Model::output_fields`]).
+    pub field: String,
+    pub lo: f32,
+    pub hi: f32,
+}
+
+/// One named scalar result (metrics.csv column or summary.json entry), name with units.
+pub type Metric = (String, f64);
+
+pub trait Model {
+    /// The stable time step (s) at the current state.
+    fn stable_dt(&self) -> f64;
+
+    /// Advances `steps` steps of `dt` seconds; `first_step` is the index of the first one
+    /// (for counter-based random numbers). Submits its own GPU work.
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()>;
+
+    /// Fields that make up the state, in a fixed order (checkpointed and restored).
+    fn state_fields(&self) -> Vec<&Field>;
+
+    /// Fields written to each snapshot, with their output names (with units, e.g. `c_mol_m3`).
+    fn output_fields(&self) -> Vec<(String, &Field)>;
+
+    /// Bounds checked by the divergence guard, besides NaN/Inf in every output field.
+    fn guards(&self) -> Vec<Guard> {
+        Vec::new()
+    }
+
+    /// Scalar diagnostics at an output time (metrics.csv columns after time and step).
+    fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>>;
+
+    /// Whether the model has reached its own end (steady state, filled feature...).
+    fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Final scalar results for summary.json (the last metrics by default).
+    fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
+        self.metrics(gpu)
+    }
+
+    /// Scalar state beyond the fields, for checkpoints (e.g. an adaptive controller).
+    fn save_scalars(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    fn restore_scalars(&mut self, _v: &serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after `state_fields` were overwritten from a checkpoint.
+    fn after_restore(&mut self, _gpu: &Gpu) -> Result<()> {
+        Ok(())
+    }
+}

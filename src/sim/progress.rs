@@ -1,0 +1,104 @@
+//! Progress display: an indicatif bar (simulated time, steps/s, ETA) on a terminal, or plain
+//! log lines every few seconds when output goes to a file or pipe.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Bar resolution: positions per whole run.
+const TICKS: u64 = 10_000;
+/// Plain log line interval when not on a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    name: String,
+    end_time: f64,
+    start: Instant,
+    last_log: Instant,
+    start_step: u64,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(
+        name: &str,
+        end_time: f64,
+        start_time: f64,
+        start_step: u64,
+        quiet: bool,
+    ) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(TICKS);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:40.cyan/blue}] {percent:>3}% {msg} ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(name.to_string());
+            bar
+        });
+        let p = Progress {
+            bar,
+            name: name.to_string(),
+            end_time,
+            start: Instant::now(),
+            last_log: Instant::now(),
+            start_step,
+            quiet,
+        };
+        p.set(start_time);
+        p
+    }
+
+    fn set(&self, t: f64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(((t / self.end_time).clamp(0.0, 1.0) * TICKS as f64) as u64);
+        }
+    }
+
+    fn rate(&self, step: u64) -> f64 {
+        (step - self.start_step) as f64 / self.start.elapsed().as_secs_f64().max(1e-9)
+    }
+
+    pub fn update(&mut self, t: f64, step: u64) {
+        let rate = self.rate(step);
+        if let Some(bar) = &self.bar {
+            self.set(t);
+            bar.set_message(format!("t = {t:.4e} s, step {step}, {rate:.0} steps/s"));
+        } else if !self.quiet && self.last_log.elapsed() >= LOG_EVERY {
+            self.last_log = Instant::now();
+            let frac = (t / self.end_time).clamp(0.0, 1.0);
+            let elapsed = self.start.elapsed().as_secs_f64();
+            let eta = if frac > 0.0 {
+                elapsed * (1.0 - frac) / frac
+            } else {
+                f64::NAN
+            };
+            eprintln!(
+                "[{}] t = {t:.4e} s ({:.1}%), step {step}, {rate:.0} steps/s, ETA {eta:.0} s",
+                self.name,
+                frac * 100.0
+            );
+        }
+    }
+
+    /// A message that should not be overwritten by the bar.
+    pub fn note(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(bar) => bar.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

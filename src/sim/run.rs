@@ -1,0 +1,364 @@
+//! The simulation loop: advance a model to each output time, check it, write outputs and
+//! checkpoints, and stop at the end time, the step limit, the model's own end, or divergence.
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{Model, Progress};
+use crate::gpu::{field_stats, Gpu, StatsQuery};
+use crate::io::{self, checkpoint, vtk, RunDir};
+use crate::scenario::Scenario;
+
+/// How to run a scenario (beyond the scenario itself).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub out_dir: PathBuf,
+    /// Continue from the checkpoint in `out_dir`.
+    pub resume: bool,
+    /// No progress display or notes.
+    pub quiet: bool,
+    /// Stop (as if killed) right after this many outputs have been written in this process.
+    /// For testing resume; the run folder is left as a killed run would leave it.
+    pub halt_after_outputs: Option<u64>,
+    /// Use this time step without the stability check. For testing the divergence guard.
+    pub unchecked_dt: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub steps: u64,
+    pub time: f64,
+    pub snapshots: usize,
+    /// "completed", "model finished", "step limit", or "halted".
+    pub status: String,
+}
+
+/// A run stopped by the divergence guard; the message says which field, where and when.
+#[derive(Debug, thiserror::Error)]
+#[error("run diverged: {0}")]
+pub struct Diverged(pub String);
+
+/// The resolved scenario without the keys a resumed run may change (end time, step limit).
+pub fn fingerprint(s: &Scenario) -> String {
+    let mut t = s.resolved.clone();
+    if let Some(run) = t.get_mut("run").and_then(|v| v.as_table_mut()) {
+        run.remove("end_time");
+        run.remove("max_steps");
+    }
+    toml::to_string(&t).expect("TOML tables always serialize")
+}
+
+struct Clock {
+    step: u64,
+    time: f64,
+    /// Index of the next output time (output k is at k * output_every, 0 = initial state).
+    next_output: u64,
+}
+
+/// Runs `scenario` on `gpu`, writing into `opts.out_dir`.
+pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunReport> {
+    let wall = Instant::now();
+    let settings = &scenario.run;
+    let mut dir = RunDir::create(&opts.out_dir, &scenario.name)?;
+    io::write_bytes_atomic(
+        &dir.path(io::SCENARIO_FILE),
+        scenario.resolved_toml().as_bytes(),
+    )?;
+    let mut model = scenario.params.build(gpu, &scenario.grid, settings)?;
+
+    let mut clock = Clock {
+        step: 0,
+        time: 0.0,
+        next_output: 0,
+    };
+    if opts.resume {
+        restore(scenario, gpu, model.as_mut(), &mut dir, &mut clock)?;
+    }
+    let mut progress = Progress::new(
+        &scenario.name,
+        settings.end_time,
+        clock.time,
+        clock.step,
+        opts.quiet,
+    );
+    if opts.resume {
+        progress.note(&format!(
+            "resuming at step {} (t = {:e} s)",
+            clock.step, clock.time
+        ));
+    }
+    let mut written_here = 0u64;
+    let fail = |dir: &RunDir, clock: &Clock, e: anyhow::Error| -> anyhow::Error {
+        let status = if e.is::<Diverged>() {
+            "diverged"
+        } else {
+            "failed"
+        };
+        let _ = dir.write_json(
+            io::SUMMARY_FILE,
+            &json!({ "status": status, "error": e.to_string(), "step": clock.step, "time_s": clock.time }),
+        );
+        e
+    };
+
+    let status = loop {
+        let end_reached = clock.time >= settings.end_time;
+        if clock.next_output == 0 || (end_reached && last_snapshot_time(&dir) != Some(clock.time)) {
+            // Initial state, or a final state that is not yet on disk.
+            guard(gpu, model.as_ref(), &clock).map_err(|e| fail(&dir, &clock, e))?;
+            write_output(gpu, model.as_mut(), scenario, &mut dir, &clock)?;
+            clock.next_output += 1;
+            written_here += 1;
+            maybe_checkpoint(scenario, gpu, model.as_ref(), &dir, &clock)?;
+        }
+        if end_reached {
+            break "completed";
+        }
+        if clock.step >= settings.max_steps {
+            break "step limit";
+        }
+        if model.finished(gpu)? {
+            break "model finished";
+        }
+        if opts.halt_after_outputs.is_some_and(|n| written_here >= n) {
+            progress.finish();
+            return Ok(RunReport {
+                steps: clock.step,
+                time: clock.time,
+                snapshots: dir.snapshots.len(),
+                status: "halted".into(),
+            });
+        }
+        let target = (clock.next_output as f64 * settings.output_every).min(settings.end_time);
+        advance_to(
+            target,
+            gpu,
+            model.as_mut(),
+            scenario,
+            opts,
+            &mut clock,
+            &mut progress,
+        )
+        .map_err(|e| fail(&dir, &clock, e))?;
+        guard(gpu, model.as_ref(), &clock).map_err(|e| fail(&dir, &clock, e))?;
+        if clock.time >= target || clock.step >= settings.max_steps {
+            write_output(gpu, model.as_mut(), scenario, &mut dir, &clock)?;
+            clock.next_output += 1;
+            written_here += 1;
+            maybe_checkpoint(scenario, gpu, model.as_ref(), &dir, &clock)?;
+        }
+    };
+    progress.finish();
+
+    let mut summary = serde_json::Map::new();
+    summary.insert("status".into(), json!(status));
+    summary.insert("scenario".into(), json!(scenario.name));
+    summary.insert("model".into(), json!(scenario.model_name()));
+    summary.insert("adapter".into(), json!(gpu.summary.name));
+    summary.insert("backend".into(), json!(gpu.summary.backend));
+    summary.insert("steps".into(), json!(clock.step));
+    summary.insert("time_s".into(), json!(clock.time));
+    summary.insert("wall_time_s".into(), json!(wall.elapsed().as_secs_f64()));
+    summary.insert("snapshots".into(), json!(dir.snapshots.len()));
+    for (k, v) in model.summary(gpu)? {
+        summary.insert(k, json!(v));
+    }
+    dir.write_json(io::SUMMARY_FILE, &serde_json::Value::Object(summary))?;
+    Ok(RunReport {
+        steps: clock.step,
+        time: clock.time,
+        snapshots: dir.snapshots.len(),
+        status: status.into(),
+    })
+}
+
+fn last_snapshot_time(dir: &RunDir) -> Option<f64> {
+    dir.snapshots.last().map(|s| s.0)
+}
+
+/// Advances the model until `target` (exactly: the last step is shortened to land on it),
+/// in submissions of at most `check_every` steps, with a divergence check after each.
+fn advance_to(
+    target: f64,
+    gpu: &Gpu,
+    model: &mut dyn Model,
+    scenario: &Scenario,
+    opts: &RunOptions,
+    clock: &mut Clock,
+    progress: &mut Progress,
+) -> Result<()> {
+    let settings = &scenario.run;
+    while clock.time < target && clock.step < settings.max_steps {
+        let dt = opts
+            .unchecked_dt
+            .or(settings.dt)
+            .unwrap_or_else(|| model.stable_dt());
+        let limit = settings.check_every.min(settings.max_steps - clock.step);
+        // Count whole steps that stay short of the target; the tolerance keeps round-off from
+        // leaving a sliver of a step before the target.
+        let (mut n, mut t) = (0u64, clock.time);
+        while n < limit && target - t > dt * (1.0 + 1e-9) {
+            t += dt;
+            n += 1;
+        }
+        if n > 0 {
+            model.advance(gpu, clock.step, n, dt)?;
+            clock.step += n;
+            clock.time = t;
+        }
+        if n < limit && target > clock.time {
+            model.advance(gpu, clock.step, 1, target - clock.time)?;
+            clock.step += 1;
+            clock.time = target;
+        }
+        if clock.time < target {
+            guard(gpu, model, clock)?;
+        }
+        progress.update(clock.time, clock.step);
+    }
+    Ok(())
+}
+
+/// Stops the run if any output field holds NaN/Inf or leaves the model's bounds.
+fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
+    let guards = model.guards();
+    for (name, field) in model.output_fields() {
+        let bound = guards.iter().find(|g| g.field == name);
+        let q = StatsQuery {
+            lo: bound.map_or(f32::MIN, |g| g.lo),
+            hi: bound.map_or(f32::MAX, |g| g.hi),
+            ..Default::default()
+        };
+        let s = field_stats(gpu, field, q);
+        if s.outside == 0 {
+            continue;
+        }
+        let grid = &field.domain.grid;
+        let place = s.first_bad.map_or(String::new(), |i| {
+            let [x, y, z] = grid.coords(i);
+            let p = grid.cell_centre(x, y, z);
+            format!(
+                " first at cell ({x}, {y}, {z}), position ({:.3e}, {:.3e}, {:.3e}) m,",
+                p[0], p[1], p[2]
+            )
+        });
+        let what = if s.nonfinite > 0 {
+            format!("{} non-finite values (NaN/Inf)", s.nonfinite)
+        } else {
+            let b = bound.unwrap();
+            format!(
+                "{} values outside the allowed range [{:e}, {:e}] (min {:e}, max {:e})",
+                s.outside, b.lo, b.hi, s.min, s.max
+            )
+        };
+        bail!(Diverged(format!(
+            "field {name} has {what};{place} at step {} (t = {:e} s). The last good output is kept.",
+            clock.step, clock.time
+        )));
+    }
+    Ok(())
+}
+
+fn write_output(
+    gpu: &Gpu,
+    model: &mut dyn Model,
+    scenario: &Scenario,
+    dir: &mut RunDir,
+    clock: &Clock,
+) -> Result<()> {
+    let data: Vec<(String, Vec<f32>)> = model
+        .output_fields()
+        .into_iter()
+        .map(|(n, f)| (n, f.download(gpu)))
+        .collect();
+    let arrays: Vec<vtk::NamedArray> = data
+        .iter()
+        .map(|(n, v)| vtk::NamedArray { name: n, values: v })
+        .collect();
+    let file = dir.snapshot_name(clock.step);
+    vtk::write_vti(&dir.path(&file), &scenario.grid, &arrays)?;
+    dir.add_snapshot(clock.time, file)?;
+    let mut row = vec![
+        ("time_s".to_string(), clock.time),
+        ("step".to_string(), clock.step as f64),
+    ];
+    row.extend(model.metrics(gpu)?);
+    dir.add_metrics(&row)
+}
+
+fn maybe_checkpoint(
+    scenario: &Scenario,
+    gpu: &Gpu,
+    model: &dyn Model,
+    dir: &RunDir,
+    clock: &Clock,
+) -> Result<()> {
+    let every = scenario.run.checkpoint_every;
+    if every == 0 || clock.next_output % every != 0 {
+        return Ok(());
+    }
+    let fields = model.state_fields();
+    let header = checkpoint::CheckpointHeader {
+        model: scenario.model_name().into(),
+        fingerprint: fingerprint(scenario),
+        step: clock.step,
+        time_bits: clock.time.to_bits(),
+        next_output: clock.next_output,
+        snapshots: dir.snapshots.clone(),
+        metric_columns: dir.metric_columns.clone(),
+        metric_rows: dir.metric_rows.clone(),
+        scalars: model.save_scalars(),
+        fields: fields.iter().map(|f| f.name.clone()).collect(),
+        cells: scenario.grid.cells(),
+    };
+    let data: Vec<Vec<f32>> = fields.iter().map(|f| f.download(gpu)).collect();
+    checkpoint::write(&dir.path(io::CHECKPOINT_FILE), &header, &data)
+}
+
+fn restore(
+    scenario: &Scenario,
+    gpu: &Gpu,
+    model: &mut dyn Model,
+    dir: &mut RunDir,
+    clock: &mut Clock,
+) -> Result<()> {
+    let path = dir.path(io::CHECKPOINT_FILE);
+    if !path.exists() {
+        bail!(
+            "--resume: no checkpoint in {} (was the run started with run.checkpoint_every = 0?)",
+            dir.dir.display()
+        );
+    }
+    let (h, data) = checkpoint::read(&path)?;
+    if h.fingerprint != fingerprint(scenario) || h.model != scenario.model_name() {
+        bail!(
+            "--resume: the scenario differs from the one that wrote {} (only run.end_time and run.max_steps may change)",
+            path.display()
+        );
+    }
+    let fields = model.state_fields();
+    anyhow::ensure!(
+        fields.len() == data.len(),
+        "checkpoint holds {} fields, the model has {}",
+        data.len(),
+        fields.len()
+    );
+    for (f, d) in fields.iter().zip(&data) {
+        f.upload(gpu, d)
+            .with_context(|| format!("restoring field {}", f.name))?;
+    }
+    model.restore_scalars(&h.scalars)?;
+    model.after_restore(gpu)?;
+    clock.step = h.step;
+    clock.time = f64::from_bits(h.time_bits);
+    clock.next_output = h.next_output;
+    dir.snapshots = h.snapshots;
+    dir.metric_columns = h.metric_columns;
+    dir.metric_rows = h.metric_rows;
+    // Forget outputs written after the checkpoint, so files and collection agree again.
+    vtk::write_pvd(&dir.pvd_path(), &dir.snapshots)?;
+    dir.write_metrics()?;
+    Ok(())
+}

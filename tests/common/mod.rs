@@ -1,0 +1,36 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use mesolyte::gpu::Gpu;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Opens the default adapter (lavapipe in CI). GPU tests take a lock so that two large tests
+/// do not run at once on a 2-core machine and so timings of one do not starve another.
+pub fn gpu() -> (Gpu, MutexGuard<'static, ()>) {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    let guard = LOCK
+        .get_or_init(|| Mutex::new(()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let gpu = Gpu::open(None).expect("a Vulkan adapter (install mesa-vulkan-drivers for lavapipe)");
+    (gpu, guard)
+}
+
+/// A deterministic pseudo-random sequence (SplitMix64) mapped to [-1, 1).
+pub fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9e3779b97f4a7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+            z ^= z >> 31;
+            ((z >> 40) as f64 / (1u64 << 24) as f64 * 2.0 - 1.0) as f32
+        })
+        .collect()
+}
+
+pub fn mesolyte_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_mesolyte"))
+}
