@@ -204,3 +204,26 @@ fn dirichlet_walls_reach_the_linear_steady_state() {
         .fold(0.0, f64::max);
     assert!(worst < 1e-4, "steady profile deviates by {worst}");
 }
+
+#[test]
+fn depletion_at_a_planar_electrode_follows_cottrell() {
+    // Integrated Cottrell equation (Bard & Faulkner, Electrochemical Methods, 2nd ed., eq. 5.2.11
+    // integrated in time): depleted amount per area Q/A = 2 c0 sqrt(D t / pi).
+    let (gpu, _lock) = common::gpu();
+    let g = Grid::new_2d(200, 4, 1e-6);
+    let mut p = params(Initial::Uniform, Boundary::Periodic, &g);
+    p.background = 1000.0;
+    p.boundary[0] = Boundary::Dirichlet;
+    p.face_values[0] = [0.0, 1000.0];
+    let c0 = 1000.0;
+    let area = g.lengths()[1] * g.dz;
+    let full = g.cells() as f64 * g.cell_volume() * c0;
+    for t in [0.5, 2.0] {
+        let (m, _) = simulate(&gpu, g, &p, t);
+        let depleted = (full - m.total(&gpu)) / area;
+        let cottrell = 2.0 * c0 * (D * t / std::f64::consts::PI).sqrt();
+        let rel = (depleted - cottrell).abs() / cottrell;
+        eprintln!("t = {t}: depleted {depleted:e} mol/m², Cottrell {cottrell:e} ({rel:e})");
+        assert!(rel < 0.01, "t = {t}: {depleted:e} vs Cottrell {cottrell:e}");
+    }
+}

@@ -78,7 +78,7 @@ impl RunDir {
         write_atomic(&self.path(METRICS_FILE), |w| {
             writeln!(w, "{}", self.metric_columns.join(","))?;
             for r in &self.metric_rows {
-                let cells: Vec<String> = r.iter().map(|v| format!("{v}")).collect();
+                let cells: Vec<String> = r.iter().map(|v| format_number(*v)).collect();
                 writeln!(w, "{}", cells.join(","))?;
             }
             Ok(())
@@ -90,5 +90,16 @@ impl RunDir {
         let text = serde_json::to_string_pretty(value)? + "\n";
         write_bytes_atomic(&self.path(file), text.as_bytes())?;
         Ok(())
+    }
+}
+
+/// Shortest text that reads back as the same f64, in exponent form for very large or small
+/// magnitudes (Rust's plain `{}` would print 4e-13 as 0.0000000000004).
+pub fn format_number(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || (1e-4..1e7).contains(&a) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }

@@ -78,13 +78,10 @@ impl DiffusionParams {
         let amplitude = s.f64_or("amplitude_mol_m3", 1.0, Range::any(), " mol/m3")?;
         let lengths = grid.lengths();
         let mut centre = [0.0; 3];
-        for a in 0..3 {
+        for a in 0..grid.dims() as usize {
             let key = format!("centre_{}_m", AXES[a]);
             let range = Range::closed(0.0, lengths[a]);
             centre[a] = s.f64_or(&key, lengths[a] / 2.0, range, " m")?;
-        }
-        if !grid.is_3d() {
-            centre[2] = 0.0;
         }
         let initial = match s.choice("initial", INITIALS, Some("gaussian"))?.as_str() {
             "uniform" => Initial::Uniform,

@@ -1,0 +1,138 @@
+//! Scenario validation: every problem is reported before any GPU work, naming the file, the
+//! key and what is allowed; shipped scenarios are valid; --set overrides any key.
+
+mod common;
+
+use mesolyte::Scenario;
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = r#"
+name = "t"
+model = "diffusion"
+[grid]
+nx = 16
+ny = 8
+dx = 1e-6
+[run]
+end_time = 0.01
+[diffusion]
+diffusivity_m2_s = 1e-9
+"#;
+
+fn err(text: &str, overrides: &[&str]) -> String {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    match Scenario::parse("case.toml", text, &o) {
+        Ok(_) => panic!("expected an error for {overrides:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_mentions(msg: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(msg.contains(p), "message {msg:?} lacks {p:?}");
+    }
+}
+
+#[test]
+fn base_scenario_is_valid_and_fills_defaults() {
+    let s = Scenario::parse("case.toml", BASE, &[]).unwrap();
+    assert_eq!((s.grid.nx, s.grid.ny, s.grid.nz), (16, 8, 1));
+    assert_eq!(s.resolved["grid"]["dy"].as_float(), Some(1e-6));
+    assert_eq!(s.resolved["run"]["output_every"].as_float(), Some(0.001));
+    assert_eq!(s.resolved["diffusion"]["bc_x"].as_str(), Some("neumann"));
+    // The resolved scenario is itself a valid scenario describing the same run.
+    let again = Scenario::parse("resolved.toml", &s.resolved_toml(), &[]).unwrap();
+    assert_eq!(again.resolved, s.resolved);
+}
+
+#[test]
+fn unknown_keys_and_sections_are_errors() {
+    let m = err(BASE, &["grid.nxx=3"]);
+    assert_mentions(&m, &["case.toml", "grid.nxx", "unknown key", "nx"]);
+    let m = err(&format!("{BASE}\n[gridd]\nnx = 1\n"), &[]);
+    assert_mentions(&m, &["gridd", "unknown section"]);
+    let m = err(BASE, &["diffusion.bogus=1"]);
+    assert_mentions(&m, &["diffusion.bogus", "unknown key", "diffusivity_m2_s"]);
+}
+
+#[test]
+fn wrong_types_are_errors() {
+    assert_mentions(&err(BASE, &["grid.nx=\"big\""]), &["grid.nx", "expected an integer", "a string"]);
+    assert_mentions(&err(BASE, &["grid.nx=1.5"]), &["grid.nx", "expected an integer", "a float"]);
+    assert_mentions(&err(BASE, &["grid.dx=fine"]), &["grid.dx", "expected a number"]);
+    assert_mentions(&err(BASE, &["diffusion.bc_x=7"]), &["diffusion.bc_x", "periodic, dirichlet, neumann"]);
+}
+
+#[test]
+fn out_of_range_values_name_the_allowed_range() {
+    assert_mentions(&err(BASE, &["grid.nx=-4"]), &["grid.nx", "-4", "[1, 65536]"]);
+    assert_mentions(&err(BASE, &["grid.dx=-1e-6"]), &["grid.dx", "(0, 1]", " m"]);
+    assert_mentions(&err(BASE, &["grid.nz=0"]), &["grid.nz", "[1, 65536]"]);
+    assert_mentions(&err(BASE, &["run.end_time=0"]), &["run.end_time", "(0, inf)"]);
+    assert_mentions(&err(BASE, &["diffusion.diffusivity_m2_s=-1"]), &["diffusion.diffusivity_m2_s", "out of range"]);
+    assert_mentions(&err(BASE, &["diffusion.bc_x=sideways"]), &["diffusion.bc_x", "not allowed"]);
+}
+
+#[test]
+fn missing_keys_and_syntax_errors_are_reported() {
+    assert_mentions(&err(&BASE.replace("dx = 1e-6", ""), &[]), &["grid.dx", "missing"]);
+    assert_mentions(&err(&BASE.replace("model = \"diffusion\"", ""), &[]), &["model", "missing", "diffusion"]);
+    assert_mentions(&err("name = \"x\"\n[grid\n", &[]), &["case.toml", "(syntax)"]);
+}
+
+#[test]
+fn an_unstable_fixed_time_step_is_refused() {
+    // Stable limit: 1 / (D (2/dx² + 2/dy²)) = 2.5e-4 s here.
+    let m = err(BASE, &["run.dt=1e-3"]);
+    assert_mentions(&m, &["run.dt", "stable limit", "2.5e-4"]);
+    let ok = Scenario::parse("case.toml", BASE, &["run.dt=2e-4".into()]).unwrap();
+    assert_eq!(ok.time_step(), 2e-4);
+}
+
+#[test]
+fn set_overrides_any_key() {
+    let o = ["grid.nx=40", "diffusion.initial=\"mode\"", "run.seed=9", "diffusion.bc_y=periodic"];
+    let o: Vec<String> = o.iter().map(|s| s.to_string()).collect();
+    let s = Scenario::parse("case.toml", BASE, &o).unwrap();
+    assert_eq!(s.grid.nx, 40);
+    assert_eq!(s.run.seed, 9);
+    assert_eq!(s.resolved["diffusion"]["initial"].as_str(), Some("mode"));
+    assert_eq!(s.resolved["diffusion"]["bc_y"].as_str(), Some("periodic"));
+    assert!(err(BASE, &["grid"]).contains("section.key=value"));
+}
+
+#[test]
+fn shipped_scenarios_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let s = Scenario::load(&p, &[]).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(format!("{}.toml", s.name), p.file_name().unwrap().to_string_lossy(), "file name = scenario name");
+            n += 1;
+        }
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn cli_reports_scenario_errors_before_touching_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(&f, BASE.replace("nx = 16", "nx = -16")).unwrap();
+    // An adapter that does not exist: if the scenario were checked after opening the GPU,
+    // the adapter error would come first.
+    let out = Command::new(common::mesolyte_bin())
+        .args(["run", f.to_str().unwrap(), "--adapter", "no-such-adapter"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert_mentions(&msg, &["bad.toml", "grid.nx", "[1, 65536]"]);
+    assert!(!msg.contains("adapter"), "{msg}");
+    let out = Command::new(common::mesolyte_bin()).args(["validate", f.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert_mentions(&String::from_utf8_lossy(&out.stderr), &["bad.toml", "grid.nx"]);
+}
