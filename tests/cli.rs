@@ -17,19 +17,40 @@ fn mesolyte(args: &[&str]) -> Output {
 }
 
 fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn scenario(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name).to_string_lossy().into_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A small, fast version of the shipped Gaussian scenario.
-const SMALL: [&str; 8] = ["--set", "grid.nx=48", "--set", "grid.ny=40", "--set", "run.end_time=0.05", "--set", "run.output_every=0.005"];
+const SMALL: [&str; 8] = [
+    "--set",
+    "grid.nx=48",
+    "--set",
+    "grid.ny=40",
+    "--set",
+    "run.end_time=0.05",
+    "--set",
+    "run.output_every=0.005",
+];
 
 fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -40,14 +61,18 @@ fn info_lists_an_adapter_with_its_limits() {
     let text = ok(&mesolyte(&["info"]));
     assert!(text.contains("adapter 0:"), "{text}");
     assert!(text.contains("max storage binding"), "{text}");
-    let json: serde_json::Value = serde_json::from_str(&ok(&mesolyte(&["info", "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&mesolyte(&["info", "--json"]))).unwrap();
     assert!(json[0]["max_storage_binding_size"].as_u64().unwrap() > 0);
 }
 
 #[test]
 fn list_shows_shipped_scenarios() {
     let text = ok(&mesolyte(&["list", "--dir", &scenario("")]));
-    assert!(text.contains("diffusion-gaussian-2d.toml") && text.contains("diffusion"), "{text}");
+    assert!(
+        text.contains("diffusion-gaussian-2d.toml") && text.contains("diffusion"),
+        "{text}"
+    );
     assert!(!text.contains("INVALID"), "{text}");
 }
 
@@ -56,14 +81,29 @@ fn run_writes_every_output_atomically() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut args = vec!["run", &*scenario("diffusion-gaussian-2d.toml").leak(), "--out", out.to_str().unwrap(), "-q"];
+    let mut args = vec![
+        "run",
+        &*scenario("diffusion-gaussian-2d.toml").leak(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
     args.extend(SMALL);
     ok(&mesolyte(&args));
     let names = files(&out);
-    for f in ["diffusion-gaussian-2d.pvd", "metrics.csv", "summary.json", "scenario.toml", "checkpoint.bin"] {
+    for f in [
+        "diffusion-gaussian-2d.pvd",
+        "metrics.csv",
+        "summary.json",
+        "scenario.toml",
+        "checkpoint.bin",
+    ] {
         assert!(names.contains(&f.to_string()), "{f} missing from {names:?}");
     }
-    assert!(names.iter().all(|n| !n.starts_with('.')), "temporary files left: {names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temporary files left: {names:?}"
+    );
     let vtis: Vec<&String> = names.iter().filter(|n| n.ends_with(".vti")).collect();
     assert_eq!(vtis.len(), 11, "initial state + 10 outputs");
     // The collection lists every snapshot with its time.
@@ -75,9 +115,13 @@ fn run_writes_every_output_atomically() {
     // metrics.csv: one row per output, columns with units.
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next().unwrap(), "time_s,step,total_mol,total_change_rel,c_min_mol_m3,c_max_mol_m3,c_mean_mol_m3");
+    assert_eq!(
+        lines.next().unwrap(),
+        "time_s,step,total_mol,total_change_rel,c_min_mol_m3,c_max_mol_m3,c_mean_mol_m3"
+    );
     assert_eq!(lines.count(), 11);
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["status"], "completed");
     assert!(summary["adapter"].as_str().unwrap().len() > 2);
     assert!(summary["wall_time_s"].as_f64().unwrap() > 0.0);
@@ -85,7 +129,10 @@ fn run_writes_every_output_atomically() {
     // scenario.toml is the resolved scenario, overrides included, and runs as it is.
     let resolved = Scenario::load(&out.join("scenario.toml"), &[]).unwrap();
     assert_eq!(resolved.grid.nx, 48);
-    assert_eq!(resolved.resolved["diffusion"]["bc_x"].as_str(), Some("periodic"));
+    assert_eq!(
+        resolved.resolved["diffusion"]["bc_x"].as_str(),
+        Some("periodic")
+    );
 }
 
 fn read_file(p: PathBuf) -> Vec<u8> {
@@ -101,25 +148,62 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     let file = scenario("diffusion-gaussian-2d.toml");
     let mut common_args: Vec<&str> = SMALL.to_vec();
     // Checkpoint every other output, so the resume must also redo work after the checkpoint.
-    common_args.extend(["--set", "run.checkpoint_every=2", "--set", "run.check_every=7", "-q"]);
+    common_args.extend([
+        "--set",
+        "run.checkpoint_every=2",
+        "--set",
+        "run.check_every=7",
+        "-q",
+    ]);
     let mut a = vec!["run", file.as_str(), "--out", full.to_str().unwrap()];
     a.extend(&common_args);
     ok(&mesolyte(&a));
     // Interrupted after 4 outputs (the 5th would come next); checkpoint at output 4.
-    let mut b = vec!["run", file.as_str(), "--out", cut.to_str().unwrap(), "--halt-after-outputs", "5"];
+    let mut b = vec![
+        "run",
+        file.as_str(),
+        "--out",
+        cut.to_str().unwrap(),
+        "--halt-after-outputs",
+        "5",
+    ];
     b.extend(&common_args);
     let halted = mesolyte(&b);
-    assert_eq!(halted.status.code(), Some(3), "{}", String::from_utf8_lossy(&halted.stderr));
+    assert_eq!(
+        halted.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&halted.stderr)
+    );
     assert!(!cut.join("summary.json").exists());
-    let mut c = vec!["run", file.as_str(), "--out", cut.to_str().unwrap(), "--resume"];
+    let mut c = vec![
+        "run",
+        file.as_str(),
+        "--out",
+        cut.to_str().unwrap(),
+        "--resume",
+    ];
     c.extend(&common_args);
     ok(&mesolyte(&c));
     assert_eq!(files(&full), files(&cut));
-    for f in files(&full).iter().filter(|f| f.ends_with(".vti") || *f == "metrics.csv" || f.ends_with(".pvd") || *f == "checkpoint.bin") {
-        assert!(read_file(full.join(f)) == read_file(cut.join(f)), "{f} differs after resume");
+    for f in files(&full).iter().filter(|f| {
+        f.ends_with(".vti") || *f == "metrics.csv" || f.ends_with(".pvd") || *f == "checkpoint.bin"
+    }) {
+        assert!(
+            read_file(full.join(f)) == read_file(cut.join(f)),
+            "{f} differs after resume"
+        );
     }
     // Resuming with a different physical setup is refused.
-    let mut d = vec!["run", file.as_str(), "--out", cut.to_str().unwrap(), "--resume", "--set", "diffusion.diffusivity_m2_s=2e-9"];
+    let mut d = vec![
+        "run",
+        file.as_str(),
+        "--out",
+        cut.to_str().unwrap(),
+        "--resume",
+        "--set",
+        "diffusion.diffusivity_m2_s=2e-9",
+    ];
     d.extend(&common_args);
     let refused = mesolyte(&d);
     assert!(!refused.status.success());
@@ -133,7 +217,17 @@ fn a_killed_run_leaves_only_whole_files_and_resumes() {
     let out = dir.path().join("killed");
     let file = scenario("diffusion-gaussian-2d.toml");
     let mut child = Command::new(common::mesolyte_bin())
-        .args(["run", &file, "--out", out.to_str().unwrap(), "-q", "--set", "run.end_time=0.3", "--set", "run.output_every=0.01"])
+        .args([
+            "run",
+            &file,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--set",
+            "run.end_time=0.3",
+            "--set",
+            "run.output_every=0.01",
+        ])
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .spawn()
         .unwrap();
@@ -148,9 +242,23 @@ fn a_killed_run_leaves_only_whole_files_and_resumes() {
     // Every visible .vti is complete: VTK XML ends with its closing tag.
     for f in files(&out).iter().filter(|f| f.ends_with(".vti")) {
         let bytes = read_file(out.join(f));
-        assert!(bytes.ends_with(b"</VTKFile>\n") || bytes.ends_with(b"</VTKFile>"), "{f} is incomplete");
+        assert!(
+            bytes.ends_with(b"</VTKFile>\n") || bytes.ends_with(b"</VTKFile>"),
+            "{f} is incomplete"
+        );
     }
-    ok(&mesolyte(&["run", &file, "--out", out.to_str().unwrap(), "-q", "--resume", "--set", "run.end_time=0.3", "--set", "run.output_every=0.01"]));
+    ok(&mesolyte(&[
+        "run",
+        &file,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--resume",
+        "--set",
+        "run.end_time=0.3",
+        "--set",
+        "run.output_every=0.01",
+    ]));
     let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(summary.contains("\"completed\""), "{summary}");
 }
@@ -160,7 +268,12 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
     let (gpu, _lock) = common::gpu();
     let s = Scenario::load(
         Path::new(&scenario("diffusion-gaussian-2d.toml")),
-        &["grid.nx=32".into(), "grid.ny=32".into(), "run.end_time=0.05".into(), "run.check_every=5".into()],
+        &[
+            "grid.nx=32".into(),
+            "grid.ny=32".into(),
+            "run.end_time=0.05".into(),
+            "run.check_every=5".into(),
+        ],
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -180,23 +293,41 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
     let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
     assert!(summary.contains("diverged"), "{summary}");
     // Only the good initial snapshot was written, and the collection agrees with the files.
-    let vtis: Vec<String> = files(dir.path()).into_iter().filter(|f| f.ends_with(".vti")).collect();
+    let vtis: Vec<String> = files(dir.path())
+        .into_iter()
+        .filter(|f| f.ends_with(".vti"))
+        .collect();
     assert_eq!(vtis, vec!["diffusion-gaussian-2d_00000000.vti".to_string()]);
     let pvd = std::fs::read_to_string(dir.path().join("diffusion-gaussian-2d.pvd")).unwrap();
     assert_eq!(pvd.matches("<DataSet").count(), 1);
     // The same scenario at the stable step runs through.
-    let opts = RunOptions { unchecked_dt: None, out_dir: dir.path().join("ok"), ..opts };
+    let opts = RunOptions {
+        unchecked_dt: None,
+        out_dir: dir.path().join("ok"),
+        ..opts
+    };
     assert_eq!(sim::run(&s, &gpu, &opts).unwrap().status, "completed");
 }
 
 /// A Python with VTK, or None. CI installs python3-vtk9 (see .ci/run), so there it must exist.
 fn python_with_vtk() -> Option<String> {
-    let candidates = [std::env::var("MESOLYTE_PYTHON").ok(), Some("python3".into()), Some("/usr/bin/python3".into())];
+    let candidates = [
+        std::env::var("MESOLYTE_PYTHON").ok(),
+        Some("python3".into()),
+        Some("/usr/bin/python3".into()),
+    ];
     let found = candidates.into_iter().flatten().find(|py| {
-        Command::new(py).args(["-c", "import vtk, numpy"]).output().map(|o| o.status.success()).unwrap_or(false)
+        Command::new(py)
+            .args(["-c", "import vtk, numpy"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
     });
     if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have Python with VTK (python3-vtk9)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Python with VTK (python3-vtk9)"
+        );
         eprintln!("SKIPPED: no Python with the vtk module; install python3-vtk9 to run this check");
     }
     found
@@ -208,41 +339,117 @@ fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     for (file, dims, extra) in [
-        ("diffusion-gaussian-2d.toml", [48u32, 40, 1], vec!["--set", "grid.nx=48", "--set", "grid.ny=40"]),
-        ("diffusion-mode-3d.toml", [20, 16, 12], vec!["--set", "grid.nx=20", "--set", "grid.ny=16", "--set", "grid.nz=12", "--set", "grid.dz=2e-6"]),
+        (
+            "diffusion-gaussian-2d.toml",
+            [48u32, 40, 1],
+            vec!["--set", "grid.nx=48", "--set", "grid.ny=40"],
+        ),
+        (
+            "diffusion-mode-3d.toml",
+            [20, 16, 12],
+            vec![
+                "--set",
+                "grid.nx=20",
+                "--set",
+                "grid.ny=16",
+                "--set",
+                "grid.nz=12",
+                "--set",
+                "grid.dz=2e-6",
+            ],
+        ),
     ] {
         let out = dir.path().join(file);
         let f = scenario(file);
-        let mut args = vec!["run", f.as_str(), "--out", out.to_str().unwrap(), "-q", "--set", "run.end_time=0.02", "--set", "run.output_every=0.02"];
+        let mut args = vec![
+            "run",
+            f.as_str(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--set",
+            "run.end_time=0.02",
+            "--set",
+            "run.output_every=0.02",
+        ];
         args.extend(extra);
         ok(&mesolyte(&args));
         let name = file.trim_end_matches(".toml");
         let s = Scenario::load(&out.join("scenario.toml"), &[]).unwrap();
-        let last = files(&out).into_iter().filter(|f| f.ends_with(".vti")).last().unwrap();
+        let last = files(&out)
+            .into_iter()
+            .filter(|f| f.ends_with(".vti"))
+            .last()
+            .unwrap();
         let result = Command::new(&py)
-            .args([Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vtk_check.py").to_str().unwrap(), out.join(&last).to_str().unwrap()])
+            .args([
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/vtk_check.py")
+                    .to_str()
+                    .unwrap(),
+                out.join(&last).to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         let text = ok(&result);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let got_dims: Vec<u64> = v["dimensions"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
-        assert_eq!(got_dims, dims.iter().map(|&d| d as u64).collect::<Vec<_>>(), "{name}");
-        let sp: Vec<f64> = v["spacing"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-        let org: Vec<f64> = v["origin"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let got_dims: Vec<u64> = v["dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            got_dims,
+            dims.iter().map(|&d| d as u64).collect::<Vec<_>>(),
+            "{name}"
+        );
+        let sp: Vec<f64> = v["spacing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let org: Vec<f64> = v["origin"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         let g = s.grid;
         let want_sp = [g.dx, g.dy, if g.is_3d() { g.dz } else { g.dx }];
         for a in 0..3 {
-            assert!((sp[a] - want_sp[a]).abs() < 1e-6 * want_sp[a], "{name}: spacing {sp:?}");
-            let want_o = if a < g.dims() as usize { want_sp[a] / 2.0 } else { 0.0 };
-            assert!((org[a] - want_o).abs() < 1e-6 * want_sp[a], "{name}: origin {org:?}");
+            assert!(
+                (sp[a] - want_sp[a]).abs() < 1e-6 * want_sp[a],
+                "{name}: spacing {sp:?}"
+            );
+            let want_o = if a < g.dims() as usize {
+                want_sp[a] / 2.0
+            } else {
+                0.0
+            };
+            assert!(
+                (org[a] - want_o).abs() < 1e-6 * want_sp[a],
+                "{name}: origin {org:?}"
+            );
         }
         let c = &v["arrays"]["c_mol_m3"];
         assert_eq!(c["count"].as_u64().unwrap(), g.cells());
         // Values agree with the run's own metrics (mean over cells) at the same time.
         let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
-        let row: Vec<f64> = csv.lines().last().unwrap().split(',').map(|x| x.parse().unwrap()).collect();
+        let row: Vec<f64> = csv
+            .lines()
+            .last()
+            .unwrap()
+            .split(',')
+            .map(|x| x.parse().unwrap())
+            .collect();
         let mean = c["sum"].as_f64().unwrap() / g.cells() as f64;
-        assert!((mean - row[6]).abs() <= 1e-5 * row[6].abs().max(1e-3), "{name}: VTK mean {mean} vs metrics {}", row[6]);
+        assert!(
+            (mean - row[6]).abs() <= 1e-5 * row[6].abs().max(1e-3),
+            "{name}: VTK mean {mean} vs metrics {}",
+            row[6]
+        );
         assert!((c["max"].as_f64().unwrap() - row[5]).abs() <= 1e-6 * row[5].abs().max(1.0));
     }
 }

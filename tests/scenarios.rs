@@ -58,27 +58,60 @@ fn unknown_keys_and_sections_are_errors() {
 
 #[test]
 fn wrong_types_are_errors() {
-    assert_mentions(&err(BASE, &["grid.nx=\"big\""]), &["grid.nx", "expected an integer", "a string"]);
-    assert_mentions(&err(BASE, &["grid.nx=1.5"]), &["grid.nx", "expected an integer", "a float"]);
-    assert_mentions(&err(BASE, &["grid.dx=fine"]), &["grid.dx", "expected a number"]);
-    assert_mentions(&err(BASE, &["diffusion.bc_x=7"]), &["diffusion.bc_x", "periodic, dirichlet, neumann"]);
+    assert_mentions(
+        &err(BASE, &["grid.nx=\"big\""]),
+        &["grid.nx", "expected an integer", "a string"],
+    );
+    assert_mentions(
+        &err(BASE, &["grid.nx=1.5"]),
+        &["grid.nx", "expected an integer", "a float"],
+    );
+    assert_mentions(
+        &err(BASE, &["grid.dx=fine"]),
+        &["grid.dx", "expected a number"],
+    );
+    assert_mentions(
+        &err(BASE, &["diffusion.bc_x=7"]),
+        &["diffusion.bc_x", "periodic, dirichlet, neumann"],
+    );
 }
 
 #[test]
 fn out_of_range_values_name_the_allowed_range() {
-    assert_mentions(&err(BASE, &["grid.nx=-4"]), &["grid.nx", "-4", "[1, 65536]"]);
+    assert_mentions(
+        &err(BASE, &["grid.nx=-4"]),
+        &["grid.nx", "-4", "[1, 65536]"],
+    );
     assert_mentions(&err(BASE, &["grid.dx=-1e-6"]), &["grid.dx", "(0, 1]", " m"]);
     assert_mentions(&err(BASE, &["grid.nz=0"]), &["grid.nz", "[1, 65536]"]);
-    assert_mentions(&err(BASE, &["run.end_time=0"]), &["run.end_time", "(0, inf)"]);
-    assert_mentions(&err(BASE, &["diffusion.diffusivity_m2_s=-1"]), &["diffusion.diffusivity_m2_s", "out of range"]);
-    assert_mentions(&err(BASE, &["diffusion.bc_x=sideways"]), &["diffusion.bc_x", "not allowed"]);
+    assert_mentions(
+        &err(BASE, &["run.end_time=0"]),
+        &["run.end_time", "(0, inf)"],
+    );
+    assert_mentions(
+        &err(BASE, &["diffusion.diffusivity_m2_s=-1"]),
+        &["diffusion.diffusivity_m2_s", "out of range"],
+    );
+    assert_mentions(
+        &err(BASE, &["diffusion.bc_x=sideways"]),
+        &["diffusion.bc_x", "not allowed"],
+    );
 }
 
 #[test]
 fn missing_keys_and_syntax_errors_are_reported() {
-    assert_mentions(&err(&BASE.replace("dx = 1e-6", ""), &[]), &["grid.dx", "missing"]);
-    assert_mentions(&err(&BASE.replace("model = \"diffusion\"", ""), &[]), &["model", "missing", "diffusion"]);
-    assert_mentions(&err("name = \"x\"\n[grid\n", &[]), &["case.toml", "(syntax)"]);
+    assert_mentions(
+        &err(&BASE.replace("dx = 1e-6", ""), &[]),
+        &["grid.dx", "missing"],
+    );
+    assert_mentions(
+        &err(&BASE.replace("model = \"diffusion\"", ""), &[]),
+        &["model", "missing", "diffusion"],
+    );
+    assert_mentions(
+        &err("name = \"x\"\n[grid\n", &[]),
+        &["case.toml", "(syntax)"],
+    );
 }
 
 #[test]
@@ -92,7 +125,12 @@ fn an_unstable_fixed_time_step_is_refused() {
 
 #[test]
 fn set_overrides_any_key() {
-    let o = ["grid.nx=40", "diffusion.initial=\"mode\"", "run.seed=9", "diffusion.bc_y=periodic"];
+    let o = [
+        "grid.nx=40",
+        "diffusion.initial=\"mode\"",
+        "run.seed=9",
+        "diffusion.bc_y=periodic",
+    ];
     let o: Vec<String> = o.iter().map(|s| s.to_string()).collect();
     let s = Scenario::parse("case.toml", BASE, &o).unwrap();
     assert_eq!(s.grid.nx, 40);
@@ -110,7 +148,11 @@ fn shipped_scenarios_are_valid() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
             let s = Scenario::load(&p, &[]).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(format!("{}.toml", s.name), p.file_name().unwrap().to_string_lossy(), "file name = scenario name");
+            assert_eq!(
+                format!("{}.toml", s.name),
+                p.file_name().unwrap().to_string_lossy(),
+                "file name = scenario name"
+            );
             n += 1;
         }
     }
@@ -132,7 +174,13 @@ fn cli_reports_scenario_errors_before_touching_the_gpu() {
     let msg = String::from_utf8_lossy(&out.stderr);
     assert_mentions(&msg, &["bad.toml", "grid.nx", "[1, 65536]"]);
     assert!(!msg.contains("adapter"), "{msg}");
-    let out = Command::new(common::mesolyte_bin()).args(["validate", f.to_str().unwrap()]).output().unwrap();
+    let out = Command::new(common::mesolyte_bin())
+        .args(["validate", f.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert_mentions(&String::from_utf8_lossy(&out.stderr), &["bad.toml", "grid.nx"]);
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["bad.toml", "grid.nx"],
+    );
 }

@@ -12,7 +12,7 @@ struct GridInfo {
     first_plane: u32,
     planes: u32,
     total_planes: u32,
-    row_threads: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> grid: GridInfo;
@@ -26,16 +26,27 @@ struct Cell {
     valid: bool,  // false for threads past the chunk's last cell
 }
 
-// The interior cell handled by this thread (2D dispatch grid, rows of `row_threads`).
+// Cell kernels use workgroups of WG_X x WG_Y threads over (x, y, chunk plane) in 3D and
+// (x, chunk plane) in 2D, so coordinates need no integer division (slow on CPU devices).
+const WG_X: u32 = 32u;
+const WG_Y: u32 = 4u;
+
+// The interior cell handled by this thread.
 fn thread_cell(gid: vec3<u32>) -> Cell {
     var c: Cell;
-    let t = gid.x + gid.y * grid.row_threads;
-    c.valid = t < grid.planes * grid.plane_cells;
-    c.global = grid.first_plane * grid.plane_cells + t;
-    c.local = t + grid.plane_cells;
-    c.x = c.global % grid.nx;
-    c.y = (c.global / grid.nx) % grid.ny;
-    c.z = c.global / (grid.nx * grid.ny);
+    c.x = gid.x;
+    if (grid.nz > 1u) {
+        c.y = gid.y;
+        c.z = grid.first_plane + gid.z;
+        c.valid = gid.x < grid.nx && gid.y < grid.ny && gid.z < grid.planes;
+        c.local = gid.x + grid.nx * (gid.y + grid.ny * (gid.z + 1u));
+    } else {
+        c.y = grid.first_plane + gid.y;
+        c.z = 0u;
+        c.valid = gid.x < grid.nx && gid.y < grid.planes;
+        c.local = gid.x + grid.nx * (gid.y + 1u);
+    }
+    c.global = c.local + grid.first_plane * grid.plane_cells - grid.plane_cells;
     return c;
 }
 
@@ -75,4 +86,10 @@ fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
     }
     let wrap = (n - 1u) * stride;
     return select(i32(c.local + wrap), i32(c.local - wrap), up);
+}
+
+// True for cells with a neighbour on both sides along every axis of the grid.
+fn is_interior(c: Cell) -> bool {
+    let in_xy = c.x > 0u && c.x + 1u < grid.nx && c.y > 0u && c.y + 1u < grid.ny;
+    return in_xy && (!is_3d() || (c.z > 0u && c.z + 1u < grid.nz));
 }

@@ -17,8 +17,10 @@ use wgpu::util::DeviceExt;
 use super::Gpu;
 use crate::grid::Grid;
 
-/// Threads per workgroup used by every cell-parallel kernel.
+/// Threads per workgroup of linear kernels (reductions, halo wrap).
 pub const WORKGROUP: u32 = 256;
+/// Workgroup shape of cell kernels (`WG_X`, `WG_Y` in common/grid.wgsl).
+pub const CELL_WORKGROUP: (u32, u32) = (32, 4);
 
 /// One chunk: planes `first_plane .. first_plane + planes` of the chunking axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,8 +40,7 @@ pub struct GridInfo {
     pub first_plane: u32,
     pub planes: u32,
     pub total_planes: u32,
-    /// Threads in one row of the 2D dispatch grid (`groups_x * WORKGROUP`).
-    pub row_threads: u32,
+    pub _pad: u32,
 }
 
 /// Splits `planes` planes of `plane_bytes` each into chunks whose buffers (with two ghost
@@ -82,8 +83,8 @@ pub struct Domain {
     pub periodic_chunk_axis: bool,
     pub infos: Vec<GridInfo>,
     pub info_buffers: Vec<wgpu::Buffer>,
-    /// Workgroups (x, y) of the 2D dispatch grid for each chunk's interior.
-    pub groups: Vec<(u32, u32)>,
+    /// Workgroups (x, y, z) covering each chunk's interior with cell kernels.
+    pub groups: Vec<(u32, u32, u32)>,
 }
 
 impl Domain {
@@ -98,12 +99,25 @@ impl Domain {
         let chunks = split_planes(grid.planes(), grid.plane_cells() * 4, gpu.max_binding_bytes)?;
         let mut infos = Vec::new();
         let mut groups = Vec::new();
+        let (wx, wy) = CELL_WORKGROUP;
         for c in &chunks {
-            let cells = c.planes as u64 * grid.plane_cells();
-            let total_groups = cells.div_ceil(WORKGROUP as u64);
-            let gx = total_groups.min(gpu.max_groups_per_dim() as u64) as u32;
-            let gy = total_groups.div_ceil(gx as u64) as u32;
-            groups.push((gx, gy));
+            // 3D: threads over (x, y, chunk plane); 2D: over (x, chunk plane).
+            let (span_y, span_z) = if grid.is_3d() {
+                (grid.ny, c.planes)
+            } else {
+                (c.planes, 1)
+            };
+            let g = (grid.nx.div_ceil(wx), span_y.div_ceil(wy), span_z);
+            let max = gpu.max_groups_per_dim();
+            if g.0 > max || g.1 > max || g.2 > max {
+                bail!(
+                    "grid {}x{}x{} needs more workgroups per dimension than the adapter's {max}",
+                    grid.nx,
+                    grid.ny,
+                    grid.nz
+                );
+            }
+            groups.push(g);
             infos.push(GridInfo {
                 nx: grid.nx,
                 ny: grid.ny,
@@ -112,7 +126,7 @@ impl Domain {
                 first_plane: c.first_plane,
                 planes: c.planes,
                 total_planes: grid.planes(),
-                row_threads: gx * WORKGROUP,
+                _pad: 0,
             });
         }
         let info_buffers = infos
@@ -158,8 +172,8 @@ impl Domain {
         pass.set_pipeline(pipeline);
         for (c, bg) in bind_groups.iter().enumerate() {
             pass.set_bind_group(0, bg, &[]);
-            let (gx, gy) = self.groups[c];
-            pass.dispatch_workgroups(gx, gy, 1);
+            let (gx, gy, gz) = self.groups[c];
+            pass.dispatch_workgroups(gx, gy, gz);
         }
     }
 }

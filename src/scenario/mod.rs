@@ -100,13 +100,15 @@ impl Scenario {
 
         if let Some(dt) = run.dt {
             let limit = params.max_stable_dt(&grid);
-            if dt > limit {
+            // Tolerance: the limit is printed to 4 digits, and that printed value is accepted.
+            if dt > limit * (1.0 + 1e-4) {
                 return Err(ScenarioError {
                     file: file.to_string(),
                     key: "run.dt".into(),
                     message: format!(
-                        "{dt:e} s exceeds the stable limit of this model and grid; allowed: (0, {limit:e}] s \
-                         (leave run.dt out to use the stable step automatically)"
+                        "{dt:e} s exceeds the stable limit of this model and grid; allowed: (0, {}] s \
+                         (leave run.dt out to use the stable step automatically)",
+                        short_exp(limit)
                     ),
                 });
             }
@@ -203,4 +205,12 @@ fn read_run(s: &mut Section) -> Result<RunSettings, ScenarioError> {
         checkpoint_every,
         check_every,
     })
+}
+
+/// `v` in exponent form with at most 4 significant digits and no trailing zeros (2.5e-4).
+fn short_exp(v: f64) -> String {
+    let s = format!("{v:.3e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+    format!("{mantissa}e{exp}")
 }
