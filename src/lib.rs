@@ -4,6 +4,10 @@
 //! fields and kernels ([`models`], [`gpu`]) -> the shared loop ([`sim`]) -> files ([`io`]).
 //! docs/architecture.md describes the layers.
 
+// Physics code indexes several per-axis arrays with one axis number; that reads better than
+// zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 pub mod cli;
 pub mod gpu;
 pub mod grid;

@@ -378,8 +378,7 @@ fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
         let s = Scenario::load(&out.join("scenario.toml"), &[]).unwrap();
         let last = files(&out)
             .into_iter()
-            .filter(|f| f.ends_with(".vti"))
-            .last()
+            .rfind(|f| f.ends_with(".vti"))
             .unwrap();
         let result = Command::new(&py)
             .args([
@@ -452,4 +451,116 @@ fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
         );
         assert!((c["max"].as_f64().unwrap() - row[5]).abs() <= 1e-6 * row[5].abs().max(1.0));
     }
+}
+
+#[test]
+fn vector_arrays_reach_vtk_with_three_components() {
+    let Some(py) = python_with_vtk() else { return };
+    use mesolyte::io::vtk::{write_vti, NamedArray};
+    let g = mesolyte::Grid::new_3d(4, 3, 2, 2e-6);
+    let n = g.cells() as usize;
+    let vel: Vec<f32> = (0..3 * n).map(|i| i as f32 * 0.5).collect();
+    let p: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("v.vti");
+    write_vti(
+        &f,
+        &g,
+        &[
+            NamedArray {
+                name: "velocity_m_s",
+                components: 3,
+                values: &vel,
+            },
+            NamedArray {
+                name: "pressure_Pa",
+                components: 1,
+                values: &p,
+            },
+        ],
+    )
+    .unwrap();
+    let out = Command::new(&py)
+        .args([
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/vtk_check.py")
+                .to_str()
+                .unwrap(),
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let a = &v["arrays"]["velocity_m_s"];
+    assert_eq!(
+        (a["components"].as_u64(), a["tuples"].as_u64()),
+        (Some(3), Some(n as u64))
+    );
+    assert_eq!(
+        a["first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+    );
+    assert_eq!(v["arrays"]["pressure_Pa"]["components"].as_u64(), Some(1));
+}
+
+#[test]
+fn without_any_adapter_the_message_says_how_to_get_one() {
+    let out = Command::new(common::mesolyte_bin())
+        .arg("info")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("WGPU_BACKEND", "vulkan")
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("no GPU adapter") && msg.contains("mesa-vulkan-drivers"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_run_too_large_for_the_adapter_is_refused_before_allocating() {
+    let _lock = common::gpu().1;
+    let gpu = mesolyte::gpu::Gpu::open(None).unwrap();
+    let Some(mem) = gpu.summary.memory_bytes else {
+        eprintln!("SKIPPED: adapter does not report its memory");
+        return;
+    };
+    // Two f32 fields of n² cells need 8 n² bytes: ask for twice the adapter's memory.
+    let n = ((mem as f64 * 2.0 / 8.0).sqrt() as u64).min(46000);
+    if 8 * n * n <= mem {
+        eprintln!("SKIPPED: adapter memory too large to exceed with a valid grid");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = scenario("diffusion-gaussian-2d.toml");
+    let (nx, ny) = (format!("grid.nx={n}"), format!("grid.ny={n}"));
+    let out = mesolyte(&[
+        "run",
+        &f,
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--set",
+        &nx,
+        "--set",
+        &ny,
+    ]);
+    assert!(!out.status.success());
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("GPU memory") && msg.contains("smaller grid"),
+        "{msg}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing may be written"
+    );
 }

@@ -18,13 +18,16 @@ image = reader.GetOutput()
 pd = image.GetPointData()
 arrays = {}
 for i in range(pd.GetNumberOfArrays()):
-    a = vtk_to_numpy(pd.GetArray(i)).astype(float)
+    array = pd.GetArray(i)
+    a = vtk_to_numpy(array).astype(float)
     arrays[pd.GetArrayName(i)] = {
+        "components": int(array.GetNumberOfComponents()),
+        "tuples": int(array.GetNumberOfTuples()),
         "count": int(a.size),
         "sum": float(a.sum()),
         "min": float(a.min()),
         "max": float(a.max()),
-        "first": [float(v) for v in a[:5]],
+        "first": [float(v) for v in a.ravel()[:6]],
     }
 print(json.dumps({
     "dimensions": list(image.GetDimensions()),

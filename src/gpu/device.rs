@@ -97,7 +97,7 @@ fn summarize(index: usize, adapter: &wgpu::Adapter) -> AdapterSummary {
             .trim()
             .to_string(),
         max_buffer_size: limits.max_buffer_size,
-        max_storage_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_storage_binding_size: limits.max_storage_buffer_binding_size,
         shader_f16: features.contains(wgpu::Features::SHADER_F16),
         timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
         memory_bytes: if info.backend == wgpu::Backend::Vulkan {

@@ -77,7 +77,7 @@ pub fn read(path: &Path) -> Result<(CheckpointHeader, Vec<Vec<f32>>)> {
     }
     let fields = bytes[json_end..data_end]
         .chunks_exact(field_bytes.max(1))
-        .map(|c| bytemuck::pod_collect_to_vec::<u8, f32>(c))
+        .map(bytemuck::pod_collect_to_vec::<u8, f32>)
         .collect();
     Ok((header, fields))
 }

@@ -15,9 +15,11 @@ use vtkio::xml::Compressor;
 use super::atomic::{write_atomic, write_bytes_atomic};
 use crate::grid::Grid;
 
-/// One array of a snapshot: a name with units and one value per cell (storage order).
+/// One array of a snapshot: a name with units and `components` values per cell (storage
+/// order, components interleaved).
 pub struct NamedArray<'a> {
     pub name: &'a str,
+    pub components: u32,
     pub values: &'a [f32],
 }
 
@@ -30,7 +32,14 @@ pub fn write_vti(path: &Path, grid: &Grid, arrays: &[NamedArray]) -> Result<()> 
     ]);
     let point = arrays
         .iter()
-        .map(|a| Attribute::scalars(a.name, 1).with_data(a.values.to_vec()))
+        .map(|a| {
+            let attr = if a.components == 3 {
+                Attribute::vectors(a.name)
+            } else {
+                Attribute::scalars(a.name, a.components)
+            };
+            attr.with_data(a.values.to_vec())
+        })
         .collect();
     let z_spacing = if grid.is_3d() { grid.dz } else { grid.dx };
     let vtk = Vtk {

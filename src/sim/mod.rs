@@ -5,6 +5,6 @@ mod model;
 mod progress;
 mod run;
 
-pub use model::{Guard, Metric, Model};
+pub use model::{Guard, Metric, Model, OutputField};
 pub use progress::Progress;
 pub use run::{fingerprint, run, Diverged, RunOptions, RunReport};

@@ -10,10 +10,34 @@ use crate::gpu::{Field, Gpu};
 /// Physical bounds a field must respect; the loop stops the run when they are broken.
 #[derive(Debug, Clone)]
 pub struct Guard {
-    /// Name of an output field (see [`Model::output_fields`]).
+    /// Name of an output field (see [`Model::output_fields`]); bounds apply to each component.
     pub field: String,
     pub lo: f32,
     pub hi: f32,
+}
+
+/// A field written to snapshots: one component (scalar) or three (a vector, stored on the GPU
+/// as one scalar field per component and interleaved on output).
+pub struct OutputField<'a> {
+    /// Name with units, e.g. `c_mol_m3` or `velocity_m_s`.
+    pub name: String,
+    pub components: Vec<&'a Field>,
+}
+
+impl<'a> OutputField<'a> {
+    pub fn scalar(name: &str, field: &'a Field) -> Self {
+        OutputField {
+            name: name.to_string(),
+            components: vec![field],
+        }
+    }
+
+    pub fn vector(name: &str, x: &'a Field, y: &'a Field, z: &'a Field) -> Self {
+        OutputField {
+            name: name.to_string(),
+            components: vec![x, y, z],
+        }
+    }
 }
 
 /// One named scalar result (metrics.csv column or summary.json entry), name with units.
@@ -31,7 +55,7 @@ pub trait Model {
     fn state_fields(&self) -> Vec<&Field>;
 
     /// Fields written to each snapshot, with their output names (with units, e.g. `c_mol_m3`).
-    fn output_fields(&self) -> Vec<(String, &Field)>;
+    fn output_fields(&self) -> Vec<OutputField<'_>>;
 
     /// Bounds checked by the divergence guard, besides NaN/Inf in every output field.
     fn guards(&self) -> Vec<Guard> {

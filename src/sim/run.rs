@@ -224,7 +224,10 @@ fn advance_to(
 /// Stops the run if any output field holds NaN/Inf or leaves the model's bounds.
 fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
     let guards = model.guards();
-    for (name, field) in model.output_fields() {
+    for (name, field) in model.output_fields().into_iter().flat_map(|o| {
+        let name = o.name;
+        o.components.into_iter().map(move |f| (name.clone(), f))
+    }) {
         let bound = guards.iter().find(|g| g.field == name);
         let q = StatsQuery {
             lo: bound.map_or(f32::MIN, |g| g.lo),
@@ -268,14 +271,21 @@ fn write_output(
     dir: &mut RunDir,
     clock: &Clock,
 ) -> Result<()> {
-    let data: Vec<(String, Vec<f32>)> = model
+    let data: Vec<(String, u32, Vec<f32>)> = model
         .output_fields()
         .into_iter()
-        .map(|(n, f)| (n, f.download(gpu)))
+        .map(|o| {
+            let parts: Vec<Vec<f32>> = o.components.iter().map(|f| f.download(gpu)).collect();
+            (o.name, parts.len() as u32, interleave(&parts))
+        })
         .collect();
     let arrays: Vec<vtk::NamedArray> = data
         .iter()
-        .map(|(n, v)| vtk::NamedArray { name: n, values: v })
+        .map(|(n, k, v)| vtk::NamedArray {
+            name: n,
+            components: *k,
+            values: v,
+        })
         .collect();
     let file = dir.snapshot_name(clock.step);
     vtk::write_vti(&dir.path(&file), &scenario.grid, &arrays)?;
@@ -288,6 +298,19 @@ fn write_output(
     dir.add_metrics(&row)
 }
 
+/// Component arrays [x..], [y..], [z..] -> [x0, y0, z0, x1, ...] as VTK expects.
+fn interleave(parts: &[Vec<f32>]) -> Vec<f32> {
+    if parts.len() == 1 {
+        return parts[0].clone();
+    }
+    let n = parts[0].len();
+    let mut out = Vec::with_capacity(n * parts.len());
+    for i in 0..n {
+        out.extend(parts.iter().map(|p| p[i]));
+    }
+    out
+}
+
 fn maybe_checkpoint(
     scenario: &Scenario,
     gpu: &Gpu,
@@ -296,7 +319,7 @@ fn maybe_checkpoint(
     clock: &Clock,
 ) -> Result<()> {
     let every = scenario.run.checkpoint_every;
-    if every == 0 || clock.next_output % every != 0 {
+    if every == 0 || !clock.next_output.is_multiple_of(every) {
         return Ok(());
     }
     let fields = model.state_fields();

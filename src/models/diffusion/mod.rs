@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
 use crate::grid::Grid;
-use crate::sim::{Guard, Metric, Model};
+use crate::sim::{Guard, Metric, Model, OutputField};
 
 /// Scalar fields on the GPU: the concentration, double-buffered.
 pub const GPU_FIELDS: u32 = 2;
@@ -188,8 +188,8 @@ impl Model for Diffusion {
         vec![self.concentration()]
     }
 
-    fn output_fields(&self) -> Vec<(String, &Field)> {
-        vec![(FIELD_NAME.to_string(), self.concentration())]
+    fn output_fields(&self) -> Vec<OutputField<'_>> {
+        vec![OutputField::scalar(FIELD_NAME, self.concentration())]
     }
 
     fn guards(&self) -> Vec<Guard> {
