@@ -333,6 +333,13 @@ fn python_with_vtk() -> Option<String> {
     found
 }
 
+/// What VTK's own reader finds in a .vti (tests/vtk_check.py), as JSON.
+fn read_with_vtk(py: &str, vti: &Path) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vtk_check.py");
+    let out = Command::new(py).arg(script).arg(vti).output().unwrap();
+    serde_json::from_str(&ok(&out)).unwrap()
+}
+
 #[test]
 fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
     let Some(py) = python_with_vtk() else { return };
@@ -380,18 +387,7 @@ fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
             .into_iter()
             .rfind(|f| f.ends_with(".vti"))
             .unwrap();
-        let result = Command::new(&py)
-            .args([
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/vtk_check.py")
-                    .to_str()
-                    .unwrap(),
-                out.join(&last).to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        let text = ok(&result);
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let v = read_with_vtk(&py, &out.join(&last));
         let got_dims: Vec<u64> = v["dimensions"]
             .as_array()
             .unwrap()
@@ -480,17 +476,7 @@ fn vector_arrays_reach_vtk_with_three_components() {
         ],
     )
     .unwrap();
-    let out = Command::new(&py)
-        .args([
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/vtk_check.py")
-                .to_str()
-                .unwrap(),
-            f.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let v = read_with_vtk(&py, &f);
     let a = &v["arrays"]["velocity_m_s"];
     assert_eq!(
         (a["components"].as_u64(), a["tuples"].as_u64()),
