@@ -59,6 +59,13 @@ fn every_stage_validates_with_naga() {
             module.entry_points.iter().any(|e| e.name == "main"),
             "{stage} has no `main` entry point"
         );
+        assert!(
+            module
+                .entry_points
+                .iter()
+                .all(|e| e.stage == naga::ShaderStage::Compute),
+            "{stage} has a non-compute entry point"
+        );
     }
     assert!(count >= 4, "expected at least 4 stages, found {count}");
     assert!(

@@ -12,7 +12,9 @@ struct GridInfo {
     first_plane: u32,
     planes: u32,
     total_planes: u32,
-    _pad: u32,
+    // Index of this chunk's first workgroup when all chunks' cell dispatches are numbered in
+    // order (for per-workgroup partial results of reductions fused into cell kernels).
+    group_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> grid: GridInfo;
@@ -92,4 +94,9 @@ fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
 fn is_interior(c: Cell) -> bool {
     let in_xy = c.x > 0u && c.x + 1u < grid.nx && c.y > 0u && c.y + 1u < grid.ny;
     return in_xy && (!is_3d() || (c.z > 0u && c.z + 1u < grid.nz));
+}
+
+// Linear index of a workgroup of a cell kernel over the whole domain (see group_offset).
+fn workgroup_index(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return grid.group_offset + wid.x + groups.x * (wid.y + groups.y * wid.z);
 }

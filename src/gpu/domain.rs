@@ -40,7 +40,8 @@ pub struct GridInfo {
     pub first_plane: u32,
     pub planes: u32,
     pub total_planes: u32,
-    pub _pad: u32,
+    /// First workgroup of this chunk when all chunks' cell dispatches are numbered in order.
+    pub group_offset: u32,
 }
 
 /// Splits `planes` planes of `plane_bytes` each into chunks whose buffers (with two ghost
@@ -100,6 +101,7 @@ impl Domain {
         let mut infos = Vec::new();
         let mut groups = Vec::new();
         let (wx, wy) = CELL_WORKGROUP;
+        let mut group_offset = 0u32;
         for c in &chunks {
             // 3D: threads over (x, y, chunk plane); 2D: over (x, chunk plane).
             let (span_y, span_z) = if grid.is_3d() {
@@ -126,8 +128,9 @@ impl Domain {
                 first_plane: c.first_plane,
                 planes: c.planes,
                 total_planes: grid.planes(),
-                _pad: 0,
+                group_offset,
             });
+            group_offset += g.0 * g.1 * g.2;
         }
         let info_buffers = infos
             .iter()
@@ -160,6 +163,11 @@ impl Domain {
         (0..self.chunks.len())
             .map(|c| self.buffer_cells(c) * 4)
             .sum()
+    }
+
+    /// Workgroups of one cell-kernel dispatch over the whole domain (all chunks).
+    pub fn total_groups(&self) -> u32 {
+        self.groups.iter().map(|g| g.0 * g.1 * g.2).sum()
     }
 
     /// Dispatches `bind_groups[c]` (group 0) over every chunk's interior cells.

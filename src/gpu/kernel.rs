@@ -42,6 +42,23 @@ impl Kernel {
         })
     }
 
+    /// One bind group per chunk of `domain`: binding 0 is the chunk's `GridInfo`, bindings
+    /// 1.. are `buffers(chunk)`.
+    pub fn bind_chunks<'a>(
+        &self,
+        gpu: &Gpu,
+        domain: &'a super::Domain,
+        buffers: impl Fn(usize) -> Vec<&'a wgpu::Buffer>,
+    ) -> Vec<wgpu::BindGroup> {
+        (0..domain.chunks.len())
+            .map(|c| {
+                let mut all = vec![&domain.info_buffers[c]];
+                all.extend(buffers(c));
+                self.bind(gpu, &all)
+            })
+            .collect()
+    }
+
     /// A bind group for group 0 whose binding `i` is `buffers[i]` (whole buffer).
     pub fn bind(&self, gpu: &Gpu, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
         let entries: Vec<wgpu::BindGroupEntry> = buffers

@@ -18,7 +18,22 @@ shader_table!(
     "field/halo_wrap.wgsl",
     "field/stats.wgsl",
     "bench/copy.wgsl",
+    "common/random.wgsl",
+    "common/phase_field.wgsl",
+    "common/stencil.wgsl",
+    "common/potential.wgsl",
+    "common/cg.wgsl",
     "diffusion/step.wgsl",
+    "dendrite/step.wgsl",
+    "dendrite/chemical_potential.wgsl",
+    "dendrite/columns.wgsl",
+    "dendrite/potential_setup.wgsl",
+    "dendrite/potential_rhs.wgsl",
+    "dendrite/potential_apply.wgsl",
+    "dendrite/potential_init.wgsl",
+    "dendrite/potential_update.wgsl",
+    "dendrite/potential_direction.wgsl",
+    "dendrite/potential_scalars.wgsl",
 );
 
 /// The raw text of one shader file.

@@ -1,5 +1,6 @@
 //! The physics models and their registry: scenario section -> parameters -> GPU model.
 
+pub mod dendrite;
 pub mod diffusion;
 
 use anyhow::Result;
@@ -10,18 +11,22 @@ use crate::scenario::{RunSettings, ScenarioError, Section};
 use crate::sim::Model;
 
 /// Model names accepted in a scenario's `model` key.
-pub const NAMES: &[&str] = &["diffusion"];
+pub const NAMES: &[&str] = &["diffusion", "dendrite"];
 
 /// Validated parameters of one model, in SI units.
 #[derive(Debug, Clone)]
 pub enum ModelParams {
     Diffusion(diffusion::DiffusionParams),
+    Dendrite(dendrite::DendriteParams),
 }
 
 /// Reads the model's section (named like the model).
 pub fn parse(name: &str, s: &mut Section, grid: &Grid) -> Result<ModelParams, ScenarioError> {
     match name {
         "diffusion" => Ok(ModelParams::Diffusion(diffusion::DiffusionParams::read(
+            s, grid,
+        )?)),
+        "dendrite" => Ok(ModelParams::Dendrite(dendrite::DendriteParams::read(
             s, grid,
         )?)),
         other => unreachable!("model {other:?} passed the name check but has no parser"),
@@ -32,6 +37,7 @@ impl ModelParams {
     pub fn name(&self) -> &'static str {
         match self {
             ModelParams::Diffusion(_) => "diffusion",
+            ModelParams::Dendrite(_) => "dendrite",
         }
     }
 
@@ -39,6 +45,7 @@ impl ModelParams {
     pub fn stable_dt(&self, grid: &Grid) -> f64 {
         match self {
             ModelParams::Diffusion(p) => p.stable_dt(grid),
+            ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid),
         }
     }
 
@@ -46,6 +53,7 @@ impl ModelParams {
     pub fn max_stable_dt(&self, grid: &Grid) -> f64 {
         match self {
             ModelParams::Diffusion(p) => p.max_stable_dt(grid),
+            ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid) / p.time_step_safety,
         }
     }
 
@@ -53,15 +61,21 @@ impl ModelParams {
     pub fn gpu_fields(&self) -> u32 {
         match self {
             ModelParams::Diffusion(_) => diffusion::GPU_FIELDS,
+            ModelParams::Dendrite(_) => dendrite::GPU_FIELDS,
         }
     }
 
     pub fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>> {
-        let _ = run;
         match self {
             ModelParams::Diffusion(p) => {
                 Ok(Box::new(diffusion::Diffusion::new(gpu, *grid, p.clone())?))
             }
+            ModelParams::Dendrite(p) => Ok(Box::new(dendrite::Dendrite::new(
+                gpu,
+                *grid,
+                p.clone(),
+                run,
+            )?)),
         }
     }
 }

@@ -350,6 +350,13 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// The raw value of `key`, for structured values the caller checks (recorded as given).
+    pub fn raw(&mut self, key: &str) -> Option<toml::Value> {
+        let v = self.take(key)?;
+        self.record(key, v.clone());
+        Some(v)
+    }
+
     /// A sub-table, to be read with its own `Section` (missing = empty).
     pub fn table(&mut self, key: &str) -> Result<Section<'a>, ScenarioError> {
         let path = self.key_path(key);

@@ -44,8 +44,9 @@ impl<'a> OutputField<'a> {
 pub type Metric = (String, f64);
 
 pub trait Model {
-    /// The stable time step (s) at the current state.
-    fn stable_dt(&self) -> f64;
+    /// The stable time step (s) at the current state; called before each batch of steps
+    /// (at most `run.check_every` steps), so it may reduce fields on the GPU.
+    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64>;
 
     /// Advances `steps` steps of `dt` seconds; `first_step` is the index of the first one
     /// (for counter-based random numbers). Submits its own GPU work.

@@ -191,10 +191,10 @@ fn advance_to(
 ) -> Result<()> {
     let settings = &scenario.run;
     while clock.time < target && clock.step < settings.max_steps {
-        let dt = opts
-            .unchecked_dt
-            .or(settings.dt)
-            .unwrap_or_else(|| model.stable_dt());
+        let dt = match opts.unchecked_dt.or(settings.dt) {
+            Some(dt) => dt,
+            None => model.stable_dt(gpu)?,
+        };
         let limit = settings.check_every.min(settings.max_steps - clock.step);
         // Count whole steps that stay short of the target; the tolerance keeps round-off from
         // leaving a sliver of a step before the target.

@@ -61,20 +61,14 @@ impl Diffusion {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let bind = |from: usize| -> Vec<wgpu::BindGroup> {
-            (0..domain.chunks.len())
-                .map(|c| {
-                    kernel.bind(
-                        gpu,
-                        &[
-                            &domain.info_buffers[c],
-                            &uniform,
-                            &fields[from].buffers[c],
-                            &fields[1 - from].buffers[c],
-                        ],
-                    )
-                })
-                .collect()
+        let bind = |from: usize| {
+            kernel.bind_chunks(gpu, &domain, |c| {
+                vec![
+                    &uniform,
+                    &fields[from].buffers[c],
+                    &fields[1 - from].buffers[c],
+                ]
+            })
         };
         let bind_groups = [bind(0), bind(1)];
         let initial = grid.sample(|p| params.initial_value(&grid, p));
@@ -159,8 +153,8 @@ fn value_guard(p: &DiffusionParams, grid: &Grid, initial: &[f32]) -> Option<Guar
 }
 
 impl Model for Diffusion {
-    fn stable_dt(&self) -> f64 {
-        self.params.stable_dt(&self.grid)
+    fn stable_dt(&mut self, _gpu: &Gpu) -> Result<f64> {
+        Ok(self.params.stable_dt(&self.grid))
     }
 
     fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, dt: f64) -> Result<()> {

@@ -1,0 +1,25 @@
+// Interpolation and double-well functions of the phase-field models, and the electrolyte /
+// metal site fractions of the grand-potential Li model (Hong & Viswanathan 2018).
+
+// h(η) = η³(6η² - 15η + 10): 0 in the electrolyte, 1 in the metal.
+fn interp_h(eta: f32) -> f32 {
+    return eta * eta * eta * (6.0 * eta * eta - 15.0 * eta + 10.0);
+}
+
+// h'(η) = 30 η² (1 - η)².
+fn interp_dh(eta: f32) -> f32 {
+    let a = eta * (1.0 - eta);
+    return 30.0 * a * a;
+}
+
+// d/dη of W η²(1 - η)².
+fn double_well_slope(eta: f32, w: f32) -> f32 {
+    return 2.0 * w * eta * (1.0 - eta) * (1.0 - 2.0 * eta);
+}
+
+// Site fraction c = 1 / (1 + exp(ε - w)).
+fn site_fraction(w: f32, eps: f32) -> f32 {
+    return 1.0 / (1.0 + exp(eps - w));
+}
+
+const EPSILON_SOLID: f32 = -13.8;

@@ -1,0 +1,31 @@
+// Neighbour access by global coordinates for stencils wider than the 6 face neighbours.
+// Requires common/grid.wgsl. Side axes (y, and z in 3D) are either periodic or no-flux
+// (mirror); x is left to the caller (electrode and far-field boundaries differ per field).
+// The chunking axis reaches one plane beyond the chunk through the ghost planes.
+
+// Local buffer index of global cell (x, y, z) with x clamped and side axes wrapped
+// (`periodic_sides`) or mirrored onto the edge cell (no flux).
+fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
+    let nx = i32(grid.nx);
+    let ny = i32(grid.ny);
+    let nz = i32(grid.nz);
+    let xx = clamp(x, 0, nx - 1);
+    var yy = y;
+    var zz = z;
+    if (is_3d()) {
+        if (periodic_sides) {
+            yy = (y + ny) % ny;
+            // z is the chunking axis: a periodic neighbour sits in the ghost plane.
+        } else {
+            yy = clamp(y, 0, ny - 1);
+            zz = clamp(z, 0, nz - 1);
+        }
+        let plane = zz - i32(grid.first_plane) + 1;
+        return u32(xx + nx * (yy + ny * plane));
+    }
+    if (!periodic_sides) {
+        yy = clamp(y, 0, ny - 1);
+    }
+    let row = yy - i32(grid.first_plane) + 1;
+    return u32(xx + nx * row);
+}

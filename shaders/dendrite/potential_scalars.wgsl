@@ -1,0 +1,64 @@
+// Potential solve: the CG scalars, summed over all workgroup partials by one workgroup in a
+// fixed order (deterministic), and kept on the GPU so iterations need no read-back.
+//   main:   after init      rz = Σ r·z, rr = Σ z·z   (z = D⁻¹r)
+//   norm_b: after rhs       bb = Σ (D⁻¹b)²
+//   alpha:  after apply     α = rz / Σ p·q
+//   beta:   after update    β = rz_new / rz, rz = rz_new, rr = Σ z·z
+#include "common/cg.wgsl"
+
+@group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
+@group(0) @binding(1) var<storage, read_write> scalars: Scalars;
+
+var<workgroup> sums: array<vec2<f32>, 256>;
+
+fn total(lid: u32) -> vec2<f32> {
+    var acc = vec2<f32>(0.0);
+    let n = arrayLength(&partials);
+    for (var k = lid; k < n; k += 256u) {
+        acc += partials[k];
+    }
+    sums[lid] = acc;
+    workgroupBarrier();
+    for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+        if (lid < stride) {
+            sums[lid] += sums[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    return sums[0];
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.rz = t.x;
+        scalars.rr = t.y;
+    }
+}
+
+@compute @workgroup_size(256)
+fn norm_b(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.bb = t.x;
+    }
+}
+
+@compute @workgroup_size(256)
+fn alpha(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.alpha = select(0.0, scalars.rz / t.x, t.x != 0.0);
+    }
+}
+
+@compute @workgroup_size(256)
+fn beta(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.beta = select(0.0, t.x / scalars.rz, scalars.rz != 0.0);
+        scalars.rz = t.x;
+        scalars.rr = t.y;
+    }
+}

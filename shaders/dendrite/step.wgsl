@@ -1,0 +1,192 @@
+// One explicit step of the grand-potential Li electrodeposition model (Hong & Viswanathan,
+// ACS Energy Lett. 3, 1737 (2018), as their MOOSE kernels implement it), in model units
+// (µm, s, V, energy density e0 = R T C_l):
+//   ∂η/∂t = L [∇·G(∇η) - W g'(η)] - L_η h'(η) [e^{(1-α) F φ} - (c_l (1-h)/c_ref) e^{-α F φ}] + noise
+//   ∂ρ/∂t = -∇·J,   J = -D (1-h)² c_l (∇w + F ∇φ),   ρ = (1-h) c_l(w) + dv h c_s(w)
+// G is the gradient-energy flux κ(n)∇η plus its anisotropy terms. ρ is updated in flux form
+// (antisymmetric face fluxes), so total Li changes only through the far boundary.
+#include "common/grid.wgsl"
+#include "common/stencil.wgsl"
+#include "common/phase_field.wgsl"
+#include "common/random.wgsl"
+
+struct StepParams {
+    dx: f32,
+    dt: f32,
+    kappa: f32,
+    barrier: f32,
+    mobility: f32,
+    kinetic: f32,
+    alpha: f32,
+    f_over_rt: f32,
+    diffusivity: f32,
+    site_ratio: f32,
+    eps_liquid: f32,
+    inv_ref_fraction: f32,
+    aniso_strength: f32,
+    aniso_mode: f32,
+    noise_step: f32,   // noise strength × sqrt(dt)
+    bulk_fraction: f32,
+    sites_mol_m3: f32,
+    seed: u32,
+    flags: u32,        // bit 0: periodic sides, bit 1: closed far boundary, bit 2: pinned Li
+    _pad: u32,
+}
+
+const PERIODIC_SIDES: u32 = 1u;
+const CLOSED_FAR: u32 = 2u;
+const PINNED: u32 = 4u;
+
+@group(0) @binding(1) var<uniform> p: StepParams;
+@group(0) @binding(2) var<storage, read> eta_in: array<f32>;
+@group(0) @binding(3) var<storage, read> w_in: array<f32>;
+@group(0) @binding(4) var<storage, read> phi_in: array<f32>;
+@group(0) @binding(5) var<storage, read> rho_in: array<f32>;
+@group(0) @binding(6) var<storage, read_write> eta_out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> rho_out: array<f32>;
+@group(0) @binding(8) var<storage, read> step_counter: array<u32>;
+
+fn periodic() -> bool {
+    return (p.flags & PERIODIC_SIDES) != 0u;
+}
+
+// η at any cell, with the electrode (η = 1) and the far side (η = 0) as Dirichlet faces.
+fn eta_at(x: i32, y: i32, z: i32) -> f32 {
+    let v = eta_in[side_index(x, y, z, periodic())];
+    if (x < 0) {
+        return 2.0 - v;
+    }
+    if (x >= i32(grid.nx)) {
+        return -v;
+    }
+    return v;
+}
+
+fn eta_shift(c: vec3<i32>, d: vec3<i32>) -> f32 {
+    let q = c + d;
+    return eta_at(q.x, q.y, q.z);
+}
+
+fn unit(axis: u32) -> vec3<i32> {
+    return vec3<i32>(i32(axis == 0u), i32(axis == 1u), i32(axis == 2u));
+}
+
+// Gradient-energy flux through the +axis face of cell c.
+fn face_flux(c: vec3<i32>, axis: u32) -> f32 {
+    let e = unit(axis);
+    let here = eta_shift(c, vec3<i32>(0));
+    let there = eta_shift(c, e);
+    let normal = (there - here) / p.dx;
+    if (p.aniso_strength == 0.0) {
+        return p.kappa * normal;
+    }
+    // Face-centred gradient: transverse components average the two cells' central differences.
+    var g = vec3<f32>(0.0);
+    let dims = select(2u, 3u, is_3d());
+    for (var b = 0u; b < dims; b++) {
+        if (b == axis) {
+            g[b] = normal;
+        } else {
+            let t = unit(b);
+            g[b] = (eta_shift(c, t) - eta_shift(c, -t) + eta_shift(c, e + t) - eta_shift(c, e - t)) / (4.0 * p.dx);
+        }
+    }
+    let g2 = dot(g, g);
+    if (g2 < 1e-12) {
+        return p.kappa * normal;
+    }
+    let d = p.aniso_strength;
+    if (!is_3d()) {
+        // κ(θ) = κ0 [1 + δ cos(ωθ)], θ = atan2(η_y, η_x); G = κ∇η + ½ κ'(θ) (-η_y, η_x).
+        let theta = atan2(g.y, g.x);
+        let k = p.kappa * (1.0 + d * cos(p.aniso_mode * theta));
+        let dk = -p.kappa * d * p.aniso_mode * sin(p.aniso_mode * theta);
+        let rot = select(0.5 * dk * g.x, -0.5 * dk * g.y, axis == 0u);
+        return k * g[axis] + rot;
+    }
+    // Cubic: κ(n) = κ0 [1 - 3δ + 4δ Σ n_i⁴]; G_i = κ g_i + 8 δ κ0 |g| (n_i³ - n_i Σ n⁴).
+    let mag = sqrt(g2);
+    let n = g / mag;
+    let s4 = dot(n * n, n * n);
+    let k = p.kappa * (1.0 - 3.0 * d + 4.0 * d * s4);
+    let ni = n[axis];
+    return k * g[axis] + 8.0 * d * p.kappa * mag * (ni * ni * ni - ni * s4);
+}
+
+// Li mobility D (1-h)² c_l of the cell at local index i.
+fn li_mobility(i: u32) -> f32 {
+    let h = interp_h(eta_in[i]);
+    let cl = site_fraction(w_in[i], p.eps_liquid);
+    return p.diffusivity * (1.0 - h) * (1.0 - h) * cl;
+}
+
+// Li flux out of cell `i` through a face shared with cell `j` (antisymmetric in i, j). The
+// face mobility is the harmonic mean (the two half-cells in series): an arithmetic mean lets
+// ions flood a nearly solid interface cell, whose own mobility (1-h)² c_l is tiny, faster
+// than deposition can consume them when the interface spans only a few cells.
+fn li_flux_out(i: u32, j: u32) -> f32 {
+    let mi = li_mobility(i);
+    let mj = li_mobility(j);
+    let m = select(0.0, 2.0 * mi * mj / (mi + mj), mi + mj > 0.0);
+    return -m * ((w_in[j] - w_in[i]) + p.f_over_rt * (phi_in[j] - phi_in[i])) / p.dx;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (!cell.valid) {
+        return;
+    }
+    let c = vec3<i32>(i32(cell.x), i32(cell.y), i32(cell.z));
+    let i = cell.local;
+    let eta = eta_in[i];
+    let dims = select(2u, 3u, is_3d());
+
+    // Allen-Cahn part.
+    var div = 0.0;
+    for (var a = 0u; a < dims; a++) {
+        div += face_flux(c, a) - face_flux(c - unit(a), a);
+    }
+    div = div / p.dx;
+    let h = interp_h(eta);
+    let phi = phi_in[i];
+    let cl = site_fraction(w_in[i], p.eps_liquid);
+    let anodic = exp((1.0 - p.alpha) * p.f_over_rt * phi);
+    let cathodic = cl * (1.0 - h) * p.inv_ref_fraction * exp(-p.alpha * p.f_over_rt * phi);
+    let reaction = p.kinetic * interp_dh(eta) * (anodic - cathodic);
+    var eta_new = eta + p.dt * (p.mobility * (div - double_well_slope(eta, p.barrier)) - reaction);
+    if (p.noise_step > 0.0) {
+        let a = eta * (1.0 - eta);
+        let weight = 16.0 * a * a; // 1 at the interface centre, 0 in the bulk phases
+        eta_new += p.noise_step * weight * unit_noise(p.seed, step_counter[0], cell.global);
+    }
+    eta_out[i] = eta_new;
+
+    // Li transport in flux form.
+    if ((p.flags & PINNED) != 0u) {
+        rho_out[i] = rho_in[i];
+        return;
+    }
+    var out_flux = 0.0;
+    for (var a = 0u; a < dims; a++) {
+        let e = unit(a);
+        for (var s = -1; s <= 1; s += 2) {
+            let q = c + s * e;
+            if (a == 0u && q.x < 0) {
+                continue; // the electrode face carries no Li-ion flux
+            }
+            if (a == 0u && q.x >= i32(grid.nx)) {
+                if ((p.flags & CLOSED_FAR) == 0u) {
+                    // Reservoir at w = 0, φ = 0, half a cell away.
+                    out_flux += -li_mobility(i) * ((0.0 - w_in[i]) + p.f_over_rt * (0.0 - phi)) / (0.5 * p.dx);
+                }
+                continue;
+            }
+            let j = side_index(q.x, q.y, q.z, periodic());
+            if (j != i) {
+                out_flux += li_flux_out(i, j);
+            }
+        }
+    }
+    rho_out[i] = rho_in[i] - p.dt * out_flux / p.dx;
+}

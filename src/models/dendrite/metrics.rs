@@ -1,0 +1,118 @@
+//! Morphology and Li bookkeeping from the per-column kernel (shaders/dendrite/columns.wgsl).
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+
+use crate::gpu::{Domain, Field, Gpu, Kernel};
+
+const VALUES: usize = 5;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub struct ColumnParams {
+    pub dx: f32,
+    pub site_ratio: f32,
+    pub flags: u32,
+    pub _pad: u32,
+}
+
+/// Column sums over the whole electrode, in model units (µm, site fractions).
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    /// Metal thickness ∫η dx of each column (µm).
+    pub thickness: Vec<f64>,
+    /// Furthest η = 0.5 crossing of each column (µm from the electrode face), 0 if none.
+    pub tip: Vec<f64>,
+    /// Σ|∇η|·dx over the whole grid (dimensionless sum of cell gradients).
+    pub gradient_sum: f64,
+    /// Σρ and Σ dv h c_s over all cells (site fractions × cells).
+    pub li_sum: f64,
+    pub metal_sum: f64,
+}
+
+pub struct ColumnKernel {
+    kernel: Kernel,
+    uniform: wgpu::Buffer,
+    out: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    domain: Arc<Domain>,
+}
+
+impl ColumnKernel {
+    pub fn new(gpu: &Gpu, domain: &Arc<Domain>) -> Result<ColumnKernel> {
+        let g = &domain.grid;
+        let size = (g.ny as u64 * g.nz as u64) * VALUES as u64 * 4;
+        let buf = |label, usage| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        Ok(ColumnKernel {
+            kernel: Kernel::new(gpu, "dendrite/columns.wgsl")?,
+            uniform: gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("column params"),
+                size: 16,
+                usage: U::UNIFORM | U::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            out: buf("columns", U::STORAGE | U::COPY_SRC),
+            staging: buf("columns read-back", U::MAP_READ | U::COPY_DST),
+            domain: domain.clone(),
+        })
+    }
+
+    pub fn measure(
+        &self,
+        gpu: &Gpu,
+        params: ColumnParams,
+        eta: &Field,
+        rho: &Field,
+        w: &Field,
+    ) -> Columns {
+        gpu.queue
+            .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
+        let d = &self.domain;
+        let g = d.grid;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.kernel.pipeline);
+            for (c, span) in d.chunks.iter().enumerate() {
+                let bg = self.kernel.bind(
+                    gpu,
+                    &[
+                        &d.info_buffers[c],
+                        &self.uniform,
+                        &eta.buffers[c],
+                        &rho.buffers[c],
+                        &w.buffers[c],
+                        &self.out,
+                    ],
+                );
+                pass.set_bind_group(0, &bg, &[]);
+                if g.is_3d() {
+                    pass.dispatch_workgroups(g.ny.div_ceil(64), span.planes, 1);
+                } else {
+                    pass.dispatch_workgroups(span.planes.div_ceil(64), 1, 1);
+                }
+            }
+        }
+        enc.copy_buffer_to_buffer(&self.out, 0, &self.staging, 0, self.out.size());
+        gpu.queue.submit([enc.finish()]);
+        let raw = crate::gpu::field::read_mapped(gpu, &self.staging);
+        let mut cols = Columns::default();
+        for v in raw.chunks_exact(VALUES) {
+            cols.thickness.push(v[0] as f64);
+            cols.tip.push(v[1] as f64);
+            cols.gradient_sum += v[2] as f64;
+            cols.li_sum += v[3] as f64;
+            cols.metal_sum += v[4] as f64;
+        }
+        cols
+    }
+}

@@ -1,0 +1,546 @@
+//! Phase-field Li electrodeposition (model `dendrite`): the grand-potential form of Hong &
+//! Viswanathan (2018) of the nonlinear model of Chen et al. (2015). Fields: order parameter η
+//! (`xi`, 1 metal, 0 electrolyte), Li content ρ (conserved), chemical potential w, potential
+//! φ. Explicit steps (shaders/dendrite/step.wgsl, chemical_potential.wgsl) with a potential
+//! solve every `potential_every_steps` (potential.rs). Units: units.rs. Verification:
+//! tests/dendrite_verification.rs; documentation: docs/models/dendrite.md.
+
+pub mod initial;
+pub mod metrics;
+pub mod params;
+pub mod potential;
+pub mod units;
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+
+pub use params::{DendriteParams, FarBoundary, SideBoundary, Transport};
+pub use units::ModelNumbers;
+
+use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
+use crate::grid::Grid;
+use crate::scenario::RunSettings;
+use crate::sim::{Guard, Metric, Model, OutputField};
+use metrics::{ColumnKernel, ColumnParams, Columns};
+use potential::{PotentialParams, PotentialSolver, SolveReport};
+use units::{FARADAY, LENGTH_M};
+
+/// Scalar fields on the GPU: η ×2, ρ ×2, w, φ, c, and the potential solver's σ, b, diag, r,
+/// p, q, η_ref.
+pub const GPU_FIELDS: u32 = 14;
+
+/// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
+/// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
+pub const NOMINAL_SITE_FRACTION: f64 = 0.5;
+/// Largest electrolyte site fraction allowed before the run counts as diverged.
+pub const MAX_SITE_FRACTION: f64 = 0.99;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct StepParams {
+    dx: f32,
+    dt: f32,
+    kappa: f32,
+    barrier: f32,
+    mobility: f32,
+    kinetic: f32,
+    alpha: f32,
+    f_over_rt: f32,
+    diffusivity: f32,
+    site_ratio: f32,
+    eps_liquid: f32,
+    inv_ref_fraction: f32,
+    aniso_strength: f32,
+    aniso_mode: f32,
+    noise_step: f32,
+    bulk_fraction: f32,
+    sites_mol_m3: f32,
+    seed: u32,
+    flags: u32,
+    _pad: u32,
+}
+
+/// The stable explicit time step (s) on `grid` when the electrolyte site fraction is at most
+/// `c_max`: Li transport has effective diffusivity D/(1 - c_l) (from c_l' = c_l(1 - c_l)).
+pub fn stable_dt(p: &DendriteParams, grid: &Grid) -> f64 {
+    stable_dt_at(p, grid, NOMINAL_SITE_FRACTION)
+}
+
+pub fn stable_dt_at(p: &DendriteParams, grid: &Grid, c_max: f64) -> f64 {
+    let n = ModelNumbers::from_params(p, grid.dx);
+    let d = grid.dims() as f64;
+    let dx2 = n.dx * n.dx;
+    let aniso = if grid.is_3d() {
+        16.0
+    } else {
+        (p.anisotropy_mode as f64).powi(2)
+    };
+    let stiffness = n.kappa * (1.0 + p.anisotropy_strength * aniso);
+    let allen_cahn = 1.0 / (n.mobility * (2.0 * d * stiffness / dx2 + 2.0 * n.barrier));
+    let v = n.voltage.abs();
+    // Largest Butler-Volmer relaxation rate: L_η max h' (anodic + cathodic branch), with the
+    // ion site fraction at most MAX_SITE_FRACTION.
+    let bv_rate = n.kinetic
+        * 1.875
+        * (((1.0 - n.alpha) * n.f_over_rt * v).exp()
+            + c_max / n.reference_fraction * (n.alpha * n.f_over_rt * v).exp());
+    let reaction = 0.5 / bv_rate;
+    // Depletion: one step may not deposit more Li (dv h' Δη) than the cell's ions hold,
+    // c_ref-scale site fractions: dt dv h'max² L_η e^{α F |V|} / c_ref < 1/2.
+    let depletion = 0.5 * n.reference_fraction
+        / (n.site_ratio * 1.875 * 1.875 * n.kinetic * (n.alpha * n.f_over_rt * v).exp());
+    let reaction = reaction.min(depletion);
+    let mut dt = allen_cahn.min(reaction);
+    if p.transport == Transport::Full {
+        let d_eff = n.diffusivity / (1.0 - c_max);
+        dt = dt.min(dx2 / (2.0 * d * d_eff));
+    }
+    p.time_step_safety * dt
+}
+
+pub struct Dendrite {
+    grid: Grid,
+    pub params: DendriteParams,
+    pub numbers: ModelNumbers,
+    domain: Arc<Domain>,
+    eta: [Field; 2],
+    rho: [Field; 2],
+    w: Field,
+    phi: Field,
+    c: Field,
+    /// Which of `eta`/`rho` holds the current state.
+    current: usize,
+    step_kernel: Kernel,
+    chem_kernel: Kernel,
+    step_bg: [Vec<wgpu::BindGroup>; 2],
+    chem_bg: [Vec<wgpu::BindGroup>; 2],
+    step_uniform: wgpu::Buffer,
+    counter: wgpu::Buffer,
+    uniform_dt: f64,
+    seed: u32,
+    potential: PotentialSolver,
+    columns: ColumnKernel,
+    /// Simulated time since the last potential solve, and in total (s).
+    since_solve: f64,
+    time: f64,
+    pub last_solve: SolveReport,
+    /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
+    initial_metal: f64,
+    previous_metal: (f64, f64),
+}
+
+impl Dendrite {
+    pub fn new(
+        gpu: &Gpu,
+        grid: Grid,
+        params: DendriteParams,
+        run: &RunSettings,
+    ) -> Result<Dendrite> {
+        let numbers = ModelNumbers::from_params(&params, grid.dx);
+        let periodic = params.side_boundary == SideBoundary::Periodic;
+        // The chunking axis is a side axis (y in 2D, z in 3D): it wraps when the sides do.
+        let domain = Domain::new(gpu, grid, periodic)?;
+        let f = |name: &str| Field::new(gpu, &domain, name);
+        let eta = [f("xi"), f("xi")];
+        let rho = [f("rho"), f("rho")];
+        let (w, phi, c) = (f("w"), f("phi_V"), f("c_li_mol_m3"));
+        let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
+        let chem_kernel = Kernel::new(gpu, "dendrite/chemical_potential.wgsl")?;
+        use wgpu::BufferUsages as U;
+        let step_uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("dendrite step params"),
+            size: std::mem::size_of::<StepParams>() as u64,
+            usage: U::UNIFORM | U::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let counter = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("step counter"),
+            size: 16,
+            usage: U::STORAGE | U::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let step_bg = [0, 1].map(|from| {
+            step_kernel.bind_chunks(gpu, &domain, |k| {
+                vec![
+                    &step_uniform,
+                    &eta[from].buffers[k],
+                    &w.buffers[k],
+                    &phi.buffers[k],
+                    &rho[from].buffers[k],
+                    &eta[1 - from].buffers[k],
+                    &rho[1 - from].buffers[k],
+                    &counter,
+                ]
+            })
+        });
+        let chem_bg = [0, 1].map(|cur| {
+            chem_kernel.bind_chunks(gpu, &domain, |k| {
+                vec![
+                    &step_uniform,
+                    &eta[cur].buffers[k],
+                    &rho[cur].buffers[k],
+                    &w.buffers[k],
+                    &c.buffers[k],
+                    &counter,
+                ]
+            })
+        });
+        let potential = PotentialSolver::new(gpu, &domain, [&eta[0], &eta[1]], &phi)?;
+        let columns = ColumnKernel::new(gpu, &domain)?;
+
+        // Initial state: η from the substrate and nuclei, w = 0 (bulk), ρ(η, 0), φ ≈ V h(η).
+        let seeds = initial::nuclei(&params, &grid, run.seed);
+        let eta0 = initial::phase_field(&params, &numbers, &grid, &seeds);
+        let rho0: Vec<f32> = eta0
+            .iter()
+            .map(|&e| numbers.li_density(e as f64, 0.0) as f32)
+            .collect();
+        let c0: Vec<f32> = eta0
+            .iter()
+            .map(|&e| {
+                (numbers.bulk_fraction
+                    * (1.0 - ModelNumbers::h(e as f64))
+                    * params.electrolyte_site_density_mol_m3) as f32
+            })
+            .collect();
+        let phi0: Vec<f32> = eta0
+            .iter()
+            .map(|&e| (numbers.voltage * ModelNumbers::h(e as f64)) as f32)
+            .collect();
+        eta[0].upload(gpu, &eta0)?;
+        rho[0].upload(gpu, &rho0)?;
+        c.upload(gpu, &c0)?;
+        phi.upload(gpu, &phi0)?;
+        w.upload(gpu, &vec![0.0; eta0.len()])?;
+        potential.set_reference(gpu, &eta[0]);
+
+        let mut model = Dendrite {
+            grid,
+            params,
+            numbers,
+            domain,
+            eta,
+            rho,
+            w,
+            phi,
+            c,
+            current: 0,
+            step_kernel,
+            chem_kernel,
+            step_bg,
+            chem_bg,
+            step_uniform,
+            counter,
+            uniform_dt: f64::NAN,
+            seed: run.seed as u32,
+            potential,
+            columns,
+            since_solve: 0.0,
+            time: 0.0,
+            last_solve: SolveReport::default(),
+            initial_metal: 0.0,
+            previous_metal: (0.0, 0.0),
+        };
+        model.solve_potential(gpu)?;
+        let metal = model.measure(gpu).metal_sum;
+        model.initial_metal = metal;
+        model.previous_metal = (metal, 0.0);
+        Ok(model)
+    }
+
+    fn flags(&self) -> u32 {
+        let p = &self.params;
+        u32::from(p.side_boundary == SideBoundary::Periodic)
+            | (u32::from(p.far_boundary == FarBoundary::Closed) << 1)
+            | (u32::from(p.transport == Transport::Pinned) << 2)
+    }
+
+    fn write_step_uniform(&mut self, gpu: &Gpu, dt: f64) {
+        let n = &self.numbers;
+        let u = StepParams {
+            dx: n.dx as f32,
+            dt: dt as f32,
+            kappa: n.kappa as f32,
+            barrier: n.barrier as f32,
+            mobility: n.mobility as f32,
+            kinetic: n.kinetic as f32,
+            alpha: n.alpha as f32,
+            f_over_rt: n.f_over_rt as f32,
+            diffusivity: n.diffusivity as f32,
+            site_ratio: n.site_ratio as f32,
+            eps_liquid: n.epsilon_liquid as f32,
+            inv_ref_fraction: (1.0 / n.reference_fraction) as f32,
+            aniso_strength: self.params.anisotropy_strength as f32,
+            aniso_mode: self.params.anisotropy_mode as f32,
+            noise_step: (n.noise * dt.sqrt()) as f32,
+            bulk_fraction: n.bulk_fraction as f32,
+            sites_mol_m3: self.params.electrolyte_site_density_mol_m3 as f32,
+            seed: self.seed,
+            flags: self.flags(),
+            _pad: 0,
+        };
+        gpu.queue
+            .write_buffer(&self.step_uniform, 0, bytemuck::bytes_of(&u));
+        self.uniform_dt = dt;
+    }
+
+    /// Solves the charge equation for the current η, with the deposition source averaged
+    /// since the previous solve.
+    pub fn solve_potential(&mut self, gpu: &Gpu) -> Result<SolveReport> {
+        let n = &self.numbers;
+        let source_scale = if self.since_solve > 0.0 {
+            -n.dx * n.dx * n.charge_source / self.since_solve
+        } else {
+            0.0
+        };
+        let params = PotentialParams {
+            voltage: n.voltage as f32,
+            sigma_electrode: n.sigma_electrode as f32,
+            sigma_electrolyte: n.sigma_electrolyte as f32,
+            source_scale: source_scale as f32,
+            flags: u32::from(self.params.side_boundary == SideBoundary::Periodic),
+            _pad: [0; 3],
+        };
+        let report = self.potential.solve(
+            gpu,
+            self.current,
+            &self.phi,
+            params,
+            self.params.potential_tolerance,
+            self.params.potential_max_iterations as u32,
+        )?;
+        self.potential.set_reference(gpu, &self.eta[self.current]);
+        self.since_solve = 0.0;
+        self.last_solve = report;
+        Ok(report)
+    }
+
+    pub fn eta(&self) -> &Field {
+        &self.eta[self.current]
+    }
+
+    pub fn rho(&self) -> &Field {
+        &self.rho[self.current]
+    }
+
+    pub fn w(&self) -> &Field {
+        &self.w
+    }
+
+    pub fn phi(&self) -> &Field {
+        &self.phi
+    }
+
+    pub fn concentration(&self) -> &Field {
+        &self.c
+    }
+
+    pub fn measure(&self, gpu: &Gpu) -> Columns {
+        let params = ColumnParams {
+            dx: self.numbers.dx as f32,
+            site_ratio: self.numbers.site_ratio as f32,
+            flags: u32::from(self.params.side_boundary == SideBoundary::Periodic),
+            _pad: 0,
+        };
+        self.columns
+            .measure(gpu, params, self.eta(), self.rho(), &self.w)
+    }
+
+    /// Electrode area (m²): a 2D grid counts with depth dz.
+    fn electrode_area(&self) -> f64 {
+        let l = self.grid.lengths();
+        l[1] * if self.grid.is_3d() {
+            l[2]
+        } else {
+            self.grid.dz
+        }
+    }
+
+    /// Amount of Li (mol) for a sum of site fractions over cells.
+    fn moles(&self, site_sum: f64) -> f64 {
+        site_sum * self.params.electrolyte_site_density_mol_m3 * self.grid.cell_volume()
+    }
+}
+
+impl Model for Dendrite {
+    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
+        // Plan for the highest ion site fraction now, with headroom for its rise during the
+        // coming batch of steps (the guard stops the run if it reaches MAX_SITE_FRACTION).
+        let c_now = field_stats(gpu, &self.c, StatsQuery::default()).max
+            / self.params.electrolyte_site_density_mol_m3;
+        let c_plan = (c_now + 0.5 * (1.0 - c_now)).clamp(NOMINAL_SITE_FRACTION, MAX_SITE_FRACTION);
+        Ok(stable_dt_at(&self.params, &self.grid, c_plan))
+    }
+
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()> {
+        if dt != self.uniform_dt {
+            self.write_step_uniform(gpu, dt);
+        }
+        gpu.queue
+            .write_buffer(&self.counter, 0, bytemuck::bytes_of(&(first_step as u32)));
+        let every = self.params.potential_every_steps;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        for step in first_step..first_step + steps {
+            if step % every == 0 && step > 0 {
+                gpu.queue.submit([std::mem::replace(
+                    &mut enc,
+                    gpu.device.create_command_encoder(&Default::default()),
+                )
+                .finish()]);
+                self.solve_potential(gpu)?;
+            }
+            let from = self.current;
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                self.domain
+                    .dispatch(&mut pass, &self.step_kernel.pipeline, &self.step_bg[from]);
+            }
+            self.current = 1 - from;
+            self.eta[self.current].exchange_halos(&mut enc);
+            self.rho[self.current].exchange_halos(&mut enc);
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                self.domain.dispatch(
+                    &mut pass,
+                    &self.chem_kernel.pipeline,
+                    &self.chem_bg[self.current],
+                );
+            }
+            self.w.exchange_halos(&mut enc);
+            self.since_solve += dt;
+            self.time += dt;
+        }
+        gpu.queue.submit([enc.finish()]);
+        Ok(())
+    }
+
+    fn state_fields(&self) -> Vec<&Field> {
+        vec![
+            self.eta(),
+            self.rho(),
+            &self.w,
+            &self.phi,
+            &self.c,
+            &self.potential.eta_ref,
+        ]
+    }
+
+    fn output_fields(&self) -> Vec<OutputField<'_>> {
+        vec![
+            OutputField::scalar("xi", self.eta()),
+            OutputField::scalar("c_li_mol_m3", &self.c),
+            OutputField::scalar("phi_V", &self.phi),
+            OutputField::scalar("w", &self.w),
+        ]
+    }
+
+    fn guards(&self) -> Vec<Guard> {
+        let v = self.numbers.voltage as f32;
+        let c_max = (MAX_SITE_FRACTION * self.params.electrolyte_site_density_mol_m3) as f32;
+        vec![
+            Guard {
+                field: "xi".into(),
+                lo: -0.25,
+                hi: 1.25,
+            },
+            // Near saturation Li transport stiffens without bound (D/(1 - c_l)).
+            Guard {
+                field: "c_li_mol_m3".into(),
+                lo: 0.0,
+                hi: c_max,
+            },
+            Guard {
+                field: "phi_V".into(),
+                lo: v.min(0.0) - 0.05,
+                hi: v.max(0.0) + 0.05,
+            },
+        ]
+    }
+
+    fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
+        let cols = self.measure(gpu);
+        let um = LENGTH_M;
+        let base = self.params.interface_position_m;
+        let heights: Vec<f64> = cols.thickness.iter().map(|t| t * um - base).collect();
+        let n = heights.len() as f64;
+        let mean = heights.iter().sum::<f64>() / n;
+        let roughness = (heights.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let tip = cols.tip.iter().cloned().fold(0.0, f64::max) * um - base;
+        let dx = self.grid.dx;
+        let area = cols.gradient_sum
+            * dx
+            * dx
+            * if self.grid.is_3d() {
+                1.0
+            } else {
+                self.grid.dz / dx
+            };
+        let deposited = self.moles(cols.metal_sum - self.initial_metal);
+        let (prev_metal, prev_time) = self.previous_metal;
+        let current = if self.time > prev_time {
+            self.params.charge_number * FARADAY * self.moles(cols.metal_sum - prev_metal)
+                / (self.time - prev_time)
+                / self.electrode_area()
+        } else {
+            0.0
+        };
+        self.previous_metal = (cols.metal_sum, self.time);
+        Ok(vec![
+            ("tip_height_m".into(), tip),
+            ("mean_height_m".into(), mean),
+            ("roughness_m".into(), roughness),
+            ("interface_area_m2".into(), area),
+            ("li_deposited_mol".into(), deposited),
+            ("li_total_mol".into(), self.moles(cols.li_sum)),
+            ("current_density_A_m2".into(), current),
+            (
+                "potential_iterations".into(),
+                self.last_solve.iterations as f64,
+            ),
+            ("potential_residual".into(), self.last_solve.residual),
+        ])
+    }
+
+    fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
+        // Current density over the whole run rather than since the last output.
+        let mut m = self.metrics(gpu)?;
+        let tip = m[0].1;
+        let mean = m[1].1;
+        m.push((
+            "dendrite_index".into(),
+            if mean > 0.0 { tip / mean } else { f64::NAN },
+        ));
+        Ok(m)
+    }
+
+    fn save_scalars(&self) -> serde_json::Value {
+        serde_json::json!({
+            "since_solve": self.since_solve,
+            "time": self.time,
+            "initial_metal": self.initial_metal,
+            "previous_metal": [self.previous_metal.0, self.previous_metal.1],
+            "iterations": self.last_solve.iterations,
+            "residual": self.last_solve.residual,
+        })
+    }
+
+    fn restore_scalars(&mut self, v: &serde_json::Value) -> Result<()> {
+        let num = |k: &str| {
+            v[k].as_f64()
+                .ok_or_else(|| anyhow::anyhow!("checkpoint lacks dendrite scalar {k}"))
+        };
+        self.since_solve = num("since_solve")?;
+        self.time = num("time")?;
+        self.initial_metal = num("initial_metal")?;
+        self.previous_metal = (
+            v["previous_metal"][0].as_f64().unwrap_or(0.0),
+            v["previous_metal"][1].as_f64().unwrap_or(0.0),
+        );
+        self.last_solve = SolveReport {
+            iterations: num("iterations")? as u32,
+            residual: num("residual")?,
+        };
+        Ok(())
+    }
+}

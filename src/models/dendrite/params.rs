@@ -1,0 +1,346 @@
+//! Scenario keys of the dendrite model, in SI units, with Hong & Viswanathan's input as the
+//! defaults (see units.rs for the model numbers they become and docs/models/dendrite.md).
+
+use super::units::{GAS_CONSTANT, LENGTH_M};
+use crate::grid::Grid;
+use crate::scenario::{Range, ScenarioError, Section};
+
+/// Hong & Viswanathan's normalized inputs, from which the SI defaults are derived.
+pub mod hong {
+    pub const KAPPA: f64 = 0.3;
+    pub const MOBILITY: f64 = 6.25;
+    pub const KINETIC: f64 = 0.001;
+    pub const BARRIER: f64 = 2.4;
+    pub const DIFFUSIVITY_UM2_S: f64 = 317.9;
+    pub const SIGMA_ELECTRODE: f64 = 1e6;
+    pub const SIGMA_ELECTROLYTE: f64 = 1.19;
+    pub const SITE_RATIO: f64 = 5.5;
+    pub const CHARGE_SOURCE: f64 = 0.0074;
+    /// 1 / c_l(w = 0) in Hong's Butler-Volmer term.
+    pub const INVERSE_BULK_FRACTION: f64 = 14.89;
+    pub const TEMPERATURE_K: f64 = 300.0;
+    /// Electrolyte Li-site density (mol/m³) that makes 1 M the site fraction 1/14.89.
+    pub const ELECTROLYTE_SITES_MOL_M3: f64 = 1000.0 * INVERSE_BULK_FRACTION;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideBoundary {
+    NoFlux,
+    Periodic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FarBoundary {
+    /// Bulk electrolyte: w = 0 (c = bulk) and φ = 0 on the face opposite the electrode.
+    Reservoir,
+    /// No Li flux through that face (φ = 0 still holds); for conservation checks.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Nernst-Planck transport of Li ions, coupled to deposition.
+    Full,
+    /// Li-ion concentration held at the bulk value everywhere (kinetics checks).
+    Pinned,
+}
+
+/// A seed nucleus on the substrate: position along the electrode (y, z in m) and radius (m).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nucleus {
+    pub y: f64,
+    pub z: f64,
+    pub radius: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DendriteParams {
+    pub applied_voltage_v: f64,
+    pub temperature_k: f64,
+    pub charge_number: f64,
+    pub transfer_coefficient: f64,
+    pub exchange_current_coefficient_1_s: f64,
+    pub interface_mobility_m3_j_s: f64,
+    pub gradient_coefficient_j_m: f64,
+    pub barrier_height_j_m3: f64,
+    pub anisotropy_strength: f64,
+    pub anisotropy_mode: u32,
+    pub li_diffusivity_m2_s: f64,
+    pub bulk_concentration_mol_m3: f64,
+    pub reference_concentration_mol_m3: f64,
+    pub electrolyte_site_density_mol_m3: f64,
+    pub site_density_ratio: f64,
+    pub metal_site_density_mol_m3: f64,
+    pub electrolyte_conductivity_s_m: f64,
+    pub electrode_conductivity_s_m: f64,
+    pub noise_strength_1_sqrt_s: f64,
+    pub interface_position_m: f64,
+    pub roughness_height_m: f64,
+    pub roughness_spacing_m: f64,
+    pub nuclei: Vec<Nucleus>,
+    pub nucleation_density_m2: f64,
+    pub nucleus_radius_min_m: f64,
+    pub nucleus_radius_max_m: f64,
+    pub side_boundary: SideBoundary,
+    pub far_boundary: FarBoundary,
+    pub transport: Transport,
+    pub time_step_safety: f64,
+    pub potential_tolerance: f64,
+    pub potential_every_steps: u64,
+    pub potential_max_iterations: u64,
+}
+
+/// e0 = R T C_l at Hong's temperature and site density (J/m³).
+fn hong_energy_density() -> f64 {
+    GAS_CONSTANT * hong::TEMPERATURE_K * hong::ELECTROLYTE_SITES_MOL_M3
+}
+
+/// Numbers read from a `[[y, r]]` / `[[y, z, r]]` array of nuclei.
+fn read_nuclei(s: &Section, grid: &Grid, v: &toml::Value) -> Result<Vec<Nucleus>, ScenarioError> {
+    let want = if grid.is_3d() { 3 } else { 2 };
+    let shape = if grid.is_3d() {
+        "[[y_m, z_m, radius_m], ...]"
+    } else {
+        "[[y_m, radius_m], ...]"
+    };
+    let bad = || {
+        s.error(
+            "nuclei_m",
+            format!("expected an array {shape} with positions inside the electrode and radii > 0"),
+        )
+    };
+    let list = v.as_array().ok_or_else(bad)?;
+    let lengths = grid.lengths();
+    let mut out = Vec::new();
+    for item in list {
+        let nums: Vec<f64> = item
+            .as_array()
+            .ok_or_else(bad)?
+            .iter()
+            .map(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
+            .collect::<Option<Vec<f64>>>()
+            .ok_or_else(bad)?;
+        if nums.len() != want {
+            return Err(bad());
+        }
+        let (y, z, r) = if grid.is_3d() {
+            (nums[0], nums[1], nums[2])
+        } else {
+            (nums[0], 0.0, nums[1])
+        };
+        if !(0.0..=lengths[1]).contains(&y) || !(0.0..=lengths[2]).contains(&z) || r <= 0.0 {
+            return Err(bad());
+        }
+        out.push(Nucleus { y, z, radius: r });
+    }
+    Ok(out)
+}
+
+impl DendriteParams {
+    pub fn read(s: &mut Section, grid: &Grid) -> Result<DendriteParams, ScenarioError> {
+        if grid.dy != grid.dx || (grid.is_3d() && grid.dz != grid.dx) {
+            return Err(ScenarioError {
+                file: s.file().to_string(),
+                key: "grid.dy".into(),
+                message: "the dendrite model needs cubic cells: dy and dz must equal dx".into(),
+            });
+        }
+        let e0 = hong_energy_density();
+        let l2 = LENGTH_M * LENGTH_M;
+        let pos = Range::positive();
+        let lengths = grid.lengths();
+        let applied_voltage_v =
+            s.f64_or("applied_voltage_V", -0.45, Range::closed(-2.0, 2.0), " V")?;
+        let temperature_k = s.f64_or(
+            "temperature_K",
+            hong::TEMPERATURE_K,
+            Range::open_closed(0.0, 1000.0),
+            " K",
+        )?;
+        let charge_number = s.f64_or("charge_number", 1.0, Range::closed(1.0, 4.0), "")?;
+        let transfer_coefficient =
+            s.f64_or("transfer_coefficient", 0.5, Range::closed(0.05, 0.95), "")?;
+        let exchange_current_coefficient_1_s = s.f64_or(
+            "exchange_current_coefficient_1_s",
+            hong::KINETIC,
+            Range::open_closed(0.0, 1e3),
+            " 1/s",
+        )?;
+        let interface_mobility_m3_j_s = s.f64_or(
+            "interface_mobility_m3_J_s",
+            hong::MOBILITY / e0,
+            pos,
+            " m3/(J s)",
+        )?;
+        let gradient_coefficient_j_m = s.f64_or(
+            "gradient_coefficient_J_m",
+            hong::KAPPA * e0 * l2,
+            pos,
+            " J/m",
+        )?;
+        let barrier_height_j_m3 =
+            s.f64_or("barrier_height_J_m3", hong::BARRIER * e0, pos, " J/m3")?;
+        let anisotropy_strength =
+            s.f64_or("anisotropy_strength", 0.0, Range::closed(0.0, 0.3), "")?;
+        let anisotropy_mode = s.u64_or("anisotropy_mode", 4, 1, 12)? as u32;
+        let li_diffusivity_m2_s = s.f64_or(
+            "li_diffusivity_m2_s",
+            hong::DIFFUSIVITY_UM2_S * l2,
+            Range::open_closed(0.0, 1e-6),
+            " m2/s",
+        )?;
+        let electrolyte_site_density_mol_m3 = s.f64_or(
+            "electrolyte_site_density_mol_m3",
+            hong::ELECTROLYTE_SITES_MOL_M3,
+            pos,
+            " mol/m3",
+        )?;
+        let bulk_concentration_mol_m3 = s.f64_or(
+            "bulk_concentration_mol_m3",
+            1000.0,
+            Range {
+                lo: 0.0,
+                hi: 0.5 * electrolyte_site_density_mol_m3,
+                lo_open: true,
+                hi_open: false,
+            },
+            " mol/m3",
+        )?;
+        let reference_concentration_mol_m3 =
+            s.f64_or("reference_concentration_mol_m3", 1000.0, pos, " mol/m3")?;
+        let site_density_ratio = s.f64_or(
+            "site_density_ratio",
+            hong::SITE_RATIO,
+            Range::closed(1.0, 100.0),
+            "",
+        )?;
+        let metal_site_density_mol_m3 = s.f64_or(
+            "metal_site_density_mol_m3",
+            hong::CHARGE_SOURCE / (super::units::FARADAY * l2),
+            pos,
+            " mol/m3",
+        )?;
+        let electrolyte_conductivity_s_m = s.f64_or(
+            "electrolyte_conductivity_S_m",
+            hong::SIGMA_ELECTROLYTE,
+            Range::closed(1e-4, 1e3),
+            " S/m",
+        )?;
+        let electrode_conductivity_s_m = s.f64_or(
+            "electrode_conductivity_S_m",
+            hong::SIGMA_ELECTRODE,
+            Range::closed(1.0, 1e8),
+            " S/m",
+        )?;
+        let noise_strength_1_sqrt_s = s.f64_or(
+            "noise_strength_1_sqrt_s",
+            0.0033,
+            Range::closed(0.0, 1.0),
+            " 1/sqrt(s)",
+        )?;
+        let interface_position_m = s.f64_or(
+            "interface_position_m",
+            0.1 * lengths[0],
+            Range::closed(0.0, 0.9 * lengths[0]),
+            " m",
+        )?;
+        let roughness_height_m = s.f64_or(
+            "roughness_height_m",
+            0.0,
+            Range::closed(0.0, 0.5 * lengths[0]),
+            " m",
+        )?;
+        let roughness_spacing_m = s.f64_or("roughness_spacing_m", 20e-6, pos, " m")?;
+        let nuclei = match s.has("nuclei_m") {
+            true => {
+                let v = s.raw("nuclei_m").expect("checked");
+                read_nuclei(s, grid, &v)?
+            }
+            false => Vec::new(),
+        };
+        let nucleation_density_m2 = s.f64_or(
+            "nucleation_density_m2",
+            0.0,
+            Range::closed(0.0, 1e14),
+            " 1/m2",
+        )?;
+        let nucleus_radius_min_m = s.f64_or("nucleus_radius_min_m", 2e-6, pos, " m")?;
+        let nucleus_radius_max_m = s.f64_or("nucleus_radius_max_m", 4e-6, pos, " m")?;
+        if nucleus_radius_max_m < nucleus_radius_min_m {
+            return Err(s.error(
+                "nucleus_radius_max_m",
+                format!("must be at least nucleus_radius_min_m = {nucleus_radius_min_m} m"),
+            ));
+        }
+        let side_boundary = match s
+            .choice("side_boundary", &["no_flux", "periodic"], Some("no_flux"))?
+            .as_str()
+        {
+            "periodic" => SideBoundary::Periodic,
+            _ => SideBoundary::NoFlux,
+        };
+        let far_boundary = match s
+            .choice("far_boundary", &["reservoir", "closed"], Some("reservoir"))?
+            .as_str()
+        {
+            "closed" => FarBoundary::Closed,
+            _ => FarBoundary::Reservoir,
+        };
+        let transport = match s
+            .choice("li_transport", &["full", "pinned"], Some("full"))?
+            .as_str()
+        {
+            "pinned" => Transport::Pinned,
+            _ => Transport::Full,
+        };
+        let time_step_safety =
+            s.f64_or("time_step_safety", 0.8, Range::open_closed(0.0, 1.0), "")?;
+        let potential_tolerance =
+            s.f64_or("potential_tolerance", 1e-5, Range::closed(1e-7, 1e-2), "")?;
+        let potential_every_steps = s.u64_or("potential_every_steps", 10, 1, 1_000_000)?;
+        let potential_max_iterations =
+            s.u64_or("potential_max_iterations", 20_000, 10, 10_000_000)?;
+        let p = DendriteParams {
+            applied_voltage_v,
+            temperature_k,
+            charge_number,
+            transfer_coefficient,
+            exchange_current_coefficient_1_s,
+            interface_mobility_m3_j_s,
+            gradient_coefficient_j_m,
+            barrier_height_j_m3,
+            anisotropy_strength,
+            anisotropy_mode,
+            li_diffusivity_m2_s,
+            bulk_concentration_mol_m3,
+            reference_concentration_mol_m3,
+            electrolyte_site_density_mol_m3,
+            site_density_ratio,
+            metal_site_density_mol_m3,
+            electrolyte_conductivity_s_m,
+            electrode_conductivity_s_m,
+            noise_strength_1_sqrt_s,
+            interface_position_m,
+            roughness_height_m,
+            roughness_spacing_m,
+            nuclei,
+            nucleation_density_m2,
+            nucleus_radius_min_m,
+            nucleus_radius_max_m,
+            side_boundary,
+            far_boundary,
+            transport,
+            time_step_safety,
+            potential_tolerance,
+            potential_every_steps,
+            potential_max_iterations,
+        };
+        Ok(p)
+    }
+
+    /// Cells across the diffuse interface (width sqrt(8 κ / W)): below 4 a weakly driven front
+    /// is pinned by the grid (see docs/models/dendrite.md).
+    pub fn cells_per_interface(&self, dx_m: f64) -> f64 {
+        (8.0 * self.gradient_coefficient_j_m / self.barrier_height_j_m3).sqrt() / dx_m
+    }
+}
