@@ -153,6 +153,9 @@ fn describe(s: &Scenario) {
         s.time_step(),
         (s.run.end_time / s.time_step()).ceil()
     );
+    for w in s.params.warnings(&s.grid) {
+        println!("warning: {w}");
+    }
 }
 
 /// Prints the memory estimate and refuses a run that cannot fit on the adapter.

@@ -29,7 +29,7 @@ struct StepParams {
 
 const PINNED: u32 = 4u;
 
-@group(0) @binding(1) var<uniform> p: StepParams;
+@group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
 @group(0) @binding(3) var<storage, read> rho: array<f32>;
 @group(0) @binding(4) var<storage, read_write> w: array<f32>;

@@ -14,7 +14,7 @@ struct ColumnParams {
 
 const VALUES: u32 = 5u;
 
-@group(0) @binding(1) var<uniform> params: ColumnParams;
+@group(0) @binding(1) var<storage, read> params: ColumnParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
 @group(0) @binding(3) var<storage, read> rho: array<f32>;
 @group(0) @binding(4) var<storage, read> w: array<f32>;

@@ -4,7 +4,7 @@
 #include "common/potential.wgsl"
 #include "common/cg.wgsl"
 
-@group(0) @binding(1) var<uniform> params: PotentialParams;
+@group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> sigma: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> q: array<f32>;

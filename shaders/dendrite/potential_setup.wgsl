@@ -4,7 +4,7 @@
 #include "common/phase_field.wgsl"
 #include "common/potential.wgsl"
 
-@group(0) @binding(1) var<uniform> params: PotentialParams;
+@group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
 @group(0) @binding(3) var<storage, read_write> sigma: array<f32>;
 

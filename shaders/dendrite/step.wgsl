@@ -37,7 +37,7 @@ const PERIODIC_SIDES: u32 = 1u;
 const CLOSED_FAR: u32 = 2u;
 const PINNED: u32 = 4u;
 
-@group(0) @binding(1) var<uniform> p: StepParams;
+@group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> eta_in: array<f32>;
 @group(0) @binding(3) var<storage, read> w_in: array<f32>;
 @group(0) @binding(4) var<storage, read> phi_in: array<f32>;

@@ -19,7 +19,7 @@ struct DiffusionParams {
 const PERIODIC: u32 = 0u;
 const DIRICHLET: u32 = 1u;
 
-@group(0) @binding(1) var<uniform> p: DiffusionParams;
+@group(0) @binding(1) var<storage, read> p: DiffusionParams;
 @group(0) @binding(2) var<storage, read> c_in: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c_out: array<f32>;
 

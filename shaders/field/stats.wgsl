@@ -26,7 +26,7 @@ struct Partial {
     first_bad: u32,
 }
 
-@group(0) @binding(1) var<uniform> params: StatsParams;
+@group(0) @binding(1) var<storage, read> params: StatsParams;
 @group(0) @binding(2) var<storage, read> data: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<Partial>;
 

@@ -139,7 +139,7 @@ impl Domain {
                     .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some("grid info"),
                         contents: bytemuck::bytes_of(info),
-                        usage: wgpu::BufferUsages::UNIFORM,
+                        usage: wgpu::BufferUsages::STORAGE,
                     })
             })
             .collect();

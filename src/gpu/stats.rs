@@ -155,7 +155,7 @@ pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("stats params"),
                     contents: bytemuck::bytes_of(&params),
-                    usage: wgpu::BufferUsages::UNIFORM,
+                    usage: wgpu::BufferUsages::STORAGE,
                 });
             let bg = kernel.bind(
                 gpu,

@@ -57,6 +57,14 @@ impl ModelParams {
         }
     }
 
+    /// Warnings about a scenario that is valid but may not mean what the user expects.
+    pub fn warnings(&self, grid: &Grid) -> Vec<String> {
+        match self {
+            ModelParams::Diffusion(_) => Vec::new(),
+            ModelParams::Dendrite(p) => p.warnings(grid),
+        }
+    }
+
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     pub fn gpu_fields(&self) -> u32 {
         match self {

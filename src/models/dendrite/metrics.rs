@@ -57,7 +57,7 @@ impl ColumnKernel {
             uniform: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("column params"),
                 size: 16,
-                usage: U::UNIFORM | U::COPY_DST,
+                usage: U::STORAGE | U::COPY_DST,
                 mapped_at_creation: false,
             }),
             out: buf("columns", U::STORAGE | U::COPY_SRC),

@@ -151,7 +151,7 @@ impl Dendrite {
         let step_uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("dendrite step params"),
             size: std::mem::size_of::<StepParams>() as u64,
-            usage: U::UNIFORM | U::COPY_DST,
+            usage: U::STORAGE | U::COPY_DST,
             mapped_at_creation: false,
         });
         let counter = gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -314,6 +314,15 @@ impl Dendrite {
         self.since_solve = 0.0;
         self.last_solve = report;
         Ok(report)
+    }
+
+    /// Replaces η (all cells, storage order) and makes it the potential source's reference;
+    /// for verification set-ups such as conductors in series.
+    pub fn set_phase_field(&mut self, gpu: &Gpu, eta: &[f32]) -> Result<()> {
+        self.eta[self.current].upload(gpu, eta)?;
+        self.potential.set_reference(gpu, &self.eta[self.current]);
+        self.since_solve = 0.0;
+        Ok(())
     }
 
     pub fn eta(&self) -> &Field {

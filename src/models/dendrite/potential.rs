@@ -118,7 +118,7 @@ impl PotentialSolver {
             })
         };
         use wgpu::BufferUsages as U;
-        let params = buffer("potential params", 32, U::UNIFORM | U::COPY_DST);
+        let params = buffer("potential params", 32, U::STORAGE | U::COPY_DST);
         let scalars = buffer("cg scalars", 32, U::STORAGE | U::COPY_SRC | U::COPY_DST);
         let staging = buffer("cg read-back", 32, U::MAP_READ | U::COPY_DST);
         let partials = buffer("cg partials", domain.total_groups() as u64 * 8, U::STORAGE);

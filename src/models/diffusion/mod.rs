@@ -58,7 +58,7 @@ impl Diffusion {
         let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("diffusion params"),
             size: std::mem::size_of::<StepParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let bind = |from: usize| {

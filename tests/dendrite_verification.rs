@@ -1,0 +1,375 @@
+//! Verification of the dendrite model (Hong & Viswanathan 2018 grand-potential form of Chen et
+//! al. 2015). References, also listed in docs/verification.md:
+//! - units: Hong & Viswanathan's SI input file (κ 0.3, L 6.25, L_η 0.001, W 2.4, M0 317.9,
+//!   σ 1e6 / 1.19, nF/RT 38.69, dv 5.5, ft2 0.0074, 1/c0 14.89);
+//! - Nernst: a flat front is at rest where the Butler-Volmer bracket vanishes at η = ½,
+//!   φ = (RT/nF) ln(c (1-h)/c_ref) = ln(½)/38.69 = -17.9 mV for c = c_ref (Chen 2015's 1D check,
+//!   written for the model as Hong implements it);
+//! - Tafel: planar deposition rate ∝ exp(α nF |η| / RT): ×2.63 per 50 mV at α = ½, 300 K;
+//! - two conductors in series: φ piecewise linear with continuous current (Ohm's law);
+//! - Li conservation: ∫ρ dV constant with closed boundaries.
+
+mod common;
+
+use mesolyte::gpu::Gpu;
+use mesolyte::models::dendrite::{Dendrite, ModelNumbers};
+use mesolyte::models::ModelParams;
+use mesolyte::sim::Model;
+use mesolyte::Scenario;
+
+/// A dendrite scenario: `grid` and `dendrite` are TOML bodies of those sections.
+fn scenario(grid: &str, dendrite: &str) -> Scenario {
+    let text = format!(
+        "name = \"t\"\nmodel = \"dendrite\"\n[grid]\n{grid}\n[run]\nend_time = 1.0\n[dendrite]\n{dendrite}\n"
+    );
+    Scenario::parse("test.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn build(gpu: &Gpu, s: &Scenario) -> Dendrite {
+    let ModelParams::Dendrite(p) = &s.params else {
+        panic!("not a dendrite scenario")
+    };
+    Dendrite::new(gpu, s.grid, p.clone(), &s.run).unwrap()
+}
+
+/// Runs `t` seconds in equal steps no larger than the stable one.
+fn run_for(gpu: &Gpu, m: &mut Dendrite, first_step: &mut u64, t: f64) {
+    let dt = m.stable_dt(gpu).unwrap();
+    let n = (t / dt).ceil() as u64;
+    m.advance(gpu, *first_step, n, t / n as f64).unwrap();
+    *first_step += n;
+}
+
+/// Position (µm from the electrode face) of the η = ½ crossing along x in row y = 0, z = 0.
+fn front(gpu: &Gpu, m: &Dendrite, nx: usize, dx_um: f64) -> f64 {
+    let eta = m.eta().download(gpu);
+    for x in 0..nx - 1 {
+        let (a, b) = (eta[x] as f64, eta[x + 1] as f64);
+        if a > 0.5 && b <= 0.5 {
+            return (x as f64 + 0.5 + (a - 0.5) / (a - b)) * dx_um;
+        }
+    }
+    panic!("no front found");
+}
+
+#[test]
+fn default_parameters_reproduce_hongs_model_numbers() {
+    let s = scenario("nx = 16\nny = 8\ndx = 1e-6", "");
+    let ModelParams::Dendrite(p) = &s.params else {
+        unreachable!()
+    };
+    let n = ModelNumbers::from_params(p, 1e-6);
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs();
+    assert!(close(n.kappa, 0.3, 1e-12), "kappa {}", n.kappa);
+    assert!(close(n.mobility, 6.25, 1e-12), "L {}", n.mobility);
+    assert!(close(n.kinetic, 0.001, 1e-12));
+    assert!(close(n.barrier, 2.4, 1e-12));
+    assert!(close(n.diffusivity, 317.9, 1e-12), "M0 {}", n.diffusivity);
+    assert!(close(n.sigma_electrode, 1e6, 0.0) && close(n.sigma_electrolyte, 1.19, 0.0));
+    assert!(close(n.site_ratio, 5.5, 0.0));
+    assert!(
+        close(n.charge_source, 0.0074, 1e-12),
+        "ft2 {}",
+        n.charge_source
+    );
+    // nF/RT from CODATA constants at 300 K; Hong rounds to 38.69.
+    assert!(close(n.f_over_rt, 38.69, 5e-4), "F/RT {}", n.f_over_rt);
+    assert!(close(1.0 / n.bulk_fraction, 14.89, 1e-12));
+    assert!(
+        close(n.epsilon_liquid, 2.631, 2e-4),
+        "eps_l {}",
+        n.epsilon_liquid
+    );
+    assert!(
+        close(n.interface_length, 0.25, 1e-12),
+        "interface width {}",
+        4.0 * n.interface_length
+    );
+    assert!(close(n.c_liquid(0.0), 1.0 / 14.89, 1e-12));
+    assert!(close(n.li_density(1.0, 0.0), 5.5 * (1.0 - 1.0e-6), 1e-7));
+    // The same SI values at twice the temperature: energies halve in units of R T C_l.
+    let hot = scenario("nx = 16\nny = 8\ndx = 1e-6", "temperature_K = 600");
+    let ModelParams::Dendrite(ph) = &hot.params else {
+        unreachable!()
+    };
+    let nh = ModelNumbers::from_params(ph, 2e-6);
+    assert!(
+        close(nh.kappa, 0.15, 1e-12)
+            && close(nh.f_over_rt, n.f_over_rt / 2.0, 1e-12)
+            && nh.dx == 2.0
+    );
+}
+
+fn two_conductors(dims: u32) {
+    let (gpu, _lock) = common::gpu();
+    let grid = if dims == 2 {
+        "nx = 64\nny = 4\ndx = 1e-6"
+    } else {
+        "nx = 64\nny = 4\nnz = 3\ndx = 1e-6"
+    };
+    let s = scenario(grid, "li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\npotential_tolerance = 1e-6\napplied_voltage_V = -0.45");
+    let mut m = build(&gpu, &s);
+    let g = s.grid;
+    let k = 24; // cells 0..k metal, k.. electrolyte: the material boundary is a cell face
+    let eta = g.sample(|r| if r[0] < k as f64 * g.dx { 1.0 } else { 0.0 });
+    m.set_phase_field(&gpu, &eta).unwrap();
+    let report = m.solve_potential(&gpu).unwrap();
+    let phi = m.phi().download(&gpu);
+    let (s1, s2, v) = (1e6, 1.19, -0.45);
+    let (len, xk) = (g.nx as f64 * g.dx, k as f64 * g.dx);
+    let j = v / (xk / s1 + (len - xk) / s2);
+    let exact = |x: f64| {
+        if x < xk {
+            v - j * x / s1
+        } else {
+            j * (len - x) / s2
+        }
+    };
+    let worst = (0..g.cells())
+        .map(|i| {
+            let [x, y, z] = g.coords(i);
+            (phi[i as usize] as f64 - exact(g.cell_centre(x, y, z)[0])).abs() / v.abs()
+        })
+        .fold(0.0, f64::max);
+    eprintln!(
+        "{dims}D two conductors: {} iterations, residual {:e}, max error {worst:e} of |V|",
+        report.iterations, report.residual
+    );
+    assert!(
+        worst < 1e-4,
+        "{dims}D: potential differs from Ohm's law by {worst:e} of |V|"
+    );
+}
+
+#[test]
+fn potential_of_two_conductors_in_series_2d() {
+    two_conductors(2);
+}
+
+#[test]
+fn potential_of_two_conductors_in_series_3d() {
+    two_conductors(3);
+}
+
+#[test]
+fn closed_cell_conserves_li() {
+    let (gpu, _lock) = common::gpu();
+    let s = scenario(
+        "nx = 48\nny = 24\ndx = 1e-6",
+        "far_boundary = \"closed\"\napplied_voltage_V = -0.3\ninterface_position_m = 10e-6\nnuclei_m = [[12e-6, 3e-6]]",
+    );
+    let mut m = build(&gpu, &s);
+    let before = m.measure(&gpu);
+    let mut step = 0;
+    for _ in 0..6 {
+        run_for(&gpu, &mut m, &mut step, 0.25);
+    }
+    let after = m.measure(&gpu);
+    let rel = (after.li_sum - before.li_sum).abs() / before.li_sum;
+    eprintln!(
+        "{step} steps: Li total changed by {rel:e}; metal {} -> {}",
+        before.metal_sum, after.metal_sum
+    );
+    assert!(step > 2000, "only {step} steps");
+    assert!(
+        after.metal_sum > before.metal_sum * 1.001,
+        "nothing deposited: the test would be empty"
+    );
+    assert!(rel < 1e-5, "total Li changed by {rel:e}");
+}
+
+/// Front displacement (µm) over `t` s of a resolved planar front (Δx = dx_um) at `voltage`.
+fn planar_shift(gpu: &Gpu, dendrite: &str, dx_um: f64, nx: usize, t: f64) -> (f64, Dendrite) {
+    let grid = format!("nx = {nx}\nny = 2\ndx = {:e}", dx_um * 1e-6);
+    let s = scenario(&grid, dendrite);
+    let mut m = build(gpu, &s);
+    let x0 = front(gpu, &m, nx, dx_um);
+    let mut step = 0;
+    run_for(gpu, &mut m, &mut step, t);
+    (front(gpu, &m, nx, dx_um) - x0, m)
+}
+
+#[test]
+fn nernst_equilibrium_front_is_at_rest() {
+    let (gpu, _lock) = common::gpu();
+    let f_over_rt = 96485.33212 / (8.314462618 * 300.0);
+    let v_eq = 0.5f64.ln() / f_over_rt;
+    assert!((v_eq * 1e3 + 17.9).abs() < 0.05, "equilibrium {v_eq}");
+    // Pinned ions at c_ref, a fixed potential, and a fast kinetic coefficient so that a 5 mV
+    // offset moves the resolved (10 cells wide) front measurably.
+    let shift = |v: f64| {
+        let d = format!(
+            "li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\napplied_voltage_V = {v}\n\
+             exchange_current_coefficient_1_s = 0.1\ninterface_position_m = 6e-6\npotential_every_steps = 1000000"
+        );
+        planar_shift(&gpu, &d, 0.1, 160, 10.0).0
+    };
+    let (at_eq, below, above) = (shift(v_eq), shift(v_eq - 0.005), shift(v_eq + 0.005));
+    eprintln!("front shift over 10 s: {at_eq:e} µm at equilibrium, {below:e} at -5 mV, {above:e} at +5 mV");
+    assert!(
+        below > 0.02,
+        "a more negative potential must deposit: {below}"
+    );
+    assert!(
+        above < -0.02,
+        "a more positive potential must dissolve: {above}"
+    );
+    assert!(
+        at_eq.abs() < 0.05 * below.min(-above),
+        "front drifts at equilibrium: {at_eq}"
+    );
+}
+
+/// Front velocity (µm/s) between t1 and t2, and the ion site fraction c_l at the front then.
+fn velocity_and_interface_c(
+    gpu: &Gpu,
+    dendrite: &str,
+    dx_um: f64,
+    nx: usize,
+    t1: f64,
+    t2: f64,
+) -> (f64, f64) {
+    let grid = format!("nx = {nx}\nny = 2\ndx = {:e}", dx_um * 1e-6);
+    let s = scenario(&grid, dendrite);
+    let mut m = build(gpu, &s);
+    let mut step = 0;
+    run_for(gpu, &mut m, &mut step, t1);
+    let x1 = front(gpu, &m, nx, dx_um);
+    run_for(gpu, &mut m, &mut step, t2 - t1);
+    let x2 = front(gpu, &m, nx, dx_um);
+    // c_l at the front: interpolate w between the cells around the crossing.
+    let w = m.w().download(gpu);
+    let i = (x2 / dx_um - 0.5).floor() as usize;
+    let frac = x2 / dx_um - 0.5 - i as f64;
+    let wf = w[i] as f64 * (1.0 - frac) + w[i + 1] as f64 * frac;
+    ((x2 - x1) / (t2 - t1), m.numbers.c_liquid(wf))
+}
+
+#[test]
+fn deposition_rate_follows_tafel_with_pinned_concentration() {
+    let (gpu, _lock) = common::gpu();
+    let tafel = (0.5 * 96485.33212 / (8.314462618 * 300.0) * 0.05f64).exp();
+    let d = |v: f64| {
+        format!("li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\napplied_voltage_V = {v}\ninterface_position_m = 6e-6\npotential_every_steps = 100")
+    };
+    let (v1, _) = velocity_and_interface_c(&gpu, &d(-0.25), 0.125, 160, 1.0, 4.0);
+    let (v2, _) = velocity_and_interface_c(&gpu, &d(-0.30), 0.125, 160, 1.0, 4.0);
+    let ratio = v2 / v1;
+    eprintln!(
+        "pinned: v(-0.25 V) = {v1:e}, v(-0.30 V) = {v2:e} µm/s, ratio {ratio} (Tafel {tafel})"
+    );
+    assert!(
+        (ratio / tafel - 1.0).abs() < 0.05,
+        "ratio {ratio} vs Tafel {tafel}"
+    );
+}
+
+/// Expensive (about 160k explicit steps at Δx = 0.125 µm: over 10 minutes on lavapipe), so it
+/// runs on demand: `cargo test --release -- --ignored`. At Δx = 0.25 µm, where it is
+/// affordable, the per-concentration ratio is 2.93 (11 % off): the front is not resolved
+/// there (docs/models/dendrite.md, resolution).
+#[test]
+#[ignore = "needs a GPU: ~160k explicit steps at the resolved Δx"]
+fn full_model_recovers_tafel_after_dividing_by_interface_concentration() {
+    let (gpu, _lock) = common::gpu();
+    let tafel = (0.5 * 96485.33212 / (8.314462618 * 300.0) * 0.05f64).exp();
+    // Resolved front (Δx = 0.125 µm, 8 cells across the interface) in a short cell: explicit
+    // Li transport needs dt ∝ Δx², so this is the most expensive check of the suite.
+    let d = |v: f64| {
+        format!("noise_strength_1_sqrt_s = 0\napplied_voltage_V = {v}\ninterface_position_m = 4e-6\npotential_every_steps = 100")
+    };
+    let (v1, c1) = velocity_and_interface_c(&gpu, &d(-0.10), 0.125, 128, 0.3, 0.8);
+    let (v2, c2) = velocity_and_interface_c(&gpu, &d(-0.15), 0.125, 128, 0.3, 0.8);
+    let raw = v2 / v1;
+    let corrected = (v2 / c2) / (v1 / c1);
+    eprintln!("full: v {v1:e} / {v2:e} µm/s, c_l {c1:e} / {c2:e}: raw ratio {raw}, per concentration {corrected} (Tafel {tafel})");
+    assert!(
+        (corrected / tafel - 1.0).abs() < 0.06,
+        "corrected ratio {corrected} vs Tafel {tafel}"
+    );
+}
+
+#[test]
+fn same_seed_same_fields_other_seed_different() {
+    let (gpu, _lock) = common::gpu();
+    let fields = |seed: u64| {
+        let mut s = scenario(
+            "nx = 40\nny = 24\ndx = 1e-6",
+            "interface_position_m = 8e-6\nnucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1.5e-6\nnucleus_radius_max_m = 3e-6",
+        );
+        s.run.seed = seed;
+        let mut m = build(&gpu, &s);
+        let dt = m.stable_dt(&gpu).unwrap();
+        m.advance(&gpu, 0, 300, dt).unwrap();
+        (
+            m.eta().download(&gpu),
+            m.concentration().download(&gpu),
+            m.phi().download(&gpu),
+        )
+    };
+    let a = fields(1);
+    let b = fields(1);
+    let c = fields(2);
+    assert!(a == b, "the same seed must give identical fields");
+    assert!(a.0 != c.0, "another seed must give other nuclei and noise");
+}
+
+#[test]
+fn planar_front_converges_under_refinement_at_minus_0_30_v() {
+    let (gpu, _lock) = common::gpu();
+    // Displacement after 1 s, not position, so the initial offset cannot hide an error.
+    let d = "noise_strength_1_sqrt_s = 0\napplied_voltage_V = -0.30\ninterface_position_m = 5e-6\npotential_every_steps = 50";
+    let (coarse, _) = planar_shift(&gpu, d, 0.5, 40, 1.0);
+    let (fine, _) = planar_shift(&gpu, d, 0.25, 80, 1.0);
+    let rel = (coarse - fine).abs() / fine;
+    eprintln!("front displacement in 1 s at -0.30 V: {coarse} µm (Δx 0.5 µm), {fine} µm (Δx 0.25 µm), {rel:e}");
+    assert!(fine > 0.1, "the front must move: {fine}");
+    assert!(rel < 0.02, "displacements differ by {rel:e}");
+}
+
+#[test]
+fn extruded_3d_run_equals_2d_run() {
+    let (gpu, _lock) = common::gpu();
+    let d = "noise_strength_1_sqrt_s = 0\napplied_voltage_V = -0.30\ninterface_position_m = 5e-6\npotential_tolerance = 1e-6";
+    // Both runs take the 3D step (its stability limit is the smaller).
+    let slab_scenario = scenario("nx = 40\nny = 3\nnz = 4\ndx = 0.5e-6", d);
+    let dt = build(&gpu, &slab_scenario).stable_dt(&gpu).unwrap();
+    let run = |grid: &str| {
+        let s = scenario(grid, d);
+        let mut m = build(&gpu, &s);
+        m.advance(&gpu, 0, 400, dt).unwrap();
+        m.eta().download(&gpu)
+    };
+    let flat = run("nx = 40\nny = 3\ndx = 0.5e-6");
+    let slab = run("nx = 40\nny = 3\nnz = 4\ndx = 0.5e-6");
+    let n = flat.len();
+    let worst = (0..slab.len())
+        .map(|i| (slab[i] - flat[i % n]).abs())
+        .fold(0.0f32, f32::max);
+    eprintln!("3D vs 2D: max |Δη| = {worst:e}");
+    assert!(worst < 1e-4, "3D extrusion differs from 2D by {worst}");
+}
+
+#[test]
+fn batching_of_steps_does_not_change_results() {
+    let (gpu, _lock) = common::gpu();
+    let s = scenario("nx = 64\nny = 16\ndx = 1e-6", "interface_position_m = 8e-6");
+    let mut one = build(&gpu, &s);
+    let mut many = build(&gpu, &s);
+    let dt = one.stable_dt(&gpu).unwrap();
+    one.advance(&gpu, 0, 600, dt).unwrap();
+    for b in 0..60 {
+        many.advance(&gpu, b * 10, 10, dt).unwrap();
+    }
+    let (a, b) = (one.eta().download(&gpu), many.eta().download(&gpu));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        a == b,
+        "600 steps in one batch differ from 60 batches of 10 (max |Δη| {worst:e})"
+    );
+    assert!(one.concentration().download(&gpu) == many.concentration().download(&gpu));
+}
