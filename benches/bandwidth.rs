@@ -7,7 +7,9 @@
 use mesolyte::gpu::{Domain, Field, Gpu, Kernel};
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
+use mesolyte::models::ModelParams;
 use mesolyte::sim::Model;
+use mesolyte::Scenario;
 use std::time::Instant;
 
 /// Seconds per repetition of `work`, after warm-up; the best of several timed batches.
@@ -82,6 +84,43 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     grid.cells() as f64 / secs
 }
 
+/// Ideal traffic of one explicit dendrite step: step.wgsl reads η, w, φ, ρ and writes η, ρ;
+/// chemical_potential.wgsl reads η, ρ, w and writes w, c.
+const DENDRITE_BYTES_PER_CELL: f64 = 44.0;
+
+/// (cells per second of the explicit step, seconds per potential solve, CG iterations per solve)
+fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u32) {
+    let dims = if grid.is_3d() {
+        format!("nz = {}\n", grid.nz)
+    } else {
+        String::new()
+    };
+    let text = format!(
+        "name = \"bench\"\nmodel = \"dendrite\"\n[grid]\nnx = {}\nny = {}\n{dims}dx = 1e-6\n[run]\nend_time = 1\n\
+         [dendrite]\npotential_every_steps = 1000000\nnucleation_density_m2 = 1e9",
+        grid.nx, grid.ny
+    );
+    let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
+    let ModelParams::Dendrite(p) = &s.params else {
+        unreachable!()
+    };
+    let mut m = mesolyte::models::dendrite::Dendrite::new(gpu, grid, p.clone(), &s.run).unwrap();
+    let dt = m.stable_dt(gpu).unwrap();
+    let mut step = 1;
+    let secs = time_per_rep(gpu, reps, |n| {
+        m.advance(gpu, step, n as u64, dt).unwrap();
+        step += n as u64;
+    });
+    // A potential solve after the steps (warm start, as in a run).
+    let t = Instant::now();
+    let report = m.solve_potential(gpu).unwrap();
+    (
+        grid.cells() as f64 / secs,
+        t.elapsed().as_secs_f64(),
+        report.iterations,
+    )
+}
+
 fn main() {
     // `cargo bench` passes --bench; other arguments (filters) are ignored.
     let scale: u32 = std::env::var("MESOLYTE_BENCH_SCALE")
@@ -116,6 +155,23 @@ fn main() {
             cells_per_s / 1e6,
             achieved / 1e9,
             100.0 * achieved / copy
+        );
+        let reps = (reps / 4).max(3);
+        let (cells_per_s, solve_s, iterations) = dendrite_rates(&gpu, grid, reps);
+        let achieved = DENDRITE_BYTES_PER_CELL * cells_per_s;
+        let step_s = grid.cells() as f64 / cells_per_s;
+        println!(
+            "{label} {}x{}x{}: dendrite step {:.1} Mcell/s, {:.2} GB/s at {DENDRITE_BYTES_PER_CELL} B/cell = {:.0}% of copy | \
+             potential solve {:.1} ms ({iterations} CG iterations) = {:.1} steps; at one solve per 10 steps it takes {:.0}% of step time",
+            grid.nx,
+            grid.ny,
+            grid.nz,
+            cells_per_s / 1e6,
+            achieved / 1e9,
+            100.0 * achieved / copy,
+            solve_s * 1e3,
+            solve_s / step_s,
+            100.0 * solve_s / (solve_s + 10.0 * step_s)
         );
     }
 }

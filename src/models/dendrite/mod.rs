@@ -93,8 +93,10 @@ pub fn stable_dt_at(p: &DendriteParams, grid: &Grid, c_max: f64) -> f64 {
     let reaction = reaction.min(depletion);
     let mut dt = allen_cahn.min(reaction);
     if p.transport == Transport::Full {
+        // 2d face weights, plus one for the reservoir face half a cell away (weight 2), so
+        // that every update stays monotone, boundary cells included.
         let d_eff = n.diffusivity / (1.0 - c_max);
-        dt = dt.min(dx2 / (2.0 * d * d_eff));
+        dt = dt.min(dx2 / ((2.0 * d + 1.0) * d_eff));
     }
     p.time_step_safety * dt
 }

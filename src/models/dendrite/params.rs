@@ -348,9 +348,11 @@ impl DendriteParams {
         let cells = self.cells_per_interface(grid.dx);
         let mut w = Vec::new();
         if cells < 4.0 {
+            let fine =
+                (8.0 * self.gradient_coefficient_j_m / self.barrier_height_j_m3).sqrt() / 8.0;
             w.push(format!(
-                "the interface is {cells:.1} cells wide (< 4): the grid pins weakly driven fronts                  (|V| <= 0.1 V) and front speeds are not converged; use dx <= {:.3e} m for converged kinetics",
-                (8.0 * self.gradient_coefficient_j_m / self.barrier_height_j_m3).sqrt() / 8.0
+                "the interface is {cells:.1} cells wide (< 4): the grid pins weakly driven fronts (|V| <= 0.1 V) \
+                 and front speeds are not converged; use dx <= {fine:.3e} m for converged kinetics"
             ));
         }
         w
