@@ -1,7 +1,7 @@
 # The two commands of the README. Each first makes sure a Vulkan driver is present
 # (scripts/setup.sh installs Mesa's lavapipe on machines without a GPU).
 
-SCENARIO ?= scenarios/diffusion-gaussian-2d.toml
+SCENARIO ?= scenarios/dendrite-nucleation-2d.toml
 # Test processes enumerate Vulkan adapters too; keep libwayland quiet on headless machines.
 export XDG_RUNTIME_DIR ?= /tmp
 
