@@ -23,6 +23,7 @@ shader_table!(
     "common/stencil.wgsl",
     "common/potential.wgsl",
     "common/cg.wgsl",
+    "common/dendrite_params.wgsl",
     "diffusion/step.wgsl",
     "dendrite/step.wgsl",
     "dendrite/chemical_potential.wgsl",
