@@ -594,6 +594,15 @@ fn dendrite_run_writes_its_fields_and_metrics() {
         summary["dendrite_index"].as_f64().unwrap() > 1.0,
         "{summary}"
     );
+    // The summary's current density is the whole run's average: n F (deposited Li) / (t A),
+    // with A = L_y dz = 64 µm x 1 µm for this 2D scenario.
+    let deposited = summary["li_deposited_mol"].as_f64().unwrap();
+    let current = summary["current_density_A_m2"].as_f64().unwrap();
+    let expected = 96485.33212 * deposited / (0.05 * 64e-6 * 1e-6);
+    assert!(
+        deposited > 0.0 && (current - expected).abs() <= 1e-9 * expected,
+        "current {current} vs {expected}"
+    );
     let vti =
         std::fs::read_to_string(dir.path().join("dendrite-nucleation-2d_00000000.vti")).unwrap();
     for name in ["\"xi\"", "\"c_li_mol_m3\"", "\"phi_V\""] {

@@ -253,7 +253,7 @@ impl Dendrite {
 
     fn flags(&self) -> u32 {
         let p = &self.params;
-        u32::from(p.side_boundary == SideBoundary::Periodic)
+        self.periodic_flag()
             | (u32::from(p.far_boundary == FarBoundary::Closed) << 1)
             | (u32::from(p.transport == Transport::Pinned) << 2)
     }
@@ -301,7 +301,7 @@ impl Dendrite {
             sigma_electrode: n.sigma_electrode as f32,
             sigma_electrolyte: n.sigma_electrolyte as f32,
             source_scale: source_scale as f32,
-            flags: u32::from(self.params.side_boundary == SideBoundary::Periodic),
+            flags: self.periodic_flag(),
             _pad: [0; 3],
         };
         let report = self.potential.solve(
@@ -351,11 +351,62 @@ impl Dendrite {
         let params = ColumnParams {
             dx: self.numbers.dx as f32,
             site_ratio: self.numbers.site_ratio as f32,
-            flags: u32::from(self.params.side_boundary == SideBoundary::Periodic),
+            flags: self.periodic_flag(),
             _pad: 0,
         };
         self.columns
             .measure(gpu, params, self.eta(), self.rho(), &self.w)
+    }
+
+    /// Metrics now, with the current density averaged since `since` = (metal Li sum, time);
+    /// also returns the metal Li sum, the reference for the next call.
+    fn metrics_since(&self, gpu: &Gpu, since: (f64, f64)) -> (Vec<Metric>, f64) {
+        let cols = self.measure(gpu);
+        let um = LENGTH_M;
+        let base = self.params.interface_position_m;
+        let heights: Vec<f64> = cols.thickness.iter().map(|t| t * um - base).collect();
+        let n = heights.len() as f64;
+        let mean = heights.iter().sum::<f64>() / n;
+        let roughness = (heights.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let tip = cols.tip.iter().cloned().fold(0.0, f64::max) * um - base;
+        let dx = self.grid.dx;
+        let area = cols.gradient_sum
+            * dx
+            * dx
+            * if self.grid.is_3d() {
+                1.0
+            } else {
+                self.grid.dz / dx
+            };
+        let deposited = self.moles(cols.metal_sum - self.initial_metal);
+        let (prev_metal, prev_time) = since;
+        let current = if self.time > prev_time {
+            self.params.charge_number * FARADAY * self.moles(cols.metal_sum - prev_metal)
+                / (self.time - prev_time)
+                / self.electrode_area()
+        } else {
+            0.0
+        };
+        let metrics = vec![
+            ("tip_height_m".into(), tip),
+            ("mean_height_m".into(), mean),
+            ("roughness_m".into(), roughness),
+            ("interface_area_m2".into(), area),
+            ("li_deposited_mol".into(), deposited),
+            ("li_total_mol".into(), self.moles(cols.li_sum)),
+            ("current_density_A_m2".into(), current),
+            (
+                "potential_iterations".into(),
+                self.last_solve.iterations as f64,
+            ),
+            ("potential_residual".into(), self.last_solve.residual),
+        ];
+        (metrics, cols.metal_sum)
+    }
+
+    /// The GPU flag bit for periodic side faces.
+    fn periodic_flag(&self) -> u32 {
+        u32::from(self.params.side_boundary == SideBoundary::Periodic)
     }
 
     /// Electrode area (m²): a 2D grid counts with depth dz.
@@ -470,52 +521,15 @@ impl Model for Dendrite {
     }
 
     fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
-        let cols = self.measure(gpu);
-        let um = LENGTH_M;
-        let base = self.params.interface_position_m;
-        let heights: Vec<f64> = cols.thickness.iter().map(|t| t * um - base).collect();
-        let n = heights.len() as f64;
-        let mean = heights.iter().sum::<f64>() / n;
-        let roughness = (heights.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n).sqrt();
-        let tip = cols.tip.iter().cloned().fold(0.0, f64::max) * um - base;
-        let dx = self.grid.dx;
-        let area = cols.gradient_sum
-            * dx
-            * dx
-            * if self.grid.is_3d() {
-                1.0
-            } else {
-                self.grid.dz / dx
-            };
-        let deposited = self.moles(cols.metal_sum - self.initial_metal);
-        let (prev_metal, prev_time) = self.previous_metal;
-        let current = if self.time > prev_time {
-            self.params.charge_number * FARADAY * self.moles(cols.metal_sum - prev_metal)
-                / (self.time - prev_time)
-                / self.electrode_area()
-        } else {
-            0.0
-        };
-        self.previous_metal = (cols.metal_sum, self.time);
-        Ok(vec![
-            ("tip_height_m".into(), tip),
-            ("mean_height_m".into(), mean),
-            ("roughness_m".into(), roughness),
-            ("interface_area_m2".into(), area),
-            ("li_deposited_mol".into(), deposited),
-            ("li_total_mol".into(), self.moles(cols.li_sum)),
-            ("current_density_A_m2".into(), current),
-            (
-                "potential_iterations".into(),
-                self.last_solve.iterations as f64,
-            ),
-            ("potential_residual".into(), self.last_solve.residual),
-        ])
+        let (m, metal) = self.metrics_since(gpu, self.previous_metal);
+        self.previous_metal = (metal, self.time);
+        Ok(m)
     }
 
     fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
-        // Current density over the whole run rather than since the last output.
-        let mut m = self.metrics(gpu)?;
+        // Current density averaged over the whole run, not since the last output (which is
+        // the current time at the end of a run).
+        let (mut m, _) = self.metrics_since(gpu, (self.initial_metal, 0.0));
         let tip = m[0].1;
         let mean = m[1].1;
         m.push((
