@@ -29,3 +29,16 @@ fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
     let row = yy - i32(grid.first_plane) + 1;
     return u32(xx + nx * row);
 }
+
+// A value across the x faces of a field with Dirichlet values there (`low` on the electrode
+// face x = 0, `high` on the far face): mirrored about the face, so the face value is exact.
+// `v` is the edge cell's value when x is outside the grid.
+fn across_x_faces(v: f32, x: i32, low: f32, high: f32) -> f32 {
+    if (x < 0) {
+        return 2.0 * low - v;
+    }
+    if (x >= i32(grid.nx)) {
+        return 2.0 * high - v;
+    }
+    return v;
+}

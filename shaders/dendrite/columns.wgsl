@@ -26,14 +26,7 @@ const VALUES: u32 = 5u;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 fn eta_value(x: i32, y: i32, z: i32) -> f32 {
-    let v = eta[side_index(x, y, z, (params.flags & 1u) != 0u)];
-    if (x < 0) {
-        return 2.0 - v;
-    }
-    if (x >= i32(grid.nx)) {
-        return -v;
-    }
-    return v;
+    return across_x_faces(eta[side_index(x, y, z, (params.flags & 1u) != 0u)], x, 1.0, 0.0);
 }
 
 @compute @workgroup_size(64)

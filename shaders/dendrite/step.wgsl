@@ -26,14 +26,7 @@ fn periodic() -> bool {
 
 // η at any cell, with the electrode (η = 1) and the far side (η = 0) as Dirichlet faces.
 fn eta_at(x: i32, y: i32, z: i32) -> f32 {
-    let v = eta_in[side_index(x, y, z, periodic())];
-    if (x < 0) {
-        return 2.0 - v;
-    }
-    if (x >= i32(grid.nx)) {
-        return -v;
-    }
-    return v;
+    return across_x_faces(eta_in[side_index(x, y, z, periodic())], x, 1.0, 0.0);
 }
 
 fn eta_shift(c: vec3<i32>, d: vec3<i32>) -> f32 {
