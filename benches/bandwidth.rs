@@ -35,14 +35,7 @@ fn copy_bandwidth(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     let mut best: f64 = 0.0;
     for entry in ["main", "linear"] {
         let k = Kernel::with_entry(gpu, "bench/copy.wgsl", entry).unwrap();
-        let bgs: Vec<_> = (0..domain.chunks.len())
-            .map(|c| {
-                k.bind(
-                    gpu,
-                    &[&domain.info_buffers[c], &a.buffers[c], &b.buffers[c]],
-                )
-            })
-            .collect();
+        let bgs = k.bind_chunks(gpu, &domain, |c| vec![&a.buffers[c], &b.buffers[c]]);
         let secs = time_per_rep(gpu, reps, |n| {
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             for _ in 0..n {

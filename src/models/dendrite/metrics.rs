@@ -78,23 +78,21 @@ impl ColumnKernel {
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
         let d = &self.domain;
         let g = d.grid;
+        let bgs = self.kernel.bind_chunks(gpu, d, |c| {
+            vec![
+                &self.uniform,
+                &eta.buffers[c],
+                &rho.buffers[c],
+                &w.buffers[c],
+                &self.out,
+            ]
+        });
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
             pass.set_pipeline(&self.kernel.pipeline);
-            for (c, span) in d.chunks.iter().enumerate() {
-                let bg = self.kernel.bind(
-                    gpu,
-                    &[
-                        &d.info_buffers[c],
-                        &self.uniform,
-                        &eta.buffers[c],
-                        &rho.buffers[c],
-                        &w.buffers[c],
-                        &self.out,
-                    ],
-                );
-                pass.set_bind_group(0, &bg, &[]);
+            for (span, bg) in d.chunks.iter().zip(&bgs) {
+                pass.set_bind_group(0, bg, &[]);
                 if g.is_3d() {
                     pass.dispatch_workgroups(g.ny.div_ceil(64), span.planes, 1);
                 } else {
