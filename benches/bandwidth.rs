@@ -114,8 +114,77 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u32) {
     )
 }
 
+/// Ideal traffic of one lattice update: every population read once and written once, plus
+/// the cell's label (neighbour labels come from cache).
+const D3Q19_BYTES_PER_UPDATE: f64 = 19.0 * 8.0 + 4.0;
+const D3Q7_BYTES_PER_UPDATE: f64 = 7.0 * 8.0 + 4.0;
+
+/// Lattice updates per second of the gde model's D3Q19 flow and D3Q7 species steps on an
+/// all-pore periodic box (the roofline case; porous media skip solid cells), and the bytes
+/// per cell the model allocates for flow (populations, label, velocity and pressure).
+fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
+    use mesolyte::models::gde::{self, species::SpeciesTask, Gde};
+    let text = format!(
+        "name = \"bench\"\nmodel = \"gde\"\n[grid]\nnx = {}\nny = {}\nnz = {}\ndx = 1e-6\n[run]\nend_time = 1\n\
+         [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\n\
+         [gde.species]\naxes = [\"x\"]\n",
+        grid.nx, grid.ny, grid.nz
+    );
+    let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
+    let ModelParams::Gde(p) = &s.params else {
+        unreachable!()
+    };
+    let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
+    m.advance(gpu, 0, 1, 1.0).unwrap();
+    let flow = m.flow.as_ref().unwrap();
+    // One encoded pair is two lattice updates of every cell.
+    let secs = time_per_rep(gpu, reps, |n| {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        flow.encode(&mut enc, n as u64);
+        gpu.queue.submit([enc.finish()]);
+    });
+    let flow_rate = 2.0 * grid.cells() as f64 / secs;
+    let species = m.species.as_mut().unwrap();
+    species
+        .configure(gpu, 0, SpeciesTask::Diffusivity, 0.0, true)
+        .unwrap();
+    let species = m.species.as_ref().unwrap();
+    let secs = time_per_rep(gpu, reps, |n| {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        species.encode(&mut enc, n as u64);
+        gpu.queue.submit([enc.finish()]);
+    });
+    let species_rate = 2.0 * grid.cells() as f64 / secs;
+    let mut flow_only = p.clone();
+    flow_only.species.axes.clear();
+    (flow_rate, species_rate, gde::bytes_per_cell(&flow_only))
+}
+
+/// Prints the gde D3Q19 and D3Q7 rates against the copy bandwidth `copy` (bytes/s).
+fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
+    let grid = Grid::new_3d(96 * scale, 96 * scale, 96 * scale, 1e-6);
+    let reps = (20_000_000 / grid.cells()).clamp(3, 100) as u32;
+    let (q19, q7, bytes) = gde_rates(gpu, grid, reps);
+    let bw19 = q19 * D3Q19_BYTES_PER_UPDATE;
+    let bw7 = q7 * D3Q7_BYTES_PER_UPDATE;
+    println!(
+            "3D {}x{}x{}: gde D3Q19 {:.1} MLUPs, {:.2} GB/s at {D3Q19_BYTES_PER_UPDATE} B/update = {:.0}% of copy, \
+             {bytes} B/cell allocated for flow | D3Q7 {:.1} MLUPs, {:.2} GB/s at {D3Q7_BYTES_PER_UPDATE} B/update = {:.0}% of copy",
+            grid.nx,
+            grid.ny,
+            grid.nz,
+            q19 / 1e6,
+            bw19 / 1e9,
+            100.0 * bw19 / copy,
+            q7 / 1e6,
+            bw7 / 1e9,
+            100.0 * bw7 / copy
+        );
+}
+
 fn main() {
-    // `cargo bench` passes --bench; other arguments (filters) are ignored.
+    // `cargo bench` passes --bench; `cargo bench -- gde` runs only the gde lattice kernels.
+    let only_gde = std::env::args().skip(1).any(|a| a == "gde");
     let scale: u32 = std::env::var("MESOLYTE_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -133,8 +202,15 @@ fn main() {
         ),
     ];
     for (label, grid) in cases {
+        if only_gde && !grid.is_3d() {
+            continue;
+        }
         let reps = (400_000_000 / grid.cells()).clamp(5, 200) as u32;
         let copy = copy_bandwidth(&gpu, grid, reps);
+        if only_gde {
+            gde_report(&gpu, scale, copy);
+            continue;
+        }
         let cells_per_s = diffusion_rate(&gpu, grid, reps);
         // Ideal traffic of the diffusion step: read c once and write it once (8 B/cell);
         // neighbour reads are served from cache when the kernel is memory-bound.
@@ -172,5 +248,8 @@ fn main() {
             solve_s / step_s,
             100.0 * solve_s / (solve_s + 10.0 * step_s)
         );
+        if grid.is_3d() {
+            gde_report(&gpu, scale, copy);
+        }
     }
 }

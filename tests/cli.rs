@@ -660,3 +660,69 @@ fn dendrite_3d_split_into_chunks_matches_one_chunk() {
         "chunked 3D dendrite run differs"
     );
 }
+
+#[test]
+fn gde_run_reports_permeability_diffusivity_and_fields() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let f = scenario("gde-sphere-array.toml");
+    ok(&mesolyte(&[
+        "run",
+        &f,
+        "--out",
+        dir.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "grid.nx=16",
+        "--set",
+        "grid.ny=16",
+        "--set",
+        "grid.nz=16",
+        "--set",
+        "gde.geometry.solid_fraction=0.343",
+        "--set",
+        "gde.species.axes=[\"x\"]",
+        "--set",
+        "run.output_every=500",
+    ]));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["status"], "model finished", "{summary}");
+    let porosity = summary["porosity"].as_f64().unwrap();
+    assert!((porosity - 0.657).abs() < 0.02, "{summary}");
+    assert!(summary["specific_surface_m_inv"].as_f64().unwrap() > 0.0);
+    let k = summary["permeability_x_m2"].as_f64().unwrap();
+    // Zick & Homsy at c = 0.343, L = 16 µm: k = 7.93e-3 L² = 2.03e-12 m² (coarse grid: 15 %).
+    assert!((k / 2.03e-12 - 1.0).abs() < 0.15, "{summary}");
+    let r = summary["deff_ratio_x"].as_f64().unwrap();
+    assert!(
+        r > 0.2 && r < 2.0 * porosity / (3.0 - porosity),
+        "{summary}"
+    );
+    let tau = summary["tortuosity_x"].as_f64().unwrap();
+    assert!((tau - porosity / r).abs() < 1e-9 * tau);
+    let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "iteration",
+        "stage",
+        "residual",
+        "permeability_m2",
+        "deff_ratio",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "metrics.csv lacks {col}: {header}"
+        );
+    }
+    let vti = std::fs::read_to_string(dir.path().join("gde-sphere-array_00000000.vti")).unwrap();
+    for name in [
+        "\"label\"",
+        "\"velocity_m_s\"",
+        "\"pressure_Pa\"",
+        "\"c_mol_m3\"",
+    ] {
+        assert!(vti.contains(name), "snapshot lacks {name}");
+    }
+}

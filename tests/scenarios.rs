@@ -184,3 +184,65 @@ fn cli_reports_scenario_errors_before_touching_the_gpu() {
         &["bad.toml", "grid.nx"],
     );
 }
+
+const GDE: &str = r#"
+name = "g"
+model = "gde"
+[grid]
+nx = 16
+ny = 16
+nz = 16
+dx = 1e-6
+[run]
+end_time = 1000
+[gde.geometry]
+kind = "spheres"
+radius_m = 3e-6
+porosity = 0.6
+[gde.flow]
+axes = ["x"]
+"#;
+
+#[test]
+fn gde_keys_are_checked_before_any_gpu_work() {
+    assert!(Scenario::parse("case.toml", GDE, &[]).is_ok());
+    assert_mentions(
+        &err(GDE, &["gde.flow.speed=1"]),
+        &["gde.flow.speed", "unknown key"],
+    );
+    assert_mentions(
+        &err(GDE, &["gde.flow.axes=[\"w\"]"]),
+        &["gde.flow.axes", "\"w\"", "x, y, z"],
+    );
+    assert_mentions(
+        &err(GDE, &["gde.flow.relaxation_time=0.5"]),
+        &["gde.flow.relaxation_time", "(0.5, 3]"],
+    );
+    assert_mentions(
+        &err(GDE, &["gde.geometry.porosity=1.5"]),
+        &["gde.geometry.porosity", "[0, 1]"],
+    );
+    assert_mentions(
+        &err(GDE, &["gde.geometry.kind=\"foam\""]),
+        &["gde.geometry.kind", "fibres"],
+    );
+    assert_mentions(&err(GDE, &["grid.nz=1"]), &["3D grid", "grid.nz"]);
+    assert_mentions(
+        &err(
+            GDE,
+            &[
+                "gde.geometry.kind=\"raw\"",
+                "gde.geometry.file=\"missing.raw\"",
+            ],
+        ),
+        &["gde.geometry.file", "does not exist"],
+    );
+    assert_mentions(
+        &err(
+            GDE,
+            &["gde.species.advection=true", "gde.species.axes=[\"z\"]"],
+        ),
+        &["gde.species.advection", "last of gde.flow.axes"],
+    );
+    assert_mentions(&err(GDE, &["gde.flow.axes=[]"]), &["nothing to compute"]);
+}

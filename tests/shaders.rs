@@ -91,3 +91,19 @@ fn a_broken_shader_is_caught() {
     };
     assert!(invalid);
 }
+
+/// The unrolled lattice kernels are generated; the checked-in files must match the generator.
+#[test]
+fn generated_lattice_kernels_are_current() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("python3")
+        .arg(format!("{root}/scripts/gen_lattice_kernels.py"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs the kernel generator");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -35,6 +35,16 @@ shader_table!(
     "dendrite/potential_update.wgsl",
     "dendrite/potential_direction.wgsl",
     "dendrite/potential_scalars.wgsl",
+    "common/lattice.wgsl",
+    "common/d3q19.wgsl",
+    "common/d3q7.wgsl",
+    "common/flow_params.wgsl",
+    "common/species_params.wgsl",
+    "gde/flow_step.wgsl",
+    "gde/flow_fields.wgsl",
+    "gde/species_step.wgsl",
+    "gde/species_fields.wgsl",
+    "gde/lattice_merge.wgsl",
 );
 
 /// The raw text of one shader file.

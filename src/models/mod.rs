@@ -2,6 +2,7 @@
 
 pub mod dendrite;
 pub mod diffusion;
+pub mod gde;
 
 use anyhow::Result;
 
@@ -11,13 +12,14 @@ use crate::scenario::{RunSettings, ScenarioError, Section};
 use crate::sim::Model;
 
 /// Model names accepted in a scenario's `model` key.
-pub const NAMES: &[&str] = &["diffusion", "dendrite"];
+pub const NAMES: &[&str] = &["diffusion", "dendrite", "gde"];
 
 /// Validated parameters of one model, in SI units.
 #[derive(Debug, Clone)]
 pub enum ModelParams {
     Diffusion(diffusion::DiffusionParams),
     Dendrite(dendrite::DendriteParams),
+    Gde(gde::GdeParams),
 }
 
 /// Reads the model's section (named like the model).
@@ -29,6 +31,7 @@ pub fn parse(name: &str, s: &mut Section, grid: &Grid) -> Result<ModelParams, Sc
         "dendrite" => Ok(ModelParams::Dendrite(dendrite::DendriteParams::read(
             s, grid,
         )?)),
+        "gde" => Ok(ModelParams::Gde(gde::GdeParams::read(s, grid)?)),
         other => unreachable!("model {other:?} passed the name check but has no parser"),
     }
 }
@@ -38,6 +41,7 @@ impl ModelParams {
         match self {
             ModelParams::Diffusion(_) => "diffusion",
             ModelParams::Dendrite(_) => "dendrite",
+            ModelParams::Gde(_) => "gde",
         }
     }
 
@@ -46,6 +50,8 @@ impl ModelParams {
         match self {
             ModelParams::Diffusion(p) => p.stable_dt(grid),
             ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid),
+            // Steady-state solves: the clock counts iterations.
+            ModelParams::Gde(_) => 1.0,
         }
     }
 
@@ -54,6 +60,7 @@ impl ModelParams {
         match self {
             ModelParams::Diffusion(p) => p.max_stable_dt(grid),
             ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid) / p.time_step_safety,
+            ModelParams::Gde(_) => 1.0,
         }
     }
 
@@ -62,6 +69,7 @@ impl ModelParams {
         match self {
             ModelParams::Diffusion(_) => Vec::new(),
             ModelParams::Dendrite(p) => p.warnings(grid),
+            ModelParams::Gde(_) => Vec::new(),
         }
     }
 
@@ -70,6 +78,7 @@ impl ModelParams {
         match self {
             ModelParams::Diffusion(_) => diffusion::GPU_FIELDS,
             ModelParams::Dendrite(_) => dendrite::GPU_FIELDS,
+            ModelParams::Gde(p) => p.gpu_fields(),
         }
     }
 
@@ -84,6 +93,7 @@ impl ModelParams {
                 p.clone(),
                 run,
             )?)),
+            ModelParams::Gde(p) => Ok(Box::new(gde::Gde::new(gpu, *grid, p.clone())?)),
         }
     }
 }

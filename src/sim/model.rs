@@ -52,6 +52,12 @@ pub trait Model {
     /// (for counter-based random numbers). Submits its own GPU work.
     fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()>;
 
+    /// Name (with unit) of the clock in metrics.csv: simulated seconds, or for steady-state
+    /// models the iteration count.
+    fn time_name(&self) -> &'static str {
+        "time_s"
+    }
+
     /// Fields that make up the state, in a fixed order (checkpointed and restored).
     fn state_fields(&self) -> Vec<&Field>;
 

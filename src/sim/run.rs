@@ -291,7 +291,7 @@ fn write_output(
     vtk::write_vti(&dir.path(&file), &scenario.grid, &arrays)?;
     dir.add_snapshot(clock.time, file)?;
     let mut row = vec![
-        ("time_s".to_string(), clock.time),
+        (model.time_name().to_string(), clock.time),
         ("step".to_string(), clock.step as f64),
     ];
     row.extend(model.metrics(gpu)?);

@@ -1,0 +1,29 @@
+// Parameters of the D3Q19 flow kernels (FlowParams in src/models/gde/flow.rs).
+struct FlowParams {
+    // Body-force density in lattice units (x, y, z, unused).
+    force: vec4<f32>,
+    // Kinds of the low and high face of each axis (FACE_* in common/lattice.wgsl).
+    kinds_lo: vec4<u32>,
+    kinds_hi: vec4<u32>,
+    // rho - 1 on the low and high open face of each axis (pressure boundaries).
+    open_lo: vec4<f32>,
+    open_hi: vec4<f32>,
+    // TRT rates: omega_plus sets the viscosity, omega_minus follows from Lambda = 3/16.
+    omega_plus: f32,
+    omega_minus: f32,
+    single_chunk: u32,
+    _pad: u32,
+    // Output scales: x = m/s per lattice velocity, y = Pa per unit of (rho - 1).
+    scale: vec4<f32>,
+}
+
+@group(0) @binding(1) var<storage, read> p: FlowParams;
+@group(0) @binding(2) var<storage, read> label: array<f32>;
+
+fn neighbour_of(c: Cell, d: vec3<i32>) -> i32 {
+    return lattice_neighbour(c, d, p.kinds_lo, p.kinds_hi, p.single_chunk != 0u);
+}
+
+fn is_pore(n: i32) -> bool {
+    return n >= 0 && label[u32(n)] == LABEL_PORE;
+}

@@ -1,0 +1,224 @@
+//! D3Q19 TRT flow through the pore space (shaders/gde/flow_step.wgsl, flow_fields.wgsl):
+//! one solve per axis, driven by a body force or by fixed face pressures, to steady state.
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+
+use super::lattice::{Lattice, D3Q19, D3Q19_WEIGHTS};
+use super::params::{Drive, FlowParams};
+use super::units::FlowUnits;
+use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
+
+/// Face kinds (FACE_* in shaders/common/lattice.wgsl).
+pub const FACE_PERIODIC: u32 = 0;
+pub const FACE_WALL: u32 = 1;
+pub const FACE_OPEN: u32 = 2;
+
+/// The TRT magic parameter that puts half-way bounce-back walls exactly half-way for any τ.
+pub const MAGIC: f64 = 3.0 / 16.0;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GpuFlowParams {
+    force: [f32; 4],
+    kinds_lo: [u32; 4],
+    kinds_hi: [u32; 4],
+    open_lo: [f32; 4],
+    open_hi: [f32; 4],
+    omega_plus: f32,
+    omega_minus: f32,
+    single_chunk: u32,
+    _pad: u32,
+    scale: [f32; 4],
+}
+
+pub struct FlowSolver {
+    pub params: FlowParams,
+    pub units: FlowUnits,
+    pub lattice: Lattice,
+    pub velocity: [Field; 3],
+    pub pressure: Field,
+    gpu_params: wgpu::Buffer,
+    step: Kernel,
+    step_odd: Kernel,
+    fields_kernel: Kernel,
+    even_bg: Vec<wgpu::BindGroup>,
+    odd_bg: Vec<wgpu::BindGroup>,
+    fields_bg: Vec<wgpu::BindGroup>,
+    /// Axis of the current solve and its lattice force (or pressure-gradient equivalent).
+    pub axis: usize,
+    force_lu: f64,
+}
+
+impl FlowSolver {
+    pub fn new(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        label: &Field,
+        params: FlowParams,
+    ) -> Result<FlowSolver> {
+        let units = FlowUnits::new(
+            domain.grid.dx,
+            params.kinematic_viscosity_m2_s,
+            params.relaxation_time,
+            params.density_kg_m3,
+        );
+        let lattice = Lattice::new(gpu, domain, "f", &D3Q19, label)?;
+        let velocity =
+            ["velocity_x", "velocity_y", "velocity_z"].map(|n| Field::new(gpu, domain, n));
+        let pressure = Field::new(gpu, domain, "pressure_Pa");
+        let gpu_params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("flow params"),
+            size: std::mem::size_of::<GpuFlowParams>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let step = Kernel::new(gpu, "gde/flow_step.wgsl")?;
+        let step_odd = Kernel::with_entry(gpu, "gde/flow_step.wgsl", "odd")?;
+        let fields_kernel = Kernel::new(gpu, "gde/flow_fields.wgsl")?;
+        let base = |c: usize| {
+            let mut v = vec![&gpu_params, &label.buffers[c]];
+            v.extend(lattice.chunk_buffers(c));
+            v
+        };
+        let even_bg = step.bind_chunks(gpu, domain, base);
+        let odd_bg = step_odd.bind_chunks(gpu, domain, base);
+        let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
+            let mut v = base(c);
+            v.extend(velocity.iter().map(|f| &f.buffers[c]));
+            v.push(&pressure.buffers[c]);
+            v
+        });
+        Ok(FlowSolver {
+            params,
+            units,
+            lattice,
+            velocity,
+            pressure,
+            gpu_params,
+            step,
+            step_odd,
+            fields_kernel,
+            even_bg,
+            odd_bg,
+            fields_bg,
+            axis: 0,
+            force_lu: 0.0,
+        })
+    }
+
+    /// Face kinds for a solve along `axis`.
+    fn kinds(&self, axis: usize) -> ([u32; 4], [u32; 4]) {
+        let mut lo = [FACE_PERIODIC; 4];
+        for (a, k) in lo.iter_mut().enumerate().take(3) {
+            if a == axis {
+                if self.params.drive == Drive::Pressure {
+                    *k = FACE_OPEN;
+                }
+            } else if self.params.side_walls {
+                *k = FACE_WALL;
+            }
+        }
+        (lo, lo)
+    }
+
+    /// Sets up a solve along `axis`; with `reset`, from rest (else the populations are kept,
+    /// e.g. restored from a checkpoint).
+    pub fn configure(&mut self, gpu: &Gpu, axis: usize, reset: bool) -> Result<()> {
+        self.axis = axis;
+        let grid = self.lattice.domain().grid;
+        let g_lu = self.units.force_lu(self.params.pressure_gradient_pa_m);
+        self.force_lu = g_lu;
+        let (kinds_lo, kinds_hi) = self.kinds(axis);
+        self.lattice
+            .configure(gpu, [0, 1, 2].map(|a| kinds_lo[a] == FACE_PERIODIC));
+        let mut p = GpuFlowParams::zeroed();
+        p.kinds_lo = kinds_lo;
+        p.kinds_hi = kinds_hi;
+        let mut force = [0.0f64; 3];
+        match self.params.drive {
+            Drive::BodyForce => force[axis] = g_lu,
+            Drive::Pressure => {
+                // Lattice pressure drop G·n between the two half-way faces: Δρ = 3 G n.
+                let n = grid.counts()[axis] as f64;
+                let drho = 3.0 * g_lu * n;
+                p.open_lo[axis] = (0.5 * drho) as f32;
+                p.open_hi[axis] = (-0.5 * drho) as f32;
+            }
+        }
+        p.force = [force[0] as f32, force[1] as f32, force[2] as f32, 0.0];
+        p.omega_plus = (1.0 / self.units.tau) as f32;
+        p.omega_minus = self.units.omega_minus(MAGIC) as f32;
+        p.single_chunk = (self.lattice.domain().chunks.len() == 1) as u32;
+        p.scale = [
+            self.units.velocity_scale() as f32,
+            self.units.pressure_scale() as f32,
+            0.0,
+            0.0,
+        ];
+        gpu.queue
+            .write_buffer(&self.gpu_params, 0, bytemuck::bytes_of(&p));
+        if !reset {
+            return Ok(());
+        }
+        // Rest state with raw momentum −F/2, so that the forced velocity starts at zero (a
+        // plain rest state leaves an undamped checkerboard mode with half-way bounce-back).
+        let cells = grid.cells() as usize;
+        let values: Vec<Vec<f32>> = (0..19)
+            .map(|i| {
+                let cf: f64 = (0..3).map(|a| D3Q19[i][a] as f64 * force[a]).sum();
+                vec![(-1.5 * D3Q19_WEIGHTS[i] * cf) as f32; cells]
+            })
+            .collect();
+        self.lattice.upload(gpu, &values)?;
+        self.update_fields(gpu);
+        Ok(())
+    }
+
+    /// Encodes `pairs` even/odd step pairs.
+    pub fn encode(&self, enc: &mut wgpu::CommandEncoder, pairs: u64) {
+        for _ in 0..pairs {
+            self.lattice.encode_pair(
+                enc,
+                (&self.step.pipeline, &self.even_bg),
+                (&self.step_odd.pipeline, &self.odd_bg),
+            );
+        }
+    }
+
+    /// Recomputes the velocity and pressure fields from the populations.
+    pub fn update_fields(&self, gpu: &Gpu) {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            self.lattice.domain().dispatch(
+                &mut pass,
+                &self.fields_kernel.pipeline,
+                &self.fields_bg,
+            );
+        }
+        gpu.queue.submit([enc.finish()]);
+    }
+
+    /// Superficial (over all cells) mean velocity along the solve axis, m/s.
+    pub fn mean_velocity(&self, gpu: &Gpu) -> f64 {
+        field_stats(gpu, &self.velocity[self.axis], StatsQuery::default()).mean()
+    }
+
+    /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy).
+    pub fn permeability(&self, mean_velocity: f64) -> f64 {
+        let mu = self.params.density_kg_m3 * self.params.kinematic_viscosity_m2_s;
+        mu * mean_velocity / self.params.pressure_gradient_pa_m
+    }
+
+    /// Largest speed allowed before the lattice Mach number (u/c_s) passes 0.3, m/s.
+    pub fn speed_limit(&self) -> f64 {
+        0.3 / 3f64.sqrt() * self.units.velocity_scale()
+    }
+
+    /// The lattice force density of the current solve.
+    pub fn force_lu(&self) -> f64 {
+        self.force_lu
+    }
+}

@@ -1,0 +1,708 @@
+//! Voxel microstructures for the gde model: labelled images built by seeded generators or
+//! read from files, with their porosity and specific surface area. Everything here runs on
+//! the CPU before any GPU work, so a bad geometry is reported early.
+
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+
+use crate::grid::Grid;
+
+/// Voxel labels (stored as f32 on the GPU; see shaders/common/lattice.wgsl).
+pub const PORE: u8 = 0;
+pub const SOLID: u8 = 1;
+pub const IONOMER: u8 = 2;
+/// Solid whose faces to the pore react (catalyst under the ionomer film).
+pub const CATALYST: u8 = 3;
+
+/// A labelled voxel image on the scenario's grid, storage order x fastest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Voxels {
+    pub n: [usize; 3],
+    pub labels: Vec<u8>,
+}
+
+/// Cubic lattices of sphere arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    SimpleCubic,
+    BodyCentred,
+    FaceCentred,
+}
+
+impl Packing {
+    /// Sphere centres in one unit cell, in units of the period.
+    fn centres(self) -> &'static [[f64; 3]] {
+        match self {
+            Packing::SimpleCubic => &[[0.0, 0.0, 0.0]],
+            Packing::BodyCentred => &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]],
+            Packing::FaceCentred => &[
+                [0.0, 0.0, 0.0],
+                [0.5, 0.5, 0.0],
+                [0.5, 0.0, 0.5],
+                [0.0, 0.5, 0.5],
+            ],
+        }
+    }
+
+    /// Sphere radius / period for a solid volume fraction `c` (spheres not overlapping).
+    pub fn radius_for(self, c: f64) -> f64 {
+        let n = self.centres().len() as f64;
+        (3.0 * c / (4.0 * std::f64::consts::PI * n)).cbrt()
+    }
+}
+
+/// How to build the geometry (lengths in metres), see docs/models/gde.md.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GeometrySpec {
+    /// All pore: channels and ducts come from wall faces of the domain.
+    Empty,
+    /// A slit of `width` between two solid slabs normal to `normal_axis`, centred.
+    Slit { normal_axis: usize, width: f64 },
+    /// A square duct of side `width` along `axis`, centred, solid around it.
+    Duct { axis: usize, width: f64 },
+    /// Parallel straight square pores of side `width` along `axis`, one per `spacing`.
+    Pores {
+        axis: usize,
+        width: f64,
+        spacing: f64,
+    },
+    /// Spheres on a simple-cubic, body-centred or face-centred cubic lattice.
+    SphereArray {
+        packing: Packing,
+        /// Solid volume fraction of the ideal (unvoxelised) spheres.
+        solid_fraction: f64,
+        /// Lattice period; the domain holds whole unit cells.
+        period: f64,
+    },
+    /// Overlapping spheres with radii uniform in [r_min, r_max], added until the porosity is
+    /// at or below `porosity`.
+    Spheres {
+        r_min: f64,
+        r_max: f64,
+        porosity: f64,
+        seed: u64,
+    },
+    /// Straight carbon fibres lying within `max_pitch_deg` of the plane normal to
+    /// `through_axis`, random in-plane orientation, until the porosity reaches `porosity`.
+    Fibres {
+        diameter: f64,
+        porosity: f64,
+        max_pitch_deg: f64,
+        through_axis: usize,
+        seed: u64,
+    },
+    /// Carbon agglomerates (overlapping spheres of `carbon_radius` to `carbon_fraction`)
+    /// coated by an ionomer film of `ionomer_thickness`; a fraction `reactive_fraction` of the
+    /// film voxels facing the pore carry catalyst.
+    CatalystLayer {
+        carbon_radius: f64,
+        carbon_fraction: f64,
+        ionomer_thickness: f64,
+        reactive_fraction: f64,
+        seed: u64,
+    },
+    /// An 8-bit raw file of the grid's shape (x fastest); `pore_value` marks pore, values
+    /// 1..3 other than it keep their label meaning, anything else is solid.
+    Raw { file: String, pore_value: u8 },
+    /// A `.vti` image data file with a point or cell array `array` of the grid's shape.
+    Vti {
+        file: String,
+        array: String,
+        pore_value: u8,
+    },
+}
+
+/// SplitMix64: a small, seedable generator; the same seed gives the same geometry anywhere.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x6a09e667f3bcc909)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl Voxels {
+    pub fn filled(n: [usize; 3], label: u8) -> Voxels {
+        Voxels {
+            n,
+            labels: vec![label; n[0] * n[1] * n[2]],
+        }
+    }
+
+    pub fn index(&self, x: usize, y: usize, z: usize) -> usize {
+        x + self.n[0] * (y + self.n[1] * z)
+    }
+
+    pub fn cells(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Pore volume fraction.
+    pub fn porosity(&self) -> f64 {
+        self.labels.iter().filter(|&&l| l == PORE).count() as f64 / self.cells() as f64
+    }
+
+    /// Pore-solid interface area per total volume (1/m), counting voxel faces (including
+    /// faces across periodic domain edges). Voxel faces overestimate a smooth surface (by
+    /// 3/2 on average for random orientations); the number is the one the solvers see.
+    pub fn specific_surface(&self, dx: f64) -> f64 {
+        let [nx, ny, nz] = self.n;
+        let mut faces = 0u64;
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let a = self.labels[self.index(x, y, z)] == PORE;
+                    for (xx, yy, zz) in [
+                        ((x + 1) % nx, y, z),
+                        (x, (y + 1) % ny, z),
+                        (x, y, (z + 1) % nz),
+                    ] {
+                        if a != (self.labels[self.index(xx, yy, zz)] == PORE) {
+                            faces += 1;
+                        }
+                    }
+                }
+            }
+        }
+        faces as f64 / (self.cells() as f64 * dx)
+    }
+
+    /// Fraction of voxels with each label 0..=3.
+    pub fn label_fractions(&self) -> [f64; 4] {
+        let mut counts = [0usize; 4];
+        for &l in &self.labels {
+            counts[(l as usize).min(3)] += 1;
+        }
+        counts.map(|c| c as f64 / self.cells() as f64)
+    }
+
+    pub fn as_f32(&self) -> Vec<f32> {
+        self.labels.iter().map(|&l| l as f32).collect()
+    }
+}
+
+/// Builds the geometry on `grid`; `base` resolves relative file names (the scenario's folder).
+pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
+    let n = [grid.nx as usize, grid.ny as usize, grid.nz as usize];
+    let dx = grid.dx;
+    let mut v = Voxels::filled(n, PORE);
+    match spec {
+        GeometrySpec::Empty => {}
+        GeometrySpec::Slit { normal_axis, width } => {
+            let w = width / dx;
+            fill(&mut v, |p| {
+                let len = n[*normal_axis] as f64;
+                (p[*normal_axis] - len / 2.0).abs() > w / 2.0
+            });
+        }
+        GeometrySpec::Duct { axis, width } => {
+            let w = width / dx;
+            let (a, b) = others(*axis);
+            fill(&mut v, |p| {
+                (p[a] - n[a] as f64 / 2.0).abs() > w / 2.0
+                    || (p[b] - n[b] as f64 / 2.0).abs() > w / 2.0
+            });
+        }
+        GeometrySpec::Pores {
+            axis,
+            width,
+            spacing,
+        } => {
+            let (w, s) = (width / dx, spacing / dx);
+            let (a, b) = others(*axis);
+            fill(&mut v, |p| {
+                let da = (p[a] % s) - s / 2.0;
+                let db = (p[b] % s) - s / 2.0;
+                da.abs() > w / 2.0 || db.abs() > w / 2.0
+            });
+        }
+        GeometrySpec::SphereArray {
+            packing,
+            solid_fraction,
+            period,
+        } => {
+            let l = period / dx;
+            let r = packing.radius_for(*solid_fraction) * l;
+            fill(&mut v, |p| {
+                packing.centres().iter().any(|c| {
+                    let mut d2 = 0.0;
+                    for k in 0..3 {
+                        // Distance to the nearest periodic image of the centre.
+                        let mut d = (p[k] / l - c[k]).rem_euclid(1.0);
+                        if d > 0.5 {
+                            d -= 1.0;
+                        }
+                        d2 += (d * l) * (d * l);
+                    }
+                    d2 < r * r
+                })
+            });
+        }
+        GeometrySpec::Spheres {
+            r_min,
+            r_max,
+            porosity,
+            seed,
+        } => {
+            let mut rng = Rng::new(*seed);
+            add_until(&mut v, *porosity, |v| {
+                let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
+                let r = (r_min + (r_max - r_min) * rng.uniform()) / dx;
+                paint_sphere(v, c, r, SOLID)
+            })?;
+        }
+        GeometrySpec::Fibres {
+            diameter,
+            porosity,
+            max_pitch_deg,
+            through_axis,
+            seed,
+        } => {
+            let mut rng = Rng::new(*seed);
+            let r = diameter / dx / 2.0;
+            let (a, b) = others(*through_axis);
+            let t = *through_axis;
+            let pitch = max_pitch_deg.to_radians();
+            add_until(&mut v, *porosity, |v| {
+                let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
+                let theta = rng.uniform() * std::f64::consts::PI;
+                let phi = (2.0 * rng.uniform() - 1.0) * pitch;
+                let mut dir = [0.0; 3];
+                dir[a] = theta.cos() * phi.cos();
+                dir[b] = theta.sin() * phi.cos();
+                dir[t] = phi.sin();
+                paint_fibre(v, c, dir, r, t)
+            })?;
+        }
+        GeometrySpec::CatalystLayer {
+            carbon_radius,
+            carbon_fraction,
+            ionomer_thickness,
+            reactive_fraction,
+            seed,
+        } => {
+            let mut rng = Rng::new(*seed);
+            let r = carbon_radius / dx;
+            let mut centres = Vec::new();
+            add_until(&mut v, 1.0 - carbon_fraction, |v| {
+                let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
+                centres.push(c);
+                paint_sphere(v, c, r, SOLID)
+            })?;
+            // The film: pore voxels within the film thickness of a carbon surface.
+            let t = ionomer_thickness / dx;
+            let mut coated = v.clone();
+            for c in &centres {
+                paint_sphere(&mut coated, *c, r + t, IONOMER);
+            }
+            v = coated;
+            // Catalyst: a seeded fraction of the film voxels that face the pore.
+            let facing: Vec<usize> = (0..v.cells())
+                .filter(|&i| v.labels[i] == IONOMER && touches_pore(&v, i))
+                .collect();
+            for i in facing {
+                if rng.uniform() < *reactive_fraction {
+                    v.labels[i] = CATALYST;
+                }
+            }
+        }
+        GeometrySpec::Raw { file, pore_value } => {
+            let path = base.join(file);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            if bytes.len() != v.cells() {
+                bail!(
+                    "{} holds {} bytes but the grid {}x{}x{} needs {} (one byte per voxel, x fastest)",
+                    path.display(),
+                    bytes.len(),
+                    n[0],
+                    n[1],
+                    n[2],
+                    v.cells()
+                );
+            }
+            v.labels = bytes.iter().map(|&b| map_label(b, *pore_value)).collect();
+        }
+        GeometrySpec::Vti {
+            file,
+            array,
+            pore_value,
+        } => {
+            let path = base.join(file);
+            let values = read_vti_array(&path, array, v.cells())?;
+            v.labels = values
+                .iter()
+                .map(|&x| map_label(x.round().clamp(0.0, 255.0) as u8, *pore_value))
+                .collect();
+        }
+    }
+    Ok(v)
+}
+
+fn map_label(value: u8, pore_value: u8) -> u8 {
+    if value == pore_value {
+        PORE
+    } else if (1..=3).contains(&value) {
+        value
+    } else {
+        SOLID
+    }
+}
+
+fn others(axis: usize) -> (usize, usize) {
+    match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    }
+}
+
+/// Marks solid every voxel whose centre (in voxel units) satisfies `solid`.
+fn fill(v: &mut Voxels, solid: impl Fn([f64; 3]) -> bool) {
+    for z in 0..v.n[2] {
+        for y in 0..v.n[1] {
+            for x in 0..v.n[0] {
+                if solid([x as f64 + 0.5, y as f64 + 0.5, z as f64 + 0.5]) {
+                    let i = v.index(x, y, z);
+                    v.labels[i] = SOLID;
+                }
+            }
+        }
+    }
+}
+
+/// Calls `add` (which returns how many pore voxels it filled) until the porosity is at or
+/// below `target`.
+fn add_until(v: &mut Voxels, target: f64, mut add: impl FnMut(&mut Voxels) -> usize) -> Result<()> {
+    let mut pore = v.labels.iter().filter(|&&l| l == PORE).count();
+    let goal = (target * v.cells() as f64).round() as usize;
+    let mut misses = 0;
+    while pore > goal {
+        let filled = add(v);
+        pore -= filled;
+        misses = if filled == 0 { misses + 1 } else { 0 };
+        if misses > 100_000 {
+            bail!("the generator cannot reach porosity {target} on this grid (objects too small to resolve?)");
+        }
+    }
+    Ok(())
+}
+
+/// Paints a sphere (centre and radius in voxel units, periodic in every axis) with `label`
+/// over pore voxels; returns how many pore voxels changed.
+fn paint_sphere(v: &mut Voxels, c: [f64; 3], r: f64, label: u8) -> usize {
+    let mut changed = 0;
+    let lo = c.map(|x| (x - r - 0.5).floor() as i64);
+    let hi = c.map(|x| (x + r + 0.5).ceil() as i64);
+    for z in lo[2]..=hi[2] {
+        for y in lo[1]..=hi[1] {
+            for x in lo[0]..=hi[0] {
+                let d = [
+                    x as f64 + 0.5 - c[0],
+                    y as f64 + 0.5 - c[1],
+                    z as f64 + 0.5 - c[2],
+                ];
+                if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] >= r * r {
+                    continue;
+                }
+                let i = v.index(
+                    x.rem_euclid(v.n[0] as i64) as usize,
+                    y.rem_euclid(v.n[1] as i64) as usize,
+                    z.rem_euclid(v.n[2] as i64) as usize,
+                );
+                if v.labels[i] == PORE {
+                    v.labels[i] = label;
+                    changed += 1;
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// Paints a straight fibre through `c` along unit vector `dir`, radius `r` (voxel units),
+/// periodic in-plane and clipped along `through`; returns how many pore voxels it filled.
+fn paint_fibre(v: &mut Voxels, c: [f64; 3], dir: [f64; 3], r: f64, through: usize) -> usize {
+    let n = v.n.map(|k| k as f64);
+    // Long enough to cross the domain once in-plane.
+    let half = 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+    let mut changed = 0;
+    let reach = r.ceil() as i64 + 1;
+    let mut s = -half;
+    while s <= half {
+        let p = [0, 1, 2].map(|k| c[k] + s * dir[k]);
+        s += 0.5;
+        if p[through] < -r || p[through] > n[through] + r {
+            continue;
+        }
+        let base = p.map(|x| x.floor() as i64);
+        for dz in -reach..=reach {
+            for dy in -reach..=reach {
+                for dx in -reach..=reach {
+                    let q = [base[0] + dx, base[1] + dy, base[2] + dz];
+                    if q[through] < 0 || q[through] >= n[through] as i64 {
+                        continue;
+                    }
+                    // Distance from the voxel centre to the fibre axis.
+                    let w = [0, 1, 2].map(|k| q[k] as f64 + 0.5 - c[k]);
+                    let along = w[0] * dir[0] + w[1] * dir[1] + w[2] * dir[2];
+                    let d2 = w.iter().map(|x| x * x).sum::<f64>() - along * along;
+                    if d2 >= r * r {
+                        continue;
+                    }
+                    let i = v.index(
+                        q[0].rem_euclid(v.n[0] as i64) as usize,
+                        q[1].rem_euclid(v.n[1] as i64) as usize,
+                        q[2].rem_euclid(v.n[2] as i64) as usize,
+                    );
+                    if v.labels[i] == PORE {
+                        v.labels[i] = SOLID;
+                        changed += 1;
+                    }
+                }
+            }
+        }
+    }
+    changed
+}
+
+fn touches_pore(v: &Voxels, i: usize) -> bool {
+    let [nx, ny, nz] = v.n;
+    let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
+    [
+        ((x + 1) % nx, y, z),
+        ((x + nx - 1) % nx, y, z),
+        (x, (y + 1) % ny, z),
+        (x, (y + ny - 1) % ny, z),
+        (x, y, (z + 1) % nz),
+        (x, y, (z + nz - 1) % nz),
+    ]
+    .iter()
+    .any(|&(a, b, c)| v.labels[v.index(a, b, c)] == PORE)
+}
+
+/// Distance (voxel units) from every pore voxel to the nearest non-pore voxel centre, exact
+/// Euclidean (separable squared-distance transform, Felzenszwalb & Huttenlocher 2012),
+/// periodic in no axis: the domain faces count as open. Non-pore voxels get 0.
+pub fn pore_distance(v: &Voxels) -> Vec<f64> {
+    let [nx, ny, nz] = v.n;
+    let inf = 1e20;
+    let mut d2: Vec<f64> = v
+        .labels
+        .iter()
+        .map(|&l| if l == PORE { inf } else { 0.0 })
+        .collect();
+    let mut line = Vec::new();
+    let mut out = Vec::new();
+    for (len, stride, count) in [(nx, 1, ny * nz), (ny, nx, nx * nz), (nz, nx * ny, nx * ny)] {
+        for k in 0..count {
+            let start = match stride {
+                1 => k * nx,
+                s if s == nx => (k % nx) + (k / nx) * nx * ny,
+                _ => k,
+            };
+            line.clear();
+            line.extend((0..len).map(|i| d2[start + i * stride]));
+            distance_1d(&line, &mut out);
+            for i in 0..len {
+                d2[start + i * stride] = out[i];
+            }
+        }
+    }
+    d2.iter()
+        .map(|x| if *x >= inf { f64::INFINITY } else { x.sqrt() })
+        .collect()
+}
+
+/// Lower envelope of parabolas: out[q] = min_p (f[p] + (q - p)²).
+fn distance_1d(f: &[f64], out: &mut Vec<f64>) {
+    let n = f.len();
+    out.clear();
+    out.resize(n, 0.0);
+    let mut v = vec![0usize; n];
+    let mut z = vec![0.0f64; n + 1];
+    let mut k = 0usize;
+    z[0] = f64::NEG_INFINITY;
+    z[1] = f64::INFINITY;
+    let finite: Vec<usize> = (0..n).filter(|&q| f[q] < 1e19).collect();
+    if finite.is_empty() {
+        out.copy_from_slice(f);
+        return;
+    }
+    v[0] = finite[0];
+    for &q in &finite[1..] {
+        loop {
+            let p = v[k];
+            let s =
+                ((f[q] + (q * q) as f64) - (f[p] + (p * p) as f64)) / (2.0 * (q as f64 - p as f64));
+            if s <= z[k] {
+                k -= 1;
+                continue;
+            }
+            k += 1;
+            v[k] = q;
+            z[k] = s;
+            z[k + 1] = f64::INFINITY;
+            break;
+        }
+    }
+    k = 0;
+    for (q, o) in out.iter_mut().enumerate() {
+        while z[k + 1] < q as f64 {
+            k += 1;
+        }
+        let p = v[k];
+        *o = (q as f64 - p as f64).powi(2) + f[p];
+    }
+}
+
+/// Reads one array of a `.vti` file (point or cell data, first component) as f64.
+fn read_vti_array(path: &Path, name: &str, cells: usize) -> Result<Vec<f64>> {
+    use vtkio::model::{Attribute, DataSet, Piece};
+    let vtk = vtkio::Vtk::import(path).with_context(|| format!("reading {}", path.display()))?;
+    let DataSet::ImageData { pieces, .. } = vtk.data else {
+        bail!("{}: not VTK image data (.vti)", path.display());
+    };
+    let Some(Piece::Inline(piece)) = pieces.into_iter().next() else {
+        bail!(
+            "{}: no inline piece (appended or external data is not supported)",
+            path.display()
+        );
+    };
+    let attrs = piece.data.point.into_iter().chain(piece.data.cell);
+    for a in attrs {
+        if let Attribute::DataArray(d) = a {
+            if d.name == name {
+                let values: Vec<f64> = d
+                    .data
+                    .cast_into::<f64>()
+                    .with_context(|| format!("{}: array {name} is not numeric", path.display()))?;
+                let comps = (values.len() / cells.max(1)).max(1);
+                if values.len() != cells * comps {
+                    bail!(
+                        "{}: array {name} has {} values; the grid has {cells} cells",
+                        path.display(),
+                        values.len()
+                    );
+                }
+                return Ok(values.iter().step_by(comps).copied().collect());
+            }
+        }
+    }
+    bail!("{}: no array named {name:?}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(n: u32) -> Grid {
+        Grid::new_3d(n, n, n, 1e-6)
+    }
+
+    #[test]
+    fn sphere_array_porosity_matches_the_solid_fraction() {
+        for (packing, c) in [
+            (Packing::SimpleCubic, 0.125),
+            (Packing::BodyCentred, 0.2),
+            (Packing::FaceCentred, 0.3),
+        ] {
+            let g = grid(48);
+            let spec = GeometrySpec::SphereArray {
+                packing,
+                solid_fraction: c,
+                period: 48e-6,
+            };
+            let v = build(&spec, &g, Path::new(".")).unwrap();
+            assert!(
+                (1.0 - v.porosity() - c).abs() < 0.01,
+                "{packing:?}: {}",
+                v.porosity()
+            );
+        }
+    }
+
+    #[test]
+    fn generators_reach_their_porosity_and_are_seeded() {
+        let g = grid(40);
+        let fib = |seed| GeometrySpec::Fibres {
+            diameter: 5e-6,
+            porosity: 0.78,
+            max_pitch_deg: 10.0,
+            through_axis: 2,
+            seed,
+        };
+        let a = build(&fib(1), &g, Path::new(".")).unwrap();
+        assert!((a.porosity() - 0.78).abs() < 0.02, "{}", a.porosity());
+        assert_eq!(a, build(&fib(1), &g, Path::new(".")).unwrap());
+        assert_ne!(a, build(&fib(2), &g, Path::new(".")).unwrap());
+        let s = GeometrySpec::Spheres {
+            r_min: 2e-6,
+            r_max: 4e-6,
+            porosity: 0.5,
+            seed: 3,
+        };
+        let b = build(&s, &g, Path::new(".")).unwrap();
+        assert!((b.porosity() - 0.5).abs() < 0.02, "{}", b.porosity());
+    }
+
+    #[test]
+    fn catalyst_layer_has_film_and_catalyst() {
+        let spec = GeometrySpec::CatalystLayer {
+            carbon_radius: 3e-6,
+            carbon_fraction: 0.3,
+            ionomer_thickness: 1e-6,
+            reactive_fraction: 0.5,
+            seed: 7,
+        };
+        let v = build(&spec, &grid(32), Path::new(".")).unwrap();
+        let f = v.label_fractions();
+        assert!((f[SOLID as usize] - 0.3).abs() < 0.02, "{f:?}");
+        assert!(
+            f[IONOMER as usize] > 0.05 && f[CATALYST as usize] > 0.02,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn specific_surface_of_a_slit_counts_two_faces() {
+        // A slit 8 voxels wide in a 16-voxel periodic box: two pore-solid planes.
+        let g = grid(16);
+        let spec = GeometrySpec::Slit {
+            normal_axis: 1,
+            width: 8e-6,
+        };
+        let v = build(&spec, &g, Path::new(".")).unwrap();
+        assert_eq!(v.porosity(), 0.5);
+        let expect = 2.0 * 16.0 * 16.0 / (16.0f64.powi(3) * 1e-6);
+        assert!((v.specific_surface(1e-6) - expect).abs() < 1e-6 * expect);
+    }
+
+    #[test]
+    fn distance_transform_is_exact_on_a_slab() {
+        let mut v = Voxels::filled([5, 4, 9], PORE);
+        for y in 0..4 {
+            for x in 0..5 {
+                let i = v.index(x, y, 0);
+                v.labels[i] = SOLID;
+            }
+        }
+        let d = pore_distance(&v);
+        for z in 0..9 {
+            assert_eq!(d[v.index(2, 1, z)], z as f64);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Population storage shared by the D3Q19 flow and D3Q7 species solvers: one field per
+//! direction (structure of arrays) updated in place with the AA pattern, plus the host side
+//! of chunk boundaries.
+//!
+//! Layout, chosen once: `Q` scalar fields, each split into z-plane chunks like every field
+//! (src/gpu/domain.rs). A cell's populations are 4·Q bytes and are never stored twice, so
+//! D3Q19 takes 76 bytes per cell instead of the 152 of a two-array (A-B) scheme. Even steps
+//! are purely local; odd steps read from and write to neighbours. With several chunks an odd
+//! step first refreshes the ghost planes of the directions that move along z, and afterwards
+//! hands what was written into a ghost plane back to the chunk that owns it
+//! (shaders/gde/lattice_merge.wgsl). With one chunk a periodic z wraps inside the buffer and
+//! needs neither.
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+use wgpu::util::DeviceExt;
+
+use crate::gpu::{Domain, Field, Gpu, Kernel, WORKGROUP};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct MergeParams {
+    d: [i32; 4],
+    target_plane: u32,
+    source_plane: u32,
+    periodic_x: u32,
+    periodic_y: u32,
+}
+
+pub struct Lattice {
+    pub pops: Vec<Field>,
+    /// Directions whose population moves along z (ghost planes matter only for these).
+    z_moving: Vec<usize>,
+    /// Per merge: bind group, its parameter buffer and parameters, and whether it crosses
+    /// the periodic wrap from the last chunk to the first.
+    merges: Vec<(wgpu::BindGroup, wgpu::Buffer, MergeParams, bool)>,
+    merge_kernel: Option<Kernel>,
+    merge_groups: u32,
+    z_periodic: bool,
+}
+
+impl Lattice {
+    /// `directions[i]` is the lattice vector of slot i; `label` is the voxel label field (its
+    /// ghost planes are filled). Call `configure` before each solve.
+    pub fn new(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        name: &str,
+        directions: &[[i32; 3]],
+        label: &Field,
+    ) -> Result<Lattice> {
+        let pops: Vec<Field> = (0..directions.len())
+            .map(|i| Field::new(gpu, domain, &format!("{name}{i}")))
+            .collect();
+        let z_moving: Vec<usize> = (0..directions.len())
+            .filter(|&i| directions[i][2] != 0)
+            .collect();
+        let n = domain.chunks.len();
+        let mut merges = Vec::new();
+        let mut merge_kernel = None;
+        if n > 1 {
+            let kernel = Kernel::new(gpu, "gde/lattice_merge.wgsl")?;
+            for lower in 0..n {
+                let upper = (lower + 1) % n;
+                let lower_planes = domain.chunks[lower].planes;
+                for &i in &z_moving {
+                    let d = directions[i];
+                    // Moving up: the lower chunk wrote into its upper ghost; the real cells
+                    // are the upper chunk's first plane. Moving down: the reverse.
+                    let (receiver, sender, target_plane, source_plane) = if d[2] > 0 {
+                        (upper, lower, 1, lower_planes + 1)
+                    } else {
+                        (lower, upper, lower_planes, 0)
+                    };
+                    let params = MergeParams {
+                        d: [d[0], d[1], d[2], 0],
+                        target_plane,
+                        source_plane,
+                        periodic_x: 0,
+                        periodic_y: 0,
+                    };
+                    let buf = gpu
+                        .device
+                        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                            label: Some("lattice merge params"),
+                            contents: bytemuck::bytes_of(&params),
+                            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                        });
+                    let bg = kernel.bind(
+                        gpu,
+                        &[
+                            &domain.info_buffers[receiver],
+                            &buf,
+                            &label.buffers[receiver],
+                            &pops[i].buffers[sender],
+                            &pops[i].buffers[receiver],
+                        ],
+                    );
+                    merges.push((bg, buf, params, lower + 1 == n));
+                }
+            }
+            merge_kernel = Some(kernel);
+        }
+        let merge_groups = (domain.grid.plane_cells().div_ceil(WORKGROUP as u64) as u32).min(4096);
+        Ok(Lattice {
+            pops,
+            z_moving,
+            merges,
+            merge_kernel,
+            merge_groups,
+            z_periodic: false,
+        })
+    }
+
+    /// Sets which axes wrap around for the next solve (the others end in walls or open
+    /// faces, which the step kernels handle without ghost planes).
+    pub fn configure(&mut self, gpu: &Gpu, periodic: [bool; 3]) {
+        self.z_periodic = periodic[2];
+        for (_, buf, params, _) in &mut self.merges {
+            params.periodic_x = periodic[0] as u32;
+            params.periodic_y = periodic[1] as u32;
+            gpu.queue.write_buffer(buf, 0, bytemuck::bytes_of(params));
+        }
+    }
+
+    pub fn domain(&self) -> &Arc<Domain> {
+        &self.pops[0].domain
+    }
+
+    /// Encodes one even + odd step pair: `even` and `odd` are the step kernels' pipelines
+    /// with one bind group per chunk.
+    pub fn encode_pair(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        even: (&wgpu::ComputePipeline, &[wgpu::BindGroup]),
+        odd: (&wgpu::ComputePipeline, &[wgpu::BindGroup]),
+    ) {
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            self.domain().dispatch(&mut pass, even.0, even.1);
+        }
+        if self.merge_kernel.is_some() {
+            for &i in &self.z_moving {
+                self.pops[i].exchange_halos(enc);
+            }
+        }
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            self.domain().dispatch(&mut pass, odd.0, odd.1);
+        }
+        if let Some(k) = &self.merge_kernel {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&k.pipeline);
+            for (bg, _, _, wraps) in &self.merges {
+                if *wraps && !self.z_periodic {
+                    continue;
+                }
+                pass.set_bind_group(0, bg, &[]);
+                pass.dispatch_workgroups(self.merge_groups, 1, 1);
+            }
+        }
+    }
+
+    /// Makes ghost planes current before a kernel that reads neighbours in the normal state.
+    pub fn refresh_halos(&self, enc: &mut wgpu::CommandEncoder) {
+        if self.merge_kernel.is_some() {
+            for &i in &self.z_moving {
+                self.pops[i].exchange_halos(enc);
+            }
+        }
+    }
+
+    /// Sets every population from per-cell values `values[i]` (storage order).
+    pub fn upload(&self, gpu: &Gpu, values: &[Vec<f32>]) -> Result<()> {
+        for (f, v) in self.pops.iter().zip(values) {
+            f.upload(gpu, v)?;
+        }
+        Ok(())
+    }
+
+    /// Buffers of chunk `c`, slot order.
+    pub fn chunk_buffers(&self, c: usize) -> Vec<&wgpu::Buffer> {
+        self.pops.iter().map(|f| &f.buffers[c]).collect()
+    }
+}
+
+pub const D3Q19: [[i32; 3]; 19] = [
+    [0, 0, 0],
+    [1, 0, 0],
+    [-1, 0, 0],
+    [0, 1, 0],
+    [0, -1, 0],
+    [0, 0, 1],
+    [0, 0, -1],
+    [1, 1, 0],
+    [-1, -1, 0],
+    [1, 0, 1],
+    [-1, 0, -1],
+    [0, 1, 1],
+    [0, -1, -1],
+    [1, -1, 0],
+    [-1, 1, 0],
+    [1, 0, -1],
+    [-1, 0, 1],
+    [0, 1, -1],
+    [0, -1, 1],
+];
+
+pub const D3Q19_WEIGHTS: [f64; 19] = [
+    1.0 / 3.0,
+    1.0 / 18.0,
+    1.0 / 18.0,
+    1.0 / 18.0,
+    1.0 / 18.0,
+    1.0 / 18.0,
+    1.0 / 18.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+    1.0 / 36.0,
+];
+
+pub const D3Q7: [[i32; 3]; 7] = [
+    [0, 0, 0],
+    [1, 0, 0],
+    [-1, 0, 0],
+    [0, 1, 0],
+    [0, -1, 0],
+    [0, 0, 1],
+    [0, 0, -1],
+];
+
+pub const D3Q7_WEIGHTS: [f64; 7] = [0.25, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn velocity_sets_pair_opposites_and_are_isotropic() {
+        for (dirs, w) in [
+            (&D3Q19[..], &D3Q19_WEIGHTS[..]),
+            (&D3Q7[..], &D3Q7_WEIGHTS[..]),
+        ] {
+            for i in (1..dirs.len()).step_by(2) {
+                assert_eq!(dirs[i].map(|c| -c), dirs[i + 1]);
+            }
+            assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+            // Second moment sum w c_a c_b = c_s² delta_ab.
+            for a in 0..3 {
+                for b in 0..3 {
+                    let m: f64 = dirs
+                        .iter()
+                        .zip(w)
+                        .map(|(c, w)| w * (c[a] * c[b]) as f64)
+                        .sum();
+                    let cs2 = if dirs.len() == 19 { 1.0 / 3.0 } else { 0.25 };
+                    assert!((m - if a == b { cs2 } else { 0.0 }).abs() < 1e-15);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! Gas-diffusion-electrode transport: pore-scale lattice Boltzmann flow (D3Q19 TRT) and
+//! species transport (D3Q7) in voxel microstructures, giving permeability, effective
+//! diffusivity, tortuosity, limiting current and O₂ transport resistance.
+//!
+//! The model runs a fixed sequence of steady-state *stages*, each to its own convergence
+//! criterion: one flow solve per `gde.flow.axes`, one diffusivity solve per
+//! `gde.species.axes`, then (with `gde.reaction.enabled`) a reactive solve at the given
+//! kinetics and one at infinitely fast kinetics. The clock counts iterations: one iteration
+//! is an even/odd pair of lattice steps of the in-place scheme. docs/models/gde.md explains
+//! the choices; tests/gde_verification.rs checks them.
+
+pub mod flow;
+pub mod geometry;
+pub mod lattice;
+pub mod params;
+pub mod species;
+pub mod units;
+
+pub use params::GdeParams;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use crate::gpu::{field_stats, Domain, Field, Gpu, StatsQuery};
+use crate::grid::Grid;
+use crate::sim::{Metric, Model, OutputField};
+use flow::FlowSolver;
+use geometry::Voxels;
+use params::AXES;
+use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
+use units::FARADAY;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stage {
+    Flow(usize),
+    Diffusivity(usize),
+    Reaction { limiting: bool },
+}
+
+impl Stage {
+    fn code(&self) -> f64 {
+        match self {
+            Stage::Flow(_) => 1.0,
+            Stage::Diffusivity(_) => 2.0,
+            Stage::Reaction { limiting: false } => 3.0,
+            Stage::Reaction { limiting: true } => 4.0,
+        }
+    }
+}
+
+/// The stages a scenario asks for, in run order.
+pub fn stages(p: &GdeParams) -> Vec<Stage> {
+    let mut s: Vec<Stage> = p.flow.axes.iter().map(|&a| Stage::Flow(a)).collect();
+    s.extend(p.species.axes.iter().map(|&a| Stage::Diffusivity(a)));
+    if p.reaction.enabled {
+        s.push(Stage::Reaction { limiting: false });
+        if p.reaction.limiting {
+            s.push(Stage::Reaction { limiting: true });
+        }
+    }
+    s
+}
+
+pub struct Gde {
+    pub params: GdeParams,
+    pub grid: Grid,
+    pub porosity: f64,
+    pub specific_surface_m_inv: f64,
+    label: Field,
+    pub flow: Option<FlowSolver>,
+    pub species: Option<SpeciesSolver>,
+    stages: Vec<Stage>,
+    stage: usize,
+    stage_iterations: u64,
+    started: bool,
+    /// Monitored quantity at the previous check, its relative change (or the flux
+    /// non-uniformity), consecutive passed checks, and the current estimate of the result.
+    last_value: f64,
+    residual: f64,
+    passes: u32,
+    estimate: f64,
+    results: Vec<Metric>,
+}
+
+impl Gde {
+    /// Builds the geometry on the CPU and the solvers on the GPU.
+    pub fn new(gpu: &Gpu, grid: Grid, params: GdeParams) -> Result<Gde> {
+        let voxels = geometry::build(&params.geometry, &grid, &params.base_dir)?;
+        Self::with_voxels(gpu, grid, params, &voxels, None)
+    }
+
+    /// Builds the model on a given voxel image; `local_diffusivity` (m²/s per cell) overrides
+    /// the species diffusivity cell by cell (Knudsen, or layered media in tests).
+    pub fn with_voxels(
+        gpu: &Gpu,
+        grid: Grid,
+        params: GdeParams,
+        voxels: &Voxels,
+        local_diffusivity: Option<Vec<f64>>,
+    ) -> Result<Gde> {
+        let porosity = voxels.porosity();
+        if porosity == 0.0 {
+            bail!("the geometry has no pore voxels");
+        }
+        // The chunk axis (z) may wrap for some solves; the lattice decides per solve.
+        let domain = Domain::new(gpu, grid, true)?;
+        let label = Field::new(gpu, &domain, "label");
+        label.upload(gpu, &voxels.as_f32())?;
+        let stages = stages(&params);
+        let flow = if params.flow.axes.is_empty() {
+            None
+        } else {
+            Some(FlowSolver::new(gpu, &domain, &label, params.flow.clone())?)
+        };
+        let needs_species = stages.iter().any(|s| !matches!(s, Stage::Flow(_)));
+        let species = if needs_species {
+            let local = local_diffusivity.or_else(|| {
+                params
+                    .species
+                    .knudsen
+                    .then(|| knudsen_diffusivity_field(voxels, grid.dx, &params.species))
+            });
+            Some(SpeciesSolver::new(
+                gpu,
+                &domain,
+                &label,
+                flow.as_ref().map(|f| &f.velocity),
+                params.species.clone(),
+                local.as_deref(),
+            )?)
+        } else {
+            None
+        };
+        Ok(Gde {
+            specific_surface_m_inv: voxels.specific_surface(grid.dx),
+            porosity,
+            params,
+            grid,
+            label,
+            flow,
+            species,
+            stages,
+            stage: 0,
+            stage_iterations: 0,
+            started: false,
+            last_value: f64::NAN,
+            residual: f64::INFINITY,
+            passes: 0,
+            estimate: f64::NAN,
+            results: Vec::new(),
+        })
+    }
+
+    pub fn current_stage(&self) -> Option<Stage> {
+        self.stages.get(self.stage).copied()
+    }
+
+    /// Results of finished stages (summary.json keys).
+    pub fn results(&self) -> &[Metric] {
+        &self.results
+    }
+
+    pub fn result(&self, name: &str) -> Option<f64> {
+        self.results
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Writes the current stage's parameters; with `reset`, also its initial populations.
+    fn configure(&mut self, gpu: &Gpu, reset: bool) -> Result<()> {
+        let Some(stage) = self.current_stage() else {
+            return Ok(());
+        };
+        match stage {
+            Stage::Flow(axis) => {
+                let f = self.flow.as_mut().expect("flow solver for a flow stage");
+                f.configure(gpu, axis, reset)?;
+            }
+            Stage::Diffusivity(axis) => {
+                let scale = self.advection_scale();
+                let s = self.species.as_mut().expect("species solver");
+                s.configure(gpu, axis, SpeciesTask::Diffusivity, scale, reset)?;
+            }
+            Stage::Reaction { limiting } => {
+                let r = &self.params.reaction;
+                let s = self.species.as_mut().expect("species solver");
+                let k = r.effective_rate_m_s(self.params.species.temperature_k, limiting);
+                let rate_lu = s.units.rate_lu(k);
+                s.configure(gpu, r.axis, SpeciesTask::Reaction { rate_lu }, 0.0, reset)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Species lattice velocity per m/s of the flow field (0 without advection).
+    fn advection_scale(&self) -> f64 {
+        match (&self.species, self.params.species.advection) {
+            (Some(s), true) => s.units.velocity_lu(1.0),
+            _ => 0.0,
+        }
+    }
+
+    fn stage_settings(&self, stage: Stage) -> (u64, u64, f64) {
+        let (f, s, r) = (
+            &self.params.flow,
+            &self.params.species,
+            &self.params.reaction,
+        );
+        match stage {
+            Stage::Flow(_) => (f.check_every, f.max_iterations, f.tolerance),
+            Stage::Diffusivity(_) => (s.check_every, s.max_iterations, s.tolerance),
+            Stage::Reaction { .. } => (s.check_every, s.max_iterations, r.tolerance),
+        }
+    }
+
+    /// Measures the current stage; finishes it when converged or out of iterations.
+    fn check(&mut self, gpu: &Gpu) -> Result<()> {
+        let stage = self.current_stage().expect("checking a running stage");
+        let (_, max_iterations, tolerance) = self.stage_settings(stage);
+        let needs_two = matches!(stage, Stage::Diffusivity(_));
+        match stage {
+            Stage::Flow(axis) => {
+                let f = self.flow.as_ref().unwrap();
+                f.update_fields(gpu);
+                let mean = f.mean_velocity(gpu);
+                let limit = f.speed_limit();
+                for (a, u) in f.velocity.iter().enumerate() {
+                    let s = field_stats(gpu, u, StatsQuery::default());
+                    if s.nonfinite > 0 || s.max.abs().max(s.min.abs()) > limit {
+                        bail!(crate::sim::Diverged(format!(
+                            "flow along {}: velocity_{} reached {:e} m/s (non-finite: {}), above \
+                             the lattice limit {:e} m/s (Mach 0.3) after {} iterations; lower \
+                             gde.flow.pressure_gradient_Pa_m",
+                            AXES[axis],
+                            AXES[a],
+                            s.max.abs().max(s.min.abs()),
+                            s.nonfinite,
+                            limit,
+                            self.stage_iterations
+                        )));
+                    }
+                }
+                self.residual = ((mean - self.last_value) / mean).abs();
+                self.last_value = mean;
+                self.estimate = f.permeability(mean);
+            }
+            Stage::Diffusivity(_) => {
+                let s = self.species.as_ref().unwrap();
+                s.update_fields(gpu);
+                let planes = s.plane_fluxes(gpu);
+                let mean = planes.iter().sum::<f64>() / planes.len() as f64;
+                let max = planes.iter().cloned().fold(f64::MIN, f64::max);
+                let min = planes.iter().cloned().fold(f64::MAX, f64::min);
+                self.residual = ((max - min) / mean).abs();
+                self.last_value = mean;
+                self.estimate = s.deff_ratio(mean);
+            }
+            Stage::Reaction { .. } => {
+                let s = self.species.as_ref().unwrap();
+                s.update_fields(gpu);
+                let inlet = s.plane_fluxes(gpu)[0];
+                self.residual = ((inlet - self.last_value) / inlet).abs();
+                self.last_value = inlet;
+                self.estimate = s.inlet_flux_mol_m2_s(inlet);
+            }
+        }
+        if !self.residual.is_finite() && !self.last_value.is_finite() {
+            bail!(crate::sim::Diverged(format!(
+                "stage {stage:?}: the monitored quantity became non-finite after {} iterations",
+                self.stage_iterations
+            )));
+        }
+        self.passes = if self.residual < tolerance {
+            self.passes + 1
+        } else {
+            0
+        };
+        let converged = self.passes >= if needs_two { 2 } else { 1 };
+        if converged || self.stage_iterations >= max_iterations {
+            self.finish_stage(stage, converged);
+        }
+        Ok(())
+    }
+
+    fn finish_stage(&mut self, stage: Stage, converged: bool) {
+        let mut put = |k: String, v: f64| self.results.push((k, v));
+        match stage {
+            Stage::Flow(a) => {
+                put(format!("permeability_{}_m2", AXES[a]), self.estimate);
+                put(format!("permeability_{}_residual", AXES[a]), self.residual);
+            }
+            Stage::Diffusivity(a) => {
+                let r = self.estimate;
+                put(format!("deff_ratio_{}", AXES[a]), r);
+                put(format!("tortuosity_{}", AXES[a]), self.porosity / r);
+                put(format!("macmullin_{}", AXES[a]), 1.0 / r);
+                put(format!("flux_nonuniformity_{}", AXES[a]), self.residual);
+            }
+            Stage::Reaction { limiting } => {
+                let flux = self.estimate;
+                let n_f = self.params.reaction.electrons * FARADAY;
+                if limiting {
+                    put("limiting_current_A_m2".into(), n_f * flux);
+                    put(
+                        "transport_resistance_s_m".into(),
+                        self.params.species.concentration_in_mol_m3 / flux,
+                    );
+                } else {
+                    put("current_density_A_m2".into(), n_f * flux);
+                    put("o2_flux_mol_m2_s".into(), flux);
+                }
+            }
+        }
+        if !converged {
+            let name = format!("stage_{}_unconverged", self.stage + 1);
+            self.results.push((name, 1.0));
+        }
+        self.stage += 1;
+        self.stage_iterations = 0;
+        self.started = false;
+        self.last_value = f64::NAN;
+        self.residual = f64::INFINITY;
+        self.passes = 0;
+    }
+}
+
+impl Model for Gde {
+    fn stable_dt(&mut self, _gpu: &Gpu) -> Result<f64> {
+        Ok(1.0)
+    }
+
+    fn time_name(&self) -> &'static str {
+        "iteration"
+    }
+
+    fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, _dt: f64) -> Result<()> {
+        let mut left = steps;
+        while left > 0 {
+            let Some(stage) = self.current_stage() else {
+                return Ok(());
+            };
+            if !self.started {
+                self.configure(gpu, true)?;
+                self.started = true;
+            }
+            let (every, _, _) = self.stage_settings(stage);
+            let n = left.min(every - self.stage_iterations % every);
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            match stage {
+                Stage::Flow(_) => self.flow.as_ref().unwrap().encode(&mut enc, n),
+                _ => self.species.as_ref().unwrap().encode(&mut enc, n),
+            }
+            gpu.queue.submit([enc.finish()]);
+            self.stage_iterations += n;
+            left -= n;
+            if self.stage_iterations.is_multiple_of(every) {
+                self.check(gpu)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn state_fields(&self) -> Vec<&Field> {
+        let mut v = vec![&self.label];
+        if let Some(f) = &self.flow {
+            v.extend(f.lattice.pops.iter());
+            v.extend(f.velocity.iter());
+            v.push(&f.pressure);
+        }
+        if let Some(s) = &self.species {
+            v.extend(s.lattice.pops.iter());
+            v.push(&s.concentration);
+            v.push(&s.flux);
+        }
+        v
+    }
+
+    fn output_fields(&self) -> Vec<OutputField<'_>> {
+        let mut v = vec![OutputField::scalar("label", &self.label)];
+        if let Some(f) = &self.flow {
+            let [x, y, z] = &f.velocity;
+            v.push(OutputField::vector("velocity_m_s", x, y, z));
+            v.push(OutputField::scalar("pressure_Pa", &f.pressure));
+        }
+        if let Some(s) = &self.species {
+            v.push(OutputField::scalar("c_mol_m3", &s.concentration));
+        }
+        v
+    }
+
+    fn metrics(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
+        let stage = self.current_stage();
+        let (code, axis) = match stage {
+            Some(Stage::Flow(a)) | Some(Stage::Diffusivity(a)) => (stage.unwrap().code(), a as f64),
+            Some(s @ Stage::Reaction { .. }) => (s.code(), self.params.reaction.axis as f64),
+            None => (0.0, f64::NAN),
+        };
+        let est = |want: f64| {
+            if code == want {
+                self.estimate
+            } else {
+                f64::NAN
+            }
+        };
+        Ok(vec![
+            ("stage".into(), code),
+            ("axis".into(), axis),
+            ("stage_iterations".into(), self.stage_iterations as f64),
+            (
+                "residual".into(),
+                if stage.is_some() {
+                    self.residual
+                } else {
+                    f64::NAN
+                },
+            ),
+            ("permeability_m2".into(), est(1.0)),
+            ("deff_ratio".into(), est(2.0)),
+            (
+                "o2_flux_mol_m2_s".into(),
+                if code >= 3.0 { self.estimate } else { f64::NAN },
+            ),
+        ])
+    }
+
+    fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
+        Ok(self.stage >= self.stages.len())
+    }
+
+    fn summary(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
+        let mut v = vec![
+            ("porosity".to_string(), self.porosity),
+            (
+                "specific_surface_m_inv".to_string(),
+                self.specific_surface_m_inv,
+            ),
+        ];
+        v.extend(self.results.iter().cloned());
+        Ok(v)
+    }
+
+    fn save_scalars(&self) -> serde_json::Value {
+        json!({
+            "stage": self.stage,
+            "stage_iterations": self.stage_iterations,
+            "started": self.started,
+            "last_value": self.last_value.to_bits(),
+            "residual": self.residual.to_bits(),
+            "passes": self.passes,
+            "estimate": self.estimate.to_bits(),
+            "results": self.results.iter().map(|(k, v)| json!([k, v.to_bits()])).collect::<Vec<_>>(),
+        })
+    }
+
+    fn restore_scalars(&mut self, v: &serde_json::Value) -> Result<()> {
+        let u = |k: &str| {
+            v[k].as_u64()
+                .ok_or_else(|| anyhow::anyhow!("checkpoint lacks {k}"))
+        };
+        self.stage = u("stage")? as usize;
+        self.stage_iterations = u("stage_iterations")?;
+        self.started = v["started"].as_bool().unwrap_or(false);
+        self.last_value = f64::from_bits(u("last_value")?);
+        self.residual = f64::from_bits(u("residual")?);
+        self.passes = u("passes")? as u32;
+        self.estimate = f64::from_bits(u("estimate")?);
+        self.results = v["results"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| {
+                        Some((e[0].as_str()?.to_string(), f64::from_bits(e[1].as_u64()?)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    fn after_restore(&mut self, gpu: &Gpu) -> Result<()> {
+        if self.started {
+            self.configure(gpu, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// Bytes per cell the model keeps on the GPU (ghost planes aside), for the docs and bench.
+pub fn bytes_per_cell(p: &GdeParams) -> u64 {
+    4 * p.gpu_fields() as u64
+}

@@ -1,0 +1,425 @@
+//! Scenario keys of the gde model (SI units), read from `[gde.geometry]`, `[gde.flow]`,
+//! `[gde.species]` and `[gde.reaction]`; see docs/models/gde.md for each key and its range.
+
+use std::path::PathBuf;
+
+use super::geometry::{GeometrySpec, Packing};
+use crate::grid::Grid;
+use crate::scenario::{Range, ScenarioError, Section};
+
+pub const AXES: [&str; 3] = ["x", "y", "z"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// Periodic along the flow axis, driven by a body force equal to the pressure gradient.
+    BodyForce,
+    /// Fixed pressures on the two faces normal to the flow axis (anti-bounce-back).
+    Pressure,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowParams {
+    pub axes: Vec<usize>,
+    pub drive: Drive,
+    /// Faces normal to the other axes are walls (else periodic).
+    pub side_walls: bool,
+    pub relaxation_time: f64,
+    pub kinematic_viscosity_m2_s: f64,
+    pub density_kg_m3: f64,
+    pub pressure_gradient_pa_m: f64,
+    /// Steady when the mean velocity changes by less than this (relative) between checks.
+    pub tolerance: f64,
+    pub check_every: u64,
+    pub max_iterations: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeciesParams {
+    pub axes: Vec<usize>,
+    pub side_walls: bool,
+    pub diffusivity_m2_s: f64,
+    pub relaxation_time: f64,
+    pub concentration_in_mol_m3: f64,
+    pub concentration_out_mol_m3: f64,
+    /// Converged when the plane fluxes differ by less than this, (max − min)/mean.
+    pub tolerance: f64,
+    pub check_every: u64,
+    pub max_iterations: u64,
+    /// Advect by the flow field computed along the same axis.
+    pub advection: bool,
+    pub knudsen: bool,
+    pub temperature_k: f64,
+    pub molar_mass_kg_mol: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactionParams {
+    pub enabled: bool,
+    /// Through-plane axis: species enter at its low face; its high face is closed.
+    pub axis: usize,
+    pub rate_constant_m_s: f64,
+    pub transfer_coefficient: f64,
+    pub overpotential_v: f64,
+    pub electrons: f64,
+    pub ionomer_film_thickness_m: f64,
+    pub ionomer_diffusivity_m2_s: f64,
+    pub henry_ratio: f64,
+    /// Also solve with infinitely fast kinetics (limiting current, transport resistance).
+    pub limiting: bool,
+    /// Steady when the inlet flux changes by less than this (relative) between checks.
+    pub tolerance: f64,
+}
+
+impl ReactionParams {
+    /// The surface rate constant (m/s) at the overpotential: cathodic Butler-Volmer branch,
+    /// k = k0 exp(α_c F η / RT), in series with the ionomer film, 1/k_eff = 1/k + δ/(H D_i).
+    pub fn effective_rate_m_s(&self, temperature_k: f64, limiting: bool) -> f64 {
+        use super::units::{FARADAY, GAS_CONSTANT};
+        let kinetic = if limiting {
+            f64::INFINITY
+        } else {
+            self.rate_constant_m_s
+                * (self.transfer_coefficient * FARADAY * self.overpotential_v
+                    / (GAS_CONSTANT * temperature_k))
+                    .exp()
+        };
+        let film = if self.ionomer_film_thickness_m > 0.0 {
+            self.ionomer_film_thickness_m / (self.henry_ratio * self.ionomer_diffusivity_m2_s)
+        } else {
+            0.0
+        };
+        1.0 / (1.0 / kinetic + film)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GdeParams {
+    pub geometry: GeometrySpec,
+    /// Folder of the scenario file (relative geometry files are found from it).
+    pub base_dir: PathBuf,
+    pub flow: FlowParams,
+    pub species: SpeciesParams,
+    pub reaction: ReactionParams,
+}
+
+fn axis_list(s: &mut Section, key: &str, default: &[&str]) -> Result<Vec<usize>, ScenarioError> {
+    let v = s.raw(key);
+    let items: Vec<String> = match v {
+        None => default.iter().map(|a| a.to_string()).collect(),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| s.error(key, "expected a list of axis names, e.g. [\"x\", \"z\"]"))?,
+        Some(_) => return Err(s.error(key, "expected a list of axis names, e.g. [\"x\", \"z\"]")),
+    };
+    let mut axes = Vec::new();
+    for it in items {
+        let a = AXES
+            .iter()
+            .position(|n| *n == it)
+            .ok_or_else(|| s.error(key, format!("{it:?} is not an axis; allowed: x, y, z")))?;
+        if axes.contains(&a) {
+            return Err(s.error(key, format!("axis {it} is listed twice")));
+        }
+        axes.push(a);
+    }
+    Ok(axes)
+}
+
+fn axis(s: &mut Section, key: &str, default: &str) -> Result<usize, ScenarioError> {
+    let a = s.choice(key, &AXES, Some(default))?;
+    Ok(AXES.iter().position(|n| *n == a).unwrap())
+}
+
+fn seed(s: &mut Section) -> Result<u64, ScenarioError> {
+    s.u64_or("seed", 1, 0, u32::MAX as u64)
+}
+
+const FRACTION: Range = Range::open_closed(0.0, 1.0);
+const TAU: Range = Range::open_closed(0.5, 3.0);
+
+fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioError> {
+    let kinds = [
+        "empty",
+        "slit",
+        "duct",
+        "pores",
+        "sphere_array",
+        "spheres",
+        "fibres",
+        "catalyst_layer",
+        "raw",
+        "vti",
+    ];
+    let kind = s.choice("kind", &kinds, None)?;
+    let len = Range::open_closed(0.0, 1.0);
+    Ok(match kind.as_str() {
+        "empty" => GeometrySpec::Empty,
+        "slit" => GeometrySpec::Slit {
+            normal_axis: axis(s, "normal_axis", "y")?,
+            width: s.f64("width_m", len, " m")?,
+        },
+        "duct" => GeometrySpec::Duct {
+            axis: axis(s, "axis", "x")?,
+            width: s.f64("width_m", len, " m")?,
+        },
+        "pores" => GeometrySpec::Pores {
+            axis: axis(s, "axis", "x")?,
+            width: s.f64("width_m", len, " m")?,
+            spacing: s.f64("spacing_m", len, " m")?,
+        },
+        "sphere_array" => {
+            let packing = match s
+                .choice(
+                    "packing",
+                    &["simple_cubic", "bcc", "fcc"],
+                    Some("simple_cubic"),
+                )?
+                .as_str()
+            {
+                "simple_cubic" => Packing::SimpleCubic,
+                "bcc" => Packing::BodyCentred,
+                _ => Packing::FaceCentred,
+            };
+            // Non-overlapping spheres: c up to the touching value of each packing
+            // (π/6, π√3/8, π√2/6).
+            let pi = std::f64::consts::PI;
+            let touching = match packing {
+                Packing::SimpleCubic => pi / 6.0,
+                Packing::BodyCentred => pi * 3f64.sqrt() / 8.0,
+                Packing::FaceCentred => pi * 2f64.sqrt() / 6.0,
+            };
+            let c = s.f64("solid_fraction", Range::open_closed(0.0, touching), "")?;
+            let period = s.f64_or("period_m", grid.lengths()[0], len, " m")?;
+            GeometrySpec::SphereArray {
+                packing,
+                solid_fraction: c,
+                period,
+            }
+        }
+        "spheres" => {
+            let r = s.opt_f64("radius_m", len, " m")?;
+            let r_min = s.f64_or(
+                "radius_min_m",
+                r.unwrap_or(0.0),
+                Range::non_negative(),
+                " m",
+            )?;
+            let r_max = s.f64_or("radius_max_m", r.unwrap_or(r_min), len, " m")?;
+            if r_min <= 0.0 || r_min > r_max {
+                return Err(s.error(
+                    "radius_min_m",
+                    "give radius_m, or radius_min_m and radius_max_m with 0 < min <= max",
+                ));
+            }
+            GeometrySpec::Spheres {
+                r_min,
+                r_max,
+                porosity: s.f64("porosity", Range::closed(0.0, 1.0), "")?,
+                seed: seed(s)?,
+            }
+        }
+        "fibres" => GeometrySpec::Fibres {
+            diameter: s.f64("fibre_diameter_m", len, " m")?,
+            porosity: s.f64("porosity", Range::closed(0.0, 1.0), "")?,
+            max_pitch_deg: s.f64_or("max_pitch_deg", 10.0, Range::closed(0.0, 90.0), " degrees")?,
+            through_axis: axis(s, "through_plane_axis", "z")?,
+            seed: seed(s)?,
+        },
+        "catalyst_layer" => GeometrySpec::CatalystLayer {
+            carbon_radius: s.f64("carbon_radius_m", len, " m")?,
+            carbon_fraction: s.f64("carbon_fraction", Range::open_closed(0.0, 0.9), "")?,
+            ionomer_thickness: s.f64("ionomer_thickness_m", Range::non_negative(), " m")?,
+            reactive_fraction: s.f64_or("reactive_fraction", 1.0, Range::closed(0.0, 1.0), "")?,
+            seed: seed(s)?,
+        },
+        "raw" => GeometrySpec::Raw {
+            file: s.string_or("file", "")?,
+            pore_value: s.u64_or("pore_value", 0, 0, 255)? as u8,
+        },
+        _ => GeometrySpec::Vti {
+            file: s.string_or("file", "")?,
+            array: s.string_or("array", "label")?,
+            pore_value: s.u64_or("pore_value", 0, 0, 255)? as u8,
+        },
+    })
+}
+
+impl GdeParams {
+    pub fn read(s: &mut Section, grid: &Grid) -> Result<GdeParams, ScenarioError> {
+        if grid.nz < 2 {
+            return Err(s.error("(grid)", "the gde model needs a 3D grid: set grid.nz >= 2"));
+        }
+        if grid.dy != grid.dx || grid.dz != grid.dx {
+            return Err(s.error(
+                "(grid)",
+                "the gde model needs cubic voxels: grid.dy and grid.dz equal to grid.dx",
+            ));
+        }
+        let base_dir = std::path::Path::new(s.file())
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+
+        let mut g = s.table("geometry")?;
+        let geometry = read_geometry(&mut g, grid)?;
+        if let GeometrySpec::Raw { file, .. } | GeometrySpec::Vti { file, .. } = &geometry {
+            if file.is_empty() {
+                return Err(g.error(
+                    "file",
+                    "missing; the voxel image to read (relative to the scenario)",
+                ));
+            }
+            if !base_dir.join(file).exists() {
+                return Err(g.error(
+                    "file",
+                    format!("{} does not exist", base_dir.join(file).display()),
+                ));
+            }
+        }
+        s.put_table("geometry", g.finish()?);
+
+        let mut f = s.table("flow")?;
+        let flow = FlowParams {
+            axes: axis_list(&mut f, "axes", &[])?,
+            drive: match f
+                .choice("drive", &["body_force", "pressure"], Some("body_force"))?
+                .as_str()
+            {
+                "body_force" => Drive::BodyForce,
+                _ => Drive::Pressure,
+            },
+            side_walls: f.bool_or("side_walls", false)?,
+            relaxation_time: f.f64_or("relaxation_time", 1.0, TAU, "")?,
+            kinematic_viscosity_m2_s: f.f64_or(
+                "kinematic_viscosity_m2_s",
+                1.5e-5,
+                Range::positive(),
+                " m²/s",
+            )?,
+            density_kg_m3: f.f64_or("density_kg_m3", 1.2, Range::positive(), " kg/m³")?,
+            pressure_gradient_pa_m: f.f64_or(
+                "pressure_gradient_Pa_m",
+                1e3,
+                Range::positive(),
+                " Pa/m",
+            )?,
+            tolerance: f.f64_or("tolerance", 1e-6, FRACTION, "")?,
+            check_every: f.u64_or("check_every", 100, 1, 1_000_000)?,
+            max_iterations: f.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
+        };
+        s.put_table("flow", f.finish()?);
+
+        let mut sp = s.table("species")?;
+        let species = SpeciesParams {
+            axes: axis_list(&mut sp, "axes", &[])?,
+            side_walls: sp.bool_or("side_walls", false)?,
+            diffusivity_m2_s: sp.f64_or("diffusivity_m2_s", 2e-5, Range::positive(), " m²/s")?,
+            relaxation_time: sp.f64_or("relaxation_time", 1.0, TAU, "")?,
+            concentration_in_mol_m3: sp.f64_or(
+                "concentration_in_mol_m3",
+                1.0,
+                Range::positive(),
+                " mol/m³",
+            )?,
+            concentration_out_mol_m3: sp.f64_or(
+                "concentration_out_mol_m3",
+                0.0,
+                Range::non_negative(),
+                " mol/m³",
+            )?,
+            tolerance: sp.f64_or("tolerance", 1e-3, FRACTION, "")?,
+            check_every: sp.u64_or("check_every", 100, 1, 1_000_000)?,
+            max_iterations: sp.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
+            advection: sp.bool_or("advection", false)?,
+            knudsen: sp.bool_or("knudsen", false)?,
+            temperature_k: sp.f64_or("temperature_K", 353.15, Range::positive(), " K")?,
+            molar_mass_kg_mol: sp.f64_or(
+                "molar_mass_kg_mol",
+                0.032,
+                Range::positive(),
+                " kg/mol",
+            )?,
+        };
+        if species.concentration_out_mol_m3 >= species.concentration_in_mol_m3 {
+            return Err(sp.error(
+                "concentration_out_mol_m3",
+                format!(
+                    "must be below concentration_in_mol_m3 ({}); allowed: [0, {})",
+                    species.concentration_in_mol_m3, species.concentration_in_mol_m3
+                ),
+            ));
+        }
+        // Advection uses the velocity field of the last flow solution.
+        if species.advection
+            && (species.axes.len() != 1 || flow.axes.last() != species.axes.first())
+        {
+            return Err(sp.error(
+                "advection",
+                "needs one species axis that is also the last of gde.flow.axes (the flow \
+                 field it is advected by)",
+            ));
+        }
+        s.put_table("species", sp.finish()?);
+
+        let mut r = s.table("reaction")?;
+        let reaction = ReactionParams {
+            enabled: r.bool_or("enabled", false)?,
+            axis: axis(&mut r, "axis", "z")?,
+            rate_constant_m_s: r.f64_or("rate_constant_m_s", 1e-3, Range::positive(), " m/s")?,
+            transfer_coefficient: r.f64_or(
+                "transfer_coefficient",
+                0.5,
+                Range::open_closed(0.0, 1.0),
+                "",
+            )?,
+            overpotential_v: r.f64_or("overpotential_V", 0.3, Range::closed(0.0, 2.0), " V")?,
+            electrons: r.f64_or("electrons", 4.0, Range::closed(1.0, 8.0), "")?,
+            ionomer_film_thickness_m: r.f64_or(
+                "ionomer_film_thickness_m",
+                0.0,
+                Range::non_negative(),
+                " m",
+            )?,
+            ionomer_diffusivity_m2_s: r.f64_or(
+                "ionomer_diffusivity_m2_s",
+                1e-9,
+                Range::positive(),
+                " m²/s",
+            )?,
+            henry_ratio: r.f64_or("henry_ratio", 0.3, Range::positive(), "")?,
+            limiting: r.bool_or("limiting", true)?,
+            tolerance: r.f64_or("tolerance", 1e-5, FRACTION, "")?,
+        };
+        s.put_table("reaction", r.finish()?);
+
+        if flow.axes.is_empty() && species.axes.is_empty() && !reaction.enabled {
+            return Err(s.error(
+                "flow.axes",
+                "nothing to compute: give gde.flow.axes, gde.species.axes or gde.reaction.enabled = true",
+            ));
+        }
+        Ok(GdeParams {
+            geometry,
+            base_dir,
+            flow,
+            species,
+            reaction,
+        })
+    }
+
+    /// Scalar f32 fields on the GPU (for the memory estimate): label, 19 flow populations and
+    /// 4 flow outputs when flow runs, 7 species populations, concentration, face flux and
+    /// (Knudsen) a per-cell rate when species run.
+    pub fn gpu_fields(&self) -> u32 {
+        let mut n = 1;
+        if !self.flow.axes.is_empty() {
+            n += 19 + 4;
+        }
+        if !self.species.axes.is_empty() || self.reaction.enabled {
+            n += 7 + 2 + u32::from(self.species.knudsen);
+        }
+        n
+    }
+}

@@ -1,0 +1,309 @@
+//! D3Q7 species transport in the pore space (shaders/gde/species_step.wgsl,
+//! species_fields.wgsl): effective-diffusivity solves between two Dirichlet faces, and
+//! reactive solves with catalyst walls fed through one face.
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+
+use super::flow::{FACE_OPEN, FACE_PERIODIC, FACE_WALL};
+use super::geometry::{pore_distance, Voxels};
+use super::lattice::{Lattice, D3Q7, D3Q7_WEIGHTS};
+use super::params::SpeciesParams;
+use super::units::{bosanquet, knudsen_diffusivity, reactive_return, SpeciesUnits};
+use crate::gpu::{Domain, Field, Gpu, Kernel};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GpuSpeciesParams {
+    kinds_lo: [u32; 4],
+    kinds_hi: [u32; 4],
+    open_lo: [f32; 4],
+    open_hi: [f32; 4],
+    omega: f32,
+    reactive_return: f32,
+    advect: u32,
+    local_omega: u32,
+    single_chunk: u32,
+    flux_axis: u32,
+    _pad: [u32; 2],
+    scale: [f32; 4],
+}
+
+/// Scale of the fixed-point species populations (FIXED_SCALE in shaders/common/d3q7.wgsl).
+pub const FIXED_SCALE: f64 = (1u64 << 28) as f64;
+
+fn to_fixed(v: f64) -> i32 {
+    (v * FIXED_SCALE).round() as i32
+}
+
+/// What a species solve computes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpeciesTask {
+    /// Dirichlet c_in / c_out on the two faces normal to the axis, inert walls.
+    Diffusivity,
+    /// c_in on the low face, high face closed, catalyst walls with this lattice rate.
+    Reaction { rate_lu: f64 },
+    /// Every face closed, inert walls, from the linear profile (conservation checks).
+    Closed,
+}
+
+pub struct SpeciesSolver {
+    pub params: SpeciesParams,
+    pub units: SpeciesUnits,
+    pub lattice: Lattice,
+    /// Concentration (mol/m³) and the face flux along the solve axis (lattice units).
+    pub concentration: Field,
+    pub flux: Field,
+    /// Per-cell BGK rate for Knudsen-corrected diffusivity (when enabled).
+    omega_cell: Option<Field>,
+    gpu_params: wgpu::Buffer,
+    step: Kernel,
+    step_odd: Kernel,
+    fields_kernel: Kernel,
+    even_bg: Vec<wgpu::BindGroup>,
+    odd_bg: Vec<wgpu::BindGroup>,
+    fields_bg: Vec<wgpu::BindGroup>,
+    pub axis: usize,
+    pub task: SpeciesTask,
+    /// Scaled concentrations on the faces (c / c_in).
+    pub c_lo: f64,
+    pub c_hi: f64,
+}
+
+impl SpeciesSolver {
+    /// `velocity` (m/s fields) is bound for advection; a placeholder when there is no flow.
+    /// `local_diffusivity` (m²/s per cell, e.g. from [`knudsen_diffusivity_field`]) replaces
+    /// the uniform one; D_eff ratios stay relative to `params.diffusivity_m2_s`.
+    pub fn new(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        label: &Field,
+        velocity: Option<&[Field; 3]>,
+        params: SpeciesParams,
+        local_diffusivity: Option<&[f64]>,
+    ) -> Result<SpeciesSolver> {
+        let units = SpeciesUnits::new(
+            domain.grid.dx,
+            params.diffusivity_m2_s,
+            params.relaxation_time,
+        );
+        let lattice = Lattice::new(gpu, domain, "g", &D3Q7, label)?;
+        let concentration = Field::new(gpu, domain, "c_mol_m3");
+        let flux = Field::new(gpu, domain, "face_flux");
+        let omega_cell = match local_diffusivity {
+            Some(d) => {
+                let f = Field::new(gpu, domain, "omega");
+                let omega: Vec<f32> = d.iter().map(|&d| units.omega_for(d) as f32).collect();
+                f.upload(gpu, &omega)?;
+                Some(f)
+            }
+            None => None,
+        };
+        let placeholder = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("unused binding"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let gpu_params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("species params"),
+            size: std::mem::size_of::<GpuSpeciesParams>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let step = Kernel::new(gpu, "gde/species_step.wgsl")?;
+        let step_odd = Kernel::with_entry(gpu, "gde/species_step.wgsl", "odd")?;
+        let fields_kernel = Kernel::new(gpu, "gde/species_fields.wgsl")?;
+        let base = |c: usize| {
+            let mut v = vec![&gpu_params, &label.buffers[c]];
+            v.extend(lattice.chunk_buffers(c));
+            v
+        };
+        let with_extras = |c: usize| {
+            let mut v = base(c);
+            match velocity {
+                Some(u) => v.extend(u.iter().map(|f| &f.buffers[c])),
+                None => v.extend([&placeholder; 3]),
+            }
+            v.push(omega_cell.as_ref().map_or(&placeholder, |f| &f.buffers[c]));
+            v
+        };
+        let even_bg = step.bind_chunks(gpu, domain, with_extras);
+        let odd_bg = step_odd.bind_chunks(gpu, domain, with_extras);
+        let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
+            let mut v = base(c);
+            v.push(&concentration.buffers[c]);
+            v.push(&flux.buffers[c]);
+            v
+        });
+        Ok(SpeciesSolver {
+            params,
+            units,
+            lattice,
+            concentration,
+            flux,
+            omega_cell,
+            gpu_params,
+            step,
+            step_odd,
+            fields_kernel,
+            even_bg,
+            odd_bg,
+            fields_bg,
+            axis: 0,
+            task: SpeciesTask::Diffusivity,
+            c_lo: 1.0,
+            c_hi: 0.0,
+        })
+    }
+
+    /// Sets up a solve along `axis`; with `reset`, from a linear profile between the faces
+    /// (diffusivity) or the inlet value everywhere (reaction), populations at equilibrium.
+    pub fn configure(
+        &mut self,
+        gpu: &Gpu,
+        axis: usize,
+        task: SpeciesTask,
+        velocity_scale_lu: f64,
+        reset: bool,
+    ) -> Result<()> {
+        self.axis = axis;
+        self.task = task;
+        let grid = self.lattice.domain().grid;
+        let p = &self.params;
+        let c_ref = p.concentration_in_mol_m3;
+        let side = if p.side_walls {
+            FACE_WALL
+        } else {
+            FACE_PERIODIC
+        };
+        let mut kinds_lo = [side, side, side, FACE_PERIODIC];
+        let mut kinds_hi = kinds_lo;
+        kinds_lo[axis] = FACE_OPEN;
+        let mut gp = GpuSpeciesParams::zeroed();
+        self.c_lo = 1.0;
+        match task {
+            SpeciesTask::Diffusivity => {
+                kinds_hi[axis] = FACE_OPEN;
+                self.c_hi = p.concentration_out_mol_m3 / c_ref;
+                gp.reactive_return = 1.0;
+            }
+            SpeciesTask::Reaction { rate_lu } => {
+                kinds_hi[axis] = FACE_WALL;
+                self.c_hi = 1.0;
+                gp.reactive_return = reactive_return(rate_lu) as f32;
+            }
+            SpeciesTask::Closed => {
+                kinds_lo[axis] = FACE_WALL;
+                kinds_hi[axis] = FACE_WALL;
+                self.c_hi = 0.0;
+                gp.reactive_return = 1.0;
+            }
+        }
+        self.lattice
+            .configure(gpu, [0, 1, 2].map(|a| kinds_lo[a] == FACE_PERIODIC));
+        gp.kinds_lo = kinds_lo;
+        gp.kinds_hi = kinds_hi;
+        gp.open_lo[axis] = self.c_lo as f32;
+        gp.open_hi[axis] = self.c_hi as f32;
+        gp.omega = (1.0 / self.units.tau) as f32;
+        gp.advect = (p.advection && velocity_scale_lu != 0.0) as u32;
+        gp.local_omega = self.omega_cell.is_some() as u32;
+        gp.single_chunk = (self.lattice.domain().chunks.len() == 1) as u32;
+        gp.flux_axis = axis as u32;
+        gp.scale = [velocity_scale_lu as f32, c_ref as f32, 0.0, 0.0];
+        gpu.queue
+            .write_buffer(&self.gpu_params, 0, bytemuck::bytes_of(&gp));
+        if !reset {
+            return Ok(());
+        }
+        let n = grid.counts()[axis] as f64;
+        let (lo, hi) = (self.c_lo, self.c_hi);
+        let profile: Vec<f64> = (0..grid.cells())
+            .map(|i| {
+                let s = (grid.coords(i)[axis] as f64 + 0.5) / n;
+                lo + (hi - lo) * s
+            })
+            .collect();
+        // Fixed-point populations (shaders/common/d3q7.wgsl), passed bit for bit.
+        let values: Vec<Vec<f32>> = (0..7)
+            .map(|i| {
+                profile
+                    .iter()
+                    .map(|c| f32::from_bits(to_fixed(D3Q7_WEIGHTS[i] * c) as u32))
+                    .collect()
+            })
+            .collect();
+        self.lattice.upload(gpu, &values)?;
+        self.update_fields(gpu);
+        Ok(())
+    }
+
+    pub fn encode(&self, enc: &mut wgpu::CommandEncoder, pairs: u64) {
+        for _ in 0..pairs {
+            self.lattice.encode_pair(
+                enc,
+                (&self.step.pipeline, &self.even_bg),
+                (&self.step_odd.pipeline, &self.odd_bg),
+            );
+        }
+    }
+
+    /// Recomputes concentration and face fluxes from the populations.
+    pub fn update_fields(&self, gpu: &Gpu) {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.lattice.refresh_halos(&mut enc);
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            self.lattice.domain().dispatch(
+                &mut pass,
+                &self.fields_kernel.pipeline,
+                &self.fields_bg,
+            );
+        }
+        gpu.queue.submit([enc.finish()]);
+    }
+
+    /// Total lattice flux through each plane's low face along the solve axis (index 0 is the
+    /// inlet face), after `update_fields`.
+    pub fn plane_fluxes(&self, gpu: &Gpu) -> Vec<f64> {
+        let grid = self.lattice.domain().grid;
+        let data = self.flux.download(gpu);
+        let mut planes = vec![0.0f64; grid.counts()[self.axis] as usize];
+        for (i, v) in data.iter().enumerate() {
+            planes[grid.coords(i as u64)[self.axis] as usize] += *v as f64;
+        }
+        planes
+    }
+
+    /// Molecular D_eff / D from the mean plane flux (lattice units): J·L / (A·Δc·D).
+    pub fn deff_ratio(&self, mean_plane_flux: f64) -> f64 {
+        let grid = self.lattice.domain().grid;
+        let counts = grid.counts();
+        let n = counts[self.axis] as f64;
+        let area = grid.cells() as f64 / n;
+        mean_plane_flux * n / (area * (self.c_lo - self.c_hi) * self.units.d_lu())
+    }
+
+    /// Inlet flux density in mol/(m² s) from the total lattice flux through the inlet face.
+    pub fn inlet_flux_mol_m2_s(&self, inlet_plane_flux: f64) -> f64 {
+        let grid = self.lattice.domain().grid;
+        let area = grid.cells() as f64 / grid.counts()[self.axis] as f64;
+        inlet_plane_flux / area * self.units.flux_scale(self.params.concentration_in_mol_m3)
+    }
+}
+
+/// Per-cell Bosanquet diffusivity 1/D = 1/D_m + 1/D_K(d) (m²/s), with the local pore
+/// diameter d = 2 × (distance to the nearest solid voxel centre − ½ voxel), at least one
+/// voxel. Open pore (no solid anywhere) keeps D_m.
+pub fn knudsen_diffusivity_field(v: &Voxels, dx: f64, p: &SpeciesParams) -> Vec<f64> {
+    pore_distance(v)
+        .iter()
+        .map(|&d| {
+            let diameter = (2.0 * (d - 0.5)).max(1.0) * dx;
+            let dk = knudsen_diffusivity(diameter, p.temperature_k, p.molar_mass_kg_mol);
+            bosanquet(p.diffusivity_m2_s, dk)
+        })
+        .collect()
+}

@@ -1,0 +1,396 @@
+//! Verification of the gde model (D3Q19 TRT flow, D3Q7 species). References, also listed in
+//! docs/verification.md:
+//! - plane Poiseuille flow between half-way walls, u(y) = G y (H − y) / (2μ); TRT with
+//!   Λ = 3/16 makes the nodal profile exact for any τ (Ginzburg & Adler 1994; lbm.md §2);
+//! - square duct, mean velocity 0.0351443 G h²/μ (series Σ tanh(nπ/2)/n⁵, lbm.md §3.1);
+//! - simple-cubic sphere arrays, drag K of Zick & Homsy (J. Fluid Mech. 115, 1982, Table 2):
+//!   K = 4.292 at c = 0.125, 15.4 at c = 0.343, permeability k = 2a²/(9cK);
+//! - straight pores D_eff/D = ε, layers in series harmonic mean; any isotropic pore space
+//!   D_eff/D ≤ 2ε/(3 − ε) (Hashin-Shtrikman / Maxwell upper bound, lbm.md §3.5);
+//! - first-order reactive wall at the end of a slab: J = c₀/(L/D + 1/k) (lbm.md §3.6).
+
+mod common;
+
+use mesolyte::gpu::{field_stats, Gpu, StatsQuery};
+use mesolyte::models::gde::geometry::{self, Voxels, CATALYST, PORE, SOLID};
+use mesolyte::models::gde::species::SpeciesTask;
+use mesolyte::models::gde::{Gde, GdeParams};
+use mesolyte::models::ModelParams;
+use mesolyte::sim::Model;
+use mesolyte::Scenario;
+
+/// A gde scenario from TOML bodies of `[grid]` and the model's sub-sections.
+fn params(grid: &str, gde: &str) -> (mesolyte::grid::Grid, GdeParams) {
+    let text =
+        format!("name = \"t\"\nmodel = \"gde\"\n[grid]\n{grid}\n[run]\nend_time = 1e6\n{gde}\n");
+    let s = Scenario::parse("test.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let ModelParams::Gde(p) = s.params else {
+        panic!("not a gde scenario")
+    };
+    (s.grid, p)
+}
+
+/// Runs every stage to convergence (or `cap` iterations in all).
+fn solve(gpu: &Gpu, m: &mut Gde, cap: u64) -> u64 {
+    let mut it = 0;
+    while !m.finished(gpu).unwrap() {
+        assert!(
+            it < cap,
+            "not converged after {it} iterations: {:?}",
+            m.metrics(gpu).unwrap()
+        );
+        m.advance(gpu, it, 500, 1.0).unwrap();
+        it += 500;
+    }
+    it
+}
+
+fn result(m: &Gde, name: &str) -> f64 {
+    m.result(name)
+        .unwrap_or_else(|| panic!("no result {name}: {:?}", m.results()))
+}
+
+#[test]
+fn poiseuille_profile_is_exact_for_any_tau() {
+    let (gpu, _lock) = common::gpu();
+    for tau in [0.6, 1.0, 1.5] {
+        let (grid, p) = params(
+            "nx = 2\nny = 10\nnz = 2\ndx = 1e-6",
+            &format!(
+                "[gde.geometry]\nkind = \"slit\"\nnormal_axis = \"y\"\nwidth_m = 8e-6\n\
+                 [gde.flow]\naxes = [\"x\"]\nrelaxation_time = {tau}\ntolerance = 1e-7\ncheck_every = 500\n"
+            ),
+        );
+        let mut m = Gde::new(&gpu, grid, p.clone()).unwrap();
+        solve(&gpu, &mut m, 400_000);
+        let f = m.flow.as_ref().unwrap();
+        let u = f.velocity[0].download(&gpu);
+        let mu = p.flow.density_kg_m3 * p.flow.kinematic_viscosity_m2_s;
+        let g = p.flow.pressure_gradient_pa_m;
+        let mut worst = 0.0f64;
+        for j in 1..9 {
+            let y = (j as f64 - 0.5) * 1e-6;
+            let exact = g / (2.0 * mu) * y * (8e-6 - y);
+            let got = u[grid.nx as usize * j] as f64;
+            worst = worst.max((got / exact - 1.0).abs());
+        }
+        println!("tau {tau}: worst nodal error {worst:.2e}");
+        assert!(worst < 1e-5, "tau {tau}: nodal error {worst:e}");
+        // Solid rows carry no velocity.
+        assert_eq!(u[0], 0.0);
+    }
+}
+
+#[test]
+fn square_duct_mean_velocity() {
+    let (gpu, _lock) = common::gpu();
+    let h = 16.0;
+    let (grid, p) = params(
+        "nx = 2\nny = 18\nnz = 18\ndx = 1e-6",
+        "[gde.geometry]\nkind = \"duct\"\naxis = \"x\"\nwidth_m = 16e-6\n\
+         [gde.flow]\naxes = [\"x\"]\nrelaxation_time = 1.0\ntolerance = 1e-7\n",
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    solve(&gpu, &mut m, 200_000);
+    // Mean over the duct = superficial mean / porosity; k = μ ū_sup / G.
+    let k = result(&m, "permeability_x_m2");
+    let ratio = k / m.porosity / (h * 1e-6 * h * 1e-6);
+    println!("duct: u_mean mu / (G h²) = {ratio:.6} (exact 0.0351443)");
+    assert!((ratio / 0.0351443 - 1.0).abs() < 0.01, "{ratio}");
+}
+
+fn sphere_array_permeability(gpu: &Gpu, c: f64, tau: f64, tolerance: f64) -> f64 {
+    let (grid, p) = params(
+        "nx = 32\nny = 32\nnz = 32\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"sphere_array\"\nsolid_fraction = {c}\n\
+             [gde.flow]\naxes = [\"x\"]\nrelaxation_time = {tau}\ntolerance = {tolerance}\ncheck_every = 200\n"
+        ),
+    );
+    let mut m = Gde::new(gpu, grid, p).unwrap();
+    let it = solve(gpu, &mut m, 400_000);
+    let k = result(&m, "permeability_x_m2");
+    println!("SC c = {c}, tau = {tau}: k = {k:.5e} m² after {it} iterations");
+    k
+}
+
+#[test]
+fn simple_cubic_sphere_arrays_match_zick_and_homsy() {
+    let (gpu, _lock) = common::gpu();
+    let l = 32e-6;
+    for (c, drag) in [(0.125, 4.292), (0.343, 15.4)] {
+        let a = (3.0 * c / (4.0 * std::f64::consts::PI)).cbrt() * l;
+        let exact = 2.0 * a * a / (9.0 * c * drag);
+        let k = sphere_array_permeability(&gpu, c, 1.0, 1e-6);
+        println!("c = {c}: k / k_ZH = {:.4}", k / exact);
+        assert!(
+            (k / exact - 1.0).abs() < 0.05,
+            "c = {c}: {k:e} vs {exact:e}"
+        );
+    }
+}
+
+#[test]
+fn sphere_array_permeability_does_not_depend_on_tau() {
+    let (gpu, _lock) = common::gpu();
+    // The denser array converges in fewer iterations; the tolerance is tighter because
+    // τ = 0.6 changes the velocity more slowly per check.
+    let a = sphere_array_permeability(&gpu, 0.343, 0.6, 1e-7);
+    let b = sphere_array_permeability(&gpu, 0.343, 1.5, 1e-7);
+    println!(
+        "tau 0.6 vs 1.5: relative difference {:.2e}",
+        (a / b - 1.0).abs()
+    );
+    assert!((a / b - 1.0).abs() < 0.005, "{a:e} vs {b:e}");
+}
+
+/// A `[gde.species]` section converging on flux uniformity `tolerance` (TauFactor's 1e-3 is
+/// enough for bounds; exact comparisons use 1e-4).
+fn species_section(axes: &str, tolerance: f64, extra: &str) -> String {
+    format!("[gde.species]\naxes = {axes}\ntolerance = {tolerance}\ncheck_every = 200\n{extra}\n")
+}
+
+#[test]
+fn straight_pores_have_deff_equal_to_porosity() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 16\nny = 16\nnz = 16\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"pores\"\naxis = \"z\"\nwidth_m = 4e-6\nspacing_m = 8e-6\n{}",
+            species_section("[\"z\"]", 1e-4, "")
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    solve(&gpu, &mut m, 100_000);
+    let r = result(&m, "deff_ratio_z");
+    println!("straight pores: D_eff/D = {r:.6}, porosity {}", m.porosity);
+    assert!((r / m.porosity - 1.0).abs() < 1e-3, "{r} vs {}", m.porosity);
+    assert!((result(&m, "tortuosity_z") - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn layers_in_series_give_the_harmonic_mean() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 4\nny = 4\nnz = 32\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"empty\"\n{}",
+            species_section("[\"z\"]", 1e-4, "")
+        ),
+    );
+    let d = p.species.diffusivity_m2_s;
+    let voxels = Voxels::filled([4, 4, 32], PORE);
+    // Lower half at D, upper half at D/4: D_eff/D = 1 / (0.5 + 0.5·4) = 0.4.
+    let local: Vec<f64> = (0..grid.cells())
+        .map(|i| if grid.coords(i)[2] < 16 { d } else { d / 4.0 })
+        .collect();
+    let mut m = Gde::with_voxels(&gpu, grid, p, &voxels, Some(local)).unwrap();
+    solve(&gpu, &mut m, 100_000);
+    let r = result(&m, "deff_ratio_z");
+    println!("series layers: D_eff/D = {r:.6} (harmonic mean 0.4)");
+    assert!((r / 0.4 - 1.0).abs() < 1e-3, "{r}");
+}
+
+#[test]
+fn random_spheres_stay_below_the_hashin_shtrikman_bound() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 32\nny = 32\nnz = 32\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6\nseed = 5\n{}",
+            species_section("[\"x\", \"z\"]", 1e-3, "")
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    solve(&gpu, &mut m, 200_000);
+    let e = m.porosity;
+    let bound = 2.0 * e / (3.0 - e);
+    for axis in ["x", "z"] {
+        let r = result(&m, &format!("deff_ratio_{axis}"));
+        println!("spheres eps {e:.3}: D_eff/D along {axis} = {r:.4}, bound {bound:.4}");
+        assert!(r < bound && r > 0.5 * bound, "{axis}: {r} vs bound {bound}");
+    }
+}
+
+/// A 1D slab along z: pore cells z < n, catalyst plane at z = n, inlet face at z = 0.
+fn reactive_slab(gpu: &Gpu, rate_m_s: f64, limiting: bool) -> (f64, f64) {
+    let n = 24u32;
+    let (grid, p) = params(
+        &format!("nx = 2\nny = 2\nnz = {}\ndx = 1e-6", n + 1),
+        &format!(
+            "[gde.geometry]\nkind = \"empty\"\n[gde.species]\nconcentration_in_mol_m3 = 8.0\ncheck_every = 200\n\
+             [gde.reaction]\nenabled = true\naxis = \"z\"\nrate_constant_m_s = {rate_m_s}\n\
+             overpotential_V = 0.0\nlimiting = {limiting}\ntolerance = 1e-7\n"
+        ),
+    );
+    let mut v = Voxels::filled([2, 2, n as usize + 1], PORE);
+    for i in 0..4 {
+        v.labels[i + 4 * n as usize] = CATALYST;
+    }
+    let d = p.species.diffusivity_m2_s;
+    let mut m = Gde::with_voxels(gpu, grid, p, &v, None).unwrap();
+    solve(gpu, &mut m, 400_000);
+    let l = n as f64 * 1e-6;
+    let k = rate_m_s;
+    let expect = 8.0 / (l / d + 1.0 / k);
+    // The flux is reported per total face area; here the inlet face is all pore.
+    let got = result(&m, "o2_flux_mol_m2_s");
+    let lim = if limiting {
+        result(&m, "limiting_current_A_m2")
+    } else {
+        f64::NAN
+    };
+    println!(
+        "slab k = {k:e} m/s: J = {got:.6e}, exact {expect:.6e}, ratio {:.6}",
+        got / expect
+    );
+    assert!(
+        (got / expect - 1.0).abs() < 1e-3,
+        "k = {k}: {got:e} vs {expect:e}"
+    );
+    (got, lim)
+}
+
+#[test]
+fn reactive_slab_flux_matches_series_resistances() {
+    let (gpu, _lock) = common::gpu();
+    // Lattice rates from 1e-3 to 1e2 (k_lu = k·dt/dx with dt = dx²/(8D) = 6.25e-9 s).
+    for k in [0.16, 16.0, 1600.0, 1.6e5] {
+        reactive_slab(&gpu, k, false);
+    }
+    // Infinitely fast kinetics: J = c₀ D / L; limiting current n F J.
+    let (_, lim) = reactive_slab(&gpu, 16.0, true);
+    let j = 8.0 * 2e-5 / 24e-6;
+    let expect = 4.0 * mesolyte::models::gde::units::FARADAY * j;
+    println!("limiting current {lim:.6e} A/m², exact {expect:.6e}");
+    assert!((lim / expect - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn species_mass_is_conserved_with_closed_walls() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 24\nny = 24\nnz = 24\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6\nseed = 9\n{}",
+            species_section("[\"z\"]", 1e-4, "side_walls = true")
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    let s = m.species.as_mut().unwrap();
+    s.configure(&gpu, 2, SpeciesTask::Closed, 0.0, true)
+        .unwrap();
+    let total = |s: &mesolyte::models::gde::species::SpeciesSolver| {
+        s.update_fields(&gpu);
+        field_stats(&gpu, &s.concentration, StatsQuery::default()).sum
+    };
+    let before = total(s);
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    s.encode(&mut enc, 2000);
+    gpu.queue.submit([enc.finish()]);
+    let after = total(s);
+    // The profile must have relaxed, or the check proves nothing.
+    let c = s.concentration.download(&gpu);
+    let spread =
+        c.iter().cloned().fold(f32::MIN, f32::max) - c.iter().cloned().fold(f32::MAX, f32::min);
+    let drift = (after / before - 1.0).abs();
+    println!("closed box: relative mass drift {drift:.2e} over 4000 steps, spread {spread}");
+    assert!(drift < 1e-5, "{drift}");
+    assert!(spread < 0.5, "profile did not relax: spread {spread}");
+}
+
+#[test]
+fn several_chunks_give_the_same_numbers_as_one() {
+    let (mut gpu, _lock) = common::gpu();
+    let scen = |gpu: &Gpu| {
+        let (grid, p) = params(
+            "nx = 12\nny = 10\nnz = 16\ndx = 1e-6",
+            "[gde.geometry]\nkind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.7\nseed = 2\n\
+             [gde.flow]\naxes = [\"z\"]\ncheck_every = 100\nmax_iterations = 300\n\
+             [gde.species]\naxes = [\"z\"]\ncheck_every = 100\nmax_iterations = 300\nadvection = true\n",
+        );
+        let mut m = Gde::new(gpu, grid, p).unwrap();
+        m.advance(gpu, 0, 600, 1.0).unwrap();
+        let f = m.flow.as_ref().unwrap();
+        let s = m.species.as_ref().unwrap();
+        s.update_fields(gpu);
+        (
+            f.velocity[2].download(gpu),
+            s.concentration.download(gpu),
+            m.results().to_vec(),
+        )
+    };
+    let one = scen(&gpu);
+    // 12 x 10 cells per plane = 480 bytes: at most 3 interior planes per chunk.
+    let saved = gpu.max_binding_bytes;
+    gpu.max_binding_bytes = 480 * 5;
+    let many = scen(&gpu);
+    gpu.max_binding_bytes = saved;
+    assert!(one.0.iter().any(|&u| u != 0.0));
+    assert_eq!(one.0, many.0, "velocity differs between 1 and 6 chunks");
+    assert_eq!(
+        one.1, many.1,
+        "concentration differs between 1 and 6 chunks"
+    );
+    // Results come from reductions whose partial sums follow the chunks: equal to round-off.
+    assert_eq!(one.2.len(), many.2.len());
+    for ((n, a), (_, b)) in one.2.iter().zip(&many.2) {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs().max(b.abs()) + 1e-6,
+            "{n}: {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn labels_survive_a_vti_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = mesolyte::grid::Grid::new_3d(6, 5, 4, 2e-6);
+    let spec = geometry::GeometrySpec::Spheres {
+        r_min: 2e-6,
+        r_max: 3e-6,
+        porosity: 0.6,
+        seed: 4,
+    };
+    let v = geometry::build(&spec, &grid, dir.path()).unwrap();
+    let labels = v.as_f32();
+    mesolyte::io::vtk::write_vti(
+        &dir.path().join("g.vti"),
+        &grid,
+        &[mesolyte::io::vtk::NamedArray {
+            name: "label",
+            components: 1,
+            values: &labels,
+        }],
+    )
+    .unwrap();
+    let back = geometry::build(
+        &geometry::GeometrySpec::Vti {
+            file: "g.vti".into(),
+            array: "label".into(),
+            pore_value: 0,
+        },
+        &grid,
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(v, back);
+    assert!(v.labels.contains(&SOLID));
+    // The raw reader maps 255 (a typical CT "solid") to solid and the pore value to pore.
+    let raw: Vec<u8> = v
+        .labels
+        .iter()
+        .map(|&l| if l == PORE { 7 } else { 255 })
+        .collect();
+    std::fs::write(dir.path().join("g.raw"), raw).unwrap();
+    let back = geometry::build(
+        &geometry::GeometrySpec::Raw {
+            file: "g.raw".into(),
+            pore_value: 7,
+        },
+        &grid,
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(v, back);
+}
