@@ -289,14 +289,26 @@ fn species_mass_is_conserved_with_closed_walls() {
     s.encode(&mut enc, 2000);
     gpu.queue.submit([enc.finish()]);
     let after = total(s);
-    // The profile must have relaxed, or the check proves nothing.
+    // The profile must have relaxed, or the check proves nothing: the lower half started at
+    // a mean of 0.75 c_in and tends to 0.5 (isolated pockets keep their start value).
     let c = s.concentration.download(&gpu);
-    let spread =
-        c.iter().cloned().fold(f32::MIN, f32::max) - c.iter().cloned().fold(f32::MAX, f32::min);
+    let lower = lower_half_mean(&grid, &c);
     let drift = (after / before - 1.0).abs();
-    println!("closed box: relative mass drift {drift:.2e} over 4000 steps, spread {spread}");
+    println!("closed box: relative mass drift {drift:.2e} over 4000 steps, lower-half mean {lower:.3}");
     assert!(drift < 1e-5, "{drift}");
-    assert!(spread < 0.5, "profile did not relax: spread {spread}");
+    assert!(lower < 0.65, "profile did not relax: lower-half mean {lower}");
+}
+
+/// Mean concentration (scaled by c_in = 1) over the pore cells of the lower half in z.
+fn lower_half_mean(grid: &mesolyte::grid::Grid, c: &[f32]) -> f64 {
+    let (mut sum, mut n) = (0.0, 0);
+    for (i, v) in c.iter().enumerate() {
+        if grid.coords(i as u64)[2] < grid.nz / 2 && *v > 0.0 {
+            sum += *v as f64;
+            n += 1;
+        }
+    }
+    sum / n as f64
 }
 
 #[test]
