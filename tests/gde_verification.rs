@@ -294,9 +294,14 @@ fn species_mass_is_conserved_with_closed_walls() {
     let c = s.concentration.download(&gpu);
     let lower = lower_half_mean(&grid, &c);
     let drift = (after / before - 1.0).abs();
-    println!("closed box: relative mass drift {drift:.2e} over 4000 steps, lower-half mean {lower:.3}");
+    println!(
+        "closed box: relative mass drift {drift:.2e} over 4000 steps, lower-half mean {lower:.3}"
+    );
     assert!(drift < 1e-5, "{drift}");
-    assert!(lower < 0.65, "profile did not relax: lower-half mean {lower}");
+    assert!(
+        lower < 0.65,
+        "profile did not relax: lower-half mean {lower}"
+    );
 }
 
 /// Mean concentration (scaled by c_in = 1) over the pore cells of the lower half in z.
