@@ -73,6 +73,14 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
     return x + nx * (y + ny * plane);
 }
 
-// Labels of the voxel image (src/models/gde/geometry.rs). Only pore cells are updated.
+// Labels of the voxel image (src/models/gde/geometry.rs), binding 2 of every lattice kernel.
+// Only pore cells are updated.
 const LABEL_PORE: f32 = 0.0;
 const LABEL_CATALYST: f32 = 3.0;
+
+@group(0) @binding(2) var<storage, read> label: array<f32>;
+
+// Whether a neighbour code from `lattice_neighbour` is a pore cell.
+fn is_pore(n: i32) -> bool {
+    return n >= 0 && label[u32(n)] == LABEL_PORE;
+}

@@ -22,14 +22,9 @@ struct SpeciesParams {
 }
 
 @group(0) @binding(1) var<storage, read> p: SpeciesParams;
-@group(0) @binding(2) var<storage, read> label: array<f32>;
 
 fn neighbour_of(c: Cell, d: vec3<i32>) -> i32 {
     return lattice_neighbour(c, d, p.kinds_lo, p.kinds_hi, p.single_chunk != 0u);
-}
-
-fn is_pore(n: i32) -> bool {
-    return n >= 0 && label[u32(n)] == LABEL_PORE;
 }
 
 // The value that comes back into the own cell when population `v` moving along i meets the

@@ -5,10 +5,10 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::lattice::{Lattice, D3Q19, D3Q19_WEIGHTS};
+use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
-use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
+use crate::gpu::{Domain, Field, Gpu, Kernel};
 
 /// Face kinds (FACE_* in shaders/common/lattice.wgsl).
 pub const FACE_PERIODIC: u32 = 0;
@@ -40,11 +40,8 @@ pub struct FlowSolver {
     pub velocity: [Field; 3],
     pub pressure: Field,
     gpu_params: wgpu::Buffer,
-    step: Kernel,
-    step_odd: Kernel,
+    step: StepKernels,
     fields_kernel: Kernel,
-    even_bg: Vec<wgpu::BindGroup>,
-    odd_bg: Vec<wgpu::BindGroup>,
     fields_bg: Vec<wgpu::BindGroup>,
     /// Axis of the current solve and its lattice force (or pressure-gradient equivalent).
     pub axis: usize,
@@ -74,16 +71,13 @@ impl FlowSolver {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let step = Kernel::new(gpu, "gde/flow_step.wgsl")?;
-        let step_odd = Kernel::with_entry(gpu, "gde/flow_step.wgsl", "odd")?;
         let fields_kernel = Kernel::new(gpu, "gde/flow_fields.wgsl")?;
         let base = |c: usize| {
             let mut v = vec![&gpu_params, &label.buffers[c]];
             v.extend(lattice.chunk_buffers(c));
             v
         };
-        let even_bg = step.bind_chunks(gpu, domain, base);
-        let odd_bg = step_odd.bind_chunks(gpu, domain, base);
+        let step = StepKernels::new(gpu, domain, "gde/flow_step.wgsl", base)?;
         let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
             let mut v = base(c);
             v.extend(velocity.iter().map(|f| &f.buffers[c]));
@@ -98,10 +92,7 @@ impl FlowSolver {
             pressure,
             gpu_params,
             step,
-            step_odd,
             fields_kernel,
-            even_bg,
-            odd_bg,
             fields_bg,
             axis: 0,
             force_lu: 0.0,
@@ -178,13 +169,7 @@ impl FlowSolver {
 
     /// Encodes `pairs` even/odd step pairs.
     pub fn encode(&self, enc: &mut wgpu::CommandEncoder, pairs: u64) {
-        for _ in 0..pairs {
-            self.lattice.encode_pair(
-                enc,
-                (&self.step.pipeline, &self.even_bg),
-                (&self.step_odd.pipeline, &self.odd_bg),
-            );
-        }
+        self.lattice.encode_pairs(enc, &self.step, pairs);
     }
 
     /// Recomputes the velocity and pressure fields from the populations.
@@ -199,11 +184,6 @@ impl FlowSolver {
             );
         }
         gpu.queue.submit([enc.finish()]);
-    }
-
-    /// Superficial (over all cells) mean velocity along the solve axis, m/s.
-    pub fn mean_velocity(&self, gpu: &Gpu) -> f64 {
-        field_stats(gpu, &self.velocity[self.axis], StatsQuery::default()).mean()
     }
 
     /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy).

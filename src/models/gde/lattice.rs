@@ -128,17 +128,12 @@ impl Lattice {
         &self.pops[0].domain
     }
 
-    /// Encodes one even + odd step pair: `even` and `odd` are the step kernels' pipelines
-    /// with one bind group per chunk.
-    pub fn encode_pair(
-        &self,
-        enc: &mut wgpu::CommandEncoder,
-        even: (&wgpu::ComputePipeline, &[wgpu::BindGroup]),
-        odd: (&wgpu::ComputePipeline, &[wgpu::BindGroup]),
-    ) {
+    /// Encodes one even + odd step pair of `step`.
+    fn encode_pair(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels) {
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
-            self.domain().dispatch(&mut pass, even.0, even.1);
+            self.domain()
+                .dispatch(&mut pass, &step.even.pipeline, &step.even_bg);
         }
         if self.merge_kernel.is_some() {
             for &i in &self.z_moving {
@@ -147,7 +142,8 @@ impl Lattice {
         }
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
-            self.domain().dispatch(&mut pass, odd.0, odd.1);
+            self.domain()
+                .dispatch(&mut pass, &step.odd.pipeline, &step.odd_bg);
         }
         if let Some(k) = &self.merge_kernel {
             let mut pass = enc.begin_compute_pass(&Default::default());
@@ -159,6 +155,13 @@ impl Lattice {
                 pass.set_bind_group(0, bg, &[]);
                 pass.dispatch_workgroups(self.merge_groups, 1, 1);
             }
+        }
+    }
+
+    /// Encodes `pairs` even/odd step pairs of `step`.
+    pub fn encode_pairs(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels, pairs: u64) {
+        for _ in 0..pairs {
+            self.encode_pair(enc, step);
         }
     }
 
@@ -182,6 +185,35 @@ impl Lattice {
     /// Buffers of chunk `c`, slot order.
     pub fn chunk_buffers(&self, c: usize) -> Vec<&wgpu::Buffer> {
         self.pops.iter().map(|f| &f.buffers[c]).collect()
+    }
+}
+
+/// The even (`main`) and odd (`odd`) entry points of one step shader, bound per chunk.
+pub struct StepKernels {
+    even: Kernel,
+    odd: Kernel,
+    even_bg: Vec<wgpu::BindGroup>,
+    odd_bg: Vec<wgpu::BindGroup>,
+}
+
+impl StepKernels {
+    /// `buffers(chunk)` lists bindings 1.. of both entry points (binding 0 is `GridInfo`).
+    pub fn new<'a>(
+        gpu: &Gpu,
+        domain: &'a Domain,
+        path: &'static str,
+        buffers: impl Fn(usize) -> Vec<&'a wgpu::Buffer>,
+    ) -> Result<StepKernels> {
+        let even = Kernel::new(gpu, path)?;
+        let odd = Kernel::with_entry(gpu, path, "odd")?;
+        let even_bg = even.bind_chunks(gpu, domain, &buffers);
+        let odd_bg = odd.bind_chunks(gpu, domain, &buffers);
+        Ok(StepKernels {
+            even,
+            odd,
+            even_bg,
+            odd_bg,
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::flow::{FACE_OPEN, FACE_PERIODIC, FACE_WALL};
 use super::geometry::{pore_distance, Voxels};
-use super::lattice::{Lattice, D3Q7, D3Q7_WEIGHTS};
+use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
 use super::units::{bosanquet, knudsen_diffusivity, reactive_return, SpeciesUnits};
 use crate::gpu::{Domain, Field, Gpu, Kernel};
@@ -58,11 +58,8 @@ pub struct SpeciesSolver {
     /// Per-cell BGK rate for Knudsen-corrected diffusivity (when enabled).
     omega_cell: Option<Field>,
     gpu_params: wgpu::Buffer,
-    step: Kernel,
-    step_odd: Kernel,
+    step: StepKernels,
     fields_kernel: Kernel,
-    even_bg: Vec<wgpu::BindGroup>,
-    odd_bg: Vec<wgpu::BindGroup>,
     fields_bg: Vec<wgpu::BindGroup>,
     pub axis: usize,
     pub task: SpeciesTask,
@@ -112,8 +109,6 @@ impl SpeciesSolver {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let step = Kernel::new(gpu, "gde/species_step.wgsl")?;
-        let step_odd = Kernel::with_entry(gpu, "gde/species_step.wgsl", "odd")?;
         let fields_kernel = Kernel::new(gpu, "gde/species_fields.wgsl")?;
         let base = |c: usize| {
             let mut v = vec![&gpu_params, &label.buffers[c]];
@@ -129,8 +124,7 @@ impl SpeciesSolver {
             v.push(omega_cell.as_ref().map_or(&placeholder, |f| &f.buffers[c]));
             v
         };
-        let even_bg = step.bind_chunks(gpu, domain, with_extras);
-        let odd_bg = step_odd.bind_chunks(gpu, domain, with_extras);
+        let step = StepKernels::new(gpu, domain, "gde/species_step.wgsl", with_extras)?;
         let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
             let mut v = base(c);
             v.push(&concentration.buffers[c]);
@@ -146,10 +140,7 @@ impl SpeciesSolver {
             omega_cell,
             gpu_params,
             step,
-            step_odd,
             fields_kernel,
-            even_bg,
-            odd_bg,
             fields_bg,
             axis: 0,
             task: SpeciesTask::Diffusivity,
@@ -241,13 +232,7 @@ impl SpeciesSolver {
     }
 
     pub fn encode(&self, enc: &mut wgpu::CommandEncoder, pairs: u64) {
-        for _ in 0..pairs {
-            self.lattice.encode_pair(
-                enc,
-                (&self.step.pipeline, &self.even_bg),
-                (&self.step_odd.pipeline, &self.odd_bg),
-            );
-        }
+        self.lattice.encode_pairs(enc, &self.step, pairs);
     }
 
     /// Recomputes concentration and face fluxes from the populations.
