@@ -82,7 +82,8 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
 const DENDRITE_BYTES_PER_CELL: f64 = 44.0;
 
 /// (cells per second of the explicit step, seconds per potential solve, CG iterations per solve)
-fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u32) {
+/// with the potential solver's `preconditioner` ("multigrid" or "jacobi").
+fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32, preconditioner: &str) -> (f64, f64, u32) {
     let dims = if grid.is_3d() {
         format!("nz = {}\n", grid.nz)
     } else {
@@ -90,7 +91,8 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u32) {
     };
     let text = format!(
         "name = \"bench\"\nmodel = \"dendrite\"\n[grid]\nnx = {}\nny = {}\n{dims}dx = 1e-6\n[run]\nend_time = 1\n\
-         [dendrite]\npotential_every_steps = 1000000\nnucleation_density_m2 = 1e9",
+         [dendrite]\npotential_every_steps = 1000000\nnucleation_density_m2 = 1e9\n\
+         potential_preconditioner = \"{preconditioner}\"",
         grid.nx, grid.ny
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
@@ -232,22 +234,25 @@ fn main() {
             Grid::new_2d(512 * scale, 512 * scale, 1e-6)
         };
         let reps = (100_000_000 / grid.cells()).clamp(5, 100) as u32;
-        let (cells_per_s, solve_s, iterations) = dendrite_rates(&gpu, grid, reps);
-        let achieved = DENDRITE_BYTES_PER_CELL * cells_per_s;
-        let step_s = grid.cells() as f64 / cells_per_s;
-        println!(
-            "{label} {}x{}x{}: dendrite step {:.1} Mcell/s, {:.2} GB/s at {DENDRITE_BYTES_PER_CELL} B/cell = {:.0}% of copy | \
-             potential solve {:.1} ms ({iterations} CG iterations) = {:.1} steps; at one solve per 10 steps it takes {:.0}% of step time",
-            grid.nx,
-            grid.ny,
-            grid.nz,
-            cells_per_s / 1e6,
-            achieved / 1e9,
-            100.0 * achieved / copy,
-            solve_s * 1e3,
-            solve_s / step_s,
-            100.0 * solve_s / (solve_s + 10.0 * step_s)
-        );
+        for preconditioner in ["multigrid", "jacobi"] {
+            let (cells_per_s, solve_s, iterations) =
+                dendrite_rates(&gpu, grid, reps, preconditioner);
+            let achieved = DENDRITE_BYTES_PER_CELL * cells_per_s;
+            let step_s = grid.cells() as f64 / cells_per_s;
+            println!(
+                "{label} {}x{}x{}: dendrite step {:.1} Mcell/s, {:.2} GB/s at {DENDRITE_BYTES_PER_CELL} B/cell = {:.0}% of copy | \
+                 potential solve ({preconditioner}) {:.1} ms ({iterations} CG iterations) = {:.1} steps; at one solve per 10 steps it takes {:.0}% of step time",
+                grid.nx,
+                grid.ny,
+                grid.nz,
+                cells_per_s / 1e6,
+                achieved / 1e9,
+                100.0 * achieved / copy,
+                solve_s * 1e3,
+                solve_s / step_s,
+                100.0 * solve_s / (solve_s + 10.0 * step_s)
+            );
+        }
         if grid.is_3d() {
             gde_report(&gpu, scale, copy);
         }

@@ -96,6 +96,11 @@ fn out_of_range_values_name_the_allowed_range() {
         &err(BASE, &["diffusion.bc_x=sideways"]),
         &["diffusion.bc_x", "not allowed"],
     );
+    let dendrite = "name = \"t\"\nmodel = \"dendrite\"\n[grid]\nnx = 16\nny = 8\ndx = 1e-6\n[run]\nend_time = 1\n[dendrite]\n";
+    assert_mentions(
+        &err(dendrite, &["dendrite.potential_preconditioner=ilu"]),
+        &["dendrite.potential_preconditioner", "multigrid", "jacobi"],
+    );
 }
 
 #[test]

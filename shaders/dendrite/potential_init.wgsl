@@ -1,32 +1,14 @@
-// Potential solve, CG start: r = b - L x0 (q holds L x0), p = r / diag, and partial sums of
-// (r·z, z·z) with z = r / diag (Jacobi preconditioner).
+// Potential solve, CG start: r = b - A x0 (q holds A x0).
 #include "common/grid.wgsl"
-#include "common/stencil.wgsl"
-#include "common/potential.wgsl"
-#include "common/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read> q: array<f32>;
-@group(0) @binding(3) var<storage, read> diag: array<f32>;
-@group(0) @binding(4) var<storage, read_write> r: array<f32>;
-@group(0) @binding(5) var<storage, read_write> p: array<f32>;
-@group(0) @binding(6) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> r: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
     if (cell.valid) {
-        let i = cell.local;
-        let res = b[i] - q[i];
-        let z = res / diag[i];
-        r[i] = res;
-        p[i] = z;
-        v = vec2<f32>(res * z, z * z);
-    }
-    let total = workgroup_sum(lid, v);
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
+        r[cell.local] = b[cell.local] - q[cell.local];
     }
 }

@@ -1,19 +1,75 @@
-// Potential solve, step 1: cell conductivity σ = σ_electrode h(η) + σ_electrolyte (1 - h(η)).
+// Potential solve, step 1: the fine-grid operator (common/potential_operator.wgsl) and
+// right-hand side from η. σ = σ_electrode h(η) + σ_electrolyte (1 - h(η)); a face's
+// conductance is the harmonic mean of its two cells (exact for conductors in series), and a
+// Dirichlet face half a cell away has 2σ of its cell. b holds the deposition source and the
+// electrode's φ = V; partials get |D⁻¹b|², the scale of the residual. Reads the neighbours' η
+// (ghost planes along the chunking axis).
 #include "common/grid.wgsl"
-#include "common/stencil.wgsl"
 #include "common/phase_field.wgsl"
 #include "common/potential.wgsl"
+#include "common/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
-@group(0) @binding(3) var<storage, read_write> sigma: array<f32>;
+@group(0) @binding(3) var<storage, read> eta_ref: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gz: array<f32>;
+@group(0) @binding(7) var<storage, read_write> diag: array<f32>;
+@group(0) @binding(8) var<storage, read_write> b: array<f32>;
+@group(0) @binding(9) var<storage, read_write> partials: array<vec2<f32>>;
+
+fn sigma(i: u32) -> f32 {
+    let h = clamp(interp_h(eta[i]), 0.0, 1.0);
+    return params.sigma_electrode * h + params.sigma_electrolyte * (1.0 - h);
+}
+
+// Conductance of the face towards the neighbour along `axis` (up or down); 0 at a closed or
+// far face, and along an axis of one cell, whose periodic neighbour would be the cell itself.
+// Both cells of a face compute harmonic(σ_lower, σ_upper), so the operator is symmetric.
+fn face(c: Cell, s: f32, axis: u32, up: bool) -> f32 {
+    let periodic = axis != 0u && (params.flags & 1u) != 0u && axis_len(axis) > 1u;
+    let j = neighbour(c, axis, up, periodic);
+    if (j < 0) {
+        return 0.0;
+    }
+    let t = sigma(u32(j));
+    return select(harmonic(t, s), harmonic(s, t), up);
+}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
-    if (!cell.valid) {
-        return;
+    var bb = 0.0;
+    if (cell.valid) {
+        let i = cell.local;
+        let s = sigma(i);
+        let px = face(cell, s, 0u, true);
+        let py = face(cell, s, 1u, true);
+        var d = px + face(cell, s, 0u, false) + py + face(cell, s, 1u, false);
+        var pz = 0.0;
+        if (is_3d()) {
+            pz = face(cell, s, 2u, true);
+            d += pz + face(cell, s, 2u, false);
+        }
+        var rhs = params.source_scale * (eta[i] - eta_ref[i]);
+        if (cell.x == 0u) {
+            d += 2.0 * s;
+            rhs += 2.0 * s * params.voltage;
+        }
+        if (cell.x + 1u == grid.nx) {
+            d += 2.0 * s;
+        }
+        gx[i] = px;
+        gy[i] = py;
+        gz[i] = pz;
+        diag[i] = d;
+        b[i] = rhs;
+        bb = (rhs / d) * (rhs / d);
     }
-    let h = clamp(interp_h(eta[cell.local]), 0.0, 1.0);
-    sigma[cell.local] = params.sigma_electrode * h + params.sigma_electrolyte * (1.0 - h);
+    let total = workgroup_sum(lid, vec2<f32>(bb, 0.0));
+    if (lid == 0u) {
+        partials[workgroup_index(wid, groups)] = total;
+    }
 }

@@ -1,32 +1,19 @@
-// Potential solve, CG step: x += α p, r -= α q, partial sums of (r·z, z·z), z = r / diag.
+// Potential solve, CG step: x += α p, r -= α q.
 #include "common/grid.wgsl"
-#include "common/stencil.wgsl"
-#include "common/potential.wgsl"
 #include "common/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> p: array<f32>;
 @group(0) @binding(3) var<storage, read> q: array<f32>;
-@group(0) @binding(4) var<storage, read> diag: array<f32>;
-@group(0) @binding(5) var<storage, read_write> x: array<f32>;
-@group(0) @binding(6) var<storage, read_write> r: array<f32>;
-@group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+@group(0) @binding(5) var<storage, read_write> r: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
         x[i] = x[i] + scalars.alpha * p[i];
-        let res = r[i] - scalars.alpha * q[i];
-        r[i] = res;
-        let z = res / diag[i];
-        v = vec2<f32>(res * z, z * z);
-    }
-    let total = workgroup_sum(lid, v);
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
+        r[i] = r[i] - scalars.alpha * q[i];
     }
 }

@@ -98,6 +98,23 @@ impl Domain {
             );
         }
         let chunks = split_planes(grid.planes(), grid.plane_cells() * 4, gpu.max_binding_bytes)?;
+        Self::with_chunks(gpu, grid, periodic_chunk_axis, chunks)
+    }
+
+    /// A domain split into the given chunks (consecutive, covering all planes; the caller
+    /// keeps each within the binding limit). Multigrid levels use it to align a coarse
+    /// level's chunks with the fine level's.
+    pub fn with_chunks(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+        chunks: Vec<ChunkSpan>,
+    ) -> Result<Arc<Domain>> {
+        debug_assert_eq!(
+            chunks.iter().map(|c| c.planes).sum::<u32>(),
+            grid.planes(),
+            "chunks must cover the grid"
+        );
         let mut infos = Vec::new();
         let mut groups = Vec::new();
         let (wx, wy) = CELL_WORKGROUP;

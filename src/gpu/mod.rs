@@ -10,7 +10,7 @@ pub mod stats;
 pub use device::{
     format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV, MAX_BINDING_ENV, NO_ADAPTER_HELP,
 };
-pub use domain::{Domain, GridInfo, WORKGROUP};
+pub use domain::{ChunkSpan, Domain, GridInfo, WORKGROUP};
 pub use field::Field;
 pub use kernel::Kernel;
 pub use stats::{field_stats, Stats, StatsQuery};

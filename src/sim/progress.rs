@@ -18,6 +18,8 @@ pub struct Progress {
     last_log: Instant,
     start_step: u64,
     quiet: bool,
+    /// The model's clock: simulated seconds, or iterations (Model::time_name).
+    in_seconds: bool,
 }
 
 impl Progress {
@@ -27,6 +29,7 @@ impl Progress {
         start_time: f64,
         start_step: u64,
         quiet: bool,
+        time_name: &str,
     ) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(TICKS);
@@ -48,6 +51,7 @@ impl Progress {
             last_log: Instant::now(),
             start_step,
             quiet,
+            in_seconds: time_name == "time_s",
         };
         p.set(start_time);
         p
@@ -63,11 +67,21 @@ impl Progress {
         (step - self.start_step) as f64 / self.start.elapsed().as_secs_f64().max(1e-9)
     }
 
+    /// The clock reading, in the model's own terms.
+    pub fn clock(&self, t: f64) -> String {
+        if self.in_seconds {
+            format!("t = {t:.4e} s")
+        } else {
+            format!("iteration {t:.0}")
+        }
+    }
+
     pub fn update(&mut self, t: f64, step: u64) {
         let rate = self.rate(step);
+        let clock = self.clock(t);
         if let Some(bar) = &self.bar {
             self.set(t);
-            bar.set_message(format!("t = {t:.4e} s, step {step}, {rate:.0} steps/s"));
+            bar.set_message(format!("{clock}, step {step}, {rate:.0} steps/s"));
         } else if !self.quiet && self.last_log.elapsed() >= LOG_EVERY {
             self.last_log = Instant::now();
             let frac = (t / self.end_time).clamp(0.0, 1.0);
@@ -78,7 +92,7 @@ impl Progress {
                 f64::NAN
             };
             eprintln!(
-                "[{}] t = {t:.4e} s ({:.1}%), step {step}, {rate:.0} steps/s, ETA {eta:.0} s",
+                "[{}] {clock} ({:.1}%), step {step}, {rate:.0} steps/s, ETA {eta:.0} s",
                 self.name,
                 frac * 100.0
             );

@@ -82,11 +82,13 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         clock.time,
         clock.step,
         opts.quiet,
+        model.time_name(),
     );
     if opts.resume {
         progress.note(&format!(
-            "resuming at step {} (t = {:e} s)",
-            clock.step, clock.time
+            "resuming at step {} ({})",
+            clock.step,
+            progress.clock(clock.time)
         ));
     }
     let mut written_here = 0u64;
@@ -256,9 +258,14 @@ fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
                 s.outside, b.lo, b.hi, s.min, s.max
             )
         };
+        let when = if model.time_name() == "time_s" {
+            format!("t = {:e} s", clock.time)
+        } else {
+            format!("iteration {}", clock.time)
+        };
         bail!(Diverged(format!(
-            "field {name} has {what};{place} at step {} (t = {:e} s). The last good output is kept.",
-            clock.step, clock.time
+            "field {name} has {what};{place} at step {} ({when}). The last good output is kept.",
+            clock.step
         )));
     }
     Ok(())

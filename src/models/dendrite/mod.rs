@@ -7,6 +7,7 @@
 
 pub mod initial;
 pub mod metrics;
+pub mod multigrid;
 pub mod params;
 pub mod potential;
 pub mod units;
@@ -26,9 +27,10 @@ use metrics::{ColumnKernel, ColumnParams, Columns};
 use potential::{PotentialParams, PotentialSolver, SolveReport};
 use units::{FARADAY, LENGTH_M};
 
-/// Scalar fields on the GPU: η ×2, ρ ×2, w, φ, c, and the potential solver's σ, b, diag, r,
-/// p, q, η_ref.
-pub const GPU_FIELDS: u32 = 14;
+/// Scalar fields on the GPU: η ×2, ρ ×2, w, φ, c; the potential solver's gx, gy, gz, diag,
+/// b, r, p, q, z, η_ref; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells
+/// in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
+pub const GPU_FIELDS: u32 = 20;
 
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
@@ -188,7 +190,13 @@ impl Dendrite {
                 ]
             })
         });
-        let potential = PotentialSolver::new(gpu, &domain, [&eta[0], &eta[1]], &phi)?;
+        let potential = PotentialSolver::new(
+            gpu,
+            &domain,
+            [&eta[0], &eta[1]],
+            &phi,
+            params.potential_preconditioner,
+        )?;
         let columns = ColumnKernel::new(gpu, &domain)?;
 
         // Initial state: η from the substrate and nuclei, w = 0 (bulk), ρ(η, 0), φ ≈ V h(η).

@@ -45,6 +45,15 @@ pub enum Transport {
     Pinned,
 }
 
+/// Preconditioner of the potential solver's conjugate gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preconditioner {
+    /// One geometric-multigrid V-cycle per iteration: iterations independent of grid size.
+    Multigrid,
+    /// The operator's diagonal: cheap iterations, but their number grows with the grid.
+    Jacobi,
+}
+
 /// A seed nucleus on the substrate: position along the electrode (y, z in m) and radius (m).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Nucleus {
@@ -88,6 +97,7 @@ pub struct DendriteParams {
     pub potential_tolerance: f64,
     pub potential_every_steps: u64,
     pub potential_max_iterations: u64,
+    pub potential_preconditioner: Preconditioner,
 }
 
 /// e0 = R T C_l at Hong's temperature and site density (J/m³).
@@ -298,6 +308,17 @@ impl DendriteParams {
         let potential_tolerance =
             s.f64_or("potential_tolerance", 1e-5, Range::closed(1e-7, 1e-2), "")?;
         let potential_every_steps = s.u64_or("potential_every_steps", 10, 1, 1_000_000)?;
+        let potential_preconditioner = match s
+            .choice(
+                "potential_preconditioner",
+                &["multigrid", "jacobi"],
+                Some("multigrid"),
+            )?
+            .as_str()
+        {
+            "jacobi" => Preconditioner::Jacobi,
+            _ => Preconditioner::Multigrid,
+        };
         let potential_max_iterations =
             s.u64_or("potential_max_iterations", 20_000, 10, 10_000_000)?;
         let p = DendriteParams {
@@ -334,6 +355,7 @@ impl DendriteParams {
             potential_tolerance,
             potential_every_steps,
             potential_max_iterations,
+            potential_preconditioner,
         };
         Ok(p)
     }

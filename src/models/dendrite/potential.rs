@@ -1,23 +1,22 @@
-//! GPU solver for the charge equation ∇·(σ∇φ) = ft2 ∂η/∂t: Jacobi-preconditioned conjugate
-//! gradients (shaders/dendrite/potential_*.wgsl). All CG scalars stay on the GPU; the host
-//! reads the residual every `CHECK_EVERY` iterations. The Jacobi diagonal absorbs the 10⁶
-//! conductivity contrast between metal and electrolyte; face conductances are harmonic means,
-//! which is exact for conductors in series.
+//! GPU solver for the charge equation ∇·(σ∇φ) = ft2 ∂η/∂t: preconditioned conjugate
+//! gradients (shaders/dendrite/potential_*.wgsl), with one geometric-multigrid V-cycle
+//! (multigrid.rs) or the Jacobi diagonal as the preconditioner. All CG scalars stay on the
+//! GPU; the host reads the residual every few iterations. Face conductances are harmonic
+//! means of the two cells' σ, which is exact for conductors in series.
 //!
 //! Convergence is judged by the relative residual of the Jacobi-scaled system,
-//! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of L): each entry of D⁻¹r is a local potential correction
-//! in volts, so electrolyte cells count as much as metal cells. (A plain ‖r‖/‖b‖ is dominated
-//! by the metal's 10⁶ conductance and accepts a potential still centivolts off in the
-//! electrolyte.)
+//! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of the operator) whatever the preconditioner: each entry of
+//! D⁻¹r is a local potential correction in volts, so electrolyte cells count as much as metal
+//! cells. (A plain ‖r‖/‖b‖ is dominated by the metal's 10⁶ conductance and accepts a
+//! potential still centivolts off in the electrolyte.)
 
 use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
+use super::multigrid::{FineLevel, Multigrid};
+use super::params::Preconditioner;
 use crate::gpu::{Domain, Field, Gpu, Kernel};
-
-/// Iterations between convergence checks (one read-back of 32 bytes).
-const CHECK_EVERY: u32 = 16;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -45,16 +44,17 @@ struct Scalars {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SolveReport {
     pub iterations: u32,
-    /// ‖D⁻¹r‖ / ‖D⁻¹b‖ at the end (r = b - Lφ, D the diagonal of L).
+    /// ‖D⁻¹r‖ / ‖D⁻¹b‖ at the end (r = b - Aφ, D the diagonal of A).
     pub residual: f64,
 }
 
 struct Kernels {
     setup: Kernel,
-    rhs: Kernel,
     apply: Kernel,
     init: Kernel,
     update: Kernel,
+    /// `jacobi` or `main` (after a V-cycle) entry of potential_precondition.wgsl.
+    precondition: Kernel,
     direction: Kernel,
 }
 
@@ -68,25 +68,53 @@ enum Sum {
 }
 const SUM_ENTRIES: [&str; 4] = ["main", "norm_b", "alpha", "beta"];
 
+/// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
+struct Vectors {
+    gx: Field,
+    gy: Field,
+    gz: Field,
+    diag: Field,
+    b: Field,
+    r: Field,
+    p: Field,
+    q: Field,
+    z: Field,
+}
+
+impl Vectors {
+    /// The fine level as the multigrid sees it: precondition r into z, q as scratch.
+    fn fine_level(&self) -> FineLevel<'_> {
+        FineLevel {
+            gx: &self.gx,
+            gy: &self.gy,
+            gz: &self.gz,
+            diag: &self.diag,
+            b: &self.r,
+            x: &self.z,
+            t: &self.q,
+        }
+    }
+}
+
 pub struct PotentialSolver {
     domain: Arc<Domain>,
-    sigma: Field,
-    p: Field,
-    /// b, diag, r, q: used only through the bind groups, owned here with the solver.
-    _workspace: [Field; 4],
+    v: Vectors,
     /// η at the previous solve: the source uses (η - η_ref) / Δt.
     pub eta_ref: Field,
+    multigrid: Option<Multigrid>,
+    /// Iterations between convergence checks (one read-back of 32 bytes each).
+    check_every: u32,
     params: wgpu::Buffer,
     scalars: wgpu::Buffer,
     staging: wgpu::Buffer,
     k: Kernels,
     /// Bind groups per chunk; [e] variants read eta buffer e.
     setup_bg: [Vec<wgpu::BindGroup>; 2],
-    rhs_bg: [Vec<wgpu::BindGroup>; 2],
     apply_phi_bg: Vec<wgpu::BindGroup>,
     apply_p_bg: Vec<wgpu::BindGroup>,
     init_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
+    precondition_bg: Vec<wgpu::BindGroup>,
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
 }
@@ -98,17 +126,21 @@ impl PotentialSolver {
         domain: &Arc<Domain>,
         eta: [&Field; 2],
         phi: &Field,
+        preconditioner: Preconditioner,
     ) -> Result<PotentialSolver> {
         let f = |name: &str| Field::new(gpu, domain, name);
-        let (sigma, b, diag, r, p, q, eta_ref) = (
-            f("sigma"),
-            f("b"),
-            f("diag"),
-            f("r"),
-            f("p"),
-            f("q"),
-            f("eta_ref"),
-        );
+        let v = Vectors {
+            gx: f("potential gx"),
+            gy: f("potential gy"),
+            gz: f("potential gz"),
+            diag: f("potential diag"),
+            b: f("potential b"),
+            r: f("potential r"),
+            p: f("potential p"),
+            q: f("potential q"),
+            z: f("potential z"),
+        };
+        let eta_ref = f("eta_ref");
         let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -124,73 +156,78 @@ impl PotentialSolver {
         let partials = buffer("cg partials", domain.total_groups() as u64 * 8, U::STORAGE);
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let sums = |entry: &str| Kernel::with_entry(gpu, "dendrite/potential_scalars.wgsl", entry);
+        let multigrid = match preconditioner {
+            Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
+            Preconditioner::Jacobi => None,
+        };
+        let precondition_entry = if multigrid.is_some() {
+            "main"
+        } else {
+            "jacobi"
+        };
         let k = Kernels {
             setup: kernel("dendrite/potential_setup.wgsl")?,
-            rhs: kernel("dendrite/potential_rhs.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             init: kernel("dendrite/potential_init.wgsl")?,
             update: kernel("dendrite/potential_update.wgsl")?,
+            precondition: Kernel::with_entry(
+                gpu,
+                "dendrite/potential_precondition.wgsl",
+                precondition_entry,
+            )?,
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         let setup_bg = [0, 1].map(|e| {
             k.setup.bind_chunks(gpu, domain, |c| {
-                vec![&params, &eta[e].buffers[c], &sigma.buffers[c]]
-            })
-        });
-        let rhs_bg = [0, 1].map(|e| {
-            k.rhs.bind_chunks(gpu, domain, |c| {
                 vec![
                     &params,
-                    &sigma.buffers[c],
                     &eta[e].buffers[c],
                     &eta_ref.buffers[c],
-                    &b.buffers[c],
-                    &diag.buffers[c],
+                    &v.gx.buffers[c],
+                    &v.gy.buffers[c],
+                    &v.gz.buffers[c],
+                    &v.diag.buffers[c],
+                    &v.b.buffers[c],
                     &partials,
                 ]
             })
         });
-        let apply_phi_bg = k.apply.bind_chunks(gpu, domain, |c| {
-            vec![
-                &params,
-                &sigma.buffers[c],
-                &phi.buffers[c],
-                &q.buffers[c],
-                &partials,
-            ]
-        });
-        let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
-            vec![
-                &params,
-                &sigma.buffers[c],
-                &p.buffers[c],
-                &q.buffers[c],
-                &partials,
-            ]
-        });
+        let apply_bg = |x: &Field| {
+            k.apply.bind_chunks(gpu, domain, |c| {
+                vec![
+                    &v.gx.buffers[c],
+                    &v.gy.buffers[c],
+                    &v.gz.buffers[c],
+                    &v.diag.buffers[c],
+                    &x.buffers[c],
+                    &v.q.buffers[c],
+                    &partials,
+                ]
+            })
+        };
+        let (apply_phi_bg, apply_p_bg) = (apply_bg(phi), apply_bg(&v.p));
         let init_bg = k.init.bind_chunks(gpu, domain, |c| {
-            vec![
-                &b.buffers[c],
-                &q.buffers[c],
-                &diag.buffers[c],
-                &r.buffers[c],
-                &p.buffers[c],
-                &partials,
-            ]
+            vec![&v.b.buffers[c], &v.q.buffers[c], &v.r.buffers[c]]
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
             vec![
                 &scalars,
-                &p.buffers[c],
-                &q.buffers[c],
-                &diag.buffers[c],
+                &v.p.buffers[c],
+                &v.q.buffers[c],
                 &phi.buffers[c],
-                &r.buffers[c],
+                &v.r.buffers[c],
+            ]
+        });
+        let precondition_bg = k.precondition.bind_chunks(gpu, domain, |c| {
+            vec![
+                &v.r.buffers[c],
+                &v.diag.buffers[c],
+                &v.z.buffers[c],
                 &partials,
             ]
         });
         let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
-            vec![&scalars, &r.buffers[c], &diag.buffers[c], &p.buffers[c]]
+            vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
         });
         // Auto layouts belong to one pipeline each, so every entry point gets its own group.
         let mut sums_built = Vec::new();
@@ -199,25 +236,33 @@ impl PotentialSolver {
             let bg = kernel.bind(gpu, &[&partials, &scalars]);
             sums_built.push((kernel, bg));
         }
+        // A V-cycle iteration costs several CG iterations' worth of passes and converges in
+        // ~10: check more often than with Jacobi, which needs hundreds.
+        let check_every = if multigrid.is_some() { 4 } else { 16 };
         Ok(PotentialSolver {
             domain: domain.clone(),
-            sigma,
-            p,
-            _workspace: [b, diag, r, q],
+            v,
             eta_ref,
+            multigrid,
+            check_every,
             params,
             scalars,
             staging,
             k,
             setup_bg,
-            rhs_bg,
             apply_phi_bg,
             apply_p_bg,
             init_bg,
             update_bg,
+            precondition_bg,
             direction_bg,
             sums: sums_built,
         })
+    }
+
+    /// Multigrid levels including the fine grid (1 with the Jacobi preconditioner).
+    pub fn levels(&self) -> usize {
+        self.multigrid.as_ref().map_or(1, Multigrid::levels)
     }
 
     fn read_scalars(&self, gpu: &Gpu) -> Scalars {
@@ -228,11 +273,25 @@ impl PotentialSolver {
         *bytemuck::from_bytes(bytemuck::cast_slice(&raw))
     }
 
-    fn single(&self, pass: &mut wgpu::ComputePass, which: Sum) {
+    fn single(&self, enc: &mut wgpu::CommandEncoder, which: Sum) {
         let (k, bg) = &self.sums[which as usize];
+        let mut pass = enc.begin_compute_pass(&Default::default());
         pass.set_pipeline(&k.pipeline);
         pass.set_bind_group(0, bg, &[]);
         pass.dispatch_workgroups(1, 1, 1);
+    }
+
+    fn cells(&self, enc: &mut wgpu::CommandEncoder, k: &Kernel, groups: &[wgpu::BindGroup]) {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        self.domain.dispatch(&mut pass, &k.pipeline, groups);
+    }
+
+    /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²).
+    fn precondition(&self, enc: &mut wgpu::CommandEncoder) {
+        if let Some(mg) = &self.multigrid {
+            mg.encode_vcycle(enc, &self.v.fine_level());
+        }
+        self.cells(enc, &self.k.precondition, &self.precondition_bg);
     }
 
     /// Solves for `phi` (warm start from its current values) with η from buffer `eta_index`
@@ -248,22 +307,24 @@ impl PotentialSolver {
     ) -> Result<SolveReport> {
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let d = self.domain.clone();
+        let v = &self.v;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            d.dispatch(&mut pass, &self.k.setup.pipeline, &self.setup_bg[eta_index]);
+        self.cells(&mut enc, &self.k.setup, &self.setup_bg[eta_index]);
+        self.single(&mut enc, Sum::NormB);
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
+            f.exchange_halos(&mut enc);
         }
-        self.sigma.exchange_halos(&mut enc);
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            d.dispatch(&mut pass, &self.k.rhs.pipeline, &self.rhs_bg[eta_index]);
-            self.single(&mut pass, Sum::NormB);
-            d.dispatch(&mut pass, &self.k.apply.pipeline, &self.apply_phi_bg);
-            d.dispatch(&mut pass, &self.k.init.pipeline, &self.init_bg);
-            self.single(&mut pass, Sum::Init);
+        if let Some(mg) = &self.multigrid {
+            mg.encode_build(&mut enc);
         }
-        self.p.exchange_halos(&mut enc);
+        self.cells(&mut enc, &self.k.apply, &self.apply_phi_bg);
+        self.cells(&mut enc, &self.k.init, &self.init_bg);
+        self.precondition(&mut enc);
+        self.single(&mut enc, Sum::Init);
+        for c in 0..self.domain.chunks.len() {
+            enc.copy_buffer_to_buffer(&v.z.buffers[c], 0, &v.p.buffers[c], 0, None);
+        }
+        v.p.exchange_halos(&mut enc);
         gpu.queue.submit([enc.finish()]);
         let mut s = self.read_scalars(gpu);
         let norm_b = (s.bb as f64).sqrt();
@@ -284,19 +345,17 @@ impl PotentialSolver {
                 );
             }
             let mut enc = gpu.device.create_command_encoder(&Default::default());
-            for _ in 0..CHECK_EVERY {
-                {
-                    let mut pass = enc.begin_compute_pass(&Default::default());
-                    d.dispatch(&mut pass, &self.k.apply.pipeline, &self.apply_p_bg);
-                    self.single(&mut pass, Sum::Alpha);
-                    d.dispatch(&mut pass, &self.k.update.pipeline, &self.update_bg);
-                    self.single(&mut pass, Sum::Beta);
-                    d.dispatch(&mut pass, &self.k.direction.pipeline, &self.direction_bg);
-                }
-                self.p.exchange_halos(&mut enc);
+            for _ in 0..self.check_every {
+                self.cells(&mut enc, &self.k.apply, &self.apply_p_bg);
+                self.single(&mut enc, Sum::Alpha);
+                self.cells(&mut enc, &self.k.update, &self.update_bg);
+                self.precondition(&mut enc);
+                self.single(&mut enc, Sum::Beta);
+                self.cells(&mut enc, &self.k.direction, &self.direction_bg);
+                v.p.exchange_halos(&mut enc);
             }
             gpu.queue.submit([enc.finish()]);
-            iterations += CHECK_EVERY;
+            iterations += self.check_every;
             s = self.read_scalars(gpu);
             if !s.rr.is_finite() {
                 bail!("potential solver broke down (non-finite residual) after {iterations} iterations");

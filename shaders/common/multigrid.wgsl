@@ -1,0 +1,47 @@
+// Indexing between two multigrid levels (src/models/dendrite/multigrid.rs). Along each axis a
+// level is either coarsened (coarse cell K covers fine cells 2K and 2K+1, clipped to the fine
+// grid, so an odd size gives a last coarse cell with one child) or kept (the same cells: a
+// periodic side axis of odd length, or an axis of one cell). The coarse chunk dispatched with
+// a fine chunk holds exactly the coarse cells whose first child lies in that fine chunk, so
+// every child is in the fine chunk or its upper ghost plane and every parent is in the coarse
+// chunk or its lower ghost plane. Requires common/grid.wgsl and `other`, the GridInfo of the
+// second level.
+
+// Local index of cell (x, y, z) of the level described by `info`.
+fn level_index(info: GridInfo, x: u32, y: u32, z: u32) -> u32 {
+    if (info.nz > 1u) {
+        return x + info.nx * (y + info.ny * (z + 1u - info.first_plane));
+    }
+    return x + info.nx * (y + 1u - info.first_plane);
+}
+
+// Fine cells per coarse cell along an axis of `fine` and `coarse` cells (1: axis kept).
+fn factor(fine: u32, coarse: u32) -> u32 {
+    return select(2u, 1u, fine == coarse);
+}
+
+// Number of children of coarse coordinate `k` along an axis of `n` fine cells coarsened by `f`.
+fn children(k: u32, n: u32, f: u32) -> u32 {
+    return min(f, n - f * k);
+}
+
+// Coarsening factors per axis of the fine level `fine` and the coarse level `coarse`.
+fn factors(fine: GridInfo, coarse: GridInfo) -> vec3<u32> {
+    return vec3<u32>(factor(fine.nx, coarse.nx), factor(fine.ny, coarse.ny), factor(fine.nz, coarse.nz));
+}
+
+// The block of fine cells under coarse cell `c` of level `grid` (fine level `other`): its
+// first child and the number of children per axis.
+struct Children {
+    first: vec3<u32>,
+    count: vec3<u32>,
+    f: vec3<u32>,
+}
+
+fn children_of(c: Cell) -> Children {
+    var k: Children;
+    k.f = factors(other, grid);
+    k.first = k.f * vec3<u32>(c.x, c.y, c.z);
+    k.count = vec3<u32>(children(c.x, other.nx, k.f.x), children(c.y, other.ny, k.f.y), children(c.z, other.nz, k.f.z));
+    return k;
+}

@@ -1,0 +1,34 @@
+// The charge equation ∇·(σ∇φ) = f as the SPD system every potential kernel shares, on the
+// fine grid and on each multigrid level (src/models/dendrite/potential.rs, multigrid.rs):
+//   (A x)_c = diag_c x_c - Σ_faces g_f x_nb,
+// stored as the conductance of each cell's +x, +y, +z face (arrays gx, gy, gz declared by the
+// including shader) and the full diagonal `diag`, which also holds the Dirichlet faces (φ = V
+// at the electrode x = 0, φ = 0 at the far side, half a cell away). A wall face, the far x
+// face, and a side face of a non-periodic axis have g = 0; the outer ghost planes of a
+// non-periodic chunking axis are never written, so they read as g = 0 too.
+// Requires common/grid.wgsl.
+
+// Local index of the neighbour along side axis 1 or 2, wrapping around the grid. Where the
+// axis is not periodic the wrapped neighbour is only ever multiplied by g = 0.
+fn wrapped_neighbour(c: Cell, axis: u32, up: bool) -> u32 {
+    return u32(neighbour(c, axis, up, true));
+}
+
+// Σ_faces g_f x_nb for cell `c`: the off-diagonal part of A applied to `x`.
+fn coupled_sum(c: Cell) -> f32 {
+    let i = c.local;
+    var s = 0.0;
+    if (c.x > 0u) {
+        s += gx[i - 1u] * x[i - 1u];
+    }
+    if (c.x + 1u < grid.nx) {
+        s += gx[i] * x[i + 1u];
+    }
+    let ym = wrapped_neighbour(c, 1u, false);
+    s += gy[ym] * x[ym] + gy[i] * x[wrapped_neighbour(c, 1u, true)];
+    if (is_3d()) {
+        let zm = wrapped_neighbour(c, 2u, false);
+        s += gz[zm] * x[zm] + gz[i] * x[wrapped_neighbour(c, 2u, true)];
+    }
+    return s;
+}

@@ -1,0 +1,29 @@
+// Multigrid for the potential: restriction, run over the coarse level. The coarse right-hand
+// side is the sum of the children's residuals (Pᵀ of the piecewise-constant prolongation:
+// both are in conductance form, so a coarse cell's source is the total of its children's).
+#include "common/grid.wgsl"
+#include "common/multigrid.wgsl"
+
+@group(0) @binding(1) var<storage, read> other: GridInfo;
+@group(0) @binding(2) var<storage, read> t: array<f32>;
+@group(0) @binding(3) var<storage, read_write> b: array<f32>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (!cell.valid) {
+        return;
+    }
+    let kids = children_of(cell);
+    let n = kids.count;
+    let first = kids.first;
+    var sum = 0.0;
+    for (var c = 0u; c < n.z; c++) {
+        for (var bq = 0u; bq < n.y; bq++) {
+            for (var a = 0u; a < n.x; a++) {
+                sum += t[level_index(other, first.x + a, first.y + bq, first.z + c)];
+            }
+        }
+    }
+    b[cell.local] = sum;
+}

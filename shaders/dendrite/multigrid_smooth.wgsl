@@ -1,0 +1,28 @@
+// Multigrid for the potential: one damped-Jacobi sweep on one level,
+//   out = x + ω (b - A x) / diag,   ω = 0.8,
+// from `x` into `out` (the V-cycle alternates two buffers). Jacobi rather than Gauss-Seidel
+// because every cell is treated alike: a problem that is uniform along a periodic side axis
+// (a planar front) keeps an exactly uniform potential, which red-black ordering breaks at
+// round-off level and a noiseless planar front then amplifies into fingers.
+#include "common/grid.wgsl"
+#include "common/potential_operator.wgsl"
+
+const OMEGA: f32 = 0.8;
+
+@group(0) @binding(1) var<storage, read> gx: array<f32>;
+@group(0) @binding(2) var<storage, read> gy: array<f32>;
+@group(0) @binding(3) var<storage, read> gz: array<f32>;
+@group(0) @binding(4) var<storage, read> diag: array<f32>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+@group(0) @binding(6) var<storage, read> x: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (cell.valid) {
+        let i = cell.local;
+        let residual = b[i] - (diag[i] * x[i] - coupled_sum(cell));
+        out[i] = x[i] + OMEGA * residual / diag[i];
+    }
+}

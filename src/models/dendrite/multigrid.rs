@@ -1,0 +1,505 @@
+//! Geometric multigrid V-cycle, the preconditioner of the potential's conjugate gradients
+//! (potential.rs). The 10⁶ conductivity contrast between Li metal and electrolyte makes
+//! Jacobi-preconditioned CG need iterations growing with the grid (848 on 256² in
+//! tests/dendrite_verification.rs); one V-cycle per iteration keeps it near 10 on any grid.
+//!
+//! - Levels: each coarse level halves every axis (odd sizes round up; the last coarse cell
+//!   then has one child) until no axis exceeds `COARSEST_CELLS`. Axes of one cell, and
+//!   periodic side axes of odd length, are kept as they are, so that a level is uniform along
+//!   a periodic axis whenever the problem is.
+//! - Operator: ½ PᵀAP, the Galerkin product with piecewise-constant prolongation P, halved
+//!   (shaders/dendrite/multigrid_coarsen.wgsl says why); restriction is Pᵀ.
+//! - Smoother: two damped-Jacobi sweeps (ω = 0.8) before and two after the coarse
+//!   correction, and a fixed even number of sweeps on the coarsest level: the V-cycle is the
+//!   same symmetric linear operator every iteration, as CG requires, and treats every cell
+//!   alike, so a planar front's potential stays exactly planar (red-black Gauss-Seidel,
+//!   tried first, broke that at round-off level and a noiseless front grew fingers).
+//! - Chunks: coarse levels normally fit in one buffer. When the fine level is split into
+//!   chunks, the first coarse level is also built in chunks aligned with the fine ones
+//!   (`aligned`, each coarse chunk holds the parents of one fine chunk's planes) for
+//!   restriction and prolongation, and copied plane by plane to and from its one-buffer form.
+//!   Every cell is computed the same way either way, so results do not depend on chunking.
+
+use anyhow::Result;
+use std::sync::Arc;
+
+use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel};
+use crate::grid::Grid;
+
+/// Coarsening stops when no axis has more cells than this.
+const COARSEST_CELLS: u32 = 4;
+
+/// The fine level's operator and vectors, owned by the potential solver: b is the residual
+/// to precondition, x receives M⁻¹b, t is scratch.
+pub struct FineLevel<'a> {
+    pub gx: &'a Field,
+    pub gy: &'a Field,
+    pub gz: &'a Field,
+    pub diag: &'a Field,
+    pub b: &'a Field,
+    pub x: &'a Field,
+    pub t: &'a Field,
+}
+
+impl<'a> FineLevel<'a> {
+    /// Chunk `c`'s buffers of the operator: gx, gy, gz, diag (the binding order of every
+    /// multigrid kernel).
+    fn operator(&self, c: usize) -> Vec<&'a wgpu::Buffer> {
+        vec![
+            &self.gx.buffers[c],
+            &self.gy.buffers[c],
+            &self.gz.buffers[c],
+            &self.diag.buffers[c],
+        ]
+    }
+}
+
+/// The fields of one coarse level (or of its chunk-aligned copy).
+struct LevelFields {
+    gx: Field,
+    gy: Field,
+    gz: Field,
+    diag: Field,
+    b: Field,
+    x: Field,
+    t: Field,
+}
+
+impl LevelFields {
+    fn new(gpu: &Gpu, domain: &Arc<Domain>) -> LevelFields {
+        let f = |name: &str| Field::new(gpu, domain, name);
+        LevelFields {
+            gx: f("mg gx"),
+            gy: f("mg gy"),
+            gz: f("mg gz"),
+            diag: f("mg diag"),
+            b: f("mg b"),
+            x: f("mg x"),
+            t: f("mg t"),
+        }
+    }
+}
+
+/// Bind groups of one level (per chunk), for the kernels that work on it alone.
+struct LevelGroups {
+    /// Jacobi sweeps x → t and t → x.
+    sweep_to_t: Vec<wgpu::BindGroup>,
+    sweep_to_x: Vec<wgpu::BindGroup>,
+    residual: Vec<wgpu::BindGroup>,
+}
+
+/// Bind groups between level l and l + 1: restriction and coarsening run over l + 1's
+/// chunk-aligned form, prolongation over level l.
+struct Transition {
+    restrict: Vec<wgpu::BindGroup>,
+    coarsen: Vec<wgpu::BindGroup>,
+    prolong: Vec<wgpu::BindGroup>,
+}
+
+struct CoarseLevel {
+    domain: Arc<Domain>,
+    fields: LevelFields,
+    /// Chunk-aligned copy, when the finer level is split into chunks and this one is not.
+    aligned: Option<(Arc<Domain>, LevelFields)>,
+}
+
+impl CoarseLevel {
+    /// The domain and fields that line up with the finer level's chunks.
+    fn aligned(&self) -> (&Arc<Domain>, &LevelFields) {
+        match &self.aligned {
+            Some((d, f)) => (d, f),
+            None => (&self.domain, &self.fields),
+        }
+    }
+}
+
+struct Kernels {
+    smooth: Kernel,
+    residual: Kernel,
+    restrict: Kernel,
+    coarsen: Kernel,
+    prolong: Kernel,
+}
+
+pub struct Multigrid {
+    fine_domain: Arc<Domain>,
+    /// Levels 1.. (the fine level's fields are the solver's; it passes them to each call).
+    coarse: Vec<CoarseLevel>,
+    k: Kernels,
+    groups: Vec<LevelGroups>,
+    transitions: Vec<Transition>,
+    coarsest_sweeps: u32,
+}
+
+/// Cell counts of the level below `n`: each axis halved, rounded up, except periodic side
+/// axes (1 and 2) of odd length, which are kept.
+fn coarser(n: [u32; 3], periodic_sides: bool) -> [u32; 3] {
+    let mut c = n.map(|k| k.div_ceil(2));
+    for a in 1..3 {
+        if periodic_sides && n[a] % 2 == 1 {
+            c[a] = n[a];
+        }
+    }
+    c
+}
+
+/// Chunks of a coarse level that hold the parents of each fine chunk's planes (the chunking
+/// axis coarsened by `factor`), or None if a fine chunk has no plane of its own there (a
+/// one-plane chunk at an odd plane).
+fn aligned_spans(fine: &[ChunkSpan], factor: u32) -> Option<Vec<ChunkSpan>> {
+    let spans: Vec<ChunkSpan> = fine
+        .iter()
+        .map(|c| {
+            let first = c.first_plane.div_ceil(factor);
+            ChunkSpan {
+                first_plane: first,
+                planes: (c.first_plane + c.planes).div_ceil(factor) - first,
+            }
+        })
+        .collect();
+    spans.iter().all(|s| s.planes > 0).then_some(spans)
+}
+
+fn grid_of(n: [u32; 3], dx: f64) -> Grid {
+    if n[2] > 1 {
+        Grid::new_3d(n[0], n[1], n[2], dx)
+    } else {
+        Grid::new_2d(n[0], n[1], dx)
+    }
+}
+
+impl Multigrid {
+    pub fn new(gpu: &Gpu, fine_domain: &Arc<Domain>, fine: &FineLevel) -> Result<Multigrid> {
+        let periodic = fine_domain.periodic_chunk_axis;
+        let mut coarse: Vec<CoarseLevel> = Vec::new();
+        let mut n = fine_domain.grid.counts();
+        while n.iter().any(|&k| k > COARSEST_CELLS) {
+            let finer = coarse.last().map_or(fine_domain, |l| &l.domain);
+            let next = coarser(n, periodic);
+            if next == n {
+                break;
+            }
+            let grid = grid_of(next, fine_domain.grid.dx);
+            let fits = grid.plane_cells() * 4 * (grid.planes() as u64 + 2) <= gpu.max_binding_bytes;
+            let level = if finer.chunks.len() == 1 {
+                let domain = Domain::new(gpu, grid, periodic)?;
+                let fields = LevelFields::new(gpu, &domain);
+                CoarseLevel {
+                    domain,
+                    fields,
+                    aligned: None,
+                }
+            } else {
+                let same_axis = grid.is_3d() == finer.grid.is_3d();
+                let axis = if grid.is_3d() { 2 } else { 1 };
+                let factor = if next[axis] == n[axis] { 1 } else { 2 };
+                let spans = aligned_spans(&finer.chunks, factor).filter(|_| same_axis);
+                let Some(spans) = spans else {
+                    break;
+                };
+                let aligned = Domain::with_chunks(gpu, grid, periodic, spans)?;
+                let aligned_fields = LevelFields::new(gpu, &aligned);
+                if fits {
+                    let domain = Domain::new(gpu, grid, periodic)?;
+                    let fields = LevelFields::new(gpu, &domain);
+                    CoarseLevel {
+                        domain,
+                        fields,
+                        aligned: Some((aligned, aligned_fields)),
+                    }
+                } else {
+                    CoarseLevel {
+                        domain: aligned,
+                        fields: aligned_fields,
+                        aligned: None,
+                    }
+                }
+            };
+            coarse.push(level);
+            n = next;
+        }
+        let kernel = |path: &'static str| Kernel::new(gpu, path);
+        let k = Kernels {
+            smooth: kernel("dendrite/multigrid_smooth.wgsl")?,
+            residual: kernel("dendrite/multigrid_residual.wgsl")?,
+            restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
+            coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
+            prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
+        };
+
+        // Per-level groups: level 0 is the solver's fine level.
+        let sweep = |d: &Domain, f: &FineLevel, from: &Field, to: &Field| {
+            k.smooth.bind_chunks(gpu, d, |c| {
+                let mut b = f.operator(c);
+                b.extend([&f.b.buffers[c], &from.buffers[c], &to.buffers[c]]);
+                b
+            })
+        };
+        let level_groups = |d: &Domain, f: &FineLevel| LevelGroups {
+            sweep_to_t: sweep(d, f, f.x, f.t),
+            sweep_to_x: sweep(d, f, f.t, f.x),
+            residual: k.residual.bind_chunks(gpu, d, |c| {
+                let mut b = f.operator(c);
+                b.extend([&f.b.buffers[c], &f.x.buffers[c], &f.t.buffers[c]]);
+                b
+            }),
+        };
+        let mut groups = vec![level_groups(fine_domain, fine)];
+        for l in &coarse {
+            groups.push(level_groups(&l.domain, &view(&l.fields)));
+        }
+
+        let mut transitions = Vec::new();
+        for (i, l) in coarse.iter().enumerate() {
+            let (finer_domain, finer) = if i == 0 {
+                (fine_domain, view_fine(fine))
+            } else {
+                (&coarse[i - 1].domain, view(&coarse[i - 1].fields))
+            };
+            let (aligned_domain, aligned) = l.aligned();
+            let restrict = k.restrict.bind_chunks(gpu, aligned_domain, |c| {
+                vec![
+                    &finer_domain.info_buffers[c],
+                    &finer.t.buffers[c],
+                    &aligned.b.buffers[c],
+                ]
+            });
+            let coarsen = k.coarsen.bind_chunks(gpu, aligned_domain, |c| {
+                let mut b = vec![&finer_domain.info_buffers[c]];
+                b.extend(finer.operator(c));
+                b.extend(view(aligned).operator(c));
+                b
+            });
+            let prolong = k.prolong.bind_chunks(gpu, finer_domain, |c| {
+                vec![
+                    &aligned_domain.info_buffers[c],
+                    &aligned.x.buffers[c],
+                    &finer.x.buffers[c],
+                ]
+            });
+            transitions.push(Transition {
+                restrict,
+                coarsen,
+                prolong,
+            });
+        }
+        let last = coarse.last().map_or(&fine_domain.grid, |l| &l.domain.grid);
+        // Pairs of sweeps (x → t → x), about as many as the coarsest grid is wide.
+        let coarsest_sweeps = last.counts().into_iter().max().unwrap_or(1).clamp(4, 128);
+        Ok(Multigrid {
+            fine_domain: fine_domain.clone(),
+            coarse,
+            k,
+            groups,
+            transitions,
+            coarsest_sweeps,
+        })
+    }
+
+    /// Levels including the fine one.
+    pub fn levels(&self) -> usize {
+        self.coarse.len() + 1
+    }
+
+    /// Builds the coarse operators from the fine one (whose fields and ghost planes must be
+    /// current). Call once per solve, after the fine operator.
+    pub fn encode_build(&self, enc: &mut wgpu::CommandEncoder) {
+        for (i, l) in self.coarse.iter().enumerate() {
+            let (aligned_domain, aligned) = l.aligned();
+            dispatch(
+                enc,
+                aligned_domain,
+                &self.k.coarsen,
+                &self.transitions[i].coarsen,
+            );
+            for (from, to) in [
+                (&aligned.gx, &l.fields.gx),
+                (&aligned.gy, &l.fields.gy),
+                (&aligned.gz, &l.fields.gz),
+                (&aligned.diag, &l.fields.diag),
+            ] {
+                if l.aligned.is_some() {
+                    gather(enc, from, to);
+                }
+                to.exchange_halos(enc);
+            }
+        }
+    }
+
+    /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
+    /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts.
+    pub fn encode_vcycle(&self, enc: &mut wgpu::CommandEncoder, fine: &FineLevel) {
+        let depth = self.coarse.len();
+        for l in 0..depth {
+            let (domain, x, t) = self.level(l, fine);
+            clear(enc, x);
+            self.sweep_pair(enc, l, fine);
+            dispatch(enc, domain, &self.k.residual, &self.groups[l].residual);
+            t.exchange_halos(enc);
+            let next = &self.coarse[l];
+            let (aligned_domain, aligned) = next.aligned();
+            dispatch(
+                enc,
+                aligned_domain,
+                &self.k.restrict,
+                &self.transitions[l].restrict,
+            );
+            if next.aligned.is_some() {
+                gather(enc, &aligned.b, &next.fields.b);
+            }
+        }
+        let (_, x, _) = self.level(depth, fine);
+        clear(enc, x);
+        for _ in 0..self.coarsest_sweeps {
+            self.sweep_pair(enc, depth, fine);
+        }
+        for l in (0..depth).rev() {
+            let next = &self.coarse[l];
+            if let Some((_, aligned)) = &next.aligned {
+                scatter(enc, &next.fields.x, &aligned.x);
+                aligned.x.exchange_halos(enc);
+            }
+            let (domain, x, _) = self.level(l, fine);
+            dispatch(enc, domain, &self.k.prolong, &self.transitions[l].prolong);
+            x.exchange_halos(enc);
+            self.sweep_pair(enc, l, fine);
+        }
+    }
+
+    fn level<'a>(&'a self, l: usize, fine: &FineLevel<'a>) -> (&'a Domain, &'a Field, &'a Field) {
+        if l == 0 {
+            (&self.fine_domain, fine.x, fine.t)
+        } else {
+            let c = &self.coarse[l - 1];
+            (&c.domain, &c.fields.x, &c.fields.t)
+        }
+    }
+
+    /// Two Jacobi sweeps on level `l`, x → t → x, with halo exchanges.
+    fn sweep_pair(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+        let (domain, x, t) = self.level(l, fine);
+        dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+        t.exchange_halos(enc);
+        dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
+        x.exchange_halos(enc);
+    }
+}
+
+fn view(f: &LevelFields) -> FineLevel<'_> {
+    FineLevel {
+        gx: &f.gx,
+        gy: &f.gy,
+        gz: &f.gz,
+        diag: &f.diag,
+        b: &f.b,
+        x: &f.x,
+        t: &f.t,
+    }
+}
+
+fn view_fine<'a>(f: &FineLevel<'a>) -> FineLevel<'a> {
+    FineLevel {
+        gx: f.gx,
+        gy: f.gy,
+        gz: f.gz,
+        diag: f.diag,
+        b: f.b,
+        x: f.x,
+        t: f.t,
+    }
+}
+
+fn dispatch(
+    enc: &mut wgpu::CommandEncoder,
+    domain: &Domain,
+    kernel: &Kernel,
+    groups: &[wgpu::BindGroup],
+) {
+    let mut pass = enc.begin_compute_pass(&Default::default());
+    domain.dispatch(&mut pass, &kernel.pipeline, groups);
+}
+
+fn clear(enc: &mut wgpu::CommandEncoder, f: &Field) {
+    for b in &f.buffers {
+        enc.clear_buffer(b, 0, None);
+    }
+}
+
+/// Copies the interior planes of a chunked field into a one-buffer field of the same grid.
+fn gather(enc: &mut wgpu::CommandEncoder, chunked: &Field, whole: &Field) {
+    let pb = chunked.domain.grid.plane_cells() * 4;
+    for (c, span) in chunked.domain.chunks.iter().enumerate() {
+        enc.copy_buffer_to_buffer(
+            &chunked.buffers[c],
+            pb,
+            &whole.buffers[0],
+            (span.first_plane as u64 + 1) * pb,
+            span.planes as u64 * pb,
+        );
+    }
+}
+
+/// The reverse of `gather` (ghost planes are left to the caller's halo exchange).
+fn scatter(enc: &mut wgpu::CommandEncoder, whole: &Field, chunked: &Field) {
+    let pb = chunked.domain.grid.plane_cells() * 4;
+    for (c, span) in chunked.domain.chunks.iter().enumerate() {
+        enc.copy_buffer_to_buffer(
+            &whole.buffers[0],
+            (span.first_plane as u64 + 1) * pb,
+            &chunked.buffers[c],
+            pb,
+            span.planes as u64 * pb,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligned_chunks_hold_the_parents_of_each_fine_chunk() {
+        let fine = [
+            ChunkSpan {
+                first_plane: 0,
+                planes: 3,
+            },
+            ChunkSpan {
+                first_plane: 3,
+                planes: 3,
+            },
+            ChunkSpan {
+                first_plane: 6,
+                planes: 2,
+            },
+        ];
+        let coarse = aligned_spans(&fine, 2).unwrap();
+        let firsts: Vec<u32> = coarse.iter().map(|c| c.first_plane).collect();
+        let planes: Vec<u32> = coarse.iter().map(|c| c.planes).collect();
+        assert_eq!(firsts, [0, 2, 3]);
+        assert_eq!(planes, [2, 1, 1]);
+        // Each fine plane's parent lies in its chunk's coarse span or the plane below it.
+        for (f, c) in fine.iter().zip(&coarse) {
+            for z in f.first_plane..f.first_plane + f.planes {
+                let parent = z / 2;
+                assert!(parent + 1 >= c.first_plane && parent < c.first_plane + c.planes);
+            }
+        }
+        let odd_single = [
+            ChunkSpan {
+                first_plane: 0,
+                planes: 1,
+            },
+            ChunkSpan {
+                first_plane: 1,
+                planes: 1,
+            },
+        ];
+        assert!(aligned_spans(&odd_single, 2).is_none());
+        assert_eq!(aligned_spans(&odd_single, 1).unwrap(), odd_single);
+        assert_eq!(coarser([9, 1, 4], false), [5, 1, 2]);
+        // Odd periodic side axes are kept; x (electrode to bulk) is never periodic.
+        assert_eq!(coarser([9, 7, 4], true), [5, 7, 2]);
+        assert_eq!(coarser([9, 6, 5], true), [5, 3, 5]);
+    }
+}
