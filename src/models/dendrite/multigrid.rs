@@ -296,11 +296,6 @@ impl Multigrid {
         })
     }
 
-    /// Levels including the fine one.
-    pub fn levels(&self) -> usize {
-        self.coarse.len() + 1
-    }
-
     /// Builds the coarse operators from the fine one (whose fields and ghost planes must be
     /// current). Call once per solve, after the fine operator.
     pub fn encode_build(&self, enc: &mut wgpu::CommandEncoder) {

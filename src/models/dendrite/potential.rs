@@ -260,11 +260,6 @@ impl PotentialSolver {
         })
     }
 
-    /// Multigrid levels including the fine grid (1 with the Jacobi preconditioner).
-    pub fn levels(&self) -> usize {
-        self.multigrid.as_ref().map_or(1, Multigrid::levels)
-    }
-
     fn read_scalars(&self, gpu: &Gpu) -> Scalars {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, 32);
