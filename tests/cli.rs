@@ -716,6 +716,20 @@ fn gde_run_reports_permeability_diffusivity_and_fields() {
             "metrics.csv lacks {col}: {header}"
         );
     }
+    // The clock counts iterations, in summary.json too; the row written at the end shows
+    // the last stage (diffusivity) with its final estimate.
+    assert!(summary["iteration"].as_f64().unwrap() > 0.0, "{summary}");
+    assert!(summary.get("time_s").is_none(), "{summary}");
+    let column = |name: &str| header.split(',').position(|c| c == name).unwrap();
+    let last: Vec<f64> = csv
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(last[column("stage")], 2.0, "{csv}");
+    assert!((last[column("deff_ratio")] / r - 1.0).abs() < 1e-9, "{csv}");
     let vti = std::fs::read_to_string(dir.path().join("gde-sphere-array_00000000.vti")).unwrap();
     for name in [
         "\"label\"",

@@ -92,16 +92,16 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         ));
     }
     let mut written_here = 0u64;
+    let time_name = model.time_name();
     let fail = |dir: &RunDir, clock: &Clock, e: anyhow::Error| -> anyhow::Error {
         let status = if e.is::<Diverged>() {
             "diverged"
         } else {
             "failed"
         };
-        let _ = dir.write_json(
-            io::SUMMARY_FILE,
-            &json!({ "status": status, "error": e.to_string(), "step": clock.step, "time_s": clock.time }),
-        );
+        let mut summary = json!({ "status": status, "error": e.to_string(), "step": clock.step });
+        summary[time_name] = json!(clock.time);
+        let _ = dir.write_json(io::SUMMARY_FILE, &summary);
         e
     };
 
@@ -161,7 +161,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     summary.insert("adapter".into(), json!(gpu.summary.name));
     summary.insert("backend".into(), json!(gpu.summary.backend));
     summary.insert("steps".into(), json!(clock.step));
-    summary.insert("time_s".into(), json!(clock.time));
+    summary.insert(model.time_name().into(), json!(clock.time));
     summary.insert("wall_time_s".into(), json!(wall.elapsed().as_secs_f64()));
     summary.insert("snapshots".into(), json!(dir.snapshots.len()));
     for (k, v) in model.summary(gpu)? {

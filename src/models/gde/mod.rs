@@ -321,11 +321,15 @@ impl Gde {
             self.results.push((name, 1.0));
         }
         self.stage += 1;
-        self.stage_iterations = 0;
         self.started = false;
-        self.last_value = f64::NAN;
-        self.residual = f64::INFINITY;
-        self.passes = 0;
+        if self.stage < self.stages.len() {
+            // After the last stage its iterations, residual and estimate stay for the
+            // final metrics row.
+            self.stage_iterations = 0;
+            self.last_value = f64::NAN;
+            self.residual = f64::INFINITY;
+            self.passes = 0;
+        }
     }
 }
 
@@ -394,7 +398,8 @@ impl Model for Gde {
     }
 
     fn metrics(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
-        let stage = self.current_stage();
+        // The stage being run, or once all are done the last one with its final values.
+        let stage = self.current_stage().or(self.stages.last().copied());
         let (code, axis) = match stage {
             Some(Stage::Flow(a)) | Some(Stage::Diffusivity(a)) => (stage.unwrap().code(), a as f64),
             Some(s @ Stage::Reaction { .. }) => (s.code(), self.params.reaction.axis as f64),
