@@ -329,6 +329,7 @@ impl Gde {
             self.last_value = f64::NAN;
             self.residual = f64::INFINITY;
             self.passes = 0;
+            self.estimate = f64::NAN;
         }
     }
 }
