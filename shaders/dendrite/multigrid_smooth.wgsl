@@ -1,6 +1,7 @@
-// Multigrid for the potential: one damped-Jacobi sweep on one level,
-//   out = x + ω (b - A x) / diag,   ω = 0.8,
-// from `x` into `out` (the V-cycle alternates two buffers). Jacobi rather than Gauss-Seidel
+// Multigrid for the potential, on one level:
+//   main:     one damped-Jacobi sweep, out = x + ω (b - A x) / diag, ω = 0.8, from `x` into
+//             `out` (the V-cycle alternates two buffers);
+//   residual: out = b - A x, for restriction to the next level. Jacobi rather than Gauss-Seidel
 // because every cell is treated alike: a problem that is uniform along a periodic side axis
 // (a planar front) keeps an exactly uniform potential, which red-black ordering breaks at
 // round-off level and a noiseless planar front then amplifies into fingers.
@@ -17,12 +18,24 @@ const OMEGA: f32 = 0.8;
 @group(0) @binding(6) var<storage, read> x: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
+fn residual_at(cell: Cell) -> f32 {
+    let i = cell.local;
+    return b[i] - (diag[i] * x[i] - coupled_sum(cell));
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid) {
         let i = cell.local;
-        let residual = b[i] - (diag[i] * x[i] - coupled_sum(cell));
-        out[i] = x[i] + OMEGA * residual / diag[i];
+        out[i] = x[i] + OMEGA * residual_at(cell) / diag[i];
+    }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn residual(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (cell.valid) {
+        out[cell.local] = residual_at(cell);
     }
 }

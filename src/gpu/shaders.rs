@@ -37,7 +37,6 @@ shader_table!(
     "dendrite/potential_direction.wgsl",
     "dendrite/potential_precondition.wgsl",
     "dendrite/multigrid_smooth.wgsl",
-    "dendrite/multigrid_residual.wgsl",
     "dendrite/multigrid_restrict.wgsl",
     "dendrite/multigrid_prolong.wgsl",
     "dendrite/multigrid_coarsen.wgsl",

@@ -221,28 +221,25 @@ impl Multigrid {
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let k = Kernels {
             smooth: kernel("dendrite/multigrid_smooth.wgsl")?,
-            residual: kernel("dendrite/multigrid_residual.wgsl")?,
+            residual: Kernel::with_entry(gpu, "dendrite/multigrid_smooth.wgsl", "residual")?,
             restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
             coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
             prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
         };
 
         // Per-level groups: level 0 is the solver's fine level.
-        let sweep = |d: &Domain, f: &FineLevel, from: &Field, to: &Field| {
-            k.smooth.bind_chunks(gpu, d, |c| {
+        // Sweeps (x → t, t → x) and the residual (x → t) bind the same buffers.
+        let sweep_with = |kernel: &Kernel, d: &Domain, f: &FineLevel, from: &Field, to: &Field| {
+            kernel.bind_chunks(gpu, d, |c| {
                 let mut b = f.operator(c);
                 b.extend([&f.b.buffers[c], &from.buffers[c], &to.buffers[c]]);
                 b
             })
         };
         let level_groups = |d: &Domain, f: &FineLevel| LevelGroups {
-            sweep_to_t: sweep(d, f, f.x, f.t),
-            sweep_to_x: sweep(d, f, f.t, f.x),
-            residual: k.residual.bind_chunks(gpu, d, |c| {
-                let mut b = f.operator(c);
-                b.extend([&f.b.buffers[c], &f.x.buffers[c], &f.t.buffers[c]]);
-                b
-            }),
+            sweep_to_t: sweep_with(&k.smooth, d, f, f.x, f.t),
+            sweep_to_x: sweep_with(&k.smooth, d, f, f.t, f.x),
+            residual: sweep_with(&k.residual, d, f, f.x, f.t),
         };
         let mut groups = vec![level_groups(fine_domain, fine)];
         for l in &coarse {
