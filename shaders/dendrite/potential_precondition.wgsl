@@ -10,7 +10,18 @@
 @group(0) @binding(3) var<storage, read_write> z: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<vec2<f32>>;
 
-fn write_partials(lid: u32, wid: vec3<u32>, groups: vec3<u32>, v: vec2<f32>) {
+// z = r / diag first when `jacobi`; then the partial sums of (r·z, |D⁻¹r|²).
+fn finish(gid: vec3<u32>, lid: u32, wid: vec3<u32>, groups: vec3<u32>, jacobi: bool) {
+    let cell = thread_cell(gid);
+    var v = vec2<f32>(0.0);
+    if (cell.valid) {
+        let i = cell.local;
+        let scaled = r[i] / diag[i];
+        if (jacobi) {
+            z[i] = scaled;
+        }
+        v = vec2<f32>(r[i] * z[i], scaled * scaled);
+    }
     let total = workgroup_sum(lid, v);
     if (lid == 0u) {
         partials[workgroup_index(wid, groups)] = total;
@@ -20,26 +31,11 @@ fn write_partials(lid: u32, wid: vec3<u32>, groups: vec3<u32>, v: vec2<f32>) {
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn jacobi(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
           @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
-    if (cell.valid) {
-        let i = cell.local;
-        let scaled = r[i] / diag[i];
-        z[i] = scaled;
-        v = vec2<f32>(r[i] * scaled, scaled * scaled);
-    }
-    write_partials(lid, wid, groups, v);
+    finish(gid, lid, wid, groups, true);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
-    if (cell.valid) {
-        let i = cell.local;
-        let scaled = r[i] / diag[i];
-        v = vec2<f32>(r[i] * z[i], scaled * scaled);
-    }
-    write_partials(lid, wid, groups, v);
+    finish(gid, lid, wid, groups, false);
 }
