@@ -19,6 +19,17 @@
 @group(0) @binding(6) var<storage, read_write> eta_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> rho_out: array<f32>;
 @group(0) @binding(8) var<storage, read> step_counter: array<u32>;
+// η's master copy is fixed point (η · 2^30 in an i32), with the rounding remainder of each
+// increment carried to the next step (error feedback); eta_out is its f32 copy for the other
+// kernels. On fine grids the explicit step is short (Li diffusion) while η moves slowly, and
+// an f32 η drops any increment below half an ulp (3e-8 at η = ½): a front at -0.05 V and
+// Δx = 0.125 µm (increments ~1.4e-8 per step) froze completely. Float compensated sums
+// (TwoSum) do not survive the shader compilers' reassociation (measured on lavapipe); an
+// integer accumulator does. Both fields are read and written at the thread's own cell only.
+@group(0) @binding(9) var<storage, read_write> eta_fixed: array<i32>;
+@group(0) @binding(10) var<storage, read_write> eta_remainder: array<f32>;
+
+const ETA_SCALE: f32 = 1073741824.0; // 2^30
 
 fn periodic() -> bool {
     return (p.flags & PERIODIC_SIDES) != 0u;
@@ -121,13 +132,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let anodic = exp((1.0 - p.alpha) * p.f_over_rt * phi);
     let cathodic = cl * (1.0 - h) * p.inv_ref_fraction * exp(-p.alpha * p.f_over_rt * phi);
     let reaction = p.kinetic * interp_dh(eta) * (anodic - cathodic);
-    var eta_new = eta + p.dt * (p.mobility * (div - double_well_slope(eta, p.barrier)) - reaction);
+    var increment = p.dt * (p.mobility * (div - double_well_slope(eta, p.barrier)) - reaction);
     if (p.noise_step > 0.0) {
         let a = eta * (1.0 - eta);
         let weight = 16.0 * a * a; // 1 at the interface centre, 0 in the bulk phases
-        eta_new += p.noise_step * weight * unit_noise(p.seed, step_counter[0], cell.global);
+        increment += p.noise_step * weight * unit_noise(p.seed, step_counter[0], cell.global);
     }
-    eta_out[i] = eta_new;
+    let scaled = increment * ETA_SCALE + eta_remainder[i];
+    let units = round(scaled);
+    eta_remainder[i] = scaled - units;
+    let fixed = eta_fixed[i] + i32(units);
+    eta_fixed[i] = fixed;
+    eta_out[i] = f32(fixed) / ETA_SCALE;
 
     // Li transport in flux form.
     if ((p.flags & PINNED) != 0u) {

@@ -27,10 +27,11 @@ use metrics::{ColumnKernel, ColumnParams, Columns};
 use potential::{PotentialParams, PotentialSolver, SolveReport};
 use units::{FARADAY, LENGTH_M};
 
-/// Scalar fields on the GPU: η ×2, ρ ×2, w, φ, c; the potential solver's gx, gy, gz, diag,
+/// Scalar fields on the GPU: η ×2 and its fixed-point master copy and remainder, ρ ×2, w,
+/// φ, c; the potential solver's gx, gy, gz, diag,
 /// b, r, p, q, z, η_ref; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells
 /// in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
-pub const GPU_FIELDS: u32 = 20;
+pub const GPU_FIELDS: u32 = 22;
 
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
@@ -109,6 +110,10 @@ pub struct Dendrite {
     pub numbers: ModelNumbers,
     domain: Arc<Domain>,
     eta: [Field; 2],
+    /// η's master copy in fixed point (i32 bits, η · 2^30) and the remainder carried from
+    /// each step's rounding (step.wgsl): `eta` holds its f32 copies.
+    eta_fixed: Field,
+    eta_remainder: Field,
     rho: [Field; 2],
     w: Field,
     phi: Field,
@@ -134,6 +139,14 @@ pub struct Dendrite {
     previous_metal: (f64, f64),
 }
 
+/// η as the fixed-point master copy of step.wgsl (η · 2^30 rounded, as i32 bits in an f32
+/// slice for upload).
+fn fixed_point(eta: &[f32]) -> Vec<f32> {
+    eta.iter()
+        .map(|&e| f32::from_bits(((e as f64 * (1u64 << 30) as f64).round() as i32) as u32))
+        .collect()
+}
+
 impl Dendrite {
     pub fn new(
         gpu: &Gpu,
@@ -147,6 +160,8 @@ impl Dendrite {
         let domain = Domain::new(gpu, grid, periodic)?;
         let f = |name: &str| Field::new(gpu, &domain, name);
         let eta = [f("xi"), f("xi")];
+        // η's fixed-point master copy and its rounding remainder (step.wgsl).
+        let (eta_fixed, eta_remainder) = (f("xi_fixed"), f("xi_remainder"));
         let rho = [f("rho"), f("rho")];
         let (w, phi, c) = (f("w"), f("phi_V"), f("c_li_mol_m3"));
         let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
@@ -175,6 +190,8 @@ impl Dendrite {
                     &eta[1 - from].buffers[k],
                     &rho[1 - from].buffers[k],
                     &counter,
+                    &eta_fixed.buffers[k],
+                    &eta_remainder.buffers[k],
                 ]
             })
         });
@@ -219,6 +236,7 @@ impl Dendrite {
             .map(|&e| (numbers.voltage * ModelNumbers::h(e as f64)) as f32)
             .collect();
         eta[0].upload(gpu, &eta0)?;
+        eta_fixed.upload(gpu, &fixed_point(&eta0))?;
         rho[0].upload(gpu, &rho0)?;
         c.upload(gpu, &c0)?;
         phi.upload(gpu, &phi0)?;
@@ -231,6 +249,8 @@ impl Dendrite {
             numbers,
             domain,
             eta,
+            eta_fixed,
+            eta_remainder,
             rho,
             w,
             phi,
@@ -330,6 +350,8 @@ impl Dendrite {
     /// for verification set-ups such as conductors in series.
     pub fn set_phase_field(&mut self, gpu: &Gpu, eta: &[f32]) -> Result<()> {
         self.eta[self.current].upload(gpu, eta)?;
+        self.eta_fixed.upload(gpu, &fixed_point(eta))?;
+        self.eta_remainder.upload(gpu, &vec![0.0; eta.len()])?;
         self.potential.set_reference(gpu, &self.eta[self.current]);
         self.since_solve = 0.0;
         Ok(())
@@ -493,6 +515,8 @@ impl Model for Dendrite {
             &self.phi,
             &self.c,
             &self.potential.eta_ref,
+            &self.eta_fixed,
+            &self.eta_remainder,
         ]
     }
 
