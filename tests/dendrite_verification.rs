@@ -359,7 +359,7 @@ fn interface_concentration(m: &Dendrite, eta: &[f32], w: &[f32], nx: usize) -> f
     let (mut num, mut den) = (0.0, 0.0);
     for i in 1..nx - 1 {
         let e = eta[i] as f64;
-        let h = e * e * e * (6.0 * e * e - 15.0 * e + 10.0);
+        let h = ModelNumbers::h(e);
         let dh = 30.0 * e * e * (1.0 - e) * (1.0 - e);
         let grad = (eta[i + 1] as f64 - eta[i - 1] as f64).abs() / 2.0;
         let weight = dh * (1.0 - h) * grad;

@@ -18,8 +18,18 @@ pub struct Progress {
     last_log: Instant,
     start_step: u64,
     quiet: bool,
-    /// The model's clock: simulated seconds, or iterations (Model::time_name).
-    in_seconds: bool,
+    /// The model's clock name (Model::time_name).
+    time_name: &'static str,
+}
+
+/// A clock reading in the model's own terms: simulated seconds (with `digits` after the
+/// point, or the shortest exact form) or, for models counting iterations, the iteration.
+pub fn clock_reading(time_name: &str, t: f64, digits: Option<usize>) -> String {
+    match (time_name == "time_s", digits) {
+        (true, Some(d)) => format!("t = {t:.d$e} s"),
+        (true, None) => format!("t = {t:e} s"),
+        (false, _) => format!("iteration {t:.0}"),
+    }
 }
 
 impl Progress {
@@ -29,7 +39,7 @@ impl Progress {
         start_time: f64,
         start_step: u64,
         quiet: bool,
-        time_name: &str,
+        time_name: &'static str,
     ) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(TICKS);
@@ -51,7 +61,7 @@ impl Progress {
             last_log: Instant::now(),
             start_step,
             quiet,
-            in_seconds: time_name == "time_s",
+            time_name,
         };
         p.set(start_time);
         p
@@ -69,11 +79,7 @@ impl Progress {
 
     /// The clock reading, in the model's own terms.
     pub fn clock(&self, t: f64) -> String {
-        if self.in_seconds {
-            format!("t = {t:.4e} s")
-        } else {
-            format!("iteration {t:.0}")
-        }
+        clock_reading(self.time_name, t, Some(4))
     }
 
     pub fn update(&mut self, t: f64, step: u64) {

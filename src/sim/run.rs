@@ -258,11 +258,7 @@ fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
                 s.outside, b.lo, b.hi, s.min, s.max
             )
         };
-        let when = if model.time_name() == "time_s" {
-            format!("t = {:e} s", clock.time)
-        } else {
-            format!("iteration {}", clock.time)
-        };
+        let when = super::progress::clock_reading(model.time_name(), clock.time, None);
         bail!(Diverged(format!(
             "field {name} has {what};{place} at step {} ({when}). The last good output is kept.",
             clock.step

@@ -139,11 +139,14 @@ pub struct Dendrite {
     previous_metal: (f64, f64),
 }
 
-/// η as the fixed-point master copy of step.wgsl (η · 2^30 rounded, as i32 bits in an f32
-/// slice for upload).
+/// Units per unit η of the fixed-point master copy (ETA_SCALE in shaders/dendrite/step.wgsl).
+const ETA_FIXED_SCALE: f64 = (1u64 << 30) as f64;
+
+/// η as the fixed-point master copy of step.wgsl (rounded, as i32 bits in an f32 slice for
+/// upload).
 fn fixed_point(eta: &[f32]) -> Vec<f32> {
     eta.iter()
-        .map(|&e| f32::from_bits(((e as f64 * (1u64 << 30) as f64).round() as i32) as u32))
+        .map(|&e| f32::from_bits(((e as f64 * ETA_FIXED_SCALE).round() as i32) as u32))
         .collect()
 }
 

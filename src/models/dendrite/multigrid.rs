@@ -31,6 +31,7 @@ const COARSEST_CELLS: u32 = 4;
 
 /// The fine level's operator and vectors, owned by the potential solver: b is the residual
 /// to precondition, x receives M⁻¹b, t is scratch.
+#[derive(Clone, Copy)]
 pub struct FineLevel<'a> {
     pub gx: &'a Field,
     pub gy: &'a Field,
@@ -249,7 +250,7 @@ impl Multigrid {
         let mut transitions = Vec::new();
         for (i, l) in coarse.iter().enumerate() {
             let (finer_domain, finer) = if i == 0 {
-                (fine_domain, view_fine(fine))
+                (fine_domain, *fine)
             } else {
                 (&coarse[i - 1].domain, view(&coarse[i - 1].fields))
             };
@@ -386,18 +387,6 @@ fn view(f: &LevelFields) -> FineLevel<'_> {
         b: &f.b,
         x: &f.x,
         t: &f.t,
-    }
-}
-
-fn view_fine<'a>(f: &FineLevel<'a>) -> FineLevel<'a> {
-    FineLevel {
-        gx: f.gx,
-        gy: f.gy,
-        gz: f.gz,
-        diag: f.diag,
-        b: f.b,
-        x: f.x,
-        t: f.t,
     }
 }
 
