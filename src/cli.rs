@@ -122,11 +122,11 @@ fn dispatch(cmd: Command) -> Result<()> {
             let report = sim::run(&s, &gpu, &opts)?;
             if !quiet {
                 println!(
-                    "{}: {} after {} steps, t = {:e} s; {} snapshots in {}",
+                    "{}: {} after {} steps, {}; {} snapshots in {}",
                     s.name,
                     report.status,
                     report.steps,
-                    report.time,
+                    sim::clock_reading(s.params.time_name(), report.time, None),
                     report.snapshots,
                     out_dir.display()
                 );
@@ -141,17 +141,24 @@ fn dispatch(cmd: Command) -> Result<()> {
 
 fn describe(s: &Scenario) {
     let g = &s.grid;
+    let clock = if s.params.time_name() == "time_s" {
+        format!(
+            "end time {:e} s, dt = {:.4e} s (~{:.0} steps)",
+            s.run.end_time,
+            s.time_step(),
+            (s.run.end_time / s.time_step()).ceil()
+        )
+    } else {
+        format!("at most {:.0} iterations", s.run.end_time)
+    };
     println!(
-        "scenario {} (model {}): {}x{}x{} cells, dx = {:e} m, end time {:e} s, dt = {:.4e} s (~{:.0} steps)",
+        "scenario {} (model {}): {}x{}x{} cells, dx = {:e} m, {clock}",
         s.name,
         s.model_name(),
         g.nx,
         g.ny,
         g.nz,
         g.dx,
-        s.run.end_time,
-        s.time_step(),
-        (s.run.end_time / s.time_step()).ceil()
     );
     for w in s.params.warnings(&s.grid) {
         println!("warning: {w}");

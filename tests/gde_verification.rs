@@ -254,7 +254,8 @@ fn reactive_slab(gpu: &Gpu, rate_m_s: f64, limiting: bool) -> (f64, f64) {
 #[test]
 fn reactive_slab_flux_matches_series_resistances() {
     let (gpu, _lock) = common::gpu();
-    // Lattice rates from 1e-3 to 1e2 (k_lu = k·dt/dx with dt = dx²/(8D) = 6.25e-9 s).
+    // Lattice rates from 0.019 to 1.9e3 (k_lu = k·dt/dx with dt = 2.375 dx²/D = 1.2e-7 s at
+    // the default τ = 10).
     for k in [0.16, 16.0, 1600.0, 1.6e5] {
         reactive_slab(&gpu, k, false);
     }
@@ -410,4 +411,62 @@ fn labels_survive_a_vti_round_trip() {
     )
     .unwrap();
     assert_eq!(v, back);
+}
+
+/// TRT with a fixed magic parameter Λ (Ginzburg, Commun. Comput. Phys. 3, 427, 2008: steady
+/// TRT solutions depend on Λ and the physical numbers only) makes the steady state
+/// independent of the species relaxation time, which only sets the speed. Random spheres with
+/// Knudsen-corrected local diffusivity, so the rates vary from cell to cell.
+#[test]
+fn species_steady_state_does_not_depend_on_tau() {
+    let (gpu, _lock) = common::gpu();
+    let run = |tau: f64| {
+        let (grid, p) = params(
+            "nx = 16\nny = 16\nnz = 16\ndx = 20e-9",
+            &format!(
+                "[gde.geometry]\nkind = \"spheres\"\nradius_m = 40e-9\nporosity = 0.6\nseed = 4\n{}",
+                species_section(
+                    "[\"z\"]",
+                    1e-5,
+                    &format!("knudsen = true\nrelaxation_time = {tau}")
+                )
+            ),
+        );
+        let mut m = Gde::new(&gpu, grid, p).unwrap();
+        let its = solve(&gpu, &mut m, 400_000);
+        let r = result(&m, "deff_ratio_z");
+        println!("tau {tau}: D_eff/D = {r:.7} after {its} iterations");
+        r
+    };
+    let base = run(1.0);
+    for tau in [3.0, 6.0, 10.0] {
+        let r = run(tau);
+        assert!((r / base - 1.0).abs() < 1e-4, "tau {tau}: {r} vs {base}");
+    }
+}
+
+/// A flow too fast for the species lattice (4.4 m/s in an 8 µm slit: about 0.25 species cells
+/// per step at τ = 5) stops with a message naming the keys, instead of advecting wrongly.
+#[test]
+fn advection_too_fast_for_the_species_lattice_is_an_error() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 2\nny = 10\nnz = 2\ndx = 1e-6",
+        "[gde.geometry]\nkind = \"slit\"\nnormal_axis = \"y\"\nwidth_m = 8e-6\n\
+         [gde.flow]\naxes = [\"x\"]\npressure_gradient_Pa_m = 1e7\ntolerance = 1e-5\n\
+         [gde.species]\naxes = [\"x\"]\nadvection = true\n",
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    let mut err = None;
+    for it in (0..100_000).step_by(500) {
+        if let Err(e) = m.advance(&gpu, it, 500, 1.0) {
+            err = Some(format!("{e:#}"));
+            break;
+        }
+    }
+    let err = err.expect("the species stage must refuse the flow");
+    println!("{err}");
+    for key in ["gde.species.relaxation_time", "pressure_gradient_Pa_m"] {
+        assert!(err.contains(key), "{err}");
+    }
 }

@@ -6,8 +6,8 @@ struct SpeciesParams {
     // Scaled concentration on the low and high open face of each axis (Dirichlet).
     open_lo: vec4<f32>,
     open_hi: vec4<f32>,
-    // BGK rate 1/tau (used where `local_omega` is 0).
-    omega: f32,
+    // TRT antisymmetric rate 1/tau, which sets D (used where `local_omega` is 0).
+    omega_minus: f32,
     // Link-wise return factor of a reactive wall, (2w - k) / (2w + k) (lbm.md section 4).
     reactive_return: f32,
     advect: u32,
@@ -15,7 +15,8 @@ struct SpeciesParams {
     single_chunk: u32,
     // Axis whose face fluxes `species_fields` reports.
     flux_axis: u32,
-    _pad0: u32,
+    // TRT magic parameter: the symmetric rate follows from it and the antisymmetric one.
+    magic: f32,
     _pad1: u32,
     // x: lattice velocity per m/s of the flow field, y: mol/m³ per unit of scaled c.
     scale: vec4<f32>,

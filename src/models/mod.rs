@@ -55,6 +55,15 @@ impl ModelParams {
         }
     }
 
+    /// The name of the model's clock (Model::time_name): simulated seconds, or iterations
+    /// for the steady-state gde solves.
+    pub fn time_name(&self) -> &'static str {
+        match self {
+            ModelParams::Gde(_) => "iteration",
+            _ => "time_s",
+        }
+    }
+
     /// The largest time step a user may fix (s).
     pub fn max_stable_dt(&self, grid: &Grid) -> f64 {
         match self {

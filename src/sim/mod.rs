@@ -6,5 +6,5 @@ mod progress;
 mod run;
 
 pub use model::{Guard, Metric, Model, OutputField};
-pub use progress::Progress;
+pub use progress::{clock_reading, Progress};
 pub use run::{fingerprint, run, Diverged, RunOptions, RunReport};

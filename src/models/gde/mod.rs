@@ -30,6 +30,9 @@ use params::AXES;
 use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
 use units::FARADAY;
 
+/// Largest advection speed the species lattice accepts, in cells per step.
+const MAX_ADVECTION_LU: f64 = 0.05;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stage {
     Flow(usize),
@@ -167,6 +170,15 @@ impl Gde {
             .map(|(_, v)| *v)
     }
 
+    /// The limiting-current solve starts from the converged kinetic one: its steady state
+    /// lies between that field and zero everywhere, so the start is closer than the uniform
+    /// inlet value (on gde-cl-oxygen it needs fewer iterations; docs/models/gde.md).
+    fn starts_from_previous_stage(&self) -> bool {
+        self.stage > 0
+            && self.stages[self.stage - 1] == Stage::Reaction { limiting: false }
+            && self.stages[self.stage] == Stage::Reaction { limiting: true }
+    }
+
     /// Writes the current stage's parameters; with `reset`, also its initial populations.
     fn configure(&mut self, gpu: &Gpu, reset: bool) -> Result<()> {
         let Some(stage) = self.current_stage() else {
@@ -179,6 +191,9 @@ impl Gde {
             }
             Stage::Diffusivity(axis) => {
                 let scale = self.advection_scale();
+                if scale != 0.0 {
+                    self.check_advection_speed(gpu, scale)?;
+                }
                 let s = self.species.as_mut().expect("species solver");
                 s.configure(gpu, axis, SpeciesTask::Diffusivity, scale, reset)?;
             }
@@ -189,6 +204,30 @@ impl Gde {
                 let rate_lu = s.units.rate_lu(k);
                 s.configure(gpu, r.axis, SpeciesTask::Reaction { rate_lu }, 0.0, reset)?;
             }
+        }
+        Ok(())
+    }
+
+    /// The species lattice moves a population one cell per step; advection by more than
+    /// `MAX_ADVECTION_LU` cells per step loses accuracy and stability (the TRT equilibrium
+    /// w c (1 + 4 c_i·u) turns negative at 1/4).
+    fn check_advection_speed(&self, gpu: &Gpu, scale: f64) -> Result<()> {
+        let flow = self.flow.as_ref().expect("advection needs a flow solve");
+        let speed = flow
+            .velocity
+            .iter()
+            .map(|u| {
+                let s = field_stats(gpu, u, StatsQuery::default());
+                s.max.abs().max(s.min.abs())
+            })
+            .fold(0.0, f64::max);
+        let lu = speed * scale;
+        if lu > MAX_ADVECTION_LU {
+            bail!(
+                "advection: the flow's largest speed {speed:e} m/s is {lu:.3} species lattice \
+                 cells per step, above {MAX_ADVECTION_LU}; lower gde.species.relaxation_time \
+                 (it sets the species time step) or gde.flow.pressure_gradient_Pa_m"
+            );
         }
         Ok(())
     }
@@ -350,7 +389,8 @@ impl Model for Gde {
                 return Ok(());
             };
             if !self.started {
-                self.configure(gpu, true)?;
+                let reset = !self.starts_from_previous_stage();
+                self.configure(gpu, reset)?;
                 self.started = true;
             }
             let (every, _, _) = self.stage_settings(stage);

@@ -20,15 +20,21 @@ struct GpuSpeciesParams {
     kinds_hi: [u32; 4],
     open_lo: [f32; 4],
     open_hi: [f32; 4],
-    omega: f32,
+    omega_minus: f32,
     reactive_return: f32,
     advect: u32,
     local_omega: u32,
     single_chunk: u32,
     flux_axis: u32,
-    _pad: [u32; 2],
+    magic: f32,
+    _pad: u32,
     scale: [f32; 4],
 }
+
+/// TRT magic parameter Λ of the species collision. With Λ = ¼ a steady state is the one of
+/// BGK at τ = 1 (where Λ = (τ − ½)² = ¼), whatever the lattice D: the relaxation time only
+/// sets how fast the steady state is reached (tested in tests/gde_verification.rs).
+pub const SPECIES_MAGIC: f64 = 0.25;
 
 /// Scale of the fixed-point species populations (FIXED_SCALE in shaders/common/d3q7.wgsl).
 pub const FIXED_SCALE: f64 = (1u64 << 28) as f64;
@@ -55,7 +61,7 @@ pub struct SpeciesSolver {
     /// Concentration (mol/m³) and the face flux along the solve axis (lattice units).
     pub concentration: Field,
     pub flux: Field,
-    /// Per-cell BGK rate for Knudsen-corrected diffusivity (when enabled).
+    /// Per-cell antisymmetric TRT rate for Knudsen-corrected diffusivity (when enabled).
     omega_cell: Option<Field>,
     gpu_params: wgpu::Buffer,
     step: StepKernels,
@@ -198,7 +204,8 @@ impl SpeciesSolver {
         gp.kinds_hi = kinds_hi;
         gp.open_lo[axis] = self.c_lo as f32;
         gp.open_hi[axis] = self.c_hi as f32;
-        gp.omega = (1.0 / self.units.tau) as f32;
+        gp.omega_minus = (1.0 / self.units.tau) as f32;
+        gp.magic = SPECIES_MAGIC as f32;
         gp.advect = (p.advection && velocity_scale_lu != 0.0) as u32;
         gp.local_omega = self.omega_cell.is_some() as u32;
         gp.single_chunk = (self.lattice.domain().chunks.len() == 1) as u32;

@@ -83,7 +83,7 @@ impl SpeciesUnits {
         (self.tau - 0.5) / 4.0
     }
 
-    /// BGK rate for a local diffusivity (m²/s).
+    /// Relaxation rate (TRT antisymmetric, 1/τ) for a local diffusivity (m²/s).
     pub fn omega_for(&self, diffusivity: f64) -> f64 {
         1.0 / (0.5 + 4.0 * diffusivity * self.dt / (self.dx * self.dx))
     }
