@@ -77,10 +77,10 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     grid.cells() as f64 / secs
 }
 
-/// Ideal traffic of one explicit dendrite step: step.wgsl reads η, w, φ, ρ and η's
-/// fixed-point copy and remainder, and writes η, ρ and those two; chemical_potential.wgsl
+/// Ideal traffic of one explicit dendrite step: step.wgsl reads η, w, φ and the fixed-point
+/// copies and remainders of η and ρ, and writes η, ρ and those four; chemical_potential.wgsl
 /// reads η, ρ, w and writes w, c.
-const DENDRITE_BYTES_PER_CELL: f64 = 60.0;
+const DENDRITE_BYTES_PER_CELL: f64 = 72.0;
 
 /// (cells per second of the explicit step, seconds per potential solve, CG iterations per solve)
 /// with the potential solver's `preconditioner` ("multigrid" or "jacobi").

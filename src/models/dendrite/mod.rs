@@ -27,11 +27,12 @@ use metrics::{ColumnKernel, ColumnParams, Columns};
 use potential::{PotentialParams, PotentialSolver, SolveReport};
 use units::{FARADAY, LENGTH_M};
 
-/// Scalar fields on the GPU: η ×2 and its fixed-point master copy and remainder, ρ ×2, w,
+/// Scalar fields on the GPU: η ×2 and ρ ×2 with their fixed-point master copies and
+/// remainders, w,
 /// φ, c; the potential solver's gx, gy, gz, diag,
 /// b, r, p, q, z, η_ref; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells
 /// in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
-pub const GPU_FIELDS: u32 = 22;
+pub const GPU_FIELDS: u32 = 24;
 
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
@@ -115,6 +116,9 @@ pub struct Dendrite {
     eta_fixed: Field,
     eta_remainder: Field,
     rho: [Field; 2],
+    /// ρ's master copy in fixed point (ρ · 2^24) and its remainder, as for η.
+    rho_fixed: Field,
+    rho_remainder: Field,
     w: Field,
     phi: Field,
     c: Field,
@@ -139,14 +143,17 @@ pub struct Dendrite {
     previous_metal: (f64, f64),
 }
 
-/// Units per unit η of the fixed-point master copy (ETA_SCALE in shaders/dendrite/step.wgsl).
+/// Units per unit η and ρ of the fixed-point master copies (ETA_SCALE and RHO_SCALE in
+/// shaders/dendrite/step.wgsl).
 const ETA_FIXED_SCALE: f64 = (1u64 << 30) as f64;
+const RHO_FIXED_SCALE: f64 = (1u64 << 24) as f64;
 
-/// η as the fixed-point master copy of step.wgsl (rounded, as i32 bits in an f32 slice for
-/// upload).
-fn fixed_point(eta: &[f32]) -> Vec<f32> {
-    eta.iter()
-        .map(|&e| f32::from_bits(((e as f64 * ETA_FIXED_SCALE).round() as i32) as u32))
+/// Values as a fixed-point master copy of step.wgsl with `scale` units per unit (rounded,
+/// as i32 bits in an f32 slice for upload).
+fn fixed_point(values: &[f32], scale: f64) -> Vec<f32> {
+    values
+        .iter()
+        .map(|&v| f32::from_bits(((v as f64 * scale).round() as i32) as u32))
         .collect()
 }
 
@@ -166,6 +173,7 @@ impl Dendrite {
         // η's fixed-point master copy and its rounding remainder (step.wgsl).
         let (eta_fixed, eta_remainder) = (f("xi_fixed"), f("xi_remainder"));
         let rho = [f("rho"), f("rho")];
+        let (rho_fixed, rho_remainder) = (f("rho_fixed"), f("rho_remainder"));
         let (w, phi, c) = (f("w"), f("phi_V"), f("c_li_mol_m3"));
         let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
         let chem_kernel = Kernel::new(gpu, "dendrite/chemical_potential.wgsl")?;
@@ -195,6 +203,8 @@ impl Dendrite {
                     &counter,
                     &eta_fixed.buffers[k],
                     &eta_remainder.buffers[k],
+                    &rho_fixed.buffers[k],
+                    &rho_remainder.buffers[k],
                 ]
             })
         });
@@ -239,8 +249,9 @@ impl Dendrite {
             .map(|&e| (numbers.voltage * ModelNumbers::h(e as f64)) as f32)
             .collect();
         eta[0].upload(gpu, &eta0)?;
-        eta_fixed.upload(gpu, &fixed_point(&eta0))?;
+        eta_fixed.upload(gpu, &fixed_point(&eta0, ETA_FIXED_SCALE))?;
         rho[0].upload(gpu, &rho0)?;
+        rho_fixed.upload(gpu, &fixed_point(&rho0, RHO_FIXED_SCALE))?;
         c.upload(gpu, &c0)?;
         phi.upload(gpu, &phi0)?;
         w.upload(gpu, &vec![0.0; eta0.len()])?;
@@ -255,6 +266,8 @@ impl Dendrite {
             eta_fixed,
             eta_remainder,
             rho,
+            rho_fixed,
+            rho_remainder,
             w,
             phi,
             c,
@@ -353,7 +366,8 @@ impl Dendrite {
     /// for verification set-ups such as conductors in series.
     pub fn set_phase_field(&mut self, gpu: &Gpu, eta: &[f32]) -> Result<()> {
         self.eta[self.current].upload(gpu, eta)?;
-        self.eta_fixed.upload(gpu, &fixed_point(eta))?;
+        self.eta_fixed
+            .upload(gpu, &fixed_point(eta, ETA_FIXED_SCALE))?;
         self.eta_remainder.upload(gpu, &vec![0.0; eta.len()])?;
         self.potential.set_reference(gpu, &self.eta[self.current]);
         self.since_solve = 0.0;
@@ -520,6 +534,8 @@ impl Model for Dendrite {
             &self.potential.eta_ref,
             &self.eta_fixed,
             &self.eta_remainder,
+            &self.rho_fixed,
+            &self.rho_remainder,
         ]
     }
 

@@ -172,7 +172,7 @@ impl Gde {
 
     /// The limiting-current solve starts from the converged kinetic one: its steady state
     /// lies between that field and zero everywhere, so the start is closer than the uniform
-    /// inlet value (on gde-cl-oxygen it needs fewer iterations; docs/models/gde.md).
+    /// inlet value.
     fn starts_from_previous_stage(&self) -> bool {
         self.stage > 0
             && self.stages[self.stage - 1] == Stage::Reaction { limiting: false }
