@@ -1,9 +1,10 @@
 // Potential solve: the CG scalars, summed over all workgroup partials by one workgroup in a
 // fixed order (deterministic), and kept on the GPU so iterations need no read-back.
-//   main:   after init      rz = Σ r·z, rr = Σ z·z   (z = D⁻¹r)
+//   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)²
 //   norm_b: after rhs       bb = Σ (D⁻¹b)²
 //   alpha:  after apply     α = rz / Σ p·q
-//   beta:   after update    β = rz_new / rz, rz = rz_new, rr = Σ z·z
+//   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)²
+//   residual: after update  rr = Σ (D⁻¹r)² of the updated residual
 #include "common/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
@@ -59,6 +60,14 @@ fn beta(@builtin(local_invocation_index) lid: u32) {
     if (lid == 0u) {
         scalars.beta = select(0.0, t.x / scalars.rz, scalars.rz != 0.0);
         scalars.rz = t.x;
+        scalars.rr = t.y;
+    }
+}
+
+@compute @workgroup_size(256)
+fn residual(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
         scalars.rr = t.y;
     }
 }

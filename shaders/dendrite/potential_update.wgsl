@@ -1,4 +1,5 @@
-// Potential solve, CG step: x += α p, r -= α q.
+// Potential solve, CG step: x += α p, r -= α q, and per-workgroup partial sums of
+// (0, |D⁻¹r|²) of the new residual (the convergence measure, read before the next V-cycle).
 #include "common/grid.wgsl"
 #include "common/cg.wgsl"
 
@@ -7,13 +8,23 @@
 @group(0) @binding(3) var<storage, read> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
+@group(0) @binding(6) var<storage, read> diag: array<f32>;
+@group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
+    var scaled = 0.0;
     if (cell.valid) {
         let i = cell.local;
         x[i] = x[i] + scalars.alpha * p[i];
-        r[i] = r[i] - scalars.alpha * q[i];
+        let rn = r[i] - scalars.alpha * q[i];
+        r[i] = rn;
+        scaled = rn / diag[i];
+    }
+    let total = workgroup_sum(lid, vec2<f32>(0.0, scaled * scaled));
+    if (lid == 0u) {
+        partials[workgroup_index(wid, groups)] = total;
     }
 }

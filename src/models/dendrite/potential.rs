@@ -1,8 +1,17 @@
 //! GPU solver for the charge equation ∇·(σ∇φ) = ft2 ∂η/∂t: preconditioned conjugate
 //! gradients (shaders/dendrite/potential_*.wgsl), with one geometric-multigrid V-cycle
 //! (multigrid.rs) or the Jacobi diagonal as the preconditioner. All CG scalars stay on the
-//! GPU; the host reads the residual every few iterations. Face conductances are harmonic
-//! means of the two cells' σ, which is exact for conductors in series.
+//! GPU; the host reads the residual (32 bytes) after every V-cycle iteration, or every 16
+//! Jacobi iterations. The warm start's residual is read before the multigrid hierarchy is
+//! built, and each iteration preconditions the residual it inherits before its step, so a
+//! solve whose start meets the tolerance costs one operator set-up and no V-cycle, and a
+//! solve of k iterations costs k V-cycles. Face conductances are harmonic means of the two
+//! cells' σ, which is exact for conductors in series.
+//!
+//! Why a read-back per V-cycle: on a GPU a V-cycle costs milliseconds (tens of dependent
+//! passes) and a 32-byte read-back tens of microseconds, and warm-started solves mostly need
+//! one iteration; checking every fourth ran up to three V-cycles too many (measured on an
+//! H200, docs/performance.md).
 //!
 //! Convergence is judged by the relative residual of the Jacobi-scaled system,
 //! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of the operator) whatever the preconditioner: each entry of
@@ -53,8 +62,10 @@ struct Kernels {
     apply: Kernel,
     init: Kernel,
     update: Kernel,
-    /// `jacobi` or `main` (after a V-cycle) entry of potential_precondition.wgsl.
-    precondition: Kernel,
+    /// `jacobi` entry of potential_precondition.wgsl: z = D⁻¹r and the residual norm.
+    jacobi: Kernel,
+    /// `main` entry (after a V-cycle), with the multigrid preconditioner only.
+    after_vcycle: Option<Kernel>,
     direction: Kernel,
 }
 
@@ -65,8 +76,9 @@ enum Sum {
     NormB = 1,
     Alpha = 2,
     Beta = 3,
+    Residual = 4,
 }
-const SUM_ENTRIES: [&str; 4] = ["main", "norm_b", "alpha", "beta"];
+const SUM_ENTRIES: [&str; 5] = ["main", "norm_b", "alpha", "beta", "residual"];
 
 /// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
 struct Vectors {
@@ -114,7 +126,8 @@ pub struct PotentialSolver {
     apply_p_bg: Vec<wgpu::BindGroup>,
     init_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
-    precondition_bg: Vec<wgpu::BindGroup>,
+    jacobi_bg: Vec<wgpu::BindGroup>,
+    after_vcycle_bg: Vec<wgpu::BindGroup>,
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
 }
@@ -160,21 +173,18 @@ impl PotentialSolver {
             Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
             Preconditioner::Jacobi => None,
         };
-        let precondition_entry = if multigrid.is_some() {
-            "main"
-        } else {
-            "jacobi"
-        };
+        let precondition = "dendrite/potential_precondition.wgsl";
         let k = Kernels {
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             init: kernel("dendrite/potential_init.wgsl")?,
             update: kernel("dendrite/potential_update.wgsl")?,
-            precondition: Kernel::with_entry(
-                gpu,
-                "dendrite/potential_precondition.wgsl",
-                precondition_entry,
-            )?,
+            jacobi: Kernel::with_entry(gpu, precondition, "jacobi")?,
+            after_vcycle: if multigrid.is_some() {
+                Some(Kernel::with_entry(gpu, precondition, "main")?)
+            } else {
+                None
+            },
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         let setup_bg = [0, 1].map(|e| {
@@ -216,16 +226,22 @@ impl PotentialSolver {
                 &v.q.buffers[c],
                 &phi.buffers[c],
                 &v.r.buffers[c],
-            ]
-        });
-        let precondition_bg = k.precondition.bind_chunks(gpu, domain, |c| {
-            vec![
-                &v.r.buffers[c],
                 &v.diag.buffers[c],
-                &v.z.buffers[c],
                 &partials,
             ]
         });
+        let precondition_bg = |kernel: &Kernel| {
+            kernel.bind_chunks(gpu, domain, |c| {
+                vec![
+                    &v.r.buffers[c],
+                    &v.diag.buffers[c],
+                    &v.z.buffers[c],
+                    &partials,
+                ]
+            })
+        };
+        let jacobi_bg = precondition_bg(&k.jacobi);
+        let after_vcycle_bg = k.after_vcycle.as_ref().map_or(Vec::new(), precondition_bg);
         let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
             vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
         });
@@ -236,9 +252,9 @@ impl PotentialSolver {
             let bg = kernel.bind(gpu, &[&partials, &scalars]);
             sums_built.push((kernel, bg));
         }
-        // A V-cycle iteration costs several CG iterations' worth of passes and converges in
-        // ~10: check more often than with Jacobi, which needs hundreds.
-        let check_every = if multigrid.is_some() { 4 } else { 16 };
+        // A V-cycle costs tens of passes and a warm start needs a few: check after each.
+        // Jacobi iterations are cheap and number in the hundreds.
+        let check_every = if multigrid.is_some() { 1 } else { 16 };
         Ok(PotentialSolver {
             domain: domain.clone(),
             v,
@@ -254,7 +270,8 @@ impl PotentialSolver {
             apply_p_bg,
             init_bg,
             update_bg,
-            precondition_bg,
+            jacobi_bg,
+            after_vcycle_bg,
             direction_bg,
             sums: sums_built,
         })
@@ -283,10 +300,34 @@ impl PotentialSolver {
 
     /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²).
     fn precondition(&self, enc: &mut wgpu::CommandEncoder) {
-        if let Some(mg) = &self.multigrid {
-            mg.encode_vcycle(enc, &self.v.fine_level());
+        match (&self.multigrid, &self.k.after_vcycle) {
+            (Some(mg), Some(k)) => {
+                mg.encode_vcycle(enc, &self.v.fine_level());
+                self.cells(enc, k, &self.after_vcycle_bg);
+            }
+            _ => self.cells(enc, &self.k.jacobi, &self.jacobi_bg),
         }
-        self.cells(enc, &self.k.precondition, &self.precondition_bg);
+    }
+
+    /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
+    /// q = A p, the step φ += α p, r -= α q, and the new residual norm into the scalars.
+    fn iteration(&self, enc: &mut wgpu::CommandEncoder, first: bool) {
+        let v = &self.v;
+        self.precondition(enc);
+        if first {
+            self.single(enc, Sum::Init);
+            for c in 0..self.domain.chunks.len() {
+                enc.copy_buffer_to_buffer(&v.z.buffers[c], 0, &v.p.buffers[c], 0, None);
+            }
+        } else {
+            self.single(enc, Sum::Beta);
+            self.cells(enc, &self.k.direction, &self.direction_bg);
+        }
+        v.p.exchange_halos(enc);
+        self.cells(enc, &self.k.apply, &self.apply_p_bg);
+        self.single(enc, Sum::Alpha);
+        self.cells(enc, &self.k.update, &self.update_bg);
+        self.single(enc, Sum::Residual);
     }
 
     /// Solves for `phi` (warm start from its current values) with η from buffer `eta_index`
@@ -309,17 +350,11 @@ impl PotentialSolver {
         for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
             f.exchange_halos(&mut enc);
         }
-        if let Some(mg) = &self.multigrid {
-            mg.encode_build(&mut enc);
-        }
+        // r = b - Aφ of the warm start, z = D⁻¹r, and its norm: done if already converged.
         self.cells(&mut enc, &self.k.apply, &self.apply_phi_bg);
         self.cells(&mut enc, &self.k.init, &self.init_bg);
-        self.precondition(&mut enc);
+        self.cells(&mut enc, &self.k.jacobi, &self.jacobi_bg);
         self.single(&mut enc, Sum::Init);
-        for c in 0..self.domain.chunks.len() {
-            enc.copy_buffer_to_buffer(&v.z.buffers[c], 0, &v.p.buffers[c], 0, None);
-        }
-        v.p.exchange_halos(&mut enc);
         gpu.queue.submit([enc.finish()]);
         let mut s = self.read_scalars(gpu);
         let norm_b = (s.bb as f64).sqrt();
@@ -330,7 +365,11 @@ impl PotentialSolver {
                 0.0
             }
         };
+        // Each iteration starts by preconditioning the residual it inherits, so the last
+        // one ends right after the update that met the tolerance: no V-cycle is spent on a
+        // residual that is never used.
         let mut iterations = 0u32;
+        let mut built = false;
         while residual(&s) > tolerance {
             if iterations >= max_iterations {
                 bail!(
@@ -340,17 +379,15 @@ impl PotentialSolver {
                 );
             }
             let mut enc = gpu.device.create_command_encoder(&Default::default());
+            if let (Some(mg), false) = (&self.multigrid, built) {
+                mg.encode_build(&mut enc);
+                built = true;
+            }
             for _ in 0..self.check_every {
-                self.cells(&mut enc, &self.k.apply, &self.apply_p_bg);
-                self.single(&mut enc, Sum::Alpha);
-                self.cells(&mut enc, &self.k.update, &self.update_bg);
-                self.precondition(&mut enc);
-                self.single(&mut enc, Sum::Beta);
-                self.cells(&mut enc, &self.k.direction, &self.direction_bg);
-                v.p.exchange_halos(&mut enc);
+                self.iteration(&mut enc, iterations == 0);
+                iterations += 1;
             }
             gpu.queue.submit([enc.finish()]);
-            iterations += self.check_every;
             s = self.read_scalars(gpu);
             if !s.rr.is_finite() {
                 bail!("potential solver broke down (non-finite residual) after {iterations} iterations");
