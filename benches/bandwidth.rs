@@ -13,9 +13,17 @@ use mesolyte::Scenario;
 use std::time::Instant;
 
 /// Seconds per repetition of `work`, after warm-up; the best of several timed batches.
+///
+/// The warm-up keeps the device busy for half a second: a GPU that idled while the CPU set
+/// up a model runs at idle clocks, and two repetitions are over before it has clocked up
+/// (measured on an H200: the first kernel timed after a long set-up ran at a third of its
+/// speed; docs/performance.md).
 fn time_per_rep(gpu: &Gpu, reps: u32, mut work: impl FnMut(u32)) -> f64 {
-    work(2);
-    gpu.wait();
+    let warm = Instant::now();
+    while warm.elapsed().as_secs_f64() < 0.5 {
+        work(2);
+        gpu.wait();
+    }
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let t = Instant::now();
@@ -27,26 +35,32 @@ fn time_per_rep(gpu: &Gpu, reps: u32, mut work: impl FnMut(u32)) -> f64 {
 }
 
 /// Bytes per second of a copy kernel over every chunk of `grid` (one read + one write per
-/// cell): the faster of the cell-shaped copy (`main`) and a flat 1D copy (`linear`).
+/// cell): the fastest of the cell-shaped copy (`main`), a flat 1D copy (`linear`) and a flat
+/// copy of 16-byte elements (copy_vec4.wgsl).
 fn copy_bandwidth(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     let domain = Domain::new(gpu, grid, false).unwrap();
     let a = Field::new(gpu, &domain, "a");
     let b = Field::new(gpu, &domain, "b");
     let mut best: f64 = 0.0;
-    for entry in ["main", "linear"] {
-        let k = Kernel::with_entry(gpu, "bench/copy.wgsl", entry).unwrap();
+    let variants = [
+        ("bench/copy.wgsl", "main", 1),
+        ("bench/copy.wgsl", "linear", 1),
+        ("bench/copy_vec4.wgsl", "main", 4),
+    ];
+    for (path, entry, per_thread) in variants {
+        let k = Kernel::with_entry(gpu, path, entry).unwrap();
         let bgs = k.bind_chunks(gpu, &domain, |c| vec![&a.buffers[c], &b.buffers[c]]);
         let secs = time_per_rep(gpu, reps, |n| {
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             for _ in 0..n {
                 let mut pass = enc.begin_compute_pass(&Default::default());
-                if entry == "main" {
+                if entry == "main" && per_thread == 1 {
                     domain.dispatch(&mut pass, &k.pipeline, &bgs);
                 } else {
                     pass.set_pipeline(&k.pipeline);
                     for (c, bg) in bgs.iter().enumerate() {
-                        let groups =
-                            (domain.chunks[c].planes as u64 * grid.plane_cells()).div_ceil(256);
+                        let cells = domain.chunks[c].planes as u64 * grid.plane_cells();
+                        let groups = (cells / per_thread).div_ceil(256);
                         let gx = groups.min(gpu.max_groups_per_dim() as u64) as u32;
                         pass.set_bind_group(0, bg, &[]);
                         pass.dispatch_workgroups(gx, groups.div_ceil(gx as u64) as u32, 1);
@@ -55,7 +69,9 @@ fn copy_bandwidth(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
             }
             gpu.queue.submit([enc.finish()]);
         });
-        best = best.max(8.0 * grid.cells() as f64 / secs);
+        let rate = 8.0 * grid.cells() as f64 / secs;
+        println!("  copy ({path} {entry}): {:.2} GB/s", rate / 1e9);
+        best = best.max(rate);
     }
     best
 }
@@ -147,6 +163,20 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
         gpu.queue.submit([enc.finish()]);
     });
     let flow_rate = 2.0 * grid.cells() as f64 / secs;
+    // Each half alone (repeating one half is not physics, but it times the kernel).
+    for (odd, name) in [(false, "even (cell-local)"), (true, "odd (neighbours)")] {
+        let secs = time_per_rep(gpu, reps, |n| {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            for _ in 0..n {
+                flow.encode_half(&mut enc, odd);
+            }
+            gpu.queue.submit([enc.finish()]);
+        });
+        println!(
+            "  D3Q19 {name} half: {:.1} MLUPs",
+            grid.cells() as f64 / secs / 1e6
+        );
+    }
     let species = m.species.as_mut().unwrap();
     species
         .configure(gpu, 0, SpeciesTask::Diffusivity, 0.0, true)
@@ -165,7 +195,9 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
 
 /// Prints the gde D3Q19 and D3Q7 rates against the copy bandwidth `copy` (bytes/s).
 fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
-    let grid = Grid::new_3d(96 * scale, 96 * scale, 96 * scale, 1e-6);
+    // At most 256³: 2.6 GB of populations per update, far beyond any cache.
+    let n = (96 * scale).min(256);
+    let grid = Grid::new_3d(n, n, n, 1e-6);
     let reps = (20_000_000 / grid.cells()).clamp(3, 100) as u32;
     let (q19, q7, bytes) = gde_rates(gpu, grid, reps);
     let bw19 = q19 * D3Q19_BYTES_PER_UPDATE;
@@ -201,7 +233,12 @@ fn main() {
         ("2D", Grid::new_2d(2048 * scale, 2048 * scale, 1e-6)),
         (
             "3D",
-            Grid::new_3d(160 * scale, 160 * scale, 160 * scale, 1e-6),
+            Grid::new_3d(
+                (160 * scale).min(512),
+                (160 * scale).min(512),
+                (160 * scale).min(512),
+                1e-6,
+            ),
         ),
     ];
     for (label, grid) in cases {
@@ -228,9 +265,12 @@ fn main() {
             achieved / 1e9,
             100.0 * achieved / copy
         );
-        // The dendrite model's first potential solve is from scratch: keep its grid smaller.
+        // The dendrite model's first potential solve is from scratch and its nuclei are drawn
+        // on the CPU (cells x nuclei): keep its grid smaller, and at most 256³ (67 MB per
+        // field, beyond any GPU's L2).
         let grid = if grid.is_3d() {
-            Grid::new_3d(96 * scale, 96 * scale, 96 * scale, 1e-6)
+            let n = (96 * scale).min(256);
+            Grid::new_3d(n, n, n, 1e-6)
         } else {
             Grid::new_2d(512 * scale, 512 * scale, 1e-6)
         };

@@ -18,6 +18,7 @@ shader_table!(
     "field/halo_wrap.wgsl",
     "field/stats.wgsl",
     "bench/copy.wgsl",
+    "bench/copy_vec4.wgsl",
     "common/random.wgsl",
     "common/phase_field.wgsl",
     "common/stencil.wgsl",

@@ -172,6 +172,16 @@ impl FlowSolver {
         self.lattice.encode_pairs(enc, &self.step, pairs);
     }
 
+    /// Encodes one half of a step pair (`odd` or even) alone: for the benchmark only, which
+    /// times the cell-local and the neighbour half apart.
+    pub fn encode_half(&self, enc: &mut wgpu::CommandEncoder, odd: bool) {
+        if odd {
+            self.lattice.encode_odd(enc, &self.step);
+        } else {
+            self.lattice.encode_even(enc, &self.step);
+        }
+    }
+
     /// Recomputes the velocity and pressure fields from the populations.
     pub fn update_fields(&self, gpu: &Gpu) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
