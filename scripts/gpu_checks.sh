@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# GPU checks in one go, for a machine with a real GPU but no Rust toolchain.
+#
+#   bash scripts/gpu_checks.sh prepare        # here: build and copy stripped binaries to .devbin/
+#   bash scripts/gpu_checks.sh run OUTDIR     # there: bench, verification suites, GPU-sized runs
+#
+# `run` keeps its logs and small results in /tmp/gpu-checks and packs them into
+# OUTDIR/gpu-checks.tgz after every stage, so a run cut short still leaves what it finished.
+# Each stage has its own time limit (seconds, from the environment); STAGES picks stages
+# (default "bench dendrite-3d suites"), SUITES the verification binaries of the last one.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.devbin
+
+prepare() {
+    set -e
+    cargo build --release --bins --benches --tests
+    rm -rf "$BIN" && mkdir -p "$BIN"
+    cp target/release/mesolyte "$BIN/"
+    for name in bandwidth dendrite_verification gde_verification gpu_fields; do
+        # The newest build of each test/bench executable (cargo names them name-<hash>).
+        exe=$(ls -t target/release/deps/"$name"-* | grep -v '\.d$' | head -1)
+        cp "$exe" "$BIN/$name"
+    done
+    strip "$BIN"/*
+    du -sh "$BIN"
+}
+
+stage() { # stage NAME LIMIT_S COMMAND...: run with a limit, log to OUTDIR/NAME.txt, time it
+    local name=$1 limit=$2
+    shift 2
+    local t0=$SECONDS
+    timeout "$limit" "$@" >"$OUT_DIR/$name.txt" 2>&1
+    local rc=$?
+    echo "$name: rc $rc, $((SECONDS - t0)) s" | tee -a "$OUT_DIR/stages.txt"
+    pack
+}
+
+pack() { # the results so far, replaced atomically
+    local part=/tmp/gpu-checks.$BASHPID.tgz
+    tar czf "$part" -C "$OUT_DIR" . && mv -f "$part" "$DEST/gpu-checks.tgz"
+}
+
+run() {
+    DEST=$1
+    OUT_DIR=/tmp/gpu-checks
+    mkdir -p "$DEST" "$OUT_DIR"
+    export XDG_RUNTIME_DIR=/tmp
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem \
+        --format=csv >"$OUT_DIR/nvidia-smi.txt" 2>&1
+    "$BIN/mesolyte" info >"$OUT_DIR/info.txt" 2>&1
+    if ! grep -qi nvidia "$OUT_DIR/info.txt"; then
+        # The loader did not find NVIDIA's Vulkan driver on its own: point it there.
+        export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+        "$BIN/mesolyte" info >"$OUT_DIR/info.txt" 2>&1
+    fi
+    cat "$OUT_DIR/info.txt"
+    grep -qi nvidia "$OUT_DIR/info.txt" || { echo "no NVIDIA adapter"; return 1; }
+    export MESOLYTE_ADAPTER=nvidia
+
+    local stages=" ${STAGES:-bench dendrite-3d suites} "
+    # 1. Bandwidth of every kernel against copy, alone on the GPU.
+    [[ $stages == *" bench "* ]] && MESOLYTE_BENCH_SCALE=${SCALE:-4} stage bench "${BENCH_S:-150}" "$BIN/bandwidth" --bench
+    cat "$OUT_DIR/bench.txt" 2>/dev/null
+    [[ $stages == *" dendrite-3d "* ]] && dendrite_3d
+    [[ $stages == *" suites "* ]] && suites
+    pack
+    cat "$OUT_DIR/stages.txt"
+}
+
+dendrite_3d() {
+    # 2. The GPU-sized dendrite scenario, alone on the GPU, so its wall time means something.
+    local runs=/tmp/mesolyte-runs
+    stage dendrite-3d "${D3_S:-200}" "$BIN/mesolyte" run scenarios/dendrite-3d.toml \
+        --out "$runs/dendrite-3d"
+    cp "$runs"/dendrite-3d/{metrics.csv,summary.json} "$OUT_DIR/" 2>/dev/null
+    last=$(ls "$runs"/dendrite-3d/*.vti 2>/dev/null | sort | tail -1)
+    [ -n "$last" ] && python3 scripts/dendrite_picture.py "$last" "$OUT_DIR/dendrite-3d.png" \
+        >"$OUT_DIR/picture.txt" 2>&1
+    pack
+    tail -5 "$OUT_DIR/dendrite-3d.txt"
+}
+
+# 3. Verification suites on the real GPU, and the catalyst-layer run, side by side.
+suites() {
+    local runs=/tmp/mesolyte-runs suite
+    for suite in ${SUITES:-dendrite_verification gde_verification gpu_fields gde-cl-oxygen}; do
+        if [[ $suite == gde-cl-oxygen ]]; then
+            stage gde-cl-oxygen "${TEST_S:-240}" "$BIN/mesolyte" run scenarios/gde-cl-oxygen.toml \
+                --out "$runs/gde-cl-oxygen" &
+        else
+            stage "$suite" "${TEST_S:-240}" "$BIN/$suite" --test-threads 4 &
+        fi
+    done
+    wait
+    cp "$runs/gde-cl-oxygen/summary.json" "$OUT_DIR/cl-summary.json" 2>/dev/null
+    cp "$runs/gde-cl-oxygen/metrics.csv" "$OUT_DIR/cl-metrics.csv" 2>/dev/null
+    grep -h "test result\|FAILED\|panicked" "$OUT_DIR"/*_verification.txt "$OUT_DIR"/gpu_fields.txt 2>/dev/null
+}
+
+case "${1:-}" in
+prepare) prepare ;;
+run) run "${2:?OUTDIR}" ;;
+*) echo "usage: $0 prepare | run OUTDIR" >&2; exit 2 ;;
+esac
