@@ -265,9 +265,9 @@ fn main() {
             achieved / 1e9,
             100.0 * achieved / copy
         );
-        // The dendrite model's first potential solve is from scratch and its nuclei are drawn
-        // on the CPU (cells x nuclei): keep its grid smaller, and at most 256³ (67 MB per
-        // field, beyond any GPU's L2).
+        // The dendrite model's first potential solve is from scratch and its initial fields
+        // are built on the CPU: keep its grid smaller, and at most 256³ (67 MB per field,
+        // beyond any GPU's L2).
         let grid = if grid.is_3d() {
             let n = (96 * scale).min(256);
             Grid::new_3d(n, n, n, 1e-6)

@@ -110,7 +110,12 @@ impl Grid {
         ]
     }
 
-    /// Inverse of the linear index.
+    /// Linear (storage-order) index of cell `(x, y, z)`: x fastest, then y, then z.
+    pub fn index(&self, x: u32, y: u32, z: u32) -> u64 {
+        x as u64 + self.nx as u64 * (y as u64 + self.ny as u64 * z as u64)
+    }
+
+    /// Inverse of [`Grid::index`].
     pub fn coords(&self, index: u64) -> [u32; 3] {
         let nx = self.nx as u64;
         let ny = self.ny as u64;

@@ -56,7 +56,17 @@ fn surface(p: &DendriteParams, grid: &Grid, y: f64, z: f64) -> f64 {
     p.interface_position_m + p.roughness_height_m * shape
 }
 
-/// η at every cell (storage order).
+/// Beyond this many interface widths outside its radius a nucleus's profile
+/// ½(1 − tanh(d/width)) is exactly 0 in f64 (1 − tanh(25) is below half an ulp of 1), so
+/// cells farther away than that along any axis need not look at it.
+const NUCLEUS_REACH_WIDTHS: f64 = 25.0;
+
+/// η at every cell (storage order): the substrate's tanh profile, and the largest of it and
+/// each nucleus's spherical profile. Each nucleus visits only the box of cells its profile
+/// reaches, so the cost is cells + nuclei × box rather than cells × nuclei (a 512³ grid
+/// with 500 nuclei would be 7·10¹⁰ profile evaluations the other way). The result is the same to the
+/// bit: outside its box a nucleus adds exactly 0, and rounding to f32 keeps the order of
+/// values, so the f32 maximum equals the rounded f64 maximum.
 pub fn phase_field(
     p: &DendriteParams,
     n: &ModelNumbers,
@@ -64,15 +74,81 @@ pub fn phase_field(
     seeds: &[Nucleus],
 ) -> Vec<f32> {
     let width = 2.0 * n.interface_length * LENGTH_M; // m
-    grid.sample(|r| {
+    let mut eta = grid.sample(|r| {
         let front = surface(p, grid, r[1], r[2]);
-        let mut eta = 0.5 * (1.0 - ((r[0] - front) / width).tanh());
-        for s in seeds {
-            let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
-            let dist =
-                ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz).sqrt();
-            eta = eta.max(0.5 * (1.0 - ((dist - s.radius) / width).tanh()));
+        0.5 * (1.0 - ((r[0] - front) / width).tanh())
+    });
+    for s in seeds {
+        let reach = s.radius + NUCLEUS_REACH_WIDTHS * width;
+        // Cells whose centre lies within `reach` of `centre` along one axis.
+        let span = |centre: f64, h: f64, count: u32| {
+            let lo = ((centre - reach) / h - 0.5).floor().max(0.0) as u32;
+            let hi = (((centre + reach) / h + 0.5).ceil().max(0.0) as u32).min(count);
+            lo..hi
+        };
+        let zs = if grid.is_3d() {
+            span(s.z, grid.dz, grid.nz)
+        } else {
+            0..1
+        };
+        for z in zs {
+            for y in span(s.y, grid.dy, grid.ny) {
+                for x in span(p.interface_position_m, grid.dx, grid.nx) {
+                    let r = grid.cell_centre(x, y, z);
+                    let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
+                    let dist =
+                        ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz)
+                            .sqrt();
+                    let value = (0.5 * (1.0 - ((dist - s.radius) / width).tanh())) as f32;
+                    let i = grid.index(x, y, z) as usize;
+                    eta[i] = eta[i].max(value);
+                }
+            }
         }
-        eta
-    })
+    }
+    eta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::ModelParams;
+    use crate::Scenario;
+
+    /// The boxed nuclei give bit for bit the field of the plain definition (every cell
+    /// against every nucleus), with nuclei cut by the domain's edges and a rough substrate.
+    #[test]
+    fn boxed_nuclei_match_the_plain_definition() {
+        for (dims, density) in [("nz = 24\n", 2e10), ("", 5e11)] {
+            let text = format!(
+                "name = \"t\"\nmodel = \"dendrite\"\n[grid]\nnx = 40\nny = 28\n{dims}dx = 0.5e-6\n\
+                 [run]\nend_time = 1\n[dendrite]\nnucleation_density_m2 = {density}\n\
+                 nucleus_radius_min_m = 1e-6\nnucleus_radius_max_m = 3e-6\n\
+                 roughness_height_m = 1e-6\nroughness_spacing_m = 7e-6\n"
+            );
+            let s = Scenario::parse("t.toml", &text, &[]).unwrap();
+            let ModelParams::Dendrite(p) = &s.params else {
+                unreachable!()
+            };
+            let grid = s.grid;
+            let n = ModelNumbers::from_params(p, grid.dx);
+            let seeds = nuclei(p, &grid, 7);
+            assert!(seeds.len() >= 2, "{} nuclei", seeds.len());
+            let width = 2.0 * n.interface_length * LENGTH_M;
+            let plain = grid.sample(|r| {
+                let front = surface(p, &grid, r[1], r[2]);
+                let mut eta = 0.5 * (1.0 - ((r[0] - front) / width).tanh());
+                for s in &seeds {
+                    let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
+                    let dist =
+                        ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz)
+                            .sqrt();
+                    eta = eta.max(0.5 * (1.0 - ((dist - s.radius) / width).tanh()));
+                }
+                eta
+            });
+            let boxed = phase_field(p, &n, &grid, &seeds);
+            assert!(plain == boxed, "boxed nuclei differ ({dims:?})");
+        }
+    }
 }
