@@ -4,6 +4,12 @@
 #   bash scripts/gpu_checks.sh prepare        # here: build and copy stripped binaries to .devbin/
 #   bash scripts/gpu_checks.sh run OUTDIR     # there: bench, verification suites, GPU-sized runs
 #
+# The machine needs a Vulkan loader. NVIDIA's Vulkan driver lives in libGLX_nvidia.so.0,
+# which needs glvnd's GLX library too: with libvulkan1 alone the loader reports "Could not
+# get 'vkCreateInstance'" and finds no adapter. On the lent machines of this project, unpack
+# the Debian packages libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 there
+# (dpkg -x pkg.deb /; ldconfig) before `run`.
+#
 # `run` keeps its logs and small results in /tmp/gpu-checks and packs them into
 # OUTDIR/gpu-checks.tgz after every stage, so a run cut short still leaves what it finished.
 # Each stage has its own time limit (seconds, from the environment); STAGES picks stages
