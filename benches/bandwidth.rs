@@ -229,17 +229,11 @@ fn main() {
         "adapter: {} ({}, {})",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
     );
+    // 3D at most 512³: 512 MiB per field, and its fields are initialised on the CPU.
+    let n3 = (160 * scale).min(512);
     let cases = [
         ("2D", Grid::new_2d(2048 * scale, 2048 * scale, 1e-6)),
-        (
-            "3D",
-            Grid::new_3d(
-                (160 * scale).min(512),
-                (160 * scale).min(512),
-                (160 * scale).min(512),
-                1e-6,
-            ),
-        ),
+        ("3D", Grid::new_3d(n3, n3, n3, 1e-6)),
     ];
     for (label, grid) in cases {
         if only_gde && !grid.is_3d() {

@@ -61,12 +61,30 @@ fn surface(p: &DendriteParams, grid: &Grid, y: f64, z: f64) -> f64 {
 /// cells farther away than that along any axis need not look at it.
 const NUCLEUS_REACH_WIDTHS: f64 = 25.0;
 
-/// η at every cell (storage order): the substrate's tanh profile, and the largest of it and
-/// each nucleus's spherical profile. Each nucleus visits only the box of cells its profile
-/// reaches, so the cost is cells + nuclei × box rather than cells × nuclei (a 512³ grid
-/// with 500 nuclei would be 7·10¹⁰ profile evaluations the other way). The result is the same to the
-/// bit: outside its box a nucleus adds exactly 0, and rounding to f32 keeps the order of
-/// values, so the f32 maximum equals the rounded f64 maximum.
+/// Equilibrium interface profile ½(1 − tanh(d / width)) at signed distance `d` (m) from the
+/// interface, metal on the negative side.
+fn profile(d: f64, width: f64) -> f64 {
+    0.5 * (1.0 - (d / width).tanh())
+}
+
+/// η of the substrate alone at cell centre `r`.
+fn substrate_eta(p: &DendriteParams, grid: &Grid, width: f64, r: [f64; 3]) -> f64 {
+    profile(r[0] - surface(p, grid, r[1], r[2]), width)
+}
+
+/// η of nucleus `s` alone at cell centre `r`: a sphere centred on the planar front.
+fn nucleus_eta(p: &DendriteParams, grid: &Grid, s: &Nucleus, width: f64, r: [f64; 3]) -> f64 {
+    let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
+    let dist = ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz).sqrt();
+    profile(dist - s.radius, width)
+}
+
+/// η at every cell (storage order): the largest of the substrate's profile and each
+/// nucleus's. Each nucleus visits only the box of cells its profile reaches, so the cost is
+/// cells + nuclei × box rather than cells × nuclei (a 512³ grid with 500 nuclei would be
+/// 7·10¹⁰ profile evaluations the other way). The result is the same to the bit: outside
+/// its box a nucleus adds exactly 0, and rounding to f32 keeps the order of values, so the
+/// f32 maximum equals the rounded f64 maximum.
 pub fn phase_field(
     p: &DendriteParams,
     n: &ModelNumbers,
@@ -74,10 +92,7 @@ pub fn phase_field(
     seeds: &[Nucleus],
 ) -> Vec<f32> {
     let width = 2.0 * n.interface_length * LENGTH_M; // m
-    let mut eta = grid.sample(|r| {
-        let front = surface(p, grid, r[1], r[2]);
-        0.5 * (1.0 - ((r[0] - front) / width).tanh())
-    });
+    let mut eta = grid.sample(|r| substrate_eta(p, grid, width, r));
     for s in seeds {
         let reach = s.radius + NUCLEUS_REACH_WIDTHS * width;
         // Cells whose centre lies within `reach` of `centre` along one axis.
@@ -94,12 +109,7 @@ pub fn phase_field(
         for z in zs {
             for y in span(s.y, grid.dy, grid.ny) {
                 for x in span(p.interface_position_m, grid.dx, grid.nx) {
-                    let r = grid.cell_centre(x, y, z);
-                    let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
-                    let dist =
-                        ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz)
-                            .sqrt();
-                    let value = (0.5 * (1.0 - ((dist - s.radius) / width).tanh())) as f32;
+                    let value = nucleus_eta(p, grid, s, width, grid.cell_centre(x, y, z)) as f32;
                     let i = grid.index(x, y, z) as usize;
                     eta[i] = eta[i].max(value);
                 }
@@ -116,7 +126,8 @@ mod tests {
     use crate::Scenario;
 
     /// The boxed nuclei give bit for bit the field of the plain definition (every cell
-    /// against every nucleus), with nuclei cut by the domain's edges and a rough substrate.
+    /// against every nucleus, maximum in f64), with nuclei cut by the domain's edges and a
+    /// rough substrate.
     #[test]
     fn boxed_nuclei_match_the_plain_definition() {
         for (dims, density) in [("nz = 24\n", 2e10), ("", 5e11)] {
@@ -136,16 +147,8 @@ mod tests {
             assert!(seeds.len() >= 2, "{} nuclei", seeds.len());
             let width = 2.0 * n.interface_length * LENGTH_M;
             let plain = grid.sample(|r| {
-                let front = surface(p, &grid, r[1], r[2]);
-                let mut eta = 0.5 * (1.0 - ((r[0] - front) / width).tanh());
-                for s in &seeds {
-                    let dz = if grid.is_3d() { r[2] - s.z } else { 0.0 };
-                    let dist =
-                        ((r[0] - p.interface_position_m).powi(2) + (r[1] - s.y).powi(2) + dz * dz)
-                            .sqrt();
-                    eta = eta.max(0.5 * (1.0 - ((dist - s.radius) / width).tanh()));
-                }
-                eta
+                let metal = seeds.iter().map(|s| nucleus_eta(p, &grid, s, width, r));
+                metal.fold(substrate_eta(p, &grid, width, r), f64::max)
             });
             let boxed = phase_field(p, &n, &grid, &seeds);
             assert!(plain == boxed, "boxed nuclei differ ({dims:?})");

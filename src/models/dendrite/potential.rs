@@ -64,9 +64,15 @@ struct Kernels {
     update: Kernel,
     /// `jacobi` entry of potential_precondition.wgsl: z = D⁻¹r and the residual norm.
     jacobi: Kernel,
-    /// `main` entry (after a V-cycle), with the multigrid preconditioner only.
-    after_vcycle: Option<Kernel>,
     direction: Kernel,
+}
+
+/// The multigrid preconditioner: the V-cycle writes z, then the `main` entry of
+/// potential_precondition.wgsl sums (r·z, |D⁻¹r|²), bound per chunk.
+struct VCycle {
+    multigrid: Multigrid,
+    finish: Kernel,
+    finish_bg: Vec<wgpu::BindGroup>,
 }
 
 /// The single-workgroup CG scalar stages, in the order of `potential_scalars.wgsl`'s entries.
@@ -113,7 +119,7 @@ pub struct PotentialSolver {
     v: Vectors,
     /// η at the previous solve: the source uses (η - η_ref) / Δt.
     pub eta_ref: Field,
-    multigrid: Option<Multigrid>,
+    vcycle: Option<VCycle>,
     /// Iterations between convergence checks (one read-back of 32 bytes each).
     check_every: u32,
     params: wgpu::Buffer,
@@ -127,7 +133,6 @@ pub struct PotentialSolver {
     init_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
     jacobi_bg: Vec<wgpu::BindGroup>,
-    after_vcycle_bg: Vec<wgpu::BindGroup>,
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
 }
@@ -180,11 +185,6 @@ impl PotentialSolver {
             init: kernel("dendrite/potential_init.wgsl")?,
             update: kernel("dendrite/potential_update.wgsl")?,
             jacobi: Kernel::with_entry(gpu, precondition, "jacobi")?,
-            after_vcycle: if multigrid.is_some() {
-                Some(Kernel::with_entry(gpu, precondition, "main")?)
-            } else {
-                None
-            },
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         let setup_bg = [0, 1].map(|e| {
@@ -241,7 +241,18 @@ impl PotentialSolver {
             })
         };
         let jacobi_bg = precondition_bg(&k.jacobi);
-        let after_vcycle_bg = k.after_vcycle.as_ref().map_or(Vec::new(), precondition_bg);
+        let vcycle = match multigrid {
+            Some(multigrid) => {
+                let finish = Kernel::with_entry(gpu, precondition, "main")?;
+                let finish_bg = precondition_bg(&finish);
+                Some(VCycle {
+                    multigrid,
+                    finish,
+                    finish_bg,
+                })
+            }
+            None => None,
+        };
         let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
             vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
         });
@@ -254,12 +265,12 @@ impl PotentialSolver {
         }
         // A V-cycle costs tens of passes and a warm start needs a few: check after each.
         // Jacobi iterations are cheap and number in the hundreds.
-        let check_every = if multigrid.is_some() { 1 } else { 16 };
+        let check_every = if vcycle.is_some() { 1 } else { 16 };
         Ok(PotentialSolver {
             domain: domain.clone(),
             v,
             eta_ref,
-            multigrid,
+            vcycle,
             check_every,
             params,
             scalars,
@@ -271,7 +282,6 @@ impl PotentialSolver {
             init_bg,
             update_bg,
             jacobi_bg,
-            after_vcycle_bg,
             direction_bg,
             sums: sums_built,
         })
@@ -300,12 +310,12 @@ impl PotentialSolver {
 
     /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²).
     fn precondition(&self, enc: &mut wgpu::CommandEncoder) {
-        match (&self.multigrid, &self.k.after_vcycle) {
-            (Some(mg), Some(k)) => {
-                mg.encode_vcycle(enc, &self.v.fine_level());
-                self.cells(enc, k, &self.after_vcycle_bg);
+        match &self.vcycle {
+            Some(vc) => {
+                vc.multigrid.encode_vcycle(enc, &self.v.fine_level());
+                self.cells(enc, &vc.finish, &vc.finish_bg);
             }
-            _ => self.cells(enc, &self.k.jacobi, &self.jacobi_bg),
+            None => self.cells(enc, &self.k.jacobi, &self.jacobi_bg),
         }
     }
 
@@ -369,7 +379,6 @@ impl PotentialSolver {
         // one ends right after the update that met the tolerance: no V-cycle is spent on a
         // residual that is never used.
         let mut iterations = 0u32;
-        let mut built = false;
         while residual(&s) > tolerance {
             if iterations >= max_iterations {
                 bail!(
@@ -379,9 +388,9 @@ impl PotentialSolver {
                 );
             }
             let mut enc = gpu.device.create_command_encoder(&Default::default());
-            if let (Some(mg), false) = (&self.multigrid, built) {
-                mg.encode_build(&mut enc);
-                built = true;
+            // The coarse operators, once per solve that needs a V-cycle.
+            if let (Some(vc), 0) = (&self.vcycle, iterations) {
+                vc.multigrid.encode_build(&mut enc);
             }
             for _ in 0..self.check_every {
                 self.iteration(&mut enc, iterations == 0);
