@@ -171,9 +171,20 @@ fn fingers(g: &mesolyte::Grid) -> Vec<f32> {
 /// A cold potential solve (φ = 0 to start) around `fingers` on the grid given by `grid`
 /// (TOML body of [grid]).
 fn cold_solve(gpu: &Gpu, grid: &str, preconditioner: &str) -> (u32, Vec<f32>) {
+    let (iterations, phi, _) = cold_solve_with(gpu, grid, preconditioner, "");
+    (iterations, phi)
+}
+
+/// `cold_solve` with more [dendrite] keys, also returning the model.
+fn cold_solve_with(
+    gpu: &Gpu,
+    grid: &str,
+    preconditioner: &str,
+    extra: &str,
+) -> (u32, Vec<f32>, Dendrite) {
     let s = scenario(
         &format!("{grid}\ndx = 1e-6"),
-        &format!("li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\npotential_tolerance = 1e-6\npotential_max_iterations = 100000\npotential_preconditioner = \"{preconditioner}\""),
+        &format!("li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\npotential_tolerance = 1e-6\npotential_max_iterations = 100000\npotential_preconditioner = \"{preconditioner}\"\n{extra}"),
     );
     let mut m = build(gpu, &s);
     m.set_phase_field(gpu, &fingers(&s.grid)).unwrap();
@@ -186,7 +197,8 @@ fn cold_solve(gpu: &Gpu, grid: &str, preconditioner: &str) -> (u32, Vec<f32>) {
         "{}x{}x{} fingers, {preconditioner}: {} iterations, residual {:e}",
         g.nx, g.ny, g.nz, report.iterations, report.residual
     );
-    (report.iterations, m.phi().download(gpu))
+    let phi = m.phi().download(gpu);
+    (report.iterations, phi, m)
 }
 
 /// Multigrid-preconditioned CG needs about as many iterations on 256² as on 64² (geometric
@@ -243,6 +255,72 @@ fn multigrid_iterations_stay_flat_as_the_grid_grows() {
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
     assert!(worst3 < 1e-4 * 0.45, "3D potentials differ by {worst3} V");
+}
+
+/// With periodic sides a one-buffer level wraps its neighbours inside the buffer and skips
+/// halo passes, while a chunked one reads ghost planes (common/grid.wgsl): both must give the
+/// same potential bit for bit, in 2D (periodic chunking axis y) and 3D (periodic y and z).
+/// The V-cycle's pass count is pinned: 24 x 16 x 16 has 3 coarse levels (12 x 8 x 8,
+/// 6 x 4 x 4, 3 x 2 x 2), each 6 passes (two sweeps down, restriction with the residual,
+/// prolongation, two sweeps up), plus 1 for the coarsest level's single-workgroup sweeps:
+/// 19. (Before these were fused it was 13 per level and 16 on the coarsest: 55.)
+#[test]
+fn periodic_multigrid_is_chunking_independent_and_lean() {
+    let (mut gpu, _lock) = common::gpu();
+    let periodic = "side_boundary = \"periodic\"";
+    for (grid, rows) in [
+        ("nx = 64\nny = 64", 64 * 4 * 18),
+        ("nx = 24\nny = 16\nnz = 16", 24 * 16 * 4 * 6),
+    ] {
+        let (iterations, whole, m) = cold_solve_with(&gpu, grid, "multigrid", periodic);
+        if grid.contains("nz") {
+            assert_eq!(m.potential_vcycle_passes(&gpu), Some(19));
+        }
+        drop(m);
+        let saved = gpu.max_binding_bytes;
+        gpu.max_binding_bytes = rows;
+        let (chunked_iterations, chunked, _) = cold_solve_with(&gpu, grid, "multigrid", periodic);
+        gpu.max_binding_bytes = saved;
+        assert_eq!(chunked_iterations, iterations, "{grid}");
+        assert!(chunked == whole, "chunked periodic solve differs on {grid}");
+    }
+}
+
+/// The solver stops on the GPU (iterations that start converged are no-ops), so the number
+/// of iterations queued per read-back changes neither the potential nor the count: batches of
+/// 1, 3 and 16 give the same solve bit for bit. (Without the GPU-side stop a batch of 16 runs
+/// up to 15 iterations more, which this catches.)
+#[test]
+fn potential_solve_does_not_depend_on_the_batch() {
+    let (gpu, _lock) = common::gpu();
+    for preconditioner in ["multigrid", "jacobi"] {
+        let mut results = Vec::new();
+        for batch in [1, 3, 16] {
+            let s = scenario(
+                "nx = 48\nny = 40\ndx = 1e-6",
+                &format!("li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\npotential_tolerance = 1e-6\npotential_max_iterations = 100000\npotential_preconditioner = \"{preconditioner}\""),
+            );
+            let mut m = build(&gpu, &s);
+            m.set_potential_batch(batch);
+            m.set_phase_field(&gpu, &fingers(&s.grid)).unwrap();
+            m.phi()
+                .upload(&gpu, &vec![0.0; s.grid.cells() as usize])
+                .unwrap();
+            let report = m.solve_potential(&gpu).unwrap();
+            results.push((report.iterations, m.phi().download(&gpu)));
+        }
+        eprintln!("{preconditioner}: {} iterations", results[0].0);
+        for (batch, r) in [3, 16].iter().zip(&results[1..]) {
+            assert_eq!(
+                r.0, results[0].0,
+                "{preconditioner}, batch {batch}: iterations"
+            );
+            assert!(
+                r.1 == results[0].1,
+                "{preconditioner}, batch {batch}: potential differs"
+            );
+        }
+    }
 }
 
 #[test]

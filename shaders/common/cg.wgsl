@@ -1,15 +1,19 @@
 // Conjugate-gradient scalars kept on the GPU, and the workgroup sum used by CG kernels to
 // write one partial (x, y) pair per workgroup.
 
+// `converged` (rr ≤ tol2·bb, judged here in f32 so that host and GPU agree) stops the
+// iterations on the GPU: an iteration that starts converged steps by α = 0, leaving φ and r
+// as they were, and is not counted in `iterations`. The host can therefore queue iterations
+// ahead of its check without changing the result (src/models/dendrite/potential.rs).
 struct Scalars {
     rz: f32,
     alpha: f32,
     beta: f32,
     rr: f32,
     bb: f32,
-    _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
+    tol2: f32,
+    iterations: u32,
+    converged: u32,
 }
 
 var<workgroup> partial_sums: array<vec2<f32>, 128>;

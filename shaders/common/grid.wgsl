@@ -64,34 +64,46 @@ fn axis_coord(c: Cell, axis: u32) -> u32 {
     return select(select(c.z, c.y, axis == 1u), c.x, axis == 0u);
 }
 
+fn axis_len_on(info: GridInfo, axis: u32) -> u32 {
+    return select(select(info.nz, info.ny, axis == 1u), info.nx, axis == 0u);
+}
+
+fn axis_stride_on(info: GridInfo, axis: u32) -> u32 {
+    return select(select(info.nx * info.ny, info.nx, axis == 1u), 1u, axis == 0u);
+}
+
 fn axis_len(axis: u32) -> u32 {
-    return select(select(grid.nz, grid.ny, axis == 1u), grid.nx, axis == 0u);
+    return axis_len_on(grid, axis);
 }
 
 fn axis_stride(axis: u32) -> u32 {
-    return select(select(grid.nx * grid.ny, grid.nx, axis == 1u), 1u, axis == 0u);
+    return axis_stride_on(grid, axis);
 }
 
-fn chunk_axis() -> u32 {
-    return select(1u, 2u, is_3d());
-}
-
-// Local index of the neighbour one cell along `axis` (towards +axis if `up`), or -1 where
-// that crosses a non-periodic domain boundary. Along the chunking axis a periodic wrap reads
-// the ghost plane, which the halo exchange filled with the far side's plane.
-fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
-    let coord = axis_coord(c, axis);
-    let n = axis_len(axis);
-    let stride = axis_stride(axis);
+// Local index of the neighbour one cell along `axis` (towards +axis if `up`) of the cell at
+// `coord` (its coordinate along that axis) and local index `local` on the level described
+// by `info`, or -1 where that crosses a non-periodic domain boundary. Along the chunking axis
+// a periodic wrap stays inside the buffer when the chunk holds the whole axis, so such
+// grids need no halo exchange for this function's readers; with several chunks it reads the
+// ghost plane, which the halo exchange filled with the far side's plane.
+fn neighbour_on(info: GridInfo, coord: u32, local: u32, axis: u32, up: bool, periodic: bool) -> i32 {
+    let n = axis_len_on(info, axis);
+    let stride = axis_stride_on(info, axis);
     let at_edge = select(coord == 0u, coord == n - 1u, up);
-    if (!at_edge || (periodic && axis == chunk_axis())) {
-        return select(i32(c.local - stride), i32(c.local + stride), up);
+    let chunked = axis == select(1u, 2u, info.nz > 1u) && info.planes < info.total_planes;
+    if (!at_edge || (periodic && chunked)) {
+        return select(i32(local - stride), i32(local + stride), up);
     }
     if (!periodic) {
         return -1;
     }
     let wrap = (n - 1u) * stride;
-    return select(i32(c.local + wrap), i32(c.local - wrap), up);
+    return select(i32(local + wrap), i32(local - wrap), up);
+}
+
+// neighbour_on for a cell of this kernel's grid.
+fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
+    return neighbour_on(grid, axis_coord(c, axis), c.local, axis, up, periodic);
 }
 
 // True for cells with a neighbour on both sides along every axis of the grid.

@@ -8,27 +8,33 @@
 // non-periodic chunking axis are never written, so they read as g = 0 too.
 // Requires common/grid.wgsl.
 
-// Local index of the neighbour along side axis 1 or 2, wrapping around the grid. Where the
-// axis is not periodic the wrapped neighbour is only ever multiplied by g = 0.
-fn wrapped_neighbour(c: Cell, axis: u32, up: bool) -> u32 {
-    return u32(neighbour(c, axis, up, true));
+// Local index of the neighbour along side axis 1 or 2 of the cell at `k` (local index `i`)
+// on the level `info`, wrapping around the grid. Where the axis is not periodic the wrapped
+// neighbour is only ever multiplied by g = 0.
+fn wrapped_neighbour_on(info: GridInfo, k: vec3<u32>, i: u32, axis: u32, up: bool) -> u32 {
+    return u32(neighbour_on(info, k[axis], i, axis, up, true));
 }
 
-// Σ_faces g_f x_nb for cell `c`: the off-diagonal part of A applied to `x`.
-fn coupled_sum(c: Cell) -> f32 {
-    let i = c.local;
+// Σ_faces g_f x_nb for the cell at `k` (local index `i`) of the level `info`: the
+// off-diagonal part of A applied to `x`.
+fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
     var s = 0.0;
-    if (c.x > 0u) {
+    if (k.x > 0u) {
         s += gx[i - 1u] * x[i - 1u];
     }
-    if (c.x + 1u < grid.nx) {
+    if (k.x + 1u < info.nx) {
         s += gx[i] * x[i + 1u];
     }
-    let ym = wrapped_neighbour(c, 1u, false);
-    s += gy[ym] * x[ym] + gy[i] * x[wrapped_neighbour(c, 1u, true)];
-    if (is_3d()) {
-        let zm = wrapped_neighbour(c, 2u, false);
-        s += gz[zm] * x[zm] + gz[i] * x[wrapped_neighbour(c, 2u, true)];
+    let ym = wrapped_neighbour_on(info, k, i, 1u, false);
+    s += gy[ym] * x[ym] + gy[i] * x[wrapped_neighbour_on(info, k, i, 1u, true)];
+    if (info.nz > 1u) {
+        let zm = wrapped_neighbour_on(info, k, i, 2u, false);
+        s += gz[zm] * x[zm] + gz[i] * x[wrapped_neighbour_on(info, k, i, 2u, true)];
     }
     return s;
+}
+
+// coupled_sum_on for a cell of this kernel's grid.
+fn coupled_sum(c: Cell) -> f32 {
+    return coupled_sum_on(grid, vec3<u32>(c.x, c.y, c.z), c.local);
 }

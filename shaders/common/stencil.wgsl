@@ -1,7 +1,15 @@
 // Neighbour access by global coordinates for stencils wider than the 6 face neighbours.
 // Requires common/grid.wgsl. Side axes (y, and z in 3D) are either periodic or no-flux
 // (mirror); x is left to the caller (electrode and far-field boundaries differ per field).
-// The chunking axis reaches one plane beyond the chunk through the ghost planes.
+// The chunking axis reaches one plane beyond the chunk through the ghost planes when the grid
+// is split into chunks; a one-chunk grid wraps inside its buffer, so its fields read through
+// here need no halo exchange (Field::exchange_chunk_halos).
+
+// Coordinate k (at most one cell outside 0..n) wrapped into 0..n, without an integer
+// division (slow on CPU devices).
+fn wrap_coord(k: i32, n: i32) -> i32 {
+    return select(select(k, k - n, k >= n), k + n, k < 0);
+}
 
 // Local buffer index of global cell (x, y, z) with x clamped and side axes wrapped
 // (`periodic_sides`) or mirrored onto the edge cell (no flux).
@@ -14,8 +22,12 @@ fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
     var zz = z;
     if (is_3d()) {
         if (periodic_sides) {
-            yy = (y + ny) % ny;
-            // z is the chunking axis: a periodic neighbour sits in the ghost plane.
+            yy = wrap_coord(y, ny);
+            // z is the chunking axis: a periodic neighbour sits in the ghost plane, or, when
+            // this chunk holds every plane, in the buffer itself (no halo pass needed).
+            if (grid.planes == grid.total_planes) {
+                zz = wrap_coord(z, nz);
+            }
         } else {
             yy = clamp(y, 0, ny - 1);
             zz = clamp(z, 0, nz - 1);
@@ -25,6 +37,8 @@ fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
     }
     if (!periodic_sides) {
         yy = clamp(y, 0, ny - 1);
+    } else if (grid.planes == grid.total_planes) {
+        yy = wrap_coord(y, ny);
     }
     let row = yy - i32(grid.first_plane) + 1;
     return u32(xx + nx * row);

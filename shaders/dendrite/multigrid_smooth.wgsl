@@ -1,14 +1,15 @@
 // Multigrid for the potential, on one level:
 //   main:     one damped-Jacobi sweep, out = x + ω (b - A x) / diag, ω = 0.8, from `x` into
-//             `out` (the V-cycle alternates two buffers);
-//   residual: out = b - A x, for restriction to the next level. Jacobi rather than Gauss-Seidel
+//             `out` (the V-cycle alternates two buffers; the first sweep of a level is
+//             multigrid_smooth_from_zero.wgsl);
+//   residual: out = b - A x, for restriction to the next level where restriction cannot
+//             compute it itself (multigrid_restrict.wgsl). Jacobi rather than Gauss-Seidel
 // because every cell is treated alike: a problem that is uniform along a periodic side axis
 // (a planar front) keeps an exactly uniform potential, which red-black ordering breaks at
 // round-off level and a noiseless planar front then amplifies into fingers.
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
-
-const OMEGA: f32 = 0.8;
+#include "common/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;

@@ -1,10 +1,10 @@
 // Potential solve: the CG scalars, summed over all workgroup partials by one workgroup in a
 // fixed order (deterministic), and kept on the GPU so iterations need no read-back.
-//   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)²
-//   norm_b: after rhs       bb = Σ (D⁻¹b)²
-//   alpha:  after apply     α = rz / Σ p·q
+//   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)², converged
+//   norm_b: after rhs       bb = Σ (D⁻¹b)², iterations = 0
+//   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration
 //   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)²
-//   residual: after update  rr = Σ (D⁻¹r)² of the updated residual
+//   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 #include "common/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
@@ -29,12 +29,19 @@ fn total(lid: u32) -> vec2<f32> {
     return sums[0];
 }
 
+// rr ≤ tol2·bb; a zero right-hand side counts as solved (the host's residual is 0 there).
+fn set_converged() {
+    let done = scalars.rr <= scalars.tol2 * scalars.bb || scalars.bb <= 0.0;
+    scalars.converged = select(0u, 1u, done);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
         scalars.rz = t.x;
         scalars.rr = t.y;
+        set_converged();
     }
 }
 
@@ -43,6 +50,7 @@ fn norm_b(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
         scalars.bb = t.x;
+        scalars.iterations = 0u;
     }
 }
 
@@ -50,7 +58,10 @@ fn norm_b(@builtin(local_invocation_index) lid: u32) {
 fn alpha(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
-        scalars.alpha = select(0.0, scalars.rz / t.x, t.x != 0.0);
+        let step = select(0.0, scalars.rz / t.x, t.x != 0.0);
+        let go = scalars.converged == 0u;
+        scalars.alpha = select(0.0, step, go);
+        scalars.iterations += select(0u, 1u, go);
     }
 }
 
@@ -69,5 +80,6 @@ fn residual(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
         scalars.rr = t.y;
+        set_converged();
     }
 }

@@ -98,6 +98,15 @@ impl Field {
         out
     }
 
+    /// The halo exchange for fields read only through `neighbour_on` (common/grid.wgsl),
+    /// whose periodic wrap stays inside a one-chunk buffer: exchanges between chunks, and
+    /// skips the wrap pass of a one-chunk field (its ghost planes are left stale).
+    pub fn exchange_chunk_halos(&self, enc: &mut wgpu::CommandEncoder) {
+        if self.buffers.len() > 1 {
+            self.exchange_halos(enc);
+        }
+    }
+
     /// Refreshes ghost planes from the neighbouring chunks' edge planes (wrapping around when
     /// the chunking axis is periodic). Call after every kernel that writes this field.
     pub fn exchange_halos(&self, enc: &mut wgpu::CommandEncoder) {

@@ -1,6 +1,6 @@
 //! Geometric multigrid V-cycle, the preconditioner of the potential's conjugate gradients
 //! (potential.rs). The 10⁶ conductivity contrast between Li metal and electrolyte makes
-//! Jacobi-preconditioned CG need iterations growing with the grid (848 on 256² in
+//! Jacobi-preconditioned CG need iterations growing with the grid (838 on 256² in
 //! tests/dendrite_verification.rs); one V-cycle per iteration keeps it near 10 on any grid.
 //!
 //! - Levels: each coarse level halves every axis (odd sizes round up; the last coarse cell
@@ -14,6 +14,16 @@
 //!   same symmetric linear operator every iteration, as CG requires, and treats every cell
 //!   alike, so a planar front's potential stays exactly planar (red-black Gauss-Seidel,
 //!   tried first, broke that at round-off level and a noiseless front grew fingers).
+//! - Passes: on a GPU a V-cycle's cost at a few million cells is its chain of dependent
+//!   passes over small levels (about 9 ms for one at 2.6 M cells on an H200, measured), so
+//!   the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
+//!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
+//!   the finer level is one buffer, the coarsest level's sweeps run in one single-workgroup
+//!   pass where it fits, and one-chunk levels need no halo passes (their neighbours wrap
+//!   inside the buffer, common/grid.wgsl). Per level that is 6 passes instead of 13 with
+//!   periodic sides, and the coarsest level 1 instead of 4 per sweep pair
+//!   (`passes_per_vcycle` counts them; tested). Every variant computes
+//!   each value by the same expression, so iterates do not depend on which one ran.
 //! - Chunks: coarse levels normally fit in one buffer. When the fine level is split into
 //!   chunks, the first coarse level is also built in chunks aligned with the fine ones
 //!   (`aligned`, each coarse chunk holds the parents of one fine chunk's planes) for
@@ -21,6 +31,7 @@
 //!   Every cell is computed the same way either way, so results do not depend on chunking.
 
 use anyhow::Result;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel};
@@ -83,6 +94,8 @@ impl LevelFields {
 
 /// Bind groups of one level (per chunk), for the kernels that work on it alone.
 struct LevelGroups {
+    /// The first sweep, 0 → t.
+    from_zero: Vec<wgpu::BindGroup>,
     /// Jacobi sweeps x → t and t → x.
     sweep_to_t: Vec<wgpu::BindGroup>,
     sweep_to_x: Vec<wgpu::BindGroup>,
@@ -92,6 +105,9 @@ struct LevelGroups {
 /// Bind groups between level l and l + 1: restriction and coarsening run over l + 1's
 /// chunk-aligned form, prolongation over level l.
 struct Transition {
+    /// Restriction of the residual computed in the same pass (None: level l is chunked, and
+    /// the residual kernel writes it to t first).
+    restrict_residual: Option<Vec<wgpu::BindGroup>>,
     restrict: Vec<wgpu::BindGroup>,
     coarsen: Vec<wgpu::BindGroup>,
     prolong: Vec<wgpu::BindGroup>,
@@ -116,10 +132,23 @@ impl CoarseLevel {
 
 struct Kernels {
     smooth: Kernel,
+    smooth_from_zero: Kernel,
     residual: Kernel,
     restrict: Kernel,
+    restrict_residual: Kernel,
     coarsen: Kernel,
     prolong: Kernel,
+}
+
+/// Cells (the lower ghost plane included) the single-workgroup coarsest solve holds in
+/// workgroup memory (MAX_CELLS of multigrid_coarsest.wgsl).
+const COARSEST_KERNEL_CELLS: u64 = 1024;
+
+/// The coarsest level's sweeps as one single-workgroup dispatch.
+struct CoarsestSolve {
+    kernel: Kernel,
+    group: wgpu::BindGroup,
+    _params: wgpu::Buffer,
 }
 
 pub struct Multigrid {
@@ -130,6 +159,9 @@ pub struct Multigrid {
     groups: Vec<LevelGroups>,
     transitions: Vec<Transition>,
     coarsest_sweeps: u32,
+    coarsest_solve: Option<CoarsestSolve>,
+    /// Compute passes encoded so far (`passes_per_vcycle`).
+    passes: Cell<usize>,
 }
 
 /// Cell counts of the level below `n`: each axis halved, rounded up, except periodic side
@@ -220,10 +252,13 @@ impl Multigrid {
             n = next;
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
+        let smooth = "dendrite/multigrid_smooth.wgsl";
         let k = Kernels {
-            smooth: kernel("dendrite/multigrid_smooth.wgsl")?,
-            residual: Kernel::with_entry(gpu, "dendrite/multigrid_smooth.wgsl", "residual")?,
+            smooth: kernel(smooth)?,
+            smooth_from_zero: kernel("dendrite/multigrid_smooth_from_zero.wgsl")?,
+            residual: Kernel::with_entry(gpu, smooth, "residual")?,
             restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
+            restrict_residual: kernel("dendrite/multigrid_restrict_residual.wgsl")?,
             coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
             prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
         };
@@ -238,6 +273,9 @@ impl Multigrid {
             })
         };
         let level_groups = |d: &Domain, f: &FineLevel| LevelGroups {
+            from_zero: k.smooth_from_zero.bind_chunks(gpu, d, |c| {
+                vec![&f.diag.buffers[c], &f.b.buffers[c], &f.t.buffers[c]]
+            }),
             sweep_to_t: sweep_with(&k.smooth, d, f, f.x, f.t),
             sweep_to_x: sweep_with(&k.smooth, d, f, f.t, f.x),
             residual: sweep_with(&k.residual, d, f, f.x, f.t),
@@ -268,6 +306,18 @@ impl Multigrid {
                 b.extend(view(aligned).operator(c));
                 b
             });
+            let restrict_residual = (finer_domain.chunks.len() == 1).then(|| {
+                k.restrict_residual.bind_chunks(gpu, aligned_domain, |c| {
+                    let mut b = vec![&finer_domain.info_buffers[0]];
+                    b.extend(finer.operator(0));
+                    b.extend([
+                        &finer.b.buffers[0],
+                        &finer.x.buffers[0],
+                        &aligned.b.buffers[c],
+                    ]);
+                    b
+                })
+            });
             let prolong = k.prolong.bind_chunks(gpu, finer_domain, |c| {
                 vec![
                     &aligned_domain.info_buffers[c],
@@ -276,6 +326,7 @@ impl Multigrid {
                 ]
             });
             transitions.push(Transition {
+                restrict_residual,
                 restrict,
                 coarsen,
                 prolong,
@@ -284,6 +335,23 @@ impl Multigrid {
         let last = coarse.last().map_or(&fine_domain.grid, |l| &l.domain.grid);
         // Pairs of sweeps (x → t → x), about as many as the coarsest grid is wide.
         let coarsest_sweeps = last.counts().into_iter().max().unwrap_or(1).clamp(4, 128);
+        let coarsest_solve = match coarse.last() {
+            Some(l) if l.domain.chunks.len() == 1 => {
+                let d = &l.domain;
+                let cells = d.grid.plane_cells() * (d.grid.planes() as u64 + 1);
+                if cells <= COARSEST_KERNEL_CELLS {
+                    Some(CoarsestSolve::new(
+                        gpu,
+                        d,
+                        &view(&l.fields),
+                        2 * coarsest_sweeps,
+                    )?)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
         Ok(Multigrid {
             fine_domain: fine_domain.clone(),
             coarse,
@@ -291,6 +359,8 @@ impl Multigrid {
             groups,
             transitions,
             coarsest_sweeps,
+            coarsest_solve,
+            passes: Cell::new(0),
         })
     }
 
@@ -299,7 +369,7 @@ impl Multigrid {
     pub fn encode_build(&self, enc: &mut wgpu::CommandEncoder) {
         for (i, l) in self.coarse.iter().enumerate() {
             let (aligned_domain, aligned) = l.aligned();
-            dispatch(
+            self.dispatch(
                 enc,
                 aligned_domain,
                 &self.k.coarsen,
@@ -314,49 +384,82 @@ impl Multigrid {
                 if l.aligned.is_some() {
                     gather(enc, from, to);
                 }
-                to.exchange_halos(enc);
+                to.exchange_chunk_halos(enc);
             }
         }
     }
 
     /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
-    /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts.
+    /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
+    /// where the fine level is chunked (one buffer reads none).
     pub fn encode_vcycle(&self, enc: &mut wgpu::CommandEncoder, fine: &FineLevel) {
         let depth = self.coarse.len();
         for l in 0..depth {
-            let (domain, x, t) = self.level(l, fine);
-            clear(enc, x);
-            self.sweep_pair(enc, l, fine);
-            dispatch(enc, domain, &self.k.residual, &self.groups[l].residual);
-            t.exchange_halos(enc);
+            let (domain, _, t) = self.level(l, fine);
+            self.sweep_pair_from_zero(enc, l, fine);
             let next = &self.coarse[l];
             let (aligned_domain, aligned) = next.aligned();
-            dispatch(
-                enc,
-                aligned_domain,
-                &self.k.restrict,
-                &self.transitions[l].restrict,
-            );
+            let transition = &self.transitions[l];
+            match &transition.restrict_residual {
+                Some(groups) => {
+                    self.dispatch(enc, aligned_domain, &self.k.restrict_residual, groups)
+                }
+                None => {
+                    self.dispatch(enc, domain, &self.k.residual, &self.groups[l].residual);
+                    t.exchange_chunk_halos(enc);
+                    self.dispatch(enc, aligned_domain, &self.k.restrict, &transition.restrict);
+                }
+            }
             if next.aligned.is_some() {
                 gather(enc, &aligned.b, &next.fields.b);
             }
         }
-        let (_, x, _) = self.level(depth, fine);
-        clear(enc, x);
-        for _ in 0..self.coarsest_sweeps {
-            self.sweep_pair(enc, depth, fine);
+        match &self.coarsest_solve {
+            Some(solve) => {
+                self.passes.set(self.passes.get() + 1);
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&solve.kernel.pipeline);
+                pass.set_bind_group(0, &solve.group, &[]);
+                pass.dispatch_workgroups(1, 1, 1);
+            }
+            None => {
+                self.sweep_pair_from_zero(enc, depth, fine);
+                for _ in 1..self.coarsest_sweeps {
+                    self.sweep_pair(enc, depth, fine);
+                }
+            }
         }
         for l in (0..depth).rev() {
             let next = &self.coarse[l];
             if let Some((_, aligned)) = &next.aligned {
                 scatter(enc, &next.fields.x, &aligned.x);
-                aligned.x.exchange_halos(enc);
+                aligned.x.exchange_chunk_halos(enc);
             }
             let (domain, x, _) = self.level(l, fine);
-            dispatch(enc, domain, &self.k.prolong, &self.transitions[l].prolong);
-            x.exchange_halos(enc);
+            self.dispatch(enc, domain, &self.k.prolong, &self.transitions[l].prolong);
+            x.exchange_chunk_halos(enc);
             self.sweep_pair(enc, l, fine);
         }
+    }
+
+    /// Compute passes (dispatches) one V-cycle encodes: encodes one and drops it.
+    pub fn passes_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel) -> usize {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.passes.set(0);
+        self.encode_vcycle(&mut enc, fine);
+        self.passes.get()
+    }
+
+    fn dispatch(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        domain: &Domain,
+        kernel: &Kernel,
+        groups: &[wgpu::BindGroup],
+    ) {
+        self.passes.set(self.passes.get() + 1);
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        domain.dispatch(&mut pass, &kernel.pipeline, groups);
     }
 
     fn level<'a>(&'a self, l: usize, fine: &FineLevel<'a>) -> (&'a Domain, &'a Field, &'a Field) {
@@ -370,11 +473,29 @@ impl Multigrid {
 
     /// Two Jacobi sweeps on level `l`, x → t → x, with halo exchanges.
     fn sweep_pair(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+        let (domain, _, _) = self.level(l, fine);
+        self.dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+        self.sweep_back(enc, l, fine);
+    }
+
+    /// Two Jacobi sweeps on level `l` from x = 0 (whatever x holds), 0 → t → x.
+    fn sweep_pair_from_zero(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+        let (domain, _, _) = self.level(l, fine);
+        self.dispatch(
+            enc,
+            domain,
+            &self.k.smooth_from_zero,
+            &self.groups[l].from_zero,
+        );
+        self.sweep_back(enc, l, fine);
+    }
+
+    /// The second sweep of a pair, t → x, with the halo exchanges of both.
+    fn sweep_back(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
         let (domain, x, t) = self.level(l, fine);
-        dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
-        t.exchange_halos(enc);
-        dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
-        x.exchange_halos(enc);
+        t.exchange_chunk_halos(enc);
+        self.dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
+        x.exchange_chunk_halos(enc);
     }
 }
 
@@ -390,19 +511,26 @@ fn view(f: &LevelFields) -> FineLevel<'_> {
     }
 }
 
-fn dispatch(
-    enc: &mut wgpu::CommandEncoder,
-    domain: &Domain,
-    kernel: &Kernel,
-    groups: &[wgpu::BindGroup],
-) {
-    let mut pass = enc.begin_compute_pass(&Default::default());
-    domain.dispatch(&mut pass, &kernel.pipeline, groups);
-}
-
-fn clear(enc: &mut wgpu::CommandEncoder, f: &Field) {
-    for b in &f.buffers {
-        enc.clear_buffer(b, 0, None);
+impl CoarsestSolve {
+    fn new(gpu: &Gpu, domain: &Domain, level: &FineLevel, sweeps: u32) -> Result<CoarsestSolve> {
+        let kernel = Kernel::new(gpu, "dendrite/multigrid_coarsest.wgsl")?;
+        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("mg coarsest params"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue
+            .write_buffer(&params, 0, bytemuck::cast_slice(&[sweeps, 0, 0, 0]));
+        let mut buffers = vec![&domain.info_buffers[0]];
+        buffers.extend(level.operator(0));
+        buffers.extend([&level.b.buffers[0], &params, &level.x.buffers[0]]);
+        let group = kernel.bind(gpu, &buffers);
+        Ok(CoarsestSolve {
+            kernel,
+            group,
+            _params: params,
+        })
     }
 }
 

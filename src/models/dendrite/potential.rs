@@ -1,17 +1,22 @@
 //! GPU solver for the charge equation ∇·(σ∇φ) = ft2 ∂η/∂t: preconditioned conjugate
 //! gradients (shaders/dendrite/potential_*.wgsl), with one geometric-multigrid V-cycle
-//! (multigrid.rs) or the Jacobi diagonal as the preconditioner. All CG scalars stay on the
-//! GPU; the host reads the residual (32 bytes) after every V-cycle iteration, or every 16
-//! Jacobi iterations. The warm start's residual is read before the multigrid hierarchy is
-//! built, and each iteration preconditions the residual it inherits before its step, so a
-//! solve whose start meets the tolerance costs one operator set-up and no V-cycle, and a
-//! solve of k iterations costs k V-cycles. Face conductances are harmonic means of the two
-//! cells' σ, which is exact for conductors in series.
+//! (multigrid.rs) or the Jacobi diagonal as the preconditioner. Face conductances are
+//! harmonic means of the two cells' σ, which is exact for conductors in series.
 //!
-//! Why a read-back per V-cycle: on a GPU a V-cycle costs milliseconds (tens of dependent
-//! passes) and a 32-byte read-back tens of microseconds, and warm-started solves mostly need
-//! one iteration; checking every fourth ran up to three V-cycles too many (measured on an
-//! H200, docs/performance.md).
+//! All CG scalars stay on the GPU, and so does the decision to stop: once the residual meets
+//! the tolerance, further iterations step by α = 0 and are not counted (common/cg.wgsl).
+//! The host therefore queues a batch of iterations (one V-cycle iteration, or 16 Jacobi
+//! ones) and reads 32 bytes after it, and the result is what checking after every iteration
+//! would give, whatever the batch. The first batch goes in the same submission as the
+//! operator set-up and the warm start's residual: a solve of one V-cycle iteration (the
+//! usual warm start) costs one read-back, and one whose start is already converged runs one
+//! wasted V-cycle but waits no longer. Each iteration preconditions the residual it
+//! inherits, so k iterations cost k V-cycles.
+//!
+//! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
+//! dependent passes) and a 32-byte read-back tens of microseconds, and warm-started solves
+//! mostly need one or two iterations; larger batches would mostly run no-op V-cycles
+//! (measured on an H200, docs/performance.md).
 //!
 //! Convergence is judged by the relative residual of the Jacobi-scaled system,
 //! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of the operator) whatever the preconditioner: each entry of
@@ -46,7 +51,9 @@ struct Scalars {
     beta: f32,
     rr: f32,
     bb: f32,
-    _pad: [f32; 3],
+    tol2: f32,
+    iterations: u32,
+    converged: u32,
 }
 
 /// Result of one solve.
@@ -84,6 +91,8 @@ enum Sum {
     Beta = 3,
     Residual = 4,
 }
+/// Byte offset of `Scalars::tol2`, written by the host before each solve.
+const TOL2_OFFSET: u64 = 20;
 const SUM_ENTRIES: [&str; 5] = ["main", "norm_b", "alpha", "beta", "residual"];
 
 /// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
@@ -120,7 +129,7 @@ pub struct PotentialSolver {
     /// η at the previous solve: the source uses (η - η_ref) / Δt.
     pub eta_ref: Field,
     vcycle: Option<VCycle>,
-    /// Iterations between convergence checks (one read-back of 32 bytes each).
+    /// Iterations queued per read-back of 32 bytes (results do not depend on it).
     check_every: u32,
     params: wgpu::Buffer,
     scalars: wgpu::Buffer,
@@ -263,8 +272,8 @@ impl PotentialSolver {
             let bg = kernel.bind(gpu, &[&partials, &scalars]);
             sums_built.push((kernel, bg));
         }
-        // A V-cycle costs tens of passes and a warm start needs a few: check after each.
-        // Jacobi iterations are cheap and number in the hundreds.
+        // Iterations per read-back: a V-cycle costs tens of passes and a warm start needs a
+        // few; Jacobi iterations are cheap and number in the hundreds.
         let check_every = if vcycle.is_some() { 1 } else { 16 };
         Ok(PotentialSolver {
             domain: domain.clone(),
@@ -285,6 +294,18 @@ impl PotentialSolver {
             direction_bg,
             sums: sums_built,
         })
+    }
+
+    /// Sets the iterations queued per read-back (at least 1). Performance only: iterations
+    /// past convergence are no-ops on the GPU, so results do not depend on it.
+    pub fn set_batch(&mut self, iterations: u32) {
+        self.check_every = iterations.max(1);
+    }
+
+    /// Compute passes of one multigrid V-cycle (None with the Jacobi preconditioner).
+    pub fn passes_per_vcycle(&self, gpu: &Gpu) -> Option<usize> {
+        let vc = self.vcycle.as_ref()?;
+        Some(vc.multigrid.passes_per_vcycle(gpu, &self.v.fine_level()))
     }
 
     fn read_scalars(&self, gpu: &Gpu) -> Scalars {
@@ -333,7 +354,7 @@ impl PotentialSolver {
             self.single(enc, Sum::Beta);
             self.cells(enc, &self.k.direction, &self.direction_bg);
         }
-        v.p.exchange_halos(enc);
+        v.p.exchange_chunk_halos(enc);
         self.cells(enc, &self.k.apply, &self.apply_p_bg);
         self.single(enc, Sum::Alpha);
         self.cells(enc, &self.k.update, &self.update_bg);
@@ -353,61 +374,67 @@ impl PotentialSolver {
     ) -> Result<SolveReport> {
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let v = &self.v;
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.cells(&mut enc, &self.k.setup, &self.setup_bg[eta_index]);
-        self.single(&mut enc, Sum::NormB);
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
-            f.exchange_halos(&mut enc);
-        }
-        // r = b - Aφ of the warm start, z = D⁻¹r, and its norm: done if already converged.
-        self.cells(&mut enc, &self.k.apply, &self.apply_phi_bg);
-        self.cells(&mut enc, &self.k.init, &self.init_bg);
-        self.cells(&mut enc, &self.k.jacobi, &self.jacobi_bg);
-        self.single(&mut enc, Sum::Init);
-        gpu.queue.submit([enc.finish()]);
-        let mut s = self.read_scalars(gpu);
-        let norm_b = (s.bb as f64).sqrt();
-        let residual = |s: &Scalars| {
-            if norm_b > 0.0 {
-                (s.rr.max(0.0) as f64).sqrt() / norm_b
+        let tol2 = (tolerance * tolerance) as f32;
+        gpu.queue
+            .write_buffer(&self.scalars, TOL2_OFFSET, bytemuck::bytes_of(&tol2));
+        let relative = |s: &Scalars| {
+            if s.bb > 0.0 {
+                (s.rr.max(0.0) as f64).sqrt() / (s.bb as f64).sqrt()
             } else {
                 0.0
             }
         };
-        // Each iteration starts by preconditioning the residual it inherits, so the last
-        // one ends right after the update that met the tolerance: no V-cycle is spent on a
-        // residual that is never used.
-        let mut iterations = 0u32;
-        while residual(&s) > tolerance {
-            if iterations >= max_iterations {
+        let v = &self.v;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.cells(&mut enc, &self.k.setup, &self.setup_bg[eta_index]);
+        self.single(&mut enc, Sum::NormB);
+        // The operator and p are read only through neighbour_on: no wrap pass on one chunk.
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
+            f.exchange_chunk_halos(&mut enc);
+        }
+        // r = b - Aφ of the warm start, z = D⁻¹r, and its norm (converged already?).
+        self.cells(&mut enc, &self.k.apply, &self.apply_phi_bg);
+        self.cells(&mut enc, &self.k.init, &self.init_bg);
+        self.cells(&mut enc, &self.k.jacobi, &self.jacobi_bg);
+        self.single(&mut enc, Sum::Init);
+        // The first batch of iterations goes with the set-up, without waiting for the warm
+        // start's residual: iterations that start converged change nothing (common/cg.wgsl),
+        // so a solve of k ≤ batch iterations costs one read-back, not two.
+        if let Some(vc) = &self.vcycle {
+            vc.multigrid.encode_build(&mut enc);
+        }
+        let mut queued = 0u32;
+        let s = loop {
+            for _ in 0..self.check_every.min(max_iterations - queued) {
+                self.iteration(&mut enc, queued == 0);
+                queued += 1;
+            }
+            gpu.queue.submit([enc.finish()]);
+            let s = self.read_scalars(gpu);
+            if !s.rr.is_finite() {
+                bail!(
+                    "potential solver broke down (non-finite residual) after {} iterations",
+                    s.iterations
+                );
+            }
+            if s.converged != 0 {
+                break s;
+            }
+            if s.iterations >= max_iterations {
                 bail!(
                     "potential solver did not reach relative residual {tolerance:e} in {max_iterations} iterations (at {:e}); \
                      raise dendrite.potential_max_iterations or refine the time step",
-                    residual(&s)
+                    relative(&s)
                 );
             }
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
-            // The coarse operators, once per solve that needs a V-cycle.
-            if let (Some(vc), 0) = (&self.vcycle, iterations) {
-                vc.multigrid.encode_build(&mut enc);
-            }
-            for _ in 0..self.check_every {
-                self.iteration(&mut enc, iterations == 0);
-                iterations += 1;
-            }
-            gpu.queue.submit([enc.finish()]);
-            s = self.read_scalars(gpu);
-            if !s.rr.is_finite() {
-                bail!("potential solver broke down (non-finite residual) after {iterations} iterations");
-            }
-        }
+            enc = gpu.device.create_command_encoder(&Default::default());
+        };
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        phi.exchange_halos(&mut enc);
+        phi.exchange_chunk_halos(&mut enc);
         gpu.queue.submit([enc.finish()]);
         Ok(SolveReport {
-            iterations,
-            residual: residual(&s),
+            iterations: s.iterations,
+            residual: relative(&s),
         })
     }
 

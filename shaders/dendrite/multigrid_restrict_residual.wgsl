@@ -1,0 +1,40 @@
+// Multigrid for the potential: residual and restriction in one pass, run over the coarse
+// level. Each coarse cell sums b - A x over its children (as multigrid_restrict.wgsl sums the
+// residual kernel's output), so the fine residual is never stored: one pass and one fine
+// field's write and read fewer per level. A child's residual reads its neighbours, so this
+// pass needs the whole fine level in one buffer (a child in the upper ghost plane of a fine
+// chunk would need the plane beyond it); chunked fine levels use the two-pass form.
+#include "common/grid.wgsl"
+#include "common/multigrid.wgsl"
+#include "common/potential_operator.wgsl"
+
+@group(0) @binding(1) var<storage, read> other: GridInfo;
+@group(0) @binding(2) var<storage, read> gx: array<f32>;
+@group(0) @binding(3) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read> gz: array<f32>;
+@group(0) @binding(5) var<storage, read> diag: array<f32>;
+@group(0) @binding(6) var<storage, read> b: array<f32>;
+@group(0) @binding(7) var<storage, read> x: array<f32>;
+@group(0) @binding(8) var<storage, read_write> coarse_b: array<f32>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (!cell.valid) {
+        return;
+    }
+    let kids = children_of(cell);
+    let n = kids.count;
+    let first = kids.first;
+    var sum = 0.0;
+    for (var c = 0u; c < n.z; c++) {
+        for (var bq = 0u; bq < n.y; bq++) {
+            for (var a = 0u; a < n.x; a++) {
+                let k = first + vec3<u32>(a, bq, c);
+                let j = level_index(other, k.x, k.y, k.z);
+                sum += b[j] - (diag[j] * x[j] - coupled_sum_on(other, k, j));
+            }
+        }
+    }
+    coarse_b[cell.local] = sum;
+}
