@@ -45,3 +45,19 @@ fn children_of(c: Cell) -> Children {
     k.count = vec3<u32>(children(c.x, other.nx, k.f.x), children(c.y, other.ny, k.f.y), children(c.z, other.nz, k.f.z));
     return k;
 }
+
+// Number of children in `kids`' block (1 to 8).
+fn child_count(kids: Children) -> u32 {
+    return kids.count.x * kids.count.y * kids.count.z;
+}
+
+// Coordinates (on the fine level) of child `m` of the block, x fastest, then y, then z: every
+// kernel that sums over children adds them in this one order. Counts are 1 or 2 per axis, so
+// masks and shifts replace divisions.
+fn child(kids: Children, m: u32) -> vec3<u32> {
+    let a = m & (kids.count.x - 1u);
+    let rest = m >> (kids.count.x - 1u);
+    let b = rest & (kids.count.y - 1u);
+    let c = rest >> (kids.count.y - 1u);
+    return kids.first + vec3<u32>(a, b, c);
+}

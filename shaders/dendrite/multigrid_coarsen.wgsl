@@ -38,22 +38,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let kids = children_of(cell);
     let f = kids.f;
-    let n = kids.count;
-    let first = kids.first;
     var d = 0.0;
     var g = vec3<f32>(0.0);
-    for (var c = 0u; c < n.z; c++) {
-        for (var bq = 0u; bq < n.y; bq++) {
-            for (var a = 0u; a < n.x; a++) {
-                let k = first + vec3<u32>(a, bq, c);
-                let j = level_index(other, k.x, k.y, k.z);
-                d += fine_diag[j];
-                let links = vec3<f32>(fine_gx[j], fine_gy[j], select(0.0, fine_gz[j], other.nz > 1u));
-                let inside = vec3<bool>(internal(k.x, other.nx, f.x), internal(k.y, other.ny, f.y), internal(k.z, other.nz, f.z));
-                d -= 2.0 * dot(select(vec3<f32>(0.0), links, inside), vec3<f32>(1.0));
-                g += select(links, vec3<f32>(0.0), inside);
-            }
-        }
+    for (var m = 0u; m < child_count(kids); m++) {
+        let k = child(kids, m);
+        let j = level_index(other, k.x, k.y, k.z);
+        d += fine_diag[j];
+        let links = vec3<f32>(fine_gx[j], fine_gy[j], select(0.0, fine_gz[j], other.nz > 1u));
+        let inside = vec3<bool>(internal(k.x, other.nx, f.x), internal(k.y, other.ny, f.y), internal(k.z, other.nz, f.z));
+        d -= 2.0 * dot(select(vec3<f32>(0.0), links, inside), vec3<f32>(1.0));
+        g += select(links, vec3<f32>(0.0), inside);
     }
     gx[cell.local] = SCALE * g.x;
     gy[cell.local] = SCALE * g.y;

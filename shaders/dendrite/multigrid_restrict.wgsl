@@ -15,15 +15,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let kids = children_of(cell);
-    let n = kids.count;
-    let first = kids.first;
     var sum = 0.0;
-    for (var c = 0u; c < n.z; c++) {
-        for (var bq = 0u; bq < n.y; bq++) {
-            for (var a = 0u; a < n.x; a++) {
-                sum += t[level_index(other, first.x + a, first.y + bq, first.z + c)];
-            }
-        }
+    for (var m = 0u; m < child_count(kids); m++) {
+        let k = child(kids, m);
+        sum += t[level_index(other, k.x, k.y, k.z)];
     }
     b[cell.local] = sum;
 }

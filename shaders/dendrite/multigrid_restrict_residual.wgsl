@@ -24,17 +24,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let kids = children_of(cell);
-    let n = kids.count;
-    let first = kids.first;
     var sum = 0.0;
-    for (var c = 0u; c < n.z; c++) {
-        for (var bq = 0u; bq < n.y; bq++) {
-            for (var a = 0u; a < n.x; a++) {
-                let k = first + vec3<u32>(a, bq, c);
-                let j = level_index(other, k.x, k.y, k.z);
-                sum += b[j] - (diag[j] * x[j] - coupled_sum_on(other, k, j));
-            }
-        }
+    for (var m = 0u; m < child_count(kids); m++) {
+        let k = child(kids, m);
+        let j = level_index(other, k.x, k.y, k.z);
+        sum += b[j] - (diag[j] * x[j] - coupled_sum_on(other, k, j));
     }
     coarse_b[cell.local] = sum;
 }
