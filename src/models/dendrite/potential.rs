@@ -7,11 +7,12 @@
 //! the tolerance, further iterations step by α = 0 and are not counted (common/cg.wgsl).
 //! The host therefore queues a batch of iterations (one V-cycle iteration, or 16 Jacobi
 //! ones) and reads 32 bytes after it, and the result is what checking after every iteration
-//! would give, whatever the batch. The first batch goes in the same submission as the
-//! operator set-up and the warm start's residual: a solve of one V-cycle iteration (the
-//! usual warm start) costs one read-back, and one whose start is already converged runs one
-//! wasted V-cycle but waits no longer. Each iteration preconditions the residual it
-//! inherits, so k iterations cost k V-cycles.
+//! would give, whatever the batch. When the previous solve needed iterations, the first batch
+//! goes in the same submission as the operator set-up and the warm start's residual (a
+//! one-iteration solve then costs one read-back); when it did not, the warm start's residual
+//! is read first, so a start that is already converged costs no V-cycle and no coarse
+//! operators. That choice changes the time, never the result. Each iteration preconditions
+//! the residual it inherits, so k iterations cost k V-cycles.
 //!
 //! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
 //! dependent passes) and a 32-byte read-back tens of microseconds, and warm-started solves
@@ -131,6 +132,8 @@ pub struct PotentialSolver {
     vcycle: Option<VCycle>,
     /// Iterations queued per read-back of 32 bytes (results do not depend on it).
     check_every: u32,
+    /// Iterations of the previous solve: whether to queue the first batch with the set-up.
+    last_iterations: u32,
     params: wgpu::Buffer,
     scalars: wgpu::Buffer,
     staging: wgpu::Buffer,
@@ -281,6 +284,7 @@ impl PotentialSolver {
             eta_ref,
             vcycle,
             check_every,
+            last_iterations: 1,
             params,
             scalars,
             staging,
@@ -400,12 +404,19 @@ impl PotentialSolver {
         // The first batch of iterations goes with the set-up, without waiting for the warm
         // start's residual: iterations that start converged change nothing (common/cg.wgsl),
         // so a solve of k ≤ batch iterations costs one read-back, not two.
-        if let Some(vc) = &self.vcycle {
-            vc.multigrid.encode_build(&mut enc);
-        }
+        // Speculate only when the last solve needed iterations: a warm start that already
+        // meets the tolerance then costs no V-cycle (either way the result is the same).
+        let mut batch = if self.last_iterations > 0 {
+            self.check_every
+        } else {
+            0
+        };
         let mut queued = 0u32;
         let s = loop {
-            for _ in 0..self.check_every.min(max_iterations - queued) {
+            if let (Some(vc), true) = (&self.vcycle, queued == 0 && batch > 0) {
+                vc.multigrid.encode_build(&mut enc);
+            }
+            for _ in 0..batch.min(max_iterations - queued) {
                 self.iteration(&mut enc, queued == 0);
                 queued += 1;
             }
@@ -428,7 +439,9 @@ impl PotentialSolver {
                 );
             }
             enc = gpu.device.create_command_encoder(&Default::default());
+            batch = self.check_every;
         };
+        self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         phi.exchange_chunk_halos(&mut enc);
         gpu.queue.submit([enc.finish()]);
