@@ -416,8 +416,7 @@ impl Multigrid {
         }
         match &self.coarsest_solve {
             Some(solve) => {
-                self.passes.set(self.passes.get() + 1);
-                let mut pass = enc.begin_compute_pass(&Default::default());
+                let mut pass = self.begin_pass(enc);
                 pass.set_pipeline(&solve.kernel.pipeline);
                 pass.set_bind_group(0, &solve.group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
@@ -457,9 +456,14 @@ impl Multigrid {
         kernel: &Kernel,
         groups: &[wgpu::BindGroup],
     ) {
-        self.passes.set(self.passes.get() + 1);
-        let mut pass = enc.begin_compute_pass(&Default::default());
+        let mut pass = self.begin_pass(enc);
         domain.dispatch(&mut pass, &kernel.pipeline, groups);
+    }
+
+    /// A compute pass, counted for `passes_per_vcycle`.
+    fn begin_pass<'e>(&self, enc: &'e mut wgpu::CommandEncoder) -> wgpu::ComputePass<'e> {
+        self.passes.set(self.passes.get() + 1);
+        enc.begin_compute_pass(&Default::default())
     }
 
     fn level<'a>(&'a self, l: usize, fine: &FineLevel<'a>) -> (&'a Domain, &'a Field, &'a Field) {

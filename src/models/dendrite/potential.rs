@@ -131,7 +131,7 @@ pub struct PotentialSolver {
     pub eta_ref: Field,
     vcycle: Option<VCycle>,
     /// Iterations queued per read-back of 32 bytes (results do not depend on it).
-    check_every: u32,
+    batch: u32,
     /// Iterations of the previous solve: whether to queue the first batch with the set-up.
     last_iterations: u32,
     params: wgpu::Buffer,
@@ -277,13 +277,13 @@ impl PotentialSolver {
         }
         // Iterations per read-back: a V-cycle costs tens of passes and a warm start needs a
         // few; Jacobi iterations are cheap and number in the hundreds.
-        let check_every = if vcycle.is_some() { 1 } else { 16 };
+        let batch = if vcycle.is_some() { 1 } else { 16 };
         Ok(PotentialSolver {
             domain: domain.clone(),
             v,
             eta_ref,
             vcycle,
-            check_every,
+            batch,
             last_iterations: 1,
             params,
             scalars,
@@ -303,7 +303,7 @@ impl PotentialSolver {
     /// Sets the iterations queued per read-back (at least 1). Performance only: iterations
     /// past convergence are no-ops on the GPU, so results do not depend on it.
     pub fn set_batch(&mut self, iterations: u32) {
-        self.check_every = iterations.max(1);
+        self.batch = iterations.max(1);
     }
 
     /// Compute passes of one multigrid V-cycle (None with the Jacobi preconditioner).
@@ -401,22 +401,22 @@ impl PotentialSolver {
         self.cells(&mut enc, &self.k.init, &self.init_bg);
         self.cells(&mut enc, &self.k.jacobi, &self.jacobi_bg);
         self.single(&mut enc, Sum::Init);
-        // The first batch of iterations goes with the set-up, without waiting for the warm
-        // start's residual: iterations that start converged change nothing (common/cg.wgsl),
-        // so a solve of k ≤ batch iterations costs one read-back, not two.
-        // Speculate only when the last solve needed iterations: a warm start that already
-        // meets the tolerance then costs no V-cycle (either way the result is the same).
-        let mut batch = if self.last_iterations > 0 {
-            self.check_every
+        // When the last solve needed iterations, the first batch goes with the set-up, without
+        // waiting for the warm start's residual (iterations that start converged change
+        // nothing, common/cg.wgsl): a solve of k ≤ batch iterations costs one read-back, not
+        // two. Otherwise the warm start is checked first, so an already converged one costs
+        // no V-cycle. Either way the result is the same.
+        let mut queue_now = if self.last_iterations > 0 {
+            self.batch
         } else {
             0
         };
         let mut queued = 0u32;
         let s = loop {
-            if let (Some(vc), true) = (&self.vcycle, queued == 0 && batch > 0) {
+            if let (Some(vc), true) = (&self.vcycle, queued == 0 && queue_now > 0) {
                 vc.multigrid.encode_build(&mut enc);
             }
-            for _ in 0..batch.min(max_iterations - queued) {
+            for _ in 0..queue_now.min(max_iterations - queued) {
                 self.iteration(&mut enc, queued == 0);
                 queued += 1;
             }
@@ -439,7 +439,7 @@ impl PotentialSolver {
                 );
             }
             enc = gpu.device.create_command_encoder(&Default::default());
-            batch = self.check_every;
+            queue_now = self.batch;
         };
         self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
