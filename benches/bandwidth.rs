@@ -77,6 +77,62 @@ fn copy_bandwidth(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     best
 }
 
+/// What a dependent pass and a read-back cost by themselves, in seconds: a chain of tiny
+/// dispatches that each wait for the one before (as on a V-cycle's coarse levels and in the
+/// CG scalar stages), recorded one per compute pass and all in one pass; and a 32-byte
+/// read-back's round trip (submit, map, wait), which a potential solve pays per batch.
+fn latencies(gpu: &Gpu) -> (f64, f64, f64) {
+    use wgpu::BufferUsages as U;
+    let k = Kernel::new(gpu, "bench/chain.wgsl").unwrap();
+    let data = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("chain"),
+        size: 1024,
+        usage: U::STORAGE | U::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("chain read-back"),
+        size: 32,
+        usage: U::MAP_READ | U::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let bg = k.bind(gpu, &[&data]);
+    const CHAIN: u32 = 200;
+    let chain = |one_pass: bool| {
+        time_per_rep(gpu, CHAIN, |n| {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            if one_pass {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&k.pipeline);
+                pass.set_bind_group(0, &bg, &[]);
+                for _ in 0..n {
+                    pass.dispatch_workgroups(1, 1, 1);
+                }
+            } else {
+                for _ in 0..n {
+                    let mut pass = enc.begin_compute_pass(&Default::default());
+                    pass.set_pipeline(&k.pipeline);
+                    pass.set_bind_group(0, &bg, &[]);
+                    pass.dispatch_workgroups(1, 1, 1);
+                }
+            }
+            gpu.queue.submit([enc.finish()]);
+        })
+    };
+    let (own_pass, one_pass) = (chain(false), chain(true));
+    gpu.wait();
+    let mut readback = f64::INFINITY;
+    for _ in 0..50 {
+        let t = Instant::now();
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&data, 0, &staging, 0, 32);
+        gpu.queue.submit([enc.finish()]);
+        mesolyte::gpu::field::read_mapped(gpu, &staging);
+        readback = readback.min(t.elapsed().as_secs_f64());
+    }
+    (own_pass, one_pass, readback)
+}
+
 fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     let p = DiffusionParams {
         diffusivity: 1e-9,
@@ -111,7 +167,10 @@ struct DendriteRates {
     /// Mean CG iterations of those solves.
     iterations: f64,
     /// Compute passes of one V-cycle (multigrid only).
-    vcycle_passes: Option<usize>,
+    vcycle_dispatches: Option<usize>,
+    /// GPU time of one V-cycle queued back to back with others (multigrid only): a solve's
+    /// V-cycles without its waits.
+    vcycle_s: Option<f64>,
 }
 
 /// A dendrite model that never solves the potential by itself (the bench calls the solves).
@@ -167,11 +226,34 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32, preconditioner: &str) -> Den
             iterations += report.iterations as u64;
         }
     }
+    // V-cycles alone: the difference between queueing 1 + K and 1 (each with the coarse
+    // operators' build, from a drained queue) is K V-cycles' GPU time.
+    let vcycles_s = |count: u32| {
+        (0..3)
+            .map(|_| {
+                gpu.wait();
+                let t = Instant::now();
+                let queued = m.submit_potential_vcycles(gpu, count);
+                gpu.wait();
+                queued.then(|| t.elapsed().as_secs_f64())
+            })
+            .fold(None, |best: Option<f64>, t| match (best, t) {
+                (_, None) => None,
+                (None, Some(t)) => Some(t),
+                (Some(b), Some(t)) => Some(b.min(t)),
+            })
+    };
+    const K: u32 = 8;
+    let vcycle_s = match (vcycles_s(1), vcycles_s(1 + K)) {
+        (Some(one), Some(many)) => Some(((many - one) / K as f64).max(0.0)),
+        _ => None,
+    };
     DendriteRates {
         cells_per_s: grid.cells() as f64 / step_s,
         solve_s: solve_s / blocks as f64,
         iterations: iterations as f64 / blocks as f64,
-        vcycle_passes: m.potential_vcycle_passes(gpu),
+        vcycle_dispatches: m.potential_vcycle_dispatches(gpu),
+        vcycle_s,
     }
 }
 
@@ -271,6 +353,16 @@ fn main() {
         "adapter: {} ({}, {})",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
     );
+    if !only_gde {
+        let (own_pass, one_pass, readback) = latencies(&gpu);
+        println!(
+            "dependent tiny dispatch: {:.1} us each in its own pass, {:.1} us in one pass | \
+             32-byte read-back round trip: {:.1} us",
+            own_pass * 1e6,
+            one_pass * 1e6,
+            readback * 1e6
+        );
+    }
     // 3D at most 512³: 512 MiB per field, and its fields are initialised on the CPU.
     let n3 = (160 * scale).min(512);
     let cases = [
@@ -317,9 +409,13 @@ fn main() {
             let step_s = grid.cells() as f64 / r.cells_per_s;
             let solve_s = r.solve_s;
             let run_s = solve_s + SOLVE_EVERY as f64 * step_s;
-            let passes = r
-                .vcycle_passes
-                .map_or(String::new(), |p| format!(", {p} passes per V-cycle"));
+            let passes = match (r.vcycle_dispatches, r.vcycle_s) {
+                (Some(p), Some(t)) => format!(
+                    ", {p} dispatches per V-cycle, {:.2} ms per V-cycle queued back to back",
+                    t * 1e3
+                ),
+                _ => String::new(),
+            };
             println!(
                 "{label} {}x{}x{}: dendrite step {:.1} Mcell/s, {:.2} GB/s at {DENDRITE_BYTES_PER_CELL} B/cell = {:.0}% of copy | \
                  solving every {SOLVE_EVERY} steps ({preconditioner}): {:.2} ms per solve ({:.1} CG iterations{passes}) = {:.0}% of run time",

@@ -72,7 +72,7 @@ impl Field {
             );
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.exchange_halos(&mut enc);
+        self.exchange_halos(&mut super::Recorder::new(&mut enc));
         gpu.queue.submit([enc.finish()]);
         Ok(())
     }
@@ -101,25 +101,27 @@ impl Field {
     /// The halo exchange for fields read only through `neighbour_on` (common/grid.wgsl),
     /// whose periodic wrap stays inside a one-chunk buffer: exchanges between chunks, and
     /// skips the wrap pass of a one-chunk field (its ghost planes are left stale).
-    pub fn exchange_chunk_halos(&self, enc: &mut wgpu::CommandEncoder) {
+    /// Leaves `rec`'s compute pass open when there is nothing to exchange.
+    pub fn exchange_chunk_halos(&self, rec: &mut super::Recorder) {
         if self.buffers.len() > 1 {
-            self.exchange_halos(enc);
+            self.exchange_halos(rec);
         }
     }
 
     /// Refreshes ghost planes from the neighbouring chunks' edge planes (wrapping around when
     /// the chunking axis is periodic). Call after every kernel that writes this field.
-    pub fn exchange_halos(&self, enc: &mut wgpu::CommandEncoder) {
+    pub fn exchange_halos(&self, rec: &mut super::Recorder) {
         let d = &self.domain;
         let n = d.chunks.len();
         let pb = self.plane_bytes();
         if let Some((pipeline, bg, groups)) = &self.wrap {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+            let pass = rec.pass();
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(*groups, 1, 1);
             return;
         }
+        let enc = rec.encoder();
         for c in 0..n {
             let below = if c > 0 {
                 Some(c - 1)

@@ -4,6 +4,7 @@ mod device;
 pub mod domain;
 pub mod field;
 mod kernel;
+pub mod recorder;
 pub mod shaders;
 pub mod stats;
 
@@ -13,6 +14,7 @@ pub use device::{
 pub use domain::{ChunkSpan, Domain, GridInfo, WORKGROUP};
 pub use field::Field;
 pub use kernel::Kernel;
+pub use recorder::Recorder;
 pub use stats::{field_stats, Stats, StatsQuery};
 
 /// Kernels every model uses, built once per device on first use.

@@ -19,6 +19,7 @@ shader_table!(
     "field/stats.wgsl",
     "bench/copy.wgsl",
     "bench/copy_vec4.wgsl",
+    "bench/chain.wgsl",
     "common/random.wgsl",
     "common/phase_field.wgsl",
     "common/stencil.wgsl",

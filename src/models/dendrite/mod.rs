@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use params::{DendriteParams, FarBoundary, SideBoundary, Transport};
 pub use units::ModelNumbers;
 
-use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
+use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
 use crate::scenario::RunSettings;
 use crate::sim::{Guard, Metric, Model, OutputField};
@@ -368,9 +368,16 @@ impl Dendrite {
         self.potential.set_batch(iterations);
     }
 
-    /// Compute passes of one V-cycle of the potential solver's multigrid (None with Jacobi).
-    pub fn potential_vcycle_passes(&self, gpu: &Gpu) -> Option<usize> {
-        self.potential.passes_per_vcycle(gpu)
+    /// Dispatches of one V-cycle of the potential solver's multigrid (None with Jacobi).
+    pub fn potential_vcycle_dispatches(&self, gpu: &Gpu) -> Option<usize> {
+        self.potential.dispatches_per_vcycle(gpu)
+    }
+
+    /// For the bench: queues the coarse operators' build and `count` V-cycles on the potential
+    /// solver's current residual, without waiting (PotentialSolver::submit_vcycles). False
+    /// with the Jacobi preconditioner.
+    pub fn submit_potential_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
+        self.potential.submit_vcycles(gpu, count)
     }
 
     /// Replaces η (all cells, storage order) and makes it the potential source's reference;
@@ -481,6 +488,24 @@ impl Dendrite {
     fn moles(&self, site_sum: f64) -> f64 {
         site_sum * self.params.electrolyte_site_density_mol_m3 * self.grid.cell_volume()
     }
+
+    /// One explicit step: η and ρ from the current buffers into the other pair, then w and c.
+    fn encode_step(&mut self, rec: &mut Recorder) {
+        let from = self.current;
+        self.domain
+            .dispatch(rec.pass(), &self.step_kernel.pipeline, &self.step_bg[from]);
+        self.current = 1 - from;
+        // Stencils read η, ρ, w and φ through side_index / neighbour_on, which wrap a
+        // one-chunk grid inside its buffer: halo passes only between chunks.
+        self.eta[self.current].exchange_chunk_halos(rec);
+        self.rho[self.current].exchange_chunk_halos(rec);
+        self.domain.dispatch(
+            rec.pass(),
+            &self.chem_kernel.pipeline,
+            &self.chem_bg[self.current],
+        );
+        self.w.exchange_chunk_halos(rec);
+    }
 }
 
 impl Model for Dendrite {
@@ -500,40 +525,25 @@ impl Model for Dendrite {
         gpu.queue
             .write_buffer(&self.counter, 0, bytemuck::bytes_of(&(first_step as u32)));
         let every = self.params.potential_every_steps;
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        for step in first_step..first_step + steps {
+        let end = first_step + steps;
+        let mut step = first_step;
+        while step < end {
             if step % every == 0 && step > 0 {
-                gpu.queue.submit([std::mem::replace(
-                    &mut enc,
-                    gpu.device.create_command_encoder(&Default::default()),
-                )
-                .finish()]);
                 self.solve_potential(gpu)?;
             }
-            let from = self.current;
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                self.domain
-                    .dispatch(&mut pass, &self.step_kernel.pipeline, &self.step_bg[from]);
+            // The steps up to the next solve, in one submission and one compute pass.
+            let stop = ((step / every + 1) * every).min(end);
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            let mut rec = Recorder::new(&mut enc);
+            for _ in step..stop {
+                self.encode_step(&mut rec);
+                self.since_solve += dt;
+                self.time += dt;
             }
-            self.current = 1 - from;
-            // Stencils read η, ρ, w and φ through side_index / neighbour_on, which wrap a
-            // one-chunk grid inside its buffer: halo passes only between chunks.
-            self.eta[self.current].exchange_chunk_halos(&mut enc);
-            self.rho[self.current].exchange_chunk_halos(&mut enc);
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                self.domain.dispatch(
-                    &mut pass,
-                    &self.chem_kernel.pipeline,
-                    &self.chem_bg[self.current],
-                );
-            }
-            self.w.exchange_chunk_halos(&mut enc);
-            self.since_solve += dt;
-            self.time += dt;
+            drop(rec);
+            gpu.queue.submit([enc.finish()]);
+            step = stop;
         }
-        gpu.queue.submit([enc.finish()]);
         Ok(())
     }
 

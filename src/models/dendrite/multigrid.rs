@@ -14,16 +14,17 @@
 //!   same symmetric linear operator every iteration, as CG requires, and treats every cell
 //!   alike, so a planar front's potential stays exactly planar (red-black Gauss-Seidel,
 //!   tried first, broke that at round-off level and a noiseless front grew fingers).
-//! - Passes: on a GPU a V-cycle's cost at a few million cells is its chain of dependent
-//!   passes over small levels (about 9 ms for one at 2.6 M cells on an H200, measured), so
-//!   the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
+//! - Dispatches: on a GPU a V-cycle's cost at a few million cells is its chain of dependent
+//!   dispatches over small levels (about 9 ms for one at 2.6 M cells on an H200, measured),
+//!   so the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
 //!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
 //!   the finer level is one buffer, the coarsest level's sweeps run in one single-workgroup
-//!   pass where it fits, and one-chunk levels need no halo passes (their neighbours wrap
-//!   inside the buffer, common/grid.wgsl). Per level that is 6 passes instead of 13 with
+//!   dispatch where it fits, and one-chunk levels need no halo passes (their neighbours wrap
+//!   inside the buffer, common/grid.wgsl). Per level that is 6 dispatches instead of 13 with
 //!   periodic sides, and the coarsest level 1 instead of 4 per sweep pair
-//!   (`passes_per_vcycle` counts them; tested). Every variant computes
-//!   each value by the same expression, so iterates do not depend on which one ran.
+//!   (`dispatches_per_vcycle` counts them; tested). They share one compute pass unless a
+//!   copy between chunks intervenes (gpu/recorder.rs). Every variant computes each value by
+//!   the same expression, so iterates do not depend on which one ran.
 //! - Chunks: coarse levels normally fit in one buffer. When the fine level is split into
 //!   chunks, the first coarse level is also built in chunks aligned with the fine ones
 //!   (`aligned`, each coarse chunk holds the parents of one fine chunk's planes) for
@@ -34,7 +35,7 @@ use anyhow::Result;
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel};
+use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel, Recorder};
 use crate::grid::Grid;
 
 /// Coarsening stops when no axis has more cells than this.
@@ -160,8 +161,8 @@ pub struct Multigrid {
     transitions: Vec<Transition>,
     coarsest_sweeps: u32,
     coarsest_solve: Option<CoarsestSolve>,
-    /// Compute passes encoded so far (`passes_per_vcycle`).
-    passes: Cell<usize>,
+    /// Dispatches encoded so far (`dispatches_per_vcycle`).
+    dispatches: Cell<usize>,
 }
 
 /// Cell counts of the level below `n`: each axis halved, rounded up, except periodic side
@@ -360,17 +361,17 @@ impl Multigrid {
             transitions,
             coarsest_sweeps,
             coarsest_solve,
-            passes: Cell::new(0),
+            dispatches: Cell::new(0),
         })
     }
 
     /// Builds the coarse operators from the fine one (whose fields and ghost planes must be
     /// current). Call once per solve, after the fine operator.
-    pub fn encode_build(&self, enc: &mut wgpu::CommandEncoder) {
+    pub fn encode_build(&self, rec: &mut Recorder) {
         for (i, l) in self.coarse.iter().enumerate() {
             let (aligned_domain, aligned) = l.aligned();
             self.dispatch(
-                enc,
+                rec,
                 aligned_domain,
                 &self.k.coarsen,
                 &self.transitions[i].coarsen,
@@ -382,9 +383,9 @@ impl Multigrid {
                 (&aligned.diag, &l.fields.diag),
             ] {
                 if l.aligned.is_some() {
-                    gather(enc, from, to);
+                    gather(rec.encoder(), from, to);
                 }
-                to.exchange_chunk_halos(enc);
+                to.exchange_chunk_halos(rec);
             }
         }
     }
@@ -392,78 +393,78 @@ impl Multigrid {
     /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
     /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
     /// where the fine level is chunked (one buffer reads none).
-    pub fn encode_vcycle(&self, enc: &mut wgpu::CommandEncoder, fine: &FineLevel) {
+    pub fn encode_vcycle(&self, rec: &mut Recorder, fine: &FineLevel) {
         let depth = self.coarse.len();
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
-            self.sweep_pair_from_zero(enc, l, fine);
+            self.sweep_pair_from_zero(rec, l, fine);
             let next = &self.coarse[l];
             let (aligned_domain, aligned) = next.aligned();
             let transition = &self.transitions[l];
             match &transition.restrict_residual {
                 Some(groups) => {
-                    self.dispatch(enc, aligned_domain, &self.k.restrict_residual, groups)
+                    self.dispatch(rec, aligned_domain, &self.k.restrict_residual, groups)
                 }
                 None => {
-                    self.dispatch(enc, domain, &self.k.residual, &self.groups[l].residual);
-                    t.exchange_chunk_halos(enc);
-                    self.dispatch(enc, aligned_domain, &self.k.restrict, &transition.restrict);
+                    self.dispatch(rec, domain, &self.k.residual, &self.groups[l].residual);
+                    t.exchange_chunk_halos(rec);
+                    self.dispatch(rec, aligned_domain, &self.k.restrict, &transition.restrict);
                 }
             }
             if next.aligned.is_some() {
-                gather(enc, &aligned.b, &next.fields.b);
+                gather(rec.encoder(), &aligned.b, &next.fields.b);
             }
         }
         match &self.coarsest_solve {
             Some(solve) => {
-                let mut pass = self.begin_pass(enc);
+                let pass = self.pass_for_dispatch(rec);
                 pass.set_pipeline(&solve.kernel.pipeline);
                 pass.set_bind_group(0, &solve.group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
             }
             None => {
-                self.sweep_pair_from_zero(enc, depth, fine);
+                self.sweep_pair_from_zero(rec, depth, fine);
                 for _ in 1..self.coarsest_sweeps {
-                    self.sweep_pair(enc, depth, fine);
+                    self.sweep_pair(rec, depth, fine);
                 }
             }
         }
         for l in (0..depth).rev() {
             let next = &self.coarse[l];
             if let Some((_, aligned)) = &next.aligned {
-                scatter(enc, &next.fields.x, &aligned.x);
-                aligned.x.exchange_chunk_halos(enc);
+                scatter(rec.encoder(), &next.fields.x, &aligned.x);
+                aligned.x.exchange_chunk_halos(rec);
             }
             let (domain, x, _) = self.level(l, fine);
-            self.dispatch(enc, domain, &self.k.prolong, &self.transitions[l].prolong);
-            x.exchange_chunk_halos(enc);
-            self.sweep_pair(enc, l, fine);
+            self.dispatch(rec, domain, &self.k.prolong, &self.transitions[l].prolong);
+            x.exchange_chunk_halos(rec);
+            self.sweep_pair(rec, l, fine);
         }
     }
 
-    /// Compute passes (dispatches) one V-cycle encodes: encodes one and drops it.
-    pub fn passes_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel) -> usize {
+    /// Dispatches one V-cycle encodes (each waits for the one before): encodes one, drops it.
+    pub fn dispatches_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel) -> usize {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.passes.set(0);
-        self.encode_vcycle(&mut enc, fine);
-        self.passes.get()
+        self.dispatches.set(0);
+        self.encode_vcycle(&mut Recorder::new(&mut enc), fine);
+        self.dispatches.get()
     }
 
     fn dispatch(
         &self,
-        enc: &mut wgpu::CommandEncoder,
+        rec: &mut Recorder,
         domain: &Domain,
         kernel: &Kernel,
         groups: &[wgpu::BindGroup],
     ) {
-        let mut pass = self.begin_pass(enc);
-        domain.dispatch(&mut pass, &kernel.pipeline, groups);
+        let pass = self.pass_for_dispatch(rec);
+        domain.dispatch(pass, &kernel.pipeline, groups);
     }
 
-    /// A compute pass, counted for `passes_per_vcycle`.
-    fn begin_pass<'e>(&self, enc: &'e mut wgpu::CommandEncoder) -> wgpu::ComputePass<'e> {
-        self.passes.set(self.passes.get() + 1);
-        enc.begin_compute_pass(&Default::default())
+    /// The compute pass for the next dispatch, counted for `dispatches_per_vcycle`.
+    fn pass_for_dispatch<'r>(&self, rec: &'r mut Recorder) -> &'r mut wgpu::ComputePass<'static> {
+        self.dispatches.set(self.dispatches.get() + 1);
+        rec.pass()
     }
 
     fn level<'a>(&'a self, l: usize, fine: &FineLevel<'a>) -> (&'a Domain, &'a Field, &'a Field) {
@@ -476,30 +477,30 @@ impl Multigrid {
     }
 
     /// Two Jacobi sweeps on level `l`, x → t → x, with halo exchanges.
-    fn sweep_pair(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+    fn sweep_pair(&self, rec: &mut Recorder, l: usize, fine: &FineLevel) {
         let (domain, _, _) = self.level(l, fine);
-        self.dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
-        self.sweep_back(enc, l, fine);
+        self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+        self.sweep_back(rec, l, fine);
     }
 
     /// Two Jacobi sweeps on level `l` from x = 0 (whatever x holds), 0 → t → x.
-    fn sweep_pair_from_zero(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+    fn sweep_pair_from_zero(&self, rec: &mut Recorder, l: usize, fine: &FineLevel) {
         let (domain, _, _) = self.level(l, fine);
         self.dispatch(
-            enc,
+            rec,
             domain,
             &self.k.smooth_from_zero,
             &self.groups[l].from_zero,
         );
-        self.sweep_back(enc, l, fine);
+        self.sweep_back(rec, l, fine);
     }
 
     /// The second sweep of a pair, t → x, with the halo exchanges of both.
-    fn sweep_back(&self, enc: &mut wgpu::CommandEncoder, l: usize, fine: &FineLevel) {
+    fn sweep_back(&self, rec: &mut Recorder, l: usize, fine: &FineLevel) {
         let (domain, x, t) = self.level(l, fine);
-        t.exchange_chunk_halos(enc);
-        self.dispatch(enc, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
-        x.exchange_chunk_halos(enc);
+        t.exchange_chunk_halos(rec);
+        self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
+        x.exchange_chunk_halos(rec);
     }
 }
 

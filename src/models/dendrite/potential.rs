@@ -15,7 +15,7 @@
 //! the residual it inherits, so k iterations cost k V-cycles.
 //!
 //! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
-//! dependent passes) and a 32-byte read-back tens of microseconds, and warm-started solves
+//! dependent dispatches) and a 32-byte read-back tens of microseconds, and warm-started solves
 //! mostly need one or two iterations; larger batches would mostly run no-op V-cycles
 //! (measured on an H200, docs/performance.md).
 //!
@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use super::multigrid::{FineLevel, Multigrid};
 use super::params::Preconditioner;
-use crate::gpu::{Domain, Field, Gpu, Kernel};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -275,7 +275,7 @@ impl PotentialSolver {
             let bg = kernel.bind(gpu, &[&partials, &scalars]);
             sums_built.push((kernel, bg));
         }
-        // Iterations per read-back: a V-cycle costs tens of passes and a warm start needs a
+        // Iterations per read-back: a V-cycle costs tens of dispatches and a warm start needs a
         // few; Jacobi iterations are cheap and number in the hundreds.
         let batch = if vcycle.is_some() { 1 } else { 16 };
         Ok(PotentialSolver {
@@ -306,63 +306,99 @@ impl PotentialSolver {
         self.batch = iterations.max(1);
     }
 
-    /// Compute passes of one multigrid V-cycle (None with the Jacobi preconditioner).
-    pub fn passes_per_vcycle(&self, gpu: &Gpu) -> Option<usize> {
+    /// Dispatches of one multigrid V-cycle (None with the Jacobi preconditioner).
+    pub fn dispatches_per_vcycle(&self, gpu: &Gpu) -> Option<usize> {
         let vc = self.vcycle.as_ref()?;
-        Some(vc.multigrid.passes_per_vcycle(gpu, &self.v.fine_level()))
+        Some(
+            vc.multigrid
+                .dispatches_per_vcycle(gpu, &self.v.fine_level()),
+        )
     }
 
-    fn read_scalars(&self, gpu: &Gpu) -> Scalars {
+    /// For the bench: submits the coarse operators' build and `count` preconditioner
+    /// applications to the current residual, with no read-back, so that their GPU time can
+    /// be told apart from a solve's waits. It writes only vectors that every solve recomputes
+    /// before reading (z, q and the coarse levels). False with the Jacobi preconditioner.
+    pub fn submit_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
+        let Some(vc) = &self.vcycle else {
+            return false;
+        };
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, 32);
+        let mut rec = Recorder::new(&mut enc);
+        vc.multigrid.encode_build(&mut rec);
+        for _ in 0..count {
+            self.precondition(&mut rec);
+        }
+        drop(rec);
         gpu.queue.submit([enc.finish()]);
+        true
+    }
+
+    /// The CG scalars, once a submitted copy into the staging buffer has run.
+    fn read_scalars(&self, gpu: &Gpu) -> Scalars {
         let raw = crate::gpu::field::read_mapped(gpu, &self.staging);
         *bytemuck::from_bytes(bytemuck::cast_slice(&raw))
     }
 
-    fn single(&self, enc: &mut wgpu::CommandEncoder, which: Sum) {
+    fn single(&self, rec: &mut Recorder, which: Sum) {
         let (k, bg) = &self.sums[which as usize];
-        let mut pass = enc.begin_compute_pass(&Default::default());
+        let pass = rec.pass();
         pass.set_pipeline(&k.pipeline);
         pass.set_bind_group(0, bg, &[]);
         pass.dispatch_workgroups(1, 1, 1);
     }
 
-    fn cells(&self, enc: &mut wgpu::CommandEncoder, k: &Kernel, groups: &[wgpu::BindGroup]) {
-        let mut pass = enc.begin_compute_pass(&Default::default());
-        self.domain.dispatch(&mut pass, &k.pipeline, groups);
+    fn cells(&self, rec: &mut Recorder, k: &Kernel, groups: &[wgpu::BindGroup]) {
+        self.domain.dispatch(rec.pass(), &k.pipeline, groups);
     }
 
     /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²).
-    fn precondition(&self, enc: &mut wgpu::CommandEncoder) {
+    fn precondition(&self, rec: &mut Recorder) {
         match &self.vcycle {
             Some(vc) => {
-                vc.multigrid.encode_vcycle(enc, &self.v.fine_level());
-                self.cells(enc, &vc.finish, &vc.finish_bg);
+                vc.multigrid.encode_vcycle(rec, &self.v.fine_level());
+                self.cells(rec, &vc.finish, &vc.finish_bg);
             }
-            None => self.cells(enc, &self.k.jacobi, &self.jacobi_bg),
+            None => self.cells(rec, &self.k.jacobi, &self.jacobi_bg),
         }
+    }
+
+    /// The operator from η (buffer `eta_index`), the right-hand side and its norm, and the
+    /// warm start's residual r = b - Aφ with z = D⁻¹r and its norm (converged already?).
+    fn encode_setup(&self, rec: &mut Recorder, eta_index: usize) {
+        let v = &self.v;
+        self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
+        self.single(rec, Sum::NormB);
+        // The operator is read only through neighbour_on: no wrap pass on one chunk.
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
+            f.exchange_chunk_halos(rec);
+        }
+        self.cells(rec, &self.k.apply, &self.apply_phi_bg);
+        self.cells(rec, &self.k.init, &self.init_bg);
+        self.cells(rec, &self.k.jacobi, &self.jacobi_bg);
+        self.single(rec, Sum::Init);
     }
 
     /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
     /// q = A p, the step φ += α p, r -= α q, and the new residual norm into the scalars.
-    fn iteration(&self, enc: &mut wgpu::CommandEncoder, first: bool) {
+    fn iteration(&self, rec: &mut Recorder, first: bool) {
         let v = &self.v;
-        self.precondition(enc);
+        self.precondition(rec);
         if first {
-            self.single(enc, Sum::Init);
+            self.single(rec, Sum::Init);
+            let enc = rec.encoder();
             for c in 0..self.domain.chunks.len() {
                 enc.copy_buffer_to_buffer(&v.z.buffers[c], 0, &v.p.buffers[c], 0, None);
             }
         } else {
-            self.single(enc, Sum::Beta);
-            self.cells(enc, &self.k.direction, &self.direction_bg);
+            self.single(rec, Sum::Beta);
+            self.cells(rec, &self.k.direction, &self.direction_bg);
         }
-        v.p.exchange_chunk_halos(enc);
-        self.cells(enc, &self.k.apply, &self.apply_p_bg);
-        self.single(enc, Sum::Alpha);
-        self.cells(enc, &self.k.update, &self.update_bg);
-        self.single(enc, Sum::Residual);
+        v.p.exchange_chunk_halos(rec);
+        self.cells(rec, &self.k.apply, &self.apply_p_bg);
+        self.single(rec, Sum::Alpha);
+        self.cells(rec, &self.k.update, &self.update_bg);
+        self.single(rec, Sum::Residual);
     }
 
     /// Solves for `phi` (warm start from its current values) with η from buffer `eta_index`
@@ -388,19 +424,6 @@ impl PotentialSolver {
                 0.0
             }
         };
-        let v = &self.v;
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.cells(&mut enc, &self.k.setup, &self.setup_bg[eta_index]);
-        self.single(&mut enc, Sum::NormB);
-        // The operator and p are read only through neighbour_on: no wrap pass on one chunk.
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
-            f.exchange_chunk_halos(&mut enc);
-        }
-        // r = b - Aφ of the warm start, z = D⁻¹r, and its norm (converged already?).
-        self.cells(&mut enc, &self.k.apply, &self.apply_phi_bg);
-        self.cells(&mut enc, &self.k.init, &self.init_bg);
-        self.cells(&mut enc, &self.k.jacobi, &self.jacobi_bg);
-        self.single(&mut enc, Sum::Init);
         // When the last solve needed iterations, the first batch goes with the set-up, without
         // waiting for the warm start's residual (iterations that start converged change
         // nothing, common/cg.wgsl): a solve of k ≤ batch iterations costs one read-back, not
@@ -412,14 +435,23 @@ impl PotentialSolver {
             0
         };
         let mut queued = 0u32;
+        let mut set_up = false;
         let s = loop {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            let mut rec = Recorder::new(&mut enc);
+            if !std::mem::replace(&mut set_up, true) {
+                self.encode_setup(&mut rec, eta_index);
+            }
             if let (Some(vc), true) = (&self.vcycle, queued == 0 && queue_now > 0) {
-                vc.multigrid.encode_build(&mut enc);
+                vc.multigrid.encode_build(&mut rec);
             }
             for _ in 0..queue_now.min(max_iterations - queued) {
-                self.iteration(&mut enc, queued == 0);
+                self.iteration(&mut rec, queued == 0);
                 queued += 1;
             }
+            rec.encoder()
+                .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, 32);
+            drop(rec);
             gpu.queue.submit([enc.finish()]);
             let s = self.read_scalars(gpu);
             if !s.rr.is_finite() {
@@ -438,12 +470,11 @@ impl PotentialSolver {
                     relative(&s)
                 );
             }
-            enc = gpu.device.create_command_encoder(&Default::default());
             queue_now = self.batch;
         };
         self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        phi.exchange_chunk_halos(&mut enc);
+        phi.exchange_chunk_halos(&mut Recorder::new(&mut enc));
         gpu.queue.submit([enc.finish()]);
         Ok(SolveReport {
             iterations: s.iterations,

@@ -9,7 +9,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, StatsQuery};
+use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
 use crate::sim::{Guard, Metric, Model, OutputField};
 
@@ -162,18 +162,17 @@ impl Model for Diffusion {
             self.write_uniform(gpu, dt);
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
+        let mut rec = Recorder::new(&mut enc);
         for _ in 0..steps {
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                self.domain().dispatch(
-                    &mut pass,
-                    &self.kernel.pipeline,
-                    &self.bind_groups[self.current],
-                );
-            }
+            self.domain().dispatch(
+                rec.pass(),
+                &self.kernel.pipeline,
+                &self.bind_groups[self.current],
+            );
             self.current = 1 - self.current;
-            self.fields[self.current].exchange_halos(&mut enc);
+            self.fields[self.current].exchange_halos(&mut rec);
         }
+        drop(rec);
         gpu.queue.submit([enc.finish()]);
         Ok(())
     }

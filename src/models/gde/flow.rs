@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
-use crate::gpu::{Domain, Field, Gpu, Kernel};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 /// Face kinds (FACE_* in shaders/common/lattice.wgsl).
 pub const FACE_PERIODIC: u32 = 0;
@@ -175,10 +175,11 @@ impl FlowSolver {
     /// Encodes one half of a step pair (`odd` or even) alone: for the benchmark only, which
     /// times the cell-local and the neighbour half apart.
     pub fn encode_half(&self, enc: &mut wgpu::CommandEncoder, odd: bool) {
+        let mut rec = Recorder::new(enc);
         if odd {
-            self.lattice.encode_odd(enc, &self.step);
+            self.lattice.encode_odd(&mut rec, &self.step);
         } else {
-            self.lattice.encode_even(enc, &self.step);
+            self.lattice.encode_even(&mut rec, &self.step);
         }
     }
 

@@ -16,7 +16,7 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
-use crate::gpu::{Domain, Field, Gpu, Kernel, WORKGROUP};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder, WORKGROUP};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -128,35 +128,25 @@ impl Lattice {
         &self.pops[0].domain
     }
 
-    /// Encodes one even + odd step pair of `step`.
-    fn encode_pair(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels) {
-        self.encode_even(enc, step);
-        self.encode_odd(enc, step);
-    }
-
     /// The even (cell-local) half of a step pair. Public for the benchmark, which times the
     /// halves apart; a simulation always runs them in pairs.
-    pub fn encode_even(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels) {
-        let mut pass = enc.begin_compute_pass(&Default::default());
+    pub fn encode_even(&self, rec: &mut Recorder, step: &StepKernels) {
         self.domain()
-            .dispatch(&mut pass, &step.even.pipeline, &step.even_bg);
+            .dispatch(rec.pass(), &step.even.pipeline, &step.even_bg);
     }
 
     /// The odd (neighbour gather and scatter) half of a step pair, with its ghost-plane
     /// refresh before and merge after on chunked grids.
-    pub fn encode_odd(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels) {
+    pub fn encode_odd(&self, rec: &mut Recorder, step: &StepKernels) {
         if self.merge_kernel.is_some() {
             for &i in &self.z_moving {
-                self.pops[i].exchange_halos(enc);
+                self.pops[i].exchange_halos(rec);
             }
         }
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            self.domain()
-                .dispatch(&mut pass, &step.odd.pipeline, &step.odd_bg);
-        }
+        self.domain()
+            .dispatch(rec.pass(), &step.odd.pipeline, &step.odd_bg);
         if let Some(k) = &self.merge_kernel {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+            let pass = rec.pass();
             pass.set_pipeline(&k.pipeline);
             for (bg, _, _, wraps) in &self.merges {
                 if *wraps && !self.z_periodic {
@@ -168,18 +158,21 @@ impl Lattice {
         }
     }
 
-    /// Encodes `pairs` even/odd step pairs of `step`.
+    /// Encodes `pairs` even/odd step pairs of `step`, sharing compute passes where no copy
+    /// between chunks intervenes (gpu/recorder.rs).
     pub fn encode_pairs(&self, enc: &mut wgpu::CommandEncoder, step: &StepKernels, pairs: u64) {
+        let mut rec = Recorder::new(enc);
         for _ in 0..pairs {
-            self.encode_pair(enc, step);
+            self.encode_even(&mut rec, step);
+            self.encode_odd(&mut rec, step);
         }
     }
 
     /// Makes ghost planes current before a kernel that reads neighbours in the normal state.
-    pub fn refresh_halos(&self, enc: &mut wgpu::CommandEncoder) {
+    pub fn refresh_halos(&self, rec: &mut Recorder) {
         if self.merge_kernel.is_some() {
             for &i in &self.z_moving {
-                self.pops[i].exchange_halos(enc);
+                self.pops[i].exchange_halos(rec);
             }
         }
     }

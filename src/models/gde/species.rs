@@ -11,7 +11,7 @@ use super::geometry::{pore_distance, Voxels};
 use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
 use super::units::{bosanquet, knudsen_diffusivity, reactive_return, SpeciesUnits};
-use crate::gpu::{Domain, Field, Gpu, Kernel};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -245,15 +245,12 @@ impl SpeciesSolver {
     /// Recomputes concentration and face fluxes from the populations.
     pub fn update_fields(&self, gpu: &Gpu) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.lattice.refresh_halos(&mut enc);
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            self.lattice.domain().dispatch(
-                &mut pass,
-                &self.fields_kernel.pipeline,
-                &self.fields_bg,
-            );
-        }
+        let mut rec = Recorder::new(&mut enc);
+        self.lattice.refresh_halos(&mut rec);
+        self.lattice
+            .domain()
+            .dispatch(rec.pass(), &self.fields_kernel.pipeline, &self.fields_bg);
+        drop(rec);
         gpu.queue.submit([enc.finish()]);
     }
 
