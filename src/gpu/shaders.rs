@@ -35,7 +35,7 @@ shader_table!(
     "dendrite/columns.wgsl",
     "dendrite/potential_setup.wgsl",
     "dendrite/potential_apply.wgsl",
-    "dendrite/potential_init.wgsl",
+    "dendrite/potential_start.wgsl",
     "dendrite/potential_update.wgsl",
     "dendrite/potential_direction.wgsl",
     "dendrite/potential_precondition.wgsl",

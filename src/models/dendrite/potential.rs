@@ -68,7 +68,8 @@ pub struct SolveReport {
 struct Kernels {
     setup: Kernel,
     apply: Kernel,
-    init: Kernel,
+    /// The warm start's residual and its norm (potential_start.wgsl).
+    start: Kernel,
     update: Kernel,
     /// `jacobi` entry of potential_precondition.wgsl: z = D⁻¹r and the residual norm.
     jacobi: Kernel,
@@ -140,9 +141,8 @@ pub struct PotentialSolver {
     k: Kernels,
     /// Bind groups per chunk; [e] variants read eta buffer e.
     setup_bg: [Vec<wgpu::BindGroup>; 2],
-    apply_phi_bg: Vec<wgpu::BindGroup>,
     apply_p_bg: Vec<wgpu::BindGroup>,
-    init_bg: Vec<wgpu::BindGroup>,
+    start_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
     jacobi_bg: Vec<wgpu::BindGroup>,
     direction_bg: Vec<wgpu::BindGroup>,
@@ -194,7 +194,7 @@ impl PotentialSolver {
         let k = Kernels {
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
-            init: kernel("dendrite/potential_init.wgsl")?,
+            start: kernel("dendrite/potential_start.wgsl")?,
             update: kernel("dendrite/potential_update.wgsl")?,
             jacobi: Kernel::with_entry(gpu, precondition, "jacobi")?,
             direction: kernel("dendrite/potential_direction.wgsl")?,
@@ -214,22 +214,28 @@ impl PotentialSolver {
                 ]
             })
         });
-        let apply_bg = |x: &Field| {
-            k.apply.bind_chunks(gpu, domain, |c| {
-                vec![
-                    &v.gx.buffers[c],
-                    &v.gy.buffers[c],
-                    &v.gz.buffers[c],
-                    &v.diag.buffers[c],
-                    &x.buffers[c],
-                    &v.q.buffers[c],
-                    &partials,
-                ]
-            })
-        };
-        let (apply_phi_bg, apply_p_bg) = (apply_bg(phi), apply_bg(&v.p));
-        let init_bg = k.init.bind_chunks(gpu, domain, |c| {
-            vec![&v.b.buffers[c], &v.q.buffers[c], &v.r.buffers[c]]
+        let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
+            vec![
+                &v.gx.buffers[c],
+                &v.gy.buffers[c],
+                &v.gz.buffers[c],
+                &v.diag.buffers[c],
+                &v.p.buffers[c],
+                &v.q.buffers[c],
+                &partials,
+            ]
+        });
+        let start_bg = k.start.bind_chunks(gpu, domain, |c| {
+            vec![
+                &v.gx.buffers[c],
+                &v.gy.buffers[c],
+                &v.gz.buffers[c],
+                &v.diag.buffers[c],
+                &phi.buffers[c],
+                &v.b.buffers[c],
+                &v.r.buffers[c],
+                &partials,
+            ]
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
             vec![
@@ -290,9 +296,8 @@ impl PotentialSolver {
             staging,
             k,
             setup_bg,
-            apply_phi_bg,
             apply_p_bg,
-            init_bg,
+            start_bg,
             update_bg,
             jacobi_bg,
             direction_bg,
@@ -364,7 +369,7 @@ impl PotentialSolver {
     }
 
     /// The operator from η (buffer `eta_index`), the right-hand side and its norm, and the
-    /// warm start's residual r = b - Aφ with z = D⁻¹r and its norm (converged already?).
+    /// warm start's residual r = b - Aφ with its Jacobi-scaled norm (converged already?).
     fn encode_setup(&self, rec: &mut Recorder, eta_index: usize) {
         let v = &self.v;
         self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
@@ -373,9 +378,7 @@ impl PotentialSolver {
         for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
             f.exchange_chunk_halos(rec);
         }
-        self.cells(rec, &self.k.apply, &self.apply_phi_bg);
-        self.cells(rec, &self.k.init, &self.init_bg);
-        self.cells(rec, &self.k.jacobi, &self.jacobi_bg);
+        self.cells(rec, &self.k.start, &self.start_bg);
         self.single(rec, Sum::Init);
     }
 
