@@ -274,7 +274,7 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
     ] {
         let (iterations, whole, m) = cold_solve_with(&gpu, grid, "multigrid", periodic);
         if grid.contains("nz") {
-            assert_eq!(m.potential_vcycle_dispatches(&gpu), Some(19));
+            assert_eq!(m.potential_vcycle_dispatches(&gpu), Some(16));
         }
         drop(m);
         let saved = gpu.max_binding_bytes;

@@ -15,21 +15,35 @@ fn wrapped_neighbour_on(info: GridInfo, k: vec3<u32>, i: u32, axis: u32, up: boo
     return u32(neighbour_on(info, k[axis], i, axis, up, true));
 }
 
+// Coordinates of that neighbour on the level `info`, wrapped around the grid the same way.
+fn wrapped_coords_on(info: GridInfo, k: vec3<u32>, axis: u32, up: bool) -> vec3<u32> {
+    let n = axis_len_on(info, axis);
+    var m = k;
+    m[axis] = select(select(k[axis] - 1u, n - 1u, k[axis] == 0u), select(k[axis] + 1u, 0u, k[axis] + 1u == n), up);
+    return m;
+}
+
 // Σ_faces g_f x_nb for the cell at `k` (local index `i`) of the level `info`: the
-// off-diagonal part of A applied to `x`.
+// off-diagonal part of A applied to the vector x. The including shader says what x is with
+// `fn operand(j: u32, k: vec3<u32>) -> f32`, its value at local index j (coordinates k):
+// a stored vector, or one plus a prolonged correction (multigrid_prolong_smooth.wgsl).
 fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
     var s = 0.0;
     if (k.x > 0u) {
-        s += gx[i - 1u] * x[i - 1u];
+        s += gx[i - 1u] * operand(i - 1u, k - vec3<u32>(1u, 0u, 0u));
     }
     if (k.x + 1u < info.nx) {
-        s += gx[i] * x[i + 1u];
+        s += gx[i] * operand(i + 1u, k + vec3<u32>(1u, 0u, 0u));
     }
     let ym = wrapped_neighbour_on(info, k, i, 1u, false);
-    s += gy[ym] * x[ym] + gy[i] * x[wrapped_neighbour_on(info, k, i, 1u, true)];
+    let yp = wrapped_neighbour_on(info, k, i, 1u, true);
+    s += gy[ym] * operand(ym, wrapped_coords_on(info, k, 1u, false))
+        + gy[i] * operand(yp, wrapped_coords_on(info, k, 1u, true));
     if (info.nz > 1u) {
         let zm = wrapped_neighbour_on(info, k, i, 2u, false);
-        s += gz[zm] * x[zm] + gz[i] * x[wrapped_neighbour_on(info, k, i, 2u, true)];
+        let zp = wrapped_neighbour_on(info, k, i, 2u, true);
+        s += gz[zm] * operand(zm, wrapped_coords_on(info, k, 2u, false))
+            + gz[i] * operand(zp, wrapped_coords_on(info, k, 2u, true));
     }
     return s;
 }

@@ -28,6 +28,11 @@ struct CoarsestParams {
 var<workgroup> x: array<f32, MAX_CELLS>;
 var<workgroup> next: array<f32, MAX_CELLS>;
 
+// The vector coupled_sum_on applies A to (common/potential_operator.wgsl).
+fn operand(j: u32, k: vec3<u32>) -> f32 {
+    return x[j];
+}
+
 fn coords(g: u32) -> vec3<u32> {
     let row = g / grid.nx;
     return vec3<u32>(g % grid.nx, row % grid.ny, row / grid.ny);

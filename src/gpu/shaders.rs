@@ -45,6 +45,7 @@ shader_table!(
     "dendrite/multigrid_restrict_residual.wgsl",
     "dendrite/multigrid_coarsest.wgsl",
     "dendrite/multigrid_prolong.wgsl",
+    "dendrite/multigrid_prolong_smooth.wgsl",
     "dendrite/multigrid_coarsen.wgsl",
     "dendrite/potential_scalars.wgsl",
     "common/lattice.wgsl",

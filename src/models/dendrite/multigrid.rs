@@ -19,9 +19,11 @@
 //!   so the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
 //!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
 //!   the finer level is one buffer, the coarsest level's sweeps run in one single-workgroup
-//!   dispatch where it fits, and one-chunk levels need no halo passes (their neighbours wrap
-//!   inside the buffer, common/grid.wgsl). Per level that is 6 dispatches instead of 13 with
-//!   periodic sides, and the coarsest level 1 instead of 4 per sweep pair
+//!   dispatch where it fits, the coarse correction is added inside the first sweep after it
+//!   (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk levels need
+//!   no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl). Per level
+//!   that is 5 dispatches instead of 13 with periodic sides, and the coarsest level 1 instead
+//!   of 4 per sweep pair
 //!   (`dispatches_per_vcycle` counts them; tested). They share one compute pass unless a
 //!   copy between chunks intervenes (gpu/recorder.rs). Every variant computes each value by
 //!   the same expression, so iterates do not depend on which one ran.
@@ -112,6 +114,9 @@ struct Transition {
     restrict: Vec<wgpu::BindGroup>,
     coarsen: Vec<wgpu::BindGroup>,
     prolong: Vec<wgpu::BindGroup>,
+    /// Prolongation and the first sweep after it in one pass, x + P e → t (None: level l is
+    /// chunked, and prolongation adds to x first).
+    prolong_smooth: Option<Vec<wgpu::BindGroup>>,
 }
 
 struct CoarseLevel {
@@ -139,6 +144,7 @@ struct Kernels {
     restrict_residual: Kernel,
     coarsen: Kernel,
     prolong: Kernel,
+    prolong_smooth: Kernel,
 }
 
 /// Cells (the lower ghost plane included) the single-workgroup coarsest solve holds in
@@ -262,6 +268,7 @@ impl Multigrid {
             restrict_residual: kernel("dendrite/multigrid_restrict_residual.wgsl")?,
             coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
             prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
+            prolong_smooth: kernel("dendrite/multigrid_prolong_smooth.wgsl")?,
         };
 
         // Per-level groups: level 0 is the solver's fine level.
@@ -326,11 +333,25 @@ impl Multigrid {
                     &finer.x.buffers[c],
                 ]
             });
+            let prolong_smooth = (finer_domain.chunks.len() == 1).then(|| {
+                k.prolong_smooth.bind_chunks(gpu, finer_domain, |_| {
+                    let mut b = vec![&aligned_domain.info_buffers[0]];
+                    b.extend(finer.operator(0));
+                    b.extend([
+                        &finer.b.buffers[0],
+                        &finer.x.buffers[0],
+                        &aligned.x.buffers[0],
+                        &finer.t.buffers[0],
+                    ]);
+                    b
+                })
+            });
             transitions.push(Transition {
                 restrict_residual,
                 restrict,
                 coarsen,
                 prolong,
+                prolong_smooth,
             });
         }
         let last = coarse.last().map_or(&fine_domain.grid, |l| &l.domain.grid);
@@ -430,12 +451,17 @@ impl Multigrid {
             }
         }
         for l in (0..depth).rev() {
+            let (domain, x, _) = self.level(l, fine);
+            if let Some(groups) = &self.transitions[l].prolong_smooth {
+                self.dispatch(rec, domain, &self.k.prolong_smooth, groups);
+                self.sweep_back(rec, l, fine);
+                continue;
+            }
             let next = &self.coarse[l];
             if let Some((_, aligned)) = &next.aligned {
                 scatter(rec.encoder(), &next.fields.x, &aligned.x);
                 aligned.x.exchange_chunk_halos(rec);
             }
-            let (domain, x, _) = self.level(l, fine);
             self.dispatch(rec, domain, &self.k.prolong, &self.transitions[l].prolong);
             x.exchange_chunk_halos(rec);
             self.sweep_pair(rec, l, fine);
