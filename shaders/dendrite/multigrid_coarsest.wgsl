@@ -7,6 +7,7 @@
 // and neighbours wrap inside the level (common/grid.wgsl), so ghost planes are never read.
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
+#include "common/stored_operand.wgsl"
 #include "common/jacobi.wgsl"
 
 const MAX_CELLS: u32 = 1024u;
@@ -27,11 +28,6 @@ struct CoarsestParams {
 // The iterate (read by coupled_sum_on) and the next sweep's values.
 var<workgroup> x: array<f32, MAX_CELLS>;
 var<workgroup> next: array<f32, MAX_CELLS>;
-
-// The vector coupled_sum_on applies A to (common/potential_operator.wgsl).
-fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return x[j];
-}
 
 fn coords(g: u32) -> vec3<u32> {
     let row = g / grid.nx;

@@ -7,6 +7,7 @@
 #include "common/grid.wgsl"
 #include "common/multigrid.wgsl"
 #include "common/potential_operator.wgsl"
+#include "common/stored_operand.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> gx: array<f32>;
@@ -15,11 +16,6 @@
 @group(0) @binding(5) var<storage, read> diag: array<f32>;
 @group(0) @binding(6) var<storage, read> b: array<f32>;
 @group(0) @binding(7) var<storage, read> x: array<f32>;
-
-// The vector coupled_sum_on applies A to (common/potential_operator.wgsl).
-fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return x[j];
-}
 @group(0) @binding(8) var<storage, read_write> coarse_b: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

@@ -9,6 +9,7 @@
 // round-off level and a noiseless planar front then amplifies into fingers.
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
+#include "common/stored_operand.wgsl"
 #include "common/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
@@ -17,11 +18,6 @@
 @group(0) @binding(4) var<storage, read> diag: array<f32>;
 @group(0) @binding(5) var<storage, read> b: array<f32>;
 @group(0) @binding(6) var<storage, read> x: array<f32>;
-
-// The vector coupled_sum_on applies A to (common/potential_operator.wgsl).
-fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return x[j];
-}
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
 fn residual_at(cell: Cell) -> f32 {

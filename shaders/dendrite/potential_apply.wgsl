@@ -1,6 +1,7 @@
 // Potential solve, CG step: q = A x, and per-workgroup partial sums of x·q.
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
+#include "common/stored_operand.wgsl"
 #include "common/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
@@ -8,11 +9,6 @@
 @group(0) @binding(3) var<storage, read> gz: array<f32>;
 @group(0) @binding(4) var<storage, read> diag: array<f32>;
 @group(0) @binding(5) var<storage, read> x: array<f32>;
-
-// The vector coupled_sum_on applies A to (common/potential_operator.wgsl).
-fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return x[j];
-}
 @group(0) @binding(6) var<storage, read_write> q: array<f32>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
 

@@ -26,6 +26,7 @@ shader_table!(
     "common/potential.wgsl",
     "common/cg.wgsl",
     "common/potential_operator.wgsl",
+    "common/stored_operand.wgsl",
     "common/multigrid.wgsl",
     "common/jacobi.wgsl",
     "common/dendrite_params.wgsl",

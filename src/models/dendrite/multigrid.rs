@@ -58,8 +58,8 @@ pub struct FineLevel<'a> {
 
 impl<'a> FineLevel<'a> {
     /// Chunk `c`'s buffers of the operator: gx, gy, gz, diag (the binding order of every
-    /// multigrid kernel).
-    fn operator(&self, c: usize) -> Vec<&'a wgpu::Buffer> {
+    /// multigrid kernel and of the potential solver's operator kernels).
+    pub(super) fn operator(&self, c: usize) -> Vec<&'a wgpu::Buffer> {
         vec![
             &self.gx.buffers[c],
             &self.gy.buffers[c],
@@ -102,21 +102,34 @@ struct LevelGroups {
     /// Jacobi sweeps x → t and t → x.
     sweep_to_t: Vec<wgpu::BindGroup>,
     sweep_to_x: Vec<wgpu::BindGroup>,
-    residual: Vec<wgpu::BindGroup>,
 }
 
 /// Bind groups between level l and l + 1: restriction and coarsening run over l + 1's
 /// chunk-aligned form, prolongation over level l.
 struct Transition {
-    /// Restriction of the residual computed in the same pass (None: level l is chunked, and
-    /// the residual kernel writes it to t first).
-    restrict_residual: Option<Vec<wgpu::BindGroup>>,
-    restrict: Vec<wgpu::BindGroup>,
+    restriction: Restriction,
     coarsen: Vec<wgpu::BindGroup>,
-    prolong: Vec<wgpu::BindGroup>,
-    /// Prolongation and the first sweep after it in one pass, x + P e → t (None: level l is
-    /// chunked, and prolongation adds to x first).
-    prolong_smooth: Option<Vec<wgpu::BindGroup>>,
+    prolongation: Prolongation,
+}
+
+/// How level l's residual reaches level l + 1's right-hand side.
+enum Restriction {
+    /// Summed by the restriction itself (level l is one buffer).
+    Fused(Vec<wgpu::BindGroup>),
+    /// Written to t by the residual kernel over level l, then restricted (level l is
+    /// chunked: a child in a ghost plane would need the plane beyond it).
+    TwoPass {
+        residual: Vec<wgpu::BindGroup>,
+        restrict: Vec<wgpu::BindGroup>,
+    },
+}
+
+/// How level l + 1's correction reaches level l.
+enum Prolongation {
+    /// Added inside the first sweep after it, x + P e → t (level l is one buffer).
+    Fused(Vec<wgpu::BindGroup>),
+    /// Added to x in a pass of its own, then swept (level l is chunked).
+    TwoPass(Vec<wgpu::BindGroup>),
 }
 
 struct CoarseLevel {
@@ -286,7 +299,6 @@ impl Multigrid {
             }),
             sweep_to_t: sweep_with(&k.smooth, d, f, f.x, f.t),
             sweep_to_x: sweep_with(&k.smooth, d, f, f.t, f.x),
-            residual: sweep_with(&k.residual, d, f, f.x, f.t),
         };
         let mut groups = vec![level_groups(fine_domain, fine)];
         for l in &coarse {
@@ -301,21 +313,15 @@ impl Multigrid {
                 (&coarse[i - 1].domain, view(&coarse[i - 1].fields))
             };
             let (aligned_domain, aligned) = l.aligned();
-            let restrict = k.restrict.bind_chunks(gpu, aligned_domain, |c| {
-                vec![
-                    &finer_domain.info_buffers[c],
-                    &finer.t.buffers[c],
-                    &aligned.b.buffers[c],
-                ]
-            });
             let coarsen = k.coarsen.bind_chunks(gpu, aligned_domain, |c| {
                 let mut b = vec![&finer_domain.info_buffers[c]];
                 b.extend(finer.operator(c));
                 b.extend(view(aligned).operator(c));
                 b
             });
-            let restrict_residual = (finer_domain.chunks.len() == 1).then(|| {
-                k.restrict_residual.bind_chunks(gpu, aligned_domain, |c| {
+            let one_buffer = finer_domain.chunks.len() == 1;
+            let restriction = if one_buffer {
+                Restriction::Fused(k.restrict_residual.bind_chunks(gpu, aligned_domain, |c| {
                     let mut b = vec![&finer_domain.info_buffers[0]];
                     b.extend(finer.operator(0));
                     b.extend([
@@ -324,17 +330,21 @@ impl Multigrid {
                         &aligned.b.buffers[c],
                     ]);
                     b
-                })
-            });
-            let prolong = k.prolong.bind_chunks(gpu, finer_domain, |c| {
-                vec![
-                    &aligned_domain.info_buffers[c],
-                    &aligned.x.buffers[c],
-                    &finer.x.buffers[c],
-                ]
-            });
-            let prolong_smooth = (finer_domain.chunks.len() == 1).then(|| {
-                k.prolong_smooth.bind_chunks(gpu, finer_domain, |_| {
+                }))
+            } else {
+                Restriction::TwoPass {
+                    residual: sweep_with(&k.residual, finer_domain, &finer, finer.x, finer.t),
+                    restrict: k.restrict.bind_chunks(gpu, aligned_domain, |c| {
+                        vec![
+                            &finer_domain.info_buffers[c],
+                            &finer.t.buffers[c],
+                            &aligned.b.buffers[c],
+                        ]
+                    }),
+                }
+            };
+            let prolongation = if one_buffer {
+                Prolongation::Fused(k.prolong_smooth.bind_chunks(gpu, finer_domain, |_| {
                     let mut b = vec![&aligned_domain.info_buffers[0]];
                     b.extend(finer.operator(0));
                     b.extend([
@@ -344,14 +354,20 @@ impl Multigrid {
                         &finer.t.buffers[0],
                     ]);
                     b
-                })
-            });
+                }))
+            } else {
+                Prolongation::TwoPass(k.prolong.bind_chunks(gpu, finer_domain, |c| {
+                    vec![
+                        &aligned_domain.info_buffers[c],
+                        &aligned.x.buffers[c],
+                        &finer.x.buffers[c],
+                    ]
+                }))
+            };
             transitions.push(Transition {
-                restrict_residual,
-                restrict,
+                restriction,
                 coarsen,
-                prolong,
-                prolong_smooth,
+                prolongation,
             });
         }
         let last = coarse.last().map_or(&fine_domain.grid, |l| &l.domain.grid);
@@ -421,15 +437,14 @@ impl Multigrid {
             self.sweep_pair_from_zero(rec, l, fine);
             let next = &self.coarse[l];
             let (aligned_domain, aligned) = next.aligned();
-            let transition = &self.transitions[l];
-            match &transition.restrict_residual {
-                Some(groups) => {
+            match &self.transitions[l].restriction {
+                Restriction::Fused(groups) => {
                     self.dispatch(rec, aligned_domain, &self.k.restrict_residual, groups)
                 }
-                None => {
-                    self.dispatch(rec, domain, &self.k.residual, &self.groups[l].residual);
+                Restriction::TwoPass { residual, restrict } => {
+                    self.dispatch(rec, domain, &self.k.residual, residual);
                     t.exchange_chunk_halos(rec);
-                    self.dispatch(rec, aligned_domain, &self.k.restrict, &transition.restrict);
+                    self.dispatch(rec, aligned_domain, &self.k.restrict, restrict);
                 }
             }
             if next.aligned.is_some() {
@@ -452,19 +467,22 @@ impl Multigrid {
         }
         for l in (0..depth).rev() {
             let (domain, x, _) = self.level(l, fine);
-            if let Some(groups) = &self.transitions[l].prolong_smooth {
-                self.dispatch(rec, domain, &self.k.prolong_smooth, groups);
-                self.sweep_back(rec, l, fine);
-                continue;
+            match &self.transitions[l].prolongation {
+                Prolongation::Fused(groups) => {
+                    self.dispatch(rec, domain, &self.k.prolong_smooth, groups);
+                    self.sweep_back(rec, l, fine);
+                }
+                Prolongation::TwoPass(groups) => {
+                    let next = &self.coarse[l];
+                    if let Some((_, aligned)) = &next.aligned {
+                        scatter(rec.encoder(), &next.fields.x, &aligned.x);
+                        aligned.x.exchange_chunk_halos(rec);
+                    }
+                    self.dispatch(rec, domain, &self.k.prolong, groups);
+                    x.exchange_chunk_halos(rec);
+                    self.sweep_pair(rec, l, fine);
+                }
             }
-            let next = &self.coarse[l];
-            if let Some((_, aligned)) = &next.aligned {
-                scatter(rec.encoder(), &next.fields.x, &aligned.x);
-                aligned.x.exchange_chunk_halos(rec);
-            }
-            self.dispatch(rec, domain, &self.k.prolong, &self.transitions[l].prolong);
-            x.exchange_chunk_halos(rec);
-            self.sweep_pair(rec, l, fine);
         }
     }
 

@@ -214,28 +214,16 @@ impl PotentialSolver {
                 ]
             })
         });
+        let fine = v.fine_level();
         let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
-            vec![
-                &v.gx.buffers[c],
-                &v.gy.buffers[c],
-                &v.gz.buffers[c],
-                &v.diag.buffers[c],
-                &v.p.buffers[c],
-                &v.q.buffers[c],
-                &partials,
-            ]
+            let mut b = fine.operator(c);
+            b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
+            b
         });
         let start_bg = k.start.bind_chunks(gpu, domain, |c| {
-            vec![
-                &v.gx.buffers[c],
-                &v.gy.buffers[c],
-                &v.gz.buffers[c],
-                &v.diag.buffers[c],
-                &phi.buffers[c],
-                &v.b.buffers[c],
-                &v.r.buffers[c],
-                &partials,
-            ]
+            let mut b = fine.operator(c);
+            b.extend([&phi.buffers[c], &v.b.buffers[c], &v.r.buffers[c], &partials]);
+            b
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
             vec![

@@ -1,0 +1,5 @@
+// `operand` for coupled_sum_on (common/potential_operator.wgsl) in the kernels that apply A
+// to a stored vector: the including shader's `x` (a storage binding or workgroup memory).
+fn operand(j: u32, k: vec3<u32>) -> f32 {
+    return x[j];
+}
