@@ -301,6 +301,7 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
             grid.cells() as f64 / secs / 1e6
         );
     }
+    stream_experiment(gpu, grid, reps);
     let species = m.species.as_mut().unwrap();
     species
         .configure(gpu, 0, SpeciesTask::Diffusivity, 0.0, true)
@@ -315,6 +316,71 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
     let mut flow_only = p.clone();
     flow_only.species.axes.clear();
     (flow_rate, species_rate, gde::bytes_per_cell(&flow_only))
+}
+
+/// Times nineteen streams moved in place like the D3Q19 even step, without its arithmetic
+/// (bench/streams19.wgsl), once with a binding per stream (as the model binds them) and once
+/// with all nineteen in one buffer. Set against the even half's rate, these say whether that
+/// half is held back by its bindings, its arithmetic, or the streams themselves. Skipped when
+/// the grid needs more than one chunk or the nineteen do not fit in one binding.
+fn stream_experiment(gpu: &Gpu, grid: Grid, reps: u32) {
+    let domain = Domain::new(gpu, grid, false).unwrap();
+    let cells = domain.buffer_cells(0);
+    if domain.chunks.len() > 1 || 19 * cells * 4 > gpu.max_binding_bytes {
+        println!("  19 streams: skipped (the grid does not fit one binding)");
+        return;
+    }
+    let streams: Vec<Field> = (0..19)
+        .map(|i| Field::new(gpu, &domain, &format!("s{i}")))
+        .collect();
+    let all = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("19 streams in one buffer"),
+        size: 19 * cells * 4,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    for entry in ["main", "single"] {
+        let k = Kernel::with_entry(gpu, "bench/streams19.wgsl", entry).unwrap();
+        let bgs = if entry == "main" {
+            k.bind_chunks(gpu, &domain, |_| {
+                streams.iter().map(|f| &f.buffers[0]).collect()
+            })
+        } else {
+            // `all` is binding 20, past the nineteen separate streams.
+            fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+                wgpu::BindGroupEntry {
+                    binding,
+                    resource: buffer.as_entire_binding(),
+                }
+            }
+            vec![gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("19 streams in one buffer"),
+                layout: &k.layout,
+                entries: &[entry(0, &domain.info_buffers[0]), entry(20, &all)],
+            })]
+        };
+        let secs = time_per_rep(gpu, reps, |n| {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                for _ in 0..n {
+                    domain.dispatch(&mut pass, &k.pipeline, &bgs);
+                }
+            }
+            gpu.queue.submit([enc.finish()]);
+        });
+        let rate = grid.cells() as f64 / secs;
+        println!(
+            "  19 streams in place, no arithmetic ({}): {:.1} MLUPs, {:.2} GB/s at 152 B/cell",
+            if entry == "main" {
+                "a binding each, as the model"
+            } else {
+                "one binding"
+            },
+            rate / 1e6,
+            152.0 * rate / 1e9
+        );
+    }
 }
 
 /// Prints the gde D3Q19 and D3Q7 rates against the copy bandwidth `copy` (bytes/s).

@@ -13,7 +13,7 @@
 # `run` keeps its logs and small results in /tmp/gpu-checks and packs them into
 # OUTDIR/gpu-checks.tgz after every stage, so a run cut short still leaves what it finished.
 # Each stage has its own time limit (seconds, from the environment); STAGES picks stages
-# (default "bench dendrite-3d suites"), SUITES the verification binaries of the last one.
+# (default "bench dendrite-3d sweep suites"), SUITES the verification binaries of the last one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.devbin
@@ -64,11 +64,12 @@ run() {
     grep -qi nvidia "$OUT_DIR/info.txt" || { echo "no NVIDIA adapter"; return 1; }
     export MESOLYTE_ADAPTER=nvidia
 
-    local stages=" ${STAGES:-bench dendrite-3d suites} "
+    local stages=" ${STAGES:-bench dendrite-3d sweep suites} "
     # 1. Bandwidth of every kernel against copy, alone on the GPU.
     [[ $stages == *" bench "* ]] && MESOLYTE_BENCH_SCALE=${SCALE:-4} stage bench "${BENCH_S:-150}" "$BIN/bandwidth" --bench
     cat "$OUT_DIR/bench.txt" 2>/dev/null
     [[ $stages == *" dendrite-3d "* ]] && dendrite_3d
+    [[ $stages == *" sweep "* ]] && sweep
     [[ $stages == *" suites "* ]] && suites
     pack
     cat "$OUT_DIR/stages.txt"
@@ -87,7 +88,21 @@ dendrite_3d() {
     tail -5 "$OUT_DIR/dendrite-3d.txt"
 }
 
-# 3. Verification suites on the real GPU, and the catalyst-layer run, side by side.
+sweep() {
+    # 3. Eight small 2D runs (Hong's 200x200 case, first seconds) one at a time and eight at
+    # once: what concurrent runs gain on a GPU that one small run leaves mostly idle.
+    local runs=/tmp/mesolyte-runs p
+    for p in 1 8; do
+        stage "sweep-parallel-$p" "${SWEEP_S:-150}" "$BIN/mesolyte" sweep scenarios/dendrite-2d.toml \
+            --vary dendrite.applied_voltage_V=lin:-0.24:-0.45:8 --set run.end_time=${SWEEP_END:-4} \
+            --set run.output_every=2 --parallel $p -q --out "$runs/sweep-$p"
+        cp "$runs/sweep-$p/sweep.csv" "$OUT_DIR/sweep-parallel-$p.csv" 2>/dev/null
+    done
+    pack
+    grep sweep- "$OUT_DIR/stages.txt"
+}
+
+# 4. Verification suites on the real GPU, and the catalyst-layer run, side by side.
 suites() {
     local runs=/tmp/mesolyte-runs suite
     for suite in ${SUITES:-dendrite_verification gde_verification gpu_fields gde-cl-oxygen}; do

@@ -1,4 +1,4 @@
-//! Command line: `info`, `list`, `validate`, `run`.
+//! Command line: `info`, `list`, `validate`, `run`, `sweep`.
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::gpu::{self, format_bytes, Gpu};
 use crate::scenario::Scenario;
+use crate::sim::sweep::{self, SweepAxis, SweepOptions, SweepPlan};
 use crate::sim::{self, RunOptions};
 
 #[derive(Parser)]
@@ -62,6 +63,39 @@ enum Command {
         #[arg(long, hide = true)]
         halt_after_outputs: Option<u64>,
     },
+    /// Run a scenario for every combination of several keys' values, each run in its own
+    /// folder, with their final results tabulated in sweep.csv.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args)]
+struct SweepArgs {
+    file: PathBuf,
+    /// Values of one key (repeatable; every combination runs, the last key fastest):
+    /// --vary section.key=v1,v2,...  or  =lin:a:b:n (n evenly spaced)  or  =log:a:b:n
+    /// (n in a constant ratio).
+    #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
+    vary: Vec<String>,
+    /// Override a key in every run: --set section.key=value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Output folder (default: runs/<name>-sweep); runs go to run-000, run-001, ...
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Adapter index or name substring (see `mesolyte info`).
+    #[arg(long, env = gpu::ADAPTER_ENV)]
+    adapter: Option<String>,
+    /// Keep the runs an earlier sweep into the same folder finished, continue the ones it
+    /// checkpointed, and run the rest.
+    #[arg(long)]
+    resume: bool,
+    /// Runs at once on the device (each needs its own memory). Small runs leave a large
+    /// GPU idle while they wait for their read-backs; several at a time fill it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    parallel: u32,
+    /// No progress display.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -136,10 +170,111 @@ fn dispatch(cmd: Command) -> Result<()> {
             }
             Ok(())
         }
+        Command::Sweep(args) => sweep(args),
     }
 }
 
+fn sweep(args: SweepArgs) -> Result<()> {
+    let SweepArgs {
+        file,
+        vary,
+        set,
+        out,
+        adapter,
+        resume,
+        parallel,
+        quiet,
+    } = args;
+    let axes = vary
+        .iter()
+        .map(|v| SweepAxis::parse(v).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = SweepPlan::new(&file, &set, axes)?;
+    let first = &plan.runs[0].scenario;
+    let out_dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", first.name)));
+    let starts = sweep::plan_starts(&plan, &out_dir, resume)?;
+    if !quiet {
+        describe_base(first);
+        let keys: Vec<&str> = plan.axes.iter().map(|a| a.key.as_str()).collect();
+        println!(
+            "sweep: {} runs over {} into {}",
+            plan.runs.len(),
+            keys.join(" x "),
+            out_dir.display()
+        );
+        // Each warning once, with the runs it concerns when not all of them.
+        let mut warnings: Vec<(String, Vec<&str>)> = Vec::new();
+        for r in &plan.runs {
+            for w in r.scenario.params.warnings(&r.scenario.grid) {
+                match warnings.iter_mut().find(|(text, _)| *text == w) {
+                    Some((_, runs)) => runs.push(&r.folder),
+                    None => warnings.push((w, vec![&r.folder])),
+                }
+            }
+        }
+        for (w, runs) in warnings {
+            if runs.len() == plan.runs.len() {
+                println!("warning: {w}");
+            } else {
+                println!("warning ({}): {w}", runs.join(", "));
+            }
+        }
+    }
+    let gpu = Gpu::open(adapter.as_deref())?;
+    // The largest runs that may run at once must fit together.
+    let parallel = (parallel as usize).min(plan.runs.len());
+    let mut needs = plan
+        .runs
+        .iter()
+        .map(|r| memory_estimate(&r.scenario, &gpu))
+        .collect::<Result<Vec<u64>>>()?;
+    needs.sort_unstable_by(|a, b| b.cmp(a));
+    let what = match parallel {
+        1 => "the largest run of this sweep".to_string(),
+        n => format!("the {n} largest runs of this sweep at once (--parallel {n})"),
+    };
+    check_memory_need(
+        &first.file,
+        &what,
+        needs[..parallel].iter().sum(),
+        &gpu,
+        quiet,
+    )?;
+    let opts = SweepOptions {
+        out_dir: out_dir.clone(),
+        quiet,
+        parallel,
+    };
+    let outcomes = sweep::run_sweep(&plan, &starts, &gpu, &opts)?;
+    let unfinished = outcomes.iter().filter(|o| !o.finished()).count();
+    let earlier = outcomes.iter().filter(|o| o.earlier).count();
+    let table = out_dir.join(sweep::TABLE_FILE);
+    if unfinished > 0 {
+        bail!(
+            "{unfinished} of {} runs did not finish (their status and message are in {})",
+            outcomes.len(),
+            table.display()
+        );
+    }
+    if !quiet {
+        println!(
+            "sweep: {} runs finished ({earlier} of them earlier); results in {}",
+            outcomes.len(),
+            table.display()
+        );
+    }
+    Ok(())
+}
+
 fn describe(s: &Scenario) {
+    describe_base(s);
+    for w in s.params.warnings(&s.grid) {
+        println!("warning: {w}");
+    }
+}
+
+/// The scenario's one-line description (model, grid, clock).
+fn describe_base(s: &Scenario) {
     let g = &s.grid;
     let clock = if s.params.time_name() == "time_s" {
         format!(
@@ -160,17 +295,24 @@ fn describe(s: &Scenario) {
         g.nz,
         g.dx,
     );
-    for w in s.params.warnings(&s.grid) {
-        println!("warning: {w}");
-    }
+}
+
+/// Bytes of GPU memory a run of `s` needs, about.
+fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
+    let fields =
+        gpu::domain::estimate_field_bytes(&s.grid, gpu.max_binding_bytes, s.params.gpu_fields())?;
+    // Read-back staging for one chunk and reduction scratch come on top of the fields.
+    Ok(fields + fields / s.params.gpu_fields().max(1) as u64 / 8)
 }
 
 /// Prints the memory estimate and refuses a run that cannot fit on the adapter.
 fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
-    let fields =
-        gpu::domain::estimate_field_bytes(&s.grid, gpu.max_binding_bytes, s.params.gpu_fields())?;
-    // Read-back staging for one chunk and reduction scratch come on top of the fields.
-    let need = fields + fields / s.params.gpu_fields().max(1) as u64 / 8;
+    let need = memory_estimate(s, gpu)?;
+    check_memory_need(&s.file, "this run", need, gpu, quiet)
+}
+
+/// Prints `need` (bytes for `what`) against the adapter's memory and refuses what cannot fit.
+fn check_memory_need(file: &str, what: &str, need: u64, gpu: &Gpu, quiet: bool) -> Result<()> {
     match gpu.summary.memory_bytes {
         Some(have) => {
             if !quiet {
@@ -183,11 +325,15 @@ fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
             }
             if need as f64 > 0.9 * have as f64 {
                 bail!(
-                    "{}: this run needs about {} of GPU memory but {} has {}; use a smaller grid",
-                    s.file,
+                    "{file}: {what} needs about {} of GPU memory but {} has {}; use a smaller grid{}",
                     format_bytes(need),
                     gpu.summary.name,
-                    format_bytes(have)
+                    format_bytes(have),
+                    if what.contains("--parallel") {
+                        " or a lower --parallel"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

@@ -4,6 +4,9 @@
 //! simulator wants every byte of storage binding and buffer size the hardware offers.
 
 use anyhow::{anyhow, bail, Context, Result};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::thread::ThreadId;
 
 /// Environment variable that names an adapter (index or name substring), like `--adapter`.
 pub const ADAPTER_ENV: &str = "MESOLYTE_ADAPTER";
@@ -42,6 +45,8 @@ pub struct Gpu {
     /// Largest storage binding we use; at most the adapter's limit (see [`MAX_BINDING_ENV`]).
     pub max_binding_bytes: u64,
     pub(super) common: std::sync::OnceLock<super::CommonKernels>,
+    /// Each thread's latest submission (see [`Gpu::submit`]).
+    last_submission: Mutex<HashMap<ThreadId, wgpu::SubmissionIndex>>,
 }
 
 /// Backends we look at: Vulkan, Metal, DX12 (GL lacks what we need on many drivers and its
@@ -194,7 +199,37 @@ impl Gpu {
             limits,
             max_binding_bytes,
             common: Default::default(),
+            last_submission: Default::default(),
         })
+    }
+
+    /// Submits `commands` and remembers the submission as this thread's latest, for
+    /// [`Gpu::wait_own`]. Models submit through this, so that the runs of a parallel sweep,
+    /// which share the device from threads of their own, each wait for their own work only.
+    pub fn submit(&self, commands: wgpu::CommandBuffer) {
+        let index = self.queue.submit([commands]);
+        self.last_submission
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(std::thread::current().id(), index);
+    }
+
+    /// Blocks until this thread's latest [`Gpu::submit`] has finished (the queue runs
+    /// submissions in order, so everything submitted before it has too), or until all
+    /// submitted work has if this thread never submitted through it.
+    pub fn wait_own(&self) {
+        let index = self
+            .last_submission
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&std::thread::current().id())
+            .cloned();
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: index,
+                timeout: None,
+            })
+            .expect("GPU device lost while waiting for work to finish");
     }
 
     /// Blocks until all submitted work is done.

@@ -73,7 +73,7 @@ impl Field {
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.exchange_halos(&mut super::Recorder::new(&mut enc));
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
         Ok(())
     }
 
@@ -91,7 +91,7 @@ impl Field {
             });
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             enc.copy_buffer_to_buffer(&self.buffers[c], self.plane_bytes(), &staging, 0, bytes);
-            gpu.queue.submit([enc.finish()]);
+            gpu.submit(enc.finish());
             out.extend_from_slice(&read_mapped(gpu, &staging));
             debug_assert_eq!(out.len(), (span.first_plane + span.planes) as usize * pc);
         }
@@ -153,10 +153,14 @@ pub fn read_mapped(gpu: &Gpu, staging: &wgpu::Buffer) -> Vec<f32> {
     staging.map_async(wgpu::MapMode::Read, .., move |r| {
         let _ = tx.send(r);
     });
-    gpu.wait();
-    rx.recv()
-        .expect("map callback dropped")
-        .expect("could not map a read-back buffer");
+    // The copy into `staging` is this thread's latest submission (every read-back submits
+    // its copy just before); should the mapping still be pending, wait for everything.
+    gpu.wait_own();
+    let mapped = rx.try_recv().unwrap_or_else(|_| {
+        gpu.wait();
+        rx.recv().expect("map callback dropped")
+    });
+    mapped.expect("could not map a read-back buffer");
     let data = {
         let view = staging.get_mapped_range(..).expect("mapped range");
         bytemuck::cast_slice::<u8, f32>(&view).to_vec()

@@ -20,6 +20,7 @@ shader_table!(
     "bench/copy.wgsl",
     "bench/copy_vec4.wgsl",
     "bench/chain.wgsl",
+    "bench/streams19.wgsl",
     "common/random.wgsl",
     "common/phase_field.wgsl",
     "common/stencil.wgsl",

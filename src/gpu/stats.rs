@@ -167,7 +167,7 @@ pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
         }
     }
     enc.copy_buffer_to_buffer(&partials, 0, &staging, 0, size);
-    gpu.queue.submit([enc.finish()]);
+    gpu.submit(enc.finish());
     let raw = super::field::read_mapped(gpu, &staging);
     let parts: &[Partial] = bytemuck::cast_slice(&raw);
     let mut s = Stats {

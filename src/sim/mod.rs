@@ -1,9 +1,10 @@
 //! The one simulation loop all models share: clock, stop criteria, output cadence, metrics,
-//! checkpoints, the divergence guard and progress.
+//! checkpoints, the divergence guard and progress; and sweeps of many runs over it.
 
 mod model;
 mod progress;
 mod run;
+pub mod sweep;
 
 pub use model::{Guard, Metric, Model, OutputField};
 pub use progress::{clock_reading, Progress};

@@ -62,6 +62,17 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     let wall = Instant::now();
     let settings = &scenario.run;
     let mut dir = RunDir::create(&opts.out_dir, &scenario.name)?;
+    // A summary left in this folder by an earlier run would describe that run until this one
+    // ends (a sweep resumed after a kill would take it for this run's result).
+    match std::fs::remove_file(dir.path(io::SUMMARY_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            bail!(
+                "cannot remove the old {}: {e}",
+                dir.path(io::SUMMARY_FILE).display()
+            )
+        }
+        _ => {}
+    }
     io::write_bytes_atomic(
         &dir.path(io::SCENARIO_FILE),
         scenario.resolved_toml().as_bytes(),

@@ -101,7 +101,7 @@ impl ColumnKernel {
             }
         }
         enc.copy_buffer_to_buffer(&self.out, 0, &self.staging, 0, self.out.size());
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
         let raw = crate::gpu::field::read_mapped(gpu, &self.staging);
         let mut cols = Columns::default();
         for v in raw.chunks_exact(VALUES) {

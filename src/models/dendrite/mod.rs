@@ -541,7 +541,7 @@ impl Model for Dendrite {
                 self.time += dt;
             }
             drop(rec);
-            gpu.queue.submit([enc.finish()]);
+            gpu.submit(enc.finish());
             step = stop;
         }
         Ok(())

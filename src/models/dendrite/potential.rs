@@ -323,7 +323,7 @@ impl PotentialSolver {
             self.precondition(&mut rec);
         }
         drop(rec);
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
         true
     }
 
@@ -443,7 +443,7 @@ impl PotentialSolver {
             rec.encoder()
                 .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, 32);
             drop(rec);
-            gpu.queue.submit([enc.finish()]);
+            gpu.submit(enc.finish());
             let s = self.read_scalars(gpu);
             if !s.rr.is_finite() {
                 bail!(
@@ -466,7 +466,7 @@ impl PotentialSolver {
         self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         phi.exchange_chunk_halos(&mut Recorder::new(&mut enc));
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
         Ok(SolveReport {
             iterations: s.iterations,
             residual: relative(&s),
@@ -485,6 +485,6 @@ impl PotentialSolver {
                 self.domain.buffer_cells(c) * 4,
             );
         }
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
     }
 }

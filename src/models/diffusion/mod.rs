@@ -173,7 +173,7 @@ impl Model for Diffusion {
             self.fields[self.current].exchange_halos(&mut rec);
         }
         drop(rec);
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
         Ok(())
     }
 

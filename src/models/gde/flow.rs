@@ -194,7 +194,7 @@ impl FlowSolver {
                 &self.fields_bg,
             );
         }
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
     }
 
     /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy).

@@ -400,7 +400,7 @@ impl Model for Gde {
                 Stage::Flow(_) => self.flow.as_ref().unwrap().encode(&mut enc, n),
                 _ => self.species.as_ref().unwrap().encode(&mut enc, n),
             }
-            gpu.queue.submit([enc.finish()]);
+            gpu.submit(enc.finish());
             self.stage_iterations += n;
             left -= n;
             if self.stage_iterations.is_multiple_of(every) {

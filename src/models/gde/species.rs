@@ -251,7 +251,7 @@ impl SpeciesSolver {
             .domain()
             .dispatch(rec.pass(), &self.fields_kernel.pipeline, &self.fields_bg);
         drop(rec);
-        gpu.queue.submit([enc.finish()]);
+        gpu.submit(enc.finish());
     }
 
     /// Total lattice flux through each plane's low face along the solve axis (index 0 is the
