@@ -76,6 +76,10 @@ struct SweepArgs {
     /// (n in a constant ratio).
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     vary: Vec<String>,
+    /// Pair the values instead: run i takes the i-th value of every --vary (all equally
+    /// long), e.g. grid.nx=64,128 with grid.dx=2e-7,1e-7 for a refinement study.
+    #[arg(long)]
+    zip: bool,
     /// Override a key in every run: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -178,6 +182,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let SweepArgs {
         file,
         vary,
+        zip,
         set,
         out,
         adapter,
@@ -189,7 +194,12 @@ fn sweep(args: SweepArgs) -> Result<()> {
         .iter()
         .map(|v| SweepAxis::parse(v).map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()?;
-    let plan = SweepPlan::new(&file, &set, axes)?;
+    let combine = if zip {
+        sweep::Combine::Zip
+    } else {
+        sweep::Combine::Product
+    };
+    let plan = SweepPlan::new(&file, &set, axes, combine)?;
     let first = &plan.runs[0].scenario;
     let out_dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", first.name)));
     let starts = sweep::plan_starts(&plan, &out_dir, resume)?;
@@ -199,7 +209,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         println!(
             "sweep: {} runs over {} into {}",
             plan.runs.len(),
-            keys.join(" x "),
+            keys.join(if zip { " with " } else { " x " }),
             out_dir.display()
         );
         // Each warning once, with the runs it concerns when not all of them.

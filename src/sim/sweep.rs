@@ -188,10 +188,25 @@ pub struct SweepPlan {
     pub runs: Vec<SweepRun>,
 }
 
+/// How the axes' values combine into runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Combine {
+    /// Every combination (the last axis varies fastest).
+    Product,
+    /// The i-th values of all axes together (all axes equally long): a refinement study
+    /// varies `grid.nx` and `grid.dx` this way.
+    Zip,
+}
+
 impl SweepPlan {
-    /// Reads `file`, applies `sets` and each combination's values, and validates every run.
-    /// An invalid combination is an error naming its folder and values; nothing runs then.
-    pub fn new(file: &Path, sets: &[String], axes: Vec<SweepAxis>) -> Result<SweepPlan> {
+    /// Reads `file`, applies `sets` and each run's values, and validates every run. An
+    /// invalid run is an error naming its folder and values; nothing runs then.
+    pub fn new(
+        file: &Path,
+        sets: &[String],
+        axes: Vec<SweepAxis>,
+        combine: Combine,
+    ) -> Result<SweepPlan> {
         if axes.is_empty() {
             bail!("a sweep needs at least one --vary section.key=values");
         }
@@ -209,24 +224,42 @@ impl SweepPlan {
                 );
             }
         }
-        let count = axes
-            .iter()
-            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
-            .filter(|&n| n <= MAX_RUNS)
-            .ok_or_else(|| {
-                anyhow!("the sweep would make more than {MAX_RUNS} runs; vary fewer values")
-            })?;
+        let count = match combine {
+            Combine::Product => axes
+                .iter()
+                .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+                .filter(|&n| n <= MAX_RUNS)
+                .ok_or_else(|| {
+                    anyhow!("the sweep would make more than {MAX_RUNS} runs; vary fewer values")
+                })?,
+            Combine::Zip => {
+                let n = axes[0].values.len();
+                if let Some(a) = axes.iter().find(|a| a.values.len() != n) {
+                    bail!(
+                        "--zip pairs the values of every --vary, but {} has {} values and {} has {n}",
+                        a.key,
+                        a.values.len(),
+                        axes[0].key
+                    );
+                }
+                n
+            }
+        };
         let name = file.display().to_string();
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("{name}: cannot read the scenario"))?;
         let width = (count - 1).to_string().len().max(3);
         let mut runs = Vec::with_capacity(count);
         for index in 0..count {
-            // Mixed-radix digits of the index, the last axis fastest.
+            // Zip: the index-th value of each axis. Product: the index's mixed-radix digits,
+            // the last axis fastest.
             let mut rest = index;
             let mut assignments = vec![(String::new(), String::new()); axes.len()];
             for (slot, axis) in assignments.iter_mut().zip(&axes).rev() {
-                let value = &axis.values[rest % axis.values.len()];
+                let value = match combine {
+                    Combine::Zip => &axis.values[index],
+                    Combine::Product => &axis.values[rest % axis.values.len()],
+                };
                 rest /= axis.values.len();
                 *slot = (axis.key.clone(), value.clone());
             }
@@ -571,6 +604,52 @@ mod tests {
         assert!(SweepAxis::parse("a.b=lin:0:1:1").is_err());
         assert!(SweepAxis::parse("a.b=lin:0:1").is_err());
         assert!(SweepAxis::parse("a.b=lin:0:x:3").is_err());
+    }
+
+    #[test]
+    fn product_takes_every_combination_and_zip_pairs_values() {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/diffusion-gaussian-2d.toml");
+        let axes = || {
+            vec![
+                SweepAxis::parse("grid.nx=32,64").unwrap(),
+                SweepAxis::parse("grid.dx=2e-6,1e-6").unwrap(),
+            ]
+        };
+        let runs = |combine| {
+            SweepPlan::new(&file, &[], axes(), combine)
+                .unwrap()
+                .runs
+                .iter()
+                .map(|r| (r.folder.clone(), r.scenario.grid.nx, r.scenario.grid.dx))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            runs(Combine::Product),
+            [
+                ("run-000".to_string(), 32, 2e-6),
+                ("run-001".to_string(), 32, 1e-6),
+                ("run-002".to_string(), 64, 2e-6),
+                ("run-003".to_string(), 64, 1e-6),
+            ]
+        );
+        assert_eq!(
+            runs(Combine::Zip),
+            [
+                ("run-000".to_string(), 32, 2e-6),
+                ("run-001".to_string(), 64, 1e-6)
+            ]
+        );
+        let uneven = vec![
+            SweepAxis::parse("grid.nx=32,64,128").unwrap(),
+            SweepAxis::parse("grid.dx=2e-6,1e-6").unwrap(),
+        ];
+        let err = SweepPlan::new(&file, &[], uneven, Combine::Zip).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("grid.dx has 2 values and grid.nx has 3"),
+            "{err}"
+        );
     }
 
     #[test]

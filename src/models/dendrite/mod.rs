@@ -528,7 +528,7 @@ impl Model for Dendrite {
         let end = first_step + steps;
         let mut step = first_step;
         while step < end {
-            if step % every == 0 && step > 0 {
+            if step.is_multiple_of(every) && step > 0 {
                 self.solve_potential(gpu)?;
             }
             // The steps up to the next solve, in one submission and one compute pass.
