@@ -290,7 +290,7 @@ impl SweepPlan {
 /// How one run of a sweep starts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Start {
-    /// From its initial state (any earlier files in its folder are replaced).
+    /// From its initial state, writing over what an earlier run left in its folder.
     Fresh,
     /// From the checkpoint in its folder.
     Resume,
