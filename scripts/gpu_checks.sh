@@ -93,7 +93,7 @@ sweep() {
     # once: what concurrent runs gain on a GPU that one small run leaves mostly idle.
     local runs=/tmp/mesolyte-runs p
     for p in 1 8; do
-        stage "sweep-parallel-$p" "${SWEEP_S:-150}" "$BIN/mesolyte" sweep scenarios/dendrite-2d.toml \
+        stage "sweep-parallel-$p" "${SWEEP_S:-90}" "$BIN/mesolyte" sweep scenarios/dendrite-2d.toml \
             --vary dendrite.applied_voltage_V=lin:-0.24:-0.45:8 --set run.end_time=${SWEEP_END:-4} \
             --set run.output_every=2 --parallel $p -q --out "$runs/sweep-$p"
         cp "$runs/sweep-$p/sweep.csv" "$OUT_DIR/sweep-parallel-$p.csv" 2>/dev/null

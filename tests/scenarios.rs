@@ -250,4 +250,35 @@ fn gde_keys_are_checked_before_any_gpu_work() {
         &["gde.species.advection", "last of gde.flow.axes"],
     );
     assert_mentions(&err(GDE, &["gde.flow.axes=[]"]), &["nothing to compute"]);
+    assert_mentions(
+        &err(GDE, &["gde.flow.inlet_velocity_m_s=0.1"]),
+        &[
+            "gde.flow.inlet_velocity_m_s",
+            "only used with drive = \"velocity\"",
+        ],
+    );
+    assert_mentions(
+        &err(
+            GDE,
+            &[
+                "gde.flow.drive=\"velocity\"",
+                "gde.flow.inlet_velocity_m_s=0",
+            ],
+        ),
+        &["gde.flow.inlet_velocity_m_s", "(0, 100]"],
+    );
+    assert_mentions(
+        &err(
+            GDE,
+            &[
+                "gde.flow.drive=\"velocity\"",
+                "gde.flow.inlet_velocity_m_s=90",
+            ],
+        ),
+        &[
+            "gde.flow.inlet_velocity_m_s",
+            "lattice limit",
+            "allowed: (0, ",
+        ],
+    );
 }

@@ -5,7 +5,8 @@ struct FlowParams {
     // Kinds of the low and high face of each axis (FACE_* in common/lattice.wgsl).
     kinds_lo: vec4<u32>,
     kinds_hi: vec4<u32>,
-    // rho - 1 on the low and high open face of each axis (pressure boundaries).
+    // On the low and high face of each axis: rho - 1 where the face is open (a pressure
+    // boundary), the lattice speed along the axis where it is a velocity inlet.
     open_lo: vec4<f32>,
     open_hi: vec4<f32>,
     // TRT rates: omega_plus sets the viscosity, omega_minus follows from Lambda = 3/16.

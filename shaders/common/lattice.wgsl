@@ -2,7 +2,8 @@
 //
 // Each direction's populations are one field (structure of arrays), split into chunks of
 // z planes with a ghost plane below and above like every field (src/gpu/domain.rs). Faces of
-// the domain are periodic, walls, or open (pressure / Dirichlet), per axis. Along z a
+// the domain are periodic, walls, open (pressure / Dirichlet) or, for flow only, a velocity
+// inlet (a face moving along its normal), per axis. Along z a
 // periodic wrap stays inside the buffer when the grid is one chunk, and goes through the
 // ghost planes (refreshed and merged back by the host) when it is several.
 #include "common/grid.wgsl"
@@ -10,9 +11,10 @@
 const FACE_PERIODIC: u32 = 0u;
 const FACE_WALL: u32 = 1u;
 const FACE_OPEN: u32 = 2u;
+const FACE_VELOCITY: u32 = 3u;
 
 // Neighbour codes below zero: -1 = a wall face of the domain; -2 - (2 axis + up) = the open
-// face of that axis on the low (up = 0) or high (up = 1) side.
+// (or velocity) face of that axis on the low (up = 0) or high (up = 1) side.
 const NB_WALL: i32 = -1;
 
 fn open_code(axis: u32, up: bool) -> i32 {
@@ -38,7 +40,7 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
         let kind = select(lo.x, hi.x, x >= nx);
         if (kind == FACE_WALL) {
             return NB_WALL;
-        } else if (kind == FACE_OPEN) {
+        } else if (kind >= FACE_OPEN) {
             code = open_code(0u, x >= nx);
         }
         x = select(x - nx, x + nx, x < 0);
@@ -49,7 +51,7 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
         let kind = select(lo.y, hi.y, y >= ny);
         if (kind == FACE_WALL) {
             return NB_WALL;
-        } else if (kind == FACE_OPEN) {
+        } else if (kind >= FACE_OPEN) {
             code = open_code(1u, y >= ny);
         }
         y = select(y - ny, y + ny, y < 0);
@@ -61,7 +63,7 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
         let kind = select(lo.z, hi.z, z >= 0);
         if (kind == FACE_WALL) {
             return NB_WALL;
-        } else if (kind == FACE_OPEN) {
+        } else if (kind >= FACE_OPEN) {
             code = open_code(2u, z >= i32(grid.nz));
         } else if (single_chunk) {
             plane = select(plane - i32(grid.planes), plane + i32(grid.planes), z < 0);

@@ -16,14 +16,21 @@
 #include "common/flow_params.wgsl"
 
 // The value that comes back into the own cell when population `v` moving along i meets
-// the boundary coded by `nb` (a solid cell, a wall face or an open face).
+// the boundary coded by `nb` (a solid cell, a wall face, an open face or a velocity face).
+// A velocity face moves along its axis at the lattice speed held in open_lo/open_hi:
+// bounce-back from a moving wall (Ladd), f_opp = f - 6 w_i (c_i . u_face) for density 1.
 fn reflected(i: u32, v: f32, nb: i32) -> f32 {
     if (nb >= -1) {
         return v;
     }
     let axis = open_axis(nb);
-    let rho1 = select(p.open_lo[axis], p.open_hi[axis], open_is_high(nb));
-    return -v + 2.0 * W[i] * rho1;
+    let high = open_is_high(nb);
+    let value = select(p.open_lo[axis], p.open_hi[axis], high);
+    if (select(p.kinds_lo[axis], p.kinds_hi[axis], high) == FACE_VELOCITY) {
+        let c = select(select(CZ[i], CY[i], axis == 1u), CX[i], axis == 0u);
+        return v - 6.0 * W[i] * f32(c) * value;
+    }
+    return -v + 2.0 * W[i] * value;
 }
 
 // TRT collision with Guo forcing on shifted populations, in place.

@@ -1,12 +1,13 @@
 //! D3Q19 TRT flow through the pore space (shaders/gde/flow_step.wgsl, flow_fields.wgsl):
-//! one solve per axis, driven by a body force or by fixed face pressures, to steady state.
+//! one solve per axis, driven by a body force, by fixed face pressures or by a fixed inflow
+//! speed, to steady state.
 
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
 use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
-use super::params::{Drive, FlowParams};
+use super::params::{Drive, FlowParams, MACH_LIMIT};
 use super::units::FlowUnits;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
@@ -14,6 +15,7 @@ use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 pub const FACE_PERIODIC: u32 = 0;
 pub const FACE_WALL: u32 = 1;
 pub const FACE_OPEN: u32 = 2;
+pub const FACE_VELOCITY: u32 = 3;
 
 /// The TRT magic parameter that puts half-way bounce-back walls exactly half-way for any τ.
 pub const MAGIC: f64 = 3.0 / 16.0;
@@ -104,14 +106,19 @@ impl FlowSolver {
         let mut lo = [FACE_PERIODIC; 4];
         for (a, k) in lo.iter_mut().enumerate().take(3) {
             if a == axis {
-                if self.params.drive == Drive::Pressure {
+                if self.params.drive != Drive::BodyForce {
                     *k = FACE_OPEN;
                 }
             } else if self.params.side_walls {
                 *k = FACE_WALL;
             }
         }
-        (lo, lo)
+        let hi = lo;
+        if self.params.drive == Drive::Velocity {
+            // Inflow through the low face, out through the open high face.
+            lo[axis] = FACE_VELOCITY;
+        }
+        (lo, hi)
     }
 
     /// Sets up a solve along `axis`; with `reset`, from rest (else the populations are kept,
@@ -136,6 +143,12 @@ impl FlowSolver {
                 let drho = 3.0 * g_lu * n;
                 p.open_lo[axis] = (0.5 * drho) as f32;
                 p.open_hi[axis] = (-0.5 * drho) as f32;
+            }
+            Drive::Velocity => {
+                // The inlet face's lattice speed; the outlet at the reference density.
+                p.open_lo[axis] =
+                    (self.params.inlet_velocity_m_s / self.units.velocity_scale()) as f32;
+                p.open_hi[axis] = 0.0;
             }
         }
         p.force = [force[0] as f32, force[1] as f32, force[2] as f32, 0.0];
@@ -197,15 +210,45 @@ impl FlowSolver {
         gpu.submit(enc.finish());
     }
 
-    /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy).
-    pub fn permeability(&self, mean_velocity: f64) -> f64 {
+    /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy), with G
+    /// the imposed pressure gradient, or for the velocity drive the measured one.
+    pub fn permeability(&self, gpu: &Gpu, label: &Field, mean_velocity: f64) -> f64 {
         let mu = self.params.density_kg_m3 * self.params.kinematic_viscosity_m2_s;
-        mu * mean_velocity / self.params.pressure_gradient_pa_m
+        let gradient = match self.params.drive {
+            Drive::Velocity => self.measured_gradient(gpu, label),
+            _ => self.params.pressure_gradient_pa_m,
+        };
+        mu * mean_velocity / gradient
+    }
+
+    /// Pressure gradient along the solve axis (Pa/m) between the planes a quarter and three
+    /// quarters along it, from the mean pressure over each plane's pore cells: away from the
+    /// inlet, where the uniform inflow develops, and from the outlet. Needs current fields
+    /// (`update_fields`); NaN if either plane has no pore cell.
+    pub fn measured_gradient(&self, gpu: &Gpu, label: &Field) -> f64 {
+        let grid = self.lattice.domain().grid;
+        let n = grid.counts()[self.axis];
+        let planes = [n / 4, n - 1 - n / 4];
+        let pressure = self.pressure.download(gpu);
+        let labels = label.download(gpu);
+        let mut sum = [0.0f64; 2];
+        let mut count = [0u64; 2];
+        for (i, (p, l)) in pressure.iter().zip(&labels).enumerate() {
+            let at = grid.coords(i as u64)[self.axis];
+            if let Some(k) = planes.iter().position(|&q| q == at) {
+                if *l == 0.0 {
+                    sum[k] += *p as f64;
+                    count[k] += 1;
+                }
+            }
+        }
+        let drop = sum[0] / count[0] as f64 - sum[1] / count[1] as f64;
+        drop / ((planes[1] - planes[0]) as f64 * grid.spacing()[self.axis])
     }
 
     /// Largest speed allowed before the lattice Mach number (u/c_s) passes 0.3, m/s.
     pub fn speed_limit(&self) -> f64 {
-        0.3 / 3f64.sqrt() * self.units.velocity_scale()
+        MACH_LIMIT / 3f64.sqrt() * self.units.velocity_scale()
     }
 
     /// The lattice force density of the current solve.

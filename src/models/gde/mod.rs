@@ -26,7 +26,7 @@ use crate::grid::Grid;
 use crate::sim::{Metric, Model, OutputField};
 use flow::FlowSolver;
 use geometry::Voxels;
-use params::AXES;
+use params::{Drive, AXES};
 use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
 use units::FARADAY;
 
@@ -274,7 +274,7 @@ impl Gde {
                         bail!(crate::sim::Diverged(format!(
                             "flow along {}: velocity_{} reached {:e} m/s (non-finite: {}), above \
                              the lattice limit {:e} m/s (Mach 0.3) after {} iterations; lower \
-                             gde.flow.pressure_gradient_Pa_m",
+                             gde.flow.pressure_gradient_Pa_m (or inlet_velocity_m_s)",
                             AXES[axis],
                             AXES[a],
                             s.max.abs().max(s.min.abs()),
@@ -284,9 +284,15 @@ impl Gde {
                         )));
                     }
                 }
-                self.residual = ((mean - self.last_value) / mean).abs();
-                self.last_value = mean;
-                self.estimate = f.permeability(mean);
+                self.estimate = f.permeability(gpu, &self.label, mean);
+                // A velocity inlet fixes the mean flow from the start: watch the permeability
+                // (the pressure field) settle instead.
+                let watched = match f.params.drive {
+                    Drive::Velocity => self.estimate,
+                    _ => mean,
+                };
+                self.residual = ((watched - self.last_value) / watched).abs();
+                self.last_value = watched;
             }
             Stage::Diffusivity(_) => {
                 let s = self.species.as_ref().unwrap();

@@ -4,10 +4,14 @@
 use std::path::PathBuf;
 
 use super::geometry::{GeometrySpec, Packing};
+use super::units::FlowUnits;
 use crate::grid::Grid;
 use crate::scenario::{Range, ScenarioError, Section};
 
 pub const AXES: [&str; 3] = ["x", "y", "z"];
+
+/// Largest lattice Mach number (u / c_s) a flow solve may reach.
+pub const MACH_LIMIT: f64 = 0.3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drive {
@@ -15,6 +19,9 @@ pub enum Drive {
     BodyForce,
     /// Fixed pressures on the two faces normal to the flow axis (anti-bounce-back).
     Pressure,
+    /// A fixed inflow speed on the low face of the flow axis (moving-wall bounce-back) and
+    /// a fixed pressure on the high face; the pressure gradient is measured.
+    Velocity,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +34,8 @@ pub struct FlowParams {
     pub kinematic_viscosity_m2_s: f64,
     pub density_kg_m3: f64,
     pub pressure_gradient_pa_m: f64,
+    /// Inflow speed of the velocity drive (m/s); 0 with the other drives.
+    pub inlet_velocity_m_s: f64,
     /// Steady when the mean velocity changes by less than this (relative) between checks.
     pub tolerance: f64,
     pub check_every: u64,
@@ -285,15 +294,38 @@ impl GdeParams {
         s.put_table("geometry", g.finish()?);
 
         let mut f = s.table("flow")?;
+        let drive = match f
+            .choice(
+                "drive",
+                &["body_force", "pressure", "velocity"],
+                Some("body_force"),
+            )?
+            .as_str()
+        {
+            "body_force" => Drive::BodyForce,
+            "pressure" => Drive::Pressure,
+            _ => Drive::Velocity,
+        };
+        let inlet_velocity_m_s = if drive == Drive::Velocity {
+            f.f64_or(
+                "inlet_velocity_m_s",
+                0.01,
+                Range::open_closed(0.0, 100.0),
+                " m/s",
+            )?
+        } else {
+            if f.has("inlet_velocity_m_s") {
+                return Err(f.error(
+                    "inlet_velocity_m_s",
+                    "is only used with drive = \"velocity\"",
+                ));
+            }
+            0.0
+        };
         let flow = FlowParams {
             axes: axis_list(&mut f, "axes", &[])?,
-            drive: match f
-                .choice("drive", &["body_force", "pressure"], Some("body_force"))?
-                .as_str()
-            {
-                "body_force" => Drive::BodyForce,
-                _ => Drive::Pressure,
-            },
+            drive,
+            inlet_velocity_m_s,
             side_walls: f.bool_or("side_walls", false)?,
             relaxation_time: f.f64_or("relaxation_time", 1.0, TAU, "")?,
             kinematic_viscosity_m2_s: f.f64_or(
@@ -313,6 +345,27 @@ impl GdeParams {
             check_every: f.u64_or("check_every", 100, 1, 1_000_000)?,
             max_iterations: f.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
         };
+        if flow.drive == Drive::Velocity {
+            // The inflow must stay well below the lattice's speed of sound, like every
+            // velocity of a solve (FlowSolver::speed_limit).
+            let units = FlowUnits::new(
+                grid.dx,
+                flow.kinematic_viscosity_m2_s,
+                flow.relaxation_time,
+                flow.density_kg_m3,
+            );
+            let limit = MACH_LIMIT / 3f64.sqrt() * units.velocity_scale();
+            if flow.inlet_velocity_m_s > limit {
+                return Err(f.error(
+                    "inlet_velocity_m_s",
+                    format!(
+                        "{} m/s is above the lattice limit (Mach {MACH_LIMIT}) for this voxel \
+                         size, viscosity and relaxation time; allowed: (0, {limit:.3e}] m/s",
+                        flow.inlet_velocity_m_s
+                    ),
+                ));
+            }
+        }
         s.put_table("flow", f.finish()?);
 
         let mut sp = s.table("species")?;
