@@ -128,7 +128,7 @@ fn velocity_inlet_channel_gives_the_poiseuille_permeability() {
 
 #[test]
 fn velocity_inlet_through_a_sphere_array_matches_the_body_force_permeability() {
-    // Four periods of a simple-cubic array (c = 0.125, period 12 cells) along z, once driven
+    // Four periods of a simple-cubic array (c = 0.125, period 8 cells) along z, once driven
     // by a body force with every face periodic and once fed through its low z face. The
     // velocity drive measures the gradient from block means over the second and third
     // quarters, here one period each, so the pores' pressure ripple cancels and both must
@@ -137,9 +137,9 @@ fn velocity_inlet_through_a_sphere_array_matches_the_body_force_permeability() {
     let (gpu, _lock) = common::gpu();
     let k = |drive: &str| {
         let (grid, p) = params(
-            "nx = 12\nny = 12\nnz = 48\ndx = 1e-6",
+            "nx = 8\nny = 8\nnz = 32\ndx = 1e-6",
             &format!(
-                "[gde.geometry]\nkind = \"sphere_array\"\nsolid_fraction = 0.125\nperiod_m = 12e-6\n\
+                "[gde.geometry]\nkind = \"sphere_array\"\nsolid_fraction = 0.125\nperiod_m = 8e-6\n\
                  [gde.flow]\naxes = [\"z\"]\n{drive}\ntolerance = 1e-6\ncheck_every = 500\n"
             ),
         );
