@@ -3,36 +3,12 @@
 
 mod common;
 
+use common::{mesolyte, ok, scenario};
+
 use mesolyte::sim::{self, Diverged, RunOptions};
 use mesolyte::Scenario;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn mesolyte(args: &[&str]) -> Output {
-    Command::new(common::mesolyte_bin())
-        .args(args)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scenario(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use std::process::Command;
 
 /// A small, fast version of the shipped Gaussian scenario.
 const SMALL: [&str; 8] = [

@@ -4,37 +4,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use common::{mesolyte, ok, scenario};
 
-fn mesolyte(args: &[&str]) -> Output {
-    Command::new(common::mesolyte_bin())
-        .args(args)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .unwrap()
-}
+use std::path::Path;
+use std::process::Output;
 
 fn mesolyte_owned(args: &[String]) -> Output {
     mesolyte(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scenario(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// sweep.csv as rows of cells (no quoted cells are expected in these tests).
@@ -51,6 +27,35 @@ fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
         panic!("sweep.csv has no column {name}: {:?}", rows[0]);
     });
     rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+fn numbers(rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    column(rows, name)
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// Runs `file` once with `args` (its --set overrides) into `dir` and asserts that each of
+/// `files` is byte for byte the same as in the sweep's `run_dir`.
+fn assert_same_as_single_run(
+    file: &str,
+    args: &[&str],
+    dir: &Path,
+    run_dir: &Path,
+    files: &[&str],
+) {
+    let mut a = vec!["run", file, "--out", dir.to_str().unwrap(), "-q"];
+    a.extend(args);
+    ok(&mesolyte(&a));
+    for f in files {
+        assert_eq!(
+            std::fs::read(dir.join(f)).unwrap(),
+            std::fs::read(run_dir.join(f)).unwrap(),
+            "{f} of {} differs from the single run",
+            run_dir.display()
+        );
+    }
 }
 
 /// The Gaussian diffusion scenario, small and short.
@@ -104,34 +109,25 @@ fn a_sweep_runs_every_combination_like_single_runs_and_resumes() {
     assert!(column(&rows, "total_mol").iter().all(|v| !v.is_empty()));
     // Twice the diffusivity halves the stable step: about twice the steps to the same end time
     // (each output time shortens one step).
-    let steps: Vec<f64> = column(&rows, "steps")
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let steps = numbers(&rows, "steps");
     assert!((steps[2] / steps[0] - 2.0).abs() < 0.05, "{steps:?}");
 
     // Each run is the single run with the same overrides, bit for bit, though two ran at once.
     let single = tmp.path().join("single");
     let mut a = vec![
-        "run",
-        file.as_str(),
-        "--out",
-        single.to_str().unwrap(),
-        "-q",
         "--set",
         "diffusion.diffusivity_m2_s=2e-9",
         "--set",
         "grid.nx=48",
     ];
     a.extend(SMALL);
-    ok(&mesolyte(&a));
-    for f in ["metrics.csv", "diffusion-gaussian-2d_00000000.vti"] {
-        assert_eq!(
-            std::fs::read(single.join(f)).unwrap(),
-            std::fs::read(out.join("run-003").join(f)).unwrap(),
-            "{f} of run-003 differs from the single run"
-        );
-    }
+    assert_same_as_single_run(
+        &file,
+        &a,
+        &single,
+        &out.join("run-003"),
+        &["metrics.csv", "diffusion-gaussian-2d_00000000.vti"],
+    );
     let last = |dir: &Path| {
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
@@ -254,31 +250,18 @@ fn a_voltage_sweep_reaches_the_dendrite_model() {
     ok(&mesolyte(&a));
     // The two ran at once, each with potential solves that read back every batch; the second
     // is still the single run, bit for bit.
-    let single = tmp.path().join("single");
-    let mut a = vec![
-        "run",
-        file.as_str(),
-        "--out",
-        single.to_str().unwrap(),
-        "-q",
-        "--set",
-        "dendrite.applied_voltage_V=-0.45",
-    ];
+    let mut a = vec!["--set", "dendrite.applied_voltage_V=-0.45"];
     a.extend(small);
-    ok(&mesolyte(&a));
-    for f in ["metrics.csv", "checkpoint.bin"] {
-        assert_eq!(
-            std::fs::read(single.join(f)).unwrap(),
-            std::fs::read(out.join("run-001").join(f)).unwrap(),
-            "{f} of run-001 differs from the single run"
-        );
-    }
+    assert_same_as_single_run(
+        &file,
+        &a,
+        &tmp.path().join("single"),
+        &out.join("run-001"),
+        &["metrics.csv", "checkpoint.bin"],
+    );
     let rows = table(&out);
     assert!(column(&rows, "status").iter().all(|s| s == "completed"));
-    let current: Vec<f64> = column(&rows, "current_density_A_m2")
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let current = numbers(&rows, "current_density_A_m2");
     // Deposition (a cathodic current) at both voltages, and faster at the larger overpotential.
     assert!(
         current.iter().all(|c| c.abs() > 0.0) && current[1].abs() > 1.5 * current[0].abs(),

@@ -34,3 +34,32 @@ pub fn noise(n: usize, seed: u64) -> Vec<f32> {
 pub fn mesolyte_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_mesolyte"))
 }
+
+/// Runs the mesolyte binary with `args` (headless: XDG_RUNTIME_DIR set) and returns its output.
+pub fn mesolyte(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(mesolyte_bin())
+        .args(args)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap()
+}
+
+/// Asserts that a run of the binary succeeded and returns its standard output.
+pub fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Path of a shipped scenario file.
+pub fn scenario(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}

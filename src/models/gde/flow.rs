@@ -6,6 +6,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
+use super::geometry::PORE;
 use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams, MACH_LIMIT};
 use super::units::FlowUnits;
@@ -45,6 +46,9 @@ pub struct FlowSolver {
     step: StepKernels,
     fields_kernel: Kernel,
     fields_bg: Vec<wgpu::BindGroup>,
+    /// Which cells are pore, for the velocity drive's pressure gradient (empty otherwise):
+    /// labels never change, so they are read back once.
+    pore: Vec<bool>,
     /// Axis of the current solve and its lattice force (or pressure-gradient equivalent).
     pub axis: usize,
     force_lu: f64,
@@ -86,7 +90,16 @@ impl FlowSolver {
             v.push(&pressure.buffers[c]);
             v
         });
+        let pore = match params.drive {
+            Drive::Velocity => label
+                .download(gpu)
+                .iter()
+                .map(|&l| l == PORE as f32)
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(FlowSolver {
+            pore,
             params,
             units,
             lattice,
@@ -212,10 +225,10 @@ impl FlowSolver {
 
     /// Permeability (m²) from the superficial mean velocity: k = μ ū / G (Darcy), with G
     /// the imposed pressure gradient, or for the velocity drive the measured one.
-    pub fn permeability(&self, gpu: &Gpu, label: &Field, mean_velocity: f64) -> f64 {
+    pub fn permeability(&self, gpu: &Gpu, mean_velocity: f64) -> f64 {
         let mu = self.params.density_kg_m3 * self.params.kinematic_viscosity_m2_s;
         let gradient = match self.params.drive {
-            Drive::Velocity => self.measured_gradient(gpu, label),
+            Drive::Velocity => self.measured_gradient(gpu),
             _ => self.params.pressure_gradient_pa_m,
         };
         mu * mean_velocity / gradient
@@ -229,17 +242,16 @@ impl FlowSolver {
     /// a periodic medium exactly, when a quarter of the axis is a whole number of periods),
     /// and a linear pressure gives its exact slope. Needs current fields (`update_fields`);
     /// NaN if a block has no pore cell.
-    pub fn measured_gradient(&self, gpu: &Gpu, label: &Field) -> f64 {
+    pub fn measured_gradient(&self, gpu: &Gpu) -> f64 {
         let grid = self.lattice.domain().grid;
         let n = grid.counts()[self.axis] as usize;
         let width = n / 2 - n / 4;
         let pressure = self.pressure.download(gpu);
-        let labels = label.download(gpu);
         // Per block: pressure sum, position sum, pore cells.
         let mut blocks = [(0.0f64, 0.0f64, 0u64); 2];
-        for (i, (p, l)) in pressure.iter().zip(&labels).enumerate() {
+        for (i, (p, pore)) in pressure.iter().zip(&self.pore).enumerate() {
             let at = grid.coords(i as u64)[self.axis] as usize;
-            if *l != 0.0 || at < n / 4 || at >= n / 4 + 2 * width {
+            if !pore || at < n / 4 || at >= n / 4 + 2 * width {
                 continue;
             }
             let b = &mut blocks[(at - n / 4) / width];

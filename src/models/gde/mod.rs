@@ -284,7 +284,7 @@ impl Gde {
                         )));
                     }
                 }
-                self.estimate = f.permeability(gpu, &self.label, mean);
+                self.estimate = f.permeability(gpu, mean);
                 // A velocity inlet fixes the mean flow from the start: watch the permeability
                 // (the pressure field) settle instead.
                 let watched = match f.params.drive {
