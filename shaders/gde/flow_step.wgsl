@@ -225,84 +225,128 @@ fn odd(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let n = c.local;
+    // bI: the cell one link behind along direction I (a negative code at a domain face),
+    // where the gather of I reads and the scatter of opposite(I) writes, so each is
+    // found once. Away from the domain faces it is a fixed offset from n, ghost planes
+    // included; only cells on a face need lattice_neighbour's case analysis.
+    var b1: i32;
+    var b2: i32;
+    var b3: i32;
+    var b4: i32;
+    var b5: i32;
+    var b6: i32;
+    var b7: i32;
+    var b8: i32;
+    var b9: i32;
+    var b10: i32;
+    var b11: i32;
+    var b12: i32;
+    var b13: i32;
+    var b14: i32;
+    var b15: i32;
+    var b16: i32;
+    var b17: i32;
+    var b18: i32;
+    if (is_interior(c)) {
+        let sy = i32(grid.nx);
+        let sz = i32(grid.plane_cells);
+        b1 = i32(n) - 1;
+        b2 = i32(n) + 1;
+        b3 = i32(n) - sy;
+        b4 = i32(n) + sy;
+        b5 = i32(n) - sz;
+        b6 = i32(n) + sz;
+        b7 = i32(n) - 1 - sy;
+        b8 = i32(n) + 1 + sy;
+        b9 = i32(n) - 1 - sz;
+        b10 = i32(n) + 1 + sz;
+        b11 = i32(n) - sy - sz;
+        b12 = i32(n) + sy + sz;
+        b13 = i32(n) - 1 + sy;
+        b14 = i32(n) + 1 - sy;
+        b15 = i32(n) - 1 + sz;
+        b16 = i32(n) + 1 - sz;
+        b17 = i32(n) - sy + sz;
+        b18 = i32(n) + sy - sz;
+    } else {
+        b1 = neighbour_of(c, vec3<i32>(-1, 0, 0));
+        b2 = neighbour_of(c, vec3<i32>(1, 0, 0));
+        b3 = neighbour_of(c, vec3<i32>(0, -1, 0));
+        b4 = neighbour_of(c, vec3<i32>(0, 1, 0));
+        b5 = neighbour_of(c, vec3<i32>(0, 0, -1));
+        b6 = neighbour_of(c, vec3<i32>(0, 0, 1));
+        b7 = neighbour_of(c, vec3<i32>(-1, -1, 0));
+        b8 = neighbour_of(c, vec3<i32>(1, 1, 0));
+        b9 = neighbour_of(c, vec3<i32>(-1, 0, -1));
+        b10 = neighbour_of(c, vec3<i32>(1, 0, 1));
+        b11 = neighbour_of(c, vec3<i32>(0, -1, -1));
+        b12 = neighbour_of(c, vec3<i32>(0, 1, 1));
+        b13 = neighbour_of(c, vec3<i32>(-1, 1, 0));
+        b14 = neighbour_of(c, vec3<i32>(1, -1, 0));
+        b15 = neighbour_of(c, vec3<i32>(-1, 0, 1));
+        b16 = neighbour_of(c, vec3<i32>(1, 0, -1));
+        b17 = neighbour_of(c, vec3<i32>(0, -1, 1));
+        b18 = neighbour_of(c, vec3<i32>(0, 1, -1));
+    }
+    let pore1 = is_pore(b1);
+    let pore2 = is_pore(b2);
+    let pore3 = is_pore(b3);
+    let pore4 = is_pore(b4);
+    let pore5 = is_pore(b5);
+    let pore6 = is_pore(b6);
+    let pore7 = is_pore(b7);
+    let pore8 = is_pore(b8);
+    let pore9 = is_pore(b9);
+    let pore10 = is_pore(b10);
+    let pore11 = is_pore(b11);
+    let pore12 = is_pore(b12);
+    let pore13 = is_pore(b13);
+    let pore14 = is_pore(b14);
+    let pore15 = is_pore(b15);
+    let pore16 = is_pore(b16);
+    let pore17 = is_pore(b17);
+    let pore18 = is_pore(b18);
     var f: array<f32, 19>;
     f[0] = f0[n];
     // Gather: the population moving along i comes from slot opposite(i) behind, or, at a
     // boundary, is our own one that left along opposite(i) (stored in slot i).
-    var b: i32;
-    b = neighbour_of(c, vec3<i32>(-1, 0, 0));
-    if (is_pore(b)) { f[1] = f2[u32(b)]; } else { f[1] = reflected(2u, f1[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, 0));
-    if (is_pore(b)) { f[2] = f1[u32(b)]; } else { f[2] = reflected(1u, f2[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 0));
-    if (is_pore(b)) { f[3] = f4[u32(b)]; } else { f[3] = reflected(4u, f3[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 0));
-    if (is_pore(b)) { f[4] = f3[u32(b)]; } else { f[4] = reflected(3u, f4[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, -1));
-    if (is_pore(b)) { f[5] = f6[u32(b)]; } else { f[5] = reflected(6u, f5[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, 1));
-    if (is_pore(b)) { f[6] = f5[u32(b)]; } else { f[6] = reflected(5u, f6[n], b); }
-    b = neighbour_of(c, vec3<i32>(-1, -1, 0));
-    if (is_pore(b)) { f[7] = f8[u32(b)]; } else { f[7] = reflected(8u, f7[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, 1, 0));
-    if (is_pore(b)) { f[8] = f7[u32(b)]; } else { f[8] = reflected(7u, f8[n], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, -1));
-    if (is_pore(b)) { f[9] = f10[u32(b)]; } else { f[9] = reflected(10u, f9[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, 1));
-    if (is_pore(b)) { f[10] = f9[u32(b)]; } else { f[10] = reflected(9u, f10[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, -1));
-    if (is_pore(b)) { f[11] = f12[u32(b)]; } else { f[11] = reflected(12u, f11[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 1));
-    if (is_pore(b)) { f[12] = f11[u32(b)]; } else { f[12] = reflected(11u, f12[n], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 1, 0));
-    if (is_pore(b)) { f[13] = f14[u32(b)]; } else { f[13] = reflected(14u, f13[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, -1, 0));
-    if (is_pore(b)) { f[14] = f13[u32(b)]; } else { f[14] = reflected(13u, f14[n], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, 1));
-    if (is_pore(b)) { f[15] = f16[u32(b)]; } else { f[15] = reflected(16u, f15[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, -1));
-    if (is_pore(b)) { f[16] = f15[u32(b)]; } else { f[16] = reflected(15u, f16[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 1));
-    if (is_pore(b)) { f[17] = f18[u32(b)]; } else { f[17] = reflected(18u, f17[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, -1));
-    if (is_pore(b)) { f[18] = f17[u32(b)]; } else { f[18] = reflected(17u, f18[n], b); }
+    if (pore1) { f[1] = f2[u32(b1)]; } else { f[1] = reflected(2u, f1[n], b1); }
+    if (pore2) { f[2] = f1[u32(b2)]; } else { f[2] = reflected(1u, f2[n], b2); }
+    if (pore3) { f[3] = f4[u32(b3)]; } else { f[3] = reflected(4u, f3[n], b3); }
+    if (pore4) { f[4] = f3[u32(b4)]; } else { f[4] = reflected(3u, f4[n], b4); }
+    if (pore5) { f[5] = f6[u32(b5)]; } else { f[5] = reflected(6u, f5[n], b5); }
+    if (pore6) { f[6] = f5[u32(b6)]; } else { f[6] = reflected(5u, f6[n], b6); }
+    if (pore7) { f[7] = f8[u32(b7)]; } else { f[7] = reflected(8u, f7[n], b7); }
+    if (pore8) { f[8] = f7[u32(b8)]; } else { f[8] = reflected(7u, f8[n], b8); }
+    if (pore9) { f[9] = f10[u32(b9)]; } else { f[9] = reflected(10u, f9[n], b9); }
+    if (pore10) { f[10] = f9[u32(b10)]; } else { f[10] = reflected(9u, f10[n], b10); }
+    if (pore11) { f[11] = f12[u32(b11)]; } else { f[11] = reflected(12u, f11[n], b11); }
+    if (pore12) { f[12] = f11[u32(b12)]; } else { f[12] = reflected(11u, f12[n], b12); }
+    if (pore13) { f[13] = f14[u32(b13)]; } else { f[13] = reflected(14u, f13[n], b13); }
+    if (pore14) { f[14] = f13[u32(b14)]; } else { f[14] = reflected(13u, f14[n], b14); }
+    if (pore15) { f[15] = f16[u32(b15)]; } else { f[15] = reflected(16u, f15[n], b15); }
+    if (pore16) { f[16] = f15[u32(b16)]; } else { f[16] = reflected(15u, f16[n], b16); }
+    if (pore17) { f[17] = f18[u32(b17)]; } else { f[17] = reflected(18u, f17[n], b17); }
+    if (pore18) { f[18] = f17[u32(b18)]; } else { f[18] = reflected(17u, f18[n], b18); }
     collide(&f);
     f0[n] = f[0];
     // Scatter: into slot i of the cell ahead, or back into our own slot opposite(i).
-    b = neighbour_of(c, vec3<i32>(1, 0, 0));
-    if (is_pore(b)) { f1[u32(b)] = f[1]; } else { f2[n] = reflected(1u, f[1], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, 0));
-    if (is_pore(b)) { f2[u32(b)] = f[2]; } else { f1[n] = reflected(2u, f[2], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 0));
-    if (is_pore(b)) { f3[u32(b)] = f[3]; } else { f4[n] = reflected(3u, f[3], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 0));
-    if (is_pore(b)) { f4[u32(b)] = f[4]; } else { f3[n] = reflected(4u, f[4], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, 1));
-    if (is_pore(b)) { f5[u32(b)] = f[5]; } else { f6[n] = reflected(5u, f[5], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, -1));
-    if (is_pore(b)) { f6[u32(b)] = f[6]; } else { f5[n] = reflected(6u, f[6], b); }
-    b = neighbour_of(c, vec3<i32>(1, 1, 0));
-    if (is_pore(b)) { f7[u32(b)] = f[7]; } else { f8[n] = reflected(7u, f[7], b); }
-    b = neighbour_of(c, vec3<i32>(-1, -1, 0));
-    if (is_pore(b)) { f8[u32(b)] = f[8]; } else { f7[n] = reflected(8u, f[8], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, 1));
-    if (is_pore(b)) { f9[u32(b)] = f[9]; } else { f10[n] = reflected(9u, f[9], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, -1));
-    if (is_pore(b)) { f10[u32(b)] = f[10]; } else { f9[n] = reflected(10u, f[10], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 1));
-    if (is_pore(b)) { f11[u32(b)] = f[11]; } else { f12[n] = reflected(11u, f[11], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, -1));
-    if (is_pore(b)) { f12[u32(b)] = f[12]; } else { f11[n] = reflected(12u, f[12], b); }
-    b = neighbour_of(c, vec3<i32>(1, -1, 0));
-    if (is_pore(b)) { f13[u32(b)] = f[13]; } else { f14[n] = reflected(13u, f[13], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 1, 0));
-    if (is_pore(b)) { f14[u32(b)] = f[14]; } else { f13[n] = reflected(14u, f[14], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, -1));
-    if (is_pore(b)) { f15[u32(b)] = f[15]; } else { f16[n] = reflected(15u, f[15], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, 1));
-    if (is_pore(b)) { f16[u32(b)] = f[16]; } else { f15[n] = reflected(16u, f[16], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, -1));
-    if (is_pore(b)) { f17[u32(b)] = f[17]; } else { f18[n] = reflected(17u, f[17], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 1));
-    if (is_pore(b)) { f18[u32(b)] = f[18]; } else { f17[n] = reflected(18u, f[18], b); }
+    if (pore2) { f1[u32(b2)] = f[1]; } else { f2[n] = reflected(1u, f[1], b2); }
+    if (pore1) { f2[u32(b1)] = f[2]; } else { f1[n] = reflected(2u, f[2], b1); }
+    if (pore4) { f3[u32(b4)] = f[3]; } else { f4[n] = reflected(3u, f[3], b4); }
+    if (pore3) { f4[u32(b3)] = f[4]; } else { f3[n] = reflected(4u, f[4], b3); }
+    if (pore6) { f5[u32(b6)] = f[5]; } else { f6[n] = reflected(5u, f[5], b6); }
+    if (pore5) { f6[u32(b5)] = f[6]; } else { f5[n] = reflected(6u, f[6], b5); }
+    if (pore8) { f7[u32(b8)] = f[7]; } else { f8[n] = reflected(7u, f[7], b8); }
+    if (pore7) { f8[u32(b7)] = f[8]; } else { f7[n] = reflected(8u, f[8], b7); }
+    if (pore10) { f9[u32(b10)] = f[9]; } else { f10[n] = reflected(9u, f[9], b10); }
+    if (pore9) { f10[u32(b9)] = f[10]; } else { f9[n] = reflected(10u, f[10], b9); }
+    if (pore12) { f11[u32(b12)] = f[11]; } else { f12[n] = reflected(11u, f[11], b12); }
+    if (pore11) { f12[u32(b11)] = f[12]; } else { f11[n] = reflected(12u, f[12], b11); }
+    if (pore14) { f13[u32(b14)] = f[13]; } else { f14[n] = reflected(13u, f[13], b14); }
+    if (pore13) { f14[u32(b13)] = f[14]; } else { f13[n] = reflected(14u, f[14], b13); }
+    if (pore16) { f15[u32(b16)] = f[15]; } else { f16[n] = reflected(15u, f[15], b16); }
+    if (pore15) { f16[u32(b15)] = f[16]; } else { f15[n] = reflected(16u, f[16], b15); }
+    if (pore18) { f17[u32(b18)] = f[17]; } else { f18[n] = reflected(17u, f[17], b18); }
+    if (pore17) { f18[u32(b17)] = f[18]; } else { f17[n] = reflected(18u, f[18], b17); }
 }

@@ -90,36 +90,56 @@ fn odd(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let n = c.local;
+    // bI: the cell one link behind along direction I (a negative code at a domain face),
+    // where the gather of I reads and the scatter of opposite(I) writes, so each is
+    // found once. Away from the domain faces it is a fixed offset from n, ghost planes
+    // included; only cells on a face need lattice_neighbour's case analysis.
+    var b1: i32;
+    var b2: i32;
+    var b3: i32;
+    var b4: i32;
+    var b5: i32;
+    var b6: i32;
+    if (is_interior(c)) {
+        let sy = i32(grid.nx);
+        let sz = i32(grid.plane_cells);
+        b1 = i32(n) - 1;
+        b2 = i32(n) + 1;
+        b3 = i32(n) - sy;
+        b4 = i32(n) + sy;
+        b5 = i32(n) - sz;
+        b6 = i32(n) + sz;
+    } else {
+        b1 = neighbour_of(c, vec3<i32>(-1, 0, 0));
+        b2 = neighbour_of(c, vec3<i32>(1, 0, 0));
+        b3 = neighbour_of(c, vec3<i32>(0, -1, 0));
+        b4 = neighbour_of(c, vec3<i32>(0, 1, 0));
+        b5 = neighbour_of(c, vec3<i32>(0, 0, -1));
+        b6 = neighbour_of(c, vec3<i32>(0, 0, 1));
+    }
+    let pore1 = is_pore(b1);
+    let pore2 = is_pore(b2);
+    let pore3 = is_pore(b3);
+    let pore4 = is_pore(b4);
+    let pore5 = is_pore(b5);
+    let pore6 = is_pore(b6);
     var f: array<i32, 7>;
     f[0] = g0[n];
     // Gather: the population moving along i comes from slot opposite(i) behind, or, at a
     // boundary, is our own one that left along opposite(i) (stored in slot i).
-    var b: i32;
-    b = neighbour_of(c, vec3<i32>(-1, 0, 0));
-    if (is_pore(b)) { f[1] = g2[u32(b)]; } else { f[1] = reflected(2u, g1[n], b); }
-    b = neighbour_of(c, vec3<i32>(1, 0, 0));
-    if (is_pore(b)) { f[2] = g1[u32(b)]; } else { f[2] = reflected(1u, g2[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 0));
-    if (is_pore(b)) { f[3] = g4[u32(b)]; } else { f[3] = reflected(4u, g3[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 0));
-    if (is_pore(b)) { f[4] = g3[u32(b)]; } else { f[4] = reflected(3u, g4[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, -1));
-    if (is_pore(b)) { f[5] = g6[u32(b)]; } else { f[5] = reflected(6u, g5[n], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, 1));
-    if (is_pore(b)) { f[6] = g5[u32(b)]; } else { f[6] = reflected(5u, g6[n], b); }
+    if (pore1) { f[1] = g2[u32(b1)]; } else { f[1] = reflected(2u, g1[n], b1); }
+    if (pore2) { f[2] = g1[u32(b2)]; } else { f[2] = reflected(1u, g2[n], b2); }
+    if (pore3) { f[3] = g4[u32(b3)]; } else { f[3] = reflected(4u, g3[n], b3); }
+    if (pore4) { f[4] = g3[u32(b4)]; } else { f[4] = reflected(3u, g4[n], b4); }
+    if (pore5) { f[5] = g6[u32(b5)]; } else { f[5] = reflected(6u, g5[n], b5); }
+    if (pore6) { f[6] = g5[u32(b6)]; } else { f[6] = reflected(5u, g6[n], b6); }
     collide(&f, n);
     g0[n] = f[0];
     // Scatter: into slot i of the cell ahead, or back into our own slot opposite(i).
-    b = neighbour_of(c, vec3<i32>(1, 0, 0));
-    if (is_pore(b)) { g1[u32(b)] = f[1]; } else { g2[n] = reflected(1u, f[1], b); }
-    b = neighbour_of(c, vec3<i32>(-1, 0, 0));
-    if (is_pore(b)) { g2[u32(b)] = f[2]; } else { g1[n] = reflected(2u, f[2], b); }
-    b = neighbour_of(c, vec3<i32>(0, 1, 0));
-    if (is_pore(b)) { g3[u32(b)] = f[3]; } else { g4[n] = reflected(3u, f[3], b); }
-    b = neighbour_of(c, vec3<i32>(0, -1, 0));
-    if (is_pore(b)) { g4[u32(b)] = f[4]; } else { g3[n] = reflected(4u, f[4], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, 1));
-    if (is_pore(b)) { g5[u32(b)] = f[5]; } else { g6[n] = reflected(5u, f[5], b); }
-    b = neighbour_of(c, vec3<i32>(0, 0, -1));
-    if (is_pore(b)) { g6[u32(b)] = f[6]; } else { g5[n] = reflected(6u, f[6], b); }
+    if (pore2) { g1[u32(b2)] = f[1]; } else { g2[n] = reflected(1u, f[1], b2); }
+    if (pore1) { g2[u32(b1)] = f[2]; } else { g1[n] = reflected(2u, f[2], b1); }
+    if (pore4) { g3[u32(b4)] = f[3]; } else { g4[n] = reflected(3u, f[3], b4); }
+    if (pore3) { g4[u32(b3)] = f[4]; } else { g3[n] = reflected(4u, f[4], b3); }
+    if (pore6) { g5[u32(b6)] = f[5]; } else { g6[n] = reflected(5u, f[5], b6); }
+    if (pore5) { g6[u32(b5)] = f[6]; } else { g5[n] = reflected(6u, f[6], b5); }
 }
