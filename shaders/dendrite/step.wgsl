@@ -50,35 +50,30 @@ fn eta_at(x: i32, y: i32, z: i32) -> f32 {
     return across_x_faces(eta_in[side_index(x, y, z, periodic())], x, 1.0, 0.0);
 }
 
-fn eta_shift(c: vec3<i32>, d: vec3<i32>) -> f32 {
-    let q = c + d;
-    return eta_at(q.x, q.y, q.z);
-}
-
 fn unit(axis: u32) -> vec3<i32> {
     return vec3<i32>(i32(axis == 0u), i32(axis == 1u), i32(axis == 2u));
 }
 
-// Gradient-energy flux through the +axis face of cell c.
-fn face_flux(c: vec3<i32>, axis: u32) -> f32 {
-    let e = unit(axis);
-    let here = eta_shift(c, vec3<i32>(0));
-    let there = eta_shift(c, e);
+// One transverse component of a face-centred gradient: the mean of the central differences
+// along that axis in the face's two cells (η one step either way from the cell behind the
+// face, then from the cell ahead).
+fn transverse(plus: f32, minus: f32, plus_ahead: f32, minus_ahead: f32) -> f32 {
+    return (plus - minus + plus_ahead - minus_ahead) / (4.0 * p.dx);
+}
+
+// Gradient-energy flux through a face normal to `axis`, from η in the cells behind (`here`)
+// and ahead of it (`there`) and the gradient's transverse components along the other axes
+// in order (the second is 0 in 2D).
+fn face_flux(here: f32, there: f32, axis: u32, across: vec2<f32>) -> f32 {
     let normal = (there - here) / p.dx;
     if (p.aniso_strength == 0.0) {
         return p.kappa * normal;
     }
-    // Face-centred gradient: transverse components average the two cells' central differences.
-    var g = vec3<f32>(0.0);
-    let dims = select(2u, 3u, is_3d());
-    for (var b = 0u; b < dims; b++) {
-        if (b == axis) {
-            g[b] = normal;
-        } else {
-            let t = unit(b);
-            g[b] = (eta_shift(c, t) - eta_shift(c, -t) + eta_shift(c, e + t) - eta_shift(c, e - t)) / (4.0 * p.dx);
-        }
-    }
+    let g = select(
+        select(vec3<f32>(across, normal), vec3<f32>(across.x, normal, across.y), axis == 1u),
+        vec3<f32>(normal, across),
+        axis == 0u,
+    );
     let g2 = dot(g, g);
     if (g2 < 1e-12) {
         return p.kappa * normal;
@@ -112,8 +107,8 @@ fn li_mobility(i: u32) -> f32 {
 // face mobility is the harmonic mean (the two half-cells in series): an arithmetic mean lets
 // ions flood a nearly solid interface cell, whose own mobility (1-h)² c_l is tiny, faster
 // than deposition can consume them when the interface spans only a few cells.
-fn li_flux_out(i: u32, j: u32) -> f32 {
-    let mi = li_mobility(i);
+// `mi` is li_mobility(i), found once per cell.
+fn li_flux_out(i: u32, mi: f32, j: u32) -> f32 {
     let mj = li_mobility(j);
     let m = select(0.0, 2.0 * mi * mj / (mi + mj), mi + mj > 0.0);
     return -m * ((w_in[j] - w_in[i]) + p.f_over_rt * (phi_in[j] - phi_in[i])) / p.dx;
@@ -140,10 +135,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let eta = eta_in[i];
     let dims = select(2u, 3u, is_3d());
 
-    // Allen-Cahn part.
+    // Allen-Cahn part. η on the cells one face or one edge away from c (9 in 2D, 19 in 3D),
+    // each looked up once: the 2·dims face fluxes need up to ten each. eXYZ is η at
+    // c + (X, Y, Z), m = -1, p = +1.
+    let emm0 = eta_at(c.x - 1, c.y - 1, c.z);
+    let em00 = eta_at(c.x - 1, c.y, c.z);
+    let emp0 = eta_at(c.x - 1, c.y + 1, c.z);
+    let e0m0 = eta_at(c.x, c.y - 1, c.z);
+    let e000 = eta_at(c.x, c.y, c.z);
+    let e0p0 = eta_at(c.x, c.y + 1, c.z);
+    let epm0 = eta_at(c.x + 1, c.y - 1, c.z);
+    let ep00 = eta_at(c.x + 1, c.y, c.z);
+    let epp0 = eta_at(c.x + 1, c.y + 1, c.z);
     var div = 0.0;
-    for (var a = 0u; a < dims; a++) {
-        div += face_flux(c, a) - face_flux(c - unit(a), a);
+    if (is_3d()) {
+        let em0m = eta_at(c.x - 1, c.y, c.z - 1);
+        let em0p = eta_at(c.x - 1, c.y, c.z + 1);
+        let e0mm = eta_at(c.x, c.y - 1, c.z - 1);
+        let e0mp = eta_at(c.x, c.y - 1, c.z + 1);
+        let e00m = eta_at(c.x, c.y, c.z - 1);
+        let e00p = eta_at(c.x, c.y, c.z + 1);
+        let e0pm = eta_at(c.x, c.y + 1, c.z - 1);
+        let e0pp = eta_at(c.x, c.y + 1, c.z + 1);
+        let ep0m = eta_at(c.x + 1, c.y, c.z - 1);
+        let ep0p = eta_at(c.x + 1, c.y, c.z + 1);
+        div += face_flux(e000, ep00, 0u, vec2<f32>(transverse(e0p0, e0m0, epp0, epm0), transverse(e00p, e00m, ep0p, ep0m)))
+            - face_flux(em00, e000, 0u, vec2<f32>(transverse(emp0, emm0, e0p0, e0m0), transverse(em0p, em0m, e00p, e00m)));
+        div += face_flux(e000, e0p0, 1u, vec2<f32>(transverse(ep00, em00, epp0, emp0), transverse(e00p, e00m, e0pp, e0pm)))
+            - face_flux(e0m0, e000, 1u, vec2<f32>(transverse(epm0, emm0, ep00, em00), transverse(e0mp, e0mm, e00p, e00m)));
+        div += face_flux(e000, e00p, 2u, vec2<f32>(transverse(ep00, em00, ep0p, em0p), transverse(e0p0, e0m0, e0pp, e0mp)))
+            - face_flux(e00m, e000, 2u, vec2<f32>(transverse(ep0m, em0m, ep00, em00), transverse(e0pm, e0mm, e0p0, e0m0)));
+    } else {
+        div += face_flux(e000, ep00, 0u, vec2<f32>(transverse(e0p0, e0m0, epp0, epm0), 0.0))
+            - face_flux(em00, e000, 0u, vec2<f32>(transverse(emp0, emm0, e0p0, e0m0), 0.0));
+        div += face_flux(e000, e0p0, 1u, vec2<f32>(transverse(ep00, em00, epp0, emp0), 0.0))
+            - face_flux(e0m0, e000, 1u, vec2<f32>(transverse(epm0, emm0, ep00, em00), 0.0));
     }
     div = div / p.dx;
     let h = interp_h(eta);
@@ -175,6 +201,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // remainder.
     var out_units = 0;
     var out_fraction = 0.0;
+    let mobility = li_mobility(i);
     for (var a = 0u; a < dims; a++) {
         let e = unit(a);
         for (var s = -1; s <= 1; s += 2) {
@@ -185,14 +212,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (a == 0u && q.x >= i32(grid.nx)) {
                 if ((p.flags & CLOSED_FAR) == 0u) {
                     // Reservoir at w = 0, φ = 0, half a cell away.
-                    let reservoir = -li_mobility(i) * ((0.0 - w_in[i]) + p.f_over_rt * (0.0 - phi)) / (0.5 * p.dx);
+                    let reservoir = -mobility * ((0.0 - w_in[i]) + p.f_over_rt * (0.0 - phi)) / (0.5 * p.dx);
                     add_outflow(reservoir, &out_units, &out_fraction);
                 }
                 continue;
             }
             let j = side_index(q.x, q.y, q.z, periodic());
             if (j != i) {
-                add_outflow(li_flux_out(i, j), &out_units, &out_fraction);
+                add_outflow(li_flux_out(i, mobility, j), &out_units, &out_fraction);
             }
         }
     }
