@@ -555,6 +555,7 @@ fn dendrite_run_writes_its_fields_and_metrics() {
         "current_density_A_m2",
         "potential_iterations",
         "potential_residual",
+        "time_step_s",
     ] {
         assert!(
             header.split(',').any(|c| c == col),

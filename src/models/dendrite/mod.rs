@@ -465,8 +465,21 @@ impl Dendrite {
                 self.last_solve.iterations as f64,
             ),
             ("potential_residual".into(), self.last_solve.residual),
+            // Ions piling up in front of the electrode shrink it (D/(1 - c_l)): this says
+            // why a run slows down.
+            ("time_step_s".into(), self.planned_dt(gpu)),
         ];
         (metrics, cols.metal_sum)
+    }
+
+    /// The stable step (s) for the fields as they are now: planned for the highest ion site
+    /// fraction on the grid, with headroom for its rise during the coming batch of steps
+    /// (the guard stops the run if it reaches MAX_SITE_FRACTION).
+    fn planned_dt(&self, gpu: &Gpu) -> f64 {
+        let c_now = field_stats(gpu, &self.c, StatsQuery::default()).max
+            / self.params.electrolyte_site_density_mol_m3;
+        let c_plan = (c_now + 0.5 * (1.0 - c_now)).clamp(NOMINAL_SITE_FRACTION, MAX_SITE_FRACTION);
+        stable_dt_at(&self.params, &self.grid, c_plan)
     }
 
     /// The GPU flag bit for periodic side faces.
@@ -510,12 +523,7 @@ impl Dendrite {
 
 impl Model for Dendrite {
     fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
-        // Plan for the highest ion site fraction now, with headroom for its rise during the
-        // coming batch of steps (the guard stops the run if it reaches MAX_SITE_FRACTION).
-        let c_now = field_stats(gpu, &self.c, StatsQuery::default()).max
-            / self.params.electrolyte_site_density_mol_m3;
-        let c_plan = (c_now + 0.5 * (1.0 - c_now)).clamp(NOMINAL_SITE_FRACTION, MAX_SITE_FRACTION);
-        Ok(stable_dt_at(&self.params, &self.grid, c_plan))
+        Ok(self.planned_dt(gpu))
     }
 
     fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()> {
