@@ -82,12 +82,21 @@ impl Progress {
         clock_reading(self.time_name, t, Some(4))
     }
 
-    pub fn update(&mut self, t: f64, step: u64) {
+    /// `dt` is the step just taken: shown for models with a time clock, whose stable step
+    /// can shrink during a run (an ETA from the simulated time alone then runs late).
+    pub fn update(&mut self, t: f64, step: u64, dt: f64) {
         let rate = self.rate(step);
         let clock = self.clock(t);
+        let step_size = if self.time_name == "time_s" {
+            format!(", dt {dt:.2e} s")
+        } else {
+            String::new()
+        };
         if let Some(bar) = &self.bar {
             self.set(t);
-            bar.set_message(format!("{clock}, step {step}, {rate:.0} steps/s"));
+            bar.set_message(format!(
+                "{clock}, step {step}{step_size}, {rate:.0} steps/s"
+            ));
         } else if !self.quiet && self.last_log.elapsed() >= LOG_EVERY {
             self.last_log = Instant::now();
             let frac = (t / self.end_time).clamp(0.0, 1.0);
@@ -98,7 +107,7 @@ impl Progress {
                 f64::NAN
             };
             eprintln!(
-                "[{}] {clock} ({:.1}%), step {step}, {rate:.0} steps/s, ETA {eta:.0} s",
+                "[{}] {clock} ({:.1}%), step {step}{step_size}, {rate:.0} steps/s, ETA {eta:.0} s",
                 self.name,
                 frac * 100.0
             );

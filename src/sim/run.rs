@@ -229,7 +229,7 @@ fn advance_to(
         if clock.time < target {
             guard(gpu, model, clock)?;
         }
-        progress.update(clock.time, clock.step);
+        progress.update(clock.time, clock.step, dt);
     }
     Ok(())
 }
