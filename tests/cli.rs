@@ -285,6 +285,46 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
     assert_eq!(sim::run(&s, &gpu, &opts).unwrap().status, "completed");
 }
 
+/// The dendrite model's saturation guard says what usually trips it: a deposit 4 µm from the
+/// far (bulk) face at -0.45 V fills the electrolyte's sites ahead of it within 500 steps
+/// (docs/models/dendrite.md, Boundaries); the same front 12 µm away runs through.
+#[test]
+fn saturated_ions_stop_a_dendrite_run_with_the_likely_cause() {
+    let (gpu, _lock) = common::gpu();
+    let run = |position: &str| {
+        let s = Scenario::load(
+            Path::new(&scenario("dendrite-2d.toml")),
+            &[
+                "grid.nx=16".into(),
+                "grid.ny=4".into(),
+                format!("dendrite.interface_position_m={position}"),
+                "dendrite.noise_strength_1_sqrt_s=0".into(),
+                "run.end_time=0.3".into(),
+                "run.output_every=0.1".into(),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            out_dir: dir.path().to_path_buf(),
+            quiet: true,
+            ..Default::default()
+        };
+        sim::run(&s, &gpu, &opts)
+    };
+    let e = run("12e-6").unwrap_err();
+    assert!(e.is::<Diverged>(), "{e}");
+    let msg = e.to_string();
+    for part in [
+        "c_li_mol_m3",
+        "filled the electrolyte's sites",
+        "far (bulk) boundary",
+    ] {
+        assert!(msg.contains(part), "{msg:?} lacks {part:?}");
+    }
+    assert_eq!(run("4e-6").unwrap().status, "completed");
+}
+
 /// A Python with VTK, or None. CI installs python3-vtk9 (see .ci/run), so there it must exist.
 fn python_with_vtk() -> Option<String> {
     let candidates = [

@@ -14,6 +14,8 @@ pub struct Guard {
     pub field: String,
     pub lo: f32,
     pub hi: f32,
+    /// What usually breaks this bound, added to the divergence message (empty: nothing).
+    pub hint: &'static str,
 }
 
 /// A field written to snapshots: one component (scalar) or three (a vector, stored on the GPU

@@ -270,8 +270,12 @@ fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
             )
         };
         let when = super::progress::clock_reading(model.time_name(), clock.time, None);
+        let hint = match bound {
+            Some(b) if s.nonfinite == 0 && !b.hint.is_empty() => format!(" {}", b.hint),
+            _ => String::new(),
+        };
         bail!(Diverged(format!(
-            "field {name} has {what};{place} at step {} ({when}). The last good output is kept.",
+            "field {name} has {what};{place} at step {} ({when}).{hint} The last good output is kept.",
             clock.step
         )));
     }

@@ -587,17 +587,24 @@ impl Model for Dendrite {
                 field: "xi".into(),
                 lo: -0.25,
                 hi: 1.25,
+                hint: "",
             },
             // Near saturation Li transport stiffens without bound (D/(1 - c_l)).
             Guard {
                 field: "c_li_mol_m3".into(),
                 lo: 0.0,
                 hi: c_max,
+                hint: "Li ions have filled the electrolyte's sites. They pile up where the \
+                       field drives them onto the metal, most of all ahead of a deposit that \
+                       has come close to the far (bulk) boundary, where the applied voltage \
+                       falls over a few cells: a longer grid along x or an earlier \
+                       run.end_time avoids that (docs/models/dendrite.md, Boundaries).",
             },
             Guard {
                 field: "phi_V".into(),
                 lo: v.min(0.0) - 0.05,
                 hi: v.max(0.0) + 0.05,
+                hint: "",
             },
         ]
     }

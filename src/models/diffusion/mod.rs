@@ -149,6 +149,7 @@ fn value_guard(p: &DiffusionParams, grid: &Grid, initial: &[f32]) -> Option<Guar
         field: FIELD_NAME.into(),
         lo: (lo - tol) as f32,
         hi: (hi + tol) as f32,
+        hint: "",
     })
 }
 
