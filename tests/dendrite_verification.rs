@@ -360,15 +360,22 @@ fn closed_cell_conserves_li() {
     assert!(rel < 1e-5, "total Li changed by {rel:e}");
 }
 
-/// Front displacement (µm) over `t` s of a resolved planar front (Δx = dx_um) at `voltage`.
-fn planar_shift(gpu: &Gpu, dendrite: &str, dx_um: f64, nx: usize, t: f64) -> (f64, Dendrite) {
+/// Front displacements (µm) of a resolved planar front (Δx = dx_um) at each of `times` (s,
+/// increasing), in one run.
+fn planar_shifts(gpu: &Gpu, dendrite: &str, dx_um: f64, nx: usize, times: &[f64]) -> Vec<f64> {
     let grid = format!("nx = {nx}\nny = 2\ndx = {:e}", dx_um * 1e-6);
     let s = scenario(&grid, dendrite);
     let mut m = build(gpu, &s);
     let x0 = front(gpu, &m, nx, dx_um);
-    let mut step = 0;
-    run_for(gpu, &mut m, &mut step, t);
-    (front(gpu, &m, nx, dx_um) - x0, m)
+    let (mut step, mut now) = (0, 0.0);
+    times
+        .iter()
+        .map(|&t| {
+            run_for(gpu, &mut m, &mut step, t - now);
+            now = t;
+            front(gpu, &m, nx, dx_um) - x0
+        })
+        .collect()
 }
 
 #[test]
@@ -384,7 +391,7 @@ fn nernst_equilibrium_front_is_at_rest() {
             "li_transport = \"pinned\"\nnoise_strength_1_sqrt_s = 0\napplied_voltage_V = {v}\n\
              exchange_current_coefficient_1_s = 0.1\ninterface_position_m = 6e-6\npotential_every_steps = 1000000"
         );
-        planar_shift(&gpu, &d, 0.1, 160, 10.0).0
+        planar_shifts(&gpu, &d, 0.1, 160, &[10.0])[0]
     };
     let (at_eq, below, above) = (shift(v_eq), shift(v_eq - 0.005), shift(v_eq + 0.005));
     eprintln!("front shift over 10 s: {at_eq:e} µm at equilibrium, {below:e} at -5 mV, {above:e} at +5 mV");
@@ -570,22 +577,10 @@ fn planar_front_converges_under_refinement_at_minus_0_30_v() {
     // docs/verification.md). Ions pile up in front of the electrode and shrink the stable
     // step (five- to sixfold by 0.5 s), so 1 s would cost four times the steps of 0.5 s.
     let d = "noise_strength_1_sqrt_s = 0\napplied_voltage_V = -0.30\ninterface_position_m = 5e-6\npotential_every_steps = 50";
-    // Front displacements (µm) after 0.25 s and 0.5 s.
-    let shifts = |dx_um: f64, nx: usize| {
-        let mut m = build(
-            &gpu,
-            &scenario(&format!("nx = {nx}\nny = 2\ndx = {dx_um}e-6"), d),
-        );
-        let x0 = front(&gpu, &m, nx, dx_um);
-        let mut step = 0;
-        run_for(&gpu, &mut m, &mut step, 0.25);
-        let first = front(&gpu, &m, nx, dx_um) - x0;
-        run_for(&gpu, &mut m, &mut step, 0.25);
-        (first, front(&gpu, &m, nx, dx_um) - x0)
-    };
-    let coarse = shifts(0.5, 40);
-    let fine = shifts(0.25, 80);
-    for (t, c, f) in [(0.25, coarse.0, fine.0), (0.5, coarse.1, fine.1)] {
+    let times = [0.25, 0.5];
+    let coarse = planar_shifts(&gpu, d, 0.5, 40, &times);
+    let fine = planar_shifts(&gpu, d, 0.25, 80, &times);
+    for ((t, c), f) in times.iter().zip(coarse).zip(fine) {
         let (pos_coarse, pos_fine) = (5.0 + c, 5.0 + f);
         let rel_position = (pos_coarse - pos_fine).abs() / pos_fine;
         let rel_shift = (c - f).abs() / f;

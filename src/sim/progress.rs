@@ -22,10 +22,15 @@ pub struct Progress {
     time_name: &'static str,
 }
 
+/// Whether a model's clock (Model::time_name) counts simulated seconds, not iterations.
+fn counts_seconds(time_name: &str) -> bool {
+    time_name == "time_s"
+}
+
 /// A clock reading in the model's own terms: simulated seconds (with `digits` after the
 /// point, or the shortest exact form) or, for models counting iterations, the iteration.
 pub fn clock_reading(time_name: &str, t: f64, digits: Option<usize>) -> String {
-    match (time_name == "time_s", digits) {
+    match (counts_seconds(time_name), digits) {
         (true, Some(d)) => format!("t = {t:.d$e} s"),
         (true, None) => format!("t = {t:e} s"),
         (false, _) => format!("iteration {t:.0}"),
@@ -87,7 +92,7 @@ impl Progress {
     pub fn update(&mut self, t: f64, step: u64, dt: f64) {
         let rate = self.rate(step);
         let clock = self.clock(t);
-        let step_size = if self.time_name == "time_s" {
+        let step_size = if counts_seconds(self.time_name) {
             format!(", dt {dt:.2e} s")
         } else {
             String::new()

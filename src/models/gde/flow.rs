@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::geometry::PORE;
 use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
-use super::params::{Drive, FlowParams, MACH_LIMIT};
+use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
@@ -261,11 +261,6 @@ impl FlowSolver {
         }
         let [a, b] = blocks.map(|(p, z, count)| (p / count as f64, z / count as f64));
         (a.0 - b.0) / ((b.1 - a.1) * grid.spacing()[self.axis])
-    }
-
-    /// Largest speed allowed before the lattice Mach number (u/c_s) passes 0.3, m/s.
-    pub fn speed_limit(&self) -> f64 {
-        MACH_LIMIT / 3f64.sqrt() * self.units.velocity_scale()
     }
 
     /// The lattice force density of the current solve.

@@ -262,7 +262,7 @@ impl Gde {
             Stage::Flow(axis) => {
                 let f = self.flow.as_ref().unwrap();
                 f.update_fields(gpu);
-                let limit = f.speed_limit();
+                let limit = f.units.speed_limit();
                 let mut mean = f64::NAN;
                 for (a, u) in f.velocity.iter().enumerate() {
                     let s = field_stats(gpu, u, StatsQuery::default());

@@ -4,14 +4,11 @@
 use std::path::PathBuf;
 
 use super::geometry::{GeometrySpec, Packing};
-use super::units::FlowUnits;
+use super::units::{FlowUnits, MACH_LIMIT};
 use crate::grid::Grid;
 use crate::scenario::{Range, ScenarioError, Section};
 
 pub const AXES: [&str; 3] = ["x", "y", "z"];
-
-/// Largest lattice Mach number (u / c_s) a flow solve may reach.
-pub const MACH_LIMIT: f64 = 0.3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drive {
@@ -347,14 +344,14 @@ impl GdeParams {
         };
         if flow.drive == Drive::Velocity {
             // The inflow must stay well below the lattice's speed of sound, like every
-            // velocity of a solve (FlowSolver::speed_limit).
-            let units = FlowUnits::new(
+            // velocity of a solve (FlowUnits::speed_limit).
+            let limit = FlowUnits::new(
                 grid.dx,
                 flow.kinematic_viscosity_m2_s,
                 flow.relaxation_time,
                 flow.density_kg_m3,
-            );
-            let limit = MACH_LIMIT / 3f64.sqrt() * units.velocity_scale();
+            )
+            .speed_limit();
             if flow.inlet_velocity_m_s > limit {
                 return Err(f.error(
                     "inlet_velocity_m_s",

@@ -12,6 +12,9 @@
 pub const FARADAY: f64 = 96485.33212;
 pub const GAS_CONSTANT: f64 = 8.314462618;
 
+/// Largest lattice Mach number (u / c_s) a flow solve may reach.
+pub const MACH_LIMIT: f64 = 0.3;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlowUnits {
     pub dx: f64,
@@ -43,6 +46,11 @@ impl FlowUnits {
     /// m/s per lattice velocity.
     pub fn velocity_scale(&self) -> f64 {
         self.dx / self.dt
+    }
+
+    /// Largest speed (m/s) before the lattice Mach number u/c_s passes MACH_LIMIT (c_s² = 1/3).
+    pub fn speed_limit(&self) -> f64 {
+        MACH_LIMIT / 3f64.sqrt() * self.velocity_scale()
     }
 
     /// Pa per unit of lattice density deviation (p = c_s² ρ, c_s² = 1/3).
