@@ -325,6 +325,50 @@ fn saturated_ions_stop_a_dendrite_run_with_the_likely_cause() {
     assert_eq!(run("4e-6").unwrap().status, "completed");
 }
 
+/// `dendrite.stop_tip_height_m` ends a run cleanly ("model finished") at the first output
+/// where the tip has grown that far, before run.end_time: the way to compare morphologies
+/// at equal tip height across a sweep, and to stop before a deposit nears the far face.
+#[test]
+fn a_dendrite_run_stops_at_the_requested_tip_height() {
+    let (gpu, _lock) = common::gpu();
+    let s = Scenario::load(
+        Path::new(&scenario("dendrite-2d.toml")),
+        &[
+            "grid.nx=24".into(),
+            "grid.ny=4".into(),
+            "dendrite.interface_position_m=4e-6".into(),
+            "dendrite.noise_strength_1_sqrt_s=0".into(),
+            "dendrite.stop_tip_height_m=0.3e-6".into(),
+            "run.end_time=5".into(),
+            "run.output_every=0.05".into(),
+        ],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        quiet: true,
+        ..Default::default()
+    };
+    let report = sim::run(&s, &gpu, &opts).unwrap();
+    assert_eq!(report.status, "model finished");
+    assert!(report.time < 5.0, "stopped at {} s", report.time);
+    let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let tip_col = header.iter().position(|h| *h == "tip_height_m").unwrap();
+    let tips: Vec<f64> = lines
+        .map(|l| l.split(',').nth(tip_col).unwrap().parse().unwrap())
+        .collect();
+    eprintln!("tip heights at the outputs: {tips:?}");
+    let (last, before) = (tips[tips.len() - 1], tips[tips.len() - 2]);
+    assert!(last >= 0.3e-6, "stopped with the tip at {last} m");
+    assert!(
+        before < 0.3e-6,
+        "should have stopped an output earlier ({before} m)"
+    );
+}
+
 /// A Python with VTK, or None. CI installs python3-vtk9 (see .ci/run), so there it must exist.
 fn python_with_vtk() -> Option<String> {
     let candidates = [

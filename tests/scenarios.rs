@@ -101,6 +101,11 @@ fn out_of_range_values_name_the_allowed_range() {
         &err(dendrite, &["dendrite.potential_preconditioner=ilu"]),
         &["dendrite.potential_preconditioner", "multigrid", "jacobi"],
     );
+    // A tip cannot grow past the far face: 16 µm of grid less the interface at 1.6 µm.
+    assert_mentions(
+        &err(dendrite, &["dendrite.stop_tip_height_m=20e-6"]),
+        &["dendrite.stop_tip_height_m", "(0, 0.0000144]", " m"],
+    );
 }
 
 #[test]

@@ -14,6 +14,12 @@ struct Scalars {
     tol2: f32,
     iterations: u32,
     converged: u32,
+    // The largest step of the warm start along the last change of φ (written by the host;
+    // potential_warm_project.wgsl).
+    theta_max: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 var<workgroup> partial_sums: array<vec2<f32>, 128>;

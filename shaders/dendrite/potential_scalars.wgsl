@@ -5,6 +5,9 @@
 //   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration
 //   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)²
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
+//   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
+//           [0, θ_max], not counted: the update then moves the warm start along d
+//           (potential_warm_project.wgsl)
 #include "common/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
@@ -81,5 +84,14 @@ fn residual(@builtin(local_invocation_index) lid: u32) {
     if (lid == 0u) {
         scalars.rr = t.y;
         set_converged();
+    }
+}
+
+@compute @workgroup_size(256)
+fn theta(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        let step = select(0.0, t.x / t.y, t.y > 0.0);
+        scalars.alpha = clamp(step, 0.0, scalars.theta_max);
     }
 }

@@ -24,19 +24,24 @@ use crate::grid::Grid;
 use crate::scenario::RunSettings;
 use crate::sim::{Guard, Metric, Model, OutputField};
 use metrics::{ColumnKernel, ColumnParams, Columns};
-use potential::{PotentialParams, PotentialSolver, SolveReport};
+use potential::{PotentialParams, PotentialSolver, SolveControl, SolveReport};
 use units::{FARADAY, LENGTH_M};
 
 /// Scalar fields on the GPU: η ×2 and ρ ×2 with their fixed-point master copies and
 /// remainders, w,
 /// φ, c; the potential solver's gx, gy, gz, diag,
-/// b, r, p, q, z, η_ref; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells
-/// in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
-pub const GPU_FIELDS: u32 = 24;
+/// b, r, p, q, z, η_ref, φ_prev; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of
+/// the cells in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
+pub const GPU_FIELDS: u32 = 25;
 
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
 pub const NOMINAL_SITE_FRACTION: f64 = 0.5;
+/// Largest step θ of the potential's warm start φ + θ (φ - φ_prev) along its last change
+/// (PotentialSolver::solve): 1 continues a steady change over an equal interval; the bound
+/// keeps an ill-posed line search (a tiny last change) from overshooting.
+const MAX_EXTRAPOLATION: f64 = 2.0;
+
 /// Largest electrolyte site fraction allowed before the run counts as diverged.
 pub const MAX_SITE_FRACTION: f64 = 0.99;
 
@@ -137,10 +142,16 @@ pub struct Dendrite {
     /// Simulated time since the last potential solve, and in total (s).
     since_solve: f64,
     time: f64,
+    /// Whether warm starts are extrapolated (on unless a test or bench turns it off).
+    extrapolate: bool,
     pub last_solve: SolveReport,
+    /// Potential solves and their CG iterations since the model was built (or restored).
+    pub solve_totals: (u64, u64),
     /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
     initial_metal: f64,
     previous_metal: (f64, f64),
+    /// Tip height (m) at the last metrics call, for `stop_tip_height_m`.
+    last_tip_m: f64,
 }
 
 /// Units per unit η and ρ of the fixed-point master copies (ETA_SCALE and RHO_SCALE in
@@ -284,9 +295,12 @@ impl Dendrite {
             columns,
             since_solve: 0.0,
             time: 0.0,
+            extrapolate: true,
             last_solve: SolveReport::default(),
+            solve_totals: (0, 0),
             initial_metal: 0.0,
             previous_metal: (0.0, 0.0),
+            last_tip_m: 0.0,
         };
         model.solve_potential(gpu)?;
         let metal = model.measure(gpu).metal_sum;
@@ -353,13 +367,29 @@ impl Dendrite {
             self.current,
             &self.phi,
             params,
-            self.params.potential_tolerance,
-            self.params.potential_max_iterations as u32,
+            SolveControl {
+                tolerance: self.params.potential_tolerance,
+                max_iterations: self.params.potential_max_iterations as u32,
+                // The first solve has no last change to move along.
+                warm_step_max: if self.extrapolate && self.solve_totals.0 > 0 {
+                    MAX_EXTRAPOLATION as f32
+                } else {
+                    0.0
+                },
+            },
         )?;
         self.potential.set_reference(gpu, &self.eta[self.current]);
         self.since_solve = 0.0;
         self.last_solve = report;
+        self.solve_totals.0 += 1;
+        self.solve_totals.1 += report.iterations as u64;
         Ok(report)
+    }
+
+    /// Turns the potential's extrapolated warm start off (each solve then starts from φ as it
+    /// is) or on; for comparisons in tests and benches.
+    pub fn set_warm_start_extrapolation(&mut self, on: bool) {
+        self.extrapolate = on;
     }
 
     /// Iterations the potential solver queues per read-back of its residual (default 1 with
@@ -563,6 +593,7 @@ impl Model for Dendrite {
             &self.phi,
             &self.c,
             &self.potential.eta_ref,
+            &self.potential.phi_prev,
             &self.eta_fixed,
             &self.eta_remainder,
             &self.rho_fixed,
@@ -597,8 +628,9 @@ impl Model for Dendrite {
                 hint: "Li ions have filled the electrolyte's sites. They pile up where the \
                        field drives them onto the metal, most of all ahead of a deposit that \
                        has come close to the far (bulk) boundary, where the applied voltage \
-                       falls over a few cells: a longer grid along x or an earlier \
-                       run.end_time avoids that (docs/models/dendrite.md, Boundaries).",
+                       falls over a few cells: a longer grid along x, an earlier \
+                       run.end_time or dendrite.stop_tip_height_m avoids that \
+                       (docs/models/dendrite.md, Boundaries).",
             },
             Guard {
                 field: "phi_V".into(),
@@ -612,7 +644,17 @@ impl Model for Dendrite {
     fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
         let (m, metal) = self.metrics_since(gpu, self.previous_metal);
         self.previous_metal = (metal, self.time);
+        self.last_tip_m = m[0].1;
         Ok(m)
+    }
+
+    /// With `stop_tip_height_m`, the run ends at the first output where the tip has reached
+    /// it (metrics are computed for every output before the loop asks).
+    fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
+        Ok(self
+            .params
+            .stop_tip_height_m
+            .is_some_and(|stop| self.last_tip_m >= stop))
     }
 
     fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
@@ -631,6 +673,7 @@ impl Model for Dendrite {
     fn save_scalars(&self) -> serde_json::Value {
         serde_json::json!({
             "since_solve": self.since_solve,
+            "last_tip_m": self.last_tip_m,
             "time": self.time,
             "initial_metal": self.initial_metal,
             "previous_metal": [self.previous_metal.0, self.previous_metal.1],
@@ -645,6 +688,7 @@ impl Model for Dendrite {
                 .ok_or_else(|| anyhow::anyhow!("checkpoint lacks dendrite scalar {k}"))
         };
         self.since_solve = num("since_solve")?;
+        self.last_tip_m = num("last_tip_m")?;
         self.time = num("time")?;
         self.initial_metal = num("initial_metal")?;
         self.previous_metal = (

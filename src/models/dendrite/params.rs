@@ -98,6 +98,9 @@ pub struct DendriteParams {
     pub potential_every_steps: u64,
     pub potential_max_iterations: u64,
     pub potential_preconditioner: Preconditioner,
+    /// End the run at the first output where the tip is this far (m) above the initial
+    /// interface (`stop_tip_height_m`; None: run to run.end_time).
+    pub stop_tip_height_m: Option<f64>,
 }
 
 /// e0 = R T C_l at Hong's temperature and site density (J/m³).
@@ -308,6 +311,12 @@ impl DendriteParams {
         let potential_tolerance =
             s.f64_or("potential_tolerance", 1e-5, Range::closed(1e-7, 1e-2), "")?;
         let potential_every_steps = s.u64_or("potential_every_steps", 10, 1, 1_000_000)?;
+        // The tip can grow at most to the far face.
+        let stop_tip_height_m = s.opt_f64(
+            "stop_tip_height_m",
+            Range::open_closed(0.0, lengths[0] - interface_position_m),
+            " m",
+        )?;
         let potential_preconditioner = match s
             .choice(
                 "potential_preconditioner",
@@ -356,6 +365,7 @@ impl DendriteParams {
             potential_every_steps,
             potential_max_iterations,
             potential_preconditioner,
+            stop_tip_height_m,
         };
         Ok(p)
     }

@@ -6,7 +6,7 @@
 //! All CG scalars stay on the GPU, and so does the decision to stop: once the residual meets
 //! the tolerance, further iterations step by α = 0 and are not counted (common/cg.wgsl).
 //! The host therefore queues a batch of iterations (one V-cycle iteration, or 16 Jacobi
-//! ones) and reads 32 bytes after it, and the result is what checking after every iteration
+//! ones) and reads 48 bytes after it, and the result is what checking after every iteration
 //! would give, whatever the batch. When the previous solve needed iterations, the first batch
 //! goes in the same submission as the operator set-up and the warm start's residual (a
 //! one-iteration solve then costs one read-back); when it did not, the warm start's residual
@@ -15,7 +15,7 @@
 //! the residual it inherits, so k iterations cost k V-cycles.
 //!
 //! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
-//! dependent dispatches) and a 32-byte read-back tens of microseconds, and warm-started solves
+//! dependent dispatches) and a 48-byte read-back tens of microseconds, and warm-started solves
 //! mostly need one or two iterations; larger batches would mostly run no-op V-cycles
 //! (measured on an H200, docs/performance.md).
 //!
@@ -55,6 +55,20 @@ struct Scalars {
     tol2: f32,
     iterations: u32,
     converged: u32,
+    theta_max: f32,
+    _pad: [u32; 3],
+}
+
+/// How far one solve goes, and where it may start.
+#[derive(Debug, Clone, Copy)]
+pub struct SolveControl {
+    /// Relative residual ‖D⁻¹r‖ / ‖D⁻¹b‖ to reach.
+    pub tolerance: f64,
+    /// Iterations after which the solve fails.
+    pub max_iterations: u32,
+    /// Largest step θ of the warm start φ + θ (φ - φ_prev) along φ's last change (see
+    /// `PotentialSolver::encode_setup`); 0 starts from φ itself.
+    pub warm_step_max: f32,
 }
 
 /// Result of one solve.
@@ -66,9 +80,13 @@ pub struct SolveReport {
 }
 
 struct Kernels {
+    /// The warm start's direction, the last change of φ (potential_warm_direction.wgsl), and
+    /// the step along it (potential_warm_project.wgsl).
+    warm_direction: Kernel,
+    warm_project: Kernel,
     setup: Kernel,
     apply: Kernel,
-    /// The warm start's residual and its norm (potential_start.wgsl).
+    /// The warm start's residual (potential_start.wgsl).
     start: Kernel,
     update: Kernel,
     /// `jacobi` entry of potential_precondition.wgsl: z = D⁻¹r and the residual norm.
@@ -92,10 +110,14 @@ enum Sum {
     Alpha = 2,
     Beta = 3,
     Residual = 4,
+    Theta = 5,
 }
-/// Byte offset of `Scalars::tol2`, written by the host before each solve.
+/// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
+/// solve, and the size of `Scalars`.
 const TOL2_OFFSET: u64 = 20;
-const SUM_ENTRIES: [&str; 5] = ["main", "norm_b", "alpha", "beta", "residual"];
+const THETA_MAX_OFFSET: u64 = 32;
+const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
+const SUM_ENTRIES: [&str; 6] = ["main", "norm_b", "alpha", "beta", "residual", "theta"];
 
 /// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
 struct Vectors {
@@ -130,8 +152,10 @@ pub struct PotentialSolver {
     v: Vectors,
     /// η at the previous solve: the source uses (η - η_ref) / Δt.
     pub eta_ref: Field,
+    /// φ as the previous solve left it: the warm start moves along the change since.
+    pub phi_prev: Field,
     vcycle: Option<VCycle>,
-    /// Iterations queued per read-back of 32 bytes (results do not depend on it).
+    /// Iterations queued per read-back of 48 bytes (results do not depend on it).
     batch: u32,
     /// Iterations of the previous solve: whether to queue the first batch with the set-up.
     last_iterations: u32,
@@ -140,6 +164,8 @@ pub struct PotentialSolver {
     staging: wgpu::Buffer,
     k: Kernels,
     /// Bind groups per chunk; [e] variants read eta buffer e.
+    warm_direction_bg: Vec<wgpu::BindGroup>,
+    warm_project_bg: Vec<wgpu::BindGroup>,
     setup_bg: [Vec<wgpu::BindGroup>; 2],
     apply_p_bg: Vec<wgpu::BindGroup>,
     start_bg: Vec<wgpu::BindGroup>,
@@ -171,6 +197,7 @@ impl PotentialSolver {
             z: f("potential z"),
         };
         let eta_ref = f("eta_ref");
+        let phi_prev = f("phi_prev");
         let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -181,8 +208,12 @@ impl PotentialSolver {
         };
         use wgpu::BufferUsages as U;
         let params = buffer("potential params", 32, U::STORAGE | U::COPY_DST);
-        let scalars = buffer("cg scalars", 32, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        let staging = buffer("cg read-back", 32, U::MAP_READ | U::COPY_DST);
+        let scalars = buffer(
+            "cg scalars",
+            SCALARS_BYTES,
+            U::STORAGE | U::COPY_SRC | U::COPY_DST,
+        );
+        let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
         let partials = buffer("cg partials", domain.total_groups() as u64 * 8, U::STORAGE);
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let sums = |entry: &str| Kernel::with_entry(gpu, "dendrite/potential_scalars.wgsl", entry);
@@ -192,6 +223,8 @@ impl PotentialSolver {
         };
         let precondition = "dendrite/potential_precondition.wgsl";
         let k = Kernels {
+            warm_direction: kernel("dendrite/potential_warm_direction.wgsl")?,
+            warm_project: kernel("dendrite/potential_warm_project.wgsl")?,
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             start: kernel("dendrite/potential_start.wgsl")?,
@@ -199,6 +232,10 @@ impl PotentialSolver {
             jacobi: Kernel::with_entry(gpu, precondition, "jacobi")?,
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
+        // The direction d goes into p, its image A d into q.
+        let warm_direction_bg = k.warm_direction.bind_chunks(gpu, domain, |c| {
+            vec![&phi.buffers[c], &phi_prev.buffers[c], &v.p.buffers[c]]
+        });
         let setup_bg = [0, 1].map(|e| {
             k.setup.bind_chunks(gpu, domain, |c| {
                 vec![
@@ -220,9 +257,14 @@ impl PotentialSolver {
             b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
             b
         });
+        let warm_project_bg = k.warm_project.bind_chunks(gpu, domain, |c| {
+            let mut b = fine.operator(c);
+            b.extend([&v.p.buffers[c], &v.q.buffers[c], &v.r.buffers[c], &partials]);
+            b
+        });
         let start_bg = k.start.bind_chunks(gpu, domain, |c| {
             let mut b = fine.operator(c);
-            b.extend([&phi.buffers[c], &v.b.buffers[c], &v.r.buffers[c], &partials]);
+            b.extend([&phi.buffers[c], &v.b.buffers[c], &v.r.buffers[c]]);
             b
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
@@ -276,6 +318,7 @@ impl PotentialSolver {
             domain: domain.clone(),
             v,
             eta_ref,
+            phi_prev,
             vcycle,
             batch,
             last_iterations: 1,
@@ -283,6 +326,8 @@ impl PotentialSolver {
             scalars,
             staging,
             k,
+            warm_direction_bg,
+            warm_project_bg,
             setup_bg,
             apply_p_bg,
             start_bg,
@@ -357,7 +402,10 @@ impl PotentialSolver {
     }
 
     /// The operator from η (buffer `eta_index`), the right-hand side and its norm, and the
-    /// warm start's residual r = b - Aφ with its Jacobi-scaled norm (converged already?).
+    /// warm start with its residual r = b - Aφ and Jacobi-scaled norm (converged already?).
+    /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
+    /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
+    /// [0, θ_max] (potential_warm_project.wgsl); θ_max = 0 starts from φ itself.
     fn encode_setup(&self, rec: &mut Recorder, eta_index: usize) {
         let v = &self.v;
         self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
@@ -366,8 +414,15 @@ impl PotentialSolver {
         for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
             f.exchange_chunk_halos(rec);
         }
+        self.cells(rec, &self.k.warm_direction, &self.warm_direction_bg);
+        v.p.exchange_chunk_halos(rec);
+        // r = b - Aφ.
         self.cells(rec, &self.k.start, &self.start_bg);
-        self.single(rec, Sum::Init);
+        // q = A d and θ into the scalars' α; the CG update then moves φ by θ d, r by -θ q.
+        self.cells(rec, &self.k.warm_project, &self.warm_project_bg);
+        self.single(rec, Sum::Theta);
+        self.cells(rec, &self.k.update, &self.update_bg);
+        self.single(rec, Sum::Residual);
     }
 
     /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
@@ -392,22 +447,32 @@ impl PotentialSolver {
         self.single(rec, Sum::Residual);
     }
 
-    /// Solves for `phi` (warm start from its current values) with η from buffer `eta_index`
-    /// of the pair given at construction, to relative residual `tolerance`.
+    /// Solves for `phi` (warm start from its current values moved along their last change,
+    /// see `encode_setup`) with η from buffer `eta_index` of the pair given at construction,
+    /// as far as `control` says.
     pub fn solve(
         &mut self,
         gpu: &Gpu,
         eta_index: usize,
         phi: &Field,
         params: PotentialParams,
-        tolerance: f64,
-        max_iterations: u32,
+        control: SolveControl,
     ) -> Result<SolveReport> {
+        let SolveControl {
+            tolerance,
+            max_iterations,
+            warm_step_max,
+        } = control;
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         let tol2 = (tolerance * tolerance) as f32;
         gpu.queue
             .write_buffer(&self.scalars, TOL2_OFFSET, bytemuck::bytes_of(&tol2));
+        gpu.queue.write_buffer(
+            &self.scalars,
+            THETA_MAX_OFFSET,
+            bytemuck::bytes_of(&warm_step_max),
+        );
         let relative = |s: &Scalars| {
             if s.bb > 0.0 {
                 (s.rr.max(0.0) as f64).sqrt() / (s.bb as f64).sqrt()
@@ -441,7 +506,7 @@ impl PotentialSolver {
                 queued += 1;
             }
             rec.encoder()
-                .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, 32);
+                .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, SCALARS_BYTES);
             drop(rec);
             gpu.submit(enc.finish());
             let s = self.read_scalars(gpu);

@@ -1,0 +1,40 @@
+// Potential solve, warm start 2/2: q = A d for the last change d of φ
+// (potential_warm_direction.wgsl), and per-workgroup partial sums of ((D⁻¹r)(D⁻¹q), (D⁻¹q)²),
+// r = b - Aφ the start's residual. From them θ = Σ(D⁻¹r)(D⁻¹q) / Σ(D⁻¹q)², within [0, θ_max]
+// (potential_scalars.wgsl, `theta`), minimises the Jacobi-scaled residual ‖D⁻¹(r - θ q)‖
+// that decides convergence, and the CG update moves the start to φ + θ d. θ is about 1 when
+// φ changes steadily between solves (an extrapolation in time) and about 0 when the last
+// change was mostly the solver's own tolerance, which a fixed θ = 1 would carry forward
+// (docs/models/dendrite.md, Potential solver).
+#include "common/grid.wgsl"
+#include "common/potential_operator.wgsl"
+#include "common/stored_operand.wgsl"
+#include "common/cg.wgsl"
+
+@group(0) @binding(1) var<storage, read> gx: array<f32>;
+@group(0) @binding(2) var<storage, read> gy: array<f32>;
+@group(0) @binding(3) var<storage, read> gz: array<f32>;
+@group(0) @binding(4) var<storage, read> diag: array<f32>;
+@group(0) @binding(5) var<storage, read> x: array<f32>; // d
+@group(0) @binding(6) var<storage, read_write> q: array<f32>;
+@group(0) @binding(7) var<storage, read> r: array<f32>;
+@group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let cell = thread_cell(gid);
+    var v = vec2<f32>(0.0);
+    if (cell.valid) {
+        let i = cell.local;
+        let ad = diag[i] * x[i] - coupled_sum(cell);
+        q[i] = ad;
+        let sr = r[i] / diag[i];
+        let sq = ad / diag[i];
+        v = vec2<f32>(sr * sq, sq * sq);
+    }
+    let total = workgroup_sum(lid, v);
+    if (lid == 0u) {
+        partials[workgroup_index(wid, groups)] = total;
+    }
+}
