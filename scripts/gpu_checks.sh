@@ -77,14 +77,17 @@ run() {
 
 dendrite_3d() {
     # 2. The GPU-sized dendrite scenario, alone on the GPU, so its wall time means something.
+    # MESOLYTE_PROFILE_SOLVES: each output prints the potential solves' share of the wall
+    # time in a real run (issue 3's target: at most half), into dendrite-3d.txt.
     local runs=/tmp/mesolyte-runs
-    stage dendrite-3d "${D3_S:-200}" "$BIN/mesolyte" run scenarios/dendrite-3d.toml \
-        --out "$runs/dendrite-3d"
+    stage dendrite-3d "${D3_S:-200}" env MESOLYTE_PROFILE_SOLVES=1 "$BIN/mesolyte" run \
+        scenarios/dendrite-3d.toml --out "$runs/dendrite-3d"
     cp "$runs"/dendrite-3d/{metrics.csv,summary.json} "$OUT_DIR/" 2>/dev/null
     last=$(ls "$runs"/dendrite-3d/*.vti 2>/dev/null | sort | tail -1)
     [ -n "$last" ] && python3 scripts/dendrite_picture.py "$last" "$OUT_DIR/dendrite-3d.png" \
         >"$OUT_DIR/picture.txt" 2>&1
     pack
+    grep MESOLYTE_PROFILE_SOLVES "$OUT_DIR/dendrite-3d.txt" | tail -3
     tail -5 "$OUT_DIR/dendrite-3d.txt"
 }
 

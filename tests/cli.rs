@@ -115,15 +115,14 @@ fn read_file(p: PathBuf) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-#[test]
-fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
-    let _lock = common::gpu().1;
-    let dir = tempfile::tempdir().unwrap();
-    let full = dir.path().join("full");
-    let cut = dir.path().join("cut");
-    let file = scenario("diffusion-gaussian-2d.toml");
-    let mut common_args: Vec<&str> = SMALL.to_vec();
-    // Checkpoint every other output, so the resume must also redo work after the checkpoint.
+/// Runs `file` with `args` once through and once halted after 5 outputs and resumed (a
+/// checkpoint every other output, so the resume also redoes work after it), asserts that
+/// every snapshot, the collection, metrics.csv and the checkpoint are identical, and returns
+/// the resumed run's folder.
+fn assert_resume_matches(dir: &Path, file: &str, args: &[&str]) -> PathBuf {
+    let full = dir.join("full");
+    let cut = dir.join("cut");
+    let mut common_args: Vec<&str> = args.to_vec();
     common_args.extend([
         "--set",
         "run.checkpoint_every=2",
@@ -131,13 +130,13 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
         "run.check_every=7",
         "-q",
     ]);
-    let mut a = vec!["run", file.as_str(), "--out", full.to_str().unwrap()];
+    let mut a = vec!["run", file, "--out", full.to_str().unwrap()];
     a.extend(&common_args);
     ok(&mesolyte(&a));
     // Interrupted after 4 outputs (the 5th would come next); checkpoint at output 4.
     let mut b = vec![
         "run",
-        file.as_str(),
+        file,
         "--out",
         cut.to_str().unwrap(),
         "--halt-after-outputs",
@@ -152,13 +151,7 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
         String::from_utf8_lossy(&halted.stderr)
     );
     assert!(!cut.join("summary.json").exists());
-    let mut c = vec![
-        "run",
-        file.as_str(),
-        "--out",
-        cut.to_str().unwrap(),
-        "--resume",
-    ];
+    let mut c = vec!["run", file, "--out", cut.to_str().unwrap(), "--resume"];
     c.extend(&common_args);
     ok(&mesolyte(&c));
     assert_eq!(files(&full), files(&cut));
@@ -170,6 +163,52 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
             "{f} differs after resume"
         );
     }
+    cut
+}
+
+/// The dendrite model's state beyond its fields (the potential's last solution for the warm
+/// start, the solver's totals, the time since the last solve) survives a resume: the
+/// resumed run equals the uninterrupted one bit for bit, summary totals included.
+#[test]
+fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("dendrite-nucleation-2d.toml");
+    let cut = assert_resume_matches(
+        dir.path(),
+        &file,
+        &[
+            "--set",
+            "grid.nx=32",
+            "--set",
+            "run.end_time=0.03",
+            "--set",
+            "run.output_every=0.003",
+        ],
+    );
+    let full = dir.path().join("full");
+    let summary = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap()
+    };
+    let (a, b) = (summary(&full), summary(&cut));
+    assert!(a["potential_solves"].as_f64().unwrap() > 10.0, "{a}");
+    for key in [
+        "potential_solves",
+        "potential_iterations_per_solve",
+        "tip_height_m",
+        "li_deposited_mol",
+        "current_density_A_m2",
+    ] {
+        assert_eq!(a[key], b[key], "{key} differs after resume");
+    }
+}
+
+#[test]
+fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("diffusion-gaussian-2d.toml");
+    let cut = assert_resume_matches(dir.path(), &file, &SMALL);
     // Resuming with a different physical setup is refused.
     let mut d = vec![
         "run",
@@ -180,7 +219,8 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
         "--set",
         "diffusion.diffusivity_m2_s=2e-9",
     ];
-    d.extend(&common_args);
+    d.extend(SMALL);
+    d.extend(["--set", "run.checkpoint_every=2", "-q"]);
     let refused = mesolyte(&d);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("differs"));

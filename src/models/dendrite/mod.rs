@@ -15,6 +15,7 @@ pub mod units;
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use params::{DendriteParams, FarBoundary, SideBoundary, Transport};
 pub use units::ModelNumbers;
@@ -41,6 +42,11 @@ pub const NOMINAL_SITE_FRACTION: f64 = 0.5;
 /// (PotentialSolver::solve): 1 continues a steady change over an equal interval; the bound
 /// keeps an ill-posed line search (a tiny last change) from overshooting.
 const MAX_EXTRAPOLATION: f64 = 2.0;
+
+/// Environment variable that makes a run time its potential solves and print their share of
+/// the wall time at every output (docs/performance.md). Each solve then starts from a drained
+/// queue, which costs a little GPU idle time per solve, so it is off by default.
+pub const PROFILE_SOLVES_VAR: &str = "MESOLYTE_PROFILE_SOLVES";
 
 /// Largest electrolyte site fraction allowed before the run counts as diverged.
 pub const MAX_SITE_FRACTION: f64 = 0.99;
@@ -145,8 +151,11 @@ pub struct Dendrite {
     /// Whether warm starts are extrapolated (on unless a test or bench turns it off).
     extrapolate: bool,
     pub last_solve: SolveReport,
-    /// Potential solves and their CG iterations since the model was built (or restored).
+    /// Potential solves and their CG iterations since the run started (checkpointed).
     pub solve_totals: (u64, u64),
+    /// With MESOLYTE_PROFILE_SOLVES set: host seconds spent in potential solves, each timed
+    /// from a drained queue, and when the model was built.
+    solve_profile: Option<(f64, Instant)>,
     /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
     initial_metal: f64,
     previous_metal: (f64, f64),
@@ -298,6 +307,7 @@ impl Dendrite {
             extrapolate: true,
             last_solve: SolveReport::default(),
             solve_totals: (0, 0),
+            solve_profile: std::env::var_os(PROFILE_SOLVES_VAR).map(|_| (0.0, Instant::now())),
             initial_metal: 0.0,
             previous_metal: (0.0, 0.0),
             last_tip_m: 0.0,
@@ -362,6 +372,10 @@ impl Dendrite {
             flags: self.periodic_flag(),
             _pad: [0; 3],
         };
+        if self.solve_profile.is_some() {
+            gpu.wait();
+        }
+        let started = Instant::now();
         let report = self.potential.solve(
             gpu,
             self.current,
@@ -383,7 +397,16 @@ impl Dendrite {
         self.last_solve = report;
         self.solve_totals.0 += 1;
         self.solve_totals.1 += report.iterations as u64;
+        if let Some((wall, _)) = &mut self.solve_profile {
+            *wall += started.elapsed().as_secs_f64();
+        }
         Ok(report)
+    }
+
+    /// Mean CG iterations of the potential solves so far (0 before the first).
+    pub fn mean_solve_iterations(&self) -> f64 {
+        let (solves, iterations) = self.solve_totals;
+        iterations as f64 / solves.max(1) as f64
     }
 
     /// Turns the potential's extrapolated warm start off (each solve then starts from φ as it
@@ -645,6 +668,17 @@ impl Model for Dendrite {
         let (m, metal) = self.metrics_since(gpu, self.previous_metal);
         self.previous_metal = (metal, self.time);
         self.last_tip_m = m[0].1;
+        if let Some((wall, since)) = self.solve_profile {
+            let total = since.elapsed().as_secs_f64();
+            eprintln!(
+                "[{PROFILE_SOLVES_VAR}] t = {:.4} s: {} potential solves, {:.2} iterations each; \
+                 {wall:.2} s of {total:.2} s wall in solves ({:.0} %)",
+                self.time,
+                self.solve_totals.0,
+                self.mean_solve_iterations(),
+                100.0 * wall / total.max(1e-9)
+            );
+        }
         Ok(m)
     }
 
@@ -667,6 +701,11 @@ impl Model for Dendrite {
             "dendrite_index".into(),
             if mean > 0.0 { tip / mean } else { f64::NAN },
         ));
+        m.push(("potential_solves".into(), self.solve_totals.0 as f64));
+        m.push((
+            "potential_iterations_per_solve".into(),
+            self.mean_solve_iterations(),
+        ));
         Ok(m)
     }
 
@@ -674,6 +713,8 @@ impl Model for Dendrite {
         serde_json::json!({
             "since_solve": self.since_solve,
             "last_tip_m": self.last_tip_m,
+            "solves": self.solve_totals.0,
+            "solve_iterations": self.solve_totals.1,
             "time": self.time,
             "initial_metal": self.initial_metal,
             "previous_metal": [self.previous_metal.0, self.previous_metal.1],
@@ -689,6 +730,7 @@ impl Model for Dendrite {
         };
         self.since_solve = num("since_solve")?;
         self.last_tip_m = num("last_tip_m")?;
+        self.solve_totals = (num("solves")? as u64, num("solve_iterations")? as u64);
         self.time = num("time")?;
         self.initial_metal = num("initial_metal")?;
         self.previous_metal = (
