@@ -156,7 +156,7 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
 const DENDRITE_BYTES_PER_CELL: f64 = 72.0;
 
 /// Steps between potential solves in the solve-share measurement (the scenario default).
-const SOLVE_EVERY: u64 = 10;
+const SOLVE_EVERY: u64 = 20;
 
 /// What the dendrite bench measures with one preconditioner.
 struct DendriteRates {

@@ -184,6 +184,9 @@ fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
             "run.end_time=0.03",
             "--set",
             "run.output_every=0.003",
+            // Solves every few steps, so that several fall between outputs and checkpoints.
+            "--set",
+            "dendrite.potential_every_steps=5",
         ],
     );
     let full = dir.path().join("full");
@@ -325,6 +328,23 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
     assert_eq!(sim::run(&s, &gpu, &opts).unwrap().status, "completed");
 }
 
+/// Runs scenarios/dendrite-2d.toml with `overrides` in this process, quietly, into a fresh
+/// folder, which comes back with the result.
+fn run_dendrite_2d(
+    gpu: &mesolyte::gpu::Gpu,
+    overrides: &[&str],
+) -> (anyhow::Result<sim::RunReport>, tempfile::TempDir) {
+    let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    let s = Scenario::load(Path::new(&scenario("dendrite-2d.toml")), &overrides).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        quiet: true,
+        ..Default::default()
+    };
+    (sim::run(&s, gpu, &opts), dir)
+}
+
 /// The dendrite model's saturation guard says what usually trips it: a deposit 4 µm from the
 /// far (bulk) face at -0.45 V fills the electrolyte's sites ahead of it within 500 steps
 /// (docs/models/dendrite.md, Boundaries); the same front 12 µm away runs through.
@@ -332,25 +352,18 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
 fn saturated_ions_stop_a_dendrite_run_with_the_likely_cause() {
     let (gpu, _lock) = common::gpu();
     let run = |position: &str| {
-        let s = Scenario::load(
-            Path::new(&scenario("dendrite-2d.toml")),
+        run_dendrite_2d(
+            &gpu,
             &[
-                "grid.nx=16".into(),
-                "grid.ny=4".into(),
-                format!("dendrite.interface_position_m={position}"),
-                "dendrite.noise_strength_1_sqrt_s=0".into(),
-                "run.end_time=0.3".into(),
-                "run.output_every=0.1".into(),
+                "grid.nx=16",
+                "grid.ny=4",
+                &format!("dendrite.interface_position_m={position}"),
+                "dendrite.noise_strength_1_sqrt_s=0",
+                "run.end_time=0.3",
+                "run.output_every=0.1",
             ],
         )
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let opts = RunOptions {
-            out_dir: dir.path().to_path_buf(),
-            quiet: true,
-            ..Default::default()
-        };
-        sim::run(&s, &gpu, &opts)
+        .0
     };
     let e = run("12e-6").unwrap_err();
     assert!(e.is::<Diverged>(), "{e}");
@@ -371,26 +384,19 @@ fn saturated_ions_stop_a_dendrite_run_with_the_likely_cause() {
 #[test]
 fn a_dendrite_run_stops_at_the_requested_tip_height() {
     let (gpu, _lock) = common::gpu();
-    let s = Scenario::load(
-        Path::new(&scenario("dendrite-2d.toml")),
+    let (result, dir) = run_dendrite_2d(
+        &gpu,
         &[
-            "grid.nx=24".into(),
-            "grid.ny=4".into(),
-            "dendrite.interface_position_m=4e-6".into(),
-            "dendrite.noise_strength_1_sqrt_s=0".into(),
-            "dendrite.stop_tip_height_m=0.3e-6".into(),
-            "run.end_time=5".into(),
-            "run.output_every=0.05".into(),
+            "grid.nx=24",
+            "grid.ny=4",
+            "dendrite.interface_position_m=4e-6",
+            "dendrite.noise_strength_1_sqrt_s=0",
+            "dendrite.stop_tip_height_m=0.3e-6",
+            "run.end_time=5",
+            "run.output_every=0.05",
         ],
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        quiet: true,
-        ..Default::default()
-    };
-    let report = sim::run(&s, &gpu, &opts).unwrap();
+    );
+    let report = result.unwrap();
     assert_eq!(report.status, "model finished");
     assert!(report.time < 5.0, "stopped at {} s", report.time);
     let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
