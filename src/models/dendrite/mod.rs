@@ -41,7 +41,7 @@ pub const NOMINAL_SITE_FRACTION: f64 = 0.5;
 /// Largest step θ of the potential's warm start φ + θ (φ - φ_prev) along its last change
 /// (PotentialSolver::solve): 1 continues a steady change over an equal interval; the bound
 /// keeps an ill-posed line search (a tiny last change) from overshooting.
-const MAX_EXTRAPOLATION: f64 = 2.0;
+const MAX_WARM_STEP: f64 = 2.0;
 
 /// Environment variable that makes a run time its potential solves and print their share of
 /// the wall time at every output (docs/performance.md). Each solve then starts from a drained
@@ -386,7 +386,7 @@ impl Dendrite {
                 max_iterations: self.params.potential_max_iterations as u32,
                 // The first solve has no last change to move along.
                 warm_step_max: if self.extrapolate && self.solve_totals.0 > 0 {
-                    MAX_EXTRAPOLATION as f32
+                    MAX_WARM_STEP as f32
                 } else {
                     0.0
                 },
