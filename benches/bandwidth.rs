@@ -453,30 +453,27 @@ fn main() {
             gde_report(&gpu, scale, copy);
             continue;
         }
-        if only_dendrite {
-            println!(
-                "{label} {}x{}x{}: copy {:.2} GB/s",
-                grid.nx,
-                grid.ny,
-                grid.nz,
-                copy / 1e9
-            );
+        // Ideal traffic of the diffusion step: read c once and write it once (8 B/cell);
+        // neighbour reads are served from cache when the kernel is memory-bound.
+        let diffusion = if only_dendrite {
+            String::new()
         } else {
             let cells_per_s = diffusion_rate(&gpu, grid, reps);
-            // Ideal traffic of the diffusion step: read c once and write it once (8 B/cell);
-            // neighbour reads are served from cache when the kernel is memory-bound.
             let achieved = 8.0 * cells_per_s;
-            println!(
-                "{label} {}x{}x{}: copy {:.2} GB/s | diffusion {:.1} Mcell/s, {:.2} GB/s at 8 B/cell = {:.0}% of copy",
-                grid.nx,
-                grid.ny,
-                grid.nz,
-                copy / 1e9,
+            format!(
+                " | diffusion {:.1} Mcell/s, {:.2} GB/s at 8 B/cell = {:.0}% of copy",
                 cells_per_s / 1e6,
                 achieved / 1e9,
                 100.0 * achieved / copy
-            );
-        }
+            )
+        };
+        println!(
+            "{label} {}x{}x{}: copy {:.2} GB/s{diffusion}",
+            grid.nx,
+            grid.ny,
+            grid.nz,
+            copy / 1e9
+        );
         // The dendrite model's first potential solve is from scratch and its initial fields
         // are built on the CPU: keep its grid smaller, and at most 256³ (67 MB per field,
         // beyond any GPU's L2).

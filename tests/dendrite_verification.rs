@@ -323,12 +323,28 @@ fn potential_solve_does_not_depend_on_the_batch() {
     }
 }
 
+/// Dendrite keys of a deposit with random nuclei on a substrate 8 µm from the electrode.
+const NUCLEI: &str = "interface_position_m = 8e-6\nnucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1.5e-6\nnucleus_radius_max_m = 3e-6";
+
+/// A 48×40 µm cell with nuclei (NUCLEI plus the dendrite keys `extra`) grown for 0.3 s,
+/// with the potential's extrapolated warm start on or off: the case on which the tests of
+/// how the potential is solved compare runs.
+fn grown_nuclei(gpu: &Gpu, extra: &str, extrapolate: bool) -> Dendrite {
+    let s = scenario("nx = 48\nny = 40\ndx = 1e-6", &format!("{NUCLEI}\n{extra}"));
+    let mut m = build(gpu, &s);
+    m.set_warm_start_extrapolation(extrapolate);
+    let mut step = 0;
+    run_for(gpu, &mut m, &mut step, 0.3);
+    m
+}
+
 /// The warm start moves φ along its last change by the step that minimises the scaled
 /// residual (potential_warm_project.wgsl). On a growing deposit that must save CG
 /// iterations with either preconditioner while leaving the physics as the solve's tolerance
-/// allows. Measured on this case (lavapipe): multigrid 1.42 → 0.54 iterations per solve,
-/// max |Δη| 4.5e-6, metal Li 2.5e-7 apart after 0.3 s; Jacobi 16.5 → 2.6, max |Δη| 6e-5, metal Li 3e-6 apart. A fixed step
-/// θ = 1 (tried first) saved fewer with multigrid and cost Jacobi solves on slowly changing
+/// allows. Measured on this case (lavapipe, solves every 20 steps): multigrid 1.73 → 0.64
+/// iterations per solve, max |Δη| 6e-6, metal Li 3.5e-7 apart after 0.3 s; Jacobi
+/// 22.5 → 4.4, max |Δη| 6e-5, metal Li 1.8e-6 apart (every 10 steps: 1.42 → 0.54 and
+/// 16.5 → 2.6). A fixed step θ = 1 (tried first) saved fewer with multigrid and cost Jacobi solves on slowly changing
 /// fields (0.9 → 10 iterations on the bench's 512² case), because it carries each solve's
 /// own error forward; with the extrapolation off or of the wrong sign the ratio is 1 or
 /// more (docs/models/dendrite.md, Potential solver).
@@ -337,19 +353,14 @@ fn extrapolated_warm_start_saves_iterations_not_accuracy() {
     let (gpu, _lock) = common::gpu();
     for preconditioner in ["multigrid", "jacobi"] {
         let run = |extrapolate: bool| {
-            let s = scenario(
-                "nx = 48\nny = 40\ndx = 1e-6",
-                &format!("interface_position_m = 8e-6\nnucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1.5e-6\nnucleus_radius_max_m = 3e-6\npotential_preconditioner = \"{preconditioner}\""),
+            let m = grown_nuclei(
+                &gpu,
+                &format!("potential_preconditioner = \"{preconditioner}\""),
+                extrapolate,
             );
-            let mut m = build(&gpu, &s);
-            m.set_warm_start_extrapolation(extrapolate);
-            let mut step = 0;
-            run_for(&gpu, &mut m, &mut step, 0.3);
-            let (solves, iterations) = m.solve_totals;
-            let columns = m.measure(&gpu);
             (
-                iterations as f64 / solves as f64,
-                columns.metal_sum,
+                m.mean_solve_iterations(),
+                m.measure(&gpu).metal_sum,
                 m.eta().download(&gpu),
             )
         };
@@ -388,19 +399,13 @@ fn extrapolated_warm_start_saves_iterations_not_accuracy() {
 /// deposit where it was: between solves the steps use the last φ, and at the explicit step
 /// (set by Li transport and the reaction's own rates) 20 steps are a few milliseconds. The
 /// default rests on this (docs/models/dendrite.md, Potential solver: < 4e-4 relative in
-/// the scenarios at N = 20 to 50). Measured here: tip and deposited Li 3e-6 and 2e-6 apart (666 vs 67 solves in
-/// 0.3 s); never solving again after the first moves them by 6e-4 and 8e-4, which fails.
+/// the scenarios at N = 20 to 50). Measured here: tip and deposited Li 3e-6 and 2e-6 apart
+/// (666 vs 67 solves in 0.3 s); never solving again after the first moves them by 6e-4 and 8e-4, which fails.
 #[test]
 fn solving_every_20_steps_leaves_the_deposit_where_every_2_does() {
     let (gpu, _lock) = common::gpu();
     let run = |every: u32| {
-        let s = scenario(
-            "nx = 48\nny = 40\ndx = 1e-6",
-            &format!("interface_position_m = 8e-6\nnucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1.5e-6\nnucleus_radius_max_m = 3e-6\npotential_every_steps = {every}"),
-        );
-        let mut m = build(&gpu, &s);
-        let mut step = 0;
-        run_for(&gpu, &mut m, &mut step, 0.3);
+        let m = grown_nuclei(&gpu, &format!("potential_every_steps = {every}"), true);
         let c = m.measure(&gpu);
         let tip = c.tip.iter().cloned().fold(0.0, f64::max);
         (tip, c.metal_sum, m.solve_totals.0)
@@ -641,10 +646,7 @@ fn full_model_recovers_tafel_after_dividing_by_interface_concentration() {
 fn same_seed_same_fields_other_seed_different() {
     let (gpu, _lock) = common::gpu();
     let fields = |seed: u64| {
-        let mut s = scenario(
-            "nx = 40\nny = 24\ndx = 1e-6",
-            "interface_position_m = 8e-6\nnucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1.5e-6\nnucleus_radius_max_m = 3e-6",
-        );
+        let mut s = scenario("nx = 40\nny = 24\ndx = 1e-6", NUCLEI);
         s.run.seed = seed;
         let mut m = build(&gpu, &s);
         let dt = m.stable_dt(&gpu).unwrap();
