@@ -260,10 +260,11 @@ fn multigrid_iterations_stay_flat_as_the_grid_grows() {
 /// With periodic sides a one-buffer level wraps its neighbours inside the buffer and skips
 /// halo passes, while a chunked one reads ghost planes (common/grid.wgsl): both must give the
 /// same potential bit for bit, in 2D (periodic chunking axis y) and 3D (periodic y and z).
-/// The V-cycle's pass count is pinned: 24 x 16 x 16 has 3 coarse levels (12 x 8 x 8,
-/// 6 x 4 x 4, 3 x 2 x 2), each 6 passes (two sweeps down, restriction with the residual,
-/// prolongation, two sweeps up), plus 1 for the coarsest level's single-workgroup sweeps:
-/// 19. (Before these were fused it was 13 per level and 16 on the coarsest: 55.)
+/// The V-cycle's dispatch count is pinned: 24 x 16 x 16 has 3 coarse levels (12 x 8 x 8,
+/// 6 x 4 x 4, 3 x 2 x 2), all small enough for the single-workgroup bottom, so the cycle is
+/// the fine level's 5 (two sweeps down, restriction with the residual, prolongation inside
+/// the first sweep up, one more sweep) and the bottom's 1: 6. (16 with each coarse level
+/// dispatched on its own, 55 before the per-level fusions.)
 #[test]
 fn periodic_multigrid_is_chunking_independent_and_lean() {
     let (mut gpu, _lock) = common::gpu();
@@ -274,7 +275,7 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
     ] {
         let (iterations, whole, m) = cold_solve_with(&gpu, grid, "multigrid", periodic);
         if grid.contains("nz") {
-            assert_eq!(m.potential_vcycle_dispatches(&gpu), Some(16));
+            assert_eq!(m.potential_vcycle_dispatches(&gpu), Some(6));
         }
         drop(m);
         let saved = gpu.max_binding_bytes;
@@ -283,6 +284,108 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
         gpu.max_binding_bytes = saved;
         assert_eq!(chunked_iterations, iterations, "{grid}");
         assert!(chunked == whole, "chunked periodic solve differs on {grid}");
+    }
+}
+
+/// The V-cycle's bottom levels run as one single-workgroup dispatch
+/// (dendrite/multigrid_bottom.wgsl) computing each value by the same expression as the
+/// per-level kernels, so one V-cycle (coarse operators built the same two ways) must give the
+/// same M⁻¹b bit for bit: on a 2D grid whose bottom starts at level 2, a periodic 3D grid with
+/// an odd side axis that is never coarsened (the bottom starts at level 1 and holds the
+/// coarsest), and a 3D grid with odd axes (coarse cells with one child) whose bottom starts at
+/// level 2. The operator has the solver's 10⁶ contrast: random cells conduct 10⁶ times more.
+#[test]
+fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
+    use mesolyte::gpu::{Domain, Field, Recorder};
+    use mesolyte::models::dendrite::multigrid::{FineLevel, Multigrid};
+    use mesolyte::Grid;
+    let (gpu, _lock) = common::gpu();
+    for (grid, periodic, per_level_levels) in [
+        (Grid::new_2d(260, 130, 1e-6), false, 2),
+        (Grid::new_3d(24, 17, 16, 1e-6), true, 1),
+        (Grid::new_3d(64, 48, 40, 1e-6), false, 2),
+    ] {
+        let domain = Domain::new(&gpu, grid, periodic).unwrap();
+        let [nx, ny, nz] = grid.counts().map(|n| n as usize);
+        let cells = nx * ny * nz;
+        let sigma: Vec<f32> = common::noise(cells, 7)
+            .iter()
+            .map(|r| if *r > 0.6 { 1e6 } else { 1.0 + r.abs() })
+            .collect();
+        let at = |x: usize, y: usize, z: usize| x + nx * (y + ny * z);
+        // Face conductance towards the +axis neighbour: harmonic mean of the two cells; zero
+        // at the far x face and at the top of a non-periodic side axis.
+        let face = |i: usize, j: usize| 2.0 * sigma[i] * sigma[j] / (sigma[i] + sigma[j]);
+        let mut g = [vec![0f32; cells], vec![0f32; cells], vec![0f32; cells]];
+        let mut diag = vec![0f32; cells];
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let i = at(x, y, z);
+                    let up = [
+                        (x + 1 < nx).then(|| at(x + 1, y, z)),
+                        (y + 1 < ny || periodic).then(|| at(x, (y + 1) % ny, z)),
+                        (nz > 1 && (z + 1 < nz || periodic)).then(|| at(x, y, (z + 1) % nz)),
+                    ];
+                    for (axis, j) in up.into_iter().enumerate() {
+                        if let Some(j) = j {
+                            let c = face(i, j);
+                            g[axis][i] = c;
+                            diag[i] += c;
+                            diag[j] += c;
+                        }
+                    }
+                }
+            }
+        }
+        for y in 0..ny {
+            for z in 0..nz {
+                diag[at(0, y, z)] += 2.0 * sigma[at(0, y, z)]; // Dirichlet electrode face
+            }
+        }
+        let field = |name: &str, data: &[f32]| {
+            let f = Field::new(&gpu, &domain, name);
+            f.upload(&gpu, data).unwrap();
+            f
+        };
+        let (gx, gy, gz) = (field("gx", &g[0]), field("gy", &g[1]), field("gz", &g[2]));
+        let diag = field("diag", &diag);
+        let b = field("b", &common::noise(cells, 11));
+        let (x, t) = (field("x", &vec![0.0; cells]), field("t", &vec![0.0; cells]));
+        let fine = FineLevel {
+            gx: &gx,
+            gy: &gy,
+            gz: &gz,
+            diag: &diag,
+            b: &b,
+            x: &x,
+            t: &t,
+        };
+        let mut results = Vec::new();
+        for fused in [false, true] {
+            let mg = Multigrid::with_bottom(&gpu, &domain, &fine, fused).unwrap();
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut rec = Recorder::new(&mut enc);
+                mg.encode_build(&mut rec);
+                mg.encode_vcycle(&mut rec, &fine);
+            }
+            gpu.submit(enc.finish());
+            results.push((x.download(&gpu), mg.dispatches_per_vcycle(&gpu, &fine)));
+        }
+        let (per_level, fused) = (&results[0], &results[1]);
+        assert!(per_level.0.iter().all(|v| v.is_finite()));
+        assert!(per_level.0.iter().any(|v| *v != 0.0));
+        let differing = per_level.0.iter().zip(&fused.0).filter(|(a, b)| a != b);
+        assert_eq!(differing.count(), 0, "{nx}x{ny}x{nz}: fused bottom differs");
+        // Five dispatches per level above the bottom, and the bottom's one.
+        assert_eq!(fused.1, 5 * per_level_levels + 1, "{nx}x{ny}x{nz}");
+        assert!(
+            per_level.1 > fused.1 + 5,
+            "{nx}x{ny}x{nz}: {} and {}",
+            per_level.1,
+            fused.1
+        );
     }
 }
 

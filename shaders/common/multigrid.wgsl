@@ -4,8 +4,7 @@
 // periodic side axis of odd length, or an axis of one cell). The coarse chunk dispatched with
 // a fine chunk holds exactly the coarse cells whose first child lies in that fine chunk, so
 // every child is in the fine chunk or its upper ghost plane and every parent is in the coarse
-// chunk or its lower ghost plane. Requires common/grid.wgsl and `other`, the GridInfo of the
-// second level.
+// chunk or its lower ghost plane. Requires common/grid.wgsl.
 
 // Local index of cell (x, y, z) of the level described by `info`.
 fn level_index(info: GridInfo, x: u32, y: u32, z: u32) -> u32 {
@@ -30,20 +29,20 @@ fn factors(fine: GridInfo, coarse: GridInfo) -> vec3<u32> {
     return vec3<u32>(factor(fine.nx, coarse.nx), factor(fine.ny, coarse.ny), factor(fine.nz, coarse.nz));
 }
 
-// The block of fine cells under coarse cell `c` of level `grid` (fine level `other`): its
-// first child and the number of children per axis.
+// The block of fine cells under coarse cell `k` (coordinates on level `coarse`) of the fine
+// level `fine`: its first child and the number of children per axis.
 struct Children {
     first: vec3<u32>,
     count: vec3<u32>,
     f: vec3<u32>,
 }
 
-fn children_of(c: Cell) -> Children {
-    var k: Children;
-    k.f = factors(other, grid);
-    k.first = k.f * vec3<u32>(c.x, c.y, c.z);
-    k.count = vec3<u32>(children(c.x, other.nx, k.f.x), children(c.y, other.ny, k.f.y), children(c.z, other.nz, k.f.z));
-    return k;
+fn children_between(fine: GridInfo, coarse: GridInfo, k: vec3<u32>) -> Children {
+    var kids: Children;
+    kids.f = factors(fine, coarse);
+    kids.first = kids.f * k;
+    kids.count = vec3<u32>(children(k.x, fine.nx, kids.f.x), children(k.y, fine.ny, kids.f.y), children(k.z, fine.nz, kids.f.z));
+    return kids;
 }
 
 // Number of children in `kids`' block (1 to 8).

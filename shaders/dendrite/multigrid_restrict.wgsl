@@ -14,7 +14,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!cell.valid) {
         return;
     }
-    let kids = children_of(cell);
+    let kids = children_between(other, grid, vec3<u32>(cell.x, cell.y, cell.z));
     var sum = 0.0;
     for (var m = 0u; m < child_count(kids); m++) {
         let k = child(kids, m);

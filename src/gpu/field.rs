@@ -24,11 +24,20 @@ const FIELD_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 impl Field {
     /// A zero-filled field.
     pub fn new(gpu: &Gpu, domain: &Arc<Domain>, name: &str) -> Field {
-        let buffers = (0..domain.chunks.len())
+        Self::with_room(gpu, domain, name, 0)
+    }
+
+    /// A zero-filled field whose last chunk's buffer has room for `extra_cells` more cells
+    /// behind the field's own, for kernels that keep related smaller data there (the
+    /// multigrid's bottom levels, models/dendrite/multigrid.rs). Nothing here reads them.
+    pub fn with_room(gpu: &Gpu, domain: &Arc<Domain>, name: &str, extra_cells: u64) -> Field {
+        let chunks = domain.chunks.len();
+        let buffers = (0..chunks)
             .map(|c| {
+                let extra = if c + 1 == chunks { extra_cells } else { 0 };
                 gpu.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(name),
-                    size: domain.buffer_cells(c) * 4,
+                    size: (domain.buffer_cells(c) + extra) * 4,
                     usage: FIELD_USAGE,
                     mapped_at_creation: false,
                 })

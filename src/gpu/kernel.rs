@@ -17,6 +17,17 @@ impl Kernel {
     }
 
     pub fn with_entry(gpu: &Gpu, path: &'static str, entry: &str) -> Result<Kernel> {
+        Self::with_constants(gpu, path, entry, &[])
+    }
+
+    /// Builds the pipeline for `entry` of `shaders/<path>` with its `override` constants set
+    /// to `constants` (name, value).
+    pub fn with_constants(
+        gpu: &Gpu,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<Kernel> {
         let source = shaders::compose(path)?;
         let module = gpu
             .device
@@ -31,7 +42,10 @@ impl Kernel {
                 layout: None,
                 module: &module,
                 entry_point: Some(entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             });
         let layout = pipeline.get_bind_group_layout(0);

@@ -18,15 +18,19 @@
 //!   dispatches over small levels (about 9 ms for one at 2.6 M cells on an H200, measured),
 //!   so the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
 //!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
-//!   the finer level is one buffer, the coarsest level's sweeps run in one single-workgroup
-//!   dispatch where it fits, the coarse correction is added inside the first sweep after it
-//!   (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk levels need
-//!   no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl). Per level
-//!   that is 5 dispatches instead of 13 with periodic sides, and the coarsest level 1 instead
-//!   of 4 per sweep pair
-//!   (`dispatches_per_vcycle` counts them; tested). They share one compute pass unless a
-//!   copy between chunks intervenes (gpu/recorder.rs). Every variant computes each value by
-//!   the same expression, so iterates do not depend on which one ran.
+//!   the finer level is one buffer, the coarse correction is added inside the first sweep
+//!   after it (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk
+//!   levels need no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl):
+//!   5 dispatches per level instead of 13 with periodic sides.
+//! - The bottom: from the first level of at most `BOTTOM_CELLS` cells down to the coarsest
+//!   and back, the whole cycle is one dispatch of one workgroup (multigrid_bottom.wgsl, which
+//!   also builds those levels' operators in one), instead of 5 per level and the coarsest's
+//!   sweeps. Its first level's vectors have room behind them for the coarser levels.
+//!   dendrite-3d's V-cycle is 16 dispatches (26 with every level on its own).
+//!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
+//!   between chunks intervenes (gpu/recorder.rs). Every variant computes each value by the
+//!   same expression, so iterates do not depend on which one ran (tested bit for bit against
+//!   `with_bottom(.., false)`).
 //! - Chunks: coarse levels normally fit in one buffer. When the fine level is split into
 //!   chunks, the first coarse level is also built in chunks aligned with the fine ones
 //!   (`aligned`, each coarse chunk holds the parents of one fine chunk's planes) for
@@ -34,9 +38,12 @@
 //!   Every cell is computed the same way either way, so results do not depend on chunking.
 
 use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
 use std::cell::Cell;
 use std::sync::Arc;
+use wgpu::util::DeviceExt;
 
+use crate::gpu::domain::GridInfo;
 use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel, Recorder};
 use crate::grid::Grid;
 
@@ -82,7 +89,12 @@ struct LevelFields {
 
 impl LevelFields {
     fn new(gpu: &Gpu, domain: &Arc<Domain>) -> LevelFields {
-        let f = |name: &str| Field::new(gpu, domain, name);
+        Self::with_room(gpu, domain, 0)
+    }
+
+    /// Fields with room for `extra_cells` behind each (the bottom's coarser levels).
+    fn with_room(gpu: &Gpu, domain: &Arc<Domain>, extra_cells: u64) -> LevelFields {
+        let f = |name: &str| Field::with_room(gpu, domain, name, extra_cells);
         LevelFields {
             gx: f("mg gx"),
             gy: f("mg gy"),
@@ -160,15 +172,33 @@ struct Kernels {
     prolong_smooth: Kernel,
 }
 
-/// Cells (the lower ghost plane included) the single-workgroup coarsest solve holds in
-/// workgroup memory (MAX_CELLS of multigrid_coarsest.wgsl).
-const COARSEST_KERNEL_CELLS: u64 = 1024;
+/// The bottom of the V-cycle, every level from the first coarse one of at most this many
+/// cells (ghost planes included) down to the coarsest and back, runs as one dispatch of one
+/// workgroup (multigrid_bottom.wgsl). At 1024 threads that is up to 8 cells per thread and
+/// stage, a few microseconds on a GPU, about what one more dependent dispatch costs.
+const BOTTOM_CELLS: u64 = 8192;
 
-/// The coarsest level's sweeps as one single-workgroup dispatch.
-struct CoarsestSolve {
-    kernel: Kernel,
-    group: wgpu::BindGroup,
-    _params: wgpu::Buffer,
+/// A bottom level's entry in the bottom kernels' table (`BottomLevel` of
+/// multigrid_bottom.wgsl): its grid and its offset in the first bottom level's vectors.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct BottomLevel {
+    info: GridInfo,
+    base: u32,
+    _pad: [u32; 3],
+}
+
+/// The bottom's single-workgroup kernels.
+struct Bottom {
+    /// Level number (0: the fine level) of the bottom's first level.
+    first: usize,
+    /// Levels in the bottom, the first included.
+    levels: usize,
+    vcycle: Kernel,
+    vcycle_group: wgpu::BindGroup,
+    build: Kernel,
+    build_group: wgpu::BindGroup,
+    _table: wgpu::Buffer,
 }
 
 pub struct Multigrid {
@@ -179,7 +209,8 @@ pub struct Multigrid {
     groups: Vec<LevelGroups>,
     transitions: Vec<Transition>,
     coarsest_sweeps: u32,
-    coarsest_solve: Option<CoarsestSolve>,
+    /// The fused bottom, or None where every level runs its own dispatches.
+    bottom: Option<Bottom>,
     /// Dispatches encoded so far (`dispatches_per_vcycle`).
     dispatches: Cell<usize>,
 }
@@ -223,6 +254,17 @@ fn grid_of(n: [u32; 3], dx: f64) -> Grid {
 
 impl Multigrid {
     pub fn new(gpu: &Gpu, fine_domain: &Arc<Domain>, fine: &FineLevel) -> Result<Multigrid> {
+        Self::with_bottom(gpu, fine_domain, fine, true)
+    }
+
+    /// With `fused_bottom` false every level runs its own dispatches: the same V-cycle, bit
+    /// for bit (tests compare the two), in more dispatches.
+    pub fn with_bottom(
+        gpu: &Gpu,
+        fine_domain: &Arc<Domain>,
+        fine: &FineLevel,
+        fused_bottom: bool,
+    ) -> Result<Multigrid> {
         let periodic = fine_domain.periodic_chunk_axis;
         let mut coarse: Vec<CoarseLevel> = Vec::new();
         let mut n = fine_domain.grid.counts();
@@ -270,6 +312,16 @@ impl Multigrid {
             };
             coarse.push(level);
             n = next;
+        }
+        // The bottom's first level holds the coarser ones behind its own cells.
+        let bottom_start = coarse.iter().position(|l| {
+            fused_bottom && l.domain.chunks.len() == 1 && l.domain.buffer_cells(0) <= BOTTOM_CELLS
+        });
+        if let Some(i) = bottom_start {
+            let below = &coarse[i + 1..];
+            debug_assert!(below.iter().all(|l| l.domain.chunks.len() == 1));
+            let room = below.iter().map(|l| l.domain.buffer_cells(0)).sum();
+            coarse[i].fields = LevelFields::with_room(gpu, &coarse[i].domain, room);
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let smooth = "dendrite/multigrid_smooth.wgsl";
@@ -373,22 +425,9 @@ impl Multigrid {
         let last = coarse.last().map_or(&fine_domain.grid, |l| &l.domain.grid);
         // Pairs of sweeps (x → t → x), about as many as the coarsest grid is wide.
         let coarsest_sweeps = last.counts().into_iter().max().unwrap_or(1).clamp(4, 128);
-        let coarsest_solve = match coarse.last() {
-            Some(l) if l.domain.chunks.len() == 1 => {
-                let d = &l.domain;
-                let cells = d.grid.plane_cells() * (d.grid.planes() as u64 + 1);
-                if cells <= COARSEST_KERNEL_CELLS {
-                    Some(CoarsestSolve::new(
-                        gpu,
-                        d,
-                        &view(&l.fields),
-                        2 * coarsest_sweeps,
-                    )?)
-                } else {
-                    None
-                }
-            }
-            _ => None,
+        let bottom = match bottom_start {
+            Some(i) => Some(Bottom::new(gpu, i + 1, &coarse[i..], coarsest_sweeps)?),
+            None => None,
         };
         Ok(Multigrid {
             fine_domain: fine_domain.clone(),
@@ -397,7 +436,7 @@ impl Multigrid {
             groups,
             transitions,
             coarsest_sweeps,
-            coarsest_solve,
+            bottom,
             dispatches: Cell::new(0),
         })
     }
@@ -405,7 +444,9 @@ impl Multigrid {
     /// Builds the coarse operators from the fine one (whose fields and ghost planes must be
     /// current). Call once per solve, after the fine operator.
     pub fn encode_build(&self, rec: &mut Recorder) {
-        for (i, l) in self.coarse.iter().enumerate() {
+        // Levels 1 ..= `per_level` are built one dispatch each, the bottom's others together.
+        let per_level = self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first);
+        for (i, l) in self.coarse.iter().enumerate().take(per_level) {
             let (aligned_domain, aligned) = l.aligned();
             self.dispatch(
                 rec,
@@ -425,13 +466,21 @@ impl Multigrid {
                 to.exchange_chunk_halos(rec);
             }
         }
+        if let Some(b) = self.bottom.as_ref().filter(|b| b.levels > 1) {
+            let pass = rec.pass();
+            pass.set_pipeline(&b.build.pipeline);
+            pass.set_bind_group(0, &b.build_group, &[]);
+            pass.dispatch_workgroups(1, 1, 1);
+        }
     }
 
     /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
     /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
     /// where the fine level is chunked (one buffer reads none).
     pub fn encode_vcycle(&self, rec: &mut Recorder, fine: &FineLevel) {
-        let depth = self.coarse.len();
+        // Levels 0 .. depth run their own dispatches; level `depth` is the bottom's first, or
+        // the coarsest.
+        let depth = self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first);
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
             self.sweep_pair_from_zero(rec, l, fine);
@@ -451,11 +500,11 @@ impl Multigrid {
                 gather(rec.encoder(), &aligned.b, &next.fields.b);
             }
         }
-        match &self.coarsest_solve {
-            Some(solve) => {
+        match &self.bottom {
+            Some(b) => {
                 let pass = self.pass_for_dispatch(rec);
-                pass.set_pipeline(&solve.kernel.pipeline);
-                pass.set_bind_group(0, &solve.group, &[]);
+                pass.set_pipeline(&b.vcycle.pipeline);
+                pass.set_bind_group(0, &b.vcycle_group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
             }
             None => {
@@ -560,25 +609,51 @@ fn view(f: &LevelFields) -> FineLevel<'_> {
     }
 }
 
-impl CoarsestSolve {
-    fn new(gpu: &Gpu, domain: &Domain, level: &FineLevel, sweeps: u32) -> Result<CoarsestSolve> {
-        let kernel = Kernel::new(gpu, "dendrite/multigrid_coarsest.wgsl")?;
-        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("mg coarsest params"),
-            size: 16,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        gpu.queue
-            .write_buffer(&params, 0, bytemuck::cast_slice(&[sweeps, 0, 0, 0]));
-        let mut buffers = vec![&domain.info_buffers[0]];
-        buffers.extend(level.operator(0));
-        buffers.extend([&level.b.buffers[0], &params, &level.x.buffers[0]]);
-        let group = kernel.bind(gpu, &buffers);
-        Ok(CoarsestSolve {
-            kernel,
-            group,
-            _params: params,
+impl Bottom {
+    /// The bottom from level number `first`, whose fields (`levels[0]`) have room for the
+    /// coarser `levels[1..]` behind their own cells.
+    fn new(gpu: &Gpu, first: usize, levels: &[CoarseLevel], sweeps: u32) -> Result<Bottom> {
+        let mut table: Vec<u32> = vec![levels.len() as u32, sweeps, 0, 0];
+        let mut base = levels[0].domain.buffer_cells(0);
+        for l in &levels[1..] {
+            let entry = BottomLevel {
+                info: l.domain.infos[0],
+                base: base as u32,
+                _pad: [0; 3],
+            };
+            table.extend_from_slice(bytemuck::cast_slice(&[entry]));
+            base += l.domain.buffer_cells(0);
+        }
+        let table = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("mg bottom table"),
+                contents: bytemuck::cast_slice(&table),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+        let limits = &gpu.limits;
+        let wide = limits.max_compute_invocations_per_workgroup >= 1024
+            && limits.max_compute_workgroup_size_x >= 1024;
+        let threads = [("THREADS", if wide { 1024.0 } else { 256.0 })];
+        let path = "dendrite/multigrid_bottom.wgsl";
+        let vcycle = Kernel::with_constants(gpu, path, "main", &threads)?;
+        let build = Kernel::with_constants(gpu, path, "build", &threads)?;
+        let f = &levels[0].fields;
+        let info = &levels[0].domain.info_buffers[0];
+        let operator = [&f.gx, &f.gy, &f.gz, &f.diag].map(|x| &x.buffers[0]);
+        let mut buffers = vec![info, &table];
+        buffers.extend(operator);
+        let build_group = build.bind(gpu, &buffers);
+        buffers.extend([&f.b, &f.x, &f.t].map(|x| &x.buffers[0]));
+        let vcycle_group = vcycle.bind(gpu, &buffers);
+        Ok(Bottom {
+            first,
+            levels: levels.len(),
+            vcycle,
+            vcycle_group,
+            build,
+            build_group,
+            _table: table,
         })
     }
 }
