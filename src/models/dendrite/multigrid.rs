@@ -20,13 +20,14 @@
 //!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
 //!   the finer level is one buffer, the coarse correction is added inside the first sweep
 //!   after it (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk
-//!   levels need no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl):
-//!   5 dispatches per level instead of 13 with periodic sides.
+//!   levels need no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl),
+//!   and a one-buffer coarse level's first sweep is written by the restriction into it:
+//!   4 dispatches per coarse level (5 on the fine one) instead of 13 with periodic sides.
 //! - The bottom: from the first level of at most `BOTTOM_CELLS` cells down to the coarsest
 //!   and back, the whole cycle is one dispatch of one workgroup (multigrid_bottom.wgsl, which
 //!   also builds those levels' operators in one), instead of 5 per level and the coarsest's
 //!   sweeps. Its first level's vectors have room behind them for the coarser levels.
-//!   dendrite-3d's V-cycle is 16 dispatches (26 with every level on its own).
+//!   dendrite-3d's V-cycle is 14 dispatches (26 before the bottom and the fused first sweep).
 //!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
 //!   between chunks intervenes (gpu/recorder.rs). Every variant computes each value by the
 //!   same expression, so iterates do not depend on which one ran (tested bit for bit against
@@ -128,6 +129,9 @@ struct Transition {
 enum Restriction {
     /// Summed by the restriction itself (level l is one buffer).
     Fused(Vec<wgpu::BindGroup>),
+    /// The same, also writing level l + 1's first sweep (levels l and l + 1 are one buffer,
+    /// and l + 1 is not the bottom's first level, which sweeps inside the bottom kernel).
+    FusedWithFirstSweep(Vec<wgpu::BindGroup>),
     /// Written to t by the residual kernel over level l, then restricted (level l is
     /// chunked: a child in a ghost plane would need the plane beyond it).
     TwoPass {
@@ -167,6 +171,7 @@ struct Kernels {
     residual: Kernel,
     restrict: Kernel,
     restrict_residual: Kernel,
+    restrict_residual_sweep: Kernel,
     coarsen: Kernel,
     prolong: Kernel,
     prolong_smooth: Kernel,
@@ -325,12 +330,18 @@ impl Multigrid {
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let smooth = "dendrite/multigrid_smooth.wgsl";
+        let restrict_residual = "dendrite/multigrid_restrict_residual.wgsl";
         let k = Kernels {
             smooth: kernel(smooth)?,
             smooth_from_zero: kernel("dendrite/multigrid_smooth_from_zero.wgsl")?,
             residual: Kernel::with_entry(gpu, smooth, "residual")?,
             restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
-            restrict_residual: kernel("dendrite/multigrid_restrict_residual.wgsl")?,
+            restrict_residual: kernel(restrict_residual)?,
+            restrict_residual_sweep: Kernel::with_entry(
+                gpu,
+                restrict_residual,
+                "with_first_sweep",
+            )?,
             coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
             prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
             prolong_smooth: kernel("dendrite/multigrid_prolong_smooth.wgsl")?,
@@ -373,7 +384,13 @@ impl Multigrid {
             });
             let one_buffer = finer_domain.chunks.len() == 1;
             let restriction = if one_buffer {
-                Restriction::Fused(k.restrict_residual.bind_chunks(gpu, aligned_domain, |c| {
+                let with_sweep = l.aligned.is_none() && bottom_start != Some(i);
+                let kernel = if with_sweep {
+                    &k.restrict_residual_sweep
+                } else {
+                    &k.restrict_residual
+                };
+                let groups = kernel.bind_chunks(gpu, aligned_domain, |c| {
                     let mut b = vec![&finer_domain.info_buffers[0]];
                     b.extend(finer.operator(0));
                     b.extend([
@@ -381,8 +398,16 @@ impl Multigrid {
                         &finer.x.buffers[0],
                         &aligned.b.buffers[c],
                     ]);
+                    if with_sweep {
+                        b.extend([&aligned.diag.buffers[c], &aligned.t.buffers[c]]);
+                    }
                     b
-                }))
+                });
+                if with_sweep {
+                    Restriction::FusedWithFirstSweep(groups)
+                } else {
+                    Restriction::Fused(groups)
+                }
             } else {
                 Restriction::TwoPass {
                     residual: sweep_with(&k.residual, finer_domain, &finer, finer.x, finer.t),
@@ -483,12 +508,19 @@ impl Multigrid {
         let depth = self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first);
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
-            self.sweep_pair_from_zero(rec, l, fine);
+            if self.first_sweep_done(l) {
+                self.sweep_back(rec, l, fine);
+            } else {
+                self.sweep_pair_from_zero(rec, l, fine);
+            }
             let next = &self.coarse[l];
             let (aligned_domain, aligned) = next.aligned();
             match &self.transitions[l].restriction {
                 Restriction::Fused(groups) => {
                     self.dispatch(rec, aligned_domain, &self.k.restrict_residual, groups)
+                }
+                Restriction::FusedWithFirstSweep(groups) => {
+                    self.dispatch(rec, aligned_domain, &self.k.restrict_residual_sweep, groups)
                 }
                 Restriction::TwoPass { residual, restrict } => {
                     self.dispatch(rec, domain, &self.k.residual, residual);
@@ -508,7 +540,11 @@ impl Multigrid {
                 pass.dispatch_workgroups(1, 1, 1);
             }
             None => {
-                self.sweep_pair_from_zero(rec, depth, fine);
+                if self.first_sweep_done(depth) {
+                    self.sweep_back(rec, depth, fine);
+                } else {
+                    self.sweep_pair_from_zero(rec, depth, fine);
+                }
                 for _ in 1..self.coarsest_sweeps {
                     self.sweep_pair(rec, depth, fine);
                 }
@@ -567,6 +603,15 @@ impl Multigrid {
             let c = &self.coarse[l - 1];
             (&c.domain, &c.fields.x, &c.fields.t)
         }
+    }
+
+    /// Whether the restriction into level `l` also wrote its first sweep (into t).
+    fn first_sweep_done(&self, l: usize) -> bool {
+        l > 0
+            && matches!(
+                self.transitions[l - 1].restriction,
+                Restriction::FusedWithFirstSweep(_)
+            )
     }
 
     /// Two Jacobi sweeps on level `l`, x → t → x, with halo exchanges.
