@@ -1,19 +1,24 @@
 // Potential solve, CG step: x += α p, r -= α q, and per-workgroup partial sums of
 // (0, |D⁻¹r|²) of the new residual (the convergence measure, read before the next V-cycle).
+//   main:             that;
+//   with_first_sweep: also the next V-cycle's first sweep on the fine level, from zero,
+//                     t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is the
+//                     V-cycle's fine scratch and is not read again before the next A p
+//                     (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
 #include "common/grid.wgsl"
 #include "common/cg.wgsl"
+#include "common/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> p: array<f32>;
-@group(0) @binding(3) var<storage, read> q: array<f32>;
+@group(0) @binding(3) var<storage, read_write> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
 @group(0) @binding(6) var<storage, read> diag: array<f32>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
 
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+// The update of the cell, its new residual r; with `first_sweep` also q = ω r / diag.
+fn update(gid: vec3<u32>, lid: u32, wid: vec3<u32>, groups: vec3<u32>, first_sweep: bool) {
     let cell = thread_cell(gid);
     var scaled = 0.0;
     if (cell.valid) {
@@ -22,9 +27,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let rn = r[i] - scalars.alpha * q[i];
         r[i] = rn;
         scaled = rn / diag[i];
+        if (first_sweep) {
+            q[i] = OMEGA * rn / diag[i];
+        }
     }
     let total = workgroup_sum(lid, vec2<f32>(0.0, scaled * scaled));
     if (lid == 0u) {
         partials[workgroup_index(wid, groups)] = total;
     }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    update(gid, lid, wid, groups, false);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn with_first_sweep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+                    @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    update(gid, lid, wid, groups, true);
 }

@@ -21,13 +21,15 @@
 //!   the finer level is one buffer, the coarse correction is added inside the first sweep
 //!   after it (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk
 //!   levels need no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl),
-//!   and a one-buffer coarse level's first sweep is written by the restriction into it:
-//!   4 dispatches per coarse level (5 on the fine one) instead of 13 with periodic sides.
+//!   and a one-buffer coarse level's first sweep is written by the restriction into it (the
+//!   fine level's by the potential solver's CG update, `fine_t_ready`): 4 dispatches per
+//!   level instead of 13 with periodic sides.
 //! - The bottom: from the first level of at most `BOTTOM_CELLS` cells down to the coarsest
 //!   and back, the whole cycle is one dispatch of one workgroup (multigrid_bottom.wgsl, which
 //!   also builds those levels' operators in one), instead of 5 per level and the coarsest's
 //!   sweeps. Its first level's vectors have room behind them for the coarser levels.
-//!   dendrite-3d's V-cycle is 14 dispatches (26 before the bottom and the fused first sweep).
+//!   dendrite-3d's V-cycle is 13 dispatches in a solve (26 before the bottom and the fused
+//!   first sweeps).
 //!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
 //!   between chunks intervenes (gpu/recorder.rs). Every variant computes each value by the
 //!   same expression, so iterates do not depend on which one ran (tested bit for bit against
@@ -501,14 +503,16 @@ impl Multigrid {
 
     /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
     /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
-    /// where the fine level is chunked (one buffer reads none).
-    pub fn encode_vcycle(&self, rec: &mut Recorder, fine: &FineLevel) {
+    /// where the fine level is chunked (one buffer reads none). `fine_t_ready`: the caller's
+    /// last kernel already wrote the fine level's first sweep, fine.t = ω b / diag (the
+    /// potential solver's CG update does, potential_update.wgsl), so the cycle skips it.
+    pub fn encode_vcycle(&self, rec: &mut Recorder, fine: &FineLevel, fine_t_ready: bool) {
         // Levels 0 .. depth run their own dispatches; level `depth` is the bottom's first, or
         // the coarsest.
         let depth = self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first);
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
-            if self.first_sweep_done(l) {
+            if self.first_sweep_done(l) || (l == 0 && fine_t_ready) {
                 self.sweep_back(rec, l, fine);
             } else {
                 self.sweep_pair_from_zero(rec, l, fine);
@@ -572,10 +576,10 @@ impl Multigrid {
     }
 
     /// Dispatches one V-cycle encodes (each waits for the one before): encodes one, drops it.
-    pub fn dispatches_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel) -> usize {
+    pub fn dispatches_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel, fine_t_ready: bool) -> usize {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.dispatches.set(0);
-        self.encode_vcycle(&mut Recorder::new(&mut enc), fine);
+        self.encode_vcycle(&mut Recorder::new(&mut enc), fine, fine_t_ready);
         self.dispatches.get()
     }
 

@@ -94,18 +94,22 @@ struct Kernels {
     apply: Kernel,
     /// The warm start's residual (potential_start.wgsl).
     start: Kernel,
+    /// potential_update.wgsl; with multigrid its `with_first_sweep` entry, which also writes
+    /// the next V-cycle's first fine sweep.
     update: Kernel,
-    /// `jacobi` entry of potential_precondition.wgsl: z = D⁻¹r and the residual norm.
-    jacobi: Kernel,
+    /// `jacobi` entries of potential_precondition.wgsl: z = D⁻¹r and the residual norm, and
+    /// in the first iteration also p = z.
+    jacobi: [Kernel; 2],
     direction: Kernel,
 }
 
 /// The multigrid preconditioner: the V-cycle writes z, then the `main` entry of
-/// potential_precondition.wgsl sums (r·z, |D⁻¹r|²), bound per chunk.
+/// potential_precondition.wgsl sums (r·z, |D⁻¹r|²) (`main_first` in a solve's first
+/// iteration, which also sets p = z), bound per chunk.
 struct VCycle {
     multigrid: Multigrid,
-    finish: Kernel,
-    finish_bg: Vec<wgpu::BindGroup>,
+    finish: [Kernel; 2],
+    finish_bg: [Vec<wgpu::BindGroup>; 2],
 }
 
 /// The single-workgroup CG scalar stages, in the order of `potential_scalars.wgsl`'s entries.
@@ -176,7 +180,7 @@ pub struct PotentialSolver {
     apply_p_bg: Vec<wgpu::BindGroup>,
     start_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
-    jacobi_bg: Vec<wgpu::BindGroup>,
+    jacobi_bg: [Vec<wgpu::BindGroup>; 2],
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
 }
@@ -234,8 +238,19 @@ impl PotentialSolver {
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             start: kernel("dendrite/potential_start.wgsl")?,
-            update: kernel("dendrite/potential_update.wgsl")?,
-            jacobi: Kernel::with_entry(gpu, precondition, "jacobi")?,
+            update: Kernel::with_entry(
+                gpu,
+                "dendrite/potential_update.wgsl",
+                if multigrid.is_some() {
+                    "with_first_sweep"
+                } else {
+                    "main"
+                },
+            )?,
+            jacobi: [
+                Kernel::with_entry(gpu, precondition, "jacobi")?,
+                Kernel::with_entry(gpu, precondition, "jacobi_first")?,
+            ],
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         // The direction d goes into p, its image A d into q.
@@ -284,20 +299,27 @@ impl PotentialSolver {
                 &partials,
             ]
         });
-        let precondition_bg = |kernel: &Kernel| {
-            kernel.bind_chunks(gpu, domain, |c| {
-                vec![
-                    &v.r.buffers[c],
-                    &v.diag.buffers[c],
-                    &v.z.buffers[c],
-                    &partials,
-                ]
+        // [later iterations, the first].
+        let precondition_bg = |kernels: &[Kernel; 2]| {
+            [0, 1].map(|first| {
+                kernels[first].bind_chunks(gpu, domain, |c| {
+                    vec![
+                        &v.r.buffers[c],
+                        &v.diag.buffers[c],
+                        &v.z.buffers[c],
+                        &partials,
+                        &v.p.buffers[c],
+                    ]
+                })
             })
         };
         let jacobi_bg = precondition_bg(&k.jacobi);
         let vcycle = match multigrid {
             Some(multigrid) => {
-                let finish = Kernel::with_entry(gpu, precondition, "main")?;
+                let finish = [
+                    Kernel::with_entry(gpu, precondition, "main")?,
+                    Kernel::with_entry(gpu, precondition, "main_first")?,
+                ];
                 let finish_bg = precondition_bg(&finish);
                 Some(VCycle {
                     multigrid,
@@ -350,12 +372,13 @@ impl PotentialSolver {
         self.batch = iterations.max(1);
     }
 
-    /// Dispatches of one multigrid V-cycle (None with the Jacobi preconditioner).
+    /// Dispatches of one multigrid V-cycle as a solve runs it, after the CG update (None
+    /// with the Jacobi preconditioner).
     pub fn dispatches_per_vcycle(&self, gpu: &Gpu) -> Option<usize> {
         let vc = self.vcycle.as_ref()?;
         Some(
             vc.multigrid
-                .dispatches_per_vcycle(gpu, &self.v.fine_level()),
+                .dispatches_per_vcycle(gpu, &self.v.fine_level(), true),
         )
     }
 
@@ -371,7 +394,7 @@ impl PotentialSolver {
         let mut rec = Recorder::new(&mut enc);
         vc.multigrid.encode_build(&mut rec);
         for _ in 0..count {
-            self.precondition(&mut rec);
+            self.precondition(&mut rec, false, false);
         }
         drop(rec);
         gpu.submit(enc.finish());
@@ -396,14 +419,18 @@ impl PotentialSolver {
         self.domain.dispatch(rec.pass(), &k.pipeline, groups);
     }
 
-    /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²).
-    fn precondition(&self, rec: &mut Recorder) {
+    /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²); in the `first` iteration also the
+    /// first direction p = z. `after_update`: the CG update (which with multigrid writes the
+    /// V-cycle's first fine sweep) ran last.
+    fn precondition(&self, rec: &mut Recorder, first: bool, after_update: bool) {
+        let f = usize::from(first);
         match &self.vcycle {
             Some(vc) => {
-                vc.multigrid.encode_vcycle(rec, &self.v.fine_level());
-                self.cells(rec, &vc.finish, &vc.finish_bg);
+                vc.multigrid
+                    .encode_vcycle(rec, &self.v.fine_level(), after_update);
+                self.cells(rec, &vc.finish[f], &vc.finish_bg[f]);
             }
-            None => self.cells(rec, &self.k.jacobi, &self.jacobi_bg),
+            None => self.cells(rec, &self.k.jacobi[f], &self.jacobi_bg[f]),
         }
     }
 
@@ -433,15 +460,12 @@ impl PotentialSolver {
 
     /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
     /// q = A p, the step φ += α p, r -= α q, and the new residual norm into the scalars.
+    /// Every iteration follows an update (the warm start's, or the last iteration's).
     fn iteration(&self, rec: &mut Recorder, first: bool) {
         let v = &self.v;
-        self.precondition(rec);
+        self.precondition(rec, first, true);
         if first {
             self.single(rec, Sum::Init);
-            let enc = rec.encoder();
-            for c in 0..self.domain.chunks.len() {
-                enc.copy_buffer_to_buffer(&v.z.buffers[c], 0, &v.p.buffers[c], 0, None);
-            }
         } else {
             self.single(rec, Sum::Beta);
             self.cells(rec, &self.k.direction, &self.direction_bg);
