@@ -447,7 +447,7 @@ fn grown_nuclei(gpu: &Gpu, extra: &str, extrapolate: bool) -> Dendrite {
 }
 
 /// The warm start moves φ along its last change by the step that minimises the scaled
-/// residual (potential_warm_project.wgsl). On a growing deposit that must save CG
+/// residual (potential_start.wgsl). On a growing deposit that must save CG
 /// iterations with either preconditioner while leaving the physics as the solve's tolerance
 /// allows. Measured on this case (lavapipe, solves every 20 steps): multigrid 1.73 → 0.64
 /// iterations per solve, max |Δη| 6e-6, metal Li 3.5e-7 apart after 0.3 s; Jacobi

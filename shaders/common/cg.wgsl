@@ -15,7 +15,7 @@ struct Scalars {
     iterations: u32,
     converged: u32,
     // The largest step of the warm start along the last change of φ (written by the host;
-    // potential_warm_project.wgsl).
+    // potential_start.wgsl).
     theta_max: f32,
     _pad0: u32,
     _pad1: u32,

@@ -7,7 +7,7 @@
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
-//           (potential_warm_project.wgsl)
+//           (potential_start.wgsl)
 #include "common/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;

@@ -36,8 +36,6 @@ shader_table!(
     "dendrite/step.wgsl",
     "dendrite/chemical_potential.wgsl",
     "dendrite/columns.wgsl",
-    "dendrite/potential_warm_direction.wgsl",
-    "dendrite/potential_warm_project.wgsl",
     "dendrite/potential_setup.wgsl",
     "dendrite/potential_apply.wgsl",
     "dendrite/potential_start.wgsl",

@@ -86,13 +86,10 @@ pub struct SolveReport {
 }
 
 struct Kernels {
-    /// The warm start's direction, the last change of φ (potential_warm_direction.wgsl), and
-    /// the step along it (potential_warm_project.wgsl).
-    warm_direction: Kernel,
-    warm_project: Kernel,
+    /// The operator, right-hand side and the warm start's direction (the last change of φ).
     setup: Kernel,
     apply: Kernel,
-    /// The warm start's residual (potential_start.wgsl).
+    /// The warm start's residual and the image of its direction (potential_start.wgsl).
     start: Kernel,
     /// potential_update.wgsl; with multigrid its `with_first_sweep` entry, which also writes
     /// the next V-cycle's first fine sweep.
@@ -174,8 +171,6 @@ pub struct PotentialSolver {
     staging: wgpu::Buffer,
     k: Kernels,
     /// Bind groups per chunk; [e] variants read eta buffer e.
-    warm_direction_bg: Vec<wgpu::BindGroup>,
-    warm_project_bg: Vec<wgpu::BindGroup>,
     setup_bg: [Vec<wgpu::BindGroup>; 2],
     apply_p_bg: Vec<wgpu::BindGroup>,
     start_bg: Vec<wgpu::BindGroup>,
@@ -233,8 +228,6 @@ impl PotentialSolver {
         };
         let precondition = "dendrite/potential_precondition.wgsl";
         let k = Kernels {
-            warm_direction: kernel("dendrite/potential_warm_direction.wgsl")?,
-            warm_project: kernel("dendrite/potential_warm_project.wgsl")?,
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             start: kernel("dendrite/potential_start.wgsl")?,
@@ -253,10 +246,7 @@ impl PotentialSolver {
             ],
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
-        // The direction d goes into p, its image A d into q.
-        let warm_direction_bg = k.warm_direction.bind_chunks(gpu, domain, |c| {
-            vec![&phi.buffers[c], &phi_prev.buffers[c], &v.p.buffers[c]]
-        });
+        // The warm start's direction d goes into p, its image A d into q.
         let setup_bg = [0, 1].map(|e| {
             k.setup.bind_chunks(gpu, domain, |c| {
                 vec![
@@ -269,6 +259,9 @@ impl PotentialSolver {
                     &v.diag.buffers[c],
                     &v.b.buffers[c],
                     &partials,
+                    &phi.buffers[c],
+                    &phi_prev.buffers[c],
+                    &v.p.buffers[c],
                 ]
             })
         });
@@ -278,14 +271,16 @@ impl PotentialSolver {
             b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
             b
         });
-        let warm_project_bg = k.warm_project.bind_chunks(gpu, domain, |c| {
-            let mut b = fine.operator(c);
-            b.extend([&v.p.buffers[c], &v.q.buffers[c], &v.r.buffers[c], &partials]);
-            b
-        });
         let start_bg = k.start.bind_chunks(gpu, domain, |c| {
             let mut b = fine.operator(c);
-            b.extend([&phi.buffers[c], &v.b.buffers[c], &v.r.buffers[c]]);
+            b.extend([
+                &phi.buffers[c],
+                &v.p.buffers[c],
+                &v.b.buffers[c],
+                &v.r.buffers[c],
+                &v.q.buffers[c],
+                &partials,
+            ]);
             b
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
@@ -354,8 +349,6 @@ impl PotentialSolver {
             scalars,
             staging,
             k,
-            warm_direction_bg,
-            warm_project_bg,
             setup_bg,
             apply_p_bg,
             start_bg,
@@ -438,21 +431,19 @@ impl PotentialSolver {
     /// warm start with its residual r = b - Aφ and Jacobi-scaled norm (converged already?).
     /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
     /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
-    /// [0, θ_max] (potential_warm_project.wgsl); θ_max = 0 starts from φ itself.
+    /// [0, θ_max] (potential_start.wgsl); θ_max = 0 starts from φ itself.
     fn encode_setup(&self, rec: &mut Recorder, eta_index: usize) {
         let v = &self.v;
+        // The operator, b, and d = φ - φ_prev into p.
         self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
         self.single(rec, Sum::NormB);
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag] {
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
             f.exchange_chunk_halos(rec);
         }
-        self.cells(rec, &self.k.warm_direction, &self.warm_direction_bg);
-        v.p.exchange_chunk_halos(rec);
-        // r = b - Aφ.
+        // r = b - Aφ, q = A d, and θ into the scalars' α; the CG update then moves φ by θ d
+        // and r by -θ q.
         self.cells(rec, &self.k.start, &self.start_bg);
-        // q = A d and θ into the scalars' α; the CG update then moves φ by θ d, r by -θ q.
-        self.cells(rec, &self.k.warm_project, &self.warm_project_bg);
         self.single(rec, Sum::Theta);
         self.cells(rec, &self.k.update, &self.update_bg);
         self.single(rec, Sum::Residual);
