@@ -5,11 +5,17 @@
 //   ∂ρ/∂t = -∇·J,   J = -D (1-h)² c_l (∇w + F ∇φ),   ρ = (1-h) c_l(w) + dv h c_s(w)
 // G is the gradient-energy flux κ(n)∇η plus its anisotropy terms. ρ is updated in flux form
 // (antisymmetric face fluxes), so total Li changes only through the far boundary.
+// The step ends at each cell with w recovered from the new η and ρ there
+// (common/chemical_potential.wgsl) and the ion concentration c_l (1-h) in mol/m³ for output:
+// w is read at the neighbours, so the new w goes to the other buffer of the pair, as η and ρ
+// do. The step counter of the noise is a pair too: read from one, its successor written to
+// the other. (A separate pass for w read η, ρ and w again: 12 B/cell and a dispatch more.)
 #include "common/grid.wgsl"
 #include "common/stencil.wgsl"
 #include "common/phase_field.wgsl"
 #include "common/random.wgsl"
 #include "common/dendrite_params.wgsl"
+#include "common/chemical_potential.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> eta_in: array<f32>;
@@ -37,6 +43,9 @@
 // the f32 rounding of the fractions' sums (below 1e-7 units per cell and step).
 @group(0) @binding(11) var<storage, read_write> rho_fixed: array<i32>;
 @group(0) @binding(12) var<storage, read_write> rho_remainder: array<f32>;
+@group(0) @binding(13) var<storage, read_write> w_out: array<f32>;
+@group(0) @binding(14) var<storage, read_write> c_out: array<f32>;
+@group(0) @binding(15) var<storage, read_write> step_counter_out: array<u32>;
 
 const ETA_SCALE: f32 = 1073741824.0; // 2^30
 const RHO_SCALE: f32 = 16777216.0; // 2^24
@@ -130,6 +139,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!cell.valid) {
         return;
     }
+    if (cell.global == 0u) {
+        step_counter_out[0] = step_counter[0] + 1u;
+    }
     let c = vec3<i32>(i32(cell.x), i32(cell.y), i32(cell.z));
     let i = cell.local;
     let eta = eta_in[i];
@@ -189,11 +201,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     eta_remainder[i] = scaled - units;
     let fixed = eta_fixed[i] + i32(units);
     eta_fixed[i] = fixed;
-    eta_out[i] = f32(fixed) / ETA_SCALE;
+    let eta_new = f32(fixed) / ETA_SCALE;
+    eta_out[i] = eta_new;
+    let h_new = clamp(interp_h(eta_new), 0.0, 1.0);
 
     // Li transport in flux form.
     if ((p.flags & PINNED) != 0u) {
         rho_out[i] = rho_in[i];
+        w_out[i] = w_in[i];
+        c_out[i] = p.bulk_fraction * (1.0 - h_new) * p.sites_mol_m3;
         return;
     }
     // Outflow in fixed-point units of ρ: whole units per face (exactly antisymmetric, so they
@@ -228,5 +244,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     rho_remainder[i] = scaled_rho - rho_units;
     let rho_new = rho_fixed[i] - out_units + i32(rho_units);
     rho_fixed[i] = rho_new;
-    rho_out[i] = f32(rho_new) / RHO_SCALE;
+    let rho_value = f32(rho_new) / RHO_SCALE;
+    rho_out[i] = rho_value;
+
+    let w_new = chemical_potential(rho_value, h_new, w_in[i]);
+    w_out[i] = w_new;
+    c_out[i] = site_fraction(w_new, p.eps_liquid) * (1.0 - h_new) * p.sites_mol_m3;
 }

@@ -1,7 +1,7 @@
 //! Phase-field Li electrodeposition (model `dendrite`): the grand-potential form of Hong &
 //! Viswanathan (2018) of the nonlinear model of Chen et al. (2015). Fields: order parameter η
 //! (`xi`, 1 metal, 0 electrolyte), Li content ρ (conserved), chemical potential w, potential
-//! φ. Explicit steps (shaders/dendrite/step.wgsl, chemical_potential.wgsl) with a potential
+//! φ. Explicit steps (shaders/dendrite/step.wgsl, one pass per step) with a potential
 //! solve every `potential_every_steps` (potential.rs). Units: units.rs. Verification:
 //! tests/dendrite_verification.rs; documentation: docs/models/dendrite.md.
 
@@ -29,11 +29,10 @@ use potential::{PotentialParams, PotentialSolver, SolveControl, SolveReport};
 use units::{FARADAY, LENGTH_M};
 
 /// Scalar fields on the GPU: η ×2 and ρ ×2 with their fixed-point master copies and
-/// remainders, w,
-/// φ, c; the potential solver's gx, gy, gz, diag,
-/// b, r, p, q, z, η_ref, φ_prev; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of
-/// the cells in 2D (2.3 fields' worth; 1 in 3D), counted as 3.
-pub const GPU_FIELDS: u32 = 25;
+/// remainders, w ×2, φ, c; the potential solver's gx, gy, gz, diag, b, r, p, q, z, η_ref,
+/// φ_prev; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells in 2D (2.3
+/// fields' worth; 1 in 3D), counted as 3.
+pub const GPU_FIELDS: u32 = 26;
 
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
@@ -130,17 +129,16 @@ pub struct Dendrite {
     /// ρ's master copy in fixed point (ρ · 2^24) and its remainder, as for η.
     rho_fixed: Field,
     rho_remainder: Field,
-    w: Field,
+    w: [Field; 2],
     phi: Field,
     c: Field,
-    /// Which of `eta`/`rho` holds the current state.
+    /// Which of `eta`/`rho`/`w`/`counter` holds the current state.
     current: usize,
     step_kernel: Kernel,
-    chem_kernel: Kernel,
     step_bg: [Vec<wgpu::BindGroup>; 2],
-    chem_bg: [Vec<wgpu::BindGroup>; 2],
     step_uniform: wgpu::Buffer,
-    counter: wgpu::Buffer,
+    /// The noise's step counter, read from one and its successor written to the other.
+    counter: [wgpu::Buffer; 2],
     uniform_dt: f64,
     seed: u32,
     potential: PotentialSolver,
@@ -194,9 +192,9 @@ impl Dendrite {
         let (eta_fixed, eta_remainder) = (f("xi_fixed"), f("xi_remainder"));
         let rho = [f("rho"), f("rho")];
         let (rho_fixed, rho_remainder) = (f("rho_fixed"), f("rho_remainder"));
-        let (w, phi, c) = (f("w"), f("phi_V"), f("c_li_mol_m3"));
+        let w = [f("w"), f("w")];
+        let (phi, c) = (f("phi_V"), f("c_li_mol_m3"));
         let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
-        let chem_kernel = Kernel::new(gpu, "dendrite/chemical_potential.wgsl")?;
         use wgpu::BufferUsages as U;
         let step_uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("dendrite step params"),
@@ -204,39 +202,32 @@ impl Dendrite {
             usage: U::STORAGE | U::COPY_DST,
             mapped_at_creation: false,
         });
-        let counter = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("step counter"),
-            size: 16,
-            usage: U::STORAGE | U::COPY_DST,
-            mapped_at_creation: false,
+        let counter = [0, 1].map(|_| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("step counter"),
+                size: 16,
+                usage: U::STORAGE | U::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
         let step_bg = [0, 1].map(|from| {
             step_kernel.bind_chunks(gpu, &domain, |k| {
                 vec![
                     &step_uniform,
                     &eta[from].buffers[k],
-                    &w.buffers[k],
+                    &w[from].buffers[k],
                     &phi.buffers[k],
                     &rho[from].buffers[k],
                     &eta[1 - from].buffers[k],
                     &rho[1 - from].buffers[k],
-                    &counter,
+                    &counter[from],
                     &eta_fixed.buffers[k],
                     &eta_remainder.buffers[k],
                     &rho_fixed.buffers[k],
                     &rho_remainder.buffers[k],
-                ]
-            })
-        });
-        let chem_bg = [0, 1].map(|cur| {
-            chem_kernel.bind_chunks(gpu, &domain, |k| {
-                vec![
-                    &step_uniform,
-                    &eta[cur].buffers[k],
-                    &rho[cur].buffers[k],
-                    &w.buffers[k],
+                    &w[1 - from].buffers[k],
                     &c.buffers[k],
-                    &counter,
+                    &counter[1 - from],
                 ]
             })
         });
@@ -274,7 +265,7 @@ impl Dendrite {
         rho_fixed.upload(gpu, &fixed_point(&rho0, RHO_FIXED_SCALE))?;
         c.upload(gpu, &c0)?;
         phi.upload(gpu, &phi0)?;
-        w.upload(gpu, &vec![0.0; eta0.len()])?;
+        w[0].upload(gpu, &vec![0.0; eta0.len()])?;
         potential.set_reference(gpu, &eta[0]);
 
         let mut model = Dendrite {
@@ -293,9 +284,7 @@ impl Dendrite {
             c,
             current: 0,
             step_kernel,
-            chem_kernel,
             step_bg,
-            chem_bg,
             step_uniform,
             counter,
             uniform_dt: f64::NAN,
@@ -454,7 +443,7 @@ impl Dendrite {
     }
 
     pub fn w(&self) -> &Field {
-        &self.w
+        &self.w[self.current]
     }
 
     pub fn phi(&self) -> &Field {
@@ -473,7 +462,7 @@ impl Dendrite {
             _pad: 0,
         };
         self.columns
-            .measure(gpu, params, self.eta(), self.rho(), &self.w)
+            .measure(gpu, params, self.eta(), self.rho(), self.w())
     }
 
     /// Metrics now, with the current density averaged since `since` = (metal Li sum, time);
@@ -555,7 +544,7 @@ impl Dendrite {
         site_sum * self.params.electrolyte_site_density_mol_m3 * self.grid.cell_volume()
     }
 
-    /// One explicit step: η and ρ from the current buffers into the other pair, then w and c.
+    /// One explicit step: η, ρ and w from the current buffers into the other ones, and c.
     fn encode_step(&mut self, rec: &mut Recorder) {
         let from = self.current;
         self.domain
@@ -565,12 +554,7 @@ impl Dendrite {
         // one-chunk grid inside its buffer: halo passes only between chunks.
         self.eta[self.current].exchange_chunk_halos(rec);
         self.rho[self.current].exchange_chunk_halos(rec);
-        self.domain.dispatch(
-            rec.pass(),
-            &self.chem_kernel.pipeline,
-            &self.chem_bg[self.current],
-        );
-        self.w.exchange_chunk_halos(rec);
+        self.w[self.current].exchange_chunk_halos(rec);
     }
 }
 
@@ -583,8 +567,11 @@ impl Model for Dendrite {
         if dt != self.uniform_dt {
             self.write_step_uniform(gpu, dt);
         }
-        gpu.queue
-            .write_buffer(&self.counter, 0, bytemuck::bytes_of(&(first_step as u32)));
+        gpu.queue.write_buffer(
+            &self.counter[self.current],
+            0,
+            bytemuck::bytes_of(&(first_step as u32)),
+        );
         let every = self.params.potential_every_steps;
         let end = first_step + steps;
         let mut step = first_step;
@@ -612,7 +599,7 @@ impl Model for Dendrite {
         vec![
             self.eta(),
             self.rho(),
-            &self.w,
+            self.w(),
             &self.phi,
             &self.c,
             &self.potential.eta_ref,
@@ -629,7 +616,7 @@ impl Model for Dendrite {
             OutputField::scalar("xi", self.eta()),
             OutputField::scalar("c_li_mol_m3", &self.c),
             OutputField::scalar("phi_V", &self.phi),
-            OutputField::scalar("w", &self.w),
+            OutputField::scalar("w", self.w()),
         ]
     }
 
