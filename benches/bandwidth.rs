@@ -151,9 +151,10 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
 }
 
 /// Ideal traffic of one explicit dendrite step: step.wgsl reads η, w, φ and the fixed-point
-/// copies and remainders of η and ρ, and writes η, ρ, w, c and those four (72 B/cell until
-/// 2026-11-29, when w and c had a pass of their own that read η, ρ and w again).
-const DENDRITE_BYTES_PER_CELL: f64 = 60.0;
+/// copies and remainders of η and ρ, and writes η, ρ, w and those four (c only on the last
+/// step of a batch). 72 B/cell until 2026-11-29, when w and c had a pass of their own that
+/// read η, ρ and w again, and c was written every step.
+const DENDRITE_BYTES_PER_CELL: f64 = 56.0;
 
 /// Steps between potential solves in the solve-share measurement (the scenario default).
 const SOLVE_EVERY: u64 = 20;

@@ -20,10 +20,12 @@ struct StepParams {
     bulk_fraction: f32,
     sites_mol_m3: f32,
     seed: u32,
-    flags: u32,        // bit 0: periodic sides, bit 1: closed far boundary, bit 2: pinned Li
+    flags: u32,        // bit 0: periodic sides, bit 1: closed far boundary, bit 2: pinned Li,
+                       // bit 3: write the concentration c (the last step before it is read)
     _pad: u32,
 }
 
 const PERIODIC_SIDES: u32 = 1u;
 const CLOSED_FAR: u32 = 2u;
 const PINNED: u32 = 4u;
+const WRITE_CONCENTRATION: u32 = 8u;

@@ -6,10 +6,12 @@
 // G is the gradient-energy flux κ(n)∇η plus its anisotropy terms. ρ is updated in flux form
 // (antisymmetric face fluxes), so total Li changes only through the far boundary.
 // The step ends at each cell with w recovered from the new η and ρ there
-// (common/chemical_potential.wgsl) and the ion concentration c_l (1-h) in mol/m³ for output:
-// w is read at the neighbours, so the new w goes to the other buffer of the pair, as η and ρ
-// do. The step counter of the noise is a pair too: read from one, its successor written to
-// the other. (A separate pass for w read η, ρ and w again: 12 B/cell and a dispatch more.)
+// (common/chemical_potential.wgsl): w is read at the neighbours, so the new w goes to the
+// other buffer of the pair, as η and ρ do. The step counter of the noise is a pair too: read
+// from one, its successor written to the other. (A separate pass for w read η, ρ and w
+// again: 12 B/cell and a dispatch more.) The ion concentration c_l (1-h) in mol/m³, which
+// only the host reads (outputs, guards, the time-step plan), is written by the last step of
+// each batch the host queues (WRITE_CONCENTRATION), not by every step: 4 B/cell less.
 #include "common/grid.wgsl"
 #include "common/stencil.wgsl"
 #include "common/phase_field.wgsl"
@@ -209,7 +211,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if ((p.flags & PINNED) != 0u) {
         rho_out[i] = rho_in[i];
         w_out[i] = w_in[i];
-        c_out[i] = p.bulk_fraction * (1.0 - h_new) * p.sites_mol_m3;
+        if ((p.flags & WRITE_CONCENTRATION) != 0u) {
+            c_out[i] = p.bulk_fraction * (1.0 - h_new) * p.sites_mol_m3;
+        }
         return;
     }
     // Outflow in fixed-point units of ρ: whole units per face (exactly antisymmetric, so they
@@ -249,5 +253,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
     let w_new = chemical_potential(rho_value, h_new, w_in[i]);
     w_out[i] = w_new;
-    c_out[i] = site_fraction(w_new, p.eps_liquid) * (1.0 - h_new) * p.sites_mol_m3;
+    if ((p.flags & WRITE_CONCENTRATION) != 0u) {
+        c_out[i] = site_fraction(w_new, p.eps_liquid) * (1.0 - h_new) * p.sites_mol_m3;
+    }
 }

@@ -135,8 +135,11 @@ pub struct Dendrite {
     /// Which of `eta`/`rho`/`w`/`counter` holds the current state.
     current: usize,
     step_kernel: Kernel,
-    step_bg: [Vec<wgpu::BindGroup>; 2],
-    step_uniform: wgpu::Buffer,
+    /// Bind groups [writes c][from which buffer of each pair].
+    step_bg: [[Vec<wgpu::BindGroup>; 2]; 2],
+    /// Step parameters: [0] for steps that leave c alone, [1] for the last step of a batch,
+    /// which writes it (WRITE_CONCENTRATION in common/dendrite_params.wgsl).
+    step_uniform: [wgpu::Buffer; 2],
     /// The noise's step counter, read from one and its successor written to the other.
     counter: [wgpu::Buffer; 2],
     uniform_dt: f64,
@@ -160,6 +163,9 @@ pub struct Dendrite {
     /// Tip height (m) at the last metrics call, for `stop_tip_height_m`.
     last_tip_m: f64,
 }
+
+/// Flag bit of the step that also writes the concentration c (common/dendrite_params.wgsl).
+const WRITE_CONCENTRATION: u32 = 8;
 
 /// Units per unit η and ρ of the fixed-point master copies (ETA_SCALE and RHO_SCALE in
 /// shaders/dendrite/step.wgsl).
@@ -196,11 +202,13 @@ impl Dendrite {
         let (phi, c) = (f("phi_V"), f("c_li_mol_m3"));
         let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
         use wgpu::BufferUsages as U;
-        let step_uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("dendrite step params"),
-            size: std::mem::size_of::<StepParams>() as u64,
-            usage: U::STORAGE | U::COPY_DST,
-            mapped_at_creation: false,
+        let step_uniform = [0, 1].map(|_| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("dendrite step params"),
+                size: std::mem::size_of::<StepParams>() as u64,
+                usage: U::STORAGE | U::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
         let counter = [0, 1].map(|_| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -210,25 +218,27 @@ impl Dendrite {
                 mapped_at_creation: false,
             })
         });
-        let step_bg = [0, 1].map(|from| {
-            step_kernel.bind_chunks(gpu, &domain, |k| {
-                vec![
-                    &step_uniform,
-                    &eta[from].buffers[k],
-                    &w[from].buffers[k],
-                    &phi.buffers[k],
-                    &rho[from].buffers[k],
-                    &eta[1 - from].buffers[k],
-                    &rho[1 - from].buffers[k],
-                    &counter[from],
-                    &eta_fixed.buffers[k],
-                    &eta_remainder.buffers[k],
-                    &rho_fixed.buffers[k],
-                    &rho_remainder.buffers[k],
-                    &w[1 - from].buffers[k],
-                    &c.buffers[k],
-                    &counter[1 - from],
-                ]
+        let step_bg = [0, 1].map(|writes_c| {
+            [0, 1].map(|from| {
+                step_kernel.bind_chunks(gpu, &domain, |k| {
+                    vec![
+                        &step_uniform[writes_c],
+                        &eta[from].buffers[k],
+                        &w[from].buffers[k],
+                        &phi.buffers[k],
+                        &rho[from].buffers[k],
+                        &eta[1 - from].buffers[k],
+                        &rho[1 - from].buffers[k],
+                        &counter[from],
+                        &eta_fixed.buffers[k],
+                        &eta_remainder.buffers[k],
+                        &rho_fixed.buffers[k],
+                        &rho_remainder.buffers[k],
+                        &w[1 - from].buffers[k],
+                        &c.buffers[k],
+                        &counter[1 - from],
+                    ]
+                })
             })
         });
         let potential = PotentialSolver::new(
@@ -308,6 +318,7 @@ impl Dendrite {
         Ok(model)
     }
 
+    /// The step's flag bits (common/dendrite_params.wgsl), WRITE_CONCENTRATION aside.
     fn flags(&self) -> u32 {
         let p = &self.params;
         self.periodic_flag()
@@ -339,8 +350,14 @@ impl Dendrite {
             flags: self.flags(),
             _pad: 0,
         };
-        gpu.queue
-            .write_buffer(&self.step_uniform, 0, bytemuck::bytes_of(&u));
+        let writes_c = StepParams {
+            flags: u.flags | WRITE_CONCENTRATION,
+            ..u
+        };
+        for (buffer, params) in self.step_uniform.iter().zip([u, writes_c]) {
+            gpu.queue
+                .write_buffer(buffer, 0, bytemuck::bytes_of(&params));
+        }
         self.uniform_dt = dt;
     }
 
@@ -544,11 +561,13 @@ impl Dendrite {
         site_sum * self.params.electrolyte_site_density_mol_m3 * self.grid.cell_volume()
     }
 
-    /// One explicit step: η, ρ and w from the current buffers into the other ones, and c.
-    fn encode_step(&mut self, rec: &mut Recorder) {
+    /// One explicit step: η, ρ and w from the current buffers into the other ones, and c if
+    /// `writes_c` (the last step before the host may read it).
+    fn encode_step(&mut self, rec: &mut Recorder, writes_c: bool) {
         let from = self.current;
+        let groups = &self.step_bg[usize::from(writes_c)][from];
         self.domain
-            .dispatch(rec.pass(), &self.step_kernel.pipeline, &self.step_bg[from]);
+            .dispatch(rec.pass(), &self.step_kernel.pipeline, groups);
         self.current = 1 - from;
         // Stencils read η, ρ, w and φ through side_index / neighbour_on, which wrap a
         // one-chunk grid inside its buffer: halo passes only between chunks.
@@ -583,8 +602,9 @@ impl Model for Dendrite {
             let stop = ((step / every + 1) * every).min(end);
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             let mut rec = Recorder::new(&mut enc);
-            for _ in step..stop {
-                self.encode_step(&mut rec);
+            for s in step..stop {
+                // c is read only between advances (time-step plan, guards, outputs).
+                self.encode_step(&mut rec, s + 1 == end);
                 self.since_solve += dt;
                 self.time += dt;
             }

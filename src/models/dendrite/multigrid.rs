@@ -19,15 +19,17 @@
 //!   so the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
 //!   starts from x = 0 (no clear), the residual is summed by the restriction itself where
 //!   the finer level is one buffer, the coarse correction is added inside the first sweep
-//!   after it (multigrid_prolong_smooth.wgsl) where the level is one buffer, and one-chunk
+//!   after it (multigrid_prolong_smooth.wgsl) where the level is one buffer, one-chunk
 //!   levels need no halo passes (their neighbours wrap inside the buffer, common/grid.wgsl),
 //!   and a one-buffer coarse level's first sweep is written by the restriction into it (the
 //!   fine level's by the potential solver's CG update, `fine_t_ready`): 4 dispatches per
 //!   level instead of 13 with periodic sides.
 //! - The bottom: from the first level of at most `BOTTOM_CELLS` cells down to the coarsest
 //!   and back, the whole cycle is one dispatch of one workgroup (multigrid_bottom.wgsl, which
-//!   also builds those levels' operators in one), instead of 5 per level and the coarsest's
-//!   sweeps. Its first level's vectors have room behind them for the coarser levels.
+//!   also builds those levels' operators in one), instead of 4 per level and the coarsest's
+//!   sweeps. Its first level's vectors have room behind them for the coarser levels. (Those
+//!   levels also keep fields of their own, a few thousand cells, which only the per-level
+//!   path of `with_bottom(.., false)` uses.)
 //!   dendrite-3d's V-cycle is 13 dispatches in a solve (26 before the bottom and the fused
 //!   first sweeps).
 //!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
