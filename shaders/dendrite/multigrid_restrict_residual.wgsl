@@ -4,10 +4,9 @@
 // field's write and read fewer per level. A child's residual reads its neighbours, so this
 // pass needs the whole fine level in one buffer (a child in the upper ghost plane of a fine
 // chunk would need the plane beyond it); chunked fine levels use the two-pass form.
-//   main:             writes the coarse right-hand side;
-//   with_first_sweep: also the coarse level's first sweep from x = 0, t = ω b / diag, which
-//                     reads b only at the cell (multigrid_smooth_from_zero.wgsl): one
-//                     dispatch fewer per level.
+// It writes the coarse right-hand side, and with the pipeline constant WITH_FIRST_SWEEP also
+// the coarse level's first sweep from x = 0, t = ω b / diag, which reads b only at the cell
+// (multigrid_smooth_from_zero.wgsl): one dispatch fewer per level.
 #include "common/grid.wgsl"
 #include "common/multigrid.wgsl"
 #include "common/potential_operator.wgsl"
@@ -25,8 +24,14 @@
 @group(0) @binding(9) var<storage, read> coarse_diag: array<f32>;
 @group(0) @binding(10) var<storage, read_write> coarse_t: array<f32>;
 
-// b - A x summed over the children of the coarse cell `cell`.
-fn restricted_residual(cell: Cell) -> f32 {
+override WITH_FIRST_SWEEP: bool = false;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = thread_cell(gid);
+    if (!cell.valid) {
+        return;
+    }
     let kids = children_between(other, grid, vec3<u32>(cell.x, cell.y, cell.z));
     var sum = 0.0;
     for (var m = 0u; m < child_count(kids); m++) {
@@ -34,24 +39,8 @@ fn restricted_residual(cell: Cell) -> f32 {
         let j = level_index(other, k.x, k.y, k.z);
         sum += b[j] - (diag[j] * x[j] - coupled_sum_on(other, k, j));
     }
-    return sum;
-}
-
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = thread_cell(gid);
-    if (cell.valid) {
-        coarse_b[cell.local] = restricted_residual(cell);
-    }
-}
-
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn with_first_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = thread_cell(gid);
-    if (cell.valid) {
-        let i = cell.local;
-        let sum = restricted_residual(cell);
-        coarse_b[i] = sum;
-        coarse_t[i] = OMEGA * sum / coarse_diag[i];
+    coarse_b[cell.local] = sum;
+    if (WITH_FIRST_SWEEP) {
+        coarse_t[cell.local] = OMEGA * sum / coarse_diag[cell.local];
     }
 }

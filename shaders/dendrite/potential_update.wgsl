@@ -1,10 +1,9 @@
 // Potential solve, CG step: x += α p, r -= α q, and per-workgroup partial sums of
 // (0, |D⁻¹r|²) of the new residual (the convergence measure, read before the next V-cycle).
-//   main:             that;
-//   with_first_sweep: also the next V-cycle's first sweep on the fine level, from zero,
-//                     t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is the
-//                     V-cycle's fine scratch and is not read again before the next A p
-//                     (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
+// Pipeline constant FIRST_SWEEP (with multigrid): also the next V-cycle's first sweep on the
+// fine level, from zero, t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is
+// the V-cycle's fine scratch and is not read again before the next A p
+// (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
 #include "common/grid.wgsl"
 #include "common/cg.wgsl"
 #include "common/jacobi.wgsl"
@@ -17,8 +16,11 @@
 @group(0) @binding(6) var<storage, read> diag: array<f32>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
 
-// The update of the cell, its new residual r; with `first_sweep` also q = ω r / diag.
-fn update(gid: vec3<u32>, lid: u32, wid: vec3<u32>, groups: vec3<u32>, first_sweep: bool) {
+override FIRST_SWEEP: bool = false;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
     var scaled = 0.0;
     if (cell.valid) {
@@ -27,7 +29,7 @@ fn update(gid: vec3<u32>, lid: u32, wid: vec3<u32>, groups: vec3<u32>, first_swe
         let rn = r[i] - scalars.alpha * q[i];
         r[i] = rn;
         scaled = rn / diag[i];
-        if (first_sweep) {
+        if (FIRST_SWEEP) {
             q[i] = OMEGA * rn / diag[i];
         }
     }
@@ -35,16 +37,4 @@ fn update(gid: vec3<u32>, lid: u32, wid: vec3<u32>, groups: vec3<u32>, first_swe
     if (lid == 0u) {
         partials[workgroup_index(wid, groups)] = total;
     }
-}
-
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    update(gid, lid, wid, groups, false);
-}
-
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn with_first_sweep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-                    @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    update(gid, lid, wid, groups, true);
 }

@@ -334,18 +334,18 @@ impl Multigrid {
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let smooth = "dendrite/multigrid_smooth.wgsl";
-        let restrict_residual = "dendrite/multigrid_restrict_residual.wgsl";
+        let restrict_residual = |with_sweep: bool| {
+            let path = "dendrite/multigrid_restrict_residual.wgsl";
+            let sweep = [("WITH_FIRST_SWEEP", f64::from(u8::from(with_sweep)))];
+            Kernel::with_constants(gpu, path, "main", &sweep)
+        };
         let k = Kernels {
             smooth: kernel(smooth)?,
             smooth_from_zero: kernel("dendrite/multigrid_smooth_from_zero.wgsl")?,
             residual: Kernel::with_entry(gpu, smooth, "residual")?,
             restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
-            restrict_residual: kernel(restrict_residual)?,
-            restrict_residual_sweep: Kernel::with_entry(
-                gpu,
-                restrict_residual,
-                "with_first_sweep",
-            )?,
+            restrict_residual: restrict_residual(false)?,
+            restrict_residual_sweep: restrict_residual(true)?,
             coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
             prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
             prolong_smooth: kernel("dendrite/multigrid_prolong_smooth.wgsl")?,
@@ -401,10 +401,10 @@ impl Multigrid {
                         &finer.b.buffers[0],
                         &finer.x.buffers[0],
                         &aligned.b.buffers[c],
+                        // Bound either way; written only with the first sweep.
+                        &aligned.diag.buffers[c],
+                        &aligned.t.buffers[c],
                     ]);
-                    if with_sweep {
-                        b.extend([&aligned.diag.buffers[c], &aligned.t.buffers[c]]);
-                    }
                     b
                 });
                 if with_sweep {

@@ -91,18 +91,18 @@ struct Kernels {
     apply: Kernel,
     /// The warm start's residual and the image of its direction (potential_start.wgsl).
     start: Kernel,
-    /// potential_update.wgsl; with multigrid its `with_first_sweep` entry, which also writes
-    /// the next V-cycle's first fine sweep.
+    /// potential_update.wgsl; with multigrid FIRST_SWEEP, which also writes the next
+    /// V-cycle's first fine sweep.
     update: Kernel,
-    /// `jacobi` entries of potential_precondition.wgsl: z = D⁻¹r and the residual norm, and
-    /// in the first iteration also p = z.
+    /// potential_precondition.wgsl with JACOBI: z = D⁻¹r and the residual norm; [1] is the
+    /// first iteration's (FIRST), which also sets p = z.
     jacobi: [Kernel; 2],
     direction: Kernel,
 }
 
-/// The multigrid preconditioner: the V-cycle writes z, then the `main` entry of
-/// potential_precondition.wgsl sums (r·z, |D⁻¹r|²) (`main_first` in a solve's first
-/// iteration, which also sets p = z), bound per chunk.
+/// The multigrid preconditioner: the V-cycle writes z, then potential_precondition.wgsl sums
+/// (r·z, |D⁻¹r|²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z),
+/// bound per chunk.
 struct VCycle {
     multigrid: Multigrid,
     finish: [Kernel; 2],
@@ -226,24 +226,28 @@ impl PotentialSolver {
             Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
             Preconditioner::Jacobi => None,
         };
-        let precondition = "dendrite/potential_precondition.wgsl";
+        let flag = |on: bool| f64::from(u8::from(on));
+        // potential_precondition.wgsl with its pipeline constants.
+        let precondition = |jacobi: bool, first: bool| {
+            let constants = [("JACOBI", flag(jacobi)), ("FIRST", flag(first))];
+            Kernel::with_constants(
+                gpu,
+                "dendrite/potential_precondition.wgsl",
+                "main",
+                &constants,
+            )
+        };
         let k = Kernels {
             setup: kernel("dendrite/potential_setup.wgsl")?,
             apply: kernel("dendrite/potential_apply.wgsl")?,
             start: kernel("dendrite/potential_start.wgsl")?,
-            update: Kernel::with_entry(
+            update: Kernel::with_constants(
                 gpu,
                 "dendrite/potential_update.wgsl",
-                if multigrid.is_some() {
-                    "with_first_sweep"
-                } else {
-                    "main"
-                },
+                "main",
+                &[("FIRST_SWEEP", flag(multigrid.is_some()))],
             )?,
-            jacobi: [
-                Kernel::with_entry(gpu, precondition, "jacobi")?,
-                Kernel::with_entry(gpu, precondition, "jacobi_first")?,
-            ],
+            jacobi: [precondition(true, false)?, precondition(true, true)?],
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         // The warm start's direction d goes into p, its image A d into q.
@@ -311,10 +315,7 @@ impl PotentialSolver {
         let jacobi_bg = precondition_bg(&k.jacobi);
         let vcycle = match multigrid {
             Some(multigrid) => {
-                let finish = [
-                    Kernel::with_entry(gpu, precondition, "main")?,
-                    Kernel::with_entry(gpu, precondition, "main_first")?,
-                ];
+                let finish = [precondition(false, false)?, precondition(false, true)?];
                 let finish_bg = precondition_bg(&finish);
                 Some(VCycle {
                     multigrid,
