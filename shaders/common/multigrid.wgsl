@@ -29,6 +29,13 @@ fn factors(fine: GridInfo, coarse: GridInfo) -> vec3<u32> {
     return vec3<u32>(factor(fine.nx, coarse.nx), factor(fine.ny, coarse.ny), factor(fine.nz, coarse.nz));
 }
 
+// Local index on level `coarse` of the parent of cell `k` (coordinates) of level `fine`: the
+// cell whose correction piecewise-constant prolongation adds to it.
+fn parent_index(fine: GridInfo, coarse: GridInfo, k: vec3<u32>) -> u32 {
+    let p = k / factors(fine, coarse);
+    return level_index(coarse, p.x, p.y, p.z);
+}
+
 // The block of fine cells under coarse cell `k` (coordinates on level `coarse`) of the fine
 // level `fine`: its first child and the number of children per axis.
 struct Children {

@@ -104,8 +104,7 @@ fn operand(j: u32, k: vec3<u32>) -> f32 {
             return t[j];
         }
         default: {
-            let f = factors(swept_info, coarse_info);
-            return x[j] + x[coarse_base + level_index(coarse_info, k.x / f.x, k.y / f.y, k.z / f.z)];
+            return x[j] + x[coarse_base + parent_index(swept_info, coarse_info, k)];
         }
     }
 }

@@ -11,7 +11,6 @@
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid) {
-        let f = factors(grid, other);
-        x[cell.local] += coarse_x[level_index(other, cell.x / f.x, cell.y / f.y, cell.z / f.z)];
+        x[cell.local] += coarse_x[parent_index(grid, other, vec3<u32>(cell.x, cell.y, cell.z))];
     }
 }

@@ -23,8 +23,7 @@
 
 // x + P e at local index j, coordinates k of this level.
 fn operand(j: u32, k: vec3<u32>) -> f32 {
-    let f = factors(grid, other);
-    return x[j] + coarse_x[level_index(other, k.x / f.x, k.y / f.y, k.z / f.z)];
+    return x[j] + coarse_x[parent_index(grid, other, k)];
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

@@ -21,7 +21,7 @@ impl Kernel {
     }
 
     /// Builds the pipeline for `entry` of `shaders/<path>` with its `override` constants set
-    /// to `constants` (name, value).
+    /// to `constants` (name, value; a `bool` constant as [`Kernel::flag`]).
     pub fn with_constants(
         gpu: &Gpu,
         path: &'static str,
@@ -54,6 +54,11 @@ impl Kernel {
             layout,
             name: path,
         })
+    }
+
+    /// The pipeline-constant value of a WGSL `override` bool.
+    pub fn flag(on: bool) -> f64 {
+        f64::from(u8::from(on))
     }
 
     /// One bind group per chunk of `domain`: binding 0 is the chunk's `GridInfo`, bindings

@@ -327,16 +327,16 @@ impl Multigrid {
             fused_bottom && l.domain.chunks.len() == 1 && l.domain.buffer_cells(0) <= BOTTOM_CELLS
         });
         if let Some(i) = bottom_start {
-            let below = &coarse[i + 1..];
-            debug_assert!(below.iter().all(|l| l.domain.chunks.len() == 1));
-            let room = below.iter().map(|l| l.domain.buffer_cells(0)).sum();
+            debug_assert!(coarse[i..].iter().all(|l| l.domain.chunks.len() == 1));
+            let offsets = bottom_offsets(&coarse[i..]);
+            let room = offsets[offsets.len() - 1] - offsets[1];
             coarse[i].fields = LevelFields::with_room(gpu, &coarse[i].domain, room);
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let smooth = "dendrite/multigrid_smooth.wgsl";
         let restrict_residual = |with_sweep: bool| {
             let path = "dendrite/multigrid_restrict_residual.wgsl";
-            let sweep = [("WITH_FIRST_SWEEP", f64::from(u8::from(with_sweep)))];
+            let sweep = [("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))];
             Kernel::with_constants(gpu, path, "main", &sweep)
         };
         let k = Kernels {
@@ -660,20 +660,28 @@ fn view(f: &LevelFields) -> FineLevel<'_> {
     }
 }
 
+/// Where each bottom level starts in the first one's vectors (cells; the first at 0), and
+/// where the last ends: the layout both the allocation and the bottom's table follow.
+fn bottom_offsets(levels: &[CoarseLevel]) -> Vec<u64> {
+    let mut offsets = vec![0];
+    for l in levels {
+        offsets.push(offsets[offsets.len() - 1] + l.domain.buffer_cells(0));
+    }
+    offsets
+}
+
 impl Bottom {
     /// The bottom from level number `first`, whose fields (`levels[0]`) have room for the
     /// coarser `levels[1..]` behind their own cells.
     fn new(gpu: &Gpu, first: usize, levels: &[CoarseLevel], sweeps: u32) -> Result<Bottom> {
         let mut table: Vec<u32> = vec![levels.len() as u32, sweeps, 0, 0];
-        let mut base = levels[0].domain.buffer_cells(0);
-        for l in &levels[1..] {
+        for (l, &base) in levels.iter().zip(&bottom_offsets(levels)).skip(1) {
             let entry = BottomLevel {
                 info: l.domain.infos[0],
                 base: base as u32,
                 _pad: [0; 3],
             };
             table.extend_from_slice(bytemuck::cast_slice(&[entry]));
-            base += l.domain.buffer_cells(0);
         }
         let table = gpu
             .device

@@ -226,10 +226,12 @@ impl PotentialSolver {
             Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
             Preconditioner::Jacobi => None,
         };
-        let flag = |on: bool| f64::from(u8::from(on));
         // potential_precondition.wgsl with its pipeline constants.
         let precondition = |jacobi: bool, first: bool| {
-            let constants = [("JACOBI", flag(jacobi)), ("FIRST", flag(first))];
+            let constants = [
+                ("JACOBI", Kernel::flag(jacobi)),
+                ("FIRST", Kernel::flag(first)),
+            ];
             Kernel::with_constants(
                 gpu,
                 "dendrite/potential_precondition.wgsl",
@@ -245,7 +247,7 @@ impl PotentialSolver {
                 gpu,
                 "dendrite/potential_update.wgsl",
                 "main",
-                &[("FIRST_SWEEP", flag(multigrid.is_some()))],
+                &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
             )?,
             jacobi: [precondition(true, false)?, precondition(true, true)?],
             direction: kernel("dendrite/potential_direction.wgsl")?,
