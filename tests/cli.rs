@@ -555,6 +555,39 @@ fn vtk_reads_our_snapshots_with_the_right_geometry_and_values() {
     }
 }
 
+/// Voxel images as VTK's own writer stores them (tests/vtk_write_images.py): ascii, inline
+/// binary, appended base64 and appended raw (ParaView's "Save Data" default), each
+/// uncompressed and zlib/LZ4/LZMA-compressed, with 32- and 64-bit headers, as point and as
+/// cell arrays, import as a gde geometry with the labels in the right voxels.
+#[test]
+fn vtk_written_images_import_as_gde_geometries() {
+    let Some(py) = python_with_vtk() else { return };
+    use mesolyte::models::gde::geometry::{build, GeometrySpec};
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vtk_write_images.py");
+    let out = Command::new(&py)
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let names = ok(&out);
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(names.len(), 52, "{names:?}");
+    let grid = mesolyte::Grid::new_3d(6, 5, 4, 2e-6);
+    let expected: Vec<u8> = (0..120)
+        .map(|i| ((7 * (i % 6) + 3 * (i / 6 % 5) + 11 * (i / 30)) % 4) as u8)
+        .collect();
+    for name in names {
+        let spec = GeometrySpec::Vti {
+            file: name.into(),
+            array: "label".into(),
+            pore_value: 0,
+        };
+        let v = build(&spec, &grid, dir.path()).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(v.labels, expected, "{name}");
+    }
+}
+
 #[test]
 fn vector_arrays_reach_vtk_with_three_components() {
     let Some(py) = python_with_vtk() else { return };

@@ -473,6 +473,18 @@ fn labels_survive_a_vti_round_trip() {
     .unwrap();
     assert_eq!(v, back);
     assert!(v.labels.contains(&SOLID));
+    // Same number of voxels, other shape: an error naming both shapes, not a scrambled image.
+    let other = mesolyte::grid::Grid::new_3d(4, 5, 6, 2e-6);
+    let spec = geometry::GeometrySpec::Vti {
+        file: "g.vti".into(),
+        array: "label".into(),
+        pore_value: 0,
+    };
+    let e = format!(
+        "{:#}",
+        geometry::build(&spec, &other, dir.path()).unwrap_err()
+    );
+    assert!(e.contains("6x5x4") && e.contains("4x5x6"), "{e}");
     // The raw reader maps 255 (a typical CT "solid") to solid and the pore value to pore.
     let raw: Vec<u8> = v
         .labels

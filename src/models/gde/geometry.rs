@@ -342,8 +342,22 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             pore_value,
         } => {
             let path = base.join(file);
-            let values = read_vti_array(&path, array, v.cells())?;
-            v.labels = values
+            let image = crate::io::vti_read::read_image_array(&path, array)?;
+            if image.dims != n {
+                bail!(
+                    "{}: array {array:?} is {}x{}x{} but the grid is {}x{}x{}; set grid.nx, ny, nz \
+                     to the image's shape (the voxel size is grid.dx; the file's spacing is not used)",
+                    path.display(),
+                    image.dims[0],
+                    image.dims[1],
+                    image.dims[2],
+                    n[0],
+                    n[1],
+                    n[2]
+                );
+            }
+            v.labels = image
+                .values
                 .iter()
                 .map(|&x| map_label(x.round().clamp(0.0, 255.0) as u8, *pore_value))
                 .collect();
@@ -567,42 +581,6 @@ fn distance_1d(f: &[f64], out: &mut Vec<f64>) {
         let p = v[k];
         *o = (q as f64 - p as f64).powi(2) + f[p];
     }
-}
-
-/// Reads one array of a `.vti` file (point or cell data, first component) as f64.
-fn read_vti_array(path: &Path, name: &str, cells: usize) -> Result<Vec<f64>> {
-    use vtkio::model::{Attribute, DataSet, Piece};
-    let vtk = vtkio::Vtk::import(path).with_context(|| format!("reading {}", path.display()))?;
-    let DataSet::ImageData { pieces, .. } = vtk.data else {
-        bail!("{}: not VTK image data (.vti)", path.display());
-    };
-    let Some(Piece::Inline(piece)) = pieces.into_iter().next() else {
-        bail!(
-            "{}: no inline piece (appended or external data is not supported)",
-            path.display()
-        );
-    };
-    let attrs = piece.data.point.into_iter().chain(piece.data.cell);
-    for a in attrs {
-        if let Attribute::DataArray(d) = a {
-            if d.name == name {
-                let values: Vec<f64> = d
-                    .data
-                    .cast_into::<f64>()
-                    .with_context(|| format!("{}: array {name} is not numeric", path.display()))?;
-                let comps = (values.len() / cells.max(1)).max(1);
-                if values.len() != cells * comps {
-                    bail!(
-                        "{}: array {name} has {} values; the grid has {cells} cells",
-                        path.display(),
-                        values.len()
-                    );
-                }
-                return Ok(values.iter().step_by(comps).copied().collect());
-            }
-        }
-    }
-    bail!("{}: no array named {name:?}", path.display())
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! Reading one array of a VTK XML ImageData file (.vti): the gde model's voxel-image import.
+//!
+//! vtkio reads inline (ascii or base64) arrays and base64 appended data, compressed or not,
+//! but not *raw* appended data, which is what ParaView's "Save Data" and pyevtk (PoreSpy)
+//! write by default. A raw appended section is therefore rewritten here into inline base64
+//! arrays before vtkio parses the file: each array's block (its size header and, when
+//! compressed, its block table and compressed bytes) is moved unchanged, so what vtkio then
+//! decodes is exactly the bytes the writer stored.
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use std::path::Path;
+
+/// One array of an image: its values (first component) in VTK order (x fastest) and the
+/// number of values along each axis.
+pub struct ImageArray {
+    pub dims: [usize; 3],
+    pub values: Vec<f64>,
+}
+
+/// Reads the point or cell array `name` of the `.vti` file at `path`.
+pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
+    use vtkio::model::{Attribute, DataSet, Piece};
+    let shown = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("reading {shown}"))?;
+    let xml = inline_raw_appended(&bytes).with_context(|| format!("reading {shown}"))?;
+    let vtk = vtkio::Vtk::parse_xml(std::io::Cursor::new(xml))
+        .with_context(|| format!("reading {shown} as VTK XML"))?;
+    let DataSet::ImageData { pieces, .. } = vtk.data else {
+        bail!("{shown}: not VTK image data (.vti)");
+    };
+    if pieces.len() != 1 {
+        bail!(
+            "{shown}: {} pieces; only single-piece images are read (save it from ParaView \
+             as one .vti)",
+            pieces.len()
+        );
+    }
+    let Some(Piece::Inline(piece)) = pieces.into_iter().next() else {
+        bail!("{shown}: the piece refers to another file; only self-contained .vti are read");
+    };
+    let points = piece.extent.into_dims().map(|n| n as usize);
+    let cells = points.map(|n| n.saturating_sub(1).max(1));
+    let mut found = Vec::new();
+    let arrays = piece
+        .data
+        .point
+        .into_iter()
+        .map(|a| (a, points))
+        .chain(piece.data.cell.into_iter().map(|a| (a, cells)));
+    for (attr, dims) in arrays {
+        let Attribute::DataArray(d) = attr else {
+            continue;
+        };
+        if d.name != name {
+            found.push(d.name);
+            continue;
+        }
+        let values: Vec<f64> = d
+            .data
+            .cast_into::<f64>()
+            .with_context(|| format!("{shown}: array {name:?} is not numeric"))?;
+        let count = dims.iter().product::<usize>();
+        let comps = d.elem.num_comp() as usize;
+        if values.len() != count * comps {
+            bail!(
+                "{shown}: array {name:?} has {} values for {}×{}×{} of {comps} component(s)",
+                values.len(),
+                dims[0],
+                dims[1],
+                dims[2]
+            );
+        }
+        return Ok(ImageArray {
+            dims,
+            values: values.iter().step_by(comps).copied().collect(),
+        });
+    }
+    bail!(
+        "{shown}: no readable array named {name:?} (found: {}); set geometry.array",
+        if found.is_empty() {
+            "none".to_string()
+        } else {
+            found.join(", ")
+        }
+    )
+}
+
+/// The file with a raw appended-data section turned into inline base64 arrays; any other
+/// file unchanged.
+fn inline_raw_appended(bytes: &[u8]) -> Result<Vec<u8>> {
+    let Some(start) = find(bytes, b"<AppendedData") else {
+        return Ok(bytes.to_vec());
+    };
+    let head =
+        std::str::from_utf8(&bytes[..start]).context("the XML before the data is not UTF-8")?;
+    let tag_end = start + find(&bytes[start..], b">").context("unclosed AppendedData tag")?;
+    let tag = std::str::from_utf8(&bytes[start..tag_end]).context("AppendedData tag")?;
+    if attribute(tag, "encoding") != Some("raw") {
+        return Ok(bytes.to_vec());
+    }
+    // The data begin after an underscore and end at the closing tag; offsets count from
+    // the byte after the underscore.
+    let data_start = tag_end + find(&bytes[tag_end..], b"_").context("no '_' before the data")? + 1;
+    let data_end = rfind(bytes, b"</AppendedData>").context("no </AppendedData>")?;
+    if data_end < data_start {
+        bail!("the appended data end before they begin");
+    }
+    let data = &bytes[data_start..data_end];
+    let tail = &bytes[data_end + b"</AppendedData>".len()..];
+
+    let root_start = head.find("<VTKFile").context("no VTKFile element")?;
+    let root =
+        &head[root_start..root_start + head[root_start..].find('>').context("VTKFile tag")?];
+    let layout = BlockLayout {
+        header_bytes: match attribute(root, "header_type").unwrap_or("UInt32") {
+            "UInt32" => 4,
+            "UInt64" => 8,
+            other => bail!("header_type {other:?} (UInt32 or UInt64 expected)"),
+        },
+        big_endian: attribute(root, "byte_order") == Some("BigEndian"),
+        compressed: attribute(root, "compressor").is_some_and(|c| !c.is_empty()),
+    };
+
+    let mut out = String::with_capacity(head.len() + data.len() * 4 / 3 + 64);
+    let mut rest = head;
+    while let Some(at) = rest.find("<DataArray") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let close = rest.find('>').context("unclosed DataArray tag")?;
+        let tag = &rest[..close];
+        let self_closing = tag.ends_with('/');
+        if attribute(tag, "format") != Some("appended") {
+            out.push_str(&rest[..=close]);
+            rest = &rest[close + 1..];
+            continue;
+        }
+        let offset: usize = attribute(tag, "offset")
+            .context("an appended DataArray without offset")?
+            .parse()
+            .context("DataArray offset")?;
+        let encoded = layout.encode_block(data, offset)?;
+        let open = tag.trim_end_matches('/');
+        let open = open
+            .replacen("format=\"appended\"", "format=\"binary\"", 1)
+            .replacen(
+                &format!("offset=\"{}\"", attribute(tag, "offset").unwrap_or("")),
+                "",
+                1,
+            );
+        out.push_str(&open);
+        out.push('>');
+        out.push_str(&encoded);
+        out.push_str("</DataArray>");
+        rest = &rest[close + 1..];
+        if !self_closing {
+            let end = rest.find("</DataArray>").context("unclosed DataArray")?;
+            rest = &rest[end + "</DataArray>".len()..];
+        }
+    }
+    out.push_str(rest);
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(tail);
+    Ok(bytes)
+}
+
+/// How a writer laid out each array's block in the appended data.
+struct BlockLayout {
+    header_bytes: usize,
+    big_endian: bool,
+    compressed: bool,
+}
+
+impl BlockLayout {
+    fn int(&self, data: &[u8], at: usize) -> Result<usize> {
+        let b = data
+            .get(at..at + self.header_bytes)
+            .context("appended data shorter than an array's header says")?;
+        let v = match (self.header_bytes, self.big_endian) {
+            (4, false) => u32::from_le_bytes(b.try_into()?) as u64,
+            (4, true) => u32::from_be_bytes(b.try_into()?) as u64,
+            (_, false) => u64::from_le_bytes(b.try_into()?),
+            (_, true) => u64::from_be_bytes(b.try_into()?),
+        };
+        usize::try_from(v).context("array size")
+    }
+
+    /// The block at `offset` as inline binary text: base64 of header and values together
+    /// when uncompressed, of the block table and of the compressed bytes separately when
+    /// compressed (VTK's two conventions, which vtkio follows).
+    fn encode_block(&self, data: &[u8], offset: usize) -> Result<String> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let h = self.header_bytes;
+        let slice = |from: usize, len: usize| {
+            data.get(from..from + len)
+                .context("appended data shorter than an array's header says")
+        };
+        if !self.compressed {
+            let len = self.int(data, offset)?;
+            return Ok(b64.encode(slice(offset, h + len)?));
+        }
+        let blocks = self.int(data, offset)?;
+        let table = (3 + blocks) * h;
+        let mut compressed = 0usize;
+        for k in 0..blocks {
+            compressed += self.int(data, offset + (3 + k) * h)?;
+        }
+        let mut text = b64.encode(slice(offset, table)?);
+        text.push_str(&b64.encode(slice(offset + table, compressed)?));
+        Ok(text)
+    }
+}
+
+/// The value of `name="..."` in an XML start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(at) = tag[from..].find(name) {
+        let at = from + at;
+        let before = tag[..at].chars().next_back();
+        let after = &tag[at + name.len()..];
+        let after = after.trim_start();
+        if before.is_some_and(char::is_whitespace) && after.starts_with('=') {
+            let value = after[1..].trim_start();
+            let quote = value.chars().next()?;
+            if quote == '"' || quote == '\'' {
+                let body = &value[1..];
+                return body.find(quote).map(|end| &body[..end]);
+            }
+        }
+        from = at + name.len();
+    }
+    None
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use std::io::Write;
+
+    const DIMS: [usize; 3] = [6, 5, 4];
+
+    /// A label-like pattern that tells the axes apart.
+    fn labels() -> Vec<u8> {
+        (0..DIMS.iter().product::<usize>())
+            .map(|i| {
+                let (x, y, z) = (i % 6, i / 6 % 5, i / 30);
+                ((7 * x + 3 * y + 11 * z) % 4) as u8
+            })
+            .collect()
+    }
+
+    #[derive(Clone, Copy)]
+    enum Storage {
+        Ascii,
+        InlineBinary,
+        AppendedBase64,
+        AppendedRaw,
+    }
+
+    #[derive(Clone, Copy)]
+    struct Format {
+        storage: Storage,
+        zlib: bool,
+        header64: bool,
+        big_endian: bool,
+        cell_data: bool,
+    }
+
+    fn int(f: Format, v: usize) -> Vec<u8> {
+        match (f.header64, f.big_endian) {
+            (true, false) => (v as u64).to_le_bytes().to_vec(),
+            (true, true) => (v as u64).to_be_bytes().to_vec(),
+            (false, false) => (v as u32).to_le_bytes().to_vec(),
+            (false, true) => (v as u32).to_be_bytes().to_vec(),
+        }
+    }
+
+    /// (header, body) of one array's block as VTK writes it: the byte count, or the block
+    /// table of one zlib block followed by the compressed bytes.
+    fn block(f: Format, raw: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        if !f.zlib {
+            return (int(f, raw.len()), raw.to_vec());
+        }
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(raw).unwrap();
+        let c = z.finish().unwrap();
+        let header = [1, raw.len(), raw.len(), c.len()]
+            .iter()
+            .flat_map(|&v| int(f, v))
+            .collect();
+        (header, c)
+    }
+
+    /// A .vti with two arrays, "other" (Float32, 3 components) before "label" (UInt8), so
+    /// that "label" sits at a non-zero offset of an appended section.
+    fn write(f: Format, path: &Path) {
+        let label = labels();
+        let other: Vec<u8> = label
+            .iter()
+            .flat_map(|&l| [l as f32, -1.0, 2.0])
+            .flat_map(|v| {
+                if f.big_endian {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                }
+            })
+            .collect();
+        let e = usize::from(f.cell_data);
+        let ext = format!(
+            "0 {} 0 {} 0 {}",
+            DIMS[0] - 1 + e,
+            DIMS[1] - 1 + e,
+            DIMS[2] - 1 + e
+        );
+        let mut xml = format!(
+            "<?xml version=\"1.0\"?>\n<VTKFile type=\"ImageData\" version=\"1.0\" byte_order=\"{}\" header_type=\"{}\"{}>\n\
+             <ImageData WholeExtent=\"{ext}\" Origin=\"0 0 0\" Spacing=\"1 1 1\">\n<Piece Extent=\"{ext}\">\n<{}>\n",
+            if f.big_endian { "BigEndian" } else { "LittleEndian" },
+            if f.header64 { "UInt64" } else { "UInt32" },
+            if f.zlib { " compressor=\"vtkZLibDataCompressor\"" } else { "" },
+            if f.cell_data { "CellData" } else { "PointData" },
+        );
+        let mut appended = Vec::new();
+        for (name, ty, comps, bytes) in [
+            ("other", "Float32", 3, &other),
+            ("label", "UInt8", 1, &label),
+        ] {
+            let (h, body) = block(f, bytes);
+            let open =
+                format!("<DataArray type=\"{ty}\" Name=\"{name}\" NumberOfComponents=\"{comps}\"");
+            match f.storage {
+                Storage::Ascii => {
+                    let text: Vec<String> = if ty == "UInt8" {
+                        label.iter().map(|v| v.to_string()).collect()
+                    } else {
+                        label.iter().map(|&l| format!("{l} -1 2")).collect()
+                    };
+                    xml += &format!("{open} format=\"ascii\">{}</DataArray>\n", text.join(" "));
+                }
+                Storage::InlineBinary => {
+                    let text = if f.zlib {
+                        B64.encode(&h) + &B64.encode(&body)
+                    } else {
+                        B64.encode([h, body].concat())
+                    };
+                    xml += &format!("{open} format=\"binary\">\n{text}\n</DataArray>\n");
+                }
+                Storage::AppendedBase64 => {
+                    let text = if f.zlib {
+                        B64.encode(&h) + &B64.encode(&body)
+                    } else {
+                        B64.encode([h, body].concat())
+                    };
+                    xml += &format!(
+                        "{open} format=\"appended\" offset=\"{}\"/>\n",
+                        appended.len()
+                    );
+                    appended.extend_from_slice(text.as_bytes());
+                }
+                Storage::AppendedRaw => {
+                    // Written the long way (an empty element) to cover both tag forms.
+                    xml += &format!(
+                        "{open} format=\"appended\" offset=\"{}\">\n</DataArray>\n",
+                        appended.len()
+                    );
+                    appended.extend_from_slice(&h);
+                    appended.extend_from_slice(&body);
+                }
+            }
+        }
+        xml += &format!(
+            "</{}>\n</Piece>\n</ImageData>\n",
+            if f.cell_data { "CellData" } else { "PointData" }
+        );
+        let mut bytes = xml.into_bytes();
+        match f.storage {
+            Storage::AppendedRaw => {
+                bytes.extend_from_slice(b"<AppendedData encoding=\"raw\">\n   _")
+            }
+            Storage::AppendedBase64 => {
+                bytes.extend_from_slice(b"<AppendedData encoding=\"base64\">\n   _")
+            }
+            _ => {}
+        }
+        if !appended.is_empty() {
+            bytes.extend_from_slice(&appended);
+            bytes.extend_from_slice(b"\n</AppendedData>\n");
+        }
+        bytes.extend_from_slice(b"</VTKFile>\n");
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn every_storage_a_vtk_writer_uses_reads_back_the_same_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected: Vec<f64> = labels().iter().map(|&v| v as f64).collect();
+        let mut cases = 0;
+        for storage in [
+            Storage::Ascii,
+            Storage::InlineBinary,
+            Storage::AppendedBase64,
+            Storage::AppendedRaw,
+        ] {
+            for bits in 0..16u32 {
+                let f = Format {
+                    storage,
+                    zlib: bits & 1 != 0,
+                    header64: bits & 2 != 0,
+                    big_endian: bits & 4 != 0,
+                    cell_data: bits & 8 != 0,
+                };
+                let path = dir.path().join(format!("case{cases}.vti"));
+                write(f, &path);
+                cases += 1;
+                for (name, first) in [("label", &expected), ("other", &expected)] {
+                    let image = read_image_array(&path, name)
+                        .unwrap_or_else(|e| panic!("case {cases} {name}: {e:#}"));
+                    assert_eq!(image.dims, DIMS, "case {cases} {name}");
+                    assert_eq!(&image.values, first, "case {cases} {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_array_is_named_with_those_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.vti");
+        let f = Format {
+            storage: Storage::AppendedRaw,
+            zlib: false,
+            header64: true,
+            big_endian: false,
+            cell_data: false,
+        };
+        write(f, &path);
+        let e = format!("{:#}", read_image_array(&path, "phase").err().unwrap());
+        assert!(e.contains("\"phase\"") && e.contains("other, label"), "{e}");
+    }
+
+    #[test]
+    fn truncated_raw_data_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.vti");
+        let f = Format {
+            storage: Storage::AppendedRaw,
+            zlib: true,
+            header64: false,
+            big_endian: false,
+            cell_data: false,
+        };
+        write(f, &path);
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = rfind(&bytes, b"</AppendedData>").unwrap() - 20;
+        let mut short = bytes[..cut].to_vec();
+        short.extend_from_slice(b"\n</AppendedData>\n</VTKFile>\n");
+        std::fs::write(&path, short).unwrap();
+        assert!(read_image_array(&path, "label").is_err());
+    }
+
+    #[test]
+    fn attributes_are_matched_by_whole_name() {
+        let tag = r#"<DataArray type="UInt8" Name="label" format="appended" offset="12""#;
+        assert_eq!(attribute(tag, "offset"), Some("12"));
+        assert_eq!(attribute(tag, "Name"), Some("label"));
+        assert_eq!(attribute(tag, "name"), None);
+        assert_eq!(
+            attribute(r#"<X header_type='UInt64' type="a""#, "type"),
+            Some("a")
+        );
+    }
+}
