@@ -167,8 +167,8 @@ struct DendriteRates {
     solve_s: f64,
     /// Mean CG iterations of those solves.
     iterations: f64,
-    /// Compute passes of one V-cycle (multigrid only).
-    vcycle_dispatches: Option<usize>,
+    /// Dispatches of one preconditioning, the V-cycle with the CG sums (multigrid only).
+    precondition_dispatches: Option<usize>,
     /// GPU time of one V-cycle queued back to back with others (multigrid only): a solve's
     /// V-cycles without its waits.
     vcycle_s: Option<f64>,
@@ -259,7 +259,7 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32, preconditioner: &str) -> Den
         cells_per_s: grid.cells() as f64 / step_s,
         solve_s: solve_s / blocks as f64,
         iterations: iterations as f64 / blocks as f64,
-        vcycle_dispatches: m.potential_vcycle_dispatches(gpu),
+        precondition_dispatches: m.potential_precondition_dispatches(gpu),
         vcycle_s,
     }
 }
@@ -491,9 +491,9 @@ fn main() {
             let step_s = grid.cells() as f64 / r.cells_per_s;
             let solve_s = r.solve_s;
             let run_s = solve_s + SOLVE_EVERY as f64 * step_s;
-            let passes = match (r.vcycle_dispatches, r.vcycle_s) {
+            let passes = match (r.precondition_dispatches, r.vcycle_s) {
                 (Some(p), Some(t)) => format!(
-                    ", {p} dispatches per V-cycle, {:.2} ms per V-cycle queued back to back",
+                    ", {p} dispatches per V-cycle with its CG sums, {:.2} ms per V-cycle queued back to back",
                     t * 1e3
                 ),
                 _ => String::new(),

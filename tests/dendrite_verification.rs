@@ -260,12 +260,13 @@ fn multigrid_iterations_stay_flat_as_the_grid_grows() {
 /// With periodic sides a one-buffer level wraps its neighbours inside the buffer and skips
 /// halo passes, while a chunked one reads ghost planes (common/grid.wgsl): both must give the
 /// same potential bit for bit, in 2D (periodic chunking axis y) and 3D (periodic y and z).
-/// The V-cycle's dispatch count is pinned: 24 x 16 x 16 has 3 coarse levels (12 x 8 x 8,
-/// 6 x 4 x 4, 3 x 2 x 2), all small enough for the single-workgroup bottom, so the cycle is
-/// the fine level's 4 (the second sweep down, the first being written by the CG update; the
-/// restriction with the residual; the prolongation inside the first sweep up; one more
-/// sweep) and the bottom's 1: 5. (16 with each coarse level dispatched on its own, 55 before
-/// the per-level fusions.)
+/// The preconditioner's dispatch count is pinned: 24 x 16 x 16 has 3 coarse levels
+/// (12 x 8 x 8, 6 x 4 x 4, 3 x 2 x 2), all small enough for the single-workgroup bottom, so
+/// the cycle is the fine level's 4 (the second sweep down, the first being written by the CG
+/// update; the restriction with the residual; the prolongation inside the first sweep up;
+/// one more sweep, which also sums the CG's r·z) and the bottom's 1: 5. (6 with the sums in
+/// a dispatch of their own, 17 with each coarse level dispatched on its own, 56 before the
+/// per-level fusions.)
 #[test]
 fn periodic_multigrid_is_chunking_independent_and_lean() {
     let (mut gpu, _lock) = common::gpu();
@@ -276,7 +277,7 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
     ] {
         let (iterations, whole, m) = cold_solve_with(&gpu, grid, "multigrid", periodic);
         if grid.contains("nz") {
-            assert_eq!(m.potential_vcycle_dispatches(&gpu), Some(5));
+            assert_eq!(m.potential_precondition_dispatches(&gpu), Some(5));
         }
         drop(m);
         let saved = gpu.max_binding_bytes;
@@ -369,7 +370,7 @@ fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
             {
                 let mut rec = Recorder::new(&mut enc);
                 mg.encode_build(&mut rec);
-                mg.encode_vcycle(&mut rec, &fine, false);
+                mg.encode_vcycle(&mut rec, &fine, false, None);
             }
             gpu.submit(enc.finish());
             results.push((

@@ -22,10 +22,12 @@ struct Scalars {
     _pad2: u32,
 }
 
-var<workgroup> partial_sums: array<vec2<f32>, 128>;
+// Partial sums are vec4: the warm start sums three quantities at once (potential_start.wgsl);
+// the other kernels leave components unused at 0.
+var<workgroup> partial_sums: array<vec4<f32>, 128>;
 
 // Sum of `v` over the 128 threads of a cell workgroup; every thread must call it.
-fn workgroup_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
+fn workgroup_sum(lid: u32, v: vec4<f32>) -> vec4<f32> {
     partial_sums[lid] = v;
     workgroupBarrier();
     for (var stride = 64u; stride > 0u; stride = stride / 2u) {

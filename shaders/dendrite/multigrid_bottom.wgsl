@@ -140,7 +140,7 @@ fn sweep(l: u32, operand_source: u32, into_x: bool) {
         let i = base + info.plane_cells + g;
         let k = cell_coords(info, g);
         let y = operand(i, k);
-        let v = y + OMEGA * (b[i] - (diag[i] * y - coupled_sum_on(info, k, i))) / diag[i];
+        let v = jacobi_sweep(y, b[i], diag[i], coupled_sum_on(info, k, i));
         if (into_x) {
             x[i] = v;
         } else {

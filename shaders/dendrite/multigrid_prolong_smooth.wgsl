@@ -32,6 +32,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (cell.valid) {
         let i = cell.local;
         let y = operand(i, vec3<u32>(cell.x, cell.y, cell.z));
-        out[i] = y + OMEGA * (b[i] - (diag[i] * y - coupled_sum(cell))) / diag[i];
+        out[i] = jacobi_sweep(y, b[i], diag[i], coupled_sum(cell));
     }
 }

@@ -30,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid) {
         let i = cell.local;
-        out[i] = x[i] + OMEGA * residual_at(cell) / diag[i];
+        out[i] = jacobi_sweep(x[i], b[i], diag[i], coupled_sum(cell));
     }
 }
 

@@ -10,7 +10,7 @@
 @group(0) @binding(4) var<storage, read> diag: array<f32>;
 @group(0) @binding(5) var<storage, read> x: array<f32>;
 @group(0) @binding(6) var<storage, read_write> q: array<f32>;
-@group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -23,7 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         q[i] = v;
         xq = x[i] * v;
     }
-    let total = workgroup_sum(lid, vec2<f32>(xq, 0.0));
+    let total = workgroup_sum(lid, vec4<f32>(xq, 0.0, 0.0, 0.0));
     if (lid == 0u) {
         partials[workgroup_index(wid, groups)] = total;
     }

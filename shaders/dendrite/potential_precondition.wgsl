@@ -1,12 +1,18 @@
 // Potential solve, CG step: the preconditioned residual z = M⁻¹ r and per-workgroup partial
 // sums of (r·z, |D⁻¹r|²) (D the diagonal of A; the second sum is the convergence measure).
+//   main:       after a V-cycle that wrote z, or (JACOBI) with M = D, z written here;
+//   last_sweep: the V-cycle's last fine-level sweep itself, z = t + ω (r - A t) / diag from
+//               its scratch t (multigrid_smooth.wgsl's sweep, the same expression), so that
+//               z is summed as it is written, one dispatch fewer per iteration
+//               (src/models/dendrite/multigrid.rs, `FineFinish`).
 // Pipeline constants (src/models/dendrite/potential.rs builds one pipeline per combination):
-//   JACOBI: M = D, z written here; otherwise z already holds the multigrid V-cycle's M⁻¹ r
-//           (src/models/dendrite/multigrid.rs).
+//   JACOBI: main only, see above.
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
 //           dispatch instead of a buffer copy, which would end the compute pass).
 #include "common/grid.wgsl"
 #include "common/cg.wgsl"
+#include "common/potential_operator.wgsl"
+#include "common/jacobi.wgsl"
 
 override JACOBI: bool = false;
 override FIRST: bool = false;
@@ -14,27 +20,60 @@ override FIRST: bool = false;
 @group(0) @binding(1) var<storage, read> r: array<f32>;
 @group(0) @binding(2) var<storage, read> diag: array<f32>;
 @group(0) @binding(3) var<storage, read_write> z: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> p: array<f32>;
+// last_sweep only: the fine operator's faces and the V-cycle's fine scratch.
+@group(0) @binding(6) var<storage, read> gx: array<f32>;
+@group(0) @binding(7) var<storage, read> gy: array<f32>;
+@group(0) @binding(8) var<storage, read> gz: array<f32>;
+@group(0) @binding(9) var<storage, read> t: array<f32>;
+
+// The sweep's operand (common/potential_operator.wgsl): the scratch t.
+fn operand(j: u32, k: vec3<u32>) -> f32 {
+    return t[j];
+}
+
+// The cell's z (already final): p = z on the first iteration, and its (r·z, |D⁻¹r|²).
+fn finish_cell(i: u32, zi: f32) -> vec4<f32> {
+    if (FIRST) {
+        p[i] = zi;
+    }
+    let scaled = r[i] / diag[i];
+    return vec4<f32>(r[i] * zi, scaled * scaled, 0.0, 0.0);
+}
+
+fn write_partial(lid: u32, wid: vec3<u32>, groups: vec3<u32>, v: vec4<f32>) {
+    let total = workgroup_sum(lid, v);
+    if (lid == 0u) {
+        partials[workgroup_index(wid, groups)] = total;
+    }
+}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
+    var v = vec4<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
-        let scaled = r[i] / diag[i];
         if (JACOBI) {
-            z[i] = scaled;
+            z[i] = r[i] / diag[i];
         }
-        if (FIRST) {
-            p[i] = z[i];
-        }
-        v = vec2<f32>(r[i] * z[i], scaled * scaled);
+        v = finish_cell(i, z[i]);
     }
-    let total = workgroup_sum(lid, v);
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
+    write_partial(lid, wid, groups, v);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn last_sweep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+              @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let cell = thread_cell(gid);
+    var v = vec4<f32>(0.0);
+    if (cell.valid) {
+        let i = cell.local;
+        let zi = jacobi_sweep(t[i], r[i], diag[i], coupled_sum(cell));
+        z[i] = zi;
+        v = finish_cell(i, zi);
     }
+    write_partial(lid, wid, groups, v);
 }

@@ -1,22 +1,21 @@
 // Potential solve: the CG scalars, summed over all workgroup partials by one workgroup in a
 // fixed order (deterministic), and kept on the GPU so iterations need no read-back.
 //   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)², converged
-//   norm_b: after rhs       bb = Σ (D⁻¹b)², iterations = 0
 //   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration
 //   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)²
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
-//           (potential_start.wgsl)
+//           (potential_start.wgsl); also bb = Σ (D⁻¹b)² and iterations = 0, a solve's start
 #include "common/cg.wgsl"
 
-@group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
+@group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> scalars: Scalars;
 
-var<workgroup> sums: array<vec2<f32>, 256>;
+var<workgroup> sums: array<vec4<f32>, 256>;
 
-fn total(lid: u32) -> vec2<f32> {
-    var acc = vec2<f32>(0.0);
+fn total(lid: u32) -> vec4<f32> {
+    var acc = vec4<f32>(0.0);
     let n = arrayLength(&partials);
     for (var k = lid; k < n; k += 256u) {
         acc += partials[k];
@@ -45,15 +44,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         scalars.rz = t.x;
         scalars.rr = t.y;
         set_converged();
-    }
-}
-
-@compute @workgroup_size(256)
-fn norm_b(@builtin(local_invocation_index) lid: u32) {
-    let t = total(lid);
-    if (lid == 0u) {
-        scalars.bb = t.x;
-        scalars.iterations = 0u;
     }
 }
 
@@ -93,5 +83,7 @@ fn theta(@builtin(local_invocation_index) lid: u32) {
     if (lid == 0u) {
         let step = select(0.0, t.x / t.y, t.y > 0.0);
         scalars.alpha = clamp(step, 0.0, scalars.theta_max);
+        scalars.bb = t.z;
+        scalars.iterations = 0u;
     }
 }

@@ -2,15 +2,14 @@
 // right-hand side from η. σ = σ_electrode h(η) + σ_electrolyte (1 - h(η)); a face's
 // conductance is the harmonic mean of its two cells (exact for conductors in series), and a
 // Dirichlet face half a cell away has 2σ of its cell. b holds the deposition source and the
-// electrode's φ = V; partials get |D⁻¹b|², the scale of the residual. Reads the neighbours' η
-// (ghost planes along the chunking axis).
+// electrode's φ = V (its scale |D⁻¹b|² is summed by potential_start.wgsl). Reads the
+// neighbours' η (ghost planes along the chunking axis).
 // Also the warm start's direction d = φ - φ_prev (`change`), the change of φ over the last solve, into
 // the CG direction p (free until the first iteration), and φ_prev ← φ, at the own cell
 // (potential_start.wgsl then finds the step along d).
 #include "common/grid.wgsl"
 #include "common/phase_field.wgsl"
 #include "common/potential.wgsl"
-#include "common/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
@@ -20,10 +19,9 @@
 @group(0) @binding(6) var<storage, read_write> gz: array<f32>;
 @group(0) @binding(7) var<storage, read_write> diag: array<f32>;
 @group(0) @binding(8) var<storage, read_write> b: array<f32>;
-@group(0) @binding(9) var<storage, read_write> partials: array<vec2<f32>>;
-@group(0) @binding(10) var<storage, read> phi: array<f32>;
-@group(0) @binding(11) var<storage, read_write> phi_prev: array<f32>;
-@group(0) @binding(12) var<storage, read_write> change: array<f32>;
+@group(0) @binding(9) var<storage, read> phi: array<f32>;
+@group(0) @binding(10) var<storage, read_write> phi_prev: array<f32>;
+@group(0) @binding(11) var<storage, read_write> change: array<f32>;
 
 fn sigma(i: u32) -> f32 {
     let h = clamp(interp_h(eta[i]), 0.0, 1.0);
@@ -44,10 +42,8 @@ fn face(c: Cell, s: f32, axis: u32, up: bool) -> f32 {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
-    var bb = 0.0;
     if (cell.valid) {
         let i = cell.local;
         let s = sigma(i);
@@ -72,13 +68,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         gz[i] = pz;
         diag[i] = d;
         b[i] = rhs;
-        bb = (rhs / d) * (rhs / d);
         let now = phi[i];
         change[i] = now - phi_prev[i];
         phi_prev[i] = now;
-    }
-    let total = workgroup_sum(lid, vec2<f32>(bb, 0.0));
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
     }
 }

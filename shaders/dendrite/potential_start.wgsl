@@ -1,6 +1,7 @@
 // Potential solve, the warm start, in one pass over the fine grid: the residual r = b - Aφ of
 // the start from φ, and q = A d for the last change d of φ (potential_setup.wgsl), with
-// per-workgroup partial sums of ((D⁻¹r)(D⁻¹q), (D⁻¹q)²). From them θ = Σ(D⁻¹r)(D⁻¹q) /
+// per-workgroup partial sums of ((D⁻¹r)(D⁻¹q), (D⁻¹q)², (D⁻¹b)²), the last the scale of
+// the residual that convergence is judged against. From them θ = Σ(D⁻¹r)(D⁻¹q) /
 // Σ(D⁻¹q)², within [0, θ_max] (potential_scalars.wgsl, `theta`), minimises the Jacobi-scaled
 // residual ‖D⁻¹(r - θ q)‖ that decides convergence, and the CG update moves the start to
 // φ + θ d, r to r - θ q, and sums the norm of that residual. θ is about 1 when φ changes
@@ -20,7 +21,7 @@
 @group(0) @binding(7) var<storage, read> b: array<f32>;
 @group(0) @binding(8) var<storage, read_write> r: array<f32>;
 @group(0) @binding(9) var<storage, read_write> q: array<f32>;
-@group(0) @binding(10) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(10) var<storage, read_write> partials: array<vec4<f32>>;
 
 // Which vector `operand` (common/potential_operator.wgsl) reads: d, or φ.
 var<private> of_change: bool;
@@ -36,7 +37,7 @@ fn operand(j: u32, k: vec3<u32>) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
-    var v = vec2<f32>(0.0);
+    var v = vec4<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
         of_change = false;
@@ -47,7 +48,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         q[i] = ad;
         let sr = rn / diag[i];
         let sq = ad / diag[i];
-        v = vec2<f32>(sr * sq, sq * sq);
+        let sb = b[i] / diag[i];
+        v = vec4<f32>(sr * sq, sq * sq, sb * sb, 0.0);
     }
     let total = workgroup_sum(lid, v);
     if (lid == 0u) {

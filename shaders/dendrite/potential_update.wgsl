@@ -14,7 +14,7 @@
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
 @group(0) @binding(6) var<storage, read> diag: array<f32>;
-@group(0) @binding(7) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
 
 override FIRST_SWEEP: bool = false;
 
@@ -33,7 +33,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
             q[i] = OMEGA * rn / diag[i];
         }
     }
-    let total = workgroup_sum(lid, vec2<f32>(0.0, scaled * scaled));
+    let total = workgroup_sum(lid, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));
     if (lid == 0u) {
         partials[workgroup_index(wid, groups)] = total;
     }

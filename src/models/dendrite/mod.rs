@@ -427,9 +427,10 @@ impl Dendrite {
         self.potential.set_batch(iterations);
     }
 
-    /// Dispatches of one V-cycle of the potential solver's multigrid (None with Jacobi).
-    pub fn potential_vcycle_dispatches(&self, gpu: &Gpu) -> Option<usize> {
-        self.potential.dispatches_per_vcycle(gpu)
+    /// Dispatches of one multigrid preconditioning in the potential solver: the V-cycle and
+    /// the CG sums of its result (None with Jacobi).
+    pub fn potential_precondition_dispatches(&self, gpu: &Gpu) -> Option<usize> {
+        self.potential.dispatches_per_precondition(gpu)
     }
 
     /// For the bench: queues the coarse operators' build and `count` V-cycles on the potential

@@ -55,6 +55,14 @@ use crate::grid::Grid;
 /// Coarsening stops when no axis has more cells than this.
 const COARSEST_CELLS: u32 = 4;
 
+/// A caller's kernel for the V-cycle's last fine sweep, bound per fine chunk
+/// (`Multigrid::encode_vcycle`).
+#[derive(Clone, Copy)]
+pub struct FineFinish<'a> {
+    pub kernel: &'a Kernel,
+    pub groups: &'a [wgpu::BindGroup],
+}
+
 /// The fine level's operator and vectors, owned by the potential solver: b is the residual
 /// to precondition, x receives M⁻¹b, t is scratch.
 #[derive(Clone, Copy)]
@@ -508,10 +516,18 @@ impl Multigrid {
     /// where the fine level is chunked (one buffer reads none). `fine_t_ready`: the caller's
     /// last kernel already wrote the fine level's first sweep, fine.t = ω b / diag (the
     /// potential solver's CG update does, potential_update.wgsl), so the cycle skips it.
-    pub fn encode_vcycle(&self, rec: &mut Recorder, fine: &FineLevel, fine_t_ready: bool) {
-        // Levels 0 .. depth run their own dispatches; level `depth` is the bottom's first, or
-        // the coarsest.
-        let depth = self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first);
+    /// `finish`: the caller's kernel for the cycle's last fine sweep (t → x, the same
+    /// expression as the smoother's), which may do more with x as it writes it; only where
+    /// [`Multigrid::ends_with_fine_sweep`].
+    pub fn encode_vcycle(
+        &self,
+        rec: &mut Recorder,
+        fine: &FineLevel,
+        fine_t_ready: bool,
+        finish: Option<FineFinish>,
+    ) {
+        assert!(finish.is_none() || self.ends_with_fine_sweep());
+        let depth = self.depth();
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
             if self.first_sweep_done(l) || (l == 0 && fine_t_ready) {
@@ -558,10 +574,11 @@ impl Multigrid {
         }
         for l in (0..depth).rev() {
             let (domain, x, _) = self.level(l, fine);
+            let finish = finish.filter(|_| l == 0);
             match &self.transitions[l].prolongation {
                 Prolongation::Fused(groups) => {
                     self.dispatch(rec, domain, &self.k.prolong_smooth, groups);
-                    self.sweep_back(rec, l, fine);
+                    self.sweep_back_with(rec, l, fine, finish);
                 }
                 Prolongation::TwoPass(groups) => {
                     let next = &self.coarse[l];
@@ -571,17 +588,30 @@ impl Multigrid {
                     }
                     self.dispatch(rec, domain, &self.k.prolong, groups);
                     x.exchange_chunk_halos(rec);
-                    self.sweep_pair(rec, l, fine);
+                    self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+                    self.sweep_back_with(rec, l, fine, finish);
                 }
             }
         }
+    }
+
+    /// Levels 0 .. depth run their own dispatches; level `depth` is the bottom's first, or
+    /// the coarsest.
+    fn depth(&self) -> usize {
+        self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first)
+    }
+
+    /// Whether the cycle ends with a sweep of the fine level from t into x, which a caller
+    /// may replace (`encode_vcycle`'s `finish`); not where the fine level is the bottom's.
+    pub fn ends_with_fine_sweep(&self) -> bool {
+        self.depth() > 0
     }
 
     /// Dispatches one V-cycle encodes (each waits for the one before): encodes one, drops it.
     pub fn dispatches_per_vcycle(&self, gpu: &Gpu, fine: &FineLevel, fine_t_ready: bool) -> usize {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.dispatches.set(0);
-        self.encode_vcycle(&mut Recorder::new(&mut enc), fine, fine_t_ready);
+        self.encode_vcycle(&mut Recorder::new(&mut enc), fine, fine_t_ready, None);
         self.dispatches.get()
     }
 
@@ -641,9 +671,23 @@ impl Multigrid {
 
     /// The second sweep of a pair, t → x, with the halo exchanges of both.
     fn sweep_back(&self, rec: &mut Recorder, l: usize, fine: &FineLevel) {
+        self.sweep_back_with(rec, l, fine, None);
+    }
+
+    /// `sweep_back` by the caller's `finish` kernel where one is given.
+    fn sweep_back_with(
+        &self,
+        rec: &mut Recorder,
+        l: usize,
+        fine: &FineLevel,
+        finish: Option<FineFinish>,
+    ) {
         let (domain, x, t) = self.level(l, fine);
         t.exchange_chunk_halos(rec);
-        self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_x);
+        match finish {
+            Some(f) => self.dispatch(rec, domain, f.kernel, f.groups),
+            None => self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_x),
+        }
         x.exchange_chunk_halos(rec);
     }
 }

@@ -35,7 +35,7 @@ use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::multigrid::{FineLevel, Multigrid};
+use super::multigrid::{FineFinish, FineLevel, Multigrid};
 use super::params::Preconditioner;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
@@ -100,11 +100,13 @@ struct Kernels {
     direction: Kernel,
 }
 
-/// The multigrid preconditioner: the V-cycle writes z, then potential_precondition.wgsl sums
+/// The multigrid preconditioner: the V-cycle writes z and potential_precondition.wgsl sums
 /// (r·z, |D⁻¹r|²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z),
-/// bound per chunk.
+/// bound per chunk. Where the cycle ends with a fine sweep, its entry `last_sweep` is that
+/// sweep and sums z as it writes it (`fused`); otherwise `main` runs after the cycle.
 struct VCycle {
     multigrid: Multigrid,
+    fused: bool,
     finish: [Kernel; 2],
     finish_bg: [Vec<wgpu::BindGroup>; 2],
 }
@@ -113,18 +115,17 @@ struct VCycle {
 #[derive(Clone, Copy)]
 enum Sum {
     Init = 0,
-    NormB = 1,
-    Alpha = 2,
-    Beta = 3,
-    Residual = 4,
-    Theta = 5,
+    Alpha = 1,
+    Beta = 2,
+    Residual = 3,
+    Theta = 4,
 }
 /// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
 /// solve, and the size of `Scalars`.
 const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
 const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
-const SUM_ENTRIES: [&str; 6] = ["main", "norm_b", "alpha", "beta", "residual", "theta"];
+const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
 
 /// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
 struct Vectors {
@@ -219,7 +220,8 @@ impl PotentialSolver {
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
         let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
-        let partials = buffer("cg partials", domain.total_groups() as u64 * 8, U::STORAGE);
+        // One vec4 of partial sums per workgroup (common/cg.wgsl).
+        let partials = buffer("cg partials", domain.total_groups() as u64 * 16, U::STORAGE);
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let sums = |entry: &str| Kernel::with_entry(gpu, "dendrite/potential_scalars.wgsl", entry);
         let multigrid = match preconditioner {
@@ -227,7 +229,7 @@ impl PotentialSolver {
             Preconditioner::Jacobi => None,
         };
         // potential_precondition.wgsl with its pipeline constants.
-        let precondition = |jacobi: bool, first: bool| {
+        let precondition = |entry: &str, jacobi: bool, first: bool| {
             let constants = [
                 ("JACOBI", Kernel::flag(jacobi)),
                 ("FIRST", Kernel::flag(first)),
@@ -235,7 +237,7 @@ impl PotentialSolver {
             Kernel::with_constants(
                 gpu,
                 "dendrite/potential_precondition.wgsl",
-                "main",
+                entry,
                 &constants,
             )
         };
@@ -249,7 +251,10 @@ impl PotentialSolver {
                 "main",
                 &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
             )?,
-            jacobi: [precondition(true, false)?, precondition(true, true)?],
+            jacobi: [
+                precondition("main", true, false)?,
+                precondition("main", true, true)?,
+            ],
             direction: kernel("dendrite/potential_direction.wgsl")?,
         };
         // The warm start's direction d goes into p, its image A d into q.
@@ -264,7 +269,6 @@ impl PotentialSolver {
                     &v.gz.buffers[c],
                     &v.diag.buffers[c],
                     &v.b.buffers[c],
-                    &partials,
                     &phi.buffers[c],
                     &phi_prev.buffers[c],
                     &v.p.buffers[c],
@@ -301,26 +305,38 @@ impl PotentialSolver {
             ]
         });
         // [later iterations, the first].
-        let precondition_bg = |kernels: &[Kernel; 2]| {
+        // last_sweep also reads the fine faces and the V-cycle's fine scratch q.
+        let precondition_bg = |kernels: &[Kernel; 2], sweep: bool| {
             [0, 1].map(|first| {
                 kernels[first].bind_chunks(gpu, domain, |c| {
-                    vec![
+                    let mut b = vec![
                         &v.r.buffers[c],
                         &v.diag.buffers[c],
                         &v.z.buffers[c],
                         &partials,
                         &v.p.buffers[c],
-                    ]
+                    ];
+                    if sweep {
+                        b.extend([&v.gx.buffers[c], &v.gy.buffers[c], &v.gz.buffers[c]]);
+                        b.push(&v.q.buffers[c]);
+                    }
+                    b
                 })
             })
         };
-        let jacobi_bg = precondition_bg(&k.jacobi);
+        let jacobi_bg = precondition_bg(&k.jacobi, false);
         let vcycle = match multigrid {
             Some(multigrid) => {
-                let finish = [precondition(false, false)?, precondition(false, true)?];
-                let finish_bg = precondition_bg(&finish);
+                let fused = multigrid.ends_with_fine_sweep();
+                let entry = if fused { "last_sweep" } else { "main" };
+                let finish = [
+                    precondition(entry, false, false)?,
+                    precondition(entry, false, true)?,
+                ];
+                let finish_bg = precondition_bg(&finish, fused);
                 Some(VCycle {
                     multigrid,
+                    fused,
                     finish,
                     finish_bg,
                 })
@@ -368,20 +384,22 @@ impl PotentialSolver {
         self.batch = iterations.max(1);
     }
 
-    /// Dispatches of one multigrid V-cycle as a solve runs it, after the CG update (None
-    /// with the Jacobi preconditioner).
-    pub fn dispatches_per_vcycle(&self, gpu: &Gpu) -> Option<usize> {
+    /// Dispatches of one preconditioning as a solve runs it after the CG update: the
+    /// multigrid V-cycle and the CG sums of z, which ride on the cycle's last sweep where
+    /// it ends with one (None with the Jacobi preconditioner).
+    pub fn dispatches_per_precondition(&self, gpu: &Gpu) -> Option<usize> {
         let vc = self.vcycle.as_ref()?;
-        Some(
-            vc.multigrid
-                .dispatches_per_vcycle(gpu, &self.v.fine_level(), true),
-        )
+        let cycle = vc
+            .multigrid
+            .dispatches_per_vcycle(gpu, &self.v.fine_level(), true);
+        Some(cycle + usize::from(!vc.fused))
     }
 
     /// For the bench: submits the coarse operators' build and `count` preconditioner
     /// applications to the current residual, with no read-back, so that their GPU time can
     /// be told apart from a solve's waits. It writes only vectors that every solve recomputes
-    /// before reading (z, q and the coarse levels). False with the Jacobi preconditioner.
+    /// before reading (z, q, the coarse levels and the workgroup partial sums). False with
+    /// the Jacobi preconditioner.
     pub fn submit_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
         let Some(vc) = &self.vcycle else {
             return false;
@@ -421,9 +439,17 @@ impl PotentialSolver {
     fn precondition(&self, rec: &mut Recorder, first: bool, after_update: bool) {
         let f = usize::from(first);
         match &self.vcycle {
+            Some(vc) if vc.fused => {
+                let finish = FineFinish {
+                    kernel: &vc.finish[f],
+                    groups: &vc.finish_bg[f],
+                };
+                vc.multigrid
+                    .encode_vcycle(rec, &self.v.fine_level(), after_update, Some(finish));
+            }
             Some(vc) => {
                 vc.multigrid
-                    .encode_vcycle(rec, &self.v.fine_level(), after_update);
+                    .encode_vcycle(rec, &self.v.fine_level(), after_update, None);
                 self.cells(rec, &vc.finish[f], &vc.finish_bg[f]);
             }
             None => self.cells(rec, &self.k.jacobi[f], &self.jacobi_bg[f]),
@@ -439,13 +465,12 @@ impl PotentialSolver {
         let v = &self.v;
         // The operator, b, and d = φ - φ_prev into p.
         self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
-        self.single(rec, Sum::NormB);
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
         for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
             f.exchange_chunk_halos(rec);
         }
-        // r = b - Aφ, q = A d, and θ into the scalars' α; the CG update then moves φ by θ d
-        // and r by -θ q.
+        // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
+        // count's reset); the CG update then moves φ by θ d and r by -θ q.
         self.cells(rec, &self.k.start, &self.start_bg);
         self.single(rec, Sum::Theta);
         self.cells(rec, &self.k.update, &self.update_bg);
