@@ -229,6 +229,39 @@ fn species_section(axes: &str, tolerance: f64, extra: &str) -> String {
     format!("[gde.species]\naxes = {axes}\ntolerance = {tolerance}\ncheck_every = 200\n{extra}\n")
 }
 
+/// Along an axis that no pore path crosses, permeability and effective diffusivity are zero:
+/// the stage is skipped before any GPU work (src/models/gde/connectivity.rs) with zero
+/// results and a flag, where the lattice would approach zero without its relative
+/// convergence test ever passing. A slit normal to y: open along x, closed along y.
+#[test]
+fn an_axis_without_a_pore_path_has_zero_results_and_no_iterations() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 2\nny = 10\nnz = 2\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"slit\"\nnormal_axis = \"y\"\nwidth_m = 8e-6\n\
+             [gde.flow]\naxes = [\"y\", \"x\"]\ntolerance = 1e-7\ncheck_every = 500\n{}",
+            species_section("[\"y\", \"x\"]", 1e-4, "")
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    assert_eq!(m.notes().len(), 2, "{:?}", m.notes());
+    // The y stages are recorded before anything runs.
+    assert_eq!(m.result("permeability_y_m2"), Some(0.0));
+    assert_eq!(m.result("stage_1_no_pore_path"), Some(1.0));
+    solve(&gpu, &mut m, 200_000);
+    assert_eq!(result(&m, "deff_ratio_y"), 0.0);
+    assert_eq!(result(&m, "tortuosity_y"), f64::INFINITY);
+    assert_eq!(result(&m, "stage_3_no_pore_path"), 1.0);
+    // The open axis runs as usual: plane Poiseuille, whose exact nodal profile averages to
+    // k = ε (H² + Δx²/2) / 12 over the cell centres; D_eff/D = ε.
+    let k = result(&m, "permeability_x_m2");
+    let exact = m.porosity * (8e-6f64.powi(2) + 0.5e-12) / 12.0;
+    assert!((k / exact - 1.0).abs() < 1e-3, "{k:e} vs {exact:e}");
+    assert!((result(&m, "deff_ratio_x") / m.porosity - 1.0).abs() < 1e-3);
+    assert!(m.result("stage_2_no_pore_path").is_none());
+}
+
 #[test]
 fn straight_pores_have_deff_equal_to_porosity() {
     let (gpu, _lock) = common::gpu();

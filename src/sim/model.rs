@@ -74,6 +74,12 @@ pub trait Model {
     /// Scalar diagnostics at an output time (metrics.csv columns after time and step).
     fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>>;
 
+    /// What a user should know about this run that the scenario alone did not show (e.g. a
+    /// result known to be zero from the geometry), printed once at the start.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Whether the model has reached its own end (steady state, filled feature...).
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
         Ok(false)

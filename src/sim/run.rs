@@ -95,6 +95,9 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         opts.quiet,
         model.time_name(),
     );
+    for note in model.notes() {
+        progress.note(&format!("note: {note}"));
+    }
     if opts.resume {
         progress.note(&format!(
             "resuming at step {} ({})",

@@ -9,6 +9,7 @@
 //! is an even/odd pair of lattice steps of the in-place scheme. docs/models/gde.md explains
 //! the choices; tests/gde_verification.rs checks them.
 
+pub mod connectivity;
 pub mod flow;
 pub mod geometry;
 pub mod lattice;
@@ -73,6 +74,9 @@ pub struct Gde {
     pub flow: Option<FlowSolver>,
     pub species: Option<SpeciesSolver>,
     stages: Vec<Stage>,
+    /// Per stage, why it is skipped with a zero result: no pore path for it
+    /// (connectivity.rs), found before any GPU work.
+    no_path: Vec<Option<String>>,
     stage: usize,
     stage_iterations: u64,
     started: bool,
@@ -110,6 +114,10 @@ impl Gde {
         let label = Field::new(gpu, &domain, "label");
         label.upload(gpu, &voxels.as_f32())?;
         let stages = stages(&params);
+        let no_path = stages
+            .iter()
+            .map(|&s| missing_path(voxels, &params, s))
+            .collect();
         let flow = if params.flow.axes.is_empty() {
             None
         } else {
@@ -134,7 +142,7 @@ impl Gde {
         } else {
             None
         };
-        Ok(Gde {
+        let mut gde = Gde {
             specific_surface_m_inv: voxels.specific_surface(grid.dx),
             porosity,
             params,
@@ -143,6 +151,7 @@ impl Gde {
             flow,
             species,
             stages,
+            no_path,
             stage: 0,
             stage_iterations: 0,
             started: false,
@@ -151,7 +160,9 @@ impl Gde {
             passes: 0,
             estimate: f64::NAN,
             results: Vec::new(),
-        })
+        };
+        gde.skip_stages_without_path();
+        Ok(gde)
     }
 
     pub fn current_stage(&self) -> Option<Stage> {
@@ -333,6 +344,41 @@ impl Gde {
     }
 
     fn finish_stage(&mut self, stage: Stage, converged: bool) {
+        self.record(stage, converged);
+        self.stage += 1;
+        self.started = false;
+        self.skip_stages_without_path();
+        if self.stage < self.stages.len() {
+            // After the last stage its iterations, residual and estimate stay for the
+            // final metrics row.
+            self.stage_iterations = 0;
+            self.last_value = f64::NAN;
+            self.residual = f64::INFINITY;
+            self.passes = 0;
+            self.estimate = f64::NAN;
+        }
+    }
+
+    /// Records the zero results of the stages from the current one on that have no pore
+    /// path (connectivity.rs) and moves past them: the lattice would only approach zero,
+    /// and its convergence test, a relative change, would never pass.
+    fn skip_stages_without_path(&mut self) {
+        while let Some(stage) = self.current_stage() {
+            if self.no_path[self.stage].is_none() {
+                break;
+            }
+            self.stage_iterations = 0;
+            self.estimate = 0.0;
+            self.residual = 0.0;
+            self.record(stage, true);
+            let flag = format!("stage_{}_no_pore_path", self.stage + 1);
+            self.results.push((flag, 1.0));
+            self.stage += 1;
+        }
+    }
+
+    /// The results of `stage` from the current estimate and residual.
+    fn record(&mut self, stage: Stage, converged: bool) {
         let mut put = |k: String, v: f64| self.results.push((k, v));
         match stage {
             Stage::Flow(a) => {
@@ -364,17 +410,6 @@ impl Gde {
         if !converged {
             let name = format!("stage_{}_unconverged", self.stage + 1);
             self.results.push((name, 1.0));
-        }
-        self.stage += 1;
-        self.started = false;
-        if self.stage < self.stages.len() {
-            // After the last stage its iterations, residual and estimate stay for the
-            // final metrics row.
-            self.stage_iterations = 0;
-            self.last_value = f64::NAN;
-            self.residual = f64::INFINITY;
-            self.passes = 0;
-            self.estimate = f64::NAN;
         }
     }
 }
@@ -480,6 +515,10 @@ impl Model for Gde {
         ])
     }
 
+    fn notes(&self) -> Vec<String> {
+        self.no_path.iter().flatten().cloned().collect()
+    }
+
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
         Ok(self.stage >= self.stages.len())
     }
@@ -539,6 +578,58 @@ impl Model for Gde {
             self.configure(gpu, false)?;
         }
         Ok(())
+    }
+}
+
+/// Why `stage` has a zero result without running, if it does: no pore path along its axis
+/// (through the faces and edges the D3Q19 lattice links for flow, the faces for species; a
+/// body-force solve needs a cluster winding around its periodic axis), or no catalyst that
+/// the fed pore space reaches.
+fn missing_path(v: &Voxels, p: &GdeParams, stage: Stage) -> Option<String> {
+    let sides = |walls: bool| [!walls; 3];
+    match stage {
+        Stage::Flow(a) => {
+            let periodic = sides(p.flow.side_walls);
+            let links = connectivity::Links::FacesAndEdges;
+            let open = match p.flow.drive {
+                Drive::BodyForce => connectivity::winds(v, a, links, periodic),
+                _ => connectivity::crosses(v, a, links, periodic),
+            };
+            (!open).then(|| {
+                format!(
+                    "no pore path crosses the domain along {0}: permeability_{0}_m2 = 0 \
+                     without a flow solve",
+                    AXES[a]
+                )
+            })
+        }
+        Stage::Diffusivity(a) => {
+            let open = connectivity::crosses(
+                v,
+                a,
+                connectivity::Links::Faces,
+                sides(p.species.side_walls),
+            );
+            (!open).then(|| {
+                format!(
+                    "no pore path crosses the domain along {0} (face-connected voxels): \
+                     deff_ratio_{0} = 0 and tortuosity_{0} infinite, without a species solve",
+                    AXES[a]
+                )
+            })
+        }
+        Stage::Reaction { limiting } => {
+            let a = p.reaction.axis;
+            let fed = connectivity::feeds_catalyst(v, a, sides(p.species.side_walls));
+            (!fed).then(|| {
+                format!(
+                    "no catalyst voxel borders the pore space reached from the low {} face: \
+                     the {}current is 0 without a reactive solve",
+                    AXES[a],
+                    if limiting { "limiting " } else { "" }
+                )
+            })
+        }
     }
 }
 
