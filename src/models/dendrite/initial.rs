@@ -125,6 +125,124 @@ mod tests {
     use crate::models::ModelParams;
     use crate::Scenario;
 
+    fn parse(grid: &str, dendrite: &str) -> (DendriteParams, Grid) {
+        let text = format!(
+            "name = \"t\"\nmodel = \"dendrite\"\n[grid]\n{grid}\n[run]\nend_time = 1\n\
+             [dendrite]\n{dendrite}\n"
+        );
+        let s = Scenario::parse("t.toml", &text, &[]).unwrap();
+        let ModelParams::Dendrite(p) = s.params else {
+            unreachable!()
+        };
+        (p, s.grid)
+    }
+
+    /// Where η crosses ½ going up x in the column (y, z), m (linear between cell centres).
+    fn front_in_column(eta: &[f32], g: &Grid, y: u32, z: u32) -> f64 {
+        for x in 0..g.nx - 1 {
+            let (a, b) = (
+                eta[g.index(x, y, z) as usize] as f64,
+                eta[g.index(x + 1, y, z) as usize] as f64,
+            );
+            if a >= 0.5 && b < 0.5 {
+                return (x as f64 + 0.5 + (a - 0.5) / (a - b)) * g.dx;
+            }
+        }
+        panic!("no front in column {y}, {z}")
+    }
+
+    /// Substrate roughness: the surface sits at x0 + H ½(1 − cos 2πy/λ) (2D; the product of
+    /// two such bumps in 3D), so its η = ½ crossing in each column is there, the tip at
+    /// x0 + H and the mean over whole periods at x0 + H/2 (x0 + H/4 in 3D).
+    #[test]
+    fn rough_substrate_has_bumps_of_the_given_height_and_spacing() {
+        let rough =
+            "interface_position_m = 5e-6\nroughness_height_m = 3e-6\nroughness_spacing_m = 5e-6";
+        for (grid, mean_factor) in [
+            ("nx = 48\nny = 60\ndx = 0.25e-6", 0.5),
+            ("nx = 48\nny = 20\nnz = 20\ndx = 0.25e-6", 0.25),
+        ] {
+            let (p, g) = parse(grid, rough);
+            let n = ModelNumbers::from_params(&p, g.dx);
+            let eta = phase_field(&p, &n, &g, &[]);
+            let (mut tip, mut sum, mut count) = (0.0f64, 0.0, 0.0);
+            for z in 0..g.nz {
+                for y in 0..g.ny {
+                    let c = g.cell_centre(0, y, z);
+                    let front = front_in_column(&eta, &g, y, z);
+                    let expected = surface(&p, &g, c[1], c[2]);
+                    assert!((front - expected).abs() < 0.01e-6, "{front} vs {expected}");
+                    tip = tip.max(front);
+                    sum += front;
+                    count += 1.0;
+                }
+            }
+            // Cell centres sample the bump's crest to within a quarter cell.
+            assert!((tip - 8e-6).abs() < 0.05e-6, "tip {tip}");
+            // The spacing: 15 µm of electrode hold 3 crests along y (z = 0 row).
+            let row: Vec<f64> = (0..g.ny).map(|y| front_in_column(&eta, &g, y, 0)).collect();
+            let crests = (0..row.len())
+                .filter(|&i| {
+                    let (prev, next) = (
+                        row[(i + row.len() - 1) % row.len()],
+                        row[(i + 1) % row.len()],
+                    );
+                    row[i] > prev && row[i] >= next
+                })
+                .count();
+            assert_eq!(crests, g.ny as usize / 20, "crests along y");
+            let mean = sum / count;
+            assert!(
+                (mean - (5e-6 + mean_factor * 3e-6)).abs() < 0.01e-6,
+                "mean {mean}"
+            );
+        }
+    }
+
+    /// Nuclei: a listed one is a disc (2D) centred on the surface, so the front in a column at
+    /// distance d from its centre is at x0 + √(r² − d²); drawn ones number density × area
+    /// (2D: area L_y · dz), with radii in the given range and positions on the electrode.
+    #[test]
+    fn nuclei_are_listed_or_drawn_at_the_given_density_and_sizes() {
+        let (p, g) = parse(
+            "nx = 80\nny = 80\ndx = 0.25e-6",
+            "interface_position_m = 3e-6\nnuclei_m = [[10e-6, 4e-6]]",
+        );
+        let n = ModelNumbers::from_params(&p, g.dx);
+        let seeds = nuclei(&p, &g, 1);
+        assert_eq!(seeds.len(), 1);
+        let eta = phase_field(&p, &n, &g, &seeds);
+        for y in 0..g.ny {
+            let d = g.cell_centre(0, y, 0)[1] - 10e-6;
+            let expected = 3e-6 + (16e-12 - d * d).max(0.0).sqrt();
+            // Away from where the disc meets the flat surface (profiles overlap there).
+            if d.abs() < 3.5e-6 {
+                let front = front_in_column(&eta, &g, y, 0);
+                assert!(
+                    (front - expected).abs() < 0.02e-6,
+                    "d {d}: {front} vs {expected}"
+                );
+            }
+        }
+        let (p, g) = parse(
+            "nx = 40\nny = 400\nnz = 200\ndx = 1e-6",
+            "nucleation_density_m2 = 2e9\nnucleus_radius_min_m = 1e-6\nnucleus_radius_max_m = 3e-6",
+        );
+        let seeds = nuclei(&p, &g, 5);
+        // 2e9 per m² on 400 × 200 µm: 160.
+        assert_eq!(seeds.len(), 160);
+        for s in &seeds {
+            assert!((1e-6..=3e-6).contains(&s.radius), "{s:?}");
+            assert!(
+                (0.0..400e-6).contains(&s.y) && (0.0..200e-6).contains(&s.z),
+                "{s:?}"
+            );
+        }
+        let mean_radius = seeds.iter().map(|s| s.radius).sum::<f64>() / 160.0;
+        assert!((mean_radius - 2e-6).abs() < 0.15e-6, "{mean_radius}");
+        assert_ne!(seeds, nuclei(&p, &g, 6), "another seed draws other nuclei");
+    }
+
     /// The boxed nuclei give bit for bit the field of the plain definition (every cell
     /// against every nucleus, maximum in f64), with nuclei cut by the domain's edges and a
     /// rough substrate.
