@@ -637,6 +637,77 @@ mod tests {
         assert!((b.porosity() - 0.5).abs() < 0.02, "{}", b.porosity());
     }
 
+    /// One straight fibre lying in-plane (pitch 0): it spans its diameter through-plane, and
+    /// its voxels per unit length are its cross-section π d²/4.
+    #[test]
+    fn a_fibre_is_as_thick_as_its_diameter() {
+        let g = Grid::new_3d(48, 48, 48, 0.5e-6);
+        let spec = GeometrySpec::Fibres {
+            diameter: 6e-6,
+            porosity: 0.99,
+            max_pitch_deg: 0.0,
+            through_axis: 2,
+            seed: 3,
+        };
+        let v = build(&spec, &g, Path::new(".")).unwrap();
+        let planes = (0..48)
+            .filter(|&z| (0..48 * 48).any(|k| v.labels[v.index(k % 48, k / 48, z)] == SOLID))
+            .count();
+        assert!(
+            (planes as f64 - 12.0).abs() <= 1.0,
+            "{planes} planes for 12 voxels"
+        );
+        // The widest plane holds the fibre's full width: at the centre plane a band d wide
+        // across the periodic box, i.e. area d·L/|sin| of the band in voxels ≥ d·L.
+        let solid = v.labels.iter().filter(|&&l| l == SOLID).count() as f64;
+        let widest = (0..48)
+            .map(|z| {
+                (0..48 * 48)
+                    .filter(|&k| v.labels[v.index(k % 48, k / 48, z)] == SOLID)
+                    .count()
+            })
+            .max()
+            .unwrap() as f64;
+        // Cross-section π d²/4 over the band's width d: the mean plane holds π/4 of the widest.
+        let mean_over_planes = solid / 12.0;
+        let ratio = mean_over_planes / widest;
+        assert!(
+            (ratio - std::f64::consts::FRAC_PI_4).abs() < 0.05,
+            "{ratio}"
+        );
+    }
+
+    /// A carbon sphere's ionomer shell: the film voxels (ionomer and catalyst) fill the shell
+    /// between r and r + t, (4/3)π((r + t)³ − r³).
+    #[test]
+    fn the_ionomer_film_has_the_given_thickness() {
+        let g = Grid::new_3d(48, 48, 48, 0.25e-6);
+        let spec = GeometrySpec::CatalystLayer {
+            carbon_radius: 3e-6,
+            carbon_fraction: 0.05,
+            ionomer_thickness: 1e-6,
+            reactive_fraction: 0.5,
+            seed: 2,
+        };
+        let v = build(&spec, &g, Path::new(".")).unwrap();
+        let count = |l: u8| v.labels.iter().filter(|&&x| x == l).count() as f64;
+        let sphere = |r: f64| 4.0 / 3.0 * std::f64::consts::PI * r.powi(3);
+        // One sphere: r = 12 voxels, film 4 voxels.
+        assert!(
+            (count(SOLID) / sphere(12.0) - 1.0).abs() < 0.03,
+            "{}",
+            count(SOLID)
+        );
+        let film = count(IONOMER) + count(CATALYST);
+        let shell = sphere(16.0) - sphere(12.0);
+        assert!(
+            (film / shell - 1.0).abs() < 0.05,
+            "film {film} vs shell {shell}"
+        );
+        // Catalyst: about half of the film's outer surface voxels.
+        assert!(count(CATALYST) > 0.0 && count(CATALYST) < 0.5 * film);
+    }
+
     #[test]
     fn catalyst_layer_has_film_and_catalyst() {
         let spec = GeometrySpec::CatalystLayer {

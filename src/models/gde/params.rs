@@ -477,3 +477,47 @@ impl GdeParams {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reaction(film_m: f64) -> ReactionParams {
+        ReactionParams {
+            enabled: true,
+            axis: 2,
+            rate_constant_m_s: 1e-3,
+            transfer_coefficient: 0.5,
+            overpotential_v: 0.3,
+            electrons: 4.0,
+            ionomer_film_thickness_m: film_m,
+            ionomer_diffusivity_m2_s: 1e-9,
+            henry_ratio: 0.03,
+            limiting: true,
+            tolerance: 1e-6,
+        }
+    }
+
+    /// The surface rate: cathodic Butler-Volmer (Tafel) branch k0 exp(α_c F η / RT), in
+    /// series with the ionomer film's permeance H D_i / δ (lbm.md §4; docs/models/gde.md).
+    #[test]
+    fn rate_constant_follows_tafel_in_series_with_the_film() {
+        let t = 353.15;
+        let f_rt = super::super::units::FARADAY / (super::super::units::GAS_CONSTANT * t);
+        let mut r = reaction(0.0);
+        let k1 = r.effective_rate_m_s(t, false);
+        assert!((k1 / (1e-3 * (0.5 * f_rt * 0.3).exp()) - 1.0).abs() < 1e-12);
+        // 0.1 V more: exp(α F 0.1 / RT) = 5.18 at 80 °C.
+        r.overpotential_v = 0.4;
+        let ratio = r.effective_rate_m_s(t, false) / k1;
+        assert!((ratio - (0.05 * f_rt).exp()).abs() < 1e-9 && (ratio - 5.18).abs() < 0.01);
+        assert_eq!(r.effective_rate_m_s(t, true), f64::INFINITY);
+        // A 10 nm film: the limiting rate is its permeance, 0.03 × 1e-9 / 1e-8 = 3e-3 m/s,
+        // and a finite rate adds its resistance in series.
+        let r = reaction(1e-8);
+        assert!((r.effective_rate_m_s(t, true) - 3e-3).abs() < 1e-15);
+        let kinetic = 1e-3 * (0.5 * f_rt * 0.3).exp();
+        let series = 1.0 / (1.0 / kinetic + 1.0 / 3e-3);
+        assert!((r.effective_rate_m_s(t, false) / series - 1.0).abs() < 1e-12);
+    }
+}
