@@ -359,7 +359,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             v.labels = image
                 .values
                 .iter()
-                .map(|&x| map_label(x.round().clamp(0.0, 255.0) as u8, *pore_value))
+                .map(|&x| map_label(x, *pore_value))
                 .collect();
         }
     }
