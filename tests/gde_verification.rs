@@ -379,6 +379,46 @@ fn reactive_slab_flux_matches_series_resistances() {
     assert!((lim / expect - 1.0).abs() < 1e-3);
 }
 
+/// A sub-voxel ionomer film on the catalyst adds its resistance δ/(H D_i) in series with the
+/// pore's L/D (lbm.md §3.6 with the film's permeance as the surface rate), and the summary
+/// reports it as the local resistance per geometric area: on a slab whose catalyst plane
+/// covers the whole cross-section the roughness factor is 1, so c₀/J_lim = L/D + δ/(H D_i)
+/// and local_resistance_s_m = δ/(H D_i).
+#[test]
+fn an_ionomer_film_adds_its_local_resistance_in_series() {
+    let (gpu, _lock) = common::gpu();
+    let n = 24u32;
+    let (grid, p) = params(
+        &format!("nx = 2\nny = 2\nnz = {}\ndx = 1e-6", n + 1),
+        "[gde.geometry]\nkind = \"empty\"\n[gde.species]\nconcentration_in_mol_m3 = 8.0\ncheck_every = 200\n\
+         [gde.reaction]\nenabled = true\naxis = \"z\"\nlimiting = true\ntolerance = 1e-7\n\
+         ionomer_film_thickness_m = 3.6e-10\nionomer_diffusivity_m2_s = 1e-9\nhenry_ratio = 0.3\n",
+    );
+    let mut v = Voxels::filled([2, 2, n as usize + 1], PORE);
+    for i in 0..4 {
+        v.labels[i + 4 * n as usize] = CATALYST;
+    }
+    let pore = n as f64 * 1e-6 / p.species.diffusivity_m2_s;
+    let film = 3.6e-10 / (0.3 * 1e-9);
+    let mut m = Gde::with_voxels(&gpu, grid, p, &v, None).unwrap();
+    solve(&gpu, &mut m, 400_000);
+    let summary = m.summary(&gpu).unwrap();
+    let get = |k: &str| summary.iter().find(|(n, _)| n == k).unwrap().1;
+    let total = get("transport_resistance_s_m");
+    println!(
+        "film: R = {total:.6} s/m (pore {pore:.4} + film {film:.4}), local {:.6}, rf {}",
+        get("local_resistance_s_m"),
+        get("catalyst_roughness_factor")
+    );
+    assert_eq!(get("catalyst_roughness_factor"), 1.0);
+    assert!((get("local_resistance_s_m") / film - 1.0).abs() < 1e-12);
+    assert!(
+        (total / (pore + film) - 1.0).abs() < 1e-3,
+        "{total} vs {}",
+        pore + film
+    );
+}
+
 #[test]
 fn species_mass_is_conserved_with_closed_walls() {
     let (gpu, _lock) = common::gpu();

@@ -159,6 +159,25 @@ pub fn feeds_catalyst(v: &Voxels, axis: usize, periodic: [bool; 3]) -> bool {
     })
 }
 
+/// Pore–catalyst voxel faces, the faces on which the species lattice reacts (a population
+/// leaving a pore voxel toward a catalyst voxel), counted across the faces that wrap.
+pub fn reactive_faces(v: &Voxels, periodic: [bool; 3]) -> usize {
+    let offsets = Links::Faces.offsets();
+    (0..v.cells())
+        .filter(|&i| v.labels[i] == PORE)
+        .map(|i| {
+            let p = coords(v, i);
+            offsets
+                .iter()
+                .filter(|&&d| {
+                    step(v, p, d, periodic, 0)
+                        .is_some_and(|(q, _)| v.labels[index(v, q)] == CATALYST)
+                })
+                .count()
+        })
+        .sum()
+}
+
 /// The pore voxels connected to a pore voxel of the low face of `axis`.
 fn flood_from_low_face(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> Vec<bool> {
     let offsets = links.offsets();
@@ -296,5 +315,9 @@ mod tests {
         open(&mut v, [4, 2, 2]);
         open(&mut v, [5, 2, 2]);
         assert!(feeds_catalyst(&v, 0, SIDES_WALLED));
+        // One face, between the pore's end (6, 2, 2) and the catalyst (7, 2, 2).
+        assert_eq!(reactive_faces(&v, SIDES_WALLED), 1);
+        // Wrapping x: the catalyst at x = 7 also faces the pore at x = 0.
+        assert_eq!(reactive_faces(&v, [true, false, false]), 2);
     }
 }

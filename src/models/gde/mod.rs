@@ -70,6 +70,8 @@ pub struct Gde {
     pub grid: Grid,
     pub porosity: f64,
     pub specific_surface_m_inv: f64,
+    /// Reactive catalyst area per geometric area of the fed face (reaction runs only).
+    pub catalyst_roughness_factor: Option<f64>,
     label: Field,
     pub flow: Option<FlowSolver>,
     pub species: Option<SpeciesSolver>,
@@ -142,8 +144,20 @@ impl Gde {
         } else {
             None
         };
+        let catalyst_roughness_factor = params.reaction.enabled.then(|| {
+            let mut periodic = [!params.species.side_walls; 3];
+            periodic[params.reaction.axis] = false;
+            let faces = connectivity::reactive_faces(voxels, periodic) as f64;
+            let l = grid.lengths();
+            let inlet: f64 = (0..3)
+                .filter(|&a| a != params.reaction.axis)
+                .map(|a| l[a])
+                .product();
+            faces * grid.dx * grid.dx / inlet
+        });
         let mut gde = Gde {
             specific_surface_m_inv: voxels.specific_surface(grid.dx),
+            catalyst_roughness_factor,
             porosity,
             params,
             grid,
@@ -531,6 +545,14 @@ impl Model for Gde {
                 self.specific_surface_m_inv,
             ),
         ];
+        if let Some(rf) = self.catalyst_roughness_factor {
+            // The film's resistance per catalyst area, referred to the geometric area: the
+            // "local" O2 resistance, which falls with catalyst area (loading) and grows with
+            // the film (docs/models/gde.md).
+            let film = self.params.reaction.film_resistance_s_m();
+            v.push(("catalyst_roughness_factor".into(), rf));
+            v.push(("local_resistance_s_m".into(), film / rf));
+        }
         v.extend(self.results.iter().cloned());
         Ok(v)
     }

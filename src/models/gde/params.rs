@@ -89,12 +89,16 @@ impl ReactionParams {
                     / (GAS_CONSTANT * temperature_k))
                     .exp()
         };
-        let film = if self.ionomer_film_thickness_m > 0.0 {
+        1.0 / (1.0 / kinetic + self.film_resistance_s_m())
+    }
+
+    /// The sub-voxel ionomer film's resistance per catalyst area, δ / (H D_i) (s/m).
+    pub fn film_resistance_s_m(&self) -> f64 {
+        if self.ionomer_film_thickness_m > 0.0 {
             self.ionomer_film_thickness_m / (self.henry_ratio * self.ionomer_diffusivity_m2_s)
         } else {
             0.0
-        };
-        1.0 / (1.0 / kinetic + film)
+        }
     }
 }
 
