@@ -1,5 +1,5 @@
 //! Whether the pore space connects what a solve needs connected, decided on the CPU before
-//! any GPU work. Where no pore path crosses the domain along a solve's axis, the answer is
+//! any lattice step. Where no pore path crosses the domain along a solve's axis, the answer is
 //! known (zero permeability, zero effective diffusivity, no reactive current): the lattice
 //! would only approach it, while its convergence test, a relative change of a quantity that
 //! tends to zero, never passes. Near the percolation threshold, where sweeps over porosity

@@ -77,7 +77,7 @@ pub struct Gde {
     pub species: Option<SpeciesSolver>,
     stages: Vec<Stage>,
     /// Per stage, why it is skipped with a zero result: no pore path for it
-    /// (connectivity.rs), found before any GPU work.
+    /// (connectivity.rs), found before any lattice step.
     no_path: Vec<Option<String>>,
     stage: usize,
     stage_iterations: u64,
