@@ -230,7 +230,7 @@ fn species_section(axes: &str, tolerance: f64, extra: &str) -> String {
 }
 
 /// Along an axis that no pore path crosses, permeability and effective diffusivity are zero:
-/// the stage is skipped before any GPU work (src/models/gde/connectivity.rs) with zero
+/// the stage is skipped before any lattice step (src/models/gde/connectivity.rs) with zero
 /// results and a flag, where the lattice would approach zero without its relative
 /// convergence test ever passing. A slit normal to y: open along x, closed along y.
 #[test]
