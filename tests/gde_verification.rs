@@ -262,6 +262,31 @@ fn an_axis_without_a_pore_path_has_zero_results_and_no_iterations() {
     assert!(m.result("stage_2_no_pore_path").is_none());
 }
 
+/// A run cut short by run.end_time inside a stage still reports that stage's current
+/// estimate, flagged unconverged, and counts the stages that never ran, rather than a
+/// summary without the result that reads as complete.
+#[test]
+fn a_run_stopped_inside_a_stage_reports_its_estimate_as_unconverged() {
+    let (gpu, _lock) = common::gpu();
+    let (grid, p) = params(
+        "nx = 16\nny = 16\nnz = 16\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"sphere_array\"\npacking = \"simple_cubic\"\nsolid_fraction = 0.125\n\
+             [gde.flow]\naxes = [\"x\"]\ncheck_every = 100\n{}",
+            species_section("[\"x\", \"y\"]", 1e-4, "")
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    m.advance(&gpu, 0, 300, 1.0).unwrap();
+    assert!(!m.finished(&gpu).unwrap());
+    let summary = m.summary(&gpu).unwrap();
+    let get = |k: &str| summary.iter().find(|(n, _)| n == k).map(|e| e.1);
+    let k = get("permeability_x_m2").expect("the running stage's estimate");
+    assert!(k > 0.0 && k.is_finite(), "{k}");
+    assert_eq!(get("stage_1_unconverged"), Some(1.0));
+    assert_eq!(get("stages_not_run"), Some(2.0));
+}
+
 #[test]
 fn straight_pores_have_deff_equal_to_porosity() {
     let (gpu, _lock) = common::gpu();

@@ -406,7 +406,15 @@ impl Gde {
 
     /// The results of `stage` from the current estimate and residual.
     fn record(&mut self, stage: Stage, converged: bool) {
-        let mut put = |k: String, v: f64| self.results.push((k, v));
+        let results = self.stage_results(stage, converged);
+        self.results.extend(results);
+    }
+
+    /// The results `stage` has with the current estimate and residual, and its flag if it
+    /// did not converge.
+    fn stage_results(&self, stage: Stage, converged: bool) -> Vec<Metric> {
+        let mut out = Vec::new();
+        let mut put = |k: String, v: f64| out.push((k, v));
         match stage {
             Stage::Flow(a) => {
                 put(format!("permeability_{}_m2", AXES[a]), self.estimate);
@@ -435,9 +443,9 @@ impl Gde {
             }
         }
         if !converged {
-            let name = format!("stage_{}_unconverged", self.stage + 1);
-            self.results.push((name, 1.0));
+            out.push((format!("stage_{}_unconverged", self.stage + 1), 1.0));
         }
+        out
     }
 }
 
@@ -567,6 +575,16 @@ impl Model for Gde {
             v.push(("local_resistance_s_m".into(), film / rf));
         }
         v.extend(self.results.iter().cloned());
+        // A run stopped by run.end_time inside a stage: that stage's current estimate,
+        // flagged unconverged, and how many stages did not run at all.
+        if let Some(stage) = self.current_stage() {
+            let running = self.started && self.estimate.is_finite();
+            if running {
+                v.extend(self.stage_results(stage, false));
+            }
+            let not_run = self.stages.len() - self.stage - usize::from(running);
+            v.push(("stages_not_run".into(), not_run as f64));
+        }
         Ok(v)
     }
 
