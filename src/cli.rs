@@ -131,6 +131,13 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Validate { file, set } => {
             let s = Scenario::load(&file, &set)?;
             describe(&s);
+            // A gde geometry is built here too (CPU only), so that an image that does not
+            // fit the grid, or an axis without a pore path, shows before any run.
+            if let crate::models::ModelParams::Gde(p) = &s.params {
+                for line in crate::models::gde::describe_geometry(p, &s.grid)? {
+                    println!("{line}");
+                }
+            }
             println!("{}: valid", file.display());
             Ok(())
         }

@@ -213,6 +213,53 @@ porosity = 0.6
 axes = ["x"]
 "#;
 
+/// `mesolyte validate` builds a gde geometry on the CPU as a run would: it prints the
+/// porosity, notes an axis that no pore path crosses, and rejects a raw image of the wrong
+/// size, all without an adapter.
+#[test]
+fn validate_describes_a_gde_geometry_without_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("slit.toml");
+    let slit = GDE.replace(
+        "kind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6",
+        "kind = \"slit\"\nnormal_axis = \"x\"\nwidth_m = 8e-6",
+    );
+    std::fs::write(&f, &slit).unwrap();
+    let validate = |extra: &[&str]| {
+        let mut args = vec!["validate", f.to_str().unwrap()];
+        args.extend(extra);
+        Command::new(common::mesolyte_bin())
+            .args(&args)
+            .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+            .output()
+            .unwrap()
+    };
+    let out = validate(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_mentions(
+        &text,
+        &["porosity 0.5000", "no pore path crosses the domain along x"],
+    );
+    // Along y the slit is open: no note.
+    let text =
+        String::from_utf8_lossy(&validate(&["--set", "gde.flow.axes=[\"y\"]"]).stdout).into_owned();
+    assert!(!text.contains("no pore path"), "{text}");
+    std::fs::write(dir.path().join("img.raw"), vec![0u8; 100]).unwrap();
+    let raw = GDE.replace(
+        "kind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6",
+        "kind = \"raw\"\nfile = \"img.raw\"",
+    );
+    std::fs::write(&f, raw).unwrap();
+    let out = validate(&[]);
+    assert!(!out.status.success());
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["img.raw", "100 bytes", "4096"],
+    );
+}
+
 #[test]
 fn gde_keys_are_checked_before_any_gpu_work() {
     assert!(Scenario::parse("case.toml", GDE, &[]).is_ok());

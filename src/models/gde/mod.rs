@@ -634,6 +634,30 @@ impl Model for Gde {
     }
 }
 
+/// The geometry a run would build, described for `mesolyte validate` (CPU only): porosity,
+/// specific surface, label fractions, and the stages that would have no pore path.
+pub fn describe_geometry(params: &GdeParams, grid: &Grid) -> Result<Vec<String>> {
+    let v = geometry::build(&params.geometry, grid, &params.base_dir)?;
+    let f = v.label_fractions();
+    let mut line = format!(
+        "geometry: porosity {:.4}, specific surface {:.4e} 1/m",
+        v.porosity(),
+        v.specific_surface(grid.dx)
+    );
+    for (name, k) in [("solid", 1), ("ionomer", 2), ("catalyst", 3)] {
+        if f[k] > 0.0 {
+            line += &format!(", {name} {:.4}", f[k]);
+        }
+    }
+    let mut lines = vec![line];
+    for stage in stages(params) {
+        if let Some(note) = missing_path(&v, params, stage) {
+            lines.push(format!("note: {note}"));
+        }
+    }
+    Ok(lines)
+}
+
 /// Why `stage` has a zero result without running, if it does: no pore path along its axis
 /// (through the faces and edges the D3Q19 lattice links for flow, the faces for species; a
 /// body-force solve needs a cluster winding around its periodic axis), or no catalyst that
