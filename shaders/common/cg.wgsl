@@ -1,5 +1,5 @@
-// Conjugate-gradient scalars kept on the GPU, and the workgroup sum used by CG kernels to
-// write one partial (x, y) pair per workgroup.
+// Conjugate-gradient scalars kept on the GPU (the per-workgroup partial sums the CG
+// kernels reduce into them are common/cg_partials.wgsl).
 
 // `converged` (rr ≤ tol2·bb, judged here in f32 so that host and GPU agree) stops the
 // iterations on the GPU: an iteration that starts converged steps by α = 0, leaving φ and r
@@ -20,21 +20,4 @@ struct Scalars {
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
-}
-
-// Partial sums are vec4: the warm start sums three quantities at once (potential_start.wgsl);
-// the other kernels leave components unused at 0.
-var<workgroup> partial_sums: array<vec4<f32>, 128>;
-
-// Sum of `v` over the 128 threads of a cell workgroup; every thread must call it.
-fn workgroup_sum(lid: u32, v: vec4<f32>) -> vec4<f32> {
-    partial_sums[lid] = v;
-    workgroupBarrier();
-    for (var stride = 64u; stride > 0u; stride = stride / 2u) {
-        if (lid < stride) {
-            partial_sums[lid] += partial_sums[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return partial_sums[0];
 }

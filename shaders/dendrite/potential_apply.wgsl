@@ -2,7 +2,7 @@
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
 #include "common/stored_operand.wgsl"
-#include "common/cg.wgsl"
+#include "common/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;
@@ -23,8 +23,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         q[i] = v;
         xq = x[i] * v;
     }
-    let total = workgroup_sum(lid, vec4<f32>(xq, 0.0, 0.0, 0.0));
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
-    }
+    write_partial(lid, wid, groups, vec4<f32>(xq, 0.0, 0.0, 0.0));
 }

@@ -10,7 +10,7 @@
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
 //           dispatch instead of a buffer copy, which would end the compute pass).
 #include "common/grid.wgsl"
-#include "common/cg.wgsl"
+#include "common/cg_partials.wgsl"
 #include "common/potential_operator.wgsl"
 #include "common/jacobi.wgsl"
 
@@ -40,13 +40,6 @@ fn finish_cell(i: u32, zi: f32) -> vec4<f32> {
     }
     let scaled = r[i] / diag[i];
     return vec4<f32>(r[i] * zi, scaled * scaled, 0.0, 0.0);
-}
-
-fn write_partial(lid: u32, wid: vec3<u32>, groups: vec3<u32>, v: vec4<f32>) {
-    let total = workgroup_sum(lid, v);
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
-    }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

@@ -10,7 +10,7 @@
 // (docs/models/dendrite.md, Potential solver).
 #include "common/grid.wgsl"
 #include "common/potential_operator.wgsl"
-#include "common/cg.wgsl"
+#include "common/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;
@@ -51,8 +51,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let sb = b[i] / diag[i];
         v = vec4<f32>(sr * sq, sq * sq, sb * sb, 0.0);
     }
-    let total = workgroup_sum(lid, v);
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
-    }
+    write_partial(lid, wid, groups, v);
 }

@@ -6,6 +6,7 @@
 // (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
 #include "common/grid.wgsl"
 #include "common/cg.wgsl"
+#include "common/cg_partials.wgsl"
 #include "common/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
@@ -33,8 +34,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
             q[i] = OMEGA * rn / diag[i];
         }
     }
-    let total = workgroup_sum(lid, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));
-    if (lid == 0u) {
-        partials[workgroup_index(wid, groups)] = total;
-    }
+    write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));
 }

@@ -26,6 +26,7 @@ shader_table!(
     "common/stencil.wgsl",
     "common/potential.wgsl",
     "common/cg.wgsl",
+    "common/cg_partials.wgsl",
     "common/potential_operator.wgsl",
     "common/stored_operand.wgsl",
     "common/multigrid.wgsl",

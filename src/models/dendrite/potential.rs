@@ -220,7 +220,7 @@ impl PotentialSolver {
             U::STORAGE | U::COPY_SRC | U::COPY_DST,
         );
         let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
-        // One vec4 of partial sums per workgroup (common/cg.wgsl).
+        // One vec4 of partial sums per workgroup (common/cg_partials.wgsl).
         let partials = buffer("cg partials", domain.total_groups() as u64 * 16, U::STORAGE);
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let sums = |entry: &str| Kernel::with_entry(gpu, "dendrite/potential_scalars.wgsl", entry);
