@@ -158,19 +158,12 @@ fn inline_raw_appended(bytes: &[u8]) -> Result<Vec<u8>> {
             rest = &rest[close + 1..];
             continue;
         }
-        let offset: usize = attribute(tag, "offset")
-            .context("an appended DataArray without offset")?
-            .parse()
-            .context("DataArray offset")?;
-        let encoded = layout.encode_block(data, offset)?;
-        let open = tag.trim_end_matches('/');
-        let open = open
+        let offset = attribute(tag, "offset").context("an appended DataArray without offset")?;
+        let encoded = layout.encode_block(data, offset.parse().context("DataArray offset")?)?;
+        let open = tag
+            .trim_end_matches('/')
             .replacen("format=\"appended\"", "format=\"binary\"", 1)
-            .replacen(
-                &format!("offset=\"{}\"", attribute(tag, "offset").unwrap_or("")),
-                "",
-                1,
-            );
+            .replacen(&format!("offset=\"{offset}\""), "", 1);
         out.push_str(&open);
         out.push('>');
         out.push_str(&encoded);
