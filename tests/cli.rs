@@ -206,6 +206,32 @@ fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
     }
 }
 
+/// A gde run resumes inside a reactive stage bit for bit. Its metric rows hold NaN for the
+/// results no stage has produced yet (permeability, D_eff), which a checkpoint must carry:
+/// JSON has no NaN, and such checkpoints once failed to read back.
+#[test]
+fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("gde-cl-oxygen.toml");
+    assert_resume_matches(
+        dir.path(),
+        &file,
+        &[
+            "--set",
+            "grid.nx=16",
+            "--set",
+            "grid.ny=16",
+            "--set",
+            "grid.nz=20",
+            "--set",
+            "run.end_time=1400",
+            "--set",
+            "run.output_every=200",
+        ],
+    );
+}
+
 #[test]
 fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;

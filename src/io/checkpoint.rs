@@ -23,10 +23,68 @@ pub struct CheckpointHeader {
     pub next_output: u64,
     pub snapshots: Vec<(f64, String)>,
     pub metric_columns: Vec<String>,
+    /// Metric values; JSON has no NaN or infinity (a metric not yet defined, an infinite
+    /// tortuosity), so those are stored as the strings "nan", "inf" and "-inf".
+    #[serde(with = "metric_values")]
     pub metric_rows: Vec<Vec<f64>>,
     pub scalars: serde_json::Value,
     pub fields: Vec<String>,
     pub cells: u64,
+}
+
+/// Metric rows with non-finite values written as strings. Finite values stay JSON numbers,
+/// read back exactly (serde_json's `float_roundtrip`). A `null`, as checkpoints written
+/// before this encoding held for a non-finite value, reads as NaN.
+mod metric_values {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Number(f64),
+        Text(String),
+        Missing(()),
+    }
+
+    fn encode(v: f64) -> Value {
+        if v.is_finite() {
+            Value::Number(v)
+        } else if v.is_nan() {
+            Value::Text("nan".into())
+        } else if v > 0.0 {
+            Value::Text("inf".into())
+        } else {
+            Value::Text("-inf".into())
+        }
+    }
+
+    fn decode<E: serde::de::Error>(v: Value) -> Result<f64, E> {
+        match v {
+            Value::Number(x) => Ok(x),
+            Value::Missing(()) => Ok(f64::NAN),
+            Value::Text(t) => match t.as_str() {
+                "nan" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(E::custom(format!("unexpected metric value {other:?}"))),
+            },
+        }
+    }
+
+    pub fn serialize<S: Serializer>(rows: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|r| r.iter().map(|&v| encode(v)).collect())
+            .collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+        Vec::<Vec<Value>>::deserialize(d)?
+            .into_iter()
+            .map(|r| r.into_iter().map(decode).collect())
+            .collect()
+    }
 }
 
 fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
@@ -80,4 +138,56 @@ pub fn read(path: &Path) -> Result<(CheckpointHeader, Vec<Vec<f32>>)> {
         .map(bytemuck::pod_collect_to_vec::<u8, f32>)
         .collect();
     Ok((header, fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(rows: Vec<Vec<f64>>) -> CheckpointHeader {
+        CheckpointHeader {
+            model: "gde".into(),
+            fingerprint: "x".into(),
+            step: 3,
+            time_bits: 0.1f64.to_bits(),
+            next_output: 1,
+            snapshots: vec![(0.1, "a.vti".into())],
+            metric_columns: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            metric_rows: rows,
+            scalars: serde_json::json!({}),
+            fields: vec!["u".into()],
+            cells: 2,
+        }
+    }
+
+    /// Metric rows hold NaN where a metric is not defined yet (a gde stage's first rows) and
+    /// infinity where it is unbounded; a checkpoint must read them back, and every finite
+    /// value bit for bit.
+    #[test]
+    fn non_finite_metrics_survive_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.bin");
+        let row = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1 + 0.2];
+        write(&path, &header(vec![row.clone()]), &[vec![1.0, 2.0]]).unwrap();
+        let (h, fields) = read(&path).unwrap();
+        assert_eq!(fields, vec![vec![1.0f32, 2.0]]);
+        let got = &h.metric_rows[0];
+        assert!(got[0].is_nan());
+        assert_eq!(got[1], f64::INFINITY);
+        assert_eq!(got[2], f64::NEG_INFINITY);
+        assert_eq!(got[3].to_bits(), row[3].to_bits());
+    }
+
+    /// Checkpoints written before non-finite values became strings held `null` there.
+    #[test]
+    fn a_null_metric_reads_as_nan() {
+        let json = serde_json::to_string(&header(vec![vec![1.5, 2.0, 3.0, 4.0]]))
+            .unwrap()
+            .replace("[1.5,", "[null,");
+        let h: CheckpointHeader = serde_json::from_str(&json).unwrap();
+        assert!(h.metric_rows[0][0].is_nan());
+        assert_eq!(h.metric_rows[0][1], 2.0);
+        let bad = json.replace("[null,", "[\"many\",");
+        assert!(serde_json::from_str::<CheckpointHeader>(&bad).is_err());
+    }
 }
