@@ -354,6 +354,58 @@ fn divergence_stops_the_run_and_keeps_the_last_good_output() {
     assert_eq!(sim::run(&s, &gpu, &opts).unwrap().status, "completed");
 }
 
+/// A flow driven far beyond the lattice's Mach limit stops at the stage's first check with
+/// a message naming the velocity component, the iteration and the key to change, and keeps
+/// the initial snapshot.
+#[test]
+fn an_overdriven_flow_stops_with_the_key_to_change() {
+    let (gpu, _lock) = common::gpu();
+    let load = |gradient: &str| {
+        Scenario::load(
+            Path::new(&scenario("gde-sphere-array.toml")),
+            &[
+                "grid.nx=16".into(),
+                "grid.ny=16".into(),
+                "grid.nz=16".into(),
+                "run.end_time=400".into(),
+                "run.output_every=400".into(),
+                format!("gde.flow.pressure_gradient_Pa_m={gradient}"),
+            ],
+        )
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        quiet: true,
+        ..Default::default()
+    };
+    // 3e7 Pa/m: finite velocities above the limit; 1e9 Pa/m: NaN.
+    for (gradient, part) in [("3e7", "Mach 0.3"), ("1e9", "non-finite")] {
+        let e = sim::run(&load(gradient), &gpu, &opts).unwrap_err();
+        assert!(e.is::<Diverged>(), "{e}");
+        let msg = e.to_string();
+        for part in [
+            part,
+            "velocity_x",
+            "at iteration 200",
+            "pressure_gradient_Pa_m",
+            "last good output",
+        ] {
+            assert!(msg.contains(part), "{msg:?} lacks {part:?}");
+        }
+        let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+        assert!(summary.contains("diverged"), "{summary}");
+        let vtis = files(dir.path())
+            .into_iter()
+            .filter(|f| f.ends_with(".vti"));
+        assert_eq!(vtis.count(), 1);
+    }
+    // The shipped gradient runs through.
+    let s = load("1000");
+    assert_eq!(sim::run(&s, &gpu, &opts).unwrap().status, "completed");
+}
+
 /// Runs scenarios/dendrite-2d.toml with `overrides` in this process, quietly, into a fresh
 /// folder, which comes back with the result.
 fn run_dendrite_2d(

@@ -284,6 +284,12 @@ fn gde_keys_are_checked_before_any_gpu_work() {
         &["gde.geometry.kind", "fibres"],
     );
     assert_mentions(&err(GDE, &["grid.nz=1"]), &["3D grid", "grid.nz"]);
+    // The gde clock counts iterations: the run section says so, and a time step is refused.
+    assert_mentions(&err(GDE, &["run.dt=0.5"]), &["run.dt", "iterations"]);
+    assert_mentions(
+        &err(GDE, &["run.output_every=-1"]),
+        &["run.output_every", "iterations"],
+    );
     assert_mentions(
         &err(
             GDE,

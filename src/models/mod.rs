@@ -14,6 +14,13 @@ use crate::sim::Model;
 /// Model names accepted in a scenario's `model` key.
 pub const NAMES: &[&str] = &["diffusion", "dendrite", "gde"];
 
+/// Whether the model's clock counts solver iterations rather than simulated seconds (the
+/// steady-state gde solves); `run.end_time` and `run.output_every` are then iterations and
+/// `run.dt` does not apply. Known from the model's name, before its section is read.
+pub fn clock_counts_iterations(name: &str) -> bool {
+    name == "gde"
+}
+
 /// Validated parameters of one model, in SI units.
 #[derive(Debug, Clone)]
 pub enum ModelParams {

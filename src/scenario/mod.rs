@@ -91,7 +91,7 @@ impl Scenario {
         top.put_table("grid", grid_sec.finish()?);
 
         let mut run_sec = top.table("run")?;
-        let run = read_run(&mut run_sec)?;
+        let run = read_run(&mut run_sec, models::clock_counts_iterations(&model))?;
         top.put_table("run", run_sec.finish()?);
 
         let mut model_sec = top.table(&model)?;
@@ -174,14 +174,17 @@ fn read_grid(s: &mut Section) -> Result<Grid, ScenarioError> {
     Ok(grid)
 }
 
-fn read_run(s: &mut Section) -> Result<RunSettings, ScenarioError> {
-    let end_time = s.f64("end_time", Range::positive(), " s")?;
+/// `iterations`: the model's clock counts iterations (models::clock_counts_iterations), so
+/// times are given in iterations and a time step is meaningless.
+fn read_run(s: &mut Section, iterations: bool) -> Result<RunSettings, ScenarioError> {
+    let unit = if iterations { " iterations" } else { " s" };
+    let end_time = s.f64("end_time", Range::positive(), unit)?;
     let max_steps = s.u64_or("max_steps", 1_000_000_000, 1, u64::MAX >> 1)?;
     let output_every = s.f64_or(
         "output_every",
         end_time / 10.0,
         Range::open_closed(0.0, end_time),
-        " s",
+        unit,
     )?;
     if end_time / output_every > 1e6 {
         return Err(s.error(
@@ -194,6 +197,13 @@ fn read_run(s: &mut Section) -> Result<RunSettings, ScenarioError> {
     }
     let seed = s.u64_or("seed", 1, 0, u32::MAX as u64)?;
     let dt = s.opt_f64("dt", Range::positive(), " s")?;
+    if iterations && dt.is_some() {
+        return Err(s.error(
+            "dt",
+            "this model's clock counts solver iterations, so a time step does not apply; \
+             remove the key (run.end_time and run.output_every are iterations)",
+        ));
+    }
     let checkpoint_every = s.u64_or("checkpoint_every", 1, 0, 1_000_000)?;
     let check_every = s.u64_or("check_every", 500, 1, 1_000_000_000)?;
     Ok(RunSettings {

@@ -292,7 +292,8 @@ impl Gde {
     }
 
     /// Measures the current stage; finishes it when converged or out of iterations.
-    fn check(&mut self, gpu: &Gpu) -> Result<()> {
+    /// `iteration` is the run's iteration count at this check (for messages).
+    fn check(&mut self, gpu: &Gpu, iteration: u64) -> Result<()> {
         let stage = self.current_stage().expect("checking a running stage");
         let (_, max_iterations, tolerance) = self.stage_settings(stage);
         let needs_two = matches!(stage, Stage::Diffusivity(_));
@@ -308,17 +309,22 @@ impl Gde {
                         // Superficial mean velocity (over all cells) along the solve axis.
                         mean = s.mean();
                     }
-                    if s.nonfinite > 0 || s.max.abs().max(s.min.abs()) > limit {
+                    let peak = s.max.abs().max(s.min.abs());
+                    if s.nonfinite > 0 || peak > limit {
+                        let what = if s.nonfinite > 0 {
+                            let place = s.first_bad.map_or(String::new(), |i| {
+                                let [x, y, z] = u.domain.grid.coords(i);
+                                format!(", first at cell ({x}, {y}, {z})")
+                            });
+                            format!("became non-finite in {} cells{place}", s.nonfinite)
+                        } else {
+                            format!("reached {peak:e} m/s, above the lattice limit {limit:e} m/s (Mach 0.3)")
+                        };
                         bail!(crate::sim::Diverged(format!(
-                            "flow along {}: velocity_{} reached {:e} m/s (non-finite: {}), above \
-                             the lattice limit {:e} m/s (Mach 0.3) after {} iterations; lower \
-                             gde.flow.pressure_gradient_Pa_m (or inlet_velocity_m_s)",
-                            AXES[axis],
-                            AXES[a],
-                            s.max.abs().max(s.min.abs()),
-                            s.nonfinite,
-                            limit,
-                            self.stage_iterations
+                            "flow along {}: velocity_{} {what} at iteration {iteration} ({} of \
+                             this stage); lower gde.flow.pressure_gradient_Pa_m (or \
+                             inlet_velocity_m_s). The last good output is kept.",
+                            AXES[axis], AXES[a], self.stage_iterations
                         )));
                     }
                 }
@@ -354,7 +360,8 @@ impl Gde {
         }
         if !self.residual.is_finite() && !self.last_value.is_finite() {
             bail!(crate::sim::Diverged(format!(
-                "stage {stage:?}: the monitored quantity became non-finite after {} iterations",
+                "stage {stage:?}: the monitored quantity became non-finite at iteration \
+                 {iteration} ({} of this stage). The last good output is kept.",
                 self.stage_iterations
             )));
         }
@@ -458,7 +465,7 @@ impl Model for Gde {
         "iteration"
     }
 
-    fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, _dt: f64) -> Result<()> {
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, _dt: f64) -> Result<()> {
         let mut left = steps;
         while left > 0 {
             let Some(stage) = self.current_stage() else {
@@ -480,7 +487,7 @@ impl Model for Gde {
             self.stage_iterations += n;
             left -= n;
             if self.stage_iterations.is_multiple_of(every) {
-                self.check(gpu)?;
+                self.check(gpu, first_step + steps - left)?;
             }
         }
         Ok(())
