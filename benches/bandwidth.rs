@@ -146,7 +146,9 @@ fn diffusion_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     };
     let mut m = Diffusion::new(gpu, grid, p.clone()).unwrap();
     let dt = p.stable_dt(&grid);
-    let secs = time_per_rep(gpu, reps, |n| m.advance(gpu, 0, n as u64, dt).unwrap());
+    let secs = time_per_rep(gpu, reps, |n| {
+        m.advance(gpu, 0, n as u64, dt).unwrap();
+    });
     grid.cells() as f64 / secs
 }
 

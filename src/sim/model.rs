@@ -51,8 +51,10 @@ pub trait Model {
     fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64>;
 
     /// Advances `steps` steps of `dt` seconds; `first_step` is the index of the first one
-    /// (for counter-based random numbers). Submits its own GPU work.
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()>;
+    /// (for counter-based random numbers). Submits its own GPU work. Returns the steps taken:
+    /// all of them, or fewer when the model reached its own end on the way (a steady-state
+    /// solve that converged, see `finished`), so that the clock stops where the work did.
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<u64>;
 
     /// Name (with unit) of the clock in metrics.csv: simulated seconds, or for steady-state
     /// models the iteration count.

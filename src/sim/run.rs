@@ -159,7 +159,9 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         )
         .map_err(|e| fail(&dir, &clock, e))?;
         guard(gpu, model.as_ref(), &clock).map_err(|e| fail(&dir, &clock, e))?;
-        if clock.time >= target || clock.step >= settings.max_steps {
+        // A model that reached its own end stopped the clock short of the output time; its
+        // final state is written where it stopped.
+        if clock.time >= target || clock.step >= settings.max_steps || model.finished(gpu)? {
             write_output(gpu, model.as_mut(), scenario, &mut dir, &clock)?;
             clock.next_output += 1;
             written_here += 1;
@@ -220,13 +222,25 @@ fn advance_to(
             n += 1;
         }
         if n > 0 {
-            model.advance(gpu, clock.step, n, dt)?;
-            clock.step += n;
+            let taken = model.advance(gpu, clock.step, n, dt)?;
+            clock.step += taken;
+            if taken < n {
+                // The model reached its own end: the clock stops where its work did.
+                for _ in 0..taken {
+                    clock.time += dt;
+                }
+                progress.update(clock.time, clock.step, dt);
+                return Ok(());
+            }
             clock.time = t;
         }
         if n < limit && target > clock.time {
-            model.advance(gpu, clock.step, 1, target - clock.time)?;
-            clock.step += 1;
+            let taken = model.advance(gpu, clock.step, 1, target - clock.time)?;
+            clock.step += taken;
+            if taken == 0 {
+                progress.update(clock.time, clock.step, dt);
+                return Ok(());
+            }
             clock.time = target;
         }
         if clock.time < target {

@@ -583,7 +583,7 @@ impl Model for Dendrite {
         Ok(self.planned_dt(gpu))
     }
 
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<()> {
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<u64> {
         if dt != self.uniform_dt {
             self.write_step_uniform(gpu, dt);
         }
@@ -613,7 +613,7 @@ impl Model for Dendrite {
             gpu.submit(enc.finish());
             step = stop;
         }
-        Ok(())
+        Ok(steps)
     }
 
     fn state_fields(&self) -> Vec<&Field> {

@@ -158,7 +158,7 @@ impl Model for Diffusion {
         Ok(self.params.stable_dt(&self.grid))
     }
 
-    fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, dt: f64) -> Result<()> {
+    fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, dt: f64) -> Result<u64> {
         if dt != self.uniform_dt {
             self.write_uniform(gpu, dt);
         }
@@ -175,7 +175,7 @@ impl Model for Diffusion {
         }
         drop(rec);
         gpu.submit(enc.finish());
-        Ok(())
+        Ok(steps)
     }
 
     fn state_fields(&self) -> Vec<&Field> {

@@ -449,6 +449,10 @@ impl Gde {
                 }
             }
         }
+        out.push((
+            format!("stage_{}_iterations", self.stage + 1),
+            self.stage_iterations as f64,
+        ));
         if !converged {
             out.push((format!("stage_{}_unconverged", self.stage + 1), 1.0));
         }
@@ -465,11 +469,12 @@ impl Model for Gde {
         "iteration"
     }
 
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, _dt: f64) -> Result<()> {
+    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, _dt: f64) -> Result<u64> {
         let mut left = steps;
         while left > 0 {
             let Some(stage) = self.current_stage() else {
-                return Ok(());
+                // All stages done: the run's clock stops at the last iteration taken.
+                return Ok(steps - left);
             };
             if !self.started {
                 let reset = !self.starts_from_previous_stage();
@@ -490,7 +495,7 @@ impl Model for Gde {
                 self.check(gpu, first_step + steps - left)?;
             }
         }
-        Ok(())
+        Ok(steps)
     }
 
     fn state_fields(&self) -> Vec<&Field> {
