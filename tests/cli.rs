@@ -884,12 +884,11 @@ fn gde_run_reports_permeability_diffusivity_and_fields() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let f = scenario("gde-sphere-array.toml");
-    ok(&mesolyte(&[
+    let out = mesolyte(&[
         "run",
         &f,
         "--out",
         dir.path().to_str().unwrap(),
-        "-q",
         "--set",
         "grid.nx=16",
         "--set",
@@ -902,7 +901,18 @@ fn gde_run_reports_permeability_diffusivity_and_fields() {
         "gde.species.axes=[\"x\"]",
         "--set",
         "run.output_every=500",
-    ]));
+    ]);
+    ok(&out);
+    // Each stage announces its result as it converges.
+    let log = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "stage 1/2 (flow along x) converged after",
+        "permeability_x_m2 = ",
+        "stage 2/2 (diffusion along x) converged after",
+        "deff_ratio_x = ",
+    ] {
+        assert!(log.contains(line), "{log}");
+    }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();

@@ -82,6 +82,18 @@ pub trait Model {
         Vec::new()
     }
 
+    /// Events since the last call worth a line of their own during the run (a steady-state
+    /// stage that converged, with its result); printed above the progress display.
+    fn take_messages(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A short description of where the model is (e.g. the stage being solved and its
+    /// residual), shown in the progress display next to the clock.
+    fn status(&self) -> Option<String> {
+        None
+    }
+
     /// Whether the model has reached its own end (steady state, filled feature...).
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
         Ok(false)

@@ -46,12 +46,19 @@ impl Progress {
         quiet: bool,
         time_name: &'static str,
     ) -> Progress {
+        // An iteration clock runs to run.end_time only if its solves do not converge first,
+        // so its ETA is an upper bound.
+        let eta_label = if counts_seconds(time_name) {
+            "ETA"
+        } else {
+            "ETA at most"
+        };
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(TICKS);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:40.cyan/blue}] {percent:>3}% {msg} ETA {eta}",
-                )
+                ProgressStyle::with_template(&format!(
+                    "{{prefix}} [{{bar:40.cyan/blue}}] {{percent:>3}}% {{msg}} {eta_label} {{eta}}"
+                ))
                 .expect("valid template")
                 .progress_chars("=> "),
             );
@@ -89,7 +96,9 @@ impl Progress {
 
     /// `dt` is the step just taken: shown for models with a time clock, whose stable step
     /// can shrink during a run (an ETA from the simulated time alone then runs late).
-    pub fn update(&mut self, t: f64, step: u64, dt: f64) {
+    /// `status` is the model's own (Model::status), shown after the rate.
+    pub fn update(&mut self, t: f64, step: u64, dt: f64, status: Option<String>) {
+        let status = status.map_or(String::new(), |s| format!(", {s}"));
         let rate = self.rate(step);
         let clock = self.clock(t);
         let step_size = if counts_seconds(self.time_name) {
@@ -100,7 +109,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             self.set(t);
             bar.set_message(format!(
-                "{clock}, step {step}{step_size}, {rate:.0} steps/s"
+                "{clock}, step {step}{step_size}, {rate:.0} steps/s{status}"
             ));
         } else if !self.quiet && self.last_log.elapsed() >= LOG_EVERY {
             self.last_log = Instant::now();
@@ -111,8 +120,13 @@ impl Progress {
             } else {
                 f64::NAN
             };
+            let eta_label = if counts_seconds(self.time_name) {
+                "ETA"
+            } else {
+                "ETA at most"
+            };
             eprintln!(
-                "[{}] {clock} ({:.1}%), step {step}{step_size}, {rate:.0} steps/s, ETA {eta:.0} s",
+                "[{}] {clock} ({:.1}%), step {step}{step_size}, {rate:.0} steps/s{status}, {eta_label} {eta:.0} s",
                 self.name,
                 frac * 100.0
             );

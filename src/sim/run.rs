@@ -229,7 +229,7 @@ fn advance_to(
                 for _ in 0..taken {
                     clock.time += dt;
                 }
-                progress.update(clock.time, clock.step, dt);
+                report(model, progress, clock, dt);
                 return Ok(());
             }
             clock.time = t;
@@ -238,7 +238,7 @@ fn advance_to(
             let taken = model.advance(gpu, clock.step, 1, target - clock.time)?;
             clock.step += taken;
             if taken == 0 {
-                progress.update(clock.time, clock.step, dt);
+                report(model, progress, clock, dt);
                 return Ok(());
             }
             clock.time = target;
@@ -246,9 +246,17 @@ fn advance_to(
         if clock.time < target {
             guard(gpu, model, clock)?;
         }
-        progress.update(clock.time, clock.step, dt);
+        report(model, progress, clock, dt);
     }
     Ok(())
+}
+
+/// The model's messages since the last batch, then the progress display.
+fn report(model: &mut dyn Model, progress: &mut Progress, clock: &Clock, dt: f64) {
+    for m in model.take_messages() {
+        progress.note(&m);
+    }
+    progress.update(clock.time, clock.step, dt, model.status());
 }
 
 /// Stops the run if any output field holds NaN/Inf or leaves the model's bounds.

@@ -50,6 +50,16 @@ impl Stage {
             Stage::Reaction { limiting: true } => 4.0,
         }
     }
+
+    /// What the stage solves, for messages.
+    fn describe(&self) -> String {
+        match self {
+            Stage::Flow(a) => format!("flow along {}", AXES[*a]),
+            Stage::Diffusivity(a) => format!("diffusion along {}", AXES[*a]),
+            Stage::Reaction { limiting: false } => "reaction".into(),
+            Stage::Reaction { limiting: true } => "limiting current".into(),
+        }
+    }
 }
 
 /// The stages a scenario asks for, in run order.
@@ -89,6 +99,8 @@ pub struct Gde {
     passes: u32,
     estimate: f64,
     results: Vec<Metric>,
+    /// Stage completions not yet shown (Model::take_messages).
+    messages: Vec<String>,
 }
 
 impl Gde {
@@ -187,6 +199,7 @@ impl Gde {
             passes: 0,
             estimate: f64::NAN,
             results: Vec::new(),
+            messages: Vec::new(),
         };
         gde.skip_stages_without_path();
         Ok(gde)
@@ -378,7 +391,22 @@ impl Gde {
     }
 
     fn finish_stage(&mut self, stage: Stage, converged: bool) {
-        self.record(stage, converged);
+        let results = self.stage_results(stage, converged);
+        // The stage's main result comes first in stage_results.
+        let (key, value) = &results[0];
+        self.messages.push(format!(
+            "stage {}/{} ({}) {} after {} iterations: {key} = {value:.4e}",
+            self.stage + 1,
+            self.stages.len(),
+            stage.describe(),
+            if converged {
+                "converged"
+            } else {
+                "stopped unconverged at max_iterations"
+            },
+            self.stage_iterations,
+        ));
+        self.results.extend(results);
         self.stage += 1;
         self.started = false;
         self.skip_stages_without_path();
@@ -568,6 +596,26 @@ impl Model for Gde {
 
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
         Ok(self.stage >= self.stages.len())
+    }
+
+    fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    fn status(&self) -> Option<String> {
+        let stage = self.current_stage()?;
+        let (_, _, tolerance) = self.stage_settings(stage);
+        let residual = if self.residual.is_finite() {
+            format!("{:.1e}", self.residual)
+        } else {
+            "-".into()
+        };
+        Some(format!(
+            "stage {}/{} {}: residual {residual} (tolerance {tolerance:.0e})",
+            self.stage + 1,
+            self.stages.len(),
+            stage.describe()
+        ))
     }
 
     fn summary(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
