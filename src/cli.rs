@@ -40,6 +40,10 @@ enum Command {
         /// Override a key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// gde scenarios: also write the voxel geometry (array `label`) to this .vti file,
+        /// for ParaView, without running anything.
+        #[arg(long, value_name = "FILE.vti")]
+        geometry_out: Option<PathBuf>,
     },
     /// Run a scenario.
     Run {
@@ -128,15 +132,28 @@ fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Info { json } => info(json),
         Command::List { dir } => list(&dir),
-        Command::Validate { file, set } => {
+        Command::Validate {
+            file,
+            set,
+            geometry_out,
+        } => {
             let s = Scenario::load(&file, &set)?;
             describe(&s);
             // A gde geometry is built here too (CPU only), so that an image that does not
             // fit the grid, or an axis without a pore path, shows before any run.
             if let crate::models::ModelParams::Gde(p) = &s.params {
-                for line in crate::models::gde::describe_geometry(p, &s.grid)? {
+                let export = geometry_out.as_deref();
+                for line in crate::models::gde::describe_geometry(p, &s.grid, export)? {
                     println!("{line}");
                 }
+                if let Some(path) = export {
+                    println!("geometry written to {}", path.display());
+                }
+            } else if geometry_out.is_some() {
+                bail!(
+                    "--geometry-out: model {} has no voxel geometry (only gde scenarios do)",
+                    s.model_name()
+                );
             }
             println!("{}: valid", file.display());
             Ok(())

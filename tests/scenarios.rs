@@ -246,6 +246,27 @@ fn validate_describes_a_gde_geometry_without_the_gpu() {
     let text =
         String::from_utf8_lossy(&validate(&["--set", "gde.flow.axes=[\"y\"]"]).stdout).into_owned();
     assert!(!text.contains("no pore path"), "{text}");
+    // The geometry exported without a run reads back as a vti geometry, the same slit.
+    let exported = dir.path().join("slit.vti");
+    let out = validate(&["--geometry-out", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let reread = slit.replace(
+        "kind = \"slit\"\nnormal_axis = \"x\"\nwidth_m = 8e-6",
+        "kind = \"vti\"\nfile = \"slit.vti\"",
+    );
+    std::fs::write(dir.path().join("reread.toml"), reread).unwrap();
+    let mut args = vec!["validate", "reread.toml"];
+    args.push("--set");
+    args.push("gde.flow.axes=[\"x\"]");
+    let out = Command::new(common::mesolyte_bin())
+        .args(&args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stdout),
+        &["porosity 0.5000", "no pore path crosses the domain along x"],
+    );
     std::fs::write(dir.path().join("img.raw"), vec![0u8; 100]).unwrap();
     let raw = GDE.replace(
         "kind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6",

@@ -19,8 +19,9 @@ pub mod units;
 
 pub use params::GdeParams;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
+use std::path::Path;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, StatsQuery};
 use crate::grid::Grid;
@@ -695,9 +696,28 @@ impl Model for Gde {
 }
 
 /// The geometry a run would build, described for `mesolyte validate` (CPU only): porosity,
-/// specific surface, label fractions, and the stages that would have no pore path.
-pub fn describe_geometry(params: &GdeParams, grid: &Grid) -> Result<Vec<String>> {
+/// specific surface, label fractions, and the stages that would have no pore path. With
+/// `export`, also writes it there as a .vti image with one array, `label`, as a run's
+/// first snapshot holds it.
+pub fn describe_geometry(
+    params: &GdeParams,
+    grid: &Grid,
+    export: Option<&Path>,
+) -> Result<Vec<String>> {
     let v = geometry::build(&params.geometry, grid, &params.base_dir)?;
+    if let Some(path) = export {
+        let labels = v.as_f32();
+        crate::io::vtk::write_vti(
+            path,
+            grid,
+            &[crate::io::vtk::NamedArray {
+                name: "label",
+                components: 1,
+                values: &labels,
+            }],
+        )
+        .with_context(|| format!("writing the geometry to {}", path.display()))?;
+    }
     let f = v.label_fractions();
     let mut line = format!(
         "geometry: porosity {:.4}, specific surface {:.4e} 1/m",
