@@ -571,6 +571,22 @@ fn labels_survive_a_vti_round_trip() {
     .unwrap();
     assert_eq!(v, back);
     assert!(v.labels.contains(&SOLID));
+    assert!(back.notes.is_empty(), "{:?}", back.notes);
+    // Read on a grid of another voxel size: the grid's is used, with a note saying so.
+    let coarse = mesolyte::grid::Grid::new_3d(6, 5, 4, 3e-6);
+    let spec = geometry::GeometrySpec::Vti {
+        file: "g.vti".into(),
+        array: "label".into(),
+        pore_value: 0,
+    };
+    let back = geometry::build(&spec, &coarse, dir.path()).unwrap();
+    assert_eq!(v.labels, back.labels);
+    assert_eq!(back.notes.len(), 1);
+    assert!(
+        back.notes[0].contains("2e-6") && back.notes[0].contains("3e-6"),
+        "{:?}",
+        back.notes
+    );
     // Same number of voxels, other shape: an error naming both shapes, not a scrambled image.
     let other = mesolyte::grid::Grid::new_3d(4, 5, 6, 2e-6);
     let spec = geometry::GeometrySpec::Vti {

@@ -17,6 +17,8 @@ use std::path::Path;
 pub struct ImageArray {
     pub dims: [usize; 3],
     pub values: Vec<u8>,
+    /// The image's spacing as the file states it (its unit is the writer's).
+    pub spacing: [f64; 3],
 }
 
 /// Reads the point or cell array `name` of the `.vti` file at `path`.
@@ -27,7 +29,10 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
     let xml = inline_raw_appended(&bytes).with_context(|| format!("reading {shown}"))?;
     let vtk = vtkio::Vtk::parse_xml(std::io::Cursor::new(xml))
         .with_context(|| format!("reading {shown} as VTK XML"))?;
-    let DataSet::ImageData { pieces, .. } = vtk.data else {
+    let DataSet::ImageData {
+        pieces, spacing, ..
+    } = vtk.data
+    else {
         bail!("{shown}: not VTK image data (.vti)");
     };
     if pieces.len() != 1 {
@@ -70,7 +75,11 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
                 dims[2]
             );
         }
-        return Ok(ImageArray { dims, values });
+        return Ok(ImageArray {
+            dims,
+            values,
+            spacing: spacing.map(f64::from),
+        });
     }
     bail!(
         "{shown}: no readable array named {name:?} (found: {}); set geometry.array",

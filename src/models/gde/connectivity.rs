@@ -213,6 +213,7 @@ mod tests {
         Voxels {
             n,
             labels: vec![SOLID; n[0] * n[1] * n[2]],
+            notes: Vec::new(),
         }
     }
 

@@ -19,6 +19,9 @@ pub const CATALYST: u8 = 3;
 pub struct Voxels {
     pub n: [usize; 3],
     pub labels: Vec<u8>,
+    /// What building it found that the user should know (an imported image whose spacing
+    /// disagrees with the grid's), printed by `validate` and at the start of a run.
+    pub notes: Vec<String>,
 }
 
 /// Cubic lattices of sphere arrays.
@@ -139,6 +142,7 @@ impl Voxels {
         Voxels {
             n,
             labels: vec![label; n[0] * n[1] * n[2]],
+            notes: Vec::new(),
         }
     }
 
@@ -361,9 +365,47 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
                 .iter()
                 .map(|&x| map_label(x, *pore_value))
                 .collect();
+            v.notes.extend(spacing_note(&path, image.spacing, grid));
         }
     }
     Ok(v)
+}
+
+/// A note when an imported image states a voxel size other than the grid's (the grid's is
+/// used). Spacing 1 along every axis is taken as "no unit" and passes silently; so does a
+/// spacing equal to the grid's in metres, or in mm or µm (a factor 1e3 or 1e6), which
+/// writers often use.
+fn spacing_note(path: &Path, spacing: [f64; 3], grid: &Grid) -> Option<String> {
+    let cell = [grid.dx, grid.dy, grid.dz];
+    if spacing == [1.0; 3] {
+        return None;
+    }
+    let agrees = |scale: f64| {
+        spacing
+            .iter()
+            .zip(cell)
+            .all(|(s, d)| (s / (d * scale) - 1.0).abs() < 1e-3)
+    };
+    if [1.0, 1e3, 1e6].into_iter().any(agrees) {
+        return None;
+    }
+    // The file stores f32: four digits say what it meant.
+    let show = |v: [f64; 3]| {
+        v.map(|x| {
+            let t = format!("{x:.3e}");
+            let (m, e) = t.split_once('e').unwrap_or((&t, "0"));
+            format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
+        })
+        .join(" x ")
+    };
+    Some(format!(
+        "{}: the image's spacing is {} (in the file's unit) but the grid's cells are {} m; \
+         the grid's are used, so results are for that voxel size. Set grid.dx (dy, dz) to \
+         the image's voxel size in metres if it is another.",
+        path.display(),
+        show(spacing),
+        show(cell)
+    ))
 }
 
 fn map_label(value: u8, pore_value: u8) -> u8 {

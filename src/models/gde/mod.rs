@@ -90,6 +90,8 @@ pub struct Gde {
     /// Per stage, why it is skipped with a zero result: no pore path for it
     /// (connectivity.rs), found before any lattice step.
     no_path: Vec<Option<String>>,
+    /// What building the geometry found (Voxels::notes).
+    geometry_notes: Vec<String>,
     stage: usize,
     stage_iterations: u64,
     started: bool,
@@ -192,6 +194,7 @@ impl Gde {
             species,
             stages,
             no_path,
+            geometry_notes: voxels.notes.clone(),
             stage: 0,
             stage_iterations: 0,
             started: false,
@@ -592,7 +595,9 @@ impl Model for Gde {
     }
 
     fn notes(&self) -> Vec<String> {
-        self.no_path.iter().flatten().cloned().collect()
+        let mut v = self.geometry_notes.clone();
+        v.extend(self.no_path.iter().flatten().cloned());
+        v
     }
 
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
@@ -730,6 +735,7 @@ pub fn describe_geometry(
         }
     }
     let mut lines = vec![line];
+    lines.extend(v.notes.iter().map(|n| format!("note: {n}")));
     for stage in stages(params) {
         if let Some(note) = missing_path(&v, params, stage) {
             lines.push(format!("note: {note}"));
