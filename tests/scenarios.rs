@@ -104,7 +104,7 @@ fn out_of_range_values_name_the_allowed_range() {
     // A tip cannot grow past the far face: 16 µm of grid less the interface at 1.6 µm.
     assert_mentions(
         &err(dendrite, &["dendrite.stop_tip_height_m=20e-6"]),
-        &["dendrite.stop_tip_height_m", "(0, 0.0000144]", " m"],
+        &["dendrite.stop_tip_height_m", "(0, 1.44e-5]", " m"],
     );
 }
 
@@ -307,6 +307,16 @@ fn gde_keys_are_checked_before_any_gpu_work() {
     assert_mentions(&err(GDE, &["grid.nz=1"]), &["3D grid", "grid.nz"]);
     // The gde clock counts iterations: the run section says so, and a time step is refused.
     assert_mentions(&err(GDE, &["run.dt=0.5"]), &["run.dt", "iterations"]);
+    // Object sizes from one voxel to the domain: a unit slip (µm given as m) once hung the
+    // generator, and sub-voxel objects make a dust of single voxels.
+    assert_mentions(
+        &err(GDE, &["gde.geometry.radius_m=3"]),
+        &["gde.geometry.radius_m", "[5e-7, 1.6e-5] m"],
+    );
+    assert_mentions(
+        &err(GDE, &["gde.geometry.radius_min_m=1e-8"]),
+        &["gde.geometry.radius_min_m", "under half a voxel"],
+    );
     assert_mentions(
         &err(GDE, &["run.output_every=-1"]),
         &["run.output_every", "iterations"],

@@ -5,7 +5,7 @@ mod reader;
 
 use std::path::Path;
 
-pub use reader::{apply_override, Range, ScenarioError, Section};
+pub use reader::{apply_override, format_value, Range, ScenarioError, Section};
 
 use crate::grid::Grid;
 use crate::models::{self, ModelParams};

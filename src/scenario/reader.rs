@@ -84,6 +84,18 @@ impl Range {
     }
 }
 
+/// A number in an error message as a user would type it: exponent form outside [0.01, 1e6)
+/// (4e-5, not 0.00004), and the shortest digits that read back as the same f64, so a bound
+/// copied from the message is accepted.
+pub fn format_value(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || (1e-2..1e6).contains(&a) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let num = |v: f64| {
@@ -94,7 +106,7 @@ impl fmt::Display for Range {
                     "-inf".to_string()
                 }
             } else {
-                format!("{v}")
+                format_value(v)
             }
         };
         write!(
@@ -194,7 +206,13 @@ impl<'a> Section<'a> {
             }
         };
         if !range.contains(x) {
-            return Err(self.error(key, format!("{x} is out of range; allowed: {range}{unit}")));
+            return Err(self.error(
+                key,
+                format!(
+                    "{} is out of range; allowed: {range}{unit}",
+                    format_value(x)
+                ),
+            ));
         }
         self.record(key, toml::Value::Float(x));
         Ok(x)

@@ -109,40 +109,58 @@ fn hong_energy_density() -> f64 {
 }
 
 /// Numbers read from a `[[y, r]]` / `[[y, z, r]]` array of nuclei.
+/// `[[y, r], ...]` (2D) or `[[y, z, r], ...]` (3D) in metres: positions on the electrode,
+/// radii up to half the domain's length along x (as for roughness). Errors name the entry.
 fn read_nuclei(s: &Section, grid: &Grid, v: &toml::Value) -> Result<Vec<Nucleus>, ScenarioError> {
     let want = if grid.is_3d() { 3 } else { 2 };
     let shape = if grid.is_3d() {
-        "[[y_m, z_m, radius_m], ...]"
+        "[y_m, z_m, radius_m]"
     } else {
-        "[[y_m, radius_m], ...]"
+        "[y_m, radius_m]"
     };
-    let bad = || {
-        s.error(
-            "nuclei_m",
-            format!("expected an array {shape} with positions inside the electrode and radii > 0"),
-        )
-    };
-    let list = v.as_array().ok_or_else(bad)?;
+    let err = |msg: String| s.error("nuclei_m", msg);
+    let list = v
+        .as_array()
+        .ok_or_else(|| err(format!("expected an array of nuclei [{shape}, ...]")))?;
     let lengths = grid.lengths();
+    let r_max = 0.5 * lengths[0];
+    let show = crate::scenario::format_value;
     let mut out = Vec::new();
-    for item in list {
-        let nums: Vec<f64> = item
-            .as_array()
-            .ok_or_else(bad)?
-            .iter()
-            .map(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
-            .collect::<Option<Vec<f64>>>()
-            .ok_or_else(bad)?;
-        if nums.len() != want {
-            return Err(bad());
-        }
+    for (k, item) in list.iter().enumerate() {
+        let entry = k + 1;
+        let nums: Option<Vec<f64>> = item.as_array().and_then(|a| {
+            a.iter()
+                .map(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
+                .collect()
+        });
+        let nums = match nums {
+            Some(n) if n.len() == want => n,
+            _ => {
+                return Err(err(format!(
+                    "entry {entry} ({item}): expected {want} numbers {shape}"
+                )))
+            }
+        };
         let (y, z, r) = if grid.is_3d() {
             (nums[0], nums[1], nums[2])
         } else {
             (nums[0], 0.0, nums[1])
         };
-        if !(0.0..=lengths[1]).contains(&y) || !(0.0..=lengths[2]).contains(&z) || r <= 0.0 {
-            return Err(bad());
+        for (name, value, length) in [("y", y, lengths[1]), ("z", z, lengths[2])] {
+            if !(0.0..=length).contains(&value) {
+                return Err(err(format!(
+                    "entry {entry}: {name} = {} m is outside the electrode; allowed: [0, {}] m",
+                    show(value),
+                    show(length)
+                )));
+            }
+        }
+        if !(r > 0.0 && r <= r_max) {
+            return Err(err(format!(
+                "entry {entry}: radius {} m; allowed: (0, {}] m (half the domain along x)",
+                show(r),
+                show(r_max)
+            )));
         }
         out.push(Nucleus { y, z, radius: r });
     }
@@ -282,7 +300,10 @@ impl DendriteParams {
         if nucleus_radius_max_m < nucleus_radius_min_m {
             return Err(s.error(
                 "nucleus_radius_max_m",
-                format!("must be at least nucleus_radius_min_m = {nucleus_radius_min_m} m"),
+                format!(
+                    "must be at least nucleus_radius_min_m = {} m",
+                    crate::scenario::format_value(nucleus_radius_min_m)
+                ),
             ));
         }
         let side_boundary = match s

@@ -262,7 +262,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             seed,
         } => {
             let mut rng = Rng::new(*seed);
-            add_until(&mut v, *porosity, |v| {
+            add_until(&mut v, *porosity, ("radius_max_m", r_max / dx), |v| {
                 let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
                 let r = (r_min + (r_max - r_min) * rng.uniform()) / dx;
                 paint_sphere(v, c, r, SOLID)
@@ -280,7 +280,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             let (a, b) = others(*through_axis);
             let t = *through_axis;
             let pitch = max_pitch_deg.to_radians();
-            add_until(&mut v, *porosity, |v| {
+            add_until(&mut v, *porosity, ("fibre_diameter_m", 2.0 * r), |v| {
                 let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
                 let theta = rng.uniform() * std::f64::consts::PI;
                 let phi = (2.0 * rng.uniform() - 1.0) * pitch;
@@ -301,7 +301,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             let mut rng = Rng::new(*seed);
             let r = carbon_radius / dx;
             let mut centres = Vec::new();
-            add_until(&mut v, 1.0 - carbon_fraction, |v| {
+            add_until(&mut v, 1.0 - carbon_fraction, ("carbon_radius_m", r), |v| {
                 let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
                 centres.push(c);
                 paint_sphere(v, c, r, SOLID)
@@ -441,8 +441,14 @@ fn fill(v: &mut Voxels, solid: impl Fn([f64; 3]) -> bool) {
 }
 
 /// Calls `add` (which returns how many pore voxels it filled) until the porosity is at or
-/// below `target`.
-fn add_until(v: &mut Voxels, target: f64, mut add: impl FnMut(&mut Voxels) -> usize) -> Result<()> {
+/// below `target`. `size` names the key and value (in voxels) that sets the objects'
+/// size, for the error when they are too small to fill any voxel.
+fn add_until(
+    v: &mut Voxels,
+    target: f64,
+    size: (&str, f64),
+    mut add: impl FnMut(&mut Voxels) -> usize,
+) -> Result<()> {
     let mut pore = v.labels.iter().filter(|&&l| l == PORE).count();
     let goal = (target * v.cells() as f64).round() as usize;
     let mut misses = 0;
@@ -451,7 +457,13 @@ fn add_until(v: &mut Voxels, target: f64, mut add: impl FnMut(&mut Voxels) -> us
         pore -= filled;
         misses = if filled == 0 { misses + 1 } else { 0 };
         if misses > 100_000 {
-            bail!("the generator cannot reach porosity {target} on this grid (objects too small to resolve?)");
+            bail!(
+                "gde.geometry.{}: the generator cannot reach porosity {target} on this grid: \
+                 its objects ({:.3} voxels) are too small to fill voxels; make them at least \
+                 about one voxel, or the voxels smaller",
+                size.0,
+                size.1
+            );
         }
     }
     Ok(())
@@ -461,8 +473,11 @@ fn add_until(v: &mut Voxels, target: f64, mut add: impl FnMut(&mut Voxels) -> us
 /// over pore voxels; returns how many pore voxels changed.
 fn paint_sphere(v: &mut Voxels, c: [f64; 3], r: f64, label: u8) -> usize {
     let mut changed = 0;
-    let lo = c.map(|x| (x - r - 0.5).floor() as i64);
-    let hi = c.map(|x| (x + r + 0.5).ceil() as i64);
+    // Every voxel has a periodic image within n/2 of the centre along each axis, so a box
+    // reaching n past it covers a sphere larger than the domain too.
+    let reach = [0, 1, 2].map(|k| (r + 0.5).min(v.n[k] as f64));
+    let lo = [0, 1, 2].map(|k| (c[k] - reach[k]).floor() as i64);
+    let hi = [0, 1, 2].map(|k| (c[k] + reach[k]).ceil() as i64);
     for z in lo[2]..=hi[2] {
         for y in lo[1]..=hi[1] {
             for x in lo[0]..=hi[0] {
@@ -628,6 +643,19 @@ fn distance_1d(f: &[f64], out: &mut Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sphere larger than the domain fills it (every voxel has an image inside it) after
+    /// visiting a bounded box, not one as wide as the radius.
+    #[test]
+    fn a_sphere_larger_than_the_domain_fills_it() {
+        let mut v = Voxels::filled([4, 3, 5], PORE);
+        assert_eq!(paint_sphere(&mut v, [1.0, 1.0, 1.0], 1e9, SOLID), 60);
+        assert!(v.labels.iter().all(|&l| l == SOLID));
+        // Periodic images: radius 1.2 around a corner voxel's centre reaches across the faces.
+        let mut v = Voxels::filled([6, 6, 6], PORE);
+        assert_eq!(paint_sphere(&mut v, [0.5, 0.5, 0.5], 1.2, SOLID), 7);
+        assert_eq!(v.labels[v.index(5, 0, 0)], SOLID);
+    }
 
     fn grid(n: u32) -> Grid {
         Grid::new_3d(n, n, n, 1e-6)

@@ -167,7 +167,18 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
         "vti",
     ];
     let kind = s.choice("kind", &kinds, None)?;
-    let len = Range::open_closed(0.0, 1.0);
+    // Feature sizes (widths, radii, diameters, periods) up to the domain's longest side: a
+    // larger one is a unit slip (µm given as m), not a microstructure.
+    // Rounded to 12 digits, so that the bound an error prints (2.4e-4, not
+    // 2.3999999999999998e-4 from 120 × 2e-6) is the value a user types.
+    let longest: f64 = format!("{:.12e}", grid.lengths().into_iter().fold(0.0, f64::max))
+        .parse()
+        .expect("a formatted f64 parses");
+    let len = Range::open_closed(0.0, longest);
+    // Generated objects at least one voxel across: smaller ones paint a voxel now and then
+    // (a dust of single voxels, slowly), not the shape asked for.
+    let radius = Range::closed(0.5 * grid.dx, longest);
+    let diameter = Range::closed(grid.dx, longest);
     Ok(match kind.as_str() {
         "empty" => GeometrySpec::Empty,
         "slit" => GeometrySpec::Slit {
@@ -213,7 +224,7 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
             }
         }
         "spheres" => {
-            let r = s.opt_f64("radius_m", len, " m")?;
+            let r = s.opt_f64("radius_m", radius, " m")?;
             let r_min = s.f64_or(
                 "radius_min_m",
                 r.unwrap_or(0.0),
@@ -227,6 +238,19 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
                     "give radius_m, or radius_min_m and radius_max_m with 0 < min <= max",
                 ));
             }
+            if r_min < radius.lo {
+                return Err(s.error(
+                    if s.has("radius_min_m") {
+                        "radius_min_m"
+                    } else {
+                        "radius_m"
+                    },
+                    format!(
+                        "{} m is under half a voxel; allowed: {radius} m",
+                        crate::scenario::format_value(r_min)
+                    ),
+                ));
+            }
             GeometrySpec::Spheres {
                 r_min,
                 r_max,
@@ -235,16 +259,16 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
             }
         }
         "fibres" => GeometrySpec::Fibres {
-            diameter: s.f64("fibre_diameter_m", len, " m")?,
+            diameter: s.f64("fibre_diameter_m", diameter, " m")?,
             porosity: s.f64("porosity", Range::closed(0.0, 1.0), "")?,
             max_pitch_deg: s.f64_or("max_pitch_deg", 10.0, Range::closed(0.0, 90.0), " degrees")?,
             through_axis: axis(s, "through_plane_axis", "z")?,
             seed: seed(s)?,
         },
         "catalyst_layer" => GeometrySpec::CatalystLayer {
-            carbon_radius: s.f64("carbon_radius_m", len, " m")?,
+            carbon_radius: s.f64("carbon_radius_m", radius, " m")?,
             carbon_fraction: s.f64("carbon_fraction", Range::open_closed(0.0, 0.9), "")?,
-            ionomer_thickness: s.f64("ionomer_thickness_m", Range::non_negative(), " m")?,
+            ionomer_thickness: s.f64("ionomer_thickness_m", Range::closed(0.0, longest), " m")?,
             reactive_fraction: s.f64_or("reactive_fraction", 1.0, Range::closed(0.0, 1.0), "")?,
             seed: seed(s)?,
         },
