@@ -423,6 +423,37 @@ fn run_dendrite_2d(
     (sim::run(&s, gpu, &opts), dir)
 }
 
+/// A potential solve that cannot reach its tolerance within `potential_max_iterations`
+/// stops the run, saying which solve and which key to raise.
+#[test]
+fn a_potential_solve_out_of_iterations_names_the_key() {
+    let (gpu, _lock) = common::gpu();
+    let run = |iterations: &str| {
+        run_dendrite_2d(
+            &gpu,
+            &[
+                "grid.nx=24",
+                "grid.ny=8",
+                "dendrite.potential_preconditioner=\"jacobi\"",
+                "dendrite.potential_tolerance=1e-7",
+                &format!("dendrite.potential_max_iterations={iterations}"),
+                "run.end_time=0.01",
+                "run.output_every=0.01",
+            ],
+        )
+        .0
+    };
+    let msg = format!("{:#}", run("10").unwrap_err());
+    for part in [
+        "initial potential solve",
+        "relative residual 1e-7 in 10 iterations",
+        "dendrite.potential_max_iterations",
+    ] {
+        assert!(msg.contains(part), "{msg:?} lacks {part:?}");
+    }
+    assert_eq!(run("20000").unwrap().status, "completed");
+}
+
 /// The dendrite model's saturation guard says what usually trips it: a deposit 4 µm from the
 /// far (bulk) face at -0.45 V fills the electrolyte's sites ahead of it within 500 steps
 /// (docs/models/dendrite.md, Boundaries); the same front 12 µm away runs through.

@@ -12,7 +12,7 @@ pub mod params;
 pub mod potential;
 pub mod units;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 use std::time::Instant;
@@ -311,7 +311,9 @@ impl Dendrite {
             previous_metal: (0.0, 0.0),
             last_tip_m: 0.0,
         };
-        model.solve_potential(gpu)?;
+        model
+            .solve_potential(gpu)
+            .context("the initial potential solve (t = 0)")?;
         let metal = model.measure(gpu).metal_sum;
         model.initial_metal = metal;
         model.previous_metal = (metal, 0.0);
@@ -597,7 +599,13 @@ impl Model for Dendrite {
         let mut step = first_step;
         while step < end {
             if step.is_multiple_of(every) && step > 0 {
-                self.solve_potential(gpu)?;
+                let time = self.time;
+                self.solve_potential(gpu).with_context(|| {
+                    format!(
+                        "the potential solve at step {step}, t = {time:.4e} s (the last good \
+                         output is kept)"
+                    )
+                })?;
             }
             // The steps up to the next solve, in one submission and one compute pass.
             let stop = ((step / every + 1) * every).min(end);

@@ -570,7 +570,7 @@ impl PotentialSolver {
             }
             if s.iterations >= max_iterations {
                 bail!(
-                    "potential solver did not reach relative residual {tolerance:e} in {max_iterations} iterations (at {:e}); \
+                    "potential solver did not reach relative residual {tolerance:e} in {max_iterations} iterations (it reached {:.3e}); \
                      raise dendrite.potential_max_iterations or refine the time step",
                     relative(&s)
                 );
