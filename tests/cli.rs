@@ -250,9 +250,28 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     ];
     d.extend(SMALL);
     d.extend(["--set", "run.checkpoint_every=2", "-q"]);
+    let before: Vec<Vec<u8>> = files(&cut).iter().map(|f| read_file(cut.join(f))).collect();
     let refused = mesolyte(&d);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("differs"));
+    // A refused resume changes nothing in the folder: the finished run's summary and
+    // scenario.toml are still its own.
+    let after: Vec<Vec<u8>> = files(&cut).iter().map(|f| read_file(cut.join(f))).collect();
+    assert!(before == after, "a refused resume changed the run folder");
+    // Resuming into a folder that does not exist says so, and creates nothing.
+    let missing = dir.path().join("never-ran");
+    let mut m = vec![
+        "run",
+        file.as_str(),
+        "--out",
+        missing.to_str().unwrap(),
+        "--resume",
+    ];
+    m.extend(SMALL);
+    let refused = mesolyte(&m);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not exist"));
+    assert!(!missing.exists());
 }
 
 #[test]

@@ -61,6 +61,13 @@ struct Clock {
 pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunReport> {
     let wall = Instant::now();
     let settings = &scenario.run;
+    // A resume is checked before anything in the folder changes: a refused one leaves the
+    // earlier run's files (its summary, its scenario.toml) as they were.
+    let saved = if opts.resume {
+        Some(read_checkpoint(scenario, &opts.out_dir)?)
+    } else {
+        None
+    };
     let mut dir = RunDir::create(&opts.out_dir, &scenario.name)?;
     // A summary left in this folder by an earlier run would describe that run until this one
     // ends (a sweep resumed after a kill would take it for this run's result).
@@ -84,8 +91,8 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         time: 0.0,
         next_output: 0,
     };
-    if opts.resume {
-        restore(scenario, gpu, model.as_mut(), &mut dir, &mut clock)?;
+    if let Some((header, data)) = saved {
+        restore(gpu, model.as_mut(), &mut dir, &mut clock, header, data)?;
     }
     let mut progress = Progress::new(
         &scenario.name,
@@ -383,18 +390,23 @@ fn maybe_checkpoint(
     checkpoint::write(&dir.path(io::CHECKPOINT_FILE), &header, &data)
 }
 
-fn restore(
+/// The checkpoint in `out_dir`, if it exists and was written by this scenario (less the keys
+/// a resume may change).
+fn read_checkpoint(
     scenario: &Scenario,
-    gpu: &Gpu,
-    model: &mut dyn Model,
-    dir: &mut RunDir,
-    clock: &mut Clock,
-) -> Result<()> {
-    let path = dir.path(io::CHECKPOINT_FILE);
+    out_dir: &std::path::Path,
+) -> Result<(checkpoint::CheckpointHeader, Vec<Vec<f32>>)> {
+    if !out_dir.is_dir() {
+        bail!(
+            "--resume: {} does not exist, so there is no run to continue (leave out --resume to start one)",
+            out_dir.display()
+        );
+    }
+    let path = out_dir.join(io::CHECKPOINT_FILE);
     if !path.exists() {
         bail!(
             "--resume: no checkpoint in {} (was the run started with run.checkpoint_every = 0?)",
-            dir.dir.display()
+            out_dir.display()
         );
     }
     let (h, data) = checkpoint::read(&path)?;
@@ -404,6 +416,17 @@ fn restore(
             path.display()
         );
     }
+    Ok((h, data))
+}
+
+fn restore(
+    gpu: &Gpu,
+    model: &mut dyn Model,
+    dir: &mut RunDir,
+    clock: &mut Clock,
+    h: checkpoint::CheckpointHeader,
+    data: Vec<Vec<f32>>,
+) -> Result<()> {
     let fields = model.state_fields();
     anyhow::ensure!(
         fields.len() == data.len(),
