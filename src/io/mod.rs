@@ -40,6 +40,45 @@ impl RunDir {
         })
     }
 
+    /// Removes what an earlier run of the same name left in the folder. `outputs`: its
+    /// snapshots (`<name>_<step>.vti`), collection, metrics, summary and checkpoint, which a
+    /// new run would overwrite in part and leave in part (ParaView groups every
+    /// `<name>_*.vti` in a folder into one series, so an earlier run's snapshots would show
+    /// up between the new ones). Always: the hidden temporary files of those that a killed
+    /// run left (atomic.rs). Other files are left alone. Returns how many were removed.
+    pub fn clear_earlier_run(&self, outputs: bool) -> Result<usize> {
+        let prefix = format!("{}_", self.name);
+        let own = |f: &str| {
+            f.strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".vti"))
+                .is_some_and(|step| !step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()))
+                || f == format!("{}.pvd", self.name)
+                || f == METRICS_FILE
+                || f == CHECKPOINT_FILE
+                || f == SUMMARY_FILE
+        };
+        let temporary = |f: &str| {
+            f.strip_prefix('.')
+                .and_then(|rest| rest.rsplit_once(".tmp-"))
+                .is_some_and(|(target, pid)| {
+                    own(target) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                })
+        };
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if ((outputs && own(name)) || temporary(name)) && entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path()).map_err(|e| {
+                    anyhow::anyhow!("cannot remove the earlier {}: {e}", entry.path().display())
+                })?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn path(&self, file: &str) -> PathBuf {
         self.dir.join(file)
     }
@@ -102,5 +141,61 @@ pub fn format_number(v: f64) -> String {
         format!("{v}")
     } else {
         format!("{v:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh run removes its own name's outputs of an earlier run, which would otherwise
+    /// mix into ParaView's series, and killed runs' temporaries; nothing else. A resumed
+    /// run removes only the temporaries.
+    #[test]
+    fn an_earlier_runs_outputs_are_cleared_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::create(tmp.path(), "case").unwrap();
+        let earlier = [
+            "case_00000000.vti",
+            "case_123456789.vti",
+            "case.pvd",
+            "metrics.csv",
+            "summary.json",
+            "checkpoint.bin",
+        ];
+        let temporaries = [".case.pvd.tmp-42", ".checkpoint.bin.tmp-7"];
+        let others = [
+            "case_final.vti",
+            "other_00000000.vti",
+            "notes.txt",
+            ".other.tmp-5",
+            ".case.pvd.tmp-x",
+            "scenario.toml",
+        ];
+        let make = || {
+            for f in earlier.iter().chain(&temporaries).chain(&others) {
+                std::fs::write(dir.path(f), b"x").unwrap();
+            }
+        };
+        let left = || {
+            let mut v: Vec<String> = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let sorted = |files: &[&str]| {
+            let mut v: Vec<String> = files.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        };
+        make();
+        assert_eq!(dir.clear_earlier_run(true).unwrap(), 8);
+        assert_eq!(left(), sorted(&others));
+        make();
+        assert_eq!(dir.clear_earlier_run(false).unwrap(), 2);
+        let kept: Vec<&str> = earlier.iter().chain(&others).copied().collect();
+        assert_eq!(left(), sorted(&kept));
     }
 }

@@ -69,6 +69,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         None
     };
     let mut dir = RunDir::create(&opts.out_dir, &scenario.name)?;
+    dir.clear_earlier_run(!opts.resume)?;
     // A summary left in this folder by an earlier run would describe that run until this one
     // ends (a sweep resumed after a kill would take it for this run's result).
     match std::fs::remove_file(dir.path(io::SUMMARY_FILE)) {
