@@ -179,6 +179,19 @@ fn a_sweep_runs_every_combination_like_single_runs_and_resumes() {
         err.contains("run-000") && err.contains("another scenario"),
         "{err}"
     );
+    // So is a new sweep without --resume: it would replace some of the run folders and
+    // leave the others, which sweep.csv would no longer list.
+    let table_before = std::fs::read(out.join("sweep.csv")).unwrap();
+    let mut fresh = sweep_args(&["-q"]);
+    fresh[5] = "diffusion.diffusivity_m2_s=3e-9".into();
+    let refused = mesolyte_owned(&fresh);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("already holds a sweep") && err.contains("--resume"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(out.join("sweep.csv")).unwrap(), table_before);
 }
 
 #[test]

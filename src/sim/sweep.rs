@@ -302,7 +302,21 @@ pub enum Start {
 /// folder holds a finished (or diverged) summary of exactly this scenario is kept, one with a
 /// checkpoint of this scenario continues from it (so a raised `run.end_time` extends finished
 /// runs), and the rest start fresh. A folder holding another scenario is an error.
+/// Without `resume`, an output folder that already holds a sweep is an error: the new runs
+/// would replace some of its run folders and leave the others (and its sweep.csv would no
+/// longer list them).
 pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec<Start>> {
+    if !resume {
+        let earlier = earlier_sweep(out_dir);
+        if !earlier.is_empty() {
+            bail!(
+                "{} already holds a sweep ({}); add --resume to keep its finished runs and \
+                 run the rest, or sweep into another --out folder",
+                out_dir.display(),
+                earlier.join(", ")
+            );
+        }
+    }
     plan.runs
         .iter()
         .map(|r| {
@@ -338,6 +352,33 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
             }
         })
         .collect()
+}
+
+/// What of a sweep an output folder holds: its sweep.csv and run folders (`run-<digits>`).
+fn earlier_sweep(out_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut runs = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_run = name
+            .strip_prefix("run-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if name == TABLE_FILE {
+            found.push(TABLE_FILE.to_string());
+        } else if is_run && e.path().is_dir() {
+            runs += 1;
+        }
+    }
+    if runs > 0 {
+        found.push(format!(
+            "{runs} run folder{}",
+            if runs == 1 { "" } else { "s" }
+        ));
+    }
+    found
 }
 
 fn read_summary(dir: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
