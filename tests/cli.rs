@@ -109,6 +109,33 @@ fn run_writes_every_output_atomically() {
         resolved.resolved["diffusion"]["bc_x"].as_str(),
         Some("periodic")
     );
+
+    // Rerun with fewer outputs: the earlier run's snapshots go (ParaView would group them
+    // with the new ones); a file of the user's stays.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    args.extend(["--set", "run.output_every=0.025"]);
+    ok(&mesolyte(&args));
+    let names = files(&out);
+    assert_eq!(names.iter().filter(|n| n.ends_with(".vti")).count(), 3);
+    assert!(names.contains(&"notes.txt".to_string()));
+    // Another scenario into the same folder is refused, and changes nothing there.
+    let before: Vec<Vec<u8>> = names.iter().map(|f| read_file(out.join(f))).collect();
+    let other = mesolyte(&[
+        "run",
+        &scenario("diffusion-depletion-2d.toml"),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(!other.status.success());
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("diffusion-gaussian-2d") && err.contains("--out"),
+        "{err}"
+    );
+    assert_eq!(files(&out), names);
+    let after: Vec<Vec<u8>> = names.iter().map(|f| read_file(out.join(f))).collect();
+    assert!(before == after);
 }
 
 fn read_file(p: PathBuf) -> Vec<u8> {

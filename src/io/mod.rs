@@ -136,8 +136,13 @@ impl RunDir {
 /// Shortest text that reads back as the same f64, in exponent form for very large or small
 /// magnitudes (Rust's plain `{}` would print 4e-13 as 0.0000000000004).
 pub fn format_number(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-4..1e7).contains(&a) || !v.is_finite() {
+    format_plain_within(v, 1e-4..1e7)
+}
+
+/// Shortest text that reads back as `v`: plain for magnitudes in `plain` (and 0, NaN,
+/// infinities), exponent form otherwise.
+pub fn format_plain_within(v: f64, plain: std::ops::Range<f64>) -> String {
+    if v == 0.0 || plain.contains(&v.abs()) || !v.is_finite() {
         format!("{v}")
     } else {
         format!("{v:e}")

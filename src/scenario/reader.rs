@@ -88,12 +88,7 @@ impl Range {
 /// (4e-5, not 0.00004), and the shortest digits that read back as the same f64, so a bound
 /// copied from the message is accepted.
 pub fn format_value(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-2..1e6).contains(&a) || !v.is_finite() {
-        format!("{v}")
-    } else {
-        format!("{v:e}")
-    }
+    crate::io::format_plain_within(v, 1e-2..1e6)
 }
 
 impl fmt::Display for Range {

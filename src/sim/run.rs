@@ -66,6 +66,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     let saved = if opts.resume {
         Some(read_checkpoint(scenario, &opts.out_dir)?)
     } else {
+        refuse_other_scenarios_folder(scenario, &opts.out_dir)?;
         None
     };
     let mut dir = RunDir::create(&opts.out_dir, &scenario.name)?;
@@ -389,6 +390,27 @@ fn maybe_checkpoint(
     };
     let data: Vec<Vec<f32>> = fields.iter().map(|f| f.download(gpu)).collect();
     checkpoint::write(&dir.path(io::CHECKPOINT_FILE), &header, &data)
+}
+
+/// A fresh run replaces an earlier run of its own scenario name in `out_dir`, but not one of
+/// another scenario: their metrics, summary and checkpoint have the same file names, so the
+/// folder would end up half one run and half the other.
+fn refuse_other_scenarios_folder(scenario: &Scenario, out_dir: &std::path::Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(out_dir.join(io::SCENARIO_FILE)) else {
+        return Ok(());
+    };
+    let earlier = text
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("name").and_then(|v| v.as_str()).map(String::from));
+    match earlier {
+        Some(name) if name != scenario.name => bail!(
+            "{} holds a run of scenario {name:?}, not {:?}; choose another --out folder",
+            out_dir.display(),
+            scenario.name
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The checkpoint in `out_dir`, if it exists and was written by this scenario (less the keys
