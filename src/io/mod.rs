@@ -51,7 +51,7 @@ impl RunDir {
         let own = |f: &str| {
             f.strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(".vti"))
-                .is_some_and(|step| !step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()))
+                .is_some_and(is_number)
                 || f == format!("{}.pvd", self.name)
                 || f == METRICS_FILE
                 || f == CHECKPOINT_FILE
@@ -60,9 +60,7 @@ impl RunDir {
         let temporary = |f: &str| {
             f.strip_prefix('.')
                 .and_then(|rest| rest.rsplit_once(".tmp-"))
-                .is_some_and(|(target, pid)| {
-                    own(target) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
-                })
+                .is_some_and(|(target, pid)| own(target) && is_number(pid))
         };
         let mut removed = 0;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -137,6 +135,21 @@ impl RunDir {
 /// magnitudes (Rust's plain `{}` would print 4e-13 as 0.0000000000004).
 pub fn format_number(v: f64) -> String {
     format_plain_within(v, 1e-4..1e7)
+}
+
+/// Whether `s` is a non-empty run of decimal digits: the step in a snapshot's name, the
+/// index of a sweep's run folder, the process id of a temporary file.
+pub fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `v` in exponent form with at most 4 significant digits and no trailing zeros (2.5e-4),
+/// for figures that need not read back exactly (a stable step limit, an f32 file value).
+pub fn short_exp(v: f64) -> String {
+    let s = format!("{v:.3e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+    format!("{mantissa}e{exp}")
 }
 
 /// Shortest text that reads back as `v`: plain for magnitudes in `plain` (and 0, NaN,

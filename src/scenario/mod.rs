@@ -108,7 +108,7 @@ impl Scenario {
                     message: format!(
                         "{dt:e} s exceeds the stable limit of this model and grid; allowed: (0, {}] s \
                          (leave run.dt out to use the stable step automatically)",
-                        short_exp(limit)
+                        crate::io::short_exp(limit)
                     ),
                 });
             }
@@ -215,12 +215,4 @@ fn read_run(s: &mut Section, iterations: bool) -> Result<RunSettings, ScenarioEr
         checkpoint_every,
         check_every,
     })
-}
-
-/// `v` in exponent form with at most 4 significant digits and no trailing zeros (2.5e-4).
-fn short_exp(v: f64) -> String {
-    let s = format!("{v:.3e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-    format!("{mantissa}e{exp}")
 }

@@ -20,6 +20,9 @@ pub struct Progress {
     quiet: bool,
     /// The model's clock name (Model::time_name).
     time_name: &'static str,
+    /// "ETA", or "ETA at most" for an iteration clock: it runs to run.end_time only if its
+    /// solves do not converge first.
+    eta_label: &'static str,
 }
 
 /// Whether a model's clock (Model::time_name) counts simulated seconds, not iterations.
@@ -46,8 +49,6 @@ impl Progress {
         quiet: bool,
         time_name: &'static str,
     ) -> Progress {
-        // An iteration clock runs to run.end_time only if its solves do not converge first,
-        // so its ETA is an upper bound.
         let eta_label = if counts_seconds(time_name) {
             "ETA"
         } else {
@@ -74,6 +75,7 @@ impl Progress {
             start_step,
             quiet,
             time_name,
+            eta_label,
         };
         p.set(start_time);
         p
@@ -120,11 +122,7 @@ impl Progress {
             } else {
                 f64::NAN
             };
-            let eta_label = if counts_seconds(self.time_name) {
-                "ETA"
-            } else {
-                "ETA at most"
-            };
+            let eta_label = self.eta_label;
             eprintln!(
                 "[{}] {clock} ({:.1}%), step {step}{step_size}, {rate:.0} steps/s{status}, {eta_label} {eta:.0} s",
                 self.name,

@@ -363,9 +363,7 @@ fn earlier_sweep(out_dir: &Path) -> Vec<String> {
     let mut runs = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let is_run = name
-            .strip_prefix("run-")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let is_run = name.strip_prefix("run-").is_some_and(io::is_number);
         if name == TABLE_FILE {
             found.push(TABLE_FILE.to_string());
         } else if is_run && e.path().is_dir() {

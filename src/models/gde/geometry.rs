@@ -390,14 +390,7 @@ fn spacing_note(path: &Path, spacing: [f64; 3], grid: &Grid) -> Option<String> {
         return None;
     }
     // The file stores f32: four digits say what it meant.
-    let show = |v: [f64; 3]| {
-        v.map(|x| {
-            let t = format!("{x:.3e}");
-            let (m, e) = t.split_once('e').unwrap_or((&t, "0"));
-            format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
-        })
-        .join(" x ")
-    };
+    let show = |v: [f64; 3]| v.map(crate::io::short_exp).join(" x ");
     Some(format!(
         "{}: the image's spacing is {} (in the file's unit) but the grid's cells are {} m; \
          the grid's are used, so results are for that voxel size. Set grid.dx (dy, dz) to \

@@ -131,23 +131,7 @@ impl Gde {
         let label = Field::new(gpu, &domain, "label");
         label.upload(gpu, &voxels.as_f32())?;
         let stages = stages(&params);
-        // One flood fill per stage, each O(voxels): in parallel, as a 512³ image takes
-        // seconds per fill.
-        let no_path = std::thread::scope(|scope| {
-            let fills: Vec<_> = stages
-                .iter()
-                .map(|&s| {
-                    scope.spawn({
-                        let params = &params;
-                        move || missing_path(voxels, params, s)
-                    })
-                })
-                .collect();
-            fills
-                .into_iter()
-                .map(|f| f.join().expect("connectivity check panicked"))
-                .collect()
-        });
+        let no_path = stages_without_path(voxels, &params, &stages);
         let flow = if params.flow.axes.is_empty() {
             None
         } else {
@@ -735,13 +719,25 @@ pub fn describe_geometry(
         }
     }
     let mut lines = vec![line];
-    lines.extend(v.notes.iter().map(|n| format!("note: {n}")));
-    for stage in stages(params) {
-        if let Some(note) = missing_path(&v, params, stage) {
-            lines.push(format!("note: {note}"));
-        }
-    }
+    let no_path = stages_without_path(&v, params, &stages(params));
+    let notes = v.notes.iter().chain(no_path.iter().flatten());
+    lines.extend(notes.map(|n| format!("note: {n}")));
     Ok(lines)
+}
+
+/// Per stage, why it has a zero result without running (`missing_path`), if it does. One
+/// flood fill per stage, each O(voxels): in parallel, as a 512³ image takes seconds per fill.
+fn stages_without_path(v: &Voxels, params: &GdeParams, stages: &[Stage]) -> Vec<Option<String>> {
+    std::thread::scope(|scope| {
+        let fills: Vec<_> = stages
+            .iter()
+            .map(|&s| scope.spawn(move || missing_path(v, params, s)))
+            .collect();
+        fills
+            .into_iter()
+            .map(|f| f.join().expect("connectivity check panicked"))
+            .collect()
+    })
 }
 
 /// Why `stage` has a zero result without running, if it does: no pore path along its axis
