@@ -9,12 +9,16 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod cli;
+pub mod constants;
+pub mod geometry;
 pub mod gpu;
 pub mod grid;
 pub mod io;
 pub mod models;
+pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod solvers;
 
 pub use grid::Grid;
 pub use scenario::Scenario;

@@ -290,7 +290,7 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
 }
 
 /// The V-cycle's bottom levels run as one single-workgroup dispatch
-/// (dendrite/multigrid_bottom.wgsl) computing each value by the same expression as the
+/// (solvers/multigrid_bottom.wgsl) computing each value by the same expression as the
 /// per-level kernels, so one V-cycle (coarse operators built the same two ways) must give the
 /// same M⁻¹b bit for bit: on a 2D grid whose bottom starts at level 2, a periodic 3D grid with
 /// an odd side axis that is never coarsened (the bottom starts at level 1 and holds the
@@ -299,7 +299,7 @@ fn periodic_multigrid_is_chunking_independent_and_lean() {
 #[test]
 fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
     use mesolyte::gpu::{Domain, Field, Recorder};
-    use mesolyte::models::dendrite::multigrid::{FineLevel, Multigrid};
+    use mesolyte::solvers::multigrid::{FineLevel, Multigrid};
     use mesolyte::Grid;
     let (gpu, _lock) = common::gpu();
     for (grid, periodic, per_level_levels) in [
@@ -488,7 +488,7 @@ fn concentration_output_is_current_after_each_batch() {
 }
 
 /// The warm start moves φ along its last change by the step that minimises the scaled
-/// residual (potential_start.wgsl). On a growing deposit that must save CG
+/// residual (cg_start.wgsl). On a growing deposit that must save CG
 /// iterations with either preconditioner while leaving the physics as the solve's tolerance
 /// allows. Measured on this case (lavapipe, solves every 20 steps): multigrid 1.73 → 0.64
 /// iterations per solve, max |Δη| 6e-6, metal Li 3.5e-7 apart after 0.3 s; Jacobi

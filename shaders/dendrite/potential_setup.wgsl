@@ -1,15 +1,13 @@
-// Potential solve, step 1: the fine-grid operator (common/potential_operator.wgsl) and
+// The dendrite potential's linear system for the shared elliptic solver (src/solvers/): the
+// operator (solvers/include/operator.wgsl) and
 // right-hand side from η. σ = σ_electrode h(η) + σ_electrolyte (1 - h(η)); a face's
 // conductance is the harmonic mean of its two cells (exact for conductors in series), and a
 // Dirichlet face half a cell away has 2σ of its cell. b holds the deposition source and the
-// electrode's φ = V (its scale |D⁻¹b|² is summed by potential_start.wgsl). Reads the
+// electrode's φ = V (its scale |D⁻¹b|² is summed by cg_start.wgsl). Reads the
 // neighbours' η (ghost planes along the chunking axis).
-// Also the warm start's direction d = φ - φ_prev (`change`), the change of φ over the last solve, into
-// the CG direction p (free until the first iteration), and φ_prev ← φ, at the own cell
-// (potential_start.wgsl then finds the step along d).
 #include "common/grid.wgsl"
 #include "common/phase_field.wgsl"
-#include "common/potential.wgsl"
+#include "dendrite/include/potential_params.wgsl"
 
 @group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;
@@ -19,9 +17,6 @@
 @group(0) @binding(6) var<storage, read_write> gz: array<f32>;
 @group(0) @binding(7) var<storage, read_write> diag: array<f32>;
 @group(0) @binding(8) var<storage, read_write> b: array<f32>;
-@group(0) @binding(9) var<storage, read> phi: array<f32>;
-@group(0) @binding(10) var<storage, read_write> phi_prev: array<f32>;
-@group(0) @binding(11) var<storage, read_write> change: array<f32>;
 
 fn sigma(i: u32) -> f32 {
     let h = clamp(interp_h(eta[i]), 0.0, 1.0);
@@ -68,8 +63,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         gz[i] = pz;
         diag[i] = d;
         b[i] = rhs;
-        let now = phi[i];
-        change[i] = now - phi_prev[i];
-        phi_prev[i] = now;
     }
 }

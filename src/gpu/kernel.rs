@@ -1,6 +1,10 @@
 //! A compute pipeline built from one WGSL stage in `shaders/`, with its bind-group layout.
+//!
+//! Bind groups can be built by position ([`Kernel::bind`]) or by the names of the shader's
+//! variables ([`Kernel::bind_named`]). Names are preferred for long lists: two buffers of the
+//! same type swapped in a positional list still compile, validate and run, only wrong.
 
-use anyhow::Result;
+use anyhow::{anyhow, bail, Result};
 
 use super::{shaders, Gpu};
 
@@ -8,6 +12,18 @@ pub struct Kernel {
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
     pub name: &'static str,
+    /// The group-0 resource variables of the composed shader, from naga's reflection.
+    slots: Vec<Slot>,
+}
+
+/// One `@group(0) @binding(n) var` of a shader.
+#[derive(Debug, Clone, PartialEq)]
+struct Slot {
+    name: String,
+    binding: u32,
+    /// Whether the kernel's entry point uses it. wgpu derives the pipeline's layout from
+    /// the entry point's uses, so only these are in `Kernel::layout`.
+    used: bool,
 }
 
 impl Kernel {
@@ -29,6 +45,7 @@ impl Kernel {
         constants: &[(&str, f64)],
     ) -> Result<Kernel> {
         let source = shaders::compose(path)?;
+        let slots = reflect(path, &source, entry)?;
         let module = gpu
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -53,6 +70,7 @@ impl Kernel {
             pipeline,
             layout,
             name: path,
+            slots,
         })
     }
 
@@ -93,5 +111,216 @@ impl Kernel {
             layout: &self.layout,
             entries: &entries,
         })
+    }
+
+    // TEMPORARY (removed before hand-off): asserts that a named list puts every buffer where
+    // the old positional list did.
+    pub fn tmp_assert_same<S: AsRef<str>>(&self, named: &[(S, &wgpu::Buffer)], positional: &[&wgpu::Buffer]) {
+        let places = resolve(self.name, &self.slots, named.iter().map(|(n, _)| n.as_ref())).unwrap();
+        let mut hits = 0;
+        for (p, (n, b)) in places.iter().zip(named) {
+            let p = p.expect("used") as usize;
+            assert!(std::ptr::eq(positional[p], *b), "{}: {} at {p}", self.name, n.as_ref());
+            hits += 1;
+        }
+        assert_eq!(hits, positional.len(), "{}", self.name);
+        eprintln!("TMPCHECK {} ok ({hits} bindings)", self.name);
+    }
+
+    /// One bind group per chunk of `domain`, by name: the chunk's `GridInfo` is bound as
+    /// `grid` (common/grid.wgsl), `buffers(chunk)` as in [`Kernel::bind_named`].
+    pub fn bind_chunks_named<'a, S: AsRef<str>>(
+        &self,
+        gpu: &Gpu,
+        domain: &'a super::Domain,
+        buffers: impl Fn(usize) -> Vec<(S, &'a wgpu::Buffer)>,
+    ) -> Vec<wgpu::BindGroup> {
+        (0..domain.chunks.len())
+            .map(|c| {
+                let listed = buffers(c);
+                let mut all: Vec<(&str, &wgpu::Buffer)> = vec![("grid", &domain.info_buffers[c])];
+                all.extend(listed.iter().map(|(n, b)| (n.as_ref(), *b)));
+                self.bind_named(gpu, &all)
+            })
+            .collect()
+    }
+
+    /// A bind group for group 0 that puts each buffer (whole) at the binding of the shader
+    /// variable with its name. Every variable the entry point uses must be named exactly
+    /// once; a name the shader declares in group 0 but this entry point does not use is
+    /// skipped (it is not in the derived layout), so related kernels can share one list.
+    ///
+    /// Panics on an unknown, duplicate or missing name: the lists are fixed in the code, so
+    /// that is a programming error, reported with the shader's names.
+    pub fn bind_named<S: AsRef<str>>(
+        &self,
+        gpu: &Gpu,
+        buffers: &[(S, &wgpu::Buffer)],
+    ) -> wgpu::BindGroup {
+        let places = resolve(self.name, &self.slots, buffers.iter().map(|(n, _)| n.as_ref()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let entries: Vec<wgpu::BindGroupEntry> = places
+            .iter()
+            .zip(buffers)
+            .filter_map(|(place, (_, b))| {
+                place.map(|binding| wgpu::BindGroupEntry {
+                    binding,
+                    resource: b.as_entire_binding(),
+                })
+            })
+            .collect();
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.name),
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
+}
+
+/// The group-0 variables of `source` (the composed `path`) and whether `entry` uses them.
+/// Parsing and validating here also turns a shader error into an error naming the stage,
+/// before wgpu sees the module.
+fn reflect(path: &str, source: &str, entry: &str) -> Result<Vec<Slot>> {
+    let module = naga::front::wgsl::parse_str(source)
+        .map_err(|e| anyhow!("{path}: {}", e.emit_to_string(source)))?;
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .map_err(|e| anyhow!("{path}: {}", e.emit_to_string(source)))?;
+    let index = module
+        .entry_points
+        .iter()
+        .position(|e| e.name == entry)
+        .ok_or_else(|| anyhow!("{path} has no entry point {entry:?}"))?;
+    let uses = info.get_entry_point(index);
+    Ok(module
+        .global_variables
+        .iter()
+        .filter_map(|(handle, var)| {
+            let b = var.binding.as_ref().filter(|b| b.group == 0)?;
+            Some(Slot {
+                name: var.name.clone().unwrap_or_default(),
+                binding: b.binding,
+                used: !uses[handle].is_empty(),
+            })
+        })
+        .collect())
+}
+
+/// The binding of each of `names` in `slots` (None for a variable the entry point does not
+/// use), or an error listing every unknown, duplicate and missing name.
+fn resolve<'n>(
+    kernel: &str,
+    slots: &[Slot],
+    names: impl Iterator<Item = &'n str>,
+) -> Result<Vec<Option<u32>>> {
+    let mut places = Vec::new();
+    let mut problems = Vec::new();
+    let mut named = vec![false; slots.len()];
+    for name in names {
+        match slots.iter().position(|s| s.name == name) {
+            None => problems.push(format!("unknown name {name:?}")),
+            Some(i) if named[i] => problems.push(format!("{name:?} bound twice")),
+            Some(i) => {
+                named[i] = true;
+                places.push(slots[i].used.then_some(slots[i].binding));
+            }
+        }
+    }
+    for (slot, named) in slots.iter().zip(&named) {
+        if slot.used && !named {
+            problems.push(format!("no buffer for {:?} (binding {})", slot.name, slot.binding));
+        }
+    }
+    if !problems.is_empty() {
+        let declared: Vec<String> = slots
+            .iter()
+            .map(|s| format!("{} = {}", s.binding, s.name))
+            .collect();
+        bail!(
+            "{kernel}: {} (group 0 declares {})",
+            problems.join(", "),
+            declared.join(", ")
+        );
+    }
+    Ok(places)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step_slots() -> Vec<Slot> {
+        let path = "dendrite/step.wgsl";
+        reflect(path, &shaders::compose(path).unwrap(), "main").unwrap()
+    }
+
+    /// The dendrite step's names, in the order of the positional list the model used before
+    /// binding by name (bindings 0..=15).
+    const STEP_NAMES: [&str; 16] = [
+        "grid",
+        "p",
+        "eta_in",
+        "w_in",
+        "phi_in",
+        "rho_in",
+        "eta_out",
+        "rho_out",
+        "step_counter",
+        "eta_fixed",
+        "eta_remainder",
+        "rho_fixed",
+        "rho_remainder",
+        "w_out",
+        "c_out",
+        "step_counter_out",
+    ];
+
+    #[test]
+    fn names_resolve_to_their_bindings() {
+        let places = resolve("step", &step_slots(), STEP_NAMES.into_iter()).unwrap();
+        let expected: Vec<Option<u32>> = (0..16).map(Some).collect();
+        assert_eq!(places, expected);
+        // Order of the list does not matter, only the names.
+        let reversed = resolve("step", &step_slots(), STEP_NAMES.into_iter().rev()).unwrap();
+        assert_eq!(reversed, (0..16).rev().map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_wrong_name_is_caught() {
+        let slots = step_slots();
+        let mut names = STEP_NAMES;
+        names[2] = "eta"; // not a variable of the shader: eta_in is then missing too
+        let e = resolve("step", &slots, names.into_iter()).unwrap_err().to_string();
+        assert!(e.contains("unknown name \"eta\""), "{e}");
+        assert!(e.contains("no buffer for \"eta_in\" (binding 2)"), "{e}");
+        assert!(e.contains("2 = eta_in"), "the error lists the shader's names: {e}");
+
+        let mut twice = STEP_NAMES.to_vec();
+        twice.push("w_in");
+        let e = resolve("step", &slots, twice.into_iter()).unwrap_err().to_string();
+        assert!(e.contains("\"w_in\" bound twice"), "{e}");
+
+        let e = resolve("step", &slots, STEP_NAMES[..15].iter().copied())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no buffer for \"step_counter_out\""), "{e}");
+    }
+
+    #[test]
+    fn a_variable_the_entry_point_skips_is_left_out() {
+        let source = "
+            @group(0) @binding(0) var<storage, read> a: array<f32>;
+            @group(0) @binding(1) var<storage, read_write> b: array<f32>;
+            @group(0) @binding(2) var<storage, read_write> unused: array<f32>;
+            @compute @workgroup_size(1) fn main() { b[0] = a[0]; }";
+        let slots = reflect("inline", source, "main").unwrap();
+        let places = resolve("inline", &slots, ["unused", "b", "a"].into_iter()).unwrap();
+        assert_eq!(places, [None, Some(1), Some(0)]);
+        // Leaving the unused one out is fine too; leaving a used one out is not.
+        assert!(resolve("inline", &slots, ["a", "b"].into_iter()).is_ok());
+        assert!(resolve("inline", &slots, ["a", "unused"].into_iter()).is_err());
     }
 }

@@ -24,34 +24,35 @@ shader_table!(
     "common/random.wgsl",
     "common/phase_field.wgsl",
     "common/stencil.wgsl",
-    "common/potential.wgsl",
-    "common/cg.wgsl",
-    "common/cg_partials.wgsl",
-    "common/potential_operator.wgsl",
-    "common/stored_operand.wgsl",
-    "common/multigrid.wgsl",
-    "common/galerkin.wgsl",
-    "common/jacobi.wgsl",
+    "dendrite/include/potential_params.wgsl",
+    "solvers/include/cg.wgsl",
+    "solvers/include/cg_partials.wgsl",
+    "solvers/include/operator.wgsl",
+    "solvers/include/stored_operand.wgsl",
+    "solvers/include/multigrid.wgsl",
+    "solvers/include/galerkin.wgsl",
+    "solvers/include/jacobi.wgsl",
     "common/dendrite_params.wgsl",
     "common/chemical_potential.wgsl",
     "diffusion/step.wgsl",
     "dendrite/step.wgsl",
     "dendrite/columns.wgsl",
     "dendrite/potential_setup.wgsl",
-    "dendrite/potential_apply.wgsl",
-    "dendrite/potential_start.wgsl",
-    "dendrite/potential_update.wgsl",
-    "dendrite/potential_direction.wgsl",
-    "dendrite/potential_precondition.wgsl",
-    "dendrite/multigrid_smooth.wgsl",
-    "dendrite/multigrid_smooth_from_zero.wgsl",
-    "dendrite/multigrid_restrict.wgsl",
-    "dendrite/multigrid_restrict_residual.wgsl",
-    "dendrite/multigrid_bottom.wgsl",
-    "dendrite/multigrid_prolong.wgsl",
-    "dendrite/multigrid_prolong_smooth.wgsl",
-    "dendrite/multigrid_coarsen.wgsl",
-    "dendrite/potential_scalars.wgsl",
+    "solvers/cg_apply.wgsl",
+    "solvers/cg_start.wgsl",
+    "solvers/cg_update.wgsl",
+    "solvers/cg_direction.wgsl",
+    "solvers/cg_precondition.wgsl",
+    "solvers/multigrid_smooth.wgsl",
+    "solvers/multigrid_smooth_from_zero.wgsl",
+    "solvers/multigrid_restrict.wgsl",
+    "solvers/multigrid_restrict_residual.wgsl",
+    "solvers/multigrid_bottom.wgsl",
+    "solvers/multigrid_prolong.wgsl",
+    "solvers/multigrid_prolong_smooth.wgsl",
+    "solvers/multigrid_coarsen.wgsl",
+    "solvers/cg_scalars.wgsl",
+    "solvers/warm_direction.wgsl",
     "common/lattice.wgsl",
     "common/d3q19.wgsl",
     "common/d3q7.wgsl",
@@ -98,10 +99,13 @@ fn append(path: &str, out: &mut String, seen: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-/// Shaders that are whole GPU stages (not shared pieces under `common/`).
+/// Whether `path` is a piece for `#include` (under `common/`, shared by several models, or
+/// under an `include/` folder of one model or the solvers) rather than a GPU stage.
+pub fn is_include(path: &str) -> bool {
+    path.starts_with("common/") || path.contains("/include/")
+}
+
+/// Shaders that are whole GPU stages (not included pieces).
 pub fn stages() -> impl Iterator<Item = &'static str> {
-    SOURCES
-        .iter()
-        .map(|(p, _)| *p)
-        .filter(|p| !p.starts_with("common/"))
+    SOURCES.iter().map(|(p, _)| *p).filter(|p| !is_include(p))
 }

@@ -4,19 +4,11 @@
 use super::params::{DendriteParams, Nucleus};
 use super::units::{ModelNumbers, LENGTH_M};
 use crate::grid::Grid;
+use crate::rng::Rng;
 
-/// SplitMix64: a small deterministic generator for drawing nuclei from the run's seed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+/// Mixed into the run's seed so that the nuclei's stream differs from other draws on the
+/// same seed ("nuclei" in ASCII).
+const NUCLEI_STREAM: u64 = 0x6e75636c65690000;
 
 /// The listed nuclei plus those drawn at `nucleation_density_m2` with radii uniform in
 /// [min, max], positions uniform on the electrode, from `seed`.
@@ -25,16 +17,16 @@ pub fn nuclei(p: &DendriteParams, grid: &Grid, seed: u64) -> Vec<Nucleus> {
     let l = grid.lengths();
     let area = l[1] * if grid.is_3d() { l[2] } else { grid.dz };
     let count = (p.nucleation_density_m2 * area).round() as usize;
-    let mut rng = SplitMix(seed ^ 0x6e75636c65690000);
+    let mut rng = Rng::new(seed ^ NUCLEI_STREAM);
     for _ in 0..count {
-        let y = rng.next_f64() * l[1];
+        let y = rng.uniform() * l[1];
         let z = if grid.is_3d() {
-            rng.next_f64() * l[2]
+            rng.uniform() * l[2]
         } else {
             0.0
         };
         let radius = p.nucleus_radius_min_m
-            + rng.next_f64() * (p.nucleus_radius_max_m - p.nucleus_radius_min_m);
+            + rng.uniform() * (p.nucleus_radius_max_m - p.nucleus_radius_min_m);
         all.push(Nucleus { y, z, radius });
     }
     all

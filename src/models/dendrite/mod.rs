@@ -7,7 +7,6 @@
 
 pub mod initial;
 pub mod metrics;
-pub mod multigrid;
 pub mod params;
 pub mod potential;
 pub mod units;
@@ -25,7 +24,8 @@ use crate::grid::Grid;
 use crate::scenario::RunSettings;
 use crate::sim::{Guard, Metric, Model, OutputField};
 use metrics::{ColumnKernel, ColumnParams, Columns};
-use potential::{PotentialParams, PotentialSolver, SolveControl, SolveReport};
+use crate::solvers::{SolveControl, SolveReport};
+use potential::{Potential, PotentialParams};
 use units::{FARADAY, LENGTH_M};
 
 /// Scalar fields on the GPU: η ×2 and ρ ×2 with their fixed-point master copies and
@@ -38,7 +38,7 @@ pub const GPU_FIELDS: u32 = 26;
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
 pub const NOMINAL_SITE_FRACTION: f64 = 0.5;
 /// Largest step θ of the potential's warm start φ + θ (φ - φ_prev) along its last change
-/// (PotentialSolver::solve): 1 continues a steady change over an equal interval; the bound
+/// (EllipticSolver::solve): 1 continues a steady change over an equal interval; the bound
 /// keeps an ill-posed line search (a tiny last change) from overshooting.
 const MAX_WARM_STEP: f64 = 2.0;
 
@@ -144,7 +144,7 @@ pub struct Dendrite {
     counter: [wgpu::Buffer; 2],
     uniform_dt: f64,
     seed: u32,
-    potential: PotentialSolver,
+    potential: Potential,
     columns: ColumnKernel,
     /// Simulated time since the last potential solve, and in total (s).
     since_solve: f64,
@@ -220,8 +220,31 @@ impl Dendrite {
         });
         let step_bg = [0, 1].map(|writes_c| {
             [0, 1].map(|from| {
-                step_kernel.bind_chunks(gpu, &domain, |k| {
-                    vec![
+                // By the names of step.wgsl's variables: most of these are f32 fields, so a
+                // swap in a positional list would run, wrongly.
+                step_kernel.bind_chunks_named(gpu, &domain, |k| {
+                    let named = vec![
+                        ("p", &step_uniform[writes_c]),
+                        ("eta_in", &eta[from].buffers[k]),
+                        ("w_in", &w[from].buffers[k]),
+                        ("phi_in", &phi.buffers[k]),
+                        ("rho_in", &rho[from].buffers[k]),
+                        ("eta_out", &eta[1 - from].buffers[k]),
+                        ("rho_out", &rho[1 - from].buffers[k]),
+                        ("step_counter", &counter[from]),
+                        ("eta_fixed", &eta_fixed.buffers[k]),
+                        ("eta_remainder", &eta_remainder.buffers[k]),
+                        ("rho_fixed", &rho_fixed.buffers[k]),
+                        ("rho_remainder", &rho_remainder.buffers[k]),
+                        ("w_out", &w[1 - from].buffers[k]),
+                        ("c_out", &c.buffers[k]),
+                        ("step_counter_out", &counter[1 - from]),
+                    ];
+                    // TMPCHECK begin
+                    let mut n2 = vec![("grid", &domain.info_buffers[k])];
+                    n2.extend(named.iter().copied());
+                    step_kernel.tmp_assert_same(&n2, &[
+                        &domain.info_buffers[k],
                         &step_uniform[writes_c],
                         &eta[from].buffers[k],
                         &w[from].buffers[k],
@@ -237,11 +260,13 @@ impl Dendrite {
                         &w[1 - from].buffers[k],
                         &c.buffers[k],
                         &counter[1 - from],
-                    ]
+                    ]);
+                    // TMPCHECK end
+                    named
                 })
             })
         });
-        let potential = PotentialSolver::new(
+        let potential = Potential::new(
             gpu,
             &domain,
             [&eta[0], &eta[1]],
@@ -392,6 +417,7 @@ impl Dendrite {
             SolveControl {
                 tolerance: self.params.potential_tolerance,
                 max_iterations: self.params.potential_max_iterations as u32,
+                max_iterations_key: "dendrite.potential_max_iterations",
                 // The first solve has no last change to move along.
                 warm_step_max: if self.extrapolate && self.solve_totals.0 > 0 {
                     MAX_WARM_STEP as f32
@@ -426,20 +452,20 @@ impl Dendrite {
     /// Iterations the potential solver queues per read-back of its residual (default 1 with
     /// multigrid, 16 with Jacobi). Performance only: results do not depend on it (tested).
     pub fn set_potential_batch(&mut self, iterations: u32) {
-        self.potential.set_batch(iterations);
+        self.potential.solver.set_batch(iterations);
     }
 
     /// Dispatches of one multigrid preconditioning in the potential solver: the V-cycle and
     /// the CG sums of its result (None with Jacobi).
     pub fn potential_precondition_dispatches(&self, gpu: &Gpu) -> Option<usize> {
-        self.potential.dispatches_per_precondition(gpu)
+        self.potential.solver.dispatches_per_precondition(gpu)
     }
 
     /// For the bench: queues the coarse operators' build and `count` V-cycles on the potential
-    /// solver's current residual, without waiting (PotentialSolver::submit_vcycles). False
+    /// solver's current residual, without waiting (EllipticSolver::submit_vcycles). False
     /// with the Jacobi preconditioner.
     pub fn submit_potential_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
-        self.potential.submit_vcycles(gpu, count)
+        self.potential.solver.submit_vcycles(gpu, count)
     }
 
     /// Replaces η (all cells, storage order) and makes it the potential source's reference;
@@ -632,7 +658,7 @@ impl Model for Dendrite {
             &self.phi,
             &self.c,
             &self.potential.eta_ref,
-            &self.potential.phi_prev,
+            &self.potential.solver.x_prev,
             &self.eta_fixed,
             &self.eta_remainder,
             &self.rho_fixed,

@@ -45,14 +45,7 @@ pub enum Transport {
     Pinned,
 }
 
-/// Preconditioner of the potential solver's conjugate gradients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preconditioner {
-    /// One geometric-multigrid V-cycle per iteration: iterations independent of grid size.
-    Multigrid,
-    /// The operator's diagonal: cheap iterations, but their number grows with the grid.
-    Jacobi,
-}
+pub use crate::solvers::Preconditioner;
 
 /// A seed nucleus on the substrate: position along the electrode (y, z in m) and radius (m).
 #[derive(Debug, Clone, Copy, PartialEq)]

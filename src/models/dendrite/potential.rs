@@ -1,44 +1,18 @@
-//! GPU solver for the charge equation ∇·(σ∇φ) = ft2 ∂η/∂t: preconditioned conjugate
-//! gradients (shaders/dendrite/potential_*.wgsl), with one geometric-multigrid V-cycle
-//! (multigrid.rs) or the Jacobi diagonal as the preconditioner. Face conductances are
-//! harmonic means of the two cells' σ, which is exact for conductors in series.
-//!
-//! All CG scalars stay on the GPU, and so does the decision to stop: once the residual meets
-//! the tolerance, further iterations step by α = 0 and are not counted (common/cg.wgsl).
-//! The host therefore queues a batch of iterations (one V-cycle iteration, or 16 Jacobi
-//! ones) and reads 48 bytes after it, and the result is what checking after every iteration
-//! would give, whatever the batch. When the previous solve needed iterations, the first batch
-//! goes in the same submission as the operator set-up and the warm start's residual (a
-//! one-iteration solve then costs one read-back); when it did not, the warm start's residual
-//! is read first, so a start that is already converged costs no V-cycle and no coarse
-//! operators. That choice changes the time, never the result. Each iteration preconditions
-//! the residual it inherits, so k iterations cost k V-cycles.
-//!
-//! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
-//! dependent dispatches) and a 48-byte read-back tens of microseconds, and warm-started solves
-//! mostly need one or two iterations; larger batches would mostly run no-op V-cycles
-//! (measured on an H200, docs/performance.md).
-//!
-//! Warm start: each solve starts from φ moved along its change over the last solve, by the
-//! step that minimises the Jacobi-scaled residual (`encode_setup`). That is an extrapolation
-//! in time when φ changes steadily between solves, and no move when the last change was
-//! mostly the previous solve's own error; it cuts CG iterations per solve by 60-70 % in
-//! dendrite runs (docs/models/dendrite.md).
-//!
-//! Convergence is judged by the relative residual of the Jacobi-scaled system,
-//! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of the operator) whatever the preconditioner: each entry of
-//! D⁻¹r is a local potential correction in volts, so electrolyte cells count as much as metal
-//! cells. (A plain ‖r‖/‖b‖ is dominated by the metal's 10⁶ conductance and accepts a
-//! potential still centivolts off in the electrolyte.)
+//! The charge equation ∇·(σ∇φ) = ft2 ∂η/∂t of the dendrite model, as one user of the
+//! engine's elliptic solver (src/solvers/). This file holds only what is dendrite's: the
+//! operator from η (σ = σ_electrode h(η) + σ_electrolyte (1 - h(η)), harmonic face means,
+//! φ = V at the electrode and 0 at the far face, shaders/dendrite/potential_setup.wgsl) and
+//! the deposition source (η - η_ref) / Δt, with η_ref the η of the previous solve.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::multigrid::{FineFinish, FineLevel, Multigrid};
-use super::params::Preconditioner;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
+use crate::solvers::{EllipticSolver, Preconditioner, SolveControl, SolveReport};
 
+/// The set-up kernel's parameters (`PotentialParams` of
+/// shaders/dendrite/include/potential_params.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 pub struct PotentialParams {
@@ -50,455 +24,62 @@ pub struct PotentialParams {
     pub _pad: [u32; 3],
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable, Debug, Default)]
-struct Scalars {
-    rz: f32,
-    alpha: f32,
-    beta: f32,
-    rr: f32,
-    bb: f32,
-    tol2: f32,
-    iterations: u32,
-    converged: u32,
-    theta_max: f32,
-    _pad: [u32; 3],
-}
-
-/// How far one solve goes, and where it may start.
-#[derive(Debug, Clone, Copy)]
-pub struct SolveControl {
-    /// Relative residual ‖D⁻¹r‖ / ‖D⁻¹b‖ to reach.
-    pub tolerance: f64,
-    /// Iterations after which the solve fails.
-    pub max_iterations: u32,
-    /// Largest step θ of the warm start φ + θ (φ - φ_prev) along φ's last change (see
-    /// `PotentialSolver::encode_setup`); 0 starts from φ itself.
-    pub warm_step_max: f32,
-}
-
-/// Result of one solve.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SolveReport {
-    pub iterations: u32,
-    /// ‖D⁻¹r‖ / ‖D⁻¹b‖ at the end (r = b - Aφ, D the diagonal of A).
-    pub residual: f64,
-}
-
-struct Kernels {
-    /// The operator, right-hand side and the warm start's direction (the last change of φ).
-    setup: Kernel,
-    apply: Kernel,
-    /// The warm start's residual and the image of its direction (potential_start.wgsl).
-    start: Kernel,
-    /// potential_update.wgsl; with multigrid FIRST_SWEEP, which also writes the next
-    /// V-cycle's first fine sweep.
-    update: Kernel,
-    /// potential_precondition.wgsl with JACOBI: z = D⁻¹r and the residual norm; [1] is the
-    /// first iteration's (FIRST), which also sets p = z.
-    jacobi: [Kernel; 2],
-    direction: Kernel,
-}
-
-/// The multigrid preconditioner: the V-cycle writes z and potential_precondition.wgsl sums
-/// (r·z, |D⁻¹r|²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z),
-/// bound per chunk. Where the cycle ends with a fine sweep, its entry `last_sweep` is that
-/// sweep and sums z as it writes it (`fused`); otherwise `main` runs after the cycle.
-struct VCycle {
-    multigrid: Multigrid,
-    fused: bool,
-    finish: [Kernel; 2],
-    finish_bg: [Vec<wgpu::BindGroup>; 2],
-}
-
-/// The single-workgroup CG scalar stages, in the order of `potential_scalars.wgsl`'s entries.
-#[derive(Clone, Copy)]
-enum Sum {
-    Init = 0,
-    Alpha = 1,
-    Beta = 2,
-    Residual = 3,
-    Theta = 4,
-}
-/// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
-/// solve, and the size of `Scalars`.
-const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
-const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
-const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
-const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
-
-/// The operator A (face conductances and diagonal) and CG vectors on the fine grid.
-struct Vectors {
-    gx: Field,
-    gy: Field,
-    gz: Field,
-    diag: Field,
-    b: Field,
-    r: Field,
-    p: Field,
-    q: Field,
-    z: Field,
-}
-
-impl Vectors {
-    /// The fine level as the multigrid sees it: precondition r into z, q as scratch.
-    fn fine_level(&self) -> FineLevel<'_> {
-        FineLevel {
-            gx: &self.gx,
-            gy: &self.gy,
-            gz: &self.gz,
-            diag: &self.diag,
-            b: &self.r,
-            x: &self.z,
-            t: &self.q,
-        }
-    }
-}
-
-pub struct PotentialSolver {
+pub struct Potential {
     domain: Arc<Domain>,
-    v: Vectors,
+    pub solver: EllipticSolver,
     /// η at the previous solve: the source uses (η - η_ref) / Δt.
     pub eta_ref: Field,
-    /// φ as the previous solve left it: the warm start moves along the change since.
-    pub phi_prev: Field,
-    vcycle: Option<VCycle>,
-    /// Iterations queued per read-back of 48 bytes (results do not depend on it).
-    batch: u32,
-    /// Iterations of the previous solve: whether to queue the first batch with the set-up.
-    last_iterations: u32,
     params: wgpu::Buffer,
-    scalars: wgpu::Buffer,
-    staging: wgpu::Buffer,
-    k: Kernels,
-    /// Bind groups per chunk; [e] variants read eta buffer e.
+    setup: Kernel,
+    /// Set-up bind groups per chunk; [e] reads η buffer e.
     setup_bg: [Vec<wgpu::BindGroup>; 2],
-    apply_p_bg: Vec<wgpu::BindGroup>,
-    start_bg: Vec<wgpu::BindGroup>,
-    update_bg: Vec<wgpu::BindGroup>,
-    jacobi_bg: [Vec<wgpu::BindGroup>; 2],
-    direction_bg: Vec<wgpu::BindGroup>,
-    sums: Vec<(Kernel, wgpu::BindGroup)>,
 }
 
-impl PotentialSolver {
-    /// A solver for `phi` on `domain`, reading η from either buffer of `eta`.
+impl Potential {
+    /// The potential `phi` on `domain`, with η read from either buffer of `eta`.
     pub fn new(
         gpu: &Gpu,
         domain: &Arc<Domain>,
         eta: [&Field; 2],
         phi: &Field,
         preconditioner: Preconditioner,
-    ) -> Result<PotentialSolver> {
-        let f = |name: &str| Field::new(gpu, domain, name);
-        let v = Vectors {
-            gx: f("potential gx"),
-            gy: f("potential gy"),
-            gz: f("potential gz"),
-            diag: f("potential diag"),
-            b: f("potential b"),
-            r: f("potential r"),
-            p: f("potential p"),
-            q: f("potential q"),
-            z: f("potential z"),
-        };
-        let eta_ref = f("eta_ref");
-        let phi_prev = f("phi_prev");
-        let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
-            gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
-        use wgpu::BufferUsages as U;
-        let params = buffer("potential params", 32, U::STORAGE | U::COPY_DST);
-        let scalars = buffer(
-            "cg scalars",
-            SCALARS_BYTES,
-            U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        );
-        let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
-        // One vec4 of partial sums per workgroup (common/cg_partials.wgsl).
-        let partials = buffer("cg partials", domain.total_groups() as u64 * 16, U::STORAGE);
-        let kernel = |path: &'static str| Kernel::new(gpu, path);
-        let sums = |entry: &str| Kernel::with_entry(gpu, "dendrite/potential_scalars.wgsl", entry);
-        let multigrid = match preconditioner {
-            Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
-            Preconditioner::Jacobi => None,
-        };
-        // potential_precondition.wgsl with its pipeline constants.
-        let precondition = |entry: &str, jacobi: bool, first: bool| {
-            let constants = [
-                ("JACOBI", Kernel::flag(jacobi)),
-                ("FIRST", Kernel::flag(first)),
-            ];
-            Kernel::with_constants(
-                gpu,
-                "dendrite/potential_precondition.wgsl",
-                entry,
-                &constants,
-            )
-        };
-        let k = Kernels {
-            setup: kernel("dendrite/potential_setup.wgsl")?,
-            apply: kernel("dendrite/potential_apply.wgsl")?,
-            start: kernel("dendrite/potential_start.wgsl")?,
-            update: Kernel::with_constants(
-                gpu,
-                "dendrite/potential_update.wgsl",
-                "main",
-                &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
-            )?,
-            jacobi: [
-                precondition("main", true, false)?,
-                precondition("main", true, true)?,
-            ],
-            direction: kernel("dendrite/potential_direction.wgsl")?,
-        };
-        // The warm start's direction d goes into p, its image A d into q.
+    ) -> Result<Potential> {
+        // x_prev is named phi_prev, the name checkpoints store.
+        let solver = EllipticSolver::new(gpu, domain, phi, preconditioner, "phi")?;
+        let eta_ref = Field::new(gpu, domain, "eta_ref");
+        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("potential params"),
+            size: std::mem::size_of::<PotentialParams>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let setup = Kernel::new(gpu, "dendrite/potential_setup.wgsl")?;
+        let op = solver.operator();
         let setup_bg = [0, 1].map(|e| {
-            k.setup.bind_chunks(gpu, domain, |c| {
+            setup.bind_chunks(gpu, domain, |c| {
                 vec![
                     &params,
                     &eta[e].buffers[c],
                     &eta_ref.buffers[c],
-                    &v.gx.buffers[c],
-                    &v.gy.buffers[c],
-                    &v.gz.buffers[c],
-                    &v.diag.buffers[c],
-                    &v.b.buffers[c],
-                    &phi.buffers[c],
-                    &phi_prev.buffers[c],
-                    &v.p.buffers[c],
+                    &op.gx.buffers[c],
+                    &op.gy.buffers[c],
+                    &op.gz.buffers[c],
+                    &op.diag.buffers[c],
+                    &op.b.buffers[c],
                 ]
             })
         });
-        let fine = v.fine_level();
-        let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
-            let mut b = fine.operator(c);
-            b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
-            b
-        });
-        let start_bg = k.start.bind_chunks(gpu, domain, |c| {
-            let mut b = fine.operator(c);
-            b.extend([
-                &phi.buffers[c],
-                &v.p.buffers[c],
-                &v.b.buffers[c],
-                &v.r.buffers[c],
-                &v.q.buffers[c],
-                &partials,
-            ]);
-            b
-        });
-        let update_bg = k.update.bind_chunks(gpu, domain, |c| {
-            vec![
-                &scalars,
-                &v.p.buffers[c],
-                &v.q.buffers[c],
-                &phi.buffers[c],
-                &v.r.buffers[c],
-                &v.diag.buffers[c],
-                &partials,
-            ]
-        });
-        // [later iterations, the first].
-        // last_sweep also reads the fine faces and the V-cycle's fine scratch q.
-        let precondition_bg = |kernels: &[Kernel; 2], sweep: bool| {
-            [0, 1].map(|first| {
-                kernels[first].bind_chunks(gpu, domain, |c| {
-                    let mut b = vec![
-                        &v.r.buffers[c],
-                        &v.diag.buffers[c],
-                        &v.z.buffers[c],
-                        &partials,
-                        &v.p.buffers[c],
-                    ];
-                    if sweep {
-                        b.extend([&v.gx.buffers[c], &v.gy.buffers[c], &v.gz.buffers[c]]);
-                        b.push(&v.q.buffers[c]);
-                    }
-                    b
-                })
-            })
-        };
-        let jacobi_bg = precondition_bg(&k.jacobi, false);
-        let vcycle = match multigrid {
-            Some(multigrid) => {
-                let fused = multigrid.ends_with_fine_sweep();
-                let entry = if fused { "last_sweep" } else { "main" };
-                let finish = [
-                    precondition(entry, false, false)?,
-                    precondition(entry, false, true)?,
-                ];
-                let finish_bg = precondition_bg(&finish, fused);
-                Some(VCycle {
-                    multigrid,
-                    fused,
-                    finish,
-                    finish_bg,
-                })
-            }
-            None => None,
-        };
-        let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
-            vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
-        });
-        // Auto layouts belong to one pipeline each, so every entry point gets its own group.
-        let mut sums_built = Vec::new();
-        for entry in SUM_ENTRIES {
-            let kernel = sums(entry)?;
-            let bg = kernel.bind(gpu, &[&partials, &scalars]);
-            sums_built.push((kernel, bg));
-        }
-        // Iterations per read-back: a V-cycle costs tens of dispatches and a warm start needs a
-        // few; Jacobi iterations are cheap and number in the hundreds.
-        let batch = if vcycle.is_some() { 1 } else { 16 };
-        Ok(PotentialSolver {
+        Ok(Potential {
             domain: domain.clone(),
-            v,
+            solver,
             eta_ref,
-            phi_prev,
-            vcycle,
-            batch,
-            last_iterations: 1,
             params,
-            scalars,
-            staging,
-            k,
+            setup,
             setup_bg,
-            apply_p_bg,
-            start_bg,
-            update_bg,
-            jacobi_bg,
-            direction_bg,
-            sums: sums_built,
         })
     }
 
-    /// Sets the iterations queued per read-back (at least 1). Performance only: iterations
-    /// past convergence are no-ops on the GPU, so results do not depend on it.
-    pub fn set_batch(&mut self, iterations: u32) {
-        self.batch = iterations.max(1);
-    }
-
-    /// Dispatches of one preconditioning as a solve runs it after the CG update: the
-    /// multigrid V-cycle and the CG sums of z, which ride on the cycle's last sweep where
-    /// it ends with one (None with the Jacobi preconditioner).
-    pub fn dispatches_per_precondition(&self, gpu: &Gpu) -> Option<usize> {
-        let vc = self.vcycle.as_ref()?;
-        let cycle = vc
-            .multigrid
-            .dispatches_per_vcycle(gpu, &self.v.fine_level(), true);
-        Some(cycle + usize::from(!vc.fused))
-    }
-
-    /// For the bench: submits the coarse operators' build and `count` preconditioner
-    /// applications to the current residual, with no read-back, so that their GPU time can
-    /// be told apart from a solve's waits. It writes only vectors that every solve recomputes
-    /// before reading (z, q, the coarse levels and the workgroup partial sums). False with
-    /// the Jacobi preconditioner.
-    pub fn submit_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
-        let Some(vc) = &self.vcycle else {
-            return false;
-        };
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        let mut rec = Recorder::new(&mut enc);
-        vc.multigrid.encode_build(&mut rec);
-        for _ in 0..count {
-            self.precondition(&mut rec, false, false);
-        }
-        drop(rec);
-        gpu.submit(enc.finish());
-        true
-    }
-
-    /// The CG scalars, once a submitted copy into the staging buffer has run.
-    fn read_scalars(&self, gpu: &Gpu) -> Scalars {
-        let raw = crate::gpu::field::read_mapped(gpu, &self.staging);
-        *bytemuck::from_bytes(bytemuck::cast_slice(&raw))
-    }
-
-    fn single(&self, rec: &mut Recorder, which: Sum) {
-        let (k, bg) = &self.sums[which as usize];
-        let pass = rec.pass();
-        pass.set_pipeline(&k.pipeline);
-        pass.set_bind_group(0, bg, &[]);
-        pass.dispatch_workgroups(1, 1, 1);
-    }
-
-    fn cells(&self, rec: &mut Recorder, k: &Kernel, groups: &[wgpu::BindGroup]) {
-        self.domain.dispatch(rec.pass(), &k.pipeline, groups);
-    }
-
-    /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²); in the `first` iteration also the
-    /// first direction p = z. `after_update`: the CG update (which with multigrid writes the
-    /// V-cycle's first fine sweep) ran last.
-    fn precondition(&self, rec: &mut Recorder, first: bool, after_update: bool) {
-        let f = usize::from(first);
-        match &self.vcycle {
-            Some(vc) if vc.fused => {
-                let finish = FineFinish {
-                    kernel: &vc.finish[f],
-                    groups: &vc.finish_bg[f],
-                };
-                vc.multigrid
-                    .encode_vcycle(rec, &self.v.fine_level(), after_update, Some(finish));
-            }
-            Some(vc) => {
-                vc.multigrid
-                    .encode_vcycle(rec, &self.v.fine_level(), after_update, None);
-                self.cells(rec, &vc.finish[f], &vc.finish_bg[f]);
-            }
-            None => self.cells(rec, &self.k.jacobi[f], &self.jacobi_bg[f]),
-        }
-    }
-
-    /// The operator from η (buffer `eta_index`), the right-hand side and its norm, and the
-    /// warm start with its residual r = b - Aφ and Jacobi-scaled norm (converged already?).
-    /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
-    /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
-    /// [0, θ_max] (potential_start.wgsl); θ_max = 0 starts from φ itself.
-    fn encode_setup(&self, rec: &mut Recorder, eta_index: usize) {
-        let v = &self.v;
-        // The operator, b, and d = φ - φ_prev into p.
-        self.cells(rec, &self.k.setup, &self.setup_bg[eta_index]);
-        // The operator is read only through neighbour_on: no wrap pass on one chunk.
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
-            f.exchange_chunk_halos(rec);
-        }
-        // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
-        // count's reset); the CG update then moves φ by θ d and r by -θ q.
-        self.cells(rec, &self.k.start, &self.start_bg);
-        self.single(rec, Sum::Theta);
-        self.cells(rec, &self.k.update, &self.update_bg);
-        self.single(rec, Sum::Residual);
-    }
-
-    /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
-    /// q = A p, the step φ += α p, r -= α q, and the new residual norm into the scalars.
-    /// Every iteration follows an update (the warm start's, or the last iteration's).
-    fn iteration(&self, rec: &mut Recorder, first: bool) {
-        let v = &self.v;
-        self.precondition(rec, first, true);
-        if first {
-            self.single(rec, Sum::Init);
-        } else {
-            self.single(rec, Sum::Beta);
-            self.cells(rec, &self.k.direction, &self.direction_bg);
-        }
-        v.p.exchange_chunk_halos(rec);
-        self.cells(rec, &self.k.apply, &self.apply_p_bg);
-        self.single(rec, Sum::Alpha);
-        self.cells(rec, &self.k.update, &self.update_bg);
-        self.single(rec, Sum::Residual);
-    }
-
-    /// Solves for `phi` (warm start from its current values moved along their last change,
-    /// see `encode_setup`) with η from buffer `eta_index` of the pair given at construction,
-    /// as far as `control` says.
+    /// Solves for `phi` with η from buffer `eta_index` of the pair given at construction.
     pub fn solve(
         &mut self,
         gpu: &Gpu,
@@ -507,87 +88,14 @@ impl PotentialSolver {
         params: PotentialParams,
         control: SolveControl,
     ) -> Result<SolveReport> {
-        let SolveControl {
-            tolerance,
-            max_iterations,
-            warm_step_max,
-        } = control;
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let tol2 = (tolerance * tolerance) as f32;
-        gpu.queue
-            .write_buffer(&self.scalars, TOL2_OFFSET, bytemuck::bytes_of(&tol2));
-        gpu.queue.write_buffer(
-            &self.scalars,
-            THETA_MAX_OFFSET,
-            bytemuck::bytes_of(&warm_step_max),
-        );
-        let relative = |s: &Scalars| {
-            if s.bb > 0.0 {
-                (s.rr.max(0.0) as f64).sqrt() / (s.bb as f64).sqrt()
-            } else {
-                0.0
-            }
-        };
-        // When the last solve needed iterations, the first batch goes with the set-up, without
-        // waiting for the warm start's residual (iterations that start converged change
-        // nothing, common/cg.wgsl): a solve of k ≤ batch iterations costs one read-back, not
-        // two. Otherwise the warm start is checked first, so an already converged one costs
-        // no V-cycle. Either way the result is the same.
-        let mut queue_now = if self.last_iterations > 0 {
-            self.batch
-        } else {
-            0
-        };
-        let mut queued = 0u32;
-        let mut set_up = false;
-        let s = loop {
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
-            let mut rec = Recorder::new(&mut enc);
-            if !std::mem::replace(&mut set_up, true) {
-                self.encode_setup(&mut rec, eta_index);
-            }
-            if let (Some(vc), true) = (&self.vcycle, queued == 0 && queue_now > 0) {
-                vc.multigrid.encode_build(&mut rec);
-            }
-            for _ in 0..queue_now.min(max_iterations - queued) {
-                self.iteration(&mut rec, queued == 0);
-                queued += 1;
-            }
-            rec.encoder()
-                .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, SCALARS_BYTES);
-            drop(rec);
-            gpu.submit(enc.finish());
-            let s = self.read_scalars(gpu);
-            if !s.rr.is_finite() {
-                bail!(
-                    "potential solver broke down (non-finite residual) after {} iterations",
-                    s.iterations
-                );
-            }
-            if s.converged != 0 {
-                break s;
-            }
-            if s.iterations >= max_iterations {
-                bail!(
-                    "potential solver did not reach relative residual {tolerance:e} in {max_iterations} iterations (it reached {:.3e}); \
-                     raise dendrite.potential_max_iterations or refine the time step",
-                    relative(&s)
-                );
-            }
-            queue_now = self.batch;
-        };
-        self.last_iterations = s.iterations;
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        phi.exchange_chunk_halos(&mut Recorder::new(&mut enc));
-        gpu.submit(enc.finish());
-        Ok(SolveReport {
-            iterations: s.iterations,
-            residual: relative(&s),
-        })
+        let (domain, setup, groups) = (&self.domain, &self.setup, &self.setup_bg[eta_index]);
+        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), &setup.pipeline, groups);
+        self.solver.solve(gpu, phi, control, &encode)
     }
 
-    /// Remembers η (buffer `eta_index` of `eta`) as the reference for the next source term.
+    /// Remembers η (`eta`) as the reference for the next source term.
     pub fn set_reference(&self, gpu: &Gpu, eta: &Field) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         for c in 0..self.domain.chunks.len() {

@@ -8,11 +8,8 @@
 //! ft2 0.0074, c_l(w = 0) = 1/14.89); tests/dendrite_verification.rs checks that.
 
 use super::params::DendriteParams;
+pub use crate::constants::{FARADAY, GAS_CONSTANT};
 
-/// Faraday constant, C/mol.
-pub const FARADAY: f64 = 96485.33212;
-/// Gas constant, J/(mol K).
-pub const GAS_CONSTANT: f64 = 8.314462618;
 /// Model length unit in metres.
 pub const LENGTH_M: f64 = 1e-6;
 /// Chemical-potential offset of the metal (Hong's es): c_s(w = 0) = 1 - 1e-6.

@@ -9,133 +9,86 @@
 //! share a face or an edge (a diagonal link is not blocked by the two voxels beside it,
 //! shaders/gde/flow_step.wgsl), a D3Q7 species population only between face neighbours.
 
-use std::collections::VecDeque;
-
 use super::geometry::{Voxels, CATALYST, PORE};
+use crate::geometry::{label, reach, CellBox};
 
-/// Which neighbours a lattice links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Links {
-    /// The 6 face neighbours (D3Q7).
-    Faces,
-    /// The 6 face and 12 edge neighbours (D3Q19).
-    FacesAndEdges,
-}
+/// Which neighbours a lattice links: `Faces` for D3Q7, `FacesAndEdges` for D3Q19.
+pub use crate::geometry::Connectivity as Links;
 
-impl Links {
-    fn offsets(self) -> Vec<[i64; 3]> {
-        let mut v = Vec::new();
-        for dz in -1i64..=1 {
-            for dy in -1i64..=1 {
-                for dx in -1i64..=1 {
-                    let nonzero = [dx, dy, dz].iter().filter(|&&d| d != 0).count();
-                    let wanted = match self {
-                        Links::Faces => nonzero == 1,
-                        Links::FacesAndEdges => nonzero == 1 || nonzero == 2,
-                    };
-                    if wanted {
-                        v.push([dx, dy, dz]);
-                    }
-                }
-            }
-        }
-        v
-    }
-}
-
-/// The neighbour of voxel `p` at offset `d`, with the number of times the step wrapped
-/// around `axis` (−1, 0, 1), or None where it leaves the domain through a face that is not
-/// periodic.
-fn step(
-    v: &Voxels,
-    p: [usize; 3],
-    d: [i64; 3],
-    periodic: [bool; 3],
-    axis: usize,
-) -> Option<([usize; 3], i64)> {
-    let mut q = [0usize; 3];
-    let mut wraps = 0;
-    for a in 0..3 {
-        let n = v.n[a] as i64;
-        let mut c = p[a] as i64 + d[a];
-        if c < 0 || c >= n {
-            if !periodic[a] {
-                return None;
-            }
-            let w = if c < 0 { -1 } else { 1 };
-            c -= w * n;
-            if a == axis {
-                wraps = w;
-            }
-        }
-        q[a] = c as usize;
-    }
-    Some((q, wraps))
-}
-
-fn coords(v: &Voxels, i: usize) -> [usize; 3] {
-    [i % v.n[0], i / v.n[0] % v.n[1], i / (v.n[0] * v.n[1])]
-}
-
-fn index(v: &Voxels, p: [usize; 3]) -> usize {
-    v.index(p[0], p[1], p[2])
+fn is_pore(v: &Voxels) -> impl Fn(usize) -> bool + '_ {
+    |i| v.labels[i] == PORE
 }
 
 /// Whether pore voxels connect the low face of `axis` to its high face, both faces being
 /// the domain's boundary (an open or a Dirichlet face). `periodic` says which side axes
 /// wrap; `periodic[axis]` is ignored.
 pub fn crosses(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> bool {
-    let mut periodic = periodic;
-    periodic[axis] = false;
+    let cells = unwrapped(v, axis, periodic);
     let last = v.n[axis] - 1;
-    let reached = flood_from_low_face(v, axis, links, periodic);
-    (0..v.cells()).any(|i| reached[i] && coords(v, i)[axis] == last)
+    let reached = flood_from_low_face(&cells, v, axis, links);
+    (0..v.cells()).any(|i| reached[i] && cells.coords(i)[axis] == last)
 }
 
-/// Wrap counts beyond this are taken as winding (a one-byte count per voxel keeps large
-/// images cheap; a cluster that does not wind but spirals this far, a pathological case,
-/// then merely runs its solve).
+/// Wrap counts beyond this are taken as winding. Kept from the voxel flood this replaced,
+/// whose one-byte count per voxel needed a bound, so that answers stay the same: a cluster
+/// that does not wind but spirals this far, a pathological case, merely runs its solve.
 const MAX_WRAPS: i64 = 120;
-const UNSEEN: i8 = i8::MIN;
 
 /// Whether some pore cluster winds around `axis`, which wraps (a body-force-driven,
 /// periodic solve): then a path leaves through the high face and comes back through the low
-/// one with no end. Found by flooding each cluster with the count of wraps along the way:
-/// reaching a voxel a second time with another count means the cluster winds.
+/// one with no end. Pieces connected without crossing the wrap of `axis` are labelled; each
+/// link across the wrap raises the wrap count by one from a high-face piece to a low-face
+/// one. Counting outward from each cluster's first piece, a piece reached again with
+/// another count means the cluster winds.
 pub fn winds(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> bool {
-    let mut periodic = periodic;
-    periodic[axis] = true;
-    let offsets = links.offsets();
-    // Wraps at the first visit, or UNSEEN.
-    let mut seen = vec![UNSEEN; v.cells()];
-    let mut queue: VecDeque<u32> = VecDeque::new();
-    for seed in 0..v.cells() {
-        if v.labels[seed] != PORE || seen[seed] != UNSEEN {
+    let cells = unwrapped(v, axis, periodic);
+    let pieces = label(&cells, links, is_pore(v));
+    let mut wrapped = cells;
+    wrapped.periodic[axis] = true;
+    // (from, to, wraps) both ways, sorted by piece.
+    let mut across: Vec<(u32, u32, i64)> = Vec::new();
+    let offsets: Vec<[i64; 3]> = links.offsets().into_iter().filter(|d| d[axis] == 1).collect();
+    for i in 0..v.cells() {
+        let p = cells.coords(i);
+        if pieces.labels[i] == 0 || p[axis] != v.n[axis] - 1 {
             continue;
         }
-        seen[seed] = 0;
-        queue.push_back(seed as u32);
-        while let Some(i) = queue.pop_front() {
-            let i = i as usize;
-            let w = seen[i] as i64;
-            let p = coords(v, i);
-            for &d in &offsets {
-                let Some((q, wraps)) = step(v, p, d, periodic, axis) else {
-                    continue;
-                };
-                let j = index(v, q);
-                if v.labels[j] != PORE {
-                    continue;
+        for &d in &offsets {
+            if let Some(q) = wrapped.neighbour(p, d) {
+                let j = wrapped.index(q);
+                if pieces.labels[j] != 0 {
+                    across.push((pieces.labels[i], pieces.labels[j], 1));
+                    across.push((pieces.labels[j], pieces.labels[i], -1));
                 }
-                let wj = w + wraps;
-                if seen[j] == UNSEEN {
-                    if wj.abs() > MAX_WRAPS {
-                        return true;
+            }
+        }
+    }
+    across.sort_unstable();
+    // Wraps of each piece relative to its cluster's first (lowest-numbered) piece.
+    let mut wraps: Vec<Option<i64>> = vec![None; pieces.count() + 1];
+    let links_of = |k: u32| {
+        let start = across.partition_point(|e| e.0 < k);
+        across[start..].iter().take_while(move |e| e.0 == k)
+    };
+    let mut stack = Vec::new();
+    for &(first, _, _) in &across {
+        if wraps[first as usize].is_some() {
+            continue;
+        }
+        wraps[first as usize] = Some(0);
+        stack.push(first);
+        while let Some(k) = stack.pop() {
+            let w = wraps[k as usize].unwrap();
+            for &(_, to, step) in links_of(k) {
+                let wt = w + step;
+                match wraps[to as usize] {
+                    None if wt.abs() > MAX_WRAPS => return true,
+                    None => {
+                        wraps[to as usize] = Some(wt);
+                        stack.push(to);
                     }
-                    seen[j] = wj as i8;
-                    queue.push_back(j as u32);
-                } else if seen[j] as i64 != wj {
-                    return true;
+                    Some(seen) if seen != wt => return true,
+                    Some(_) => {}
                 }
             }
         }
@@ -147,14 +100,15 @@ pub fn winds(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> bool
 /// lattice moves) touches a catalyst voxel: else a reactive solve fed through that face has
 /// no current.
 pub fn feeds_catalyst(v: &Voxels, axis: usize, periodic: [bool; 3]) -> bool {
-    let mut periodic = periodic;
-    periodic[axis] = false;
-    let reached = flood_from_low_face(v, axis, Links::Faces, periodic);
+    let cells = unwrapped(v, axis, periodic);
+    let reached = flood_from_low_face(&cells, v, axis, Links::Faces);
     let offsets = Links::Faces.offsets();
     (0..v.cells()).filter(|&i| reached[i]).any(|i| {
-        let p = coords(v, i);
+        let p = cells.coords(i);
         offsets.iter().any(|&d| {
-            step(v, p, d, periodic, axis).is_some_and(|(q, _)| v.labels[index(v, q)] == CATALYST)
+            cells
+                .neighbour(p, d)
+                .is_some_and(|q| v.labels[cells.index(q)] == CATALYST)
         })
     })
 }
@@ -162,46 +116,35 @@ pub fn feeds_catalyst(v: &Voxels, axis: usize, periodic: [bool; 3]) -> bool {
 /// Pore–catalyst voxel faces, the faces on which the species lattice reacts (a population
 /// leaving a pore voxel toward a catalyst voxel), counted across the faces that wrap.
 pub fn reactive_faces(v: &Voxels, periodic: [bool; 3]) -> usize {
+    let cells = CellBox::new(v.n, periodic);
     let offsets = Links::Faces.offsets();
     (0..v.cells())
         .filter(|&i| v.labels[i] == PORE)
         .map(|i| {
-            let p = coords(v, i);
+            let p = cells.coords(i);
             offsets
                 .iter()
                 .filter(|&&d| {
-                    step(v, p, d, periodic, 0)
-                        .is_some_and(|(q, _)| v.labels[index(v, q)] == CATALYST)
+                    cells
+                        .neighbour(p, d)
+                        .is_some_and(|q| v.labels[cells.index(q)] == CATALYST)
                 })
                 .count()
         })
         .sum()
 }
 
+/// The image's box with the side axes wrapping as `periodic` says and `axis` not.
+fn unwrapped(v: &Voxels, axis: usize, periodic: [bool; 3]) -> CellBox {
+    let mut periodic = periodic;
+    periodic[axis] = false;
+    CellBox::new(v.n, periodic)
+}
+
 /// The pore voxels connected to a pore voxel of the low face of `axis`.
-fn flood_from_low_face(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> Vec<bool> {
-    let offsets = links.offsets();
-    let mut reached = vec![false; v.cells()];
-    let mut queue: VecDeque<u32> = (0..v.cells())
-        .filter(|&i| v.labels[i] == PORE && coords(v, i)[axis] == 0)
-        .map(|i| i as u32)
-        .collect();
-    for &i in &queue {
-        reached[i as usize] = true;
-    }
-    while let Some(i) = queue.pop_front() {
-        let p = coords(v, i as usize);
-        for &d in &offsets {
-            if let Some((q, _)) = step(v, p, d, periodic, axis) {
-                let j = index(v, q);
-                if v.labels[j] == PORE && !reached[j] {
-                    reached[j] = true;
-                    queue.push_back(j as u32);
-                }
-            }
-        }
-    }
-    reached
+fn flood_from_low_face(cells: &CellBox, v: &Voxels, axis: usize, links: Links) -> Vec<bool> {
+    let low = (0..v.cells()).filter(|&i| cells.coords(i)[axis] == 0);
+    reach(cells, links, is_pore(v), low)
 }
 
 #[cfg(test)]
@@ -322,3 +265,7 @@ mod tests {
         assert_eq!(reactive_faces(&v, [true, false, false]), 2);
     }
 }
+
+#[cfg(test)]
+#[path = "/tmp/old/equiv.rs"]
+mod equiv_tmp;

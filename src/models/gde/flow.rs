@@ -78,18 +78,44 @@ impl FlowSolver {
             mapped_at_creation: false,
         });
         let fields_kernel = Kernel::new(gpu, "gde/flow_fields.wgsl")?;
+        // By the names of the WGSL variables (common/flow_params.wgsl, lattice.wgsl,
+        // d3q19.wgsl, gde/flow_fields.wgsl): 22 to 25 buffers, most of them f32 fields.
         let base = |c: usize| {
-            let mut v = vec![&gpu_params, &label.buffers[c]];
-            v.extend(lattice.chunk_buffers(c));
+            let mut v = vec![
+                ("p".to_string(), &gpu_params),
+                ("label".to_string(), &label.buffers[c]),
+            ];
+            v.extend(lattice.chunk_buffers_named(c));
             v
         };
-        let step = StepKernels::new(gpu, domain, "gde/flow_step.wgsl", base)?;
-        let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
-            let mut v = base(c);
-            v.extend(velocity.iter().map(|f| &f.buffers[c]));
-            v.push(&pressure.buffers[c]);
+        // TMPCHECK begin
+        let base_old = |c: usize| {
+            let mut v = vec![&gpu_params, &label.buffers[c]];
+            v.extend(lattice.chunk_buffers_named(c).into_iter().map(|(_, b)| b));
             v
-        });
+        };
+        // TMPCHECK end
+        let step = StepKernels::new(gpu, domain, "gde/flow_step.wgsl", base, base_old)?;
+        let fields_named = |c: usize| {
+            let mut v = base(c);
+            for (name, f) in ["ux", "uy", "uz"].into_iter().zip(&velocity) {
+                v.push((name.to_string(), &f.buffers[c]));
+            }
+            v.push(("pressure".to_string(), &pressure.buffers[c]));
+            v
+        };
+        let fields_bg = fields_kernel.bind_chunks_named(gpu, domain, fields_named);
+        // TMPCHECK begin
+        for c in 0..domain.chunks.len() {
+            let mut named = vec![("grid".to_string(), &domain.info_buffers[c])];
+            named.extend(fields_named(c));
+            let mut pos = vec![&domain.info_buffers[c]];
+            pos.extend(base_old(c));
+            pos.extend(velocity.iter().map(|f| &f.buffers[c]));
+            pos.push(&pressure.buffers[c]);
+            fields_kernel.tmp_assert_same(&named, &pos);
+        }
+        // TMPCHECK end
         let pore = match params.drive {
             Drive::Velocity => label
                 .download(gpu)

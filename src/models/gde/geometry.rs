@@ -5,7 +5,9 @@
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 
+use crate::geometry::{distance, CellBox};
 use crate::grid::Grid;
+use crate::rng::Rng;
 
 /// Voxel labels (stored as f32 on the GPU; see shaders/common/lattice.wgsl).
 pub const PORE: u8 = 0;
@@ -115,26 +117,12 @@ pub enum GeometrySpec {
     },
 }
 
-/// SplitMix64: a small, seedable generator; the same seed gives the same geometry anywhere.
-pub struct Rng(u64);
+/// Mixed into the scenario's seed so that the geometry's stream differs from other draws on
+/// the same seed (the first word of SHA-512's initial state, an arbitrary odd constant).
+const GEOMETRY_STREAM: u64 = 0x6a09e667f3bcc909;
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x6a09e667f3bcc909)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
+fn rng(seed: u64) -> Rng {
+    Rng::new(seed ^ GEOMETRY_STREAM)
 }
 
 impl Voxels {
@@ -261,7 +249,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             porosity,
             seed,
         } => {
-            let mut rng = Rng::new(*seed);
+            let mut rng = rng(*seed);
             add_until(&mut v, *porosity, ("radius_max_m", r_max / dx), |v| {
                 let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
                 let r = (r_min + (r_max - r_min) * rng.uniform()) / dx;
@@ -275,7 +263,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             through_axis,
             seed,
         } => {
-            let mut rng = Rng::new(*seed);
+            let mut rng = rng(*seed);
             let r = diameter / dx / 2.0;
             let (a, b) = others(*through_axis);
             let t = *through_axis;
@@ -298,7 +286,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             reactive_fraction,
             seed,
         } => {
-            let mut rng = Rng::new(*seed);
+            let mut rng = rng(*seed);
             let r = carbon_radius / dx;
             let mut centres = Vec::new();
             add_until(&mut v, 1.0 - carbon_fraction, ("carbon_radius_m", r), |v| {
@@ -559,78 +547,11 @@ fn touches_pore(v: &Voxels, i: usize) -> bool {
 }
 
 /// Distance (voxel units) from every pore voxel to the nearest non-pore voxel centre, exact
-/// Euclidean (separable squared-distance transform, Felzenszwalb & Huttenlocher 2012),
-/// periodic in no axis: the domain faces count as open. Non-pore voxels get 0.
+/// Euclidean, periodic in no axis: the domain faces count as open. Non-pore voxels get 0,
+/// every voxel infinity in an image without a non-pore voxel.
 pub fn pore_distance(v: &Voxels) -> Vec<f64> {
-    let [nx, ny, nz] = v.n;
-    let inf = 1e20;
-    let mut d2: Vec<f64> = v
-        .labels
-        .iter()
-        .map(|&l| if l == PORE { inf } else { 0.0 })
-        .collect();
-    let mut line = Vec::new();
-    let mut out = Vec::new();
-    for (len, stride, count) in [(nx, 1, ny * nz), (ny, nx, nx * nz), (nz, nx * ny, nx * ny)] {
-        for k in 0..count {
-            let start = match stride {
-                1 => k * nx,
-                s if s == nx => (k % nx) + (k / nx) * nx * ny,
-                _ => k,
-            };
-            line.clear();
-            line.extend((0..len).map(|i| d2[start + i * stride]));
-            distance_1d(&line, &mut out);
-            for i in 0..len {
-                d2[start + i * stride] = out[i];
-            }
-        }
-    }
-    d2.iter()
-        .map(|x| if *x >= inf { f64::INFINITY } else { x.sqrt() })
-        .collect()
-}
-
-/// Lower envelope of parabolas: out[q] = min_p (f[p] + (q - p)²).
-fn distance_1d(f: &[f64], out: &mut Vec<f64>) {
-    let n = f.len();
-    out.clear();
-    out.resize(n, 0.0);
-    let mut v = vec![0usize; n];
-    let mut z = vec![0.0f64; n + 1];
-    let mut k = 0usize;
-    z[0] = f64::NEG_INFINITY;
-    z[1] = f64::INFINITY;
-    let finite: Vec<usize> = (0..n).filter(|&q| f[q] < 1e19).collect();
-    if finite.is_empty() {
-        out.copy_from_slice(f);
-        return;
-    }
-    v[0] = finite[0];
-    for &q in &finite[1..] {
-        loop {
-            let p = v[k];
-            let s =
-                ((f[q] + (q * q) as f64) - (f[p] + (p * p) as f64)) / (2.0 * (q as f64 - p as f64));
-            if s <= z[k] {
-                k -= 1;
-                continue;
-            }
-            k += 1;
-            v[k] = q;
-            z[k] = s;
-            z[k + 1] = f64::INFINITY;
-            break;
-        }
-    }
-    k = 0;
-    for (q, o) in out.iter_mut().enumerate() {
-        while z[k + 1] < q as f64 {
-            k += 1;
-        }
-        let p = v[k];
-        *o = (q as f64 - p as f64).powi(2) + f[p];
-    }
+    let cells = CellBox::new(v.n, [false; 3]);
+    distance(&cells, [1.0; 3], |i| v.labels[i] != PORE)
 }
 
 #[cfg(test)]
@@ -801,20 +722,5 @@ mod tests {
         assert_eq!(v.porosity(), 0.5);
         let expect = 2.0 * 16.0 * 16.0 / (16.0f64.powi(3) * 1e-6);
         assert!((v.specific_surface(1e-6) - expect).abs() < 1e-6 * expect);
-    }
-
-    #[test]
-    fn distance_transform_is_exact_on_a_slab() {
-        let mut v = Voxels::filled([5, 4, 9], PORE);
-        for y in 0..4 {
-            for x in 0..5 {
-                let i = v.index(x, y, 0);
-                v.labels[i] = SOLID;
-            }
-        }
-        let d = pore_distance(&v);
-        for z in 0..9 {
-            assert_eq!(d[v.index(2, 1, z)], z as f64);
-        }
     }
 }

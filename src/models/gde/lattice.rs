@@ -87,8 +87,25 @@ impl Lattice {
                             contents: bytemuck::bytes_of(&params),
                             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                         });
-                    let bg = kernel.bind(
+                    let bg = kernel.bind_named(
                         gpu,
+                        &[
+                            ("grid", &domain.info_buffers[receiver]),
+                            ("m", &buf),
+                            ("label", &label.buffers[receiver]),
+                            ("src_pops", &pops[i].buffers[sender]),
+                            ("dst_pops", &pops[i].buffers[receiver]),
+                        ],
+                    );
+                    // TMPCHECK begin
+                    kernel.tmp_assert_same(
+                        &[
+                            ("grid", &domain.info_buffers[receiver]),
+                            ("m", &buf),
+                            ("label", &label.buffers[receiver]),
+                            ("src_pops", &pops[i].buffers[sender]),
+                            ("dst_pops", &pops[i].buffers[receiver]),
+                        ],
                         &[
                             &domain.info_buffers[receiver],
                             &buf,
@@ -97,6 +114,7 @@ impl Lattice {
                             &pops[i].buffers[receiver],
                         ],
                     );
+                    // TMPCHECK end
                     merges.push((bg, buf, params, lower + 1 == n));
                 }
             }
@@ -185,9 +203,14 @@ impl Lattice {
         Ok(())
     }
 
-    /// Buffers of chunk `c`, slot order.
-    pub fn chunk_buffers(&self, c: usize) -> Vec<&wgpu::Buffer> {
-        self.pops.iter().map(|f| &f.buffers[c]).collect()
+    /// Buffers of chunk `c` with the names of their WGSL variables, for
+    /// [`Kernel::bind_named`]: each population field is named like its variable (`f0`..`f18`
+    /// in common/d3q19.wgsl, `g0`..`g6` in common/d3q7.wgsl).
+    pub fn chunk_buffers_named(&self, c: usize) -> Vec<(String, &wgpu::Buffer)> {
+        self.pops
+            .iter()
+            .map(|f| (f.name.clone(), &f.buffers[c]))
+            .collect()
     }
 }
 
@@ -200,17 +223,29 @@ pub struct StepKernels {
 }
 
 impl StepKernels {
-    /// `buffers(chunk)` lists bindings 1.. of both entry points (binding 0 is `GridInfo`).
+    /// `buffers(chunk)` names the buffers of both entry points by their WGSL variables
+    /// (`grid` is added, [`Kernel::bind_chunks_named`]).
     pub fn new<'a>(
         gpu: &Gpu,
         domain: &'a Domain,
         path: &'static str,
-        buffers: impl Fn(usize) -> Vec<&'a wgpu::Buffer>,
+        buffers: impl Fn(usize) -> Vec<(String, &'a wgpu::Buffer)>,
+        tmp_positional: impl Fn(usize) -> Vec<&'a wgpu::Buffer>,
     ) -> Result<StepKernels> {
         let even = Kernel::new(gpu, path)?;
         let odd = Kernel::with_entry(gpu, path, "odd")?;
-        let even_bg = even.bind_chunks(gpu, domain, &buffers);
-        let odd_bg = odd.bind_chunks(gpu, domain, &buffers);
+        let even_bg = even.bind_chunks_named(gpu, domain, &buffers);
+        let odd_bg = odd.bind_chunks_named(gpu, domain, &buffers);
+        // TMPCHECK begin
+        for c in 0..domain.chunks.len() {
+            let mut named = vec![("grid".to_string(), &domain.info_buffers[c])];
+            named.extend(buffers(c));
+            let mut pos = vec![&domain.info_buffers[c]];
+            pos.extend(tmp_positional(c));
+            even.tmp_assert_same(&named, &pos);
+            odd.tmp_assert_same(&named, &pos);
+        }
+        // TMPCHECK end
         Ok(StepKernels {
             even,
             odd,

@@ -116,13 +116,35 @@ impl SpeciesSolver {
             mapped_at_creation: false,
         });
         let fields_kernel = Kernel::new(gpu, "gde/species_fields.wgsl")?;
+        // By the names of the WGSL variables (common/species_params.wgsl, lattice.wgsl,
+        // d3q7.wgsl, gde/species_step.wgsl, species_fields.wgsl).
         let base = |c: usize| {
-            let mut v = vec![&gpu_params, &label.buffers[c]];
-            v.extend(lattice.chunk_buffers(c));
+            let mut v = vec![
+                ("p".to_string(), &gpu_params),
+                ("label".to_string(), &label.buffers[c]),
+            ];
+            v.extend(lattice.chunk_buffers_named(c));
             v
         };
         let with_extras = |c: usize| {
             let mut v = base(c);
+            let u = ["ux", "uy", "uz"].map(|n| n.to_string());
+            match velocity {
+                Some(f) => v.extend(u.into_iter().zip(f.iter().map(|f| &f.buffers[c]))),
+                None => v.extend(u.map(|n| (n, &placeholder))),
+            }
+            let omega = omega_cell.as_ref().map_or(&placeholder, |f| &f.buffers[c]);
+            v.push(("omega_cell".to_string(), omega));
+            v
+        };
+        // TMPCHECK begin
+        let base_old = |c: usize| {
+            let mut v = vec![&gpu_params, &label.buffers[c]];
+            v.extend(lattice.chunk_buffers_named(c).into_iter().map(|(_, b)| b));
+            v
+        };
+        let with_extras_old = |c: usize| {
+            let mut v = base_old(c);
             match velocity {
                 Some(u) => v.extend(u.iter().map(|f| &f.buffers[c])),
                 None => v.extend([&placeholder; 3]),
@@ -130,13 +152,26 @@ impl SpeciesSolver {
             v.push(omega_cell.as_ref().map_or(&placeholder, |f| &f.buffers[c]));
             v
         };
-        let step = StepKernels::new(gpu, domain, "gde/species_step.wgsl", with_extras)?;
-        let fields_bg = fields_kernel.bind_chunks(gpu, domain, |c| {
+        // TMPCHECK end
+        let step = StepKernels::new(gpu, domain, "gde/species_step.wgsl", with_extras, with_extras_old)?;
+        let fields_named = |c: usize| {
             let mut v = base(c);
-            v.push(&concentration.buffers[c]);
-            v.push(&flux.buffers[c]);
+            v.push(("conc_out".to_string(), &concentration.buffers[c]));
+            v.push(("flux_out".to_string(), &flux.buffers[c]));
             v
-        });
+        };
+        let fields_bg = fields_kernel.bind_chunks_named(gpu, domain, fields_named);
+        // TMPCHECK begin
+        for c in 0..domain.chunks.len() {
+            let mut named = vec![("grid".to_string(), &domain.info_buffers[c])];
+            named.extend(fields_named(c));
+            let mut pos = vec![&domain.info_buffers[c]];
+            pos.extend(base_old(c));
+            pos.push(&concentration.buffers[c]);
+            pos.push(&flux.buffers[c]);
+            fields_kernel.tmp_assert_same(&named, &pos);
+        }
+        // TMPCHECK end
         Ok(SpeciesSolver {
             params,
             units,

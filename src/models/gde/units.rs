@@ -8,9 +8,7 @@
 //! surface rate constant k (m/s) becomes k·dt/dx; a lattice flux (per face and step, in
 //! concentrations scaled by c_ref) becomes mol/(m²·s) times c_ref·dx/dt.
 
-/// Faraday constant (C/mol) and gas constant (J/(mol K)), CODATA 2018 exact values.
-pub const FARADAY: f64 = 96485.33212;
-pub const GAS_CONSTANT: f64 = 8.314462618;
+pub use crate::constants::{FARADAY, GAS_CONSTANT};
 
 /// Largest lattice Mach number (u / c_s) a flow solve may reach.
 pub const MACH_LIMIT: f64 = 0.3;

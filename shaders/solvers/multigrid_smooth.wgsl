@@ -8,9 +8,9 @@
 // (a planar front) keeps an exactly uniform potential, which red-black ordering breaks at
 // round-off level and a noiseless planar front then amplifies into fingers.
 #include "common/grid.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/stored_operand.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/stored_operand.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;

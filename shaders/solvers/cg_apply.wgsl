@@ -1,8 +1,8 @@
 // Potential solve, CG step: q = A x, and per-workgroup partial sums of x·q.
 #include "common/grid.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/stored_operand.wgsl"
-#include "common/cg_partials.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/stored_operand.wgsl"
+#include "solvers/include/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;

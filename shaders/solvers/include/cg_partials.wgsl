@@ -1,7 +1,7 @@
 // Per-workgroup partial sums of the CG kernels over the fine grid, which the single-workgroup
-// stages of dendrite/potential_scalars.wgsl total in a fixed order. The including kernel
+// stages of solvers/cg_scalars.wgsl total in a fixed order. The including kernel
 // declares `partials: array<vec4<f32>>` read_write.
-// Partial sums are vec4: the warm start sums three quantities at once (potential_start.wgsl);
+// Partial sums are vec4: the warm start sums three quantities at once (cg_start.wgsl);
 // the other kernels leave components unused at 0.
 var<workgroup> partial_sums: array<vec4<f32>, 128>;
 

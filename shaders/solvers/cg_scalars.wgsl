@@ -6,8 +6,8 @@
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
-//           (potential_start.wgsl); also bb = Σ (D⁻¹b)² and iterations = 0, a solve's start
-#include "common/cg.wgsl"
+//           (cg_start.wgsl); also bb = Σ (D⁻¹b)² and iterations = 0, a solve's start
+#include "solvers/include/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> scalars: Scalars;

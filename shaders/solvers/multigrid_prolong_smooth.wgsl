@@ -7,9 +7,9 @@
 // by the same expression. A chunked level keeps the two-pass form (a neighbour in a ghost
 // plane would need its parent from the next chunk's coarse span).
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/multigrid.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> gx: array<f32>;

@@ -2,7 +2,7 @@
 // side is the sum of the children's residuals (Pᵀ of the piecewise-constant prolongation:
 // both are in conductance form, so a coarse cell's source is the total of its children's).
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
+#include "solvers/include/multigrid.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> t: array<f32>;

@@ -1,6 +1,6 @@
 // Potential solve, CG step: p = z + β p.
 #include "common/grid.wgsl"
-#include "common/cg.wgsl"
+#include "solvers/include/cg.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> z: array<f32>;

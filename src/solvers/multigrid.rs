@@ -8,7 +8,7 @@
 //!   periodic side axes of odd length, are kept as they are, so that a level is uniform along
 //!   a periodic axis whenever the problem is.
 //! - Operator: ½ PᵀAP, the Galerkin product with piecewise-constant prolongation P, halved
-//!   (shaders/dendrite/multigrid_coarsen.wgsl says why); restriction is Pᵀ.
+//!   (shaders/solvers/multigrid_coarsen.wgsl says why); restriction is Pᵀ.
 //! - Smoother: two damped-Jacobi sweeps (ω = 0.8) before and two after the coarse
 //!   correction, and a fixed even number of sweeps on the coarsest level: the V-cycle is the
 //!   same symmetric linear operator every iteration, as CG requires, and treats every cell
@@ -341,22 +341,22 @@ impl Multigrid {
             coarse[i].fields = LevelFields::with_room(gpu, &coarse[i].domain, room);
         }
         let kernel = |path: &'static str| Kernel::new(gpu, path);
-        let smooth = "dendrite/multigrid_smooth.wgsl";
+        let smooth = "solvers/multigrid_smooth.wgsl";
         let restrict_residual = |with_sweep: bool| {
-            let path = "dendrite/multigrid_restrict_residual.wgsl";
+            let path = "solvers/multigrid_restrict_residual.wgsl";
             let sweep = [("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))];
             Kernel::with_constants(gpu, path, "main", &sweep)
         };
         let k = Kernels {
             smooth: kernel(smooth)?,
-            smooth_from_zero: kernel("dendrite/multigrid_smooth_from_zero.wgsl")?,
+            smooth_from_zero: kernel("solvers/multigrid_smooth_from_zero.wgsl")?,
             residual: Kernel::with_entry(gpu, smooth, "residual")?,
-            restrict: kernel("dendrite/multigrid_restrict.wgsl")?,
+            restrict: kernel("solvers/multigrid_restrict.wgsl")?,
             restrict_residual: restrict_residual(false)?,
             restrict_residual_sweep: restrict_residual(true)?,
-            coarsen: kernel("dendrite/multigrid_coarsen.wgsl")?,
-            prolong: kernel("dendrite/multigrid_prolong.wgsl")?,
-            prolong_smooth: kernel("dendrite/multigrid_prolong_smooth.wgsl")?,
+            coarsen: kernel("solvers/multigrid_coarsen.wgsl")?,
+            prolong: kernel("solvers/multigrid_prolong.wgsl")?,
+            prolong_smooth: kernel("solvers/multigrid_prolong_smooth.wgsl")?,
         };
 
         // Per-level groups: level 0 is the solver's fine level.
@@ -515,7 +515,7 @@ impl Multigrid {
     /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
     /// where the fine level is chunked (one buffer reads none). `fine_t_ready`: the caller's
     /// last kernel already wrote the fine level's first sweep, fine.t = ω b / diag (the
-    /// potential solver's CG update does, potential_update.wgsl), so the cycle skips it.
+    /// potential solver's CG update does, cg_update.wgsl), so the cycle skips it.
     /// `finish`: the caller's kernel for the cycle's last fine sweep (t → x, the same
     /// expression as the smoother's), which may do more with x as it writes it; only where
     /// [`Multigrid::ends_with_fine_sweep`].
@@ -738,7 +738,7 @@ impl Bottom {
         let wide = limits.max_compute_invocations_per_workgroup >= 1024
             && limits.max_compute_workgroup_size_x >= 1024;
         let threads = [("THREADS", if wide { 1024.0 } else { 256.0 })];
-        let path = "dendrite/multigrid_bottom.wgsl";
+        let path = "solvers/multigrid_bottom.wgsl";
         let vcycle = Kernel::with_constants(gpu, path, "main", &threads)?;
         let build = Kernel::with_constants(gpu, path, "build", &threads)?;
         let f = &levels[0].fields;

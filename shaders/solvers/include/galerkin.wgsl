@@ -1,7 +1,7 @@
 // The multigrid levels' coarse operator (src/models/dendrite/multigrid.rs), shared by the
-// kernel that builds one level (dendrite/multigrid_coarsen.wgsl) and the one that builds the
-// bottom levels together (dendrite/multigrid_bottom.wgsl). Requires common/grid.wgsl and
-// common/multigrid.wgsl.
+// kernel that builds one level (solvers/multigrid_coarsen.wgsl) and the one that builds the
+// bottom levels together (solvers/multigrid_bottom.wgsl). Requires common/grid.wgsl and
+// solvers/include/multigrid.wgsl.
 //
 // The coarse operator as half the Galerkin product ½ PᵀAP of the fine operator with
 // piecewise-constant P. Galerkin keeps the 10⁶ conductivity contrast where it is (a coarse

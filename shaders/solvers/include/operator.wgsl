@@ -26,7 +26,7 @@ fn wrapped_coords_on(info: GridInfo, k: vec3<u32>, axis: u32, up: bool) -> vec3<
 // Σ_faces g_f x_nb for the cell at `k` (local index `i`) of the level `info`: the
 // off-diagonal part of A applied to the vector x. The including shader says what x is with
 // `fn operand(j: u32, k: vec3<u32>) -> f32`, its value at local index j (coordinates k):
-// a stored vector (common/stored_operand.wgsl), or one plus a prolonged correction
+// a stored vector (solvers/include/stored_operand.wgsl), or one plus a prolonged correction
 // (multigrid_prolong_smooth.wgsl).
 fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
     var s = 0.0;

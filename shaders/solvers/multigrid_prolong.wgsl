@@ -1,7 +1,7 @@
 // Multigrid for the potential: prolongation, run over the fine level. Each fine cell adds its
 // coarse parent's correction (piecewise constant; restriction is its transpose).
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
+#include "solvers/include/multigrid.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> coarse_x: array<f32>;

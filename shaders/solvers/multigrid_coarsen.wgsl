@@ -1,10 +1,10 @@
 // Multigrid for the potential: the coarse operator, run over the coarse level, as half the
-// Galerkin product ½ PᵀAP of the fine operator (galerkin_entry in common/galerkin.wgsl says
+// Galerkin product ½ PᵀAP of the fine operator (galerkin_entry in solvers/include/galerkin.wgsl says
 // why). The bottom levels of a V-cycle build theirs by the same function in
 // multigrid_bottom.wgsl.
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
-#include "common/galerkin.wgsl"
+#include "solvers/include/multigrid.wgsl"
+#include "solvers/include/galerkin.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> fine_gx: array<f32>;

@@ -1,4 +1,4 @@
-// `operand` for coupled_sum_on (common/potential_operator.wgsl) in the kernels that apply A
+// `operand` for coupled_sum_on (solvers/include/operator.wgsl) in the kernels that apply A
 // to a stored vector: the including shader's `x` (a storage binding or workgroup memory).
 fn operand(j: u32, k: vec3<u32>) -> f32 {
     return x[j];

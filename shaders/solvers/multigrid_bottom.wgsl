@@ -10,7 +10,7 @@
 // few thousand cells one workgroup does a stage in about that time; one dispatch then
 // replaces five per level. Each value is computed by the same expression as in the per-level
 // kernels (multigrid_smooth*.wgsl, multigrid_restrict_residual.wgsl,
-// multigrid_prolong_smooth.wgsl, common/galerkin.wgsl), so the iterates do not depend on
+// multigrid_prolong_smooth.wgsl, solvers/include/galerkin.wgsl), so the iterates do not depend on
 // which ran (tests/dendrite_verification.rs compares them).
 //
 // Storage: the first bottom level is an ordinary level (binding 0 is its GridInfo; the
@@ -19,10 +19,10 @@
 // there, at the offsets in `table`. Indices are local ones plus the level's offset, and
 // neighbours wrap inside a level (common/grid.wgsl), so ghost planes are never read.
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
-#include "common/galerkin.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/multigrid.wgsl"
+#include "solvers/include/galerkin.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 // Threads of the one workgroup: 1024 where the adapter allows it, else WebGPU's 256.
 override THREADS: u32 = 256u;

@@ -10,9 +10,9 @@
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
 //           dispatch instead of a buffer copy, which would end the compute pass).
 #include "common/grid.wgsl"
-#include "common/cg_partials.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/cg_partials.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 override JACOBI: bool = false;
 override FIRST: bool = false;
@@ -28,7 +28,7 @@ override FIRST: bool = false;
 @group(0) @binding(8) var<storage, read> gz: array<f32>;
 @group(0) @binding(9) var<storage, read> t: array<f32>;
 
-// The sweep's operand (common/potential_operator.wgsl): the scratch t.
+// The sweep's operand (solvers/include/operator.wgsl): the scratch t.
 fn operand(j: u32, k: vec3<u32>) -> f32 {
     return t[j];
 }

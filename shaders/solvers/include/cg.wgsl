@@ -1,5 +1,5 @@
 // Conjugate-gradient scalars kept on the GPU (the per-workgroup partial sums the CG
-// kernels reduce into them are common/cg_partials.wgsl).
+// kernels reduce into them are solvers/include/cg_partials.wgsl).
 
 // `converged` (rr ≤ tol2·bb, judged here in f32 so that host and GPU agree) stops the
 // iterations on the GPU: an iteration that starts converged steps by α = 0, leaving φ and r
@@ -15,7 +15,7 @@ struct Scalars {
     iterations: u32,
     converged: u32,
     // The largest step of the warm start along the last change of φ (written by the host;
-    // potential_start.wgsl).
+    // cg_start.wgsl).
     theta_max: f32,
     _pad0: u32,
     _pad1: u32,

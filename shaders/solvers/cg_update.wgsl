@@ -5,9 +5,9 @@
 // the V-cycle's fine scratch and is not read again before the next A p
 // (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
 #include "common/grid.wgsl"
-#include "common/cg.wgsl"
-#include "common/cg_partials.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/cg.wgsl"
+#include "solvers/include/cg_partials.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> p: array<f32>;

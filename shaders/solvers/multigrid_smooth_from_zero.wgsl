@@ -2,7 +2,7 @@
 // of multigrid_smooth.wgsl, out = x + ω (b - A x) / diag, is out = ω b / diag there: it reads
 // neither x nor the faces, and x need not be cleared first.
 #include "common/grid.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> diag: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;

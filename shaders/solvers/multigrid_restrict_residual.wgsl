@@ -8,10 +8,10 @@
 // the coarse level's first sweep from x = 0, t = ω b / diag, which reads b only at the cell
 // (multigrid_smooth_from_zero.wgsl): one dispatch fewer per level.
 #include "common/grid.wgsl"
-#include "common/multigrid.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/stored_operand.wgsl"
-#include "common/jacobi.wgsl"
+#include "solvers/include/multigrid.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/stored_operand.wgsl"
+#include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
 @group(0) @binding(2) var<storage, read> gx: array<f32>;

@@ -1,5 +1,5 @@
 // Parameters of the potential solve (src/models/dendrite/potential.rs), shared by its
-// kernels. The operator itself is in common/potential_operator.wgsl.
+// kernels. The operator itself is in solvers/include/operator.wgsl.
 
 struct PotentialParams {
     voltage: f32,

@@ -2,15 +2,15 @@
 // the start from φ, and q = A d for the last change d of φ (potential_setup.wgsl), with
 // per-workgroup partial sums of ((D⁻¹r)(D⁻¹q), (D⁻¹q)², (D⁻¹b)²), the last the scale of
 // the residual that convergence is judged against. From them θ = Σ(D⁻¹r)(D⁻¹q) /
-// Σ(D⁻¹q)², within [0, θ_max] (potential_scalars.wgsl, `theta`), minimises the Jacobi-scaled
+// Σ(D⁻¹q)², within [0, θ_max] (cg_scalars.wgsl, `theta`), minimises the Jacobi-scaled
 // residual ‖D⁻¹(r - θ q)‖ that decides convergence, and the CG update moves the start to
 // φ + θ d, r to r - θ q, and sums the norm of that residual. θ is about 1 when φ changes
 // steadily between solves (an extrapolation in time) and about 0 when the last change was
 // mostly the solver's own tolerance, which a fixed θ = 1 would carry forward
 // (docs/models/dendrite.md, Potential solver).
 #include "common/grid.wgsl"
-#include "common/potential_operator.wgsl"
-#include "common/cg_partials.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;
@@ -23,7 +23,7 @@
 @group(0) @binding(9) var<storage, read_write> q: array<f32>;
 @group(0) @binding(10) var<storage, read_write> partials: array<vec4<f32>>;
 
-// Which vector `operand` (common/potential_operator.wgsl) reads: d, or φ.
+// Which vector `operand` (solvers/include/operator.wgsl) reads: d, or φ.
 var<private> of_change: bool;
 
 fn operand(j: u32, k: vec3<u32>) -> f32 {

@@ -1,0 +1,604 @@
+//! The engine's elliptic solver: A x = b for a symmetric positive (semi-)definite operator
+//! given as face conductances (`Operator`: gx, gy, gz of each cell's +x, +y, +z face and the
+//! full diagonal, shaders/solvers/include/operator.wgsl), by preconditioned conjugate
+//! gradients (shaders/solvers/cg_*.wgsl) with one geometric-multigrid V-cycle
+//! (multigrid.rs) or the Jacobi diagonal as the preconditioner.
+//!
+//! A user writes the operator and b with a kernel of its own, encoded by the closure it
+//! passes to `solve` (the dendrite potential: σ(η) and the electrode, in
+//! shaders/dendrite/potential_setup.wgsl), or with the generic set-up (`setup.rs`: a cell
+//! conductivity, excluded cells and boundary conditions per domain face). Boundary values
+//! live in the operator: a Dirichlet face half a cell away adds its conductance to `diag`
+//! and conductance × value to b; a closed face has conductance 0. Periodic side axes (y, z)
+//! follow the domain's periodic flag; x is never periodic (the operator does not wrap it).
+//! The comments below speak of the dendrite potential φ, the solver's first user.
+//!
+//! All CG scalars stay on the GPU, and so does the decision to stop: once the residual meets
+//! the tolerance, further iterations step by α = 0 and are not counted (solvers/include/cg.wgsl).
+//! The host therefore queues a batch of iterations (one V-cycle iteration, or 16 Jacobi
+//! ones) and reads 48 bytes after it, and the result is what checking after every iteration
+//! would give, whatever the batch. When the previous solve needed iterations, the first batch
+//! goes in the same submission as the operator set-up and the warm start's residual (a
+//! one-iteration solve then costs one read-back); when it did not, the warm start's residual
+//! is read first, so a start that is already converged costs no V-cycle and no coarse
+//! operators. That choice changes the time, never the result. Each iteration preconditions
+//! the residual it inherits, so k iterations cost k V-cycles.
+//!
+//! Why a read-back per V-cycle: on a GPU a V-cycle costs about a millisecond (tens of
+//! dependent dispatches) and a 48-byte read-back tens of microseconds, and warm-started solves
+//! mostly need one or two iterations; larger batches would mostly run no-op V-cycles
+//! (measured on an H200, docs/performance.md).
+//!
+//! Warm start: each solve starts from φ moved along its change over the last solve, by the
+//! step that minimises the Jacobi-scaled residual (`encode_start`). That is an extrapolation
+//! in time when φ changes steadily between solves, and no move when the last change was
+//! mostly the previous solve's own error; it cuts CG iterations per solve by 60-70 % in
+//! dendrite runs (docs/models/dendrite.md).
+//!
+//! Convergence is judged by the relative residual of the Jacobi-scaled system,
+//! ‖D⁻¹r‖ / ‖D⁻¹b‖ (D the diagonal of the operator) whatever the preconditioner: each entry of
+//! D⁻¹r is a local potential correction in volts, so electrolyte cells count as much as metal
+//! cells. (A plain ‖r‖/‖b‖ is dominated by the metal's 10⁶ conductance and accepts a
+//! potential still centivolts off in the electrolyte.)
+
+use anyhow::{bail, Result};
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+
+use super::multigrid::{FineFinish, FineLevel, Multigrid};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
+
+/// Preconditioner of the conjugate gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preconditioner {
+    /// One geometric-multigrid V-cycle per iteration: iterations independent of grid size.
+    Multigrid,
+    /// The operator's diagonal: cheap iterations, but their number grows with the grid.
+    Jacobi,
+}
+
+/// The CG scalars on the GPU (`Scalars` of shaders/solvers/include/cg.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug, Default)]
+pub(crate) struct Scalars {
+    rz: f32,
+    alpha: f32,
+    beta: f32,
+    rr: f32,
+    bb: f32,
+    tol2: f32,
+    iterations: u32,
+    converged: u32,
+    theta_max: f32,
+    _pad: [u32; 3],
+}
+
+/// How far one solve goes, and where it may start.
+#[derive(Debug, Clone, Copy)]
+pub struct SolveControl {
+    /// Relative residual ‖D⁻¹r‖ / ‖D⁻¹b‖ to reach.
+    pub tolerance: f64,
+    /// Iterations after which the solve fails.
+    pub max_iterations: u32,
+    /// The scenario key that sets `max_iterations`, named when a solve runs out of them.
+    pub max_iterations_key: &'static str,
+    /// Largest step θ of the warm start φ + θ (φ - φ_prev) along φ's last change (see
+    /// `EllipticSolver::encode_start`); 0 starts from x itself.
+    pub warm_step_max: f32,
+}
+
+/// Result of one solve.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SolveReport {
+    pub iterations: u32,
+    /// ‖D⁻¹r‖ / ‖D⁻¹b‖ at the end (r = b - Aφ, D the diagonal of A).
+    pub residual: f64,
+}
+
+struct Kernels {
+    /// The warm start's direction (the last change of x) and x_prev ← x.
+    warm: Kernel,
+    apply: Kernel,
+    /// The warm start's residual and the image of its direction (cg_start.wgsl).
+    start: Kernel,
+    /// cg_update.wgsl; with multigrid FIRST_SWEEP, which also writes the next
+    /// V-cycle's first fine sweep.
+    update: Kernel,
+    /// cg_precondition.wgsl with JACOBI: z = D⁻¹r and the residual norm; [1] is the
+    /// first iteration's (FIRST), which also sets p = z.
+    jacobi: [Kernel; 2],
+    direction: Kernel,
+}
+
+/// The multigrid preconditioner: the V-cycle writes z and cg_precondition.wgsl sums
+/// (r·z, |D⁻¹r|²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z),
+/// bound per chunk. Where the cycle ends with a fine sweep, its entry `last_sweep` is that
+/// sweep and sums z as it writes it (`fused`); otherwise `main` runs after the cycle.
+struct VCycle {
+    multigrid: Multigrid,
+    fused: bool,
+    finish: [Kernel; 2],
+    finish_bg: [Vec<wgpu::BindGroup>; 2],
+}
+
+/// The single-workgroup CG scalar stages, in the order of `cg_scalars.wgsl`'s entries.
+#[derive(Clone, Copy)]
+enum Sum {
+    Init = 0,
+    Alpha = 1,
+    Beta = 2,
+    Residual = 3,
+    Theta = 4,
+}
+/// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
+/// solve, and the size of `Scalars`.
+const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
+const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
+const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
+const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
+
+/// The operator A (face conductances and diagonal), the right-hand side b, and the CG
+/// vectors on the fine grid.
+struct Vectors {
+    gx: Field,
+    gy: Field,
+    gz: Field,
+    diag: Field,
+    b: Field,
+    r: Field,
+    p: Field,
+    q: Field,
+    z: Field,
+}
+
+impl Vectors {
+    /// The fine level as the multigrid sees it: precondition r into z, q as scratch.
+    fn fine_level(&self) -> FineLevel<'_> {
+        FineLevel {
+            gx: &self.gx,
+            gy: &self.gy,
+            gz: &self.gz,
+            diag: &self.diag,
+            b: &self.r,
+            x: &self.z,
+            t: &self.q,
+        }
+    }
+}
+
+/// The linear system's fields a user's set-up kernel writes before each solve: the
+/// conductance of each cell's +x, +y, +z face, the full diagonal (Dirichlet faces included)
+/// and the right-hand side.
+pub struct OperatorFields<'a> {
+    pub gx: &'a Field,
+    pub gy: &'a Field,
+    pub gz: &'a Field,
+    pub diag: &'a Field,
+    pub b: &'a Field,
+}
+
+pub struct EllipticSolver {
+    domain: Arc<Domain>,
+    v: Vectors,
+    /// x as the previous solve left it: the warm start moves along the change since (part of
+    /// a run's state, checkpointed by the user).
+    pub x_prev: Field,
+    vcycle: Option<VCycle>,
+    /// Iterations queued per read-back of 48 bytes (results do not depend on it).
+    batch: u32,
+    /// Iterations of the previous solve: whether to queue the first batch with the set-up.
+    last_iterations: u32,
+    scalars: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    k: Kernels,
+    /// Bind groups per chunk.
+    warm_bg: Vec<wgpu::BindGroup>,
+    apply_p_bg: Vec<wgpu::BindGroup>,
+    start_bg: Vec<wgpu::BindGroup>,
+    update_bg: Vec<wgpu::BindGroup>,
+    jacobi_bg: [Vec<wgpu::BindGroup>; 2],
+    direction_bg: Vec<wgpu::BindGroup>,
+    sums: Vec<(Kernel, wgpu::BindGroup)>,
+}
+
+impl EllipticSolver {
+    /// A solver for x (`phi`) on `domain`; `label` prefixes its fields' names (`x_prev` is
+    /// named `<label>_prev`, the name a checkpoint stores).
+    pub fn new(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        phi: &Field,
+        preconditioner: Preconditioner,
+        label: &str,
+    ) -> Result<EllipticSolver> {
+        let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
+        let v = Vectors {
+            gx: f("gx"),
+            gy: f("gy"),
+            gz: f("gz"),
+            diag: f("diag"),
+            b: f("b"),
+            r: f("r"),
+            p: f("p"),
+            q: f("q"),
+            z: f("z"),
+        };
+        let x_prev = Field::new(gpu, domain, &format!("{label}_prev"));
+        let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        let scalars = buffer(
+            "cg scalars",
+            SCALARS_BYTES,
+            U::STORAGE | U::COPY_SRC | U::COPY_DST,
+        );
+        let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
+        // One vec4 of partial sums per workgroup (solvers/include/cg_partials.wgsl).
+        let partials = buffer("cg partials", domain.total_groups() as u64 * 16, U::STORAGE);
+        let kernel = |path: &'static str| Kernel::new(gpu, path);
+        let sums = |entry: &str| Kernel::with_entry(gpu, "solvers/cg_scalars.wgsl", entry);
+        let multigrid = match preconditioner {
+            Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
+            Preconditioner::Jacobi => None,
+        };
+        // cg_precondition.wgsl with its pipeline constants.
+        let precondition = |entry: &str, jacobi: bool, first: bool| {
+            let constants = [
+                ("JACOBI", Kernel::flag(jacobi)),
+                ("FIRST", Kernel::flag(first)),
+            ];
+            Kernel::with_constants(
+                gpu,
+                "solvers/cg_precondition.wgsl",
+                entry,
+                &constants,
+            )
+        };
+        let k = Kernels {
+            warm: kernel("solvers/warm_direction.wgsl")?,
+            apply: kernel("solvers/cg_apply.wgsl")?,
+            start: kernel("solvers/cg_start.wgsl")?,
+            update: Kernel::with_constants(
+                gpu,
+                "solvers/cg_update.wgsl",
+                "main",
+                &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
+            )?,
+            jacobi: [
+                precondition("main", true, false)?,
+                precondition("main", true, true)?,
+            ],
+            direction: kernel("solvers/cg_direction.wgsl")?,
+        };
+        // The warm start's direction d goes into p, its image A d into q.
+        let warm_bg = k.warm.bind_chunks(gpu, domain, |c| {
+            vec![&phi.buffers[c], &x_prev.buffers[c], &v.p.buffers[c]]
+        });
+        let fine = v.fine_level();
+        let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
+            let mut b = fine.operator(c);
+            b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
+            b
+        });
+        let start_bg = k.start.bind_chunks(gpu, domain, |c| {
+            let mut b = fine.operator(c);
+            b.extend([
+                &phi.buffers[c],
+                &v.p.buffers[c],
+                &v.b.buffers[c],
+                &v.r.buffers[c],
+                &v.q.buffers[c],
+                &partials,
+            ]);
+            b
+        });
+        let update_bg = k.update.bind_chunks(gpu, domain, |c| {
+            vec![
+                &scalars,
+                &v.p.buffers[c],
+                &v.q.buffers[c],
+                &phi.buffers[c],
+                &v.r.buffers[c],
+                &v.diag.buffers[c],
+                &partials,
+            ]
+        });
+        // [later iterations, the first].
+        // last_sweep also reads the fine faces and the V-cycle's fine scratch q.
+        let precondition_bg = |kernels: &[Kernel; 2], sweep: bool| {
+            [0, 1].map(|first| {
+                kernels[first].bind_chunks(gpu, domain, |c| {
+                    let mut b = vec![
+                        &v.r.buffers[c],
+                        &v.diag.buffers[c],
+                        &v.z.buffers[c],
+                        &partials,
+                        &v.p.buffers[c],
+                    ];
+                    if sweep {
+                        b.extend([&v.gx.buffers[c], &v.gy.buffers[c], &v.gz.buffers[c]]);
+                        b.push(&v.q.buffers[c]);
+                    }
+                    b
+                })
+            })
+        };
+        let jacobi_bg = precondition_bg(&k.jacobi, false);
+        let vcycle = match multigrid {
+            Some(multigrid) => {
+                let fused = multigrid.ends_with_fine_sweep();
+                let entry = if fused { "last_sweep" } else { "main" };
+                let finish = [
+                    precondition(entry, false, false)?,
+                    precondition(entry, false, true)?,
+                ];
+                let finish_bg = precondition_bg(&finish, fused);
+                Some(VCycle {
+                    multigrid,
+                    fused,
+                    finish,
+                    finish_bg,
+                })
+            }
+            None => None,
+        };
+        let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
+            vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
+        });
+        // Auto layouts belong to one pipeline each, so every entry point gets its own group.
+        let mut sums_built = Vec::new();
+        for entry in SUM_ENTRIES {
+            let kernel = sums(entry)?;
+            let bg = kernel.bind(gpu, &[&partials, &scalars]);
+            sums_built.push((kernel, bg));
+        }
+        // Iterations per read-back: a V-cycle costs tens of dispatches and a warm start needs a
+        // few; Jacobi iterations are cheap and number in the hundreds.
+        let batch = if vcycle.is_some() { 1 } else { 16 };
+        Ok(EllipticSolver {
+            domain: domain.clone(),
+            v,
+            x_prev,
+            vcycle,
+            batch,
+            last_iterations: 1,
+            scalars,
+            staging,
+            k,
+            warm_bg,
+            apply_p_bg,
+            start_bg,
+            update_bg,
+            jacobi_bg,
+            direction_bg,
+            sums: sums_built,
+        })
+    }
+
+    /// Sets the iterations queued per read-back (at least 1). Performance only: iterations
+    /// past convergence are no-ops on the GPU, so results do not depend on it.
+    pub fn set_batch(&mut self, iterations: u32) {
+        self.batch = iterations.max(1);
+    }
+
+    /// Dispatches of one preconditioning as a solve runs it after the CG update: the
+    /// multigrid V-cycle and the CG sums of z, which ride on the cycle's last sweep where
+    /// it ends with one (None with the Jacobi preconditioner).
+    pub fn dispatches_per_precondition(&self, gpu: &Gpu) -> Option<usize> {
+        let vc = self.vcycle.as_ref()?;
+        let cycle = vc
+            .multigrid
+            .dispatches_per_vcycle(gpu, &self.v.fine_level(), true);
+        Some(cycle + usize::from(!vc.fused))
+    }
+
+    /// For the bench: submits the coarse operators' build and `count` preconditioner
+    /// applications to the current residual, with no read-back, so that their GPU time can
+    /// be told apart from a solve's waits. It writes only vectors that every solve recomputes
+    /// before reading (z, q, the coarse levels and the workgroup partial sums). False with
+    /// the Jacobi preconditioner.
+    pub fn submit_vcycles(&self, gpu: &Gpu, count: u32) -> bool {
+        let Some(vc) = &self.vcycle else {
+            return false;
+        };
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        let mut rec = Recorder::new(&mut enc);
+        vc.multigrid.encode_build(&mut rec);
+        for _ in 0..count {
+            self.precondition(&mut rec, false, false);
+        }
+        drop(rec);
+        gpu.submit(enc.finish());
+        true
+    }
+
+    /// The CG scalars, once a submitted copy into the staging buffer has run.
+    fn read_scalars(&self, gpu: &Gpu) -> Scalars {
+        let raw = crate::gpu::field::read_mapped(gpu, &self.staging);
+        *bytemuck::from_bytes(bytemuck::cast_slice(&raw))
+    }
+
+    fn single(&self, rec: &mut Recorder, which: Sum) {
+        let (k, bg) = &self.sums[which as usize];
+        let pass = rec.pass();
+        pass.set_pipeline(&k.pipeline);
+        pass.set_bind_group(0, bg, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
+    }
+
+    fn cells(&self, rec: &mut Recorder, k: &Kernel, groups: &[wgpu::BindGroup]) {
+        self.domain.dispatch(rec.pass(), &k.pipeline, groups);
+    }
+
+    /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²); in the `first` iteration also the
+    /// first direction p = z. `after_update`: the CG update (which with multigrid writes the
+    /// V-cycle's first fine sweep) ran last.
+    fn precondition(&self, rec: &mut Recorder, first: bool, after_update: bool) {
+        let f = usize::from(first);
+        match &self.vcycle {
+            Some(vc) if vc.fused => {
+                let finish = FineFinish {
+                    kernel: &vc.finish[f],
+                    groups: &vc.finish_bg[f],
+                };
+                vc.multigrid
+                    .encode_vcycle(rec, &self.v.fine_level(), after_update, Some(finish));
+            }
+            Some(vc) => {
+                vc.multigrid
+                    .encode_vcycle(rec, &self.v.fine_level(), after_update, None);
+                self.cells(rec, &vc.finish[f], &vc.finish_bg[f]);
+            }
+            None => self.cells(rec, &self.k.jacobi[f], &self.jacobi_bg[f]),
+        }
+    }
+
+    /// The user's operator and right-hand side (`setup`), and the warm start with its
+    /// residual r = b - Aφ and Jacobi-scaled norm (converged already?).
+    /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
+    /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
+    /// [0, θ_max] (cg_start.wgsl); θ_max = 0 starts from φ itself.
+    fn encode_start(&self, rec: &mut Recorder, setup: &dyn Fn(&mut Recorder)) {
+        let v = &self.v;
+        // The operator and b, then d = φ - φ_prev into p.
+        setup(rec);
+        self.cells(rec, &self.k.warm, &self.warm_bg);
+        // The operator is read only through neighbour_on: no wrap pass on one chunk.
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
+            f.exchange_chunk_halos(rec);
+        }
+        // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
+        // count's reset); the CG update then moves φ by θ d and r by -θ q.
+        self.cells(rec, &self.k.start, &self.start_bg);
+        self.single(rec, Sum::Theta);
+        self.cells(rec, &self.k.update, &self.update_bg);
+        self.single(rec, Sum::Residual);
+    }
+
+    /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
+    /// q = A p, the step φ += α p, r -= α q, and the new residual norm into the scalars.
+    /// Every iteration follows an update (the warm start's, or the last iteration's).
+    fn iteration(&self, rec: &mut Recorder, first: bool) {
+        let v = &self.v;
+        self.precondition(rec, first, true);
+        if first {
+            self.single(rec, Sum::Init);
+        } else {
+            self.single(rec, Sum::Beta);
+            self.cells(rec, &self.k.direction, &self.direction_bg);
+        }
+        v.p.exchange_chunk_halos(rec);
+        self.cells(rec, &self.k.apply, &self.apply_p_bg);
+        self.single(rec, Sum::Alpha);
+        self.cells(rec, &self.k.update, &self.update_bg);
+        self.single(rec, Sum::Residual);
+    }
+
+    /// The fields of the linear system, for the bind groups of a user's set-up kernel.
+    pub fn operator(&self) -> OperatorFields<'_> {
+        let v = &self.v;
+        OperatorFields {
+            gx: &v.gx,
+            gy: &v.gy,
+            gz: &v.gz,
+            diag: &v.diag,
+            b: &v.b,
+        }
+    }
+
+    /// Solves for `phi` (the field given at construction; warm start from its current values
+    /// moved along their last change, see `encode_start`) as far as `control` says. `setup`
+    /// encodes the kernels that write the operator and right-hand side (`operator`); it runs
+    /// in the solve's first submission.
+    pub fn solve(
+        &mut self,
+        gpu: &Gpu,
+        phi: &Field,
+        control: SolveControl,
+        setup: &dyn Fn(&mut Recorder),
+    ) -> Result<SolveReport> {
+        let SolveControl {
+            tolerance,
+            max_iterations,
+            max_iterations_key,
+            warm_step_max,
+        } = control;
+        let tol2 = (tolerance * tolerance) as f32;
+        gpu.queue
+            .write_buffer(&self.scalars, TOL2_OFFSET, bytemuck::bytes_of(&tol2));
+        gpu.queue.write_buffer(
+            &self.scalars,
+            THETA_MAX_OFFSET,
+            bytemuck::bytes_of(&warm_step_max),
+        );
+        let relative = |s: &Scalars| {
+            if s.bb > 0.0 {
+                (s.rr.max(0.0) as f64).sqrt() / (s.bb as f64).sqrt()
+            } else {
+                0.0
+            }
+        };
+        // When the last solve needed iterations, the first batch goes with the set-up, without
+        // waiting for the warm start's residual (iterations that start converged change
+        // nothing, solvers/include/cg.wgsl): a solve of k ≤ batch iterations costs one read-back, not
+        // two. Otherwise the warm start is checked first, so an already converged one costs
+        // no V-cycle. Either way the result is the same.
+        let mut queue_now = if self.last_iterations > 0 {
+            self.batch
+        } else {
+            0
+        };
+        let mut queued = 0u32;
+        let mut set_up = false;
+        let s = loop {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            let mut rec = Recorder::new(&mut enc);
+            if !std::mem::replace(&mut set_up, true) {
+                self.encode_start(&mut rec, setup);
+            }
+            if let (Some(vc), true) = (&self.vcycle, queued == 0 && queue_now > 0) {
+                vc.multigrid.encode_build(&mut rec);
+            }
+            for _ in 0..queue_now.min(max_iterations - queued) {
+                self.iteration(&mut rec, queued == 0);
+                queued += 1;
+            }
+            rec.encoder()
+                .copy_buffer_to_buffer(&self.scalars, 0, &self.staging, 0, SCALARS_BYTES);
+            drop(rec);
+            gpu.submit(enc.finish());
+            let s = self.read_scalars(gpu);
+            if !s.rr.is_finite() {
+                bail!(
+                    "the elliptic solver broke down (non-finite residual) after {} iterations",
+                    s.iterations
+                );
+            }
+            if s.converged != 0 {
+                break s;
+            }
+            if s.iterations >= max_iterations {
+                bail!(
+                    "the elliptic solver did not reach relative residual {tolerance:e} in {max_iterations} iterations (it reached {:.3e}); \
+                     raise {max_iterations_key} or refine the time step",
+                    relative(&s)
+                );
+            }
+            queue_now = self.batch;
+        };
+        self.last_iterations = s.iterations;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        phi.exchange_chunk_halos(&mut Recorder::new(&mut enc));
+        gpu.submit(enc.finish());
+        Ok(SolveReport {
+            iterations: s.iterations,
+            residual: relative(&s),
+        })
+    }
+}
