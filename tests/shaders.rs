@@ -92,15 +92,24 @@ fn a_broken_shader_is_caught() {
     assert!(invalid);
 }
 
-/// The unrolled lattice kernels are generated; the checked-in files must match the generator.
+/// The unrolled lattice kernels and the velocity-set tables (WGSL and Rust) are generated;
+/// the checked-in files must match the generator. Skipped where python3 is not installed:
+/// src/models/gde/lattice.rs still compares the WGSL tables with the Rust ones there.
 #[test]
 fn generated_lattice_kernels_are_current() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = std::process::Command::new("python3")
+    let out = match std::process::Command::new("python3")
         .arg(format!("{root}/scripts/gen_lattice_kernels.py"))
         .arg("--check")
         .output()
-        .expect("python3 runs the kernel generator");
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("python3 not found: generated lattice files not checked");
+            return;
+        }
+        Err(e) => panic!("running the kernel generator: {e}"),
+    };
     assert!(
         out.status.success(),
         "{}",

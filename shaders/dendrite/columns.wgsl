@@ -7,7 +7,7 @@
 // does not start in metal (a thin branch), the interpolated crossing is used.
 // The host turns them into tip and mean height, roughness, interface area and Li amounts.
 #include "common/grid.wgsl"
-#include "common/stencil.wgsl"
+#include "dendrite/include/stencil.wgsl"
 #include "common/phase_field.wgsl"
 
 struct ColumnParams {

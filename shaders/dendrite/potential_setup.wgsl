@@ -8,6 +8,7 @@
 #include "common/grid.wgsl"
 #include "common/phase_field.wgsl"
 #include "dendrite/include/potential_params.wgsl"
+#include "solvers/include/conductance.wgsl"
 
 @group(0) @binding(1) var<storage, read> params: PotentialParams;
 @group(0) @binding(2) var<storage, read> eta: array<f32>;

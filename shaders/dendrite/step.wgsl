@@ -6,18 +6,18 @@
 // G is the gradient-energy flux κ(n)∇η plus its anisotropy terms. ρ is updated in flux form
 // (antisymmetric face fluxes), so total Li changes only through the far boundary.
 // The step ends at each cell with w recovered from the new η and ρ there
-// (common/chemical_potential.wgsl): w is read at the neighbours, so the new w goes to the
+// (dendrite/include/chemical_potential.wgsl): w is read at the neighbours, so the new w goes to the
 // other buffer of the pair, as η and ρ do. The step counter of the noise is a pair too: read
 // from one, its successor written to the other. (A separate pass for w read η, ρ and w
 // again: 12 B/cell and a dispatch more.) The ion concentration c_l (1-h) in mol/m³, which
 // only the host reads (outputs, guards, the time-step plan), is written by the last step of
 // each batch the host queues (WRITE_CONCENTRATION), not by every step: 4 B/cell less.
 #include "common/grid.wgsl"
-#include "common/stencil.wgsl"
+#include "dendrite/include/stencil.wgsl"
 #include "common/phase_field.wgsl"
-#include "common/random.wgsl"
-#include "common/dendrite_params.wgsl"
-#include "common/chemical_potential.wgsl"
+#include "dendrite/include/random.wgsl"
+#include "dendrite/include/dendrite_params.wgsl"
+#include "dendrite/include/chemical_potential.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> eta_in: array<f32>;

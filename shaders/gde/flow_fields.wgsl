@@ -1,9 +1,9 @@
 // Velocity (m/s) and pressure (Pa, relative to the reference density) of every cell from the
 // D3Q19 populations in the normal state (after an odd step): u = (sum c f + F/2) / rho.
 // Solid cells get zero.
-#include "common/lattice.wgsl"
-#include "common/d3q19.wgsl"
-#include "common/flow_params.wgsl"
+#include "gde/include/lattice.wgsl"
+#include "gde/include/d3q19.wgsl"
+#include "gde/include/flow_params.wgsl"
 
 @group(0) @binding(22) var<storage, read_write> ux: array<f32>;
 @group(0) @binding(23) var<storage, read_write> uy: array<f32>;

@@ -11,9 +11,9 @@
 // comes back along the opposite direction into the own cell. Open faces return it by
 // anti-bounce-back with the face density, f_opp = -f + 2 w (rho_face - 1) in shifted form.
 // Every (cell, slot) is read and written by one thread only, so no step races.
-#include "common/lattice.wgsl"
-#include "common/d3q19.wgsl"
-#include "common/flow_params.wgsl"
+#include "gde/include/lattice.wgsl"
+#include "gde/include/d3q19.wgsl"
+#include "gde/include/flow_params.wgsl"
 
 // The value that comes back into the own cell when population `v` moving along i meets
 // the boundary coded by `nb` (a solid cell, a wall face, an open face or a velocity face).

@@ -4,9 +4,9 @@
 // the population that has just crossed its face against direction i, so a face flux is the
 // difference of two stored numbers. An open face returned g_in = -g_out + 2 w c_face, so
 // there the flux is 2 g_in - 2 w c_face.
-#include "common/lattice.wgsl"
-#include "common/d3q7.wgsl"
-#include "common/species_params.wgsl"
+#include "gde/include/lattice.wgsl"
+#include "gde/include/d3q7.wgsl"
+#include "gde/include/species_params.wgsl"
 
 @group(0) @binding(10) var<storage, read_write> conc_out: array<f32>;
 @group(0) @binding(11) var<storage, read_write> flux_out: array<f32>;

@@ -3,13 +3,13 @@
 // One D3Q7 advection-diffusion lattice Boltzmann step (TRT, g_eq = w c (1 + 4 c_i.u)), in
 // the same in-place AA pattern as gde/flow_step.wgsl: `main` is the even (local) step, `odd`
 // gathers from the cells behind and scatters to the cells ahead. D = (1/omega_minus - 1/2) / 4.
-// Boundaries are applied link by link (see `reflected` in common/species_params.wgsl): with
-// seven directions every wall face carries exactly one link, so fluxes add up exactly.
-// Populations are fixed point (common/d3q7.wgsl); the rest population takes the remainder
-// of the integer total, so a collision conserves mass exactly.
-#include "common/lattice.wgsl"
-#include "common/d3q7.wgsl"
-#include "common/species_params.wgsl"
+// Boundaries are applied link by link (see `reflected` in gde/include/species_params.wgsl):
+// with seven directions every wall face carries exactly one link, so fluxes add up exactly.
+// Populations are fixed point (gde/include/d3q7.wgsl); the rest population takes the
+// remainder of the integer total, so a collision conserves mass exactly.
+#include "gde/include/lattice.wgsl"
+#include "gde/include/d3q7.wgsl"
+#include "gde/include/species_params.wgsl"
 
 // Flow velocity (m/s) for advection, and the per-cell antisymmetric rate (Knudsen-corrected D).
 @group(0) @binding(10) var<storage, read> ux: array<f32>;

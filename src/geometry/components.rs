@@ -63,7 +63,9 @@ pub fn reach(
             queue.push_back(i as u32);
         }
     }
-    Fill::new(cells, links).run(&mut queue, &member, |j| !std::mem::replace(&mut reached[j], true));
+    Fill::new(cells, links).run(&mut queue, &member, |j| {
+        !std::mem::replace(&mut reached[j], true)
+    });
     reached
 }
 
@@ -156,10 +158,9 @@ mod tests {
     fn labels_are_numbered_by_lowest_cell_with_sizes() {
         let cells = CellBox::new([5, 3, 1], [false; 3]);
         // Row y = 0: x 0..2 and x 4; row y = 2: all of it.
-        let m = set(
-            &cells,
-            &[[0, 0, 0], [1, 0, 0], [4, 0, 0], [0, 2, 0], [1, 2, 0], [2, 2, 0], [3, 2, 0], [4, 2, 0]],
-        );
+        let mut points = vec![[0, 0, 0], [1, 0, 0], [4, 0, 0]];
+        points.extend((0..5).map(|x| [x, 2, 0]));
+        let m = set(&cells, &points);
         let c = label(&cells, Connectivity::Faces, |i| m[i]);
         assert_eq!(c.sizes, vec![2, 1, 5]);
         assert_eq!(&c.labels[0..5], &[1, 1, 0, 0, 2]);
@@ -174,13 +175,20 @@ mod tests {
             let cells = CellBox::new([6, 3, 2], periodic);
             let m = set(&cells, &points);
             for links in [Connectivity::Faces, Connectivity::All] {
-                assert_eq!(label(&cells, links, |i| m[i]).count(), count, "{periodic:?}");
+                assert_eq!(
+                    label(&cells, links, |i| m[i]).count(),
+                    count,
+                    "{periodic:?}"
+                );
             }
         }
         // A diagonal step that wraps two axes at once.
         let cells = CellBox::new([4, 4, 3], [true, true, false]);
         let m = set(&cells, &[[0, 0, 1], [3, 3, 1]]);
-        assert_eq!(label(&cells, Connectivity::FacesAndEdges, |i| m[i]).count(), 1);
+        assert_eq!(
+            label(&cells, Connectivity::FacesAndEdges, |i| m[i]).count(),
+            1
+        );
         assert_eq!(label(&cells, Connectivity::Faces, |i| m[i]).count(), 2);
     }
 
@@ -194,47 +202,54 @@ mod tests {
         assert!(r.iter().all(|x| !x));
     }
 
-    /// Labelling agrees with merging every linked pair of members (union-find), on random
-    /// sets with every kind of link and wrapping.
+    /// Each member's representative after merging every linked pair of members.
+    fn union_find(cells: &CellBox, links: Connectivity, m: &[bool]) -> Vec<usize> {
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        let mut parent: Vec<usize> = (0..cells.cells()).collect();
+        for i in (0..cells.cells()).filter(|&i| m[i]) {
+            for d in links.offsets() {
+                if let Some(q) = cells.neighbour(cells.coords(i), d) {
+                    let j = cells.index(q);
+                    if m[j] {
+                        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                        parent[a.max(b)] = a.min(b);
+                    }
+                }
+            }
+        }
+        (0..cells.cells()).map(|i| root(&mut parent, i)).collect()
+    }
+
+    /// Labelling agrees with union-find on random sets, with every kind of link and wrapping.
     #[test]
     fn labels_match_union_find_on_random_sets() {
         let mut rng = crate::rng::Rng::new(11);
+        let all = [
+            Connectivity::Faces,
+            Connectivity::FacesAndEdges,
+            Connectivity::All,
+        ];
         for n in [[7, 6, 5], [1, 9, 8], [8, 1, 1], [5, 2, 6]] {
             for periodic in [[false; 3], [true, false, true], [true; 3]] {
-                for links in [Connectivity::Faces, Connectivity::FacesAndEdges, Connectivity::All] {
+                for links in all {
                     let cells = CellBox::new(n, periodic);
                     let m: Vec<bool> = (0..cells.cells()).map(|_| rng.uniform() < 0.35).collect();
-                    let mut parent: Vec<usize> = (0..cells.cells()).collect();
-                    fn root(parent: &mut [usize], mut i: usize) -> usize {
-                        while parent[i] != i {
-                            parent[i] = parent[parent[i]];
-                            i = parent[i];
-                        }
-                        i
-                    }
-                    for i in (0..cells.cells()).filter(|&i| m[i]) {
-                        for d in links.offsets() {
-                            if let Some(q) = cells.neighbour(cells.coords(i), d) {
-                                let j = cells.index(q);
-                                if m[j] {
-                                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                                    parent[a.max(b)] = a.min(b);
-                                }
-                            }
-                        }
-                    }
+                    let roots = union_find(&cells, links, &m);
                     let c = label(&cells, links, |i| m[i]);
-                    for i in 0..cells.cells() {
-                        for j in 0..cells.cells() {
-                            if m[i] && m[j] {
-                                let same = root(&mut parent, i) == root(&mut parent, j);
-                                assert_eq!(c.labels[i] == c.labels[j], same);
-                            }
+                    let members: Vec<usize> = (0..cells.cells()).filter(|&i| m[i]).collect();
+                    for &i in &members {
+                        for &j in &members {
+                            assert_eq!(c.labels[i] == c.labels[j], roots[i] == roots[j]);
                         }
-                        assert_eq!(c.labels[i] != 0, m[i]);
                     }
-                    let total: usize = c.sizes.iter().sum();
-                    assert_eq!(total, m.iter().filter(|&&x| x).count());
+                    assert!((0..cells.cells()).all(|i| (c.labels[i] != 0) == m[i]));
+                    assert_eq!(c.sizes.iter().sum::<usize>(), members.len());
                 }
             }
         }

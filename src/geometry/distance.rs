@@ -157,8 +157,9 @@ mod tests {
             for periodic in [[false; 3], [true, false, true], [true; 3]] {
                 for density in [0.03, 0.3] {
                     let cells = CellBox::new(n, periodic);
-                    let feature: Vec<bool> =
-                        (0..cells.cells()).map(|_| rng.uniform() < density).collect();
+                    let feature: Vec<bool> = (0..cells.cells())
+                        .map(|_| rng.uniform() < density)
+                        .collect();
                     let got = distance(&cells, h, |i| feature[i]);
                     let want = brute_force(&cells, h, &feature);
                     for i in 0..cells.cells() {

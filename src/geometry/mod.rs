@@ -22,7 +22,10 @@ impl CellBox {
     pub fn new(n: [usize; 3], periodic: [bool; 3]) -> CellBox {
         assert!(n.iter().all(|&k| k > 0), "empty cell box {n:?}");
         let cells = n[0] as u64 * n[1] as u64 * n[2] as u64;
-        assert!(cells <= u32::MAX as u64, "{cells} cells do not fit u32 indices");
+        assert!(
+            cells <= u32::MAX as u64,
+            "{cells} cells do not fit u32 indices"
+        );
         CellBox { n, periodic }
     }
 

@@ -235,4 +235,23 @@ mod tests {
         }
         assert!(split_planes(10, 100, 250).is_err());
     }
+
+    #[test]
+    fn grid_info_matches_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            GridInfo,
+            "field/halo_wrap.wgsl",
+            "GridInfo",
+            [
+                nx,
+                ny,
+                nz,
+                plane_cells,
+                first_plane,
+                planes,
+                total_planes,
+                group_offset
+            ]
+        );
+    }
 }

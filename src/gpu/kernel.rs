@@ -113,20 +113,6 @@ impl Kernel {
         })
     }
 
-    // TEMPORARY (removed before hand-off): asserts that a named list puts every buffer where
-    // the old positional list did.
-    pub fn tmp_assert_same<S: AsRef<str>>(&self, named: &[(S, &wgpu::Buffer)], positional: &[&wgpu::Buffer]) {
-        let places = resolve(self.name, &self.slots, named.iter().map(|(n, _)| n.as_ref())).unwrap();
-        let mut hits = 0;
-        for (p, (n, b)) in places.iter().zip(named) {
-            let p = p.expect("used") as usize;
-            assert!(std::ptr::eq(positional[p], *b), "{}: {} at {p}", self.name, n.as_ref());
-            hits += 1;
-        }
-        assert_eq!(hits, positional.len(), "{}", self.name);
-        eprintln!("TMPCHECK {} ok ({hits} bindings)", self.name);
-    }
-
     /// One bind group per chunk of `domain`, by name: the chunk's `GridInfo` is bound as
     /// `grid` (common/grid.wgsl), `buffers(chunk)` as in [`Kernel::bind_named`].
     pub fn bind_chunks_named<'a, S: AsRef<str>>(
@@ -157,8 +143,12 @@ impl Kernel {
         gpu: &Gpu,
         buffers: &[(S, &wgpu::Buffer)],
     ) -> wgpu::BindGroup {
-        let places = resolve(self.name, &self.slots, buffers.iter().map(|(n, _)| n.as_ref()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let places = resolve(
+            self.name,
+            &self.slots,
+            buffers.iter().map(|(n, _)| n.as_ref()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let entries: Vec<wgpu::BindGroupEntry> = places
             .iter()
             .zip(buffers)
@@ -231,7 +221,10 @@ fn resolve<'n>(
     }
     for (slot, named) in slots.iter().zip(&named) {
         if slot.used && !named {
-            problems.push(format!("no buffer for {:?} (binding {})", slot.name, slot.binding));
+            problems.push(format!(
+                "no buffer for {:?} (binding {})",
+                slot.name, slot.binding
+            ));
         }
     }
     if !problems.is_empty() {
@@ -293,14 +286,21 @@ mod tests {
         let slots = step_slots();
         let mut names = STEP_NAMES;
         names[2] = "eta"; // not a variable of the shader: eta_in is then missing too
-        let e = resolve("step", &slots, names.into_iter()).unwrap_err().to_string();
+        let e = resolve("step", &slots, names.into_iter())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown name \"eta\""), "{e}");
         assert!(e.contains("no buffer for \"eta_in\" (binding 2)"), "{e}");
-        assert!(e.contains("2 = eta_in"), "the error lists the shader's names: {e}");
+        assert!(
+            e.contains("2 = eta_in"),
+            "the error lists the shader's names: {e}"
+        );
 
         let mut twice = STEP_NAMES.to_vec();
         twice.push("w_in");
-        let e = resolve("step", &slots, twice.into_iter()).unwrap_err().to_string();
+        let e = resolve("step", &slots, twice.into_iter())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"w_in\" bound twice"), "{e}");
 
         let e = resolve("step", &slots, STEP_NAMES[..15].iter().copied())

@@ -7,6 +7,8 @@ mod kernel;
 pub mod recorder;
 pub mod shaders;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod wgsl_layout;
 
 pub use device::{
     format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV, MAX_BINDING_ENV, NO_ADAPTER_HELP,

@@ -1,5 +1,6 @@
 //! WGSL sources, embedded in the binary, with a tiny `#include "path"` preprocessor so that
-//! shared pieces live once in `shaders/common/`.
+//! shared pieces live once: in `shaders/common/` if several models use them, else in the
+//! `include/` folder of their model.
 
 use anyhow::{anyhow, Result};
 
@@ -21,9 +22,9 @@ shader_table!(
     "bench/copy_vec4.wgsl",
     "bench/chain.wgsl",
     "bench/streams19.wgsl",
-    "common/random.wgsl",
+    "dendrite/include/random.wgsl",
     "common/phase_field.wgsl",
-    "common/stencil.wgsl",
+    "dendrite/include/stencil.wgsl",
     "dendrite/include/potential_params.wgsl",
     "solvers/include/cg.wgsl",
     "solvers/include/cg_partials.wgsl",
@@ -32,8 +33,8 @@ shader_table!(
     "solvers/include/multigrid.wgsl",
     "solvers/include/galerkin.wgsl",
     "solvers/include/jacobi.wgsl",
-    "common/dendrite_params.wgsl",
-    "common/chemical_potential.wgsl",
+    "dendrite/include/dendrite_params.wgsl",
+    "dendrite/include/chemical_potential.wgsl",
     "diffusion/step.wgsl",
     "dendrite/step.wgsl",
     "dendrite/columns.wgsl",
@@ -53,11 +54,13 @@ shader_table!(
     "solvers/multigrid_coarsen.wgsl",
     "solvers/cg_scalars.wgsl",
     "solvers/warm_direction.wgsl",
-    "common/lattice.wgsl",
-    "common/d3q19.wgsl",
-    "common/d3q7.wgsl",
-    "common/flow_params.wgsl",
-    "common/species_params.wgsl",
+    "solvers/operator_setup.wgsl",
+    "solvers/include/conductance.wgsl",
+    "gde/include/lattice.wgsl",
+    "gde/include/d3q19.wgsl",
+    "gde/include/d3q7.wgsl",
+    "gde/include/flow_params.wgsl",
+    "gde/include/species_params.wgsl",
     "gde/flow_step.wgsl",
     "gde/flow_fields.wgsl",
     "gde/species_step.wgsl",

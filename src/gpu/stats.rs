@@ -199,3 +199,25 @@ pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::wgsl_layout::layout;
+
+    #[test]
+    fn params_and_partials_match_wgsl() {
+        layout!(
+            StatsParams,
+            "field/stats.wgsl",
+            "StatsParams",
+            [threshold, lo, hi, out_offset, groups_x, _pad]
+        );
+        layout!(
+            Partial,
+            "field/stats.wgsl",
+            "Partial",
+            [sum, sumsq, minv, maxv, above, outside, nonfinite, first_bad]
+        );
+    }
+}

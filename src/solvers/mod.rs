@@ -5,7 +5,7 @@
 
 pub mod elliptic;
 pub mod multigrid;
-// pub mod setup;
+pub mod setup;
 
 pub use elliptic::{EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport};
-// pub use setup::{CellKind, FaceCondition, OperatorSetup};
+pub use setup::{CellKind, FaceCondition, Faces, OperatorSetup};

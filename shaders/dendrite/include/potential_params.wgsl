@@ -1,5 +1,5 @@
 // Parameters of the potential solve (src/models/dendrite/potential.rs), shared by its
-// kernels. The operator itself is in solvers/include/operator.wgsl.
+// set-up kernel. The operator itself is in solvers/include/operator.wgsl.
 
 struct PotentialParams {
     voltage: f32,
@@ -10,9 +10,4 @@ struct PotentialParams {
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
-}
-
-// Conductance of two cells in series (exact for a jump between them).
-fn harmonic(a: f32, b: f32) -> f32 {
-    return 2.0 * a * b / (a + b);
 }

@@ -114,3 +114,18 @@ impl ColumnKernel {
         cols
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            ColumnParams,
+            "dendrite/columns.wgsl",
+            "ColumnParams",
+            [dx, site_ratio, flags, _pad]
+        );
+    }
+}

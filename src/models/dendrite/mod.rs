@@ -138,7 +138,7 @@ pub struct Dendrite {
     /// Bind groups [writes c][from which buffer of each pair].
     step_bg: [[Vec<wgpu::BindGroup>; 2]; 2],
     /// Step parameters: [0] for steps that leave c alone, [1] for the last step of a batch,
-    /// which writes it (WRITE_CONCENTRATION in common/dendrite_params.wgsl).
+    /// which writes it (WRITE_CONCENTRATION in dendrite/include/dendrite_params.wgsl).
     step_uniform: [wgpu::Buffer; 2],
     /// The noise's step counter, read from one and its successor written to the other.
     counter: [wgpu::Buffer; 2],
@@ -164,7 +164,8 @@ pub struct Dendrite {
     last_tip_m: f64,
 }
 
-/// Flag bit of the step that also writes the concentration c (common/dendrite_params.wgsl).
+/// Flag bit of the step that also writes the concentration c
+/// (dendrite/include/dendrite_params.wgsl).
 const WRITE_CONCENTRATION: u32 = 8;
 
 /// Units per unit η and ρ of the fixed-point master copies (ETA_SCALE and RHO_SCALE in
@@ -223,7 +224,7 @@ impl Dendrite {
                 // By the names of step.wgsl's variables: most of these are f32 fields, so a
                 // swap in a positional list would run, wrongly.
                 step_kernel.bind_chunks_named(gpu, &domain, |k| {
-                    let named = vec![
+                    vec![
                         ("p", &step_uniform[writes_c]),
                         ("eta_in", &eta[from].buffers[k]),
                         ("w_in", &w[from].buffers[k]),
@@ -239,30 +240,7 @@ impl Dendrite {
                         ("w_out", &w[1 - from].buffers[k]),
                         ("c_out", &c.buffers[k]),
                         ("step_counter_out", &counter[1 - from]),
-                    ];
-                    // TMPCHECK begin
-                    let mut n2 = vec![("grid", &domain.info_buffers[k])];
-                    n2.extend(named.iter().copied());
-                    step_kernel.tmp_assert_same(&n2, &[
-                        &domain.info_buffers[k],
-                        &step_uniform[writes_c],
-                        &eta[from].buffers[k],
-                        &w[from].buffers[k],
-                        &phi.buffers[k],
-                        &rho[from].buffers[k],
-                        &eta[1 - from].buffers[k],
-                        &rho[1 - from].buffers[k],
-                        &counter[from],
-                        &eta_fixed.buffers[k],
-                        &eta_remainder.buffers[k],
-                        &rho_fixed.buffers[k],
-                        &rho_remainder.buffers[k],
-                        &w[1 - from].buffers[k],
-                        &c.buffers[k],
-                        &counter[1 - from],
-                    ]);
-                    // TMPCHECK end
-                    named
+                    ]
                 })
             })
         });
@@ -345,7 +323,7 @@ impl Dendrite {
         Ok(model)
     }
 
-    /// The step's flag bits (common/dendrite_params.wgsl), WRITE_CONCENTRATION aside.
+    /// The step's flag bits (dendrite/include/dendrite_params.wgsl), WRITE_CONCENTRATION aside.
     fn flags(&self) -> u32 {
         let p = &self.params;
         self.periodic_flag()
@@ -784,5 +762,41 @@ impl Model for Dendrite {
             residual: num("residual")?,
         };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn step_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            StepParams,
+            "dendrite/step.wgsl",
+            "StepParams",
+            [
+                dx,
+                dt,
+                kappa,
+                barrier,
+                mobility,
+                kinetic,
+                alpha,
+                f_over_rt,
+                diffusivity,
+                site_ratio,
+                eps_liquid,
+                inv_ref_fraction,
+                aniso_strength,
+                aniso_mode,
+                noise_step,
+                bulk_fraction,
+                sites_mol_m3,
+                seed,
+                flags,
+                _pad
+            ]
+        );
     }
 }

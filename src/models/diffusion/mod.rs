@@ -205,3 +205,18 @@ impl Model for Diffusion {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            StepParams,
+            "diffusion/step.wgsl",
+            "DiffusionParams",
+            [r, kind_lo, kind_hi, value_lo, value_hi]
+        );
+    }
+}

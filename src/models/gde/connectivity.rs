@@ -47,13 +47,17 @@ pub fn winds(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> bool
     wrapped.periodic[axis] = true;
     // (from, to, wraps) both ways, sorted by piece.
     let mut across: Vec<(u32, u32, i64)> = Vec::new();
-    let offsets: Vec<[i64; 3]> = links.offsets().into_iter().filter(|d| d[axis] == 1).collect();
+    let forward: Vec<[i64; 3]> = links
+        .offsets()
+        .into_iter()
+        .filter(|d| d[axis] == 1)
+        .collect();
     for i in 0..v.cells() {
         let p = cells.coords(i);
         if pieces.labels[i] == 0 || p[axis] != v.n[axis] - 1 {
             continue;
         }
-        for &d in &offsets {
+        for &d in &forward {
             if let Some(q) = wrapped.neighbour(p, d) {
                 let j = wrapped.index(q);
                 if pieces.labels[j] != 0 {
@@ -64,7 +68,10 @@ pub fn winds(v: &Voxels, axis: usize, links: Links, periodic: [bool; 3]) -> bool
         }
     }
     across.sort_unstable();
-    // Wraps of each piece relative to its cluster's first (lowest-numbered) piece.
+    across.dedup();
+    // Wraps of each piece relative to its cluster's first (lowest-numbered) piece, which
+    // holds the cluster's lowest voxel, where the voxel flood started: MAX_WRAPS bounds the
+    // same counts it did.
     let mut wraps: Vec<Option<i64>> = vec![None; pieces.count() + 1];
     let links_of = |k: u32| {
         let start = across.partition_point(|e| e.0 < k);
@@ -265,7 +272,3 @@ mod tests {
         assert_eq!(reactive_faces(&v, [true, false, false]), 2);
     }
 }
-
-#[cfg(test)]
-#[path = "/tmp/old/equiv.rs"]
-mod equiv_tmp;

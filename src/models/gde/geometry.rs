@@ -9,7 +9,7 @@ use crate::geometry::{distance, CellBox};
 use crate::grid::Grid;
 use crate::rng::Rng;
 
-/// Voxel labels (stored as f32 on the GPU; see shaders/common/lattice.wgsl).
+/// Voxel labels (stored as f32 on the GPU; see shaders/gde/include/lattice.wgsl).
 pub const PORE: u8 = 0;
 pub const SOLID: u8 = 1;
 pub const IONOMER: u8 = 2;
@@ -118,10 +118,10 @@ pub enum GeometrySpec {
 }
 
 /// Mixed into the scenario's seed so that the geometry's stream differs from other draws on
-/// the same seed (the first word of SHA-512's initial state, an arbitrary odd constant).
+/// the same seed. Any constant would do; this one keeps every seed's geometry as it was.
 const GEOMETRY_STREAM: u64 = 0x6a09e667f3bcc909;
 
-fn rng(seed: u64) -> Rng {
+fn seeded_rng(seed: u64) -> Rng {
     Rng::new(seed ^ GEOMETRY_STREAM)
 }
 
@@ -249,7 +249,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             porosity,
             seed,
         } => {
-            let mut rng = rng(*seed);
+            let mut rng = seeded_rng(*seed);
             add_until(&mut v, *porosity, ("radius_max_m", r_max / dx), |v| {
                 let c = [0, 1, 2].map(|k| rng.uniform() * n[k] as f64);
                 let r = (r_min + (r_max - r_min) * rng.uniform()) / dx;
@@ -263,7 +263,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             through_axis,
             seed,
         } => {
-            let mut rng = rng(*seed);
+            let mut rng = seeded_rng(*seed);
             let r = diameter / dx / 2.0;
             let (a, b) = others(*through_axis);
             let t = *through_axis;
@@ -286,7 +286,7 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             reactive_fraction,
             seed,
         } => {
-            let mut rng = rng(*seed);
+            let mut rng = seeded_rng(*seed);
             let r = carbon_radius / dx;
             let mut centres = Vec::new();
             add_until(&mut v, 1.0 - carbon_fraction, ("carbon_radius_m", r), |v| {

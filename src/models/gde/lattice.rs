@@ -97,24 +97,6 @@ impl Lattice {
                             ("dst_pops", &pops[i].buffers[receiver]),
                         ],
                     );
-                    // TMPCHECK begin
-                    kernel.tmp_assert_same(
-                        &[
-                            ("grid", &domain.info_buffers[receiver]),
-                            ("m", &buf),
-                            ("label", &label.buffers[receiver]),
-                            ("src_pops", &pops[i].buffers[sender]),
-                            ("dst_pops", &pops[i].buffers[receiver]),
-                        ],
-                        &[
-                            &domain.info_buffers[receiver],
-                            &buf,
-                            &label.buffers[receiver],
-                            &pops[i].buffers[sender],
-                            &pops[i].buffers[receiver],
-                        ],
-                    );
-                    // TMPCHECK end
                     merges.push((bg, buf, params, lower + 1 == n));
                 }
             }
@@ -205,7 +187,7 @@ impl Lattice {
 
     /// Buffers of chunk `c` with the names of their WGSL variables, for
     /// [`Kernel::bind_named`]: each population field is named like its variable (`f0`..`f18`
-    /// in common/d3q19.wgsl, `g0`..`g6` in common/d3q7.wgsl).
+    /// in gde/include/d3q19.wgsl, `g0`..`g6` in gde/include/d3q7.wgsl).
     pub fn chunk_buffers_named(&self, c: usize) -> Vec<(String, &wgpu::Buffer)> {
         self.pops
             .iter()
@@ -230,22 +212,11 @@ impl StepKernels {
         domain: &'a Domain,
         path: &'static str,
         buffers: impl Fn(usize) -> Vec<(String, &'a wgpu::Buffer)>,
-        tmp_positional: impl Fn(usize) -> Vec<&'a wgpu::Buffer>,
     ) -> Result<StepKernels> {
         let even = Kernel::new(gpu, path)?;
         let odd = Kernel::with_entry(gpu, path, "odd")?;
         let even_bg = even.bind_chunks_named(gpu, domain, &buffers);
         let odd_bg = odd.bind_chunks_named(gpu, domain, &buffers);
-        // TMPCHECK begin
-        for c in 0..domain.chunks.len() {
-            let mut named = vec![("grid".to_string(), &domain.info_buffers[c])];
-            named.extend(buffers(c));
-            let mut pos = vec![&domain.info_buffers[c]];
-            pos.extend(tmp_positional(c));
-            even.tmp_assert_same(&named, &pos);
-            odd.tmp_assert_same(&named, &pos);
-        }
-        // TMPCHECK end
         Ok(StepKernels {
             even,
             odd,
@@ -255,61 +226,9 @@ impl StepKernels {
     }
 }
 
-pub const D3Q19: [[i32; 3]; 19] = [
-    [0, 0, 0],
-    [1, 0, 0],
-    [-1, 0, 0],
-    [0, 1, 0],
-    [0, -1, 0],
-    [0, 0, 1],
-    [0, 0, -1],
-    [1, 1, 0],
-    [-1, -1, 0],
-    [1, 0, 1],
-    [-1, 0, -1],
-    [0, 1, 1],
-    [0, -1, -1],
-    [1, -1, 0],
-    [-1, 1, 0],
-    [1, 0, -1],
-    [-1, 0, 1],
-    [0, 1, -1],
-    [0, -1, 1],
-];
-
-pub const D3Q19_WEIGHTS: [f64; 19] = [
-    1.0 / 3.0,
-    1.0 / 18.0,
-    1.0 / 18.0,
-    1.0 / 18.0,
-    1.0 / 18.0,
-    1.0 / 18.0,
-    1.0 / 18.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-    1.0 / 36.0,
-];
-
-pub const D3Q7: [[i32; 3]; 7] = [
-    [0, 0, 0],
-    [1, 0, 0],
-    [-1, 0, 0],
-    [0, 1, 0],
-    [0, -1, 0],
-    [0, 0, 1],
-    [0, 0, -1],
-];
-
-pub const D3Q7_WEIGHTS: [f64; 7] = [0.25, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125];
+// The velocity sets and weights, generated with their WGSL tables (gde/include/d3q19.wgsl,
+// d3q7.wgsl) from one source, scripts/gen_lattice_kernels.py.
+pub use super::lattice_tables::{D3Q19, D3Q19_WEIGHTS, D3Q7, D3Q7_WEIGHTS};
 
 #[cfg(test)]
 mod tests {
@@ -338,5 +257,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The values of WGSL `const name = array<T, n>(...)` in `module`, as f64.
+    fn const_array(module: &naga::Module, name: &str) -> Vec<f64> {
+        use naga::{Expression, Literal};
+        let c = module
+            .constants
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no const {name}"));
+        let Expression::Compose { components, .. } = &module.global_expressions[c.init] else {
+            panic!("const {name} is not an array");
+        };
+        components
+            .iter()
+            .map(|&h| match module.global_expressions[h] {
+                Expression::Literal(Literal::I32(v)) => v as f64,
+                Expression::Literal(Literal::F32(v)) => v as f64,
+                ref e => panic!("const {name}: {e:?} is not a literal"),
+            })
+            .collect()
+    }
+
+    /// The WGSL tables are generated with the Rust ones; this catches a hand edit of either
+    /// (and runs without python3, unlike the generator check in tests/shaders.rs).
+    #[test]
+    fn wgsl_velocity_sets_equal_the_rust_ones() {
+        for (path, dirs, weights) in [
+            ("gde/include/d3q19.wgsl", &D3Q19[..], &D3Q19_WEIGHTS[..]),
+            ("gde/include/d3q7.wgsl", &D3Q7[..], &D3Q7_WEIGHTS[..]),
+        ] {
+            let source = crate::gpu::shaders::compose(path).unwrap();
+            let module = naga::front::wgsl::parse_str(&source).unwrap();
+            for (axis, name) in ["CX", "CY", "CZ"].into_iter().enumerate() {
+                let wgsl = const_array(&module, name);
+                let rust: Vec<f64> = dirs.iter().map(|d| d[axis] as f64).collect();
+                assert_eq!(wgsl, rust, "{path}: {name}");
+            }
+            // W is f32 in WGSL: equal to the f64 weight rounded once.
+            let wgsl = const_array(&module, "W");
+            let rust: Vec<f64> = weights.iter().map(|&w| w as f32 as f64).collect();
+            assert_eq!(wgsl, rust, "{path}: W");
+        }
+    }
+
+    #[test]
+    fn merge_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            MergeParams,
+            "gde/lattice_merge.wgsl",
+            "MergeParams",
+            [d, target_plane, source_plane, periodic_x, periodic_y]
+        );
     }
 }

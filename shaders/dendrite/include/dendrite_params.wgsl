@@ -1,5 +1,5 @@
 // Parameters of one dendrite step (mirrors StepParams in src/models/dendrite/mod.rs), shared
-// by dendrite/step.wgsl and common/chemical_potential.wgsl.
+// by dendrite/step.wgsl and dendrite/include/chemical_potential.wgsl.
 
 struct StepParams {
     dx: f32,

@@ -2,7 +2,7 @@
 struct FlowParams {
     // Body-force density in lattice units (x, y, z, unused).
     force: vec4<f32>,
-    // Kinds of the low and high face of each axis (FACE_* in common/lattice.wgsl).
+    // Kinds of the low and high face of each axis (FACE_* in gde/include/lattice.wgsl).
     kinds_lo: vec4<u32>,
     kinds_hi: vec4<u32>,
     // On the low and high face of each axis: rho - 1 where the face is open (a pressure

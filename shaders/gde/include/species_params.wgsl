@@ -1,6 +1,6 @@
 // Parameters of the D3Q7 species kernels (SpeciesParams in src/models/gde/species.rs).
 struct SpeciesParams {
-    // Kinds of the low and high face of each axis (FACE_* in common/lattice.wgsl).
+    // Kinds of the low and high face of each axis (FACE_* in gde/include/lattice.wgsl).
     kinds_lo: vec4<u32>,
     kinds_hi: vec4<u32>,
     // Scaled concentration on the low and high open face of each axis (Dirichlet).
@@ -31,7 +31,7 @@ fn neighbour_of(c: Cell, d: vec3<i32>) -> i32 {
 // The value that comes back into the own cell when population `v` moving along i meets the
 // boundary coded by `nb`: bounce-back (no flux) at walls and inert solid, the link-wise
 // reactive rule at catalyst cells, anti-bounce-back (Dirichlet) at open faces.
-// Fixed-point values in and out (common/d3q7.wgsl); what a reactive wall keeps is exactly
+// Fixed-point values in and out (gde/include/d3q7.wgsl); what a reactive wall keeps is exactly
 // the difference, so reacted amounts add up.
 fn reflected(i: u32, v: i32, nb: i32) -> i32 {
     if (nb >= 0) {
