@@ -8,7 +8,6 @@ use mesolyte::gpu::{Domain, Field, Gpu, Kernel};
 use mesolyte::grid::Grid;
 use mesolyte::models::dendrite::Dendrite;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
-use mesolyte::models::ModelParams;
 use mesolyte::sim::Model;
 use mesolyte::Scenario;
 use std::time::Instant;
@@ -190,9 +189,7 @@ fn dendrite_model(gpu: &Gpu, grid: Grid, preconditioner: &str) -> Dendrite {
         grid.nx, grid.ny
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
-    let ModelParams::Dendrite(p) = &s.params else {
-        unreachable!()
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     Dendrite::new(gpu, grid, p.clone(), &s.run).unwrap()
 }
 
@@ -283,9 +280,7 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
         grid.nx, grid.ny, grid.nz
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
-    let ModelParams::Gde(p) = &s.params else {
-        unreachable!()
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::gde::GdeParams>().expect("not a gde scenario");
     let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
     m.advance(gpu, 0, 1, 1.0).unwrap();
     let flow = m.flow.as_ref().unwrap();

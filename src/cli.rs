@@ -141,15 +141,15 @@ fn dispatch(cmd: Command) -> Result<()> {
             describe(&s);
             // A gde geometry is built here too (CPU only), so that an image that does not
             // fit the grid, or an axis without a pore path, shows before any run.
-            if let crate::models::ModelParams::Gde(p) = &s.params {
+            if s.params.has_geometry() || geometry_out.is_none() {
                 let export = geometry_out.as_deref();
-                for line in crate::models::gde::describe_geometry(p, &s.grid, export)? {
+                for line in s.params.describe(&s.grid, export)? {
                     println!("{line}");
                 }
                 if let Some(path) = export {
                     println!("geometry written to {}", path.display());
                 }
-            } else if geometry_out.is_some() {
+            } else {
                 bail!(
                     "--geometry-out: model {} has no voxel geometry (only gde scenarios do)",
                     s.model_name()
@@ -188,7 +188,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                     s.name,
                     report.status,
                     report.steps,
-                    sim::clock_reading(s.params.time_name(), report.time, None),
+                    sim::clock_reading(s.model.clock, report.time, None),
                     report.snapshots,
                     out_dir.display()
                 );
@@ -239,7 +239,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         // Each warning once, with the runs it concerns when not all of them.
         let mut warnings: Vec<(String, Vec<&str>)> = Vec::new();
         for r in &plan.runs {
-            for w in r.scenario.params.warnings(&r.scenario.grid) {
+            for w in r.scenario.warnings() {
                 match warnings.iter_mut().find(|(text, _)| *text == w) {
                     Some((_, runs)) => runs.push(&r.folder),
                     None => warnings.push((w, vec![&r.folder])),
@@ -302,7 +302,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
 
 fn describe(s: &Scenario) {
     describe_base(s);
-    for w in s.params.warnings(&s.grid) {
+    for w in s.warnings() {
         println!("warning: {w}");
     }
 }
@@ -310,7 +310,7 @@ fn describe(s: &Scenario) {
 /// The scenario's one-line description (model, grid, clock).
 fn describe_base(s: &Scenario) {
     let g = &s.grid;
-    let clock = if s.params.time_name() == "time_s" {
+    let clock = if s.model.clock == sim::ClockKind::Seconds {
         format!(
             "end time {:e} s, dt = {:.4e} s (~{:.0} steps)",
             s.run.end_time,

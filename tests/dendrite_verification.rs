@@ -13,7 +13,6 @@ mod common;
 
 use mesolyte::gpu::Gpu;
 use mesolyte::models::dendrite::{Dendrite, ModelNumbers};
-use mesolyte::models::ModelParams;
 use mesolyte::sim::Model;
 use mesolyte::Scenario;
 
@@ -26,9 +25,7 @@ fn scenario(grid: &str, dendrite: &str) -> Scenario {
 }
 
 fn build(gpu: &Gpu, s: &Scenario) -> Dendrite {
-    let ModelParams::Dendrite(p) = &s.params else {
-        panic!("not a dendrite scenario")
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     Dendrite::new(gpu, s.grid, p.clone(), &s.run).unwrap()
 }
 
@@ -65,9 +62,7 @@ fn front(gpu: &Gpu, m: &Dendrite, nx: usize, dx_um: f64) -> f64 {
 #[test]
 fn default_parameters_reproduce_hongs_model_numbers() {
     let s = scenario("nx = 16\nny = 8\ndx = 1e-6", "");
-    let ModelParams::Dendrite(p) = &s.params else {
-        unreachable!()
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     let n = ModelNumbers::from_params(p, 1e-6);
     let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs();
     assert!(close(n.kappa, 0.3, 1e-12), "kappa {}", n.kappa);
@@ -99,9 +94,7 @@ fn default_parameters_reproduce_hongs_model_numbers() {
     assert!(close(n.li_density(1.0, 0.0), 5.5 * (1.0 - 1.0e-6), 1e-7));
     // The same SI values at twice the temperature: energies halve in units of R T C_l.
     let hot = scenario("nx = 16\nny = 8\ndx = 1e-6", "temperature_K = 600");
-    let ModelParams::Dendrite(ph) = &hot.params else {
-        unreachable!()
-    };
+    let ph = hot.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     let nh = ModelNumbers::from_params(ph, 2e-6);
     assert!(
         close(nh.kappa, 0.15, 1e-12)
@@ -986,9 +979,7 @@ fn planar_profile_rate(gpu: &Gpu, grid: &str, normal: [f64; 3], delta: f64) -> f
              anisotropy_strength = {delta}\nanisotropy_mode = 4"
         ),
     );
-    let ModelParams::Dendrite(p) = &s.params else {
-        unreachable!()
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     let g = s.grid;
     let n = ModelNumbers::from_params(p, g.dx);
     let mut m = build(gpu, &s);
@@ -1140,9 +1131,7 @@ fn metrics_match_the_geometry_they_measure() {
         "interface_position_m = 3e-6\napplied_voltage_V = -0.45\nnoise_strength_1_sqrt_s = 0\n\
          li_transport = \"pinned\"",
     );
-    let ModelParams::Dendrite(p) = &s.params else {
-        unreachable!()
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
     let mut m = build(&gpu, &s);
     // From 0.1 s on, past the start-up transient in which the driven profile settles (it
     // holds 0.06 µm more ∫h than ∫η: the same offset after 0.3 and 0.6 s).

@@ -16,7 +16,6 @@ use mesolyte::gpu::{field_stats, Gpu, StatsQuery};
 use mesolyte::models::gde::geometry::{self, Voxels, CATALYST, PORE, SOLID};
 use mesolyte::models::gde::species::SpeciesTask;
 use mesolyte::models::gde::{Gde, GdeParams};
-use mesolyte::models::ModelParams;
 use mesolyte::sim::Model;
 use mesolyte::Scenario;
 
@@ -25,9 +24,7 @@ fn params(grid: &str, gde: &str) -> (mesolyte::grid::Grid, GdeParams) {
     let text =
         format!("name = \"t\"\nmodel = \"gde\"\n[grid]\n{grid}\n[run]\nend_time = 1e6\n{gde}\n");
     let s = Scenario::parse("test.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let ModelParams::Gde(p) = s.params else {
-        panic!("not a gde scenario")
-    };
+    let p = s.params.downcast_ref::<mesolyte::models::gde::GdeParams>().expect("not a gde scenario").clone();
     (s.grid, p)
 }
 

@@ -1,115 +1,96 @@
-//! The physics models and their registry: scenario section -> parameters -> GPU model.
+//! The physics models and their registry: one `ModelEntry` per model in `REGISTRY`, and the
+//! `ModelSpec` trait each model's validated parameters implement once. The scenario reader
+//! finds a model by name here; nothing else names a model.
 
 pub mod dendrite;
 pub mod diffusion;
 pub mod gde;
 
 use anyhow::Result;
+use std::any::Any;
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::gpu::Gpu;
 use crate::grid::Grid;
 use crate::scenario::{RunSettings, ScenarioError, Section};
-use crate::sim::Model;
+use crate::sim::{ClockKind, Model};
+
+/// One model: its scenario name, what its clock counts, whether it draws random numbers
+/// from `run.seed`, and the reader of its scenario section.
+pub struct ModelEntry {
+    /// The scenario's `model` key, and the name of the model's section.
+    pub name: &'static str,
+    /// Simulated seconds, or solver iterations (steady-state solves): `run.end_time` and
+    /// `run.output_every` are then iterations and `run.dt` does not apply.
+    pub clock: ClockKind,
+    /// Whether `run.seed` changes the model's results; a scenario that sets it for a model
+    /// that draws no random numbers gets a warning.
+    pub uses_seed: bool,
+    /// What sets the model's randomness instead, named in that warning (empty: nothing).
+    pub seed_instead: &'static str,
+    /// Reads and validates the model's section.
+    pub parse: fn(&mut Section, &Grid) -> Result<Arc<dyn ModelSpec>, ScenarioError>,
+}
+
+impl std::fmt::Debug for ModelEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelEntry({})", self.name)
+    }
+}
+
+/// Every model, in the order `mesolyte list` and errors name them.
+pub const REGISTRY: &[ModelEntry] = &[diffusion::ENTRY, dendrite::ENTRY, gde::ENTRY];
 
 /// Model names accepted in a scenario's `model` key.
-pub const NAMES: &[&str] = &["diffusion", "dendrite", "gde"];
-
-/// Whether the model's clock counts solver iterations rather than simulated seconds (the
-/// steady-state gde solves); `run.end_time` and `run.output_every` are then iterations and
-/// `run.dt` does not apply. Known from the model's name, before its section is read.
-pub fn clock_counts_iterations(name: &str) -> bool {
-    name == "gde"
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|e| e.name).collect()
 }
 
-/// Validated parameters of one model, in SI units.
-#[derive(Debug, Clone)]
-pub enum ModelParams {
-    Diffusion(diffusion::DiffusionParams),
-    Dendrite(dendrite::DendriteParams),
-    Gde(gde::GdeParams),
+/// The registry entry of the model named `name`.
+pub fn entry(name: &str) -> Option<&'static ModelEntry> {
+    REGISTRY.iter().find(|e| e.name == name)
 }
 
-/// Reads the model's section (named like the model).
-pub fn parse(name: &str, s: &mut Section, grid: &Grid) -> Result<ModelParams, ScenarioError> {
-    match name {
-        "diffusion" => Ok(ModelParams::Diffusion(diffusion::DiffusionParams::read(
-            s, grid,
-        )?)),
-        "dendrite" => Ok(ModelParams::Dendrite(dendrite::DendriteParams::read(
-            s, grid,
-        )?)),
-        "gde" => Ok(ModelParams::Gde(gde::GdeParams::read(s, grid)?)),
-        other => unreachable!("model {other:?} passed the name check but has no parser"),
-    }
-}
-
-impl ModelParams {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ModelParams::Diffusion(_) => "diffusion",
-            ModelParams::Dendrite(_) => "dendrite",
-            ModelParams::Gde(_) => "gde",
-        }
-    }
-
-    /// The time step the model uses by default (s).
-    pub fn stable_dt(&self, grid: &Grid) -> f64 {
-        match self {
-            ModelParams::Diffusion(p) => p.stable_dt(grid),
-            ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid),
-            // Steady-state solves: the clock counts iterations.
-            ModelParams::Gde(_) => 1.0,
-        }
-    }
-
-    /// The name of the model's clock (Model::time_name): simulated seconds, or iterations
-    /// for the steady-state gde solves.
-    pub fn time_name(&self) -> &'static str {
-        match self {
-            ModelParams::Gde(_) => "iteration",
-            _ => "time_s",
-        }
+/// A model's validated parameters, in SI units: what can be known about a run without a
+/// device, and `build`, which makes the GPU model.
+pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
+    /// The time step the model uses by default (s); 1 for an iteration clock.
+    fn stable_dt(&self, _grid: &Grid) -> f64 {
+        1.0
     }
 
     /// The largest time step a user may fix (s).
-    pub fn max_stable_dt(&self, grid: &Grid) -> f64 {
-        match self {
-            ModelParams::Diffusion(p) => p.max_stable_dt(grid),
-            ModelParams::Dendrite(p) => dendrite::stable_dt(p, grid) / p.time_step_safety,
-            ModelParams::Gde(_) => 1.0,
-        }
+    fn max_stable_dt(&self, grid: &Grid) -> f64 {
+        self.stable_dt(grid)
     }
 
     /// Warnings about a scenario that is valid but may not mean what the user expects.
-    pub fn warnings(&self, grid: &Grid) -> Vec<String> {
-        match self {
-            ModelParams::Diffusion(_) => Vec::new(),
-            ModelParams::Dendrite(p) => p.warnings(grid),
-            ModelParams::Gde(_) => Vec::new(),
-        }
+    fn warnings(&self, _grid: &Grid) -> Vec<String> {
+        Vec::new()
     }
 
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
-    pub fn gpu_fields(&self) -> u32 {
-        match self {
-            ModelParams::Diffusion(_) => diffusion::GPU_FIELDS,
-            ModelParams::Dendrite(_) => dendrite::GPU_FIELDS,
-            ModelParams::Gde(p) => p.gpu_fields(),
-        }
+    fn gpu_fields(&self) -> u32;
+
+    /// Whether the model has a voxel geometry that `describe` can write (`--geometry-out`).
+    fn has_geometry(&self) -> bool {
+        false
     }
 
-    pub fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>> {
-        match self {
-            ModelParams::Diffusion(p) => {
-                Ok(Box::new(diffusion::Diffusion::new(gpu, *grid, p.clone())?))
-            }
-            ModelParams::Dendrite(p) => Ok(Box::new(dendrite::Dendrite::new(
-                gpu,
-                *grid,
-                p.clone(),
-                run,
-            )?)),
-            ModelParams::Gde(p) => Ok(Box::new(gde::Gde::new(gpu, *grid, p.clone())?)),
-        }
+    /// Lines for `validate` beyond the scenario's own description (gde: the geometry, built on
+    /// the CPU, written as .vti to `geometry_out` if given and `has_geometry`).
+    fn describe(&self, _grid: &Grid, _geometry_out: Option<&Path>) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// The GPU model, in its initial state.
+    fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>>;
+}
+
+impl dyn ModelSpec {
+    /// The concrete parameters, for code that knows which model it holds (tests, benches).
+    pub fn downcast_ref<T: ModelSpec>(&self) -> Option<&T> {
+        (self as &dyn Any).downcast_ref()
     }
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 pub use reader::{apply_override, format_value, Range, ScenarioError, Section};
 
 use crate::grid::Grid;
-use crate::models::{self, ModelParams};
+use std::sync::Arc;
+
+use crate::models::{self, ModelEntry, ModelSpec};
 
 /// Largest cell count per axis we accept (keeps indices well inside u32).
 pub const MAX_CELLS_PER_AXIS: u64 = 1 << 16;
@@ -36,14 +38,27 @@ pub struct Scenario {
     pub description: String,
     pub grid: Grid,
     pub run: RunSettings,
-    pub params: ModelParams,
+    /// The model's registry entry (name, clock, use of run.seed).
+    pub model: &'static ModelEntry,
+    /// The model's validated section.
+    pub params: Arc<dyn ModelSpec>,
+    /// Keys the scenario sets that have no effect (run.seed for a model without random
+    /// numbers), found while reading; shown with the model's warnings.
+    pub ignored: Vec<String>,
     /// The scenario with overrides applied and defaults filled in (written as scenario.toml).
     pub resolved: toml::Table,
 }
 
 impl Scenario {
     pub fn model_name(&self) -> &'static str {
-        self.params.name()
+        self.model.name
+    }
+
+    /// Warnings about a scenario that is valid but may not mean what the user expects.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.ignored.clone();
+        w.extend(self.params.warnings(&self.grid));
+        w
     }
 
     /// Reads, overrides and validates a scenario file.
@@ -71,6 +86,10 @@ impl Scenario {
                 message,
             })?;
         }
+        let seed_given = table
+            .get("run")
+            .and_then(|r| r.as_table())
+            .is_some_and(|t| t.contains_key("seed"));
         let mut top = Section::new(file, "", table);
         let name = top.string_or("name", "")?;
         if name.is_empty()
@@ -84,18 +103,30 @@ impl Scenario {
             ));
         }
         let description = top.string_or("description", "")?;
-        let model = top.choice("model", models::NAMES, None)?;
+        let model = top.choice("model", &models::names(), None)?;
+        let entry = models::entry(&model).expect("choice() accepts registered names only");
+        let mut ignored = Vec::new();
+        if seed_given && !entry.uses_seed {
+            let instead = match entry.seed_instead {
+                "" => String::new(),
+                other => format!(" ({other})"),
+            };
+            ignored.push(format!(
+                "run.seed has no effect: model {model} draws no random numbers{instead}"
+            ));
+        }
 
         let mut grid_sec = top.table("grid")?;
         let grid = read_grid(&mut grid_sec)?;
         top.put_table("grid", grid_sec.finish()?);
 
         let mut run_sec = top.table("run")?;
-        let run = read_run(&mut run_sec, models::clock_counts_iterations(&model))?;
+        let iterations = entry.clock == crate::sim::ClockKind::Iterations;
+        let run = read_run(&mut run_sec, iterations)?;
         top.put_table("run", run_sec.finish()?);
 
         let mut model_sec = top.table(&model)?;
-        let params = models::parse(&model, &mut model_sec, &grid)?;
+        let params = (entry.parse)(&mut model_sec, &grid)?;
         top.put_table(&model, model_sec.finish()?);
 
         if let Some(dt) = run.dt {
@@ -120,7 +151,9 @@ impl Scenario {
             description,
             grid,
             run,
+            model: entry,
             params,
+            ignored,
             resolved,
         })
     }
@@ -174,7 +207,7 @@ fn read_grid(s: &mut Section) -> Result<Grid, ScenarioError> {
     Ok(grid)
 }
 
-/// `iterations`: the model's clock counts iterations (models::clock_counts_iterations), so
+/// `iterations`: the model's clock counts iterations (its registry entry says so), so
 /// times are given in iterations and a time step is meaningless.
 fn read_run(s: &mut Section, iterations: bool) -> Result<RunSettings, ScenarioError> {
     let unit = if iterations { " iterations" } else { " s" };

@@ -6,6 +6,6 @@ mod progress;
 mod run;
 pub mod sweep;
 
-pub use model::{Guard, Metric, Model, OutputField};
+pub use model::{ClockKind, Guard, Metric, Model, OutputField};
 pub use progress::{clock_reading, Progress};
-pub use run::{fingerprint, run, Diverged, RunOptions, RunReport};
+pub use run::{fingerprint, run, Diverged, RunOptions, RunReport, RunStatus};

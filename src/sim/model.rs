@@ -42,6 +42,25 @@ impl<'a> OutputField<'a> {
     }
 }
 
+/// What a model's clock counts (its registry entry says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockKind {
+    /// Simulated seconds.
+    Seconds,
+    /// Solver iterations (steady-state solves): end and output times are iterations.
+    Iterations,
+}
+
+impl ClockKind {
+    /// The clock's column in metrics.csv and its key in summary.json.
+    pub fn column(self) -> &'static str {
+        match self {
+            ClockKind::Seconds => "time_s",
+            ClockKind::Iterations => "iteration",
+        }
+    }
+}
+
 /// One named scalar result (metrics.csv column or summary.json entry), name with units.
 pub type Metric = (String, f64);
 
@@ -55,12 +74,6 @@ pub trait Model {
     /// all of them, or fewer when the model reached its own end on the way (a steady-state
     /// solve that converged, see `finished`), so that the clock stops where the work did.
     fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<u64>;
-
-    /// Name (with unit) of the clock in metrics.csv: simulated seconds, or for steady-state
-    /// models the iteration count.
-    fn time_name(&self) -> &'static str {
-        "time_s"
-    }
 
     /// Fields that make up the state, in a fixed order (checkpointed and restored).
     fn state_fields(&self) -> Vec<&Field>;

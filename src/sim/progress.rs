@@ -2,6 +2,7 @@
 //! log lines every few seconds when output goes to a file or pipe.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use super::ClockKind;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -18,25 +19,19 @@ pub struct Progress {
     last_log: Instant,
     start_step: u64,
     quiet: bool,
-    /// The model's clock name (Model::time_name).
-    time_name: &'static str,
+    clock: ClockKind,
     /// "ETA", or "ETA at most" for an iteration clock: it runs to run.end_time only if its
     /// solves do not converge first.
     eta_label: &'static str,
 }
 
-/// Whether a model's clock (Model::time_name) counts simulated seconds, not iterations.
-fn counts_seconds(time_name: &str) -> bool {
-    time_name == "time_s"
-}
-
 /// A clock reading in the model's own terms: simulated seconds (with `digits` after the
 /// point, or the shortest exact form) or, for models counting iterations, the iteration.
-pub fn clock_reading(time_name: &str, t: f64, digits: Option<usize>) -> String {
-    match (counts_seconds(time_name), digits) {
-        (true, Some(d)) => format!("t = {t:.d$e} s"),
-        (true, None) => format!("t = {t:e} s"),
-        (false, _) => format!("iteration {t:.0}"),
+pub fn clock_reading(clock: ClockKind, t: f64, digits: Option<usize>) -> String {
+    match (clock, digits) {
+        (ClockKind::Seconds, Some(d)) => format!("t = {t:.d$e} s"),
+        (ClockKind::Seconds, None) => format!("t = {t:e} s"),
+        (ClockKind::Iterations, _) => format!("iteration {t:.0}"),
     }
 }
 
@@ -47,9 +42,9 @@ impl Progress {
         start_time: f64,
         start_step: u64,
         quiet: bool,
-        time_name: &'static str,
+        clock: ClockKind,
     ) -> Progress {
-        let eta_label = if counts_seconds(time_name) {
+        let eta_label = if clock == ClockKind::Seconds {
             "ETA"
         } else {
             "ETA at most"
@@ -74,7 +69,7 @@ impl Progress {
             last_log: Instant::now(),
             start_step,
             quiet,
-            time_name,
+            clock,
             eta_label,
         };
         p.set(start_time);
@@ -93,7 +88,7 @@ impl Progress {
 
     /// The clock reading, in the model's own terms.
     pub fn clock(&self, t: f64) -> String {
-        clock_reading(self.time_name, t, Some(4))
+        clock_reading(self.clock, t, Some(4))
     }
 
     /// `dt` is the step just taken: shown for models with a time clock, whose stable step
@@ -103,7 +98,7 @@ impl Progress {
         let status = status.map_or(String::new(), |s| format!(", {s}"));
         let rate = self.rate(step);
         let clock = self.clock(t);
-        let step_size = if counts_seconds(self.time_name) {
+        let step_size = if self.clock == ClockKind::Seconds {
             format!(", dt {dt:.2e} s")
         } else {
             String::new()

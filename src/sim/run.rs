@@ -6,7 +6,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{Model, Progress};
+use super::{ClockKind, Model, Progress};
 use crate::gpu::{field_stats, Gpu, StatsQuery};
 use crate::io::{self, checkpoint, vtk, RunDir};
 use crate::scenario::Scenario;
@@ -31,8 +31,61 @@ pub struct RunReport {
     pub steps: u64,
     pub time: f64,
     pub snapshots: usize,
-    /// "completed", "model finished", "step limit", or "halted".
-    pub status: String,
+    pub status: RunStatus,
+}
+
+/// How a run ended (summary.json's `status`; a failed or diverged run has no report, its
+/// summary says "failed" or "diverged").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Reached run.end_time.
+    Completed,
+    /// The model reached its own end (`Model::finished`).
+    ModelFinished,
+    /// Reached run.max_steps.
+    StepLimit,
+    /// Stopped by `RunOptions::halt_after_outputs` (tests of resume).
+    Halted,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 4] = [
+        RunStatus::Completed,
+        RunStatus::ModelFinished,
+        RunStatus::StepLimit,
+        RunStatus::Halted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Completed => "completed",
+            RunStatus::ModelFinished => "model finished",
+            RunStatus::StepLimit => "step limit",
+            RunStatus::Halted => "halted",
+        }
+    }
+
+    /// The status a summary.json string names.
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the run needs no more work (a halted run does).
+    pub fn is_finished(self) -> bool {
+        self != RunStatus::Halted
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RunStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// A run stopped by the divergence guard; the message says which field, where and when.
@@ -51,6 +104,7 @@ pub fn fingerprint(s: &Scenario) -> String {
 }
 
 struct Clock {
+    kind: ClockKind,
     step: u64,
     time: f64,
     /// Index of the next output time (output k is at k * output_every, 0 = initial state).
@@ -89,6 +143,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     let mut model = scenario.params.build(gpu, &scenario.grid, settings)?;
 
     let mut clock = Clock {
+        kind: scenario.model.clock,
         step: 0,
         time: 0.0,
         next_output: 0,
@@ -102,7 +157,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         clock.time,
         clock.step,
         opts.quiet,
-        model.time_name(),
+        scenario.model.clock,
     );
     for note in model.notes() {
         progress.note(&format!("note: {note}"));
@@ -115,7 +170,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         ));
     }
     let mut written_here = 0u64;
-    let time_name = model.time_name();
+    let time_name = scenario.model.clock.column();
     let fail = |dir: &RunDir, clock: &Clock, e: anyhow::Error| -> anyhow::Error {
         let status = if e.is::<Diverged>() {
             "diverged"
@@ -139,13 +194,13 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
             maybe_checkpoint(scenario, gpu, model.as_ref(), &dir, &clock)?;
         }
         if end_reached {
-            break "completed";
+            break RunStatus::Completed;
         }
         if clock.step >= settings.max_steps {
-            break "step limit";
+            break RunStatus::StepLimit;
         }
         if model.finished(gpu)? {
-            break "model finished";
+            break RunStatus::ModelFinished;
         }
         if opts.halt_after_outputs.is_some_and(|n| written_here >= n) {
             progress.finish();
@@ -153,7 +208,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
                 steps: clock.step,
                 time: clock.time,
                 snapshots: dir.snapshots.len(),
-                status: "halted".into(),
+                status: RunStatus::Halted,
             });
         }
         let target = (clock.next_output as f64 * settings.output_every).min(settings.end_time);
@@ -180,13 +235,13 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     progress.finish();
 
     let mut summary = serde_json::Map::new();
-    summary.insert("status".into(), json!(status));
+    summary.insert("status".into(), json!(status.as_str()));
     summary.insert("scenario".into(), json!(scenario.name));
     summary.insert("model".into(), json!(scenario.model_name()));
     summary.insert("adapter".into(), json!(gpu.summary.name));
     summary.insert("backend".into(), json!(gpu.summary.backend));
     summary.insert("steps".into(), json!(clock.step));
-    summary.insert(model.time_name().into(), json!(clock.time));
+    summary.insert(time_name.into(), json!(clock.time));
     summary.insert("wall_time_s".into(), json!(wall.elapsed().as_secs_f64()));
     summary.insert("snapshots".into(), json!(dir.snapshots.len()));
     for (k, v) in model.summary(gpu)? {
@@ -197,7 +252,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         steps: clock.step,
         time: clock.time,
         snapshots: dir.snapshots.len(),
-        status: status.into(),
+        status,
     })
 }
 
@@ -303,7 +358,7 @@ fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
                 s.outside, b.lo, b.hi, s.min, s.max
             )
         };
-        let when = super::progress::clock_reading(model.time_name(), clock.time, None);
+        let when = super::progress::clock_reading(clock.kind, clock.time, None);
         let hint = match bound {
             Some(b) if s.nonfinite == 0 && !b.hint.is_empty() => format!(" {}", b.hint),
             _ => String::new(),
@@ -343,7 +398,7 @@ fn write_output(
     vtk::write_vti(&dir.path(&file), &scenario.grid, &arrays)?;
     dir.add_snapshot(clock.time, file)?;
     let mut row = vec![
-        (model.time_name().to_string(), clock.time),
+        (scenario.model.clock.column().to_string(), clock.time),
         ("step".to_string(), clock.step as f64),
     ];
     row.extend(model.metrics(gpu)?);

@@ -28,8 +28,10 @@ const LEADING_COLUMNS: [&str; 6] = [
     "snapshots",
 ];
 
-/// Run statuses that mean a run needs no more work (see `RunReport::status`).
-const FINISHED: [&str; 3] = ["completed", "model finished", "step limit"];
+/// Whether a summary's status says the run needs no more work (`RunStatus::is_finished`).
+fn finished(status: &str) -> bool {
+    super::RunStatus::parse(status).is_some_and(|s| s.is_finished())
+}
 
 /// One swept key and its values, each TOML text as `--set key=value` takes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -341,7 +343,7 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
             }
             let finished = read_summary(&dir).filter(|s| {
                 let status = s.get("status").and_then(|v| v.as_str()).unwrap_or("");
-                FINISHED.contains(&status) || status == "diverged"
+                finished(status) || status == "diverged"
             });
             match finished {
                 Some(summary) if old_text == r.scenario.resolved_toml() => {
@@ -424,7 +426,7 @@ impl RunOutcome {
 
     /// True for runs that reached their end (not pending, diverged or failed).
     pub fn finished(&self) -> bool {
-        FINISHED.contains(&self.status.as_str())
+        finished(&self.status)
     }
 }
 
@@ -528,7 +530,7 @@ fn run_one(
         .map(|s| RunOutcome::from_summary(&s))
         .unwrap_or_else(RunOutcome::pending);
     match result {
-        Ok(report) => o.status = report.status,
+        Ok(report) => o.status = report.status.to_string(),
         Err(e) => {
             o.status = if e.is::<Diverged>() {
                 "diverged"

@@ -114,7 +114,6 @@ pub fn phase_field(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::ModelParams;
     use crate::Scenario;
 
     fn parse(grid: &str, dendrite: &str) -> (DendriteParams, Grid) {
@@ -123,9 +122,7 @@ mod tests {
              [dendrite]\n{dendrite}\n"
         );
         let s = Scenario::parse("t.toml", &text, &[]).unwrap();
-        let ModelParams::Dendrite(p) = s.params else {
-            unreachable!()
-        };
+        let p = s.params.downcast_ref::<crate::models::dendrite::DendriteParams>().expect("not a dendrite scenario").clone();
         (p, s.grid)
     }
 
@@ -248,9 +245,7 @@ mod tests {
                  roughness_height_m = 1e-6\nroughness_spacing_m = 7e-6\n"
             );
             let s = Scenario::parse("t.toml", &text, &[]).unwrap();
-            let ModelParams::Dendrite(p) = &s.params else {
-                unreachable!()
-            };
+            let p = s.params.downcast_ref::<crate::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
             let grid = s.grid;
             let n = ModelNumbers::from_params(p, grid.dx);
             let seeds = nuclei(p, &grid, 7);

@@ -34,6 +34,37 @@ use units::{FARADAY, LENGTH_M};
 /// fields' worth; 1 in 3D), counted as 3.
 pub const GPU_FIELDS: u32 = 26;
 
+/// The dendrite model's registry entry (src/models/mod.rs).
+pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
+    name: "dendrite",
+    clock: crate::sim::ClockKind::Seconds,
+    uses_seed: true,
+    seed_instead: "",
+    parse: |s, grid| Ok(Arc::new(DendriteParams::read(s, grid)?)),
+};
+
+impl crate::models::ModelSpec for DendriteParams {
+    fn stable_dt(&self, grid: &Grid) -> f64 {
+        stable_dt(self, grid)
+    }
+
+    fn max_stable_dt(&self, grid: &Grid) -> f64 {
+        stable_dt(self, grid) / self.time_step_safety
+    }
+
+    fn warnings(&self, grid: &Grid) -> Vec<String> {
+        DendriteParams::warnings(self, grid)
+    }
+
+    fn gpu_fields(&self) -> u32 {
+        GPU_FIELDS
+    }
+
+    fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Dendrite::new(gpu, *grid, self.clone(), run)?))
+    }
+}
+
 /// Electrolyte site fraction assumed by the scenario-level time-step estimate (validation of
 /// a fixed `run.dt`); runs adapt the step to the measured maximum instead.
 pub const NOMINAL_SITE_FRACTION: f64 = 0.5;

@@ -16,6 +16,39 @@ use crate::sim::{Guard, Metric, Model, OutputField};
 /// Scalar fields on the GPU: the concentration, double-buffered.
 pub const GPU_FIELDS: u32 = 2;
 
+/// The diffusion model's registry entry (src/models/mod.rs): the whole of what adding a
+/// model takes outside its own folder.
+pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
+    name: "diffusion",
+    clock: crate::sim::ClockKind::Seconds,
+    uses_seed: false,
+    seed_instead: "",
+    parse: |s, grid| Ok(Arc::new(DiffusionParams::read(s, grid)?)),
+};
+
+impl crate::models::ModelSpec for DiffusionParams {
+    fn stable_dt(&self, grid: &Grid) -> f64 {
+        DiffusionParams::stable_dt(self, grid)
+    }
+
+    fn max_stable_dt(&self, grid: &Grid) -> f64 {
+        DiffusionParams::max_stable_dt(self, grid)
+    }
+
+    fn gpu_fields(&self) -> u32 {
+        GPU_FIELDS
+    }
+
+    fn build(
+        &self,
+        gpu: &Gpu,
+        grid: &Grid,
+        _run: &crate::scenario::RunSettings,
+    ) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Diffusion::new(gpu, *grid, self.clone())?))
+    }
+}
+
 /// Output name of the concentration field.
 pub const FIELD_NAME: &str = "c_mol_m3";
 

@@ -21,6 +21,38 @@ pub mod units;
 
 pub use params::GdeParams;
 
+/// The gde model's registry entry (src/models/mod.rs). Its clock counts solver iterations.
+pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
+    name: "gde",
+    clock: crate::sim::ClockKind::Iterations,
+    uses_seed: false,
+    seed_instead: "gde.geometry.seed sets a generated geometry",
+    parse: |s, grid| Ok(std::sync::Arc::new(GdeParams::read(s, grid)?)),
+};
+
+impl crate::models::ModelSpec for GdeParams {
+    fn gpu_fields(&self) -> u32 {
+        GdeParams::gpu_fields(self)
+    }
+
+    fn has_geometry(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, grid: &Grid, geometry_out: Option<&Path>) -> Result<Vec<String>> {
+        describe_geometry(self, grid, geometry_out)
+    }
+
+    fn build(
+        &self,
+        gpu: &crate::gpu::Gpu,
+        grid: &Grid,
+        _run: &crate::scenario::RunSettings,
+    ) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Gde::new(gpu, *grid, self.clone())?))
+    }
+}
+
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::Path;
@@ -481,10 +513,6 @@ impl Gde {
 impl Model for Gde {
     fn stable_dt(&mut self, _gpu: &Gpu) -> Result<f64> {
         Ok(1.0)
-    }
-
-    fn time_name(&self) -> &'static str {
-        "iteration"
     }
 
     fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, _dt: f64) -> Result<u64> {
