@@ -190,7 +190,7 @@ fn dendrite_model(gpu: &Gpu, grid: Grid, preconditioner: &str) -> Dendrite {
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
     let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
-    Dendrite::new(gpu, grid, p.clone(), &s.run).unwrap()
+    Dendrite::new(gpu, grid, p.clone(), s.run.seed).unwrap()
 }
 
 /// Solves left out of the solve timing: the first, after the step timing's hundreds of steps

@@ -10,9 +10,11 @@
 
 pub mod cli;
 pub mod constants;
+pub mod faces;
 pub mod geometry;
 pub mod gpu;
 pub mod grid;
+pub mod input;
 pub mod io;
 pub mod models;
 pub mod rng;

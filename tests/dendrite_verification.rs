@@ -26,7 +26,7 @@ fn scenario(grid: &str, dendrite: &str) -> Scenario {
 
 fn build(gpu: &Gpu, s: &Scenario) -> Dendrite {
     let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
-    Dendrite::new(gpu, s.grid, p.clone(), &s.run).unwrap()
+    Dendrite::new(gpu, s.grid, p.clone(), s.run.seed).unwrap()
 }
 
 /// Runs `t` seconds, re-planning the stable step every 200 steps as the simulation loop does

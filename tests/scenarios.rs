@@ -371,3 +371,30 @@ fn gde_keys_are_checked_before_any_gpu_work() {
         ],
     );
 }
+
+/// `run.seed` reaches every model that draws random numbers; set for one that draws none it
+/// is a warning naming what sets its randomness instead, and no warning when left out.
+#[test]
+fn run_seed_for_a_model_without_random_numbers_is_warned_about() {
+    let load = |file: &str, set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        Scenario::load(Path::new(&common::scenario(file)), &set).unwrap()
+    };
+    let seed_warning = |s: &Scenario| s.warnings().iter().any(|w| w.contains("run.seed"));
+    let gde = load("gde-sphere-array.toml", &["run.seed=3"]);
+    assert!(seed_warning(&gde), "{:?}", gde.warnings());
+    assert!(gde.warnings().iter().any(|w| w.contains("gde.geometry.seed")));
+    assert!(!seed_warning(&load("gde-sphere-array.toml", &[])));
+    assert!(!seed_warning(&load("dendrite-2d.toml", &["run.seed=3"])));
+    assert!(mesolyte::models::entry("dendrite").unwrap().uses_seed);
+    // Every registered model has a shipped scenario that validates, and names are unique.
+    let names = mesolyte::models::names();
+    for (i, name) in names.iter().enumerate() {
+        assert!(!names[..i].contains(name), "{name} registered twice");
+        let shipped = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with(&format!("{name}-")));
+        assert!(shipped, "model {name} ships no scenarios/{name}-*.toml");
+    }
+}

@@ -7,6 +7,7 @@
 // Interior face differences are antisymmetric, so with no-flux walls the total is conserved
 // up to round-off.
 #include "common/grid.wgsl"
+#include "common/faces.wgsl"
 
 struct DiffusionParams {
     r: vec4<f32>,
@@ -16,8 +17,6 @@ struct DiffusionParams {
     value_hi: vec4<f32>,
 }
 
-const PERIODIC: u32 = 0u;
-const DIRICHLET: u32 = 1u;
 
 @group(0) @binding(1) var<storage, read> p: DiffusionParams;
 @group(0) @binding(2) var<storage, read> c_in: array<f32>;
@@ -25,12 +24,12 @@ const DIRICHLET: u32 = 1u;
 
 fn face_difference(c: Cell, cv: f32, axis: u32, up: bool) -> f32 {
     let kind = select(p.kind_lo[axis], p.kind_hi[axis], up);
-    let nb = neighbour(c, axis, up, kind == PERIODIC);
+    let nb = neighbour(c, axis, up, kind == FACE_PERIODIC);
     if (nb >= 0) {
         return c_in[u32(nb)] - cv;
     }
     let value = select(p.value_lo[axis], p.value_hi[axis], up);
-    if (kind == DIRICHLET) {
+    if (kind == FACE_DIRICHLET) {
         return 2.0 * (value - cv);
     }
     return value;

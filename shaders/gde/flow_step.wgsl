@@ -26,7 +26,7 @@ fn reflected(i: u32, v: f32, nb: i32) -> f32 {
     let axis = open_axis(nb);
     let high = open_is_high(nb);
     let value = select(p.open_lo[axis], p.open_hi[axis], high);
-    if (select(p.kinds_lo[axis], p.kinds_hi[axis], high) == FACE_VELOCITY) {
+    if (select(p.kinds_lo[axis], p.kinds_hi[axis], high) == FACE_FLUX) {
         let c = select(select(CZ[i], CY[i], axis == 1u), CX[i], axis == 0u);
         return v - 6.0 * W[i] * f32(c) * value;
     }

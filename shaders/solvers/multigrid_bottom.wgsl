@@ -31,9 +31,9 @@ struct BottomLevel {
     info: GridInfo,
     // Offset of the level's first (ghost-plane) cell in the vectors below.
     base: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct BottomTable {

@@ -13,10 +13,11 @@
 // diag 1 and b 0, like an excluded one, so that Jacobi scaling stays finite.
 #include "common/grid.wgsl"
 #include "solvers/include/conductance.wgsl"
+#include "common/faces.wgsl"
 
 struct SetupParams {
-    // Per domain face, [x-, y-, z-, unused] and [x+, y+, z+, unused]: 0 closed, 1 Dirichlet,
-    // 2 flux, 3 periodic; and the face's value (Dirichlet value, or inward flux per area).
+    // Per domain face, [x-, y-, z-, unused] and [x+, y+, z+, unused]: its kind
+    // (common/faces.wgsl) and value (Dirichlet value, or inward flux per area).
     kind_low: vec4<u32>,
     kind_high: vec4<u32>,
     value_low: vec4<f32>,
@@ -38,9 +39,6 @@ struct SetupParams {
 
 const SOLVED: u32 = 0u;
 const HELD: u32 = 2u;
-const DIRICHLET: u32 = 1u;
-const FLUX: u32 = 2u;
-const PERIODIC: u32 = 3u;
 
 fn kind_of(i: u32) -> u32 {
     return u32(kind[i]);
@@ -69,16 +67,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             for (var side = 0u; side < 2u; side++) {
                 let up = side == 1u;
                 let face_kind = select(params.kind_low[axis], params.kind_high[axis], up);
-                let periodic = face_kind == PERIODIC && axis_len(axis) > 1u;
+                let periodic = face_kind == FACE_PERIODIC && axis_len(axis) > 1u;
                 let j = neighbour(cell, axis, up, periodic);
                 if (j < 0) {
                     // A domain face.
                     let v = select(params.value_low[axis], params.value_high[axis], up);
-                    if (face_kind == DIRICHLET) {
+                    if (face_kind == FACE_DIRICHLET) {
                         let g = 2.0 * s * params.inv_h2[axis];
                         row.diag += g;
                         row.b += g * v;
-                    } else if (face_kind == FLUX) {
+                    } else if (face_kind == FACE_FLUX) {
                         row.b += v * params.inv_h[axis];
                     }
                     continue;

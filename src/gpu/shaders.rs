@@ -16,6 +16,7 @@ macro_rules! shader_table {
 shader_table!(
     "common/grid.wgsl",
     "common/float.wgsl",
+    "common/faces.wgsl",
     "field/halo_wrap.wgsl",
     "field/stats.wgsl",
     "bench/copy.wgsl",

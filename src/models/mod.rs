@@ -2,6 +2,7 @@
 //! `ModelSpec` trait each model's validated parameters implement once. The scenario reader
 //! finds a model by name here; nothing else names a model.
 
+pub mod contract;
 pub mod dendrite;
 pub mod diffusion;
 pub mod gde;
@@ -13,8 +14,8 @@ use std::sync::Arc;
 
 use crate::gpu::Gpu;
 use crate::grid::Grid;
-use crate::scenario::{RunSettings, ScenarioError, Section};
-use crate::sim::{ClockKind, Model};
+use crate::input::{ScenarioError, Section};
+use contract::{ClockKind, Model};
 
 /// One model: its scenario name, what its clock counts, whether it draws random numbers
 /// from `run.seed`, and the reader of its scenario section.
@@ -84,8 +85,9 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         Ok(Vec::new())
     }
 
-    /// The GPU model, in its initial state.
-    fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>>;
+    /// The GPU model, in its initial state; `seed` is `run.seed` (models that draw random
+    /// numbers key them by it).
+    fn build(&self, gpu: &Gpu, grid: &Grid, seed: u64) -> Result<Box<dyn Model>>;
 }
 
 impl dyn ModelSpec {

@@ -1,11 +1,9 @@
 //! Scenario files: the common `[grid]` and `[run]` sections, the model's own section, `--set`
 //! overrides, and the fully resolved scenario written next to every run.
 
-mod reader;
-
 use std::path::Path;
 
-pub use reader::{apply_override, format_value, Range, ScenarioError, Section};
+pub use crate::input::{apply_override, format_value, Range, ScenarioError, Section};
 
 use crate::grid::Grid;
 use std::sync::Arc;

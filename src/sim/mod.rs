@@ -1,11 +1,10 @@
 //! The one simulation loop all models share: clock, stop criteria, output cadence, metrics,
 //! checkpoints, the divergence guard and progress; and sweeps of many runs over it.
 
-mod model;
 mod progress;
 mod run;
 pub mod sweep;
 
-pub use model::{ClockKind, Guard, Metric, Model, OutputField};
+pub use crate::models::contract::{ClockKind, Guard, Metric, Model, OutputField};
 pub use progress::{clock_reading, Progress};
 pub use run::{fingerprint, run, Diverged, RunOptions, RunReport, RunStatus};

@@ -88,10 +88,7 @@ impl PartialEq<&str> for RunStatus {
     }
 }
 
-/// A run stopped by the divergence guard; the message says which field, where and when.
-#[derive(Debug, thiserror::Error)]
-#[error("run diverged: {0}")]
-pub struct Diverged(pub String);
+pub use crate::models::contract::Diverged;
 
 /// The resolved scenario without the keys a resumed run may change (end time, step limit).
 pub fn fingerprint(s: &Scenario) -> String {
@@ -140,7 +137,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         &dir.path(io::SCENARIO_FILE),
         scenario.resolved_toml().as_bytes(),
     )?;
-    let mut model = scenario.params.build(gpu, &scenario.grid, settings)?;
+    let mut model = scenario.params.build(gpu, &scenario.grid, settings.seed)?;
 
     let mut clock = Clock {
         kind: scenario.model.clock,

@@ -602,3 +602,18 @@ impl EllipticSolver {
         })
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn scalars_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            Scalars,
+            "solvers/cg_scalars.wgsl",
+            "Scalars",
+            [rz, alpha, beta, rr, bb, tol2, iterations, converged, theta_max, _pad]
+        );
+    }
+}

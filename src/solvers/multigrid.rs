@@ -839,3 +839,23 @@ mod tests {
         assert_eq!(coarser([9, 6, 5], true), [5, 3, 5]);
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    impl crate::gpu::wgsl_layout::GpuScalars for GridInfo {
+        const KIND: crate::gpu::wgsl_layout::Kind = crate::gpu::wgsl_layout::Kind::U32;
+        const COUNT: usize = 8;
+    }
+
+    #[test]
+    fn bottom_level_matches_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            BottomLevel,
+            "solvers/multigrid_bottom.wgsl",
+            "BottomLevel",
+            [info, base, _pad]
+        );
+    }
+}

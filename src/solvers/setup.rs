@@ -11,30 +11,11 @@ use std::sync::Arc;
 use super::EllipticSolver;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
-/// What a domain face does to the solved quantity x.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FaceCondition {
-    /// No flux through the face.
-    Closed,
-    /// x held at this value on the face (half a cell beyond the outer cell centres).
-    Dirichlet(f64),
-    /// This flux per unit area enters the domain through the face (σ ∂x/∂n, units of σ·x/m).
-    Flux(f64),
-    /// The face is joined to the opposite one (y and z only, both or neither, and only on a
-    /// domain built periodic: its halos wrap).
-    Periodic,
-}
-
-impl FaceCondition {
-    fn code(self) -> (u32, f32) {
-        match self {
-            FaceCondition::Closed => (0, 0.0),
-            FaceCondition::Dirichlet(v) => (1, v as f32),
-            FaceCondition::Flux(q) => (2, q as f32),
-            FaceCondition::Periodic => (3, 0.0),
-        }
-    }
-}
+/// Face conditions are the engine's (src/faces.rs); here a Dirichlet value sits half a
+/// cell beyond the outer cell centres, a flux is σ ∂x/∂n per unit area (units of σ·x/m), and
+/// periodic faces come in pairs on y and z together, only on a domain built periodic (its
+/// halos wrap); x never wraps.
+pub use crate::faces::FaceCondition;
 
 /// A cell's role in the solve (stored as f32 in `OperatorSetup::kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +72,8 @@ impl OperatorSetup {
         let h = [grid.dx, grid.dy, grid.dz];
         let mut p = SetupParams::zeroed();
         for axis in 0..3 {
-            (p.kind_low[axis], p.value_low[axis]) = faces[axis][0].code();
-            (p.kind_high[axis], p.value_high[axis]) = faces[axis][1].code();
+            (p.kind_low[axis], p.value_low[axis]) = faces[axis][0].gpu();
+            (p.kind_high[axis], p.value_high[axis]) = faces[axis][1].gpu();
             p.inv_h2[axis] = (1.0 / (h[axis] * h[axis])) as f32;
             p.inv_h[axis] = (1.0 / h[axis]) as f32;
         }
@@ -167,4 +148,19 @@ fn check_faces(domain: &Domain, faces: &Faces) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn setup_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            SetupParams,
+            "solvers/operator_setup.wgsl",
+            "SetupParams",
+            [kind_low, kind_high, value_low, value_high, inv_h2, inv_h]
+        );
+    }
 }

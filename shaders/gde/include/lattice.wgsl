@@ -7,11 +7,9 @@
 // periodic wrap stays inside the buffer when the grid is one chunk, and goes through the
 // ghost planes (refreshed and merged back by the host) when it is several.
 #include "common/grid.wgsl"
-
-const FACE_PERIODIC: u32 = 0u;
-const FACE_WALL: u32 = 1u;
-const FACE_OPEN: u32 = 2u;
-const FACE_VELOCITY: u32 = 3u;
+// Face kinds: FACE_CLOSED is a wall, FACE_DIRICHLET an open (pressure or concentration)
+// face, FACE_FLUX a velocity inlet.
+#include "common/faces.wgsl"
 
 // Neighbour codes below zero: -1 = a wall face of the domain; -2 - (2 axis + up) = the open
 // (or velocity) face of that axis on the low (up = 0) or high (up = 1) side.
@@ -38,9 +36,9 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
     let nx = i32(grid.nx);
     if (x < 0 || x >= nx) {
         let kind = select(lo.x, hi.x, x >= nx);
-        if (kind == FACE_WALL) {
+        if (kind == FACE_CLOSED) {
             return NB_WALL;
-        } else if (kind >= FACE_OPEN) {
+        } else if (kind >= FACE_DIRICHLET) {
             code = open_code(0u, x >= nx);
         }
         x = select(x - nx, x + nx, x < 0);
@@ -49,9 +47,9 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
     let ny = i32(grid.ny);
     if (y < 0 || y >= ny) {
         let kind = select(lo.y, hi.y, y >= ny);
-        if (kind == FACE_WALL) {
+        if (kind == FACE_CLOSED) {
             return NB_WALL;
-        } else if (kind >= FACE_OPEN) {
+        } else if (kind >= FACE_DIRICHLET) {
             code = open_code(1u, y >= ny);
         }
         y = select(y - ny, y + ny, y < 0);
@@ -61,9 +59,9 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
     let z = i32(c.z) + d.z;
     if (z < 0 || z >= i32(grid.nz)) {
         let kind = select(lo.z, hi.z, z >= 0);
-        if (kind == FACE_WALL) {
+        if (kind == FACE_CLOSED) {
             return NB_WALL;
-        } else if (kind >= FACE_OPEN) {
+        } else if (kind >= FACE_DIRICHLET) {
             code = open_code(2u, z >= i32(grid.nz));
         } else if (single_chunk) {
             plane = select(plane - i32(grid.planes), plane + i32(grid.planes), z < 0);

@@ -21,8 +21,7 @@ pub use units::ModelNumbers;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
-use crate::scenario::RunSettings;
-use crate::sim::{Guard, Metric, Model, OutputField};
+use crate::models::contract::{Guard, Metric, Model, OutputField};
 use metrics::{ColumnKernel, ColumnParams, Columns};
 use crate::solvers::{SolveControl, SolveReport};
 use potential::{Potential, PotentialParams};
@@ -37,7 +36,7 @@ pub const GPU_FIELDS: u32 = 26;
 /// The dendrite model's registry entry (src/models/mod.rs).
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     name: "dendrite",
-    clock: crate::sim::ClockKind::Seconds,
+    clock: crate::models::contract::ClockKind::Seconds,
     uses_seed: true,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(DendriteParams::read(s, grid)?)),
@@ -60,8 +59,8 @@ impl crate::models::ModelSpec for DendriteParams {
         GPU_FIELDS
     }
 
-    fn build(&self, gpu: &Gpu, grid: &Grid, run: &RunSettings) -> Result<Box<dyn Model>> {
-        Ok(Box::new(Dendrite::new(gpu, *grid, self.clone(), run)?))
+    fn build(&self, gpu: &Gpu, grid: &Grid, seed: u64) -> Result<Box<dyn Model>> {
+        Ok(Box::new(Dendrite::new(gpu, *grid, self.clone(), seed)?))
     }
 }
 
@@ -191,7 +190,7 @@ pub struct Dendrite {
     /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
     initial_metal: f64,
     previous_metal: (f64, f64),
-    /// Tip height (m) at the last metrics call, for `stop_tip_height_m`.
+    /// Tip height (m) at the last metrics call (checkpointed; `finished` measures its own).
     last_tip_m: f64,
 }
 
@@ -218,7 +217,7 @@ impl Dendrite {
         gpu: &Gpu,
         grid: Grid,
         params: DendriteParams,
-        run: &RunSettings,
+        seed: u64,
     ) -> Result<Dendrite> {
         let numbers = ModelNumbers::from_params(&params, grid.dx);
         let periodic = params.side_boundary == SideBoundary::Periodic;
@@ -285,7 +284,7 @@ impl Dendrite {
         let columns = ColumnKernel::new(gpu, &domain)?;
 
         // Initial state: η from the substrate and nuclei, w = 0 (bulk), ρ(η, 0), φ ≈ V h(η).
-        let seeds = initial::nuclei(&params, &grid, run.seed);
+        let seeds = initial::nuclei(&params, &grid, seed);
         let eta0 = initial::phase_field(&params, &numbers, &grid, &seeds);
         let rho0: Vec<f32> = eta0
             .iter()
@@ -332,7 +331,7 @@ impl Dendrite {
             step_uniform,
             counter,
             uniform_dt: f64::NAN,
-            seed: run.seed as u32,
+            seed: seed as u32,
             potential,
             columns,
             since_solve: 0.0,
@@ -733,13 +732,17 @@ impl Model for Dendrite {
         Ok(m)
     }
 
-    /// With `stop_tip_height_m`, the run ends at the first output where the tip has reached
-    /// it (metrics are computed for every output before the loop asks).
-    fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
-        Ok(self
-            .params
-            .stop_tip_height_m
-            .is_some_and(|stop| self.last_tip_m >= stop))
+    /// With `stop_tip_height_m`, the run ends once the tip has reached it. The tip is
+    /// measured here, on the fields as they are, so the answer does not depend on whether
+    /// `metrics` ran first (the loop asks after each batch and at each output).
+    fn finished(&mut self, gpu: &Gpu) -> Result<bool> {
+        let Some(stop) = self.params.stop_tip_height_m else {
+            return Ok(false);
+        };
+        let cols = self.measure(gpu);
+        let tip = cols.tip.iter().cloned().fold(0.0, f64::max) * LENGTH_M
+            - self.params.interface_position_m;
+        Ok(tip >= stop)
     }
 
     fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {

@@ -3,7 +3,7 @@
 
 use super::units::{GAS_CONSTANT, LENGTH_M};
 use crate::grid::Grid;
-use crate::scenario::{Range, ScenarioError, Section};
+use crate::input::{Range, ScenarioError, Section};
 
 /// Hong & Viswanathan's normalized inputs, from which the SI defaults are derived.
 pub mod hong {
@@ -117,7 +117,7 @@ fn read_nuclei(s: &Section, grid: &Grid, v: &toml::Value) -> Result<Vec<Nucleus>
         .ok_or_else(|| err(format!("expected an array of nuclei [{shape}, ...]")))?;
     let lengths = grid.lengths();
     let r_max = 0.5 * lengths[0];
-    let show = crate::scenario::format_value;
+    let show = crate::input::format_value;
     let mut out = Vec::new();
     for (k, item) in list.iter().enumerate() {
         let entry = k + 1;
@@ -295,7 +295,7 @@ impl DendriteParams {
                 "nucleus_radius_max_m",
                 format!(
                     "must be at least nucleus_radius_min_m = {} m",
-                    crate::scenario::format_value(nucleus_radius_min_m)
+                    crate::input::format_value(nucleus_radius_min_m)
                 ),
             ));
         }

@@ -110,3 +110,18 @@ impl Potential {
         gpu.submit(enc.finish());
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn potential_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            PotentialParams,
+            "dendrite/potential_setup.wgsl",
+            "PotentialParams",
+            [voltage, sigma_electrode, sigma_electrolyte, source_scale, flags, _pad]
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
-use crate::sim::{Guard, Metric, Model, OutputField};
+use crate::models::contract::{Guard, Metric, Model, OutputField};
 
 /// Scalar fields on the GPU: the concentration, double-buffered.
 pub const GPU_FIELDS: u32 = 2;
@@ -20,7 +20,7 @@ pub const GPU_FIELDS: u32 = 2;
 /// model takes outside its own folder.
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     name: "diffusion",
-    clock: crate::sim::ClockKind::Seconds,
+    clock: crate::models::contract::ClockKind::Seconds,
     uses_seed: false,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(DiffusionParams::read(s, grid)?)),
@@ -43,7 +43,7 @@ impl crate::models::ModelSpec for DiffusionParams {
         &self,
         gpu: &Gpu,
         grid: &Grid,
-        _run: &crate::scenario::RunSettings,
+        _seed: u64,
     ) -> Result<Box<dyn Model>> {
         Ok(Box::new(Diffusion::new(gpu, *grid, self.clone())?))
     }

@@ -2,7 +2,8 @@
 //! initial conditions and the analytic solutions used by the verification tests.
 
 use crate::grid::Grid;
-use crate::scenario::{Range, ScenarioError, Section};
+use crate::faces::FaceKind;
+use crate::input::{Range, ScenarioError, Section};
 
 /// Boundary kind of one axis (both faces share the kind; values may differ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +24,15 @@ impl Boundary {
         }
     }
 
+    /// The face's code in the engine's vocabulary (src/faces.rs): a Neumann face gives
+    /// its flux (0: closed, but coded as a flux face with value 0).
     pub fn gpu_code(self) -> u32 {
-        match self {
-            Boundary::Periodic => 0,
-            Boundary::Dirichlet => 1,
-            Boundary::Neumann => 2,
-        }
+        let kind = match self {
+            Boundary::Periodic => FaceKind::Periodic,
+            Boundary::Dirichlet => FaceKind::Dirichlet,
+            Boundary::Neumann => FaceKind::Flux,
+        };
+        kind as u32
     }
 }
 

@@ -10,13 +10,15 @@ use super::geometry::PORE;
 use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
+use crate::faces::FaceKind;
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
-/// Face kinds (FACE_* in shaders/gde/include/lattice.wgsl).
-pub const FACE_PERIODIC: u32 = 0;
-pub const FACE_WALL: u32 = 1;
-pub const FACE_OPEN: u32 = 2;
-pub const FACE_VELOCITY: u32 = 3;
+/// Face kinds in the engine's vocabulary (src/faces.rs): a wall is closed, an open
+/// (pressure or concentration) face Dirichlet, a velocity inlet a flux face.
+pub const FACE_PERIODIC: u32 = FaceKind::Periodic as u32;
+pub const FACE_CLOSED: u32 = FaceKind::Closed as u32;
+pub const FACE_DIRICHLET: u32 = FaceKind::Dirichlet as u32;
+pub const FACE_FLUX: u32 = FaceKind::Flux as u32;
 
 /// The TRT magic parameter that puts half-way bounce-back walls exactly half-way for any τ.
 pub const MAGIC: f64 = 3.0 / 16.0;
@@ -128,16 +130,16 @@ impl FlowSolver {
         for (a, k) in lo.iter_mut().enumerate().take(3) {
             if a == axis {
                 if self.params.drive != Drive::BodyForce {
-                    *k = FACE_OPEN;
+                    *k = FACE_DIRICHLET;
                 }
             } else if self.params.side_walls {
-                *k = FACE_WALL;
+                *k = FACE_CLOSED;
             }
         }
         let hi = lo;
         if self.params.drive == Drive::Velocity {
             // Inflow through the low face, out through the open high face.
-            lo[axis] = FACE_VELOCITY;
+            lo[axis] = FACE_FLUX;
         }
         (lo, hi)
     }

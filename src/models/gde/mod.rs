@@ -24,7 +24,7 @@ pub use params::GdeParams;
 /// The gde model's registry entry (src/models/mod.rs). Its clock counts solver iterations.
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     name: "gde",
-    clock: crate::sim::ClockKind::Iterations,
+    clock: crate::models::contract::ClockKind::Iterations,
     uses_seed: false,
     seed_instead: "gde.geometry.seed sets a generated geometry",
     parse: |s, grid| Ok(std::sync::Arc::new(GdeParams::read(s, grid)?)),
@@ -47,7 +47,7 @@ impl crate::models::ModelSpec for GdeParams {
         &self,
         gpu: &crate::gpu::Gpu,
         grid: &Grid,
-        _run: &crate::scenario::RunSettings,
+        _seed: u64,
     ) -> Result<Box<dyn Model>> {
         Ok(Box::new(Gde::new(gpu, *grid, self.clone())?))
     }
@@ -59,7 +59,7 @@ use std::path::Path;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, StatsQuery};
 use crate::grid::Grid;
-use crate::sim::{Metric, Model, OutputField};
+use crate::models::contract::{Metric, Model, OutputField};
 use flow::FlowSolver;
 use geometry::Voxels;
 use params::{Drive, AXES};
@@ -355,7 +355,7 @@ impl Gde {
                         } else {
                             format!("reached {peak:e} m/s, above the lattice limit {limit:e} m/s (Mach 0.3)")
                         };
-                        bail!(crate::sim::Diverged(format!(
+                        bail!(crate::models::contract::Diverged(format!(
                             "flow along {}: velocity_{} {what} at iteration {iteration} ({} of \
                              this stage); lower gde.flow.pressure_gradient_Pa_m (or \
                              inlet_velocity_m_s). The last good output is kept.",
@@ -394,7 +394,7 @@ impl Gde {
             }
         }
         if !self.residual.is_finite() && !self.last_value.is_finite() {
-            bail!(crate::sim::Diverged(format!(
+            bail!(crate::models::contract::Diverged(format!(
                 "stage {stage:?}: the monitored quantity became non-finite at iteration \
                  {iteration} ({} of this stage). The last good output is kept.",
                 self.stage_iterations

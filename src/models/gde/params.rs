@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::geometry::{GeometrySpec, Packing};
 use super::units::{FlowUnits, MACH_LIMIT};
 use crate::grid::Grid;
-use crate::scenario::{Range, ScenarioError, Section};
+use crate::input::{Range, ScenarioError, Section};
 
 pub const AXES: [&str; 3] = ["x", "y", "z"];
 
@@ -247,7 +247,7 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
                     },
                     format!(
                         "{} m is under half a voxel; allowed: {radius} m",
-                        crate::scenario::format_value(r_min)
+                        crate::input::format_value(r_min)
                     ),
                 ));
             }

@@ -6,7 +6,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::flow::{FACE_OPEN, FACE_PERIODIC, FACE_WALL};
+use super::flow::{FACE_DIRICHLET, FACE_PERIODIC, FACE_CLOSED};
 use super::geometry::{pore_distance, Voxels};
 use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
@@ -179,29 +179,29 @@ impl SpeciesSolver {
         let p = &self.params;
         let c_ref = p.concentration_in_mol_m3;
         let side = if p.side_walls {
-            FACE_WALL
+            FACE_CLOSED
         } else {
             FACE_PERIODIC
         };
         let mut kinds_lo = [side, side, side, FACE_PERIODIC];
         let mut kinds_hi = kinds_lo;
-        kinds_lo[axis] = FACE_OPEN;
+        kinds_lo[axis] = FACE_DIRICHLET;
         let mut gp = GpuSpeciesParams::zeroed();
         self.c_lo = 1.0;
         match task {
             SpeciesTask::Diffusivity => {
-                kinds_hi[axis] = FACE_OPEN;
+                kinds_hi[axis] = FACE_DIRICHLET;
                 self.c_hi = p.concentration_out_mol_m3 / c_ref;
                 gp.reactive_return = 1.0;
             }
             SpeciesTask::Reaction { rate_lu } => {
-                kinds_hi[axis] = FACE_WALL;
+                kinds_hi[axis] = FACE_CLOSED;
                 self.c_hi = 1.0;
                 gp.reactive_return = reactive_return(rate_lu) as f32;
             }
             SpeciesTask::Closed => {
-                kinds_lo[axis] = FACE_WALL;
-                kinds_hi[axis] = FACE_WALL;
+                kinds_lo[axis] = FACE_CLOSED;
+                kinds_hi[axis] = FACE_CLOSED;
                 self.c_hi = 0.0;
                 gp.reactive_return = 1.0;
             }

@@ -1,5 +1,6 @@
 //! Reads one TOML section key by key, checking types and ranges, recording the resolved
-//! value (defaults included), and rejecting keys nobody asked for.
+//! value (defaults included), and rejecting keys nobody asked for. The scenario reader and
+//! every model's parameter reader use it; it knows neither.
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,4 +1,6 @@
-//! The contract between a physics model and the shared simulation loop.
+//! The contract between a physics model and the shared simulation loop (sim/run.rs): the
+//! `Model` trait, what a model's clock counts, guards, output fields and metrics. It lives
+//! with the models so that models depend on nothing above them; `sim` re-exports it.
 //!
 //! A model owns its GPU fields and kernels and answers a few questions; the loop owns the
 //! clock, outputs, checkpoints, divergence checks and progress (see docs/architecture.md).
@@ -6,6 +8,12 @@
 use anyhow::Result;
 
 use crate::gpu::{Field, Gpu};
+
+/// A run stopped by the divergence guard (or a model that found its state broken); the
+/// message says which field, where and when.
+#[derive(Debug, thiserror::Error)]
+#[error("run diverged: {0}")]
+pub struct Diverged(pub String);
 
 /// Physical bounds a field must respect; the loop stops the run when they are broken.
 #[derive(Debug, Clone)]
