@@ -12,6 +12,7 @@
 mod common;
 
 use mesolyte::gpu::Gpu;
+use mesolyte::sim::Moment;
 use mesolyte::models::dendrite::{Dendrite, ModelNumbers};
 use mesolyte::sim::Model;
 use mesolyte::Scenario;
@@ -31,15 +32,17 @@ fn build(gpu: &Gpu, s: &Scenario) -> Dendrite {
 
 /// Runs `t` seconds, re-planning the stable step every 200 steps as the simulation loop does
 /// (the step shrinks as ions pile up in front of the electrode).
-fn run_for(gpu: &Gpu, m: &mut Dendrite, first_step: &mut u64, t: f64) {
+/// `at` is the clock, kept here as the loop keeps it.
+fn run_for(gpu: &Gpu, m: &mut Dendrite, at: &mut Moment, t: f64) {
     let mut done = 0.0;
     while done < t {
         let dt = m.stable_dt(gpu).unwrap();
         let left = t - done;
         let n = ((left / dt).ceil() as u64).min(200);
         let step = if n < 200 { left / n as f64 } else { dt };
-        m.advance(gpu, *first_step, n, step).unwrap();
-        *first_step += n;
+        m.advance(gpu, *at, n, step).unwrap();
+        at.step += n;
+        at.time += step * n as f64;
         done += step * n as f64;
         if n < 200 {
             break;
@@ -435,7 +438,7 @@ fn grown_nuclei(gpu: &Gpu, extra: &str, extrapolate: bool) -> Dendrite {
     let s = scenario("nx = 48\nny = 40\ndx = 1e-6", &format!("{NUCLEI}\n{extra}"));
     let mut m = build(gpu, &s);
     m.set_warm_start_extrapolation(extrapolate);
-    let mut step = 0;
+    let mut step = Moment::default();
     run_for(gpu, &mut m, &mut step, 0.3);
     m
 }
@@ -584,10 +587,11 @@ fn closed_cell_conserves_li() {
     );
     let mut m = build(&gpu, &s);
     let before = m.measure(&gpu);
-    let mut step = 0;
+    let mut at = Moment::default();
     for _ in 0..6 {
-        run_for(&gpu, &mut m, &mut step, 0.25);
+        run_for(&gpu, &mut m, &mut at, 0.25);
     }
+    let step = at.step;
     let after = m.measure(&gpu);
     let rel = (after.li_sum - before.li_sum).abs() / before.li_sum;
     eprintln!(
@@ -609,7 +613,7 @@ fn planar_shifts(gpu: &Gpu, dendrite: &str, dx_um: f64, nx: usize, times: &[f64]
     let s = scenario(&grid, dendrite);
     let mut m = build(gpu, &s);
     let x0 = front(gpu, &m, nx, dx_um);
-    let (mut step, mut now) = (0, 0.0);
+    let (mut step, mut now) = (Moment::default(), 0.0);
     times
         .iter()
         .map(|&t| {
@@ -709,8 +713,8 @@ fn rate_and_interface_c(
     let grid = format!("nx = {nx}\nny = 2\ndx = {:e}", dx_um * 1e-6);
     let s = scenario(&grid, dendrite);
     let mut m = build(gpu, &s);
-    let mut step = 0;
-    let sample = |m: &mut Dendrite, step: &mut u64, t: f64| {
+    let mut step = Moment::default();
+    let sample = |m: &mut Dendrite, step: &mut Moment, t: f64| {
         run_for(gpu, m, step, t);
         let (eta, w) = (m.eta().download(gpu), m.w().download(gpu));
         (
@@ -792,7 +796,7 @@ fn same_seed_same_fields_other_seed_different() {
         s.run.seed = seed;
         let mut m = build(&gpu, &s);
         let dt = m.stable_dt(&gpu).unwrap();
-        m.advance(&gpu, 0, 300, dt).unwrap();
+        m.advance(&gpu, Moment::new(0, 0.0), 300, dt).unwrap();
         (
             m.eta().download(&gpu),
             m.concentration().download(&gpu),
@@ -846,7 +850,7 @@ fn extruded_3d_run_equals_2d_run() {
     let run = |grid: &str| {
         let s = scenario(grid, d);
         let mut m = build(&gpu, &s);
-        m.advance(&gpu, 0, 400, dt).unwrap();
+        m.advance(&gpu, Moment::new(0, 0.0), 400, dt).unwrap();
         m.eta().download(&gpu)
     };
     let flat = run("nx = 40\nny = 3\ndx = 0.5e-6");
@@ -866,9 +870,9 @@ fn batching_of_steps_does_not_change_results() {
     let mut one = build(&gpu, &s);
     let mut many = build(&gpu, &s);
     let dt = one.stable_dt(&gpu).unwrap();
-    one.advance(&gpu, 0, 600, dt).unwrap();
+    one.advance(&gpu, Moment::new(0, 0.0), 600, dt).unwrap();
     for b in 0..60 {
-        many.advance(&gpu, b * 10, 10, dt).unwrap();
+        many.advance(&gpu, Moment::new(b * 10, 0.0), 10, dt).unwrap();
     }
     let (a, b) = (one.eta().download(&gpu), many.eta().download(&gpu));
     let worst = a
@@ -894,9 +898,9 @@ fn noise_grows_a_dendrite_while_a_noiseless_front_stays_planar() {
             &format!("interface_position_m = 6e-6\nside_boundary = \"periodic\"\nnoise_strength_1_sqrt_s = {noise}"),
         );
         let mut m = build(&gpu, &s);
-        let mut step = 0;
+        let mut step = Moment::default();
         run_for(&gpu, &mut m, &mut step, 3.0);
-        let metrics = m.summary(&gpu).unwrap();
+        let metrics = m.summary(&gpu, step).unwrap();
         let get = |k: &str| metrics.iter().find(|(n, _)| n == k).unwrap().1;
         (
             get("dendrite_index"),
@@ -945,7 +949,7 @@ fn noise_variance_over_a_fixed_time_does_not_depend_on_the_step() {
         let steps = 10 * fraction;
         let run = |noise: f64| {
             let mut m = build(&gpu, &s(noise, seed));
-            m.advance(&gpu, 0, steps, dt).unwrap();
+            m.advance(&gpu, Moment::new(0, 0.0), steps, dt).unwrap();
             m.eta().download(&gpu)
         };
         let (noisy, clean) = (run(0.02), run(0.0));
@@ -991,7 +995,7 @@ fn planar_profile_rate(gpu: &Gpu, grid: &str, normal: [f64; 3], delta: f64) -> f
     m.set_phase_field(gpu, &eta0).unwrap();
     let dt = 0.2 * m.stable_dt(gpu).unwrap();
     let steps = 5;
-    m.advance(gpu, 0, steps, dt).unwrap();
+    m.advance(gpu, Moment::new(0, 0.0), steps, dt).unwrap();
     let eta1 = m.eta().download(gpu);
     let (mut rf, mut ff) = (0.0, 0.0);
     for z in 0..g.nz {
@@ -1093,7 +1097,7 @@ fn metrics_match_the_geometry_they_measure() {
          side_boundary = \"periodic\"",
     );
     let mut m = build(&gpu, &s);
-    let summary = m.summary(&gpu).unwrap();
+    let summary = m.summary(&gpu, Moment::default()).unwrap();
     // Arc length of one period, midpoint rule on 10⁵ points.
     let k = std::f64::consts::PI * h / lambda;
     let arc: f64 = (0..100_000)
@@ -1123,7 +1127,7 @@ fn metrics_match_the_geometry_they_measure() {
         "interface_position_m = 4e-6",
     );
     let mut m = build(&gpu, &s);
-    let a = get(&m.summary(&gpu).unwrap(), "interface_area_m2");
+    let a = get(&m.summary(&gpu, Moment::default()).unwrap(), "interface_area_m2");
     assert!(rel(a, 6e-6 * 5e-6) < 0.01, "planar 3D area {a}");
 
     let s = scenario(
@@ -1135,12 +1139,12 @@ fn metrics_match_the_geometry_they_measure() {
     let mut m = build(&gpu, &s);
     // From 0.1 s on, past the start-up transient in which the driven profile settles (it
     // holds 0.06 µm more ∫h than ∫η: the same offset after 0.3 and 0.6 s).
-    let mut step = 0;
+    let mut step = Moment::default();
     run_for(&gpu, &mut m, &mut step, 0.1);
-    let before = m.metrics(&gpu).unwrap();
+    let before = m.metrics(&gpu, step).unwrap();
     let t = 0.3;
     run_for(&gpu, &mut m, &mut step, t);
-    let after = m.metrics(&gpu).unwrap();
+    let after = m.metrics(&gpu, step).unwrap();
     let change = |k: &str| get(&after, k) - get(&before, k);
     let rise = change("mean_height_m");
     let electrode = 8.0 * 0.25e-6 * s.grid.dz;
@@ -1178,8 +1182,9 @@ fn fine_grid_slow_front_conserves_li() {
     };
     let (li0, metal0) = (li(&m), m.measure(&gpu).metal_sum);
     let x0 = front(&gpu, &m, 160, 0.125);
-    let mut step = 0;
-    run_for(&gpu, &mut m, &mut step, 0.1);
+    let mut at = Moment::default();
+    run_for(&gpu, &mut m, &mut at, 0.1);
+    let step = at.step;
     let drift = (li(&m) - li0) / li0;
     let deposit = (m.measure(&gpu).metal_sum - metal0) / li0;
     let moved = front(&gpu, &m, 160, 0.125) - x0;

@@ -13,6 +13,7 @@
 mod common;
 
 use mesolyte::gpu::{field_stats, Gpu, StatsQuery};
+use mesolyte::sim::Moment;
 use mesolyte::models::gde::geometry::{self, Voxels, CATALYST, PORE, SOLID};
 use mesolyte::models::gde::species::SpeciesTask;
 use mesolyte::models::gde::{Gde, GdeParams};
@@ -35,9 +36,9 @@ fn solve(gpu: &Gpu, m: &mut Gde, cap: u64) -> u64 {
         assert!(
             it < cap,
             "not converged after {it} iterations: {:?}",
-            m.metrics(gpu).unwrap()
+            m.metrics(gpu, Moment::default()).unwrap()
         );
-        m.advance(gpu, it, 500, 1.0).unwrap();
+        m.advance(gpu, Moment::new(it, 0.0), 500, 1.0).unwrap();
         it += 500;
     }
     it
@@ -274,9 +275,9 @@ fn a_run_stopped_inside_a_stage_reports_its_estimate_as_unconverged() {
         ),
     );
     let mut m = Gde::new(&gpu, grid, p).unwrap();
-    m.advance(&gpu, 0, 300, 1.0).unwrap();
+    m.advance(&gpu, Moment::new(0, 0.0), 300, 1.0).unwrap();
     assert!(!m.finished(&gpu).unwrap());
-    let summary = m.summary(&gpu).unwrap();
+    let summary = m.summary(&gpu, Moment::default()).unwrap();
     let get = |k: &str| summary.iter().find(|(n, _)| n == k).map(|e| e.1);
     let k = get("permeability_x_m2").expect("the running stage's estimate");
     assert!(k > 0.0 && k.is_finite(), "{k}");
@@ -424,7 +425,7 @@ fn an_ionomer_film_adds_its_local_resistance_in_series() {
     let film = 3.6e-10 / (0.3 * 1e-9);
     let mut m = Gde::with_voxels(&gpu, grid, p, &v, None).unwrap();
     solve(&gpu, &mut m, 400_000);
-    let summary = m.summary(&gpu).unwrap();
+    let summary = m.summary(&gpu, Moment::default()).unwrap();
     let get = |k: &str| summary.iter().find(|(n, _)| n == k).unwrap().1;
     let total = get("transport_resistance_s_m");
     println!(
@@ -502,7 +503,7 @@ fn several_chunks_give_the_same_numbers_as_one() {
              [gde.species]\naxes = [\"z\"]\ncheck_every = 100\nmax_iterations = 300\nadvection = true\n",
         );
         let mut m = Gde::new(gpu, grid, p).unwrap();
-        m.advance(gpu, 0, 600, 1.0).unwrap();
+        m.advance(gpu, Moment::new(0, 0.0), 600, 1.0).unwrap();
         let f = m.flow.as_ref().unwrap();
         let s = m.species.as_ref().unwrap();
         s.update_fields(gpu);
@@ -661,7 +662,7 @@ fn advection_too_fast_for_the_species_lattice_is_an_error() {
     let mut m = Gde::new(&gpu, grid, p).unwrap();
     let mut err = None;
     for it in (0..100_000).step_by(500) {
-        if let Err(e) = m.advance(&gpu, it, 500, 1.0) {
+        if let Err(e) = m.advance(&gpu, Moment::new(it, 0.0), 500, 1.0) {
             err = Some(format!("{e:#}"));
             break;
         }

@@ -4,6 +4,7 @@
 mod common;
 
 use mesolyte::gpu::{field_stats, Domain, Field, Gpu, Stats, StatsQuery};
+use mesolyte::sim::Moment;
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
 use mesolyte::sim::Model;
@@ -77,7 +78,7 @@ fn gpu_steps(
     gpu.max_binding_bytes = saved;
     m.state_fields()[0].upload(gpu, data).unwrap();
     let dt = p.stable_dt(&g);
-    m.advance(gpu, 0, steps, dt).unwrap();
+    m.advance(gpu, Moment::new(0, 0.0), steps, dt).unwrap();
     let chunks = m.state_fields()[0].domain.chunks.len();
     (m.state_fields()[0].download(gpu), chunks)
 }
@@ -155,7 +156,7 @@ fn field_larger_than_one_storage_binding() {
         "round trip through chunks changed values"
     );
     let dt = p.stable_dt(&g);
-    m.advance(&gpu, 0, 1, dt).unwrap();
+    m.advance(&gpu, Moment::new(0, 0.0), 1, dt).unwrap();
     let out = m.state_fields()[0].download(&gpu);
     let reference = cpu_step(&g, &p, &data, dt);
     let worst = out

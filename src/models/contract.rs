@@ -69,6 +69,20 @@ impl ClockKind {
     }
 }
 
+/// Where the loop's clock stands: the step count and the time (seconds, or iterations for
+/// an iteration clock). The loop keeps the clock and tells the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moment {
+    pub step: u64,
+    pub time: f64,
+}
+
+impl Moment {
+    pub fn new(step: u64, time: f64) -> Moment {
+        Moment { step, time }
+    }
+}
+
 /// One named scalar result (metrics.csv column or summary.json entry), name with units.
 pub type Metric = (String, f64);
 
@@ -77,11 +91,12 @@ pub trait Model {
     /// (at most `run.check_every` steps), so it may reduce fields on the GPU.
     fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64>;
 
-    /// Advances `steps` steps of `dt` seconds; `first_step` is the index of the first one
-    /// (for counter-based random numbers). Submits its own GPU work. Returns the steps taken:
-    /// all of them, or fewer when the model reached its own end on the way (a steady-state
-    /// solve that converged, see `finished`), so that the clock stops where the work did.
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<u64>;
+    /// Advances `steps` steps of `dt` seconds from the loop's clock `from` (its step keys
+    /// counter-based random numbers; its time is the model's time, which the model does
+    /// not keep itself). Submits its own GPU work. Returns the steps taken: all of them, or
+    /// fewer when the model reached its own end on the way (a steady-state solve that
+    /// converged, see `finished`), so that the clock stops where the work did.
+    fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, dt: f64) -> Result<u64>;
 
     /// Fields that make up the state, in a fixed order (checkpointed and restored).
     fn state_fields(&self) -> Vec<&Field>;
@@ -94,8 +109,8 @@ pub trait Model {
         Vec::new()
     }
 
-    /// Scalar diagnostics at an output time (metrics.csv columns after time and step).
-    fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>>;
+    /// Scalar diagnostics at the output time `now` (metrics.csv columns after time and step).
+    fn metrics(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>>;
 
     /// What a user should know about this run that the scenario alone did not show (e.g. a
     /// result known to be zero from the geometry), printed once at the start.
@@ -120,9 +135,10 @@ pub trait Model {
         Ok(false)
     }
 
-    /// Final scalar results for summary.json (the last metrics by default).
-    fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
-        self.metrics(gpu)
+    /// Final scalar results for summary.json at the run's end `now` (the last metrics by
+    /// default).
+    fn summary(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
+        self.metrics(gpu, now)
     }
 
     /// Scalar state beyond the fields, for checkpoints (e.g. an adaptive controller).

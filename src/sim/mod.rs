@@ -5,6 +5,6 @@ mod progress;
 mod run;
 pub mod sweep;
 
-pub use crate::models::contract::{ClockKind, Guard, Metric, Model, OutputField};
+pub use crate::models::contract::{ClockKind, Guard, Metric, Model, Moment, OutputField};
 pub use progress::{clock_reading, Progress};
 pub use run::{fingerprint, run, Diverged, RunOptions, RunReport, RunStatus};

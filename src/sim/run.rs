@@ -6,7 +6,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{ClockKind, Model, Progress};
+use super::{ClockKind, Model, Moment, Progress};
 use crate::gpu::{field_stats, Gpu, StatsQuery};
 use crate::io::{self, checkpoint, vtk, RunDir};
 use crate::scenario::Scenario;
@@ -241,7 +241,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     summary.insert(time_name.into(), json!(clock.time));
     summary.insert("wall_time_s".into(), json!(wall.elapsed().as_secs_f64()));
     summary.insert("snapshots".into(), json!(dir.snapshots.len()));
-    for (k, v) in model.summary(gpu)? {
+    for (k, v) in model.summary(gpu, clock.moment())? {
         summary.insert(k, json!(v));
     }
     dir.write_json(io::SUMMARY_FILE, &serde_json::Value::Object(summary))?;
@@ -251,6 +251,12 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         snapshots: dir.snapshots.len(),
         status,
     })
+}
+
+impl Clock {
+    fn moment(&self) -> Moment {
+        Moment::new(self.step, self.time)
+    }
 }
 
 fn last_snapshot_time(dir: &RunDir) -> Option<f64> {
@@ -283,7 +289,7 @@ fn advance_to(
             n += 1;
         }
         if n > 0 {
-            let taken = model.advance(gpu, clock.step, n, dt)?;
+            let taken = model.advance(gpu, clock.moment(), n, dt)?;
             clock.step += taken;
             if taken < n {
                 // The model reached its own end: the clock stops where its work did.
@@ -296,7 +302,7 @@ fn advance_to(
             clock.time = t;
         }
         if n < limit && target > clock.time {
-            let taken = model.advance(gpu, clock.step, 1, target - clock.time)?;
+            let taken = model.advance(gpu, clock.moment(), 1, target - clock.time)?;
             clock.step += taken;
             if taken == 0 {
                 report(model, progress, clock, dt);
@@ -398,7 +404,7 @@ fn write_output(
         (scenario.model.clock.column().to_string(), clock.time),
         ("step".to_string(), clock.step as f64),
     ];
-    row.extend(model.metrics(gpu)?);
+    row.extend(model.metrics(gpu, clock.moment())?);
     dir.add_metrics(&row)
 }
 

@@ -21,7 +21,7 @@ pub use units::ModelNumbers;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
-use crate::models::contract::{Guard, Metric, Model, OutputField};
+use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
 use metrics::{ColumnKernel, ColumnParams, Columns};
 use crate::solvers::{SolveControl, SolveReport};
 use potential::{Potential, PotentialParams};
@@ -176,9 +176,8 @@ pub struct Dendrite {
     seed: u32,
     potential: Potential,
     columns: ColumnKernel,
-    /// Simulated time since the last potential solve, and in total (s).
+    /// Simulated time since the last potential solve (s): the source's Δt.
     since_solve: f64,
-    time: f64,
     /// Whether warm starts are extrapolated (on unless a test or bench turns it off).
     extrapolate: bool,
     pub last_solve: SolveReport,
@@ -190,8 +189,6 @@ pub struct Dendrite {
     /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
     initial_metal: f64,
     previous_metal: (f64, f64),
-    /// Tip height (m) at the last metrics call (checkpointed; `finished` measures its own).
-    last_tip_m: f64,
 }
 
 /// Flag bit of the step that also writes the concentration c
@@ -335,14 +332,12 @@ impl Dendrite {
             potential,
             columns,
             since_solve: 0.0,
-            time: 0.0,
             extrapolate: true,
             last_solve: SolveReport::default(),
             solve_totals: (0, 0),
             solve_profile: std::env::var_os(PROFILE_SOLVES_VAR).map(|_| (0.0, Instant::now())),
             initial_metal: 0.0,
             previous_metal: (0.0, 0.0),
-            last_tip_m: 0.0,
         };
         model
             .solve_potential(gpu)
@@ -521,7 +516,7 @@ impl Dendrite {
 
     /// Metrics now, with the current density averaged since `since` = (metal Li sum, time);
     /// also returns the metal Li sum, the reference for the next call.
-    fn metrics_since(&self, gpu: &Gpu, since: (f64, f64)) -> (Vec<Metric>, f64) {
+    fn metrics_since(&self, gpu: &Gpu, since: (f64, f64), now: f64) -> (Vec<Metric>, f64) {
         let cols = self.measure(gpu);
         let um = LENGTH_M;
         let base = self.params.interface_position_m;
@@ -541,9 +536,9 @@ impl Dendrite {
             };
         let deposited = self.moles(cols.metal_sum - self.initial_metal);
         let (prev_metal, prev_time) = since;
-        let current = if self.time > prev_time {
+        let current = if now > prev_time {
             self.params.charge_number * FARADAY * self.moles(cols.metal_sum - prev_metal)
-                / (self.time - prev_time)
+                / (now - prev_time)
                 / self.electrode_area()
         } else {
             0.0
@@ -619,7 +614,10 @@ impl Model for Dendrite {
         Ok(self.planned_dt(gpu))
     }
 
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, dt: f64) -> Result<u64> {
+    fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, dt: f64) -> Result<u64> {
+        let first_step = from.step;
+        // The time of each step, for messages only: the loop keeps the clock.
+        let mut time = from.time;
         if dt != self.uniform_dt {
             self.write_step_uniform(gpu, dt);
         }
@@ -633,7 +631,6 @@ impl Model for Dendrite {
         let mut step = first_step;
         while step < end {
             if step.is_multiple_of(every) && step > 0 {
-                let time = self.time;
                 self.solve_potential(gpu).with_context(|| {
                     format!(
                         "the potential solve at step {step}, t = {time:.4e} s (the last good \
@@ -649,7 +646,7 @@ impl Model for Dendrite {
                 // c is read only between advances (time-step plan, guards, outputs).
                 self.encode_step(&mut rec, s + 1 == end);
                 self.since_solve += dt;
-                self.time += dt;
+                time += dt;
             }
             drop(rec);
             gpu.submit(enc.finish());
@@ -714,16 +711,15 @@ impl Model for Dendrite {
         ]
     }
 
-    fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
-        let (m, metal) = self.metrics_since(gpu, self.previous_metal);
-        self.previous_metal = (metal, self.time);
-        self.last_tip_m = m[0].1;
+    fn metrics(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
+        let (m, metal) = self.metrics_since(gpu, self.previous_metal, now.time);
+        self.previous_metal = (metal, now.time);
         if let Some((wall, since)) = self.solve_profile {
             let total = since.elapsed().as_secs_f64();
             eprintln!(
                 "[{PROFILE_SOLVES_VAR}] t = {:.4} s: {} potential solves, {:.2} iterations each; \
                  {wall:.2} s of {total:.2} s wall in solves ({:.0} %)",
-                self.time,
+                now.time,
                 self.solve_totals.0,
                 self.mean_solve_iterations(),
                 100.0 * wall / total.max(1e-9)
@@ -745,10 +741,10 @@ impl Model for Dendrite {
         Ok(tip >= stop)
     }
 
-    fn summary(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
+    fn summary(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
         // Current density averaged over the whole run, not since the last output (which is
         // the current time at the end of a run).
-        let (mut m, _) = self.metrics_since(gpu, (self.initial_metal, 0.0));
+        let (mut m, _) = self.metrics_since(gpu, (self.initial_metal, 0.0), now.time);
         let tip = m[0].1;
         let mean = m[1].1;
         m.push((
@@ -766,10 +762,8 @@ impl Model for Dendrite {
     fn save_scalars(&self) -> serde_json::Value {
         serde_json::json!({
             "since_solve": self.since_solve,
-            "last_tip_m": self.last_tip_m,
             "solves": self.solve_totals.0,
             "solve_iterations": self.solve_totals.1,
-            "time": self.time,
             "initial_metal": self.initial_metal,
             "previous_metal": [self.previous_metal.0, self.previous_metal.1],
             "iterations": self.last_solve.iterations,
@@ -783,9 +777,7 @@ impl Model for Dendrite {
                 .ok_or_else(|| anyhow::anyhow!("checkpoint lacks dendrite scalar {k}"))
         };
         self.since_solve = num("since_solve")?;
-        self.last_tip_m = num("last_tip_m")?;
         self.solve_totals = (num("solves")? as u64, num("solve_iterations")? as u64);
-        self.time = num("time")?;
         self.initial_metal = num("initial_metal")?;
         self.previous_metal = (
             v["previous_metal"][0].as_f64().unwrap_or(0.0),

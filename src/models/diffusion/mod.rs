@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
-use crate::models::contract::{Guard, Metric, Model, OutputField};
+use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
 
 /// Scalar fields on the GPU: the concentration, double-buffered.
 pub const GPU_FIELDS: u32 = 2;
@@ -191,7 +191,7 @@ impl Model for Diffusion {
         Ok(self.params.stable_dt(&self.grid))
     }
 
-    fn advance(&mut self, gpu: &Gpu, _first_step: u64, steps: u64, dt: f64) -> Result<u64> {
+    fn advance(&mut self, gpu: &Gpu, _from: Moment, steps: u64, dt: f64) -> Result<u64> {
         if dt != self.uniform_dt {
             self.write_uniform(gpu, dt);
         }
@@ -223,7 +223,7 @@ impl Model for Diffusion {
         self.guards.clone()
     }
 
-    fn metrics(&mut self, gpu: &Gpu) -> Result<Vec<Metric>> {
+    fn metrics(&mut self, gpu: &Gpu, _now: Moment) -> Result<Vec<Metric>> {
         let s = field_stats(gpu, self.concentration(), StatsQuery::default());
         let total = s.sum * self.grid.cell_volume();
         Ok(vec![

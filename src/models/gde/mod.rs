@@ -59,7 +59,7 @@ use std::path::Path;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, StatsQuery};
 use crate::grid::Grid;
-use crate::models::contract::{Metric, Model, OutputField};
+use crate::models::contract::{Metric, Model, Moment, OutputField};
 use flow::FlowSolver;
 use geometry::Voxels;
 use params::{Drive, AXES};
@@ -515,7 +515,8 @@ impl Model for Gde {
         Ok(1.0)
     }
 
-    fn advance(&mut self, gpu: &Gpu, first_step: u64, steps: u64, _dt: f64) -> Result<u64> {
+    fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, _dt: f64) -> Result<u64> {
+        let first_step = from.step;
         let mut left = steps;
         while left > 0 {
             let Some(stage) = self.current_stage() else {
@@ -572,7 +573,7 @@ impl Model for Gde {
         v
     }
 
-    fn metrics(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
+    fn metrics(&mut self, _gpu: &Gpu, _now: Moment) -> Result<Vec<Metric>> {
         // The stage being run, or once all are done the last one with its final values.
         let stage = self.current_stage().or(self.stages.last().copied());
         let (code, axis) = match stage {
@@ -638,7 +639,7 @@ impl Model for Gde {
         ))
     }
 
-    fn summary(&mut self, _gpu: &Gpu) -> Result<Vec<Metric>> {
+    fn summary(&mut self, _gpu: &Gpu, _now: Moment) -> Result<Vec<Metric>> {
         let mut v = vec![
             ("porosity".to_string(), self.porosity),
             (
