@@ -8,7 +8,7 @@
 // The host turns them into tip and mean height, roughness, interface area and Li amounts.
 #include "common/grid.wgsl"
 #include "dendrite/include/stencil.wgsl"
-#include "common/phase_field.wgsl"
+#include "dendrite/include/phase_field.wgsl"
 
 struct ColumnParams {
     dx: f32,

@@ -6,7 +6,7 @@
 // electrode's φ = V (its scale |D⁻¹b|² is summed by cg_start.wgsl). Reads the
 // neighbours' η (ghost planes along the chunking axis).
 #include "common/grid.wgsl"
-#include "common/phase_field.wgsl"
+#include "dendrite/include/phase_field.wgsl"
 #include "dendrite/include/potential_params.wgsl"
 #include "solvers/include/conductance.wgsl"
 

@@ -14,7 +14,7 @@
 // each batch the host queues (WRITE_CONCENTRATION), not by every step: 4 B/cell less.
 #include "common/grid.wgsl"
 #include "dendrite/include/stencil.wgsl"
-#include "common/phase_field.wgsl"
+#include "dendrite/include/phase_field.wgsl"
 #include "dendrite/include/random.wgsl"
 #include "dendrite/include/dendrite_params.wgsl"
 #include "dendrite/include/chemical_potential.wgsl"

@@ -24,7 +24,7 @@ shader_table!(
     "bench/chain.wgsl",
     "bench/streams19.wgsl",
     "dendrite/include/random.wgsl",
-    "common/phase_field.wgsl",
+    "dendrite/include/phase_field.wgsl",
     "dendrite/include/stencil.wgsl",
     "dendrite/include/potential_params.wgsl",
     "solvers/include/cg.wgsl",

@@ -1,7 +1,7 @@
 // The Li chemical potential w recovered from the conserved Li content ρ and the phase field,
 // ρ = (1-h) c_l(w) + dv h c_s(w) (Hong & Viswanathan 2018), for the explicit step
 // (dendrite/step.wgsl), which calls it once per cell on the η and ρ it has just computed.
-// Requires common/phase_field.wgsl and the step's parameters `p`
+// Requires dendrite/include/phase_field.wgsl and the step's parameters `p`
 // (dendrite/include/dendrite_params.wgsl).
 
 // w for Li content `rho` at h = h(η) (clamped to [0, 1]), starting from the cell's previous w.
