@@ -13,7 +13,7 @@
 //!   (forced small chunks) give the same answer as one chunk.
 //! The multigrid preconditioner's fused bottom is checked bit for bit against its per-level form.
 //! Conservation: the current through every x plane is the same to 1e-3 (f32 fields, relative
-//! residual 1e-7); analytic results are matched to 1e-3 as well.
+//! residual 1e-7); analytic results to 2e-4 (measured: 3e-5 at most).
 
 mod common;
 
@@ -165,8 +165,9 @@ fn parallel_channels_between_excluded_walls_carry_the_open_fraction() {
     for pre in [Preconditioner::Multigrid, Preconditioner::Jacobi] {
         let (x, iterations) = solve(&gpu, &p, pre, None);
         let i = current(&p, &x);
+        eprintln!("parallel, {pre:?}: {iterations} iterations, current {i} vs {expected}");
         assert!(
-            rel(i, expected) < 1e-3,
+            rel(i, expected) < 2e-4,
             "{pre:?}: current {i}, expected {expected} (open fraction {})",
             open as f64 / (16.0 * 8.0)
         );
@@ -196,19 +197,21 @@ fn series_layers_match_the_resistor_sum() {
     };
     let (p, expected) = layered(&|x| if (10..25).contains(&x) { 10.0 } else { 1.0 });
     for pre in [Preconditioner::Multigrid, Preconditioner::Jacobi] {
-        let (x, _) = solve(&gpu, &p, pre, None);
+        let (x, iterations) = solve(&gpu, &p, pre, None);
         let i = current(&p, &x);
-        assert!(rel(i, expected) < 1e-3, "{pre:?}: {i} vs {expected}");
+        eprintln!("series ×10, {pre:?}: {iterations} iterations, current {i} vs {expected}");
+        assert!(rel(i, expected) < 2e-4, "{pre:?}: {i} vs {expected}");
     }
     // 12 planes of 40·12 f32 (1920 B): chunks of at most 6 planes (two ghosts) along z.
     let (chunked, _) = solve(&gpu, &p, Preconditioner::Multigrid, Some(8 * 1920));
-    assert!(rel(current(&p, &chunked), expected) < 1e-3);
+    assert!(rel(current(&p, &chunked), expected) < 2e-4);
 
     let (p, expected) = layered(&|x| if x < 15 { 1e6 } else { 1.0 });
     let (x, it_mg) = solve(&gpu, &p, Preconditioner::Multigrid, None);
     let i = current(&p, &x);
-    assert!(rel(i, expected) < 1e-3, "10⁶ contrast: {i} vs {expected}");
+    assert!(rel(i, expected) < 2e-4, "10⁶ contrast: {i} vs {expected}");
     let (_, it_jacobi) = solve(&gpu, &p, Preconditioner::Jacobi, None);
+    eprintln!("series ×1e6: current {i} vs {expected}; iterations multigrid {it_mg}, jacobi {it_jacobi}");
     assert!(it_mg < 30, "multigrid took {it_mg} iterations");
     assert!(it_jacobi > 2 * it_mg, "jacobi {it_jacobi}, multigrid {it_mg}");
 }
@@ -230,8 +233,9 @@ fn held_cells_act_as_dirichlet_values_at_their_centres() {
     let left = 8.0 * 0.75 / 16.5;
     let right = 8.0 * 0.25 / 16.5;
     let c = plane_currents(&p, &x);
-    assert!(rel(c[3], left) < 1e-3, "left {} vs {left}", c[3]);
-    assert!(rel(c[25], right) < 1e-3, "right {} vs {right}", c[25]);
+    eprintln!("held: left {} vs {left}, right {} vs {right}", c[3], c[25]);
+    assert!(rel(c[3], left) < 2e-4, "left {} vs {left}", c[3]);
+    assert!(rel(c[25], right) < 2e-4, "right {} vs {right}", c[25]);
     assert_eq!(x[p.at(16, 3, 0)], 0.25);
 }
 
