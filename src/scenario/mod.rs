@@ -119,7 +119,7 @@ impl Scenario {
         top.put_table("grid", grid_sec.finish()?);
 
         let mut run_sec = top.table("run")?;
-        let iterations = entry.clock == crate::sim::ClockKind::Iterations;
+        let iterations = entry.clock == crate::models::contract::ClockKind::Iterations;
         let run = read_run(&mut run_sec, iterations)?;
         top.put_table("run", run_sec.finish()?);
 
