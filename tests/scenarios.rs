@@ -398,3 +398,27 @@ fn run_seed_for_a_model_without_random_numbers_is_warned_about() {
         assert!(shipped, "model {name} ships no scenarios/{name}-*.toml");
     }
 }
+
+/// A run that cannot reach its end time within run.max_steps at its planned step, or whose
+/// step is zero, is refused at validation with the key and what would work (issue: a
+/// dendrite run at 1 K planned dt = 0 and looped at t = 0 until 1e9 steps; at -2 V it
+/// planned 2e-17 s).
+#[test]
+fn runs_beyond_their_step_budget_are_refused_before_any_gpu_work() {
+    let file = common::scenario("dendrite-2d.toml");
+    let load = |set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        Scenario::load(Path::new(&file), &set)
+    };
+    let e = load(&["dendrite.temperature_K=1"]).unwrap_err().to_string();
+    assert!(e.contains("dendrite") && e.contains("stable time step"), "{e}");
+    let e = load(&["dendrite.applied_voltage_V=-2"]).unwrap_err().to_string();
+    assert!(e.contains("run.end_time") && e.contains("run.max_steps"), "{e}");
+    let e = load(&["run.max_steps=10"]).unwrap_err().to_string();
+    assert!(e.contains("run.end_time <="), "{e}");
+    assert!(load(&[]).is_ok());
+    let gde = common::scenario("gde-sphere-array.toml");
+    let set = vec!["run.max_steps=1000".to_string()];
+    let e = Scenario::load(Path::new(&gde), &set).unwrap_err().to_string();
+    assert!(e.contains("iterations, more than run.max_steps"), "{e}");
+}

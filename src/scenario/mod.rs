@@ -142,6 +142,7 @@ impl Scenario {
                 });
             }
         }
+        check_step_budget(file, &model, &grid, &run, params.as_ref(), iterations)?;
         let resolved = top.finish()?;
         Ok(Scenario {
             file: file.to_string(),
@@ -167,6 +168,61 @@ impl Scenario {
     pub fn resolved_toml(&self) -> String {
         toml::to_string_pretty(&self.resolved).expect("TOML tables always serialize")
     }
+}
+
+/// A run that cannot reach `run.end_time` within `run.max_steps` at its planned step, or
+/// whose step is zero or not a number, is refused here rather than left to loop (a dendrite
+/// run at 1 K plans a step of 0 s; one at -2 V, 2e-17 s: 4e18 steps).
+fn check_step_budget(
+    file: &str,
+    model: &str,
+    grid: &Grid,
+    run: &RunSettings,
+    params: &dyn ModelSpec,
+    iterations: bool,
+) -> Result<(), ScenarioError> {
+    let dt = run.dt.unwrap_or_else(|| params.stable_dt(grid));
+    let error = |key: &str, message: String| ScenarioError {
+        file: file.to_string(),
+        key: key.to_string(),
+        message,
+    };
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(error(
+            model,
+            format!(
+                "the model's stable time step on this grid is {dt:e} s, so the run could not \
+                 advance; check the physical parameters of [{model}] (validate prints the step)"
+            ),
+        ));
+    }
+    let steps = (run.end_time / dt).ceil();
+    if steps > run.max_steps as f64 && iterations {
+        return Err(error(
+            "run.end_time",
+            format!(
+                "{} iterations, more than run.max_steps = {}; allowed: run.end_time <= {} \
+                 iterations, or raise run.max_steps",
+                run.end_time, run.max_steps, run.max_steps
+            ),
+        ));
+    }
+    if steps > run.max_steps as f64 {
+        let short = crate::io::short_exp;
+        return Err(error(
+            "run.end_time",
+            format!(
+                "needs about {} steps of {} s, more than run.max_steps = {}; allowed: \
+                 run.end_time <= {} s, or raise run.max_steps, or change what limits the step \
+                 (grid spacing, [{model}] parameters)",
+                short(steps),
+                short(dt),
+                run.max_steps,
+                short(run.max_steps as f64 * dt)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_grid(s: &mut Section) -> Result<Grid, ScenarioError> {
