@@ -422,3 +422,15 @@ fn runs_beyond_their_step_budget_are_refused_before_any_gpu_work() {
     let e = Scenario::load(Path::new(&gde), &set).unwrap_err().to_string();
     assert!(e.contains("iterations, more than run.max_steps"), "{e}");
 }
+
+/// More random nuclei than electrode cells is refused (1e14 per m², the range's top, on a
+/// large electrode once aborted allocating 12 GB for the list).
+#[test]
+fn more_nuclei_than_electrode_cells_is_refused() {
+    let file = common::scenario("dendrite-3d.toml");
+    let set = vec!["dendrite.nucleation_density_m2=1e14".to_string()];
+    let e = Scenario::load(Path::new(&file), &set).unwrap_err().to_string();
+    assert!(e.contains("dendrite.nucleation_density_m2") && e.contains("one per electrode cell"), "{e}");
+    let set = vec!["dendrite.nucleation_density_m2=1e12".to_string()];
+    assert!(Scenario::load(Path::new(&file), &set).is_ok());
+}

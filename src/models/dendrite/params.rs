@@ -288,6 +288,23 @@ impl DendriteParams {
             Range::closed(0.0, 1e14),
             " 1/m2",
         )?;
+        // One nucleus per electrode cell at most: more is no finer a seeding on this grid, and
+        // the drawn list must fit in memory (1e14 per m² on a large electrode asked for
+        // 12 GB and aborted).
+        let electrode_m2 = grid.lengths()[1] * if grid.is_3d() { grid.lengths()[2] } else { grid.dz };
+        let electrode_cells = (grid.ny as f64) * (grid.nz as f64);
+        if nucleation_density_m2 * electrode_m2 > electrode_cells {
+            return Err(s.error(
+                "nucleation_density_m2",
+                format!(
+                    "draws {} nuclei on this electrode of {} cells; allowed: at most {} per m2 \
+                     (one per electrode cell)",
+                    crate::input::format_value((nucleation_density_m2 * electrode_m2).round()),
+                    electrode_cells,
+                    crate::input::format_value(electrode_cells / electrode_m2)
+                ),
+            ));
+        }
         let nucleus_radius_min_m = s.f64_or("nucleus_radius_min_m", 2e-6, pos, " m")?;
         let nucleus_radius_max_m = s.f64_or("nucleus_radius_max_m", 4e-6, pos, " m")?;
         if nucleus_radius_max_m < nucleus_radius_min_m {
