@@ -143,7 +143,11 @@ fn dispatch(cmd: Command) -> Result<()> {
             // fit the grid, or an axis without a pore path, shows before any run.
             if s.params.has_geometry() || geometry_out.is_none() {
                 let export = geometry_out.as_deref();
-                for line in s.params.describe(&s.grid, export)? {
+                let lines = s
+                    .params
+                    .describe(&s.grid, export)
+                    .with_context(|| s.file.clone())?;
+                for line in lines {
                     println!("{line}");
                 }
                 if let Some(path) = export {
@@ -172,6 +176,10 @@ fn dispatch(cmd: Command) -> Result<()> {
             if !quiet {
                 describe(&s);
             }
+            // What can be found without a GPU is found before the adapter opens.
+            s.params
+                .check(&s.grid)
+                .with_context(|| s.file.clone())?;
             let gpu = Gpu::open(adapter.as_deref())?;
             check_memory(&s, &gpu, quiet)?;
             let opts = RunOptions {

@@ -1051,3 +1051,33 @@ fn gde_run_reports_permeability_diffusivity_and_fields() {
         assert!(vti.contains(name), "snapshot lacks {name}");
     }
 }
+
+/// A gde geometry no stage can use (no pore voxel; no solid between periodic sides under a
+/// flow) is refused by `validate`, and by `run` before an adapter opens or the folder is
+/// made, naming the file and the key (both used to pass validate, and the second ran to
+/// "completed" with a permeability growing with the iterations).
+#[test]
+fn unusable_gde_geometries_are_refused_before_any_gpu_work() {
+    let file = common::scenario("gde-gdl-permeability.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let small = ["--set", "grid.nx=24", "--set", "grid.ny=24", "--set", "grid.nz=16"];
+    for (porosity, says) in [("0", "no pore voxels"), ("1", "no solid voxels")] {
+        let set = format!("gde.geometry.porosity={porosity}");
+        let mut validate = vec!["validate", file.as_str(), "--set", &set];
+        validate.extend(small);
+        let v = common::mesolyte(&validate);
+        let mut run = vec!["run", file.as_str(), "-q", "--out", out.to_str().unwrap(), "--set", &set];
+        run.extend(small);
+        let r = common::mesolyte(&run);
+        for o in [&v, &r] {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success());
+            assert!(
+                err.contains(says) && err.contains("gde.geometry") && err.contains("gde-gdl-permeability.toml"),
+                "{err}"
+            );
+        }
+        assert!(!out.exists(), "run made its folder before refusing");
+    }
+}

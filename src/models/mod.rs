@@ -85,6 +85,12 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Checks that need more than the section (gde: the generated or imported geometry), CPU
+    /// only; `validate` and `run` call it before any GPU work.
+    fn check(&self, _grid: &Grid) -> Result<()> {
+        Ok(())
+    }
+
     /// The GPU model, in its initial state; `seed` is `run.seed` (models that draw random
     /// numbers key them by it).
     fn build(&self, gpu: &Gpu, grid: &Grid, seed: u64) -> Result<Box<dyn Model>>;

@@ -43,6 +43,11 @@ impl crate::models::ModelSpec for GdeParams {
         describe_geometry(self, grid, geometry_out)
     }
 
+    fn check(&self, grid: &Grid) -> Result<()> {
+        let v = geometry::build(&self.geometry, grid, &self.base_dir)?;
+        check_voxels(&v, self)
+    }
+
     fn build(
         &self,
         gpu: &crate::gpu::Gpu,
@@ -156,10 +161,8 @@ impl Gde {
         voxels: &Voxels,
         local_diffusivity: Option<Vec<f64>>,
     ) -> Result<Gde> {
+        check_voxels(voxels, &params)?;
         let porosity = voxels.porosity();
-        if porosity == 0.0 {
-            bail!("the geometry has no pore voxels");
-        }
         // The chunk axis (z) may wrap for some solves; the lattice decides per solve.
         let domain = Domain::new(gpu, grid, true)?;
         let label = Field::new(gpu, &domain, "label");
@@ -725,6 +728,7 @@ pub fn describe_geometry(
     export: Option<&Path>,
 ) -> Result<Vec<String>> {
     let v = geometry::build(&params.geometry, grid, &params.base_dir)?;
+    check_voxels(&v, params)?;
     if let Some(path) = export {
         let labels = v.as_f32();
         crate::io::vtk::write_vti(
@@ -754,6 +758,28 @@ pub fn describe_geometry(
     let notes = v.notes.iter().chain(no_path.iter().flatten());
     lines.extend(notes.map(|n| format!("note: {n}")));
     Ok(lines)
+}
+
+/// Geometries no stage can give a meaningful result on, refused by `validate` and before a
+/// run opens an adapter (`ModelSpec::check`): no pore voxel at all, or, for a flow between
+/// periodic sides, no solid voxel (nothing resists the drive, the flow accelerates without
+/// bound and the permeability grows with the iterations).
+fn check_voxels(v: &Voxels, params: &GdeParams) -> Result<()> {
+    let porosity = v.porosity();
+    if porosity == 0.0 {
+        bail!(
+            "gde.geometry: the geometry has no pore voxels (porosity 0); nothing can flow or \
+             diffuse through it"
+        );
+    }
+    if porosity == 1.0 && !params.flow.axes.is_empty() && !params.flow.side_walls {
+        bail!(
+            "gde.geometry: the geometry has no solid voxels, so a flow between periodic sides \
+             meets no resistance and has no finite permeability; add solid, or set \
+             gde.flow.side_walls = true for a channel between walls"
+        );
+    }
+    Ok(())
 }
 
 /// Per stage, why it has a zero result without running (`missing_path`), if it does. One
