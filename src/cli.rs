@@ -173,6 +173,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         } => {
             let s = Scenario::load(&file, &set)?;
             let out_dir = out.unwrap_or_else(|| Path::new("runs").join(&s.name));
+            refuse_file_as_folder(&out_dir)?;
             if !quiet {
                 describe(&s);
             }
@@ -234,6 +235,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let plan = SweepPlan::new(&file, &set, axes, combine)?;
     let first = &plan.runs[0].scenario;
     let out_dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", first.name)));
+    refuse_file_as_folder(&out_dir)?;
     let starts = sweep::plan_starts(&plan, &out_dir, resume)?;
     if !quiet {
         describe_base(first);
@@ -337,6 +339,17 @@ fn describe_base(s: &Scenario) {
         g.nz,
         g.dx,
     );
+}
+
+/// An `--out` that names an existing file, not a folder, is refused before any GPU work.
+fn refuse_file_as_folder(out_dir: &Path) -> Result<()> {
+    if out_dir.exists() && !out_dir.is_dir() {
+        bail!(
+            "--out {}: is a file, not a folder; name a folder (it is created if missing)",
+            out_dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Bytes of GPU memory a run of `s` needs, about.

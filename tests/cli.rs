@@ -1081,3 +1081,22 @@ fn unusable_gde_geometries_are_refused_before_any_gpu_work() {
         assert!(!out.exists(), "run made its folder before refusing");
     }
 }
+
+/// An `--out` that is a file is refused before any GPU work, for a run and for a sweep.
+#[test]
+fn an_out_folder_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "x").unwrap();
+    let scenario = common::scenario("diffusion-gaussian-2d.toml");
+    let out = file.to_str().unwrap();
+    for args in [
+        vec!["run", scenario.as_str(), "-q", "--out", out],
+        vec!["sweep", scenario.as_str(), "--vary", "diffusion.diffusivity_m2_s=1e-9,2e-9", "-q", "--out", out],
+    ] {
+        let o = common::mesolyte(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("is a file, not a folder"), "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
