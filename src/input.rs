@@ -414,16 +414,34 @@ impl<'a> Section<'a> {
 
 /// Applies one `section.key=value` override to a scenario table. The value is read as TOML
 /// (so `1e-6`, `true`, `"text"` and `[1, 2]` work) and, failing that, as a bare string.
+/// Whether `text` is written as an integer (a sign, then digits and TOML's `_` separators).
+fn looks_numeric(text: &str) -> bool {
+    let t = text.strip_prefix(['+', '-']).unwrap_or(text);
+    t.starts_with(|c: char| c.is_ascii_digit()) && t.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
 pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), String> {
     let (path, value) = spec
         .split_once('=')
         .ok_or_else(|| format!("--set {spec:?}: expected section.key=value"))?;
     let path = path.trim();
     let value = value.trim();
-    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+    let parsed = match toml::from_str::<toml::Table>(&format!("v = {value}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    {
+        Some(v) => v,
+        // Digits that TOML cannot hold (an integer beyond 64 bits) are a number out of
+        // range, not the string they would otherwise be taken for.
+        None if looks_numeric(value) => {
+            return Err(format!(
+                "--set {spec:?}: {value} is not a number TOML can hold (integers up to {}; \
+                 larger values as floats, e.g. 1e30)",
+                i64::MAX
+            ));
+        }
+        None => toml::Value::String(value.to_string()),
+    };
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!("--set {spec:?}: empty name in key path {path:?}"));

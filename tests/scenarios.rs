@@ -434,3 +434,15 @@ fn more_nuclei_than_electrode_cells_is_refused() {
     let set = vec!["dendrite.nucleation_density_m2=1e12".to_string()];
     assert!(Scenario::load(Path::new(&file), &set).is_ok());
 }
+
+/// An integer too large for TOML is a number out of range, not "a string"; a key given twice
+/// with --set is refused instead of silently keeping the last value.
+#[test]
+fn oversized_integers_and_repeated_overrides_are_named() {
+    let e = err(BASE, &["run.max_steps=99999999999999999999999"]);
+    assert!(e.contains("run.max_steps") && e.contains("not a number TOML can hold"), "{e}");
+    let e = err(BASE, &["run.seed=2", "run.seed=3"]);
+    assert!(e.contains("run.seed") && e.contains("given twice"), "{e}");
+    let o: Vec<String> = vec!["name=\"1.2.3\"".into()];
+    assert!(Scenario::parse("case.toml", BASE, &o).is_ok());
+}

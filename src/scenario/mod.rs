@@ -77,6 +77,20 @@ impl Scenario {
             key: "(syntax)".into(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
+        // A key given twice with --set would silently keep the last value.
+        for (i, spec) in overrides.iter().enumerate() {
+            let key = spec.split('=').next().unwrap_or("").trim();
+            if overrides[..i]
+                .iter()
+                .any(|o| o.split('=').next().unwrap_or("").trim() == key)
+            {
+                return Err(ScenarioError {
+                    file: file.to_string(),
+                    key: key.to_string(),
+                    message: "given twice with --set; give each key once".into(),
+                });
+            }
+        }
         for spec in overrides {
             apply_override(&mut table, spec).map_err(|message| ScenarioError {
                 file: file.to_string(),
