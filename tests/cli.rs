@@ -280,7 +280,8 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     let before: Vec<Vec<u8>> = files(&cut).iter().map(|f| read_file(cut.join(f))).collect();
     let refused = mesolyte(&d);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("differs"));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("differs") && said.contains("diffusion.diffusivity_m2_s"), "{said}");
     // A refused resume changes nothing in the folder: the finished run's summary and
     // scenario.toml are still its own.
     let after: Vec<Vec<u8>> = files(&cut).iter().map(|f| read_file(cut.join(f))).collect();
@@ -1099,4 +1100,25 @@ fn an_out_folder_that_is_a_file_is_refused() {
         assert!(!o.status.success() && err.contains("is a file, not a folder"), "{args:?}: {err}");
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+/// A run stopped before its first checkpoint says so on --resume (it used to suggest that
+/// run.checkpoint_every was 0).
+#[test]
+fn a_resume_without_a_checkpoint_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("diffusion-gaussian-2d.toml");
+    let out = dir.path().join("r");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["run", file.as_str(), "--out", out.to_str().unwrap(), "-q"];
+        a.extend(SMALL);
+        a.extend(["--set", "run.checkpoint_every=5"]);
+        a.extend(extra);
+        mesolyte(&a)
+    };
+    let halted = run(&["--halt-after-outputs", "2"]);
+    assert_eq!(halted.status.code(), Some(3));
+    let refused = run(&["--resume"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("stopped sooner"), "{said}");
 }

@@ -44,8 +44,8 @@ impl RunDir {
     /// snapshots (`<name>_<step>.vti`), collection, metrics, summary and checkpoint, which a
     /// new run would overwrite in part and leave in part (ParaView groups every
     /// `<name>_*.vti` in a folder into one series, so an earlier run's snapshots would show
-    /// up between the new ones). Always: the hidden temporary files of those that a killed
-    /// run left (atomic.rs). Other files are left alone. Returns how many were removed.
+    /// up between the new ones). Always: the hidden temporary files of those, and of
+    /// scenario.toml, that a killed run left (atomic.rs). Other files are left alone. Returns how many were removed.
     pub fn clear_earlier_run(&self, outputs: bool) -> Result<usize> {
         let prefix = format!("{}_", self.name);
         let own = |f: &str| {
@@ -60,7 +60,9 @@ impl RunDir {
         let temporary = |f: &str| {
             f.strip_prefix('.')
                 .and_then(|rest| rest.rsplit_once(".tmp-"))
-                .is_some_and(|(target, pid)| own(target) && is_number(pid))
+                .is_some_and(|(target, pid)| {
+                    (own(target) || target == SCENARIO_FILE) && is_number(pid)
+                })
         };
         let mut removed = 0;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -181,7 +183,7 @@ mod tests {
             "summary.json",
             "checkpoint.bin",
         ];
-        let temporaries = [".case.pvd.tmp-42", ".checkpoint.bin.tmp-7"];
+        let temporaries = [".case.pvd.tmp-42", ".checkpoint.bin.tmp-7", ".scenario.toml.tmp-9"];
         let others = [
             "case_final.vti",
             "other_00000000.vti",
@@ -209,10 +211,10 @@ mod tests {
             v
         };
         make();
-        assert_eq!(dir.clear_earlier_run(true).unwrap(), 8);
+        assert_eq!(dir.clear_earlier_run(true).unwrap(), 9);
         assert_eq!(left(), sorted(&others));
         make();
-        assert_eq!(dir.clear_earlier_run(false).unwrap(), 2);
+        assert_eq!(dir.clear_earlier_run(false).unwrap(), 3);
         let kept: Vec<&str> = earlier.iter().chain(&others).copied().collect();
         assert_eq!(left(), sorted(&kept));
     }

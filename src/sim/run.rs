@@ -485,19 +485,50 @@ fn read_checkpoint(
     }
     let path = out_dir.join(io::CHECKPOINT_FILE);
     if !path.exists() {
-        bail!(
-            "--resume: no checkpoint in {} (was the run started with run.checkpoint_every = 0?)",
-            out_dir.display()
-        );
+        let every = scenario.run.checkpoint_every;
+        let why = if every == 0 {
+            "run.checkpoint_every = 0 writes none".to_string()
+        } else {
+            format!(
+                "a run writes its first after {every} output(s) (run.checkpoint_every), so one \
+                 stopped sooner left none; start it again without --resume"
+            )
+        };
+        bail!("--resume: no checkpoint in {}: {why}", out_dir.display());
     }
     let (h, data) = checkpoint::read(&path)?;
     if h.fingerprint != fingerprint(scenario) || h.model != scenario.model_name() {
+        let keys = differing_keys(&h.fingerprint, &fingerprint(scenario));
         bail!(
-            "--resume: the scenario differs from the one that wrote {} (only run.end_time and run.max_steps may change)",
-            path.display()
+            "--resume: the scenario differs from the one that wrote {} in {} (only \
+             run.end_time and run.max_steps may change)",
+            path.display(),
+            if keys.is_empty() { "the model".to_string() } else { keys.join(", ") }
         );
     }
     Ok((h, data))
+}
+
+/// The keys (`section.key`) whose values differ between two fingerprints (resolved
+/// scenarios as TOML text), for a refused resume to name.
+fn differing_keys(a: &str, b: &str) -> Vec<String> {
+    fn walk(a: &toml::Table, b: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for k in keys {
+            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match (a.get(k), b.get(k)) {
+                (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => walk(x, y, &name, out),
+                (x, y) if x != y => out.push(name),
+                _ => {}
+            }
+        }
+    }
+    let (Ok(a), Ok(b)) = (a.parse::<toml::Table>(), b.parse::<toml::Table>()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(&a, &b, "", &mut out);
+    out
 }
 
 fn restore(
