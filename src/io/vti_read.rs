@@ -27,8 +27,14 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
     let shown = path.display();
     let bytes = std::fs::read(path).with_context(|| format!("reading {shown}"))?;
     let xml = inline_raw_appended(&bytes).with_context(|| format!("reading {shown}"))?;
-    let vtk = vtkio::Vtk::parse_xml(std::io::Cursor::new(xml))
-        .with_context(|| format!("reading {shown} as VTK XML"))?;
+    // vtkio's errors repeat their causes in their own text; only the innermost one is said.
+    let vtk = vtkio::Vtk::parse_xml(std::io::Cursor::new(xml)).map_err(|e| {
+        let mut root: &dyn std::error::Error = &e;
+        while let Some(next) = root.source() {
+            root = next;
+        }
+        anyhow::anyhow!("{shown}: not readable as VTK XML (is it complete?): {root}")
+    })?;
     let DataSet::ImageData {
         pieces, spacing, ..
     } = vtk.data
@@ -82,7 +88,7 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
         });
     }
     bail!(
-        "{shown}: no readable array named {name:?} (found: {}); set geometry.array",
+        "{shown}: no readable array named {name:?} (found: {}); set gde.geometry.array",
         if found.is_empty() {
             "none".to_string()
         } else {
@@ -491,6 +497,30 @@ mod tests {
         short.extend_from_slice(b"\n</AppendedData>\n</VTKFile>\n");
         std::fs::write(&path, short).unwrap();
         assert!(read_image_array(&path, "label").is_err());
+    }
+
+    /// A file cut off mid-XML says so once, without Rust's debug form of vtkio's errors; a
+    /// missing array names the scenario key that picks it.
+    #[test]
+    fn a_truncated_file_and_a_wrong_array_are_said_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.vti");
+        let f = Format {
+            storage: Storage::Ascii,
+            zlib: false,
+            header64: false,
+            big_endian: false,
+            cell_data: false,
+        };
+        write(f, &path);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let e = format!("{:#}", read_image_array(&path, "label").err().unwrap());
+        assert_eq!(e.matches("not readable as VTK XML").count(), 1, "{e}");
+        assert!(!e.contains("InvalidXml("), "{e}");
+        write(f, &path);
+        let e = format!("{:#}", read_image_array(&path, "nope").err().unwrap());
+        assert!(e.contains("gde.geometry.array"), "{e}");
     }
 
     #[test]
