@@ -673,3 +673,38 @@ fn advection_too_fast_for_the_species_lattice_is_an_error() {
         assert!(err.contains(key), "{err}");
     }
 }
+
+/// Snapshots hold the fields of the iteration they are labelled with, also between the
+/// stage's convergence checks (output every 100 iterations, checks every 200): the flow's
+/// velocity at iteration 100 is not the initial zero, and the snapshot at 300 is not a copy
+/// of the one at 200 (both were, before `Model::prepare_outputs`).
+#[test]
+fn snapshots_between_checks_hold_their_own_iteration() {
+    let (gpu, _lock) = common::gpu();
+    let file = common::scenario("gde-sphere-array.toml");
+    let set: Vec<String> = [
+        "grid.nx=16",
+        "grid.ny=16",
+        "grid.nz=16",
+        "run.end_time=400",
+        "run.output_every=100",
+        "gde.flow.check_every=200",
+        "gde.flow.tolerance=1e-12",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = Scenario::load(std::path::Path::new(&file), &set).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = mesolyte::sim::RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        quiet: true,
+        ..Default::default()
+    };
+    mesolyte::sim::run(&s, &gpu, &opts).unwrap();
+    let snapshot = |it: u32| std::fs::read(dir.path().join(format!("gde-sphere-array_{it:08}.vti"))).unwrap();
+    // Compared whole, not printed: a snapshot is 100 kB.
+    assert!(snapshot(0) != snapshot(100), "iteration 100 shows the initial fields");
+    assert!(snapshot(200) != snapshot(300), "iteration 300 shows the fields of 200");
+    assert!(snapshot(300) != snapshot(400));
+}

@@ -1,13 +1,18 @@
-//! The GPU layer: chunked fields and their ghost planes, a field larger than one storage
-//! binding, and reductions against CPU results on odd sizes.
+//! The GPU layer: chunked fields and their ghost planes (one, and the wider layers of
+//! `Domain::with_ghosts` with the `neighbour_at` reach they serve), a field larger than one
+//! storage binding, typed (integer) fields, and reductions against CPU results on odd sizes.
 
 mod common;
 
-use mesolyte::gpu::{field_stats, Domain, Field, Gpu, Stats, StatsQuery};
+use mesolyte::gpu::domain::split_planes_ghosts;
+use mesolyte::gpu::{
+    field_stats, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder, Stats, StatsQuery,
+};
 use mesolyte::sim::Moment;
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
 use mesolyte::sim::Model;
+use std::sync::Arc;
 
 fn params(boundary: [Boundary; 3]) -> DiffusionParams {
     DiffusionParams {
@@ -237,4 +242,397 @@ fn reductions_match_cpu_on_odd_sizes() {
     check_stats(&gpu, Grid::new_3d(19, 13, 7, 1.0), Some(19 * 13 * 4 * 3), 3);
     check_stats(&gpu, Grid::new_2d(2049, 5, 1.0), Some(2049 * 4 * 3), 4);
     check_stats(&gpu, Grid::new_3d(64, 33, 65, 1.0), None, 5);
+}
+
+/// Domains with `ghost` ghost planes of `g`: one chunk, and chunks of `ghost` to `ghost + 1`
+/// planes where possible (forced by a small binding limit; else up to `2 ghost - 1`, which
+/// always splits) when the grid has enough planes.
+fn ghost_domains(gpu: &Gpu, g: Grid, periodic: bool, ghost: u32) -> Vec<Arc<Domain>> {
+    let mut v = vec![Domain::with_ghosts(gpu, g, periodic, ghost).unwrap()];
+    assert_eq!(v[0].chunks.len(), 1);
+    assert_eq!(v[0].ghost, ghost);
+    if g.planes() > ghost + 1 {
+        let plane_bytes = g.plane_cells() * 4;
+        let split = |most: u32| {
+            let cap = (2 * ghost + most) as u64 * plane_bytes;
+            split_planes_ghosts(g.planes(), plane_bytes, cap, ghost)
+        };
+        let spans = split(ghost + 1)
+            .or_else(|_| split(2 * ghost - 1))
+            .unwrap();
+        assert!(spans.len() >= 2, "{spans:?}");
+        assert!(spans.iter().all(|s| s.planes >= ghost), "{spans:?}");
+        v.push(Domain::with_chunks_ghosts(gpu, g, periodic, spans, ghost).unwrap());
+    }
+    v
+}
+
+/// Distinct values per cell (and per `salt`), so a ghost plane from the wrong plane shows.
+fn cell_values(g: &Grid, salt: u32) -> Vec<u32> {
+    (0..g.cells() as u32)
+        .map(|i| i.wrapping_mul(2654435761).wrapping_add(salt) | 1)
+        .collect()
+}
+
+/// What chunk `c`'s whole buffer must hold after a halo exchange: its planes, and in each
+/// ghost plane the plane it stands for (wrapped on a periodic chunking axis; untouched zeros
+/// past a non-periodic end).
+fn expected_chunk(d: &Domain, c: usize, values: &[u32]) -> Vec<u32> {
+    let pc = d.grid.plane_cells() as usize;
+    let total = d.grid.planes() as i64;
+    let span = d.chunks[c];
+    let g = d.ghost as i64;
+    let mut out = Vec::new();
+    for j in 0..span.planes as i64 + 2 * g {
+        let p = span.first_plane as i64 + j - g;
+        if (0..total).contains(&p) || d.periodic_chunk_axis {
+            let p = p.rem_euclid(total) as usize;
+            out.extend_from_slice(&values[p * pc..(p + 1) * pc]);
+        } else {
+            out.extend(std::iter::repeat_n(0, pc));
+        }
+    }
+    out
+}
+
+#[test]
+fn wider_ghost_layers_hold_exactly_their_neighbour_planes() {
+    let (gpu, _lock) = common::gpu();
+    let grids = [
+        Grid::new_2d(5, 23, 1.0),
+        Grid::new_3d(4, 3, 17, 1.0),
+        // Fewer planes than ghost planes: one chunk only, wrapped more than once.
+        Grid::new_3d(4, 3, 2, 1.0),
+    ];
+    for ghost in [2u32, 3] {
+        for g in grids {
+            for periodic in [false, true] {
+                for d in ghost_domains(&gpu, g, periodic, ghost) {
+                    let what = format!(
+                        "{g:?} ghost {ghost} periodic {periodic}, {} chunks",
+                        d.chunks.len()
+                    );
+                    let f = Field::typed(&gpu, &d, "v", Element::U32);
+                    // Two uploads: the second must replace every ghost plane the first filled.
+                    f.upload_as(&gpu, &cell_values(&g, 7)).unwrap();
+                    let values = cell_values(&g, 99);
+                    f.upload_as(&gpu, &values).unwrap();
+                    for c in 0..d.chunks.len() {
+                        assert_eq!(
+                            f.download_chunk_raw(&gpu, c),
+                            expected_chunk(&d, c, &values),
+                            "{what}: chunk {c}"
+                        );
+                    }
+                    // An explicit exchange leaves them so; the chunk-only one does the same
+                    // between chunks.
+                    let mut enc = gpu.device.create_command_encoder(&Default::default());
+                    let mut rec = Recorder::new(&mut enc);
+                    f.exchange_halos(&mut rec);
+                    f.exchange_chunk_halos(&mut rec);
+                    drop(rec);
+                    gpu.submit(enc.finish());
+                    for c in 0..d.chunks.len() {
+                        assert_eq!(
+                            f.download_chunk_raw(&gpu, c),
+                            expected_chunk(&d, c, &values),
+                            "{what}: chunk {c} again"
+                        );
+                    }
+                    assert_eq!(f.download_as::<u32>(&gpu).unwrap(), values, "{what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_thin_chunk_among_several_is_refused() {
+    let (gpu, _lock) = common::gpu();
+    let g = Grid::new_3d(4, 3, 7, 1.0);
+    let spans = vec![
+        ChunkSpan {
+            first_plane: 0,
+            planes: 5,
+        },
+        ChunkSpan {
+            first_plane: 5,
+            planes: 2,
+        },
+    ];
+    let e = Domain::with_chunks_ghosts(&gpu, g, true, spans.clone(), 3)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("thinner than the domain's 3 ghost planes"),
+        "{e}"
+    );
+    assert!(Domain::with_chunks_ghosts(&gpu, g, true, spans, 2).is_ok());
+    assert!(Domain::with_ghosts(&gpu, g, true, 4).is_err());
+}
+
+const MISSING: u32 = 0xdeadbeef;
+
+/// The hash shaders/test/neighbour_reach.wgsl computes, on the CPU.
+fn cpu_reach(g: &Grid, values: &[u32], reach: u32, periodic: [bool; 3]) -> Vec<u32> {
+    let n = [g.nx as i64, g.ny as i64, g.nz as i64];
+    let idx = |p: [i64; 3]| (p[0] + n[0] * (p[1] + n[1] * p[2])) as usize;
+    let mut out = vec![0; values.len()];
+    for z in 0..n[2] {
+        for y in 0..n[1] {
+            for x in 0..n[0] {
+                let pos = [x, y, z];
+                let mut acc = 0u32;
+                for a in 0..g.dims() as usize {
+                    for k in 1..=reach as i64 {
+                        for d in [-k, k] {
+                            let mut q = pos;
+                            q[a] += d;
+                            let v = if (0..n[a]).contains(&q[a]) || periodic[a] {
+                                q[a] = q[a].rem_euclid(n[a]);
+                                values[idx(q)]
+                            } else {
+                                MISSING
+                            };
+                            acc = acc.wrapping_mul(31).wrapping_add(v);
+                        }
+                    }
+                }
+                out[idx(pos)] = acc;
+            }
+        }
+    }
+    out
+}
+
+fn gpu_reach(gpu: &Gpu, d: &Arc<Domain>, values: &[u32], periodic: [bool; 3]) -> Vec<u32> {
+    let flag = |on: bool| Kernel::flag(on);
+    let k = Kernel::with_constants(
+        gpu,
+        "test/neighbour_reach.wgsl",
+        "main",
+        &[
+            ("REACH", d.ghost as f64),
+            ("PERIODIC_X", flag(periodic[0])),
+            ("PERIODIC_Y", flag(periodic[1])),
+            ("PERIODIC_Z", flag(periodic[2])),
+        ],
+    )
+    .unwrap();
+    let v = Field::typed(gpu, d, "values", Element::U32);
+    let out = Field::typed(gpu, d, "hashes", Element::U32);
+    v.upload_as(gpu, values).unwrap();
+    let bgs = k.bind_chunks_named(gpu, d, |c| {
+        vec![("values", &v.buffers[c]), ("hashes", &out.buffers[c])]
+    });
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    let mut rec = Recorder::new(&mut enc);
+    d.dispatch(rec.pass(), &k.pipeline, &bgs);
+    drop(rec);
+    gpu.submit(enc.finish());
+    out.download_as(gpu).unwrap()
+}
+
+#[test]
+fn neighbours_up_to_the_ghost_width_away_match_the_cpu_chunked_or_not() {
+    let (gpu, _lock) = common::gpu();
+    let grids = [
+        Grid::new_2d(37, 13, 1.0),
+        Grid::new_3d(13, 5, 17, 1.0),
+        // Axes shorter than the reach wrap more than once when periodic.
+        Grid::new_3d(2, 3, 2, 1.0),
+        Grid::new_2d(3, 2, 1.0),
+    ];
+    let periodics = [
+        [false; 3],
+        [true; 3],
+        [true, false, true],
+        [false, true, false],
+    ];
+    for ghost in 1..=3u32 {
+        for g in grids {
+            for periodic in periodics {
+                let chunk_axis = if g.is_3d() { 2 } else { 1 };
+                let values = cell_values(&g, ghost);
+                let want = cpu_reach(&g, &values, ghost, periodic);
+                let mut results = Vec::new();
+                for d in ghost_domains(&gpu, g, periodic[chunk_axis], ghost) {
+                    let got = gpu_reach(&gpu, &d, &values, periodic);
+                    assert_eq!(
+                        got,
+                        want,
+                        "{g:?} ghost {ghost} periodic {periodic:?}, {} chunks",
+                        d.chunks.len()
+                    );
+                    results.push(got);
+                }
+                assert!(results.windows(2).all(|w| w[0] == w[1]));
+            }
+        }
+    }
+}
+
+/// Bit patterns that are NaN, infinity or denormal as f32: an integer field must keep them.
+fn awkward_bits(n: usize) -> Vec<u32> {
+    let special = [
+        0x7fc0_0001,
+        0xffff_ffff,
+        0x7f80_0001, // signalling NaN
+        0x7f80_0000,
+        0x0000_0001, // denormal
+        0x8000_0000,
+        0x0000_0000,
+        0x8000_0001,
+    ];
+    (0..n as u32)
+        .map(|i| {
+            special
+                .get(i as usize % 11)
+                .copied()
+                .unwrap_or(i.wrapping_mul(2654435761))
+        })
+        .collect()
+}
+
+#[test]
+fn integer_fields_round_trip_exactly_and_refuse_other_types() {
+    let (gpu, _lock) = common::gpu();
+    let g = Grid::new_3d(7, 5, 9, 1.0);
+    for ghost in [1u32, 2] {
+        for periodic in [false, true] {
+            for d in ghost_domains(&gpu, g, periodic, ghost) {
+                let bits = awkward_bits(g.cells() as usize);
+                let u = Field::typed(&gpu, &d, "u", Element::U32);
+                assert_eq!(u.element(), Element::U32);
+                u.upload_as(&gpu, &bits).unwrap();
+                assert_eq!(u.download_as::<u32>(&gpu).unwrap(), bits);
+                assert_eq!(u.download_raw(&gpu), bits);
+                // Ghost planes (the one-chunk periodic wrap kernel included) copy bits too.
+                for c in 0..d.chunks.len() {
+                    assert_eq!(u.download_chunk_raw(&gpu, c), expected_chunk(&d, c, &bits));
+                }
+
+                let ints: Vec<i32> = bits.iter().map(|&b| b as i32).collect();
+                let i = Field::typed(&gpu, &d, "xi_fixed", Element::I32);
+                i.upload_as(&gpu, &ints).unwrap();
+                assert_eq!(i.download_as::<i32>(&gpu).unwrap(), ints);
+                assert_eq!(i.download_raw(&gpu), bits);
+
+                // Raw upload into an f32 field keeps NaN payloads (what checkpoints rely on).
+                let f = Field::new(&gpu, &d, "x");
+                assert_eq!(f.element(), Element::F32);
+                f.upload_raw(&gpu, &bits).unwrap();
+                assert_eq!(f.download_raw(&gpu), bits);
+
+                let floats = vec![1.5f32; bits.len()];
+                let e = i.upload(&gpu, &floats).unwrap_err().to_string();
+                assert!(
+                    e.contains("xi_fixed") && e.contains("i32") && e.contains("f32"),
+                    "{e}"
+                );
+                assert!(i.upload_as(&gpu, &bits).is_err());
+                assert!(u.upload_as(&gpu, &ints).is_err());
+                assert!(f.upload_as(&gpu, &ints).is_err());
+                let e = i.download_as::<f32>(&gpu).unwrap_err().to_string();
+                assert!(e.contains("holds i32 values"), "{e}");
+                assert!(i.download_as::<u32>(&gpu).is_err());
+                assert!(u.download_as::<i32>(&gpu).is_err());
+                assert!(f.download_as::<u32>(&gpu).is_err());
+                // The refused uploads changed nothing.
+                assert_eq!(i.download_as::<i32>(&gpu).unwrap(), ints);
+            }
+        }
+    }
+}
+
+#[test]
+fn integer_fields_reach_vti_files_as_integer_arrays() {
+    use mesolyte::io::vtk::{write_vti, write_vti_typed, ArrayValues, NamedArray, TypedArray};
+    use vtkio::model::{Attribute, DataSet, IOBuffer, Piece};
+    let (gpu, _lock) = common::gpu();
+    let g = Grid::new_3d(4, 3, 2, 2e-6);
+    let d = Domain::new(&gpu, g, false).unwrap();
+    let bits = awkward_bits(g.cells() as usize);
+    let ints: Vec<i32> = bits.iter().map(|&b| b as i32).collect();
+    let fi = Field::typed(&gpu, &d, "labels", Element::I32);
+    let fu = Field::typed(&gpu, &d, "ids", Element::U32);
+    fi.upload_as(&gpu, &ints).unwrap();
+    fu.upload_as(&gpu, &bits).unwrap();
+    let floats: Vec<f32> = (0..g.cells()).map(|i| i as f32 * 0.25).collect();
+    let (got_i, got_u) = (
+        fi.download_as::<i32>(&gpu).unwrap(),
+        fu.download_as::<u32>(&gpu).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.vti");
+    write_vti_typed(
+        &path,
+        &g,
+        &[
+            TypedArray {
+                name: "labels",
+                components: 1,
+                values: ArrayValues::I32(&got_i),
+            },
+            TypedArray {
+                name: "ids",
+                components: 1,
+                values: ArrayValues::U32(&got_u),
+            },
+            TypedArray {
+                name: "c",
+                components: 1,
+                values: ArrayValues::F32(&floats),
+            },
+        ],
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(r#"type="Int32""#) && text.contains(r#"type="UInt32""#),
+        "{text}"
+    );
+    let vtk = vtkio::Vtk::import(&path).unwrap();
+    let DataSet::ImageData { pieces, .. } = vtk.data else {
+        panic!("not image data")
+    };
+    let Some(Piece::Inline(piece)) = pieces.into_iter().next() else {
+        panic!("no piece")
+    };
+    let mut found = 0;
+    for a in piece.data.point {
+        let Attribute::DataArray(a) = a else { continue };
+        match (a.name.as_str(), a.data) {
+            ("labels", IOBuffer::I32(v)) => assert_eq!(v, ints),
+            ("ids", IOBuffer::U32(v)) => assert_eq!(v, bits),
+            ("c", IOBuffer::F32(v)) => assert_eq!(v, floats),
+            (name, data) => panic!("{name}: unexpected array type {:?}", data.scalar_type()),
+        }
+        found += 1;
+    }
+    assert_eq!(found, 3);
+    // An all-f32 list writes the same bytes through either entry point.
+    let (a, b) = (dir.path().join("a.vti"), dir.path().join("b.vti"));
+    write_vti(
+        &a,
+        &g,
+        &[NamedArray {
+            name: "c",
+            components: 1,
+            values: &floats,
+        }],
+    )
+    .unwrap();
+    write_vti_typed(
+        &b,
+        &g,
+        &[TypedArray {
+            name: "c",
+            components: 1,
+            values: ArrayValues::F32(&floats),
+        }],
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
 }

@@ -5,8 +5,9 @@
 // uniform values into compute shaders and leaked host memory on every dispatch (measured:
 // ~200 KB per diffusion step on a 32² grid, 24 GB after 13k dendrite steps); read-only
 // storage removes the leak, ran 1.5x faster there, and costs the same on GPUs. A field's chunk buffer
-// holds `planes` planes of the chunking axis (z in 3D, y in 2D) plus one ghost plane below
-// and above, so a cell's local index is its global index minus (first_plane - 1) planes.
+// holds `planes` planes of the chunking axis (z in 3D, y in 2D) plus `ghost` ghost planes
+// below and above (one unless the domain was built wider), so a cell's local index is its
+// global index minus (first_plane - ghost) planes.
 
 struct GridInfo {
     nx: u32,
@@ -19,6 +20,8 @@ struct GridInfo {
     // Index of this chunk's first workgroup when all chunks' cell dispatches are numbered in
     // order (for per-workgroup partial results of reductions fused into cell kernels).
     group_offset: u32,
+    // Ghost planes below and above the chunk's planes in its buffer (1 to 3).
+    ghost: u32,
 }
 
 @group(0) @binding(0) var<storage, read> grid: GridInfo;
@@ -27,7 +30,7 @@ struct Cell {
     x: u32,
     y: u32,
     z: u32,
-    local: u32,   // index into the chunk buffer (ghost plane included)
+    local: u32,   // index into the chunk buffer (ghost planes included)
     global: u32,  // index into the whole grid
     valid: bool,  // false for threads past the chunk's last cell
 }
@@ -45,14 +48,14 @@ fn thread_cell(gid: vec3<u32>) -> Cell {
         c.y = gid.y;
         c.z = grid.first_plane + gid.z;
         c.valid = gid.x < grid.nx && gid.y < grid.ny && gid.z < grid.planes;
-        c.local = gid.x + grid.nx * (gid.y + grid.ny * (gid.z + 1u));
+        c.local = gid.x + grid.nx * (gid.y + grid.ny * (gid.z + grid.ghost));
     } else {
         c.y = grid.first_plane + gid.y;
         c.z = 0u;
         c.valid = gid.x < grid.nx && gid.y < grid.planes;
-        c.local = gid.x + grid.nx * (gid.y + 1u);
+        c.local = gid.x + grid.nx * (gid.y + grid.ghost);
     }
-    c.global = c.local + grid.first_plane * grid.plane_cells - grid.plane_cells;
+    c.global = c.local + grid.first_plane * grid.plane_cells - grid.ghost * grid.plane_cells;
     return c;
 }
 
@@ -104,6 +107,33 @@ fn neighbour_on(info: GridInfo, coord: u32, local: u32, axis: u32, up: bool, per
 // neighbour_on for a cell of this kernel's grid.
 fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
     return neighbour_on(grid, axis_coord(c, axis), c.local, axis, up, periodic);
+}
+
+// Like neighbour_on, `k` cells away (1 <= k <= info.ghost, for stencils wider than one cell):
+// the local index, or -1 past a non-periodic domain boundary. Inside the domain the target is
+// `k` strides away, in the chunk or, along the chunking axis, in its ghost planes (the halo
+// exchange filled `ghost` of them). Past a periodic boundary it reads the ghost planes too when
+// the grid is chunked along the axis, else the wrapped cell by index (in-plane axes, and the
+// chunking axis when one chunk holds it all; `%` only there, as it is slow on CPU devices).
+fn neighbour_at_on(info: GridInfo, coord: u32, local: u32, axis: u32, k: u32, up: bool, periodic: bool) -> i32 {
+    let n = axis_len_on(info, axis);
+    let step = i32(k * axis_stride_on(info, axis));
+    let inside = select(coord >= k, coord + k < n, up);
+    let chunked = axis == select(1u, 2u, info.nz > 1u) && info.planes < info.total_planes;
+    if (inside || (periodic && chunked)) {
+        return i32(local) + select(-step, step, up);
+    }
+    if (!periodic) {
+        return -1;
+    }
+    // The wrapped coordinate, k <= 3 cells past an edge of an axis that may be shorter than k.
+    let wrapped = select(coord + n * 3u - k, coord + k, up) % n;
+    return i32(local) + (i32(wrapped) - i32(coord)) * i32(axis_stride_on(info, axis));
+}
+
+// neighbour_at_on for a cell of this kernel's grid.
+fn neighbour_at(c: Cell, axis: u32, k: u32, up: bool, periodic: bool) -> i32 {
+    return neighbour_at_on(grid, axis_coord(c, axis), c.local, axis, k, up, periodic);
 }
 
 // True for cells with a neighbour on both sides along every axis of the grid.

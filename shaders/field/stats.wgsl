@@ -59,7 +59,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var k = 0u; k < ITEMS; k++) {
         let i = group * THREADS * ITEMS + k * THREADS + lid;
         if (group < n_groups && i < count) {
-            let v = data[grid.plane_cells + i];
+            let v = data[grid.ghost * grid.plane_cells + i];
             let g = grid.first_plane * grid.plane_cells + i;
             if (!is_finite_f32(v)) {
                 nonfinite += 1u;

@@ -2,11 +2,12 @@
 //!
 //! A field is split into *chunks* of whole planes along the chunking axis (z in 3D, y in 2D;
 //! see `Grid::planes`). Each chunk is one buffer, small enough to bind as one storage buffer,
-//! holding its planes plus one *ghost* plane below and above. Stencil kernels run chunk by
-//! chunk and read neighbours in the chunking axis from the ghost planes, which
-//! [`Field::exchange_halos`](super::Field::exchange_halos) refreshes after every update.
-//! With one chunk (the usual case on a real GPU) the ghosts only matter for a periodic
-//! chunking axis. This keeps every kernel oblivious to the split and lets a field grow
+//! holding its planes plus `ghost` *ghost* planes below and above (one unless the domain
+//! was built wider with [`Domain::with_ghosts`], for stencils reaching 2–3 cells). Stencil
+//! kernels run chunk by chunk and read neighbours in the chunking axis from the ghost planes,
+//! which [`Field::exchange_halos`](super::Field::exchange_halos) refreshes after every
+//! update. With one chunk (the usual case on a real GPU) the ghosts only matter for a
+//! periodic chunking axis. This keeps every kernel oblivious to the split and lets a field grow
 //! beyond both the binding limit (128 MiB on lavapipe) and the maximum buffer size.
 
 use anyhow::{bail, Result};
@@ -21,6 +22,9 @@ use crate::grid::Grid;
 pub const WORKGROUP: u32 = 256;
 /// Workgroup shape of cell kernels (`WG_X`, `WG_Y` in common/grid.wgsl).
 pub const CELL_WORKGROUP: (u32, u32) = (32, 4);
+/// Widest ghost layer a domain may have (planes on each side of a chunk): enough for the
+/// 2–3 cell stencils of second-order ENO/WENO schemes.
+pub const MAX_GHOST: u32 = 3;
 
 /// One chunk: planes `first_plane .. first_plane + planes` of the chunking axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,26 +46,50 @@ pub struct GridInfo {
     pub total_planes: u32,
     /// First workgroup of this chunk when all chunks' cell dispatches are numbered in order.
     pub group_offset: u32,
+    /// Ghost planes below and above this chunk's planes in its buffer (`Domain::ghost`).
+    pub ghost: u32,
 }
 
-/// Splits `planes` planes of `plane_bytes` each into chunks whose buffers (with two ghost
-/// planes) fit in `max_binding_bytes`. Chunks differ in size by at most one plane.
+/// Splits `planes` planes of `plane_bytes` each into chunks whose buffers (with one ghost
+/// plane on each side) fit in `max_binding_bytes`. Chunks differ in size by at most one plane.
 pub fn split_planes(
     planes: u32,
     plane_bytes: u64,
     max_binding_bytes: u64,
 ) -> Result<Vec<ChunkSpan>> {
+    split_planes_ghosts(planes, plane_bytes, max_binding_bytes, 1)
+}
+
+/// [`split_planes`] for buffers with `ghost` planes on each side. With more than one chunk,
+/// each holds at least `ghost` planes, so that its neighbours' ghost planes all come from it.
+pub fn split_planes_ghosts(
+    planes: u32,
+    plane_bytes: u64,
+    max_binding_bytes: u64,
+    ghost: u32,
+) -> Result<Vec<ChunkSpan>> {
+    check_ghost(ghost)?;
     let fit = max_binding_bytes / plane_bytes.max(1);
-    if fit < 3 {
+    let ghosts = 2 * ghost as u64;
+    if fit < ghosts + 1 {
         bail!(
-            "one plane of the grid takes {} and a chunk needs three planes, but the adapter's \
-             storage binding holds only {}; use fewer cells per plane",
+            "one plane of the grid takes {} and a chunk needs {} planes ({ghosts} of them ghost \
+             planes), but the adapter's storage binding holds only {}; use fewer cells per plane",
             super::format_bytes(plane_bytes),
+            ghosts + 1,
             super::format_bytes(max_binding_bytes)
         );
     }
-    let per_chunk = (fit - 2).min(planes as u64) as u32;
+    let per_chunk = (fit - ghosts).min(planes as u64) as u32;
     let n = planes.div_ceil(per_chunk);
+    if n > 1 && planes / n < ghost {
+        bail!(
+            "the grid's {planes} planes must be split into chunks of at most {per_chunk} planes to \
+             fit the adapter's storage binding of {}, but with {ghost} ghost planes a chunk needs \
+             at least {ghost}; use fewer cells per plane",
+            super::format_bytes(max_binding_bytes)
+        );
+    }
     let (base, extra) = (planes / n, planes % n);
     let mut spans = Vec::with_capacity(n as usize);
     let mut first = 0;
@@ -76,12 +104,21 @@ pub fn split_planes(
     Ok(spans)
 }
 
+fn check_ghost(ghost: u32) -> Result<()> {
+    if !(1..=MAX_GHOST).contains(&ghost) {
+        bail!("a domain has 1 to {MAX_GHOST} ghost planes on each side, not {ghost}");
+    }
+    Ok(())
+}
+
 /// The grid, its chunking, and per-chunk uniforms; shared by all fields of one model.
 pub struct Domain {
     pub grid: Grid,
     pub chunks: Vec<ChunkSpan>,
     /// Whether ghost planes wrap around the chunking axis (periodic boundary along it).
     pub periodic_chunk_axis: bool,
+    /// Ghost planes on each side of every chunk (1 to `MAX_GHOST`).
+    pub ghost: u32,
     pub infos: Vec<GridInfo>,
     pub info_buffers: Vec<wgpu::Buffer>,
     /// Workgroups (x, y, z) covering each chunk's interior with cell kernels.
@@ -89,7 +126,19 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// A domain with one ghost plane on each side of every chunk.
     pub fn new(gpu: &Gpu, grid: Grid, periodic_chunk_axis: bool) -> Result<Arc<Domain>> {
+        Self::with_ghosts(gpu, grid, periodic_chunk_axis, 1)
+    }
+
+    /// A domain with `ghost` (1 to `MAX_GHOST`) ghost planes on each side of every chunk, for
+    /// kernels whose stencils reach `ghost` cells along the chunking axis.
+    pub fn with_ghosts(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+        ghost: u32,
+    ) -> Result<Arc<Domain>> {
         if grid.cells() > u32::MAX as u64 / 2 {
             bail!(
                 "grid has {} cells; at most {} are supported (32-bit indices)",
@@ -97,8 +146,13 @@ impl Domain {
                 u32::MAX / 2
             );
         }
-        let chunks = split_planes(grid.planes(), grid.plane_cells() * 4, gpu.max_binding_bytes)?;
-        Self::with_chunks(gpu, grid, periodic_chunk_axis, chunks)
+        let chunks = split_planes_ghosts(
+            grid.planes(),
+            grid.plane_cells() * 4,
+            gpu.max_binding_bytes,
+            ghost,
+        )?;
+        Self::with_chunks_ghosts(gpu, grid, periodic_chunk_axis, chunks, ghost)
     }
 
     /// A domain split into the given chunks (consecutive, covering all planes; the caller
@@ -110,11 +164,35 @@ impl Domain {
         periodic_chunk_axis: bool,
         chunks: Vec<ChunkSpan>,
     ) -> Result<Arc<Domain>> {
+        Self::with_chunks_ghosts(gpu, grid, periodic_chunk_axis, chunks, 1)
+    }
+
+    /// [`Domain::with_chunks`] with `ghost` ghost planes on each side of every chunk. Refuses
+    /// several chunks of which one holds fewer than `ghost` planes: its neighbours' ghost
+    /// planes would then need planes of chunks further away.
+    pub fn with_chunks_ghosts(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+        chunks: Vec<ChunkSpan>,
+        ghost: u32,
+    ) -> Result<Arc<Domain>> {
         debug_assert_eq!(
             chunks.iter().map(|c| c.planes).sum::<u32>(),
             grid.planes(),
             "chunks must cover the grid"
         );
+        check_ghost(ghost)?;
+        if chunks.len() > 1 {
+            if let Some(c) = chunks.iter().find(|c| c.planes < ghost) {
+                bail!(
+                    "a chunk of {} plane(s) (from plane {}) is thinner than the domain's {ghost} \
+                     ghost planes; with several chunks each must hold at least {ghost}",
+                    c.planes,
+                    c.first_plane
+                );
+            }
+        }
         let mut infos = Vec::new();
         let mut groups = Vec::new();
         let (wx, wy) = CELL_WORKGROUP;
@@ -146,6 +224,7 @@ impl Domain {
                 planes: c.planes,
                 total_planes: grid.planes(),
                 group_offset,
+                ghost,
             });
             group_offset += g.0 * g.1 * g.2;
         }
@@ -164,6 +243,7 @@ impl Domain {
             grid,
             chunks,
             periodic_chunk_axis,
+            ghost,
             infos,
             info_buffers,
             groups,
@@ -172,10 +252,10 @@ impl Domain {
 
     /// Cells stored in chunk `c`'s buffer, ghost planes included.
     pub fn buffer_cells(&self, c: usize) -> u64 {
-        (self.chunks[c].planes as u64 + 2) * self.grid.plane_cells()
+        (self.chunks[c].planes as u64 + 2 * self.ghost as u64) * self.grid.plane_cells()
     }
 
-    /// Bytes one scalar f32 field takes on the GPU, ghost planes included.
+    /// Bytes one field (4-byte elements) takes on the GPU, ghost planes included.
     pub fn field_bytes(&self) -> u64 {
         (0..self.chunks.len())
             .map(|c| self.buffer_cells(c) * 4)
@@ -203,13 +283,20 @@ impl Domain {
     }
 }
 
-/// Bytes a run needs on the GPU for `fields` scalar fields of `grid`, ghosts included,
-/// computed without a device (for the estimate printed before a run).
-pub fn estimate_field_bytes(grid: &Grid, max_binding_bytes: u64, fields: u32) -> Result<u64> {
-    let chunks = split_planes(grid.planes(), grid.plane_cells() * 4, max_binding_bytes)?;
+/// Bytes a run needs on the GPU for `fields` scalar fields of `grid` on a domain with `ghost`
+/// ghost planes per side, ghosts included, computed without a device (for the estimate
+/// printed before a run).
+pub fn estimate_field_bytes(
+    grid: &Grid,
+    max_binding_bytes: u64,
+    fields: u32,
+    ghost: u32,
+) -> Result<u64> {
+    let plane_bytes = grid.plane_cells() * 4;
+    let chunks = split_planes_ghosts(grid.planes(), plane_bytes, max_binding_bytes, ghost)?;
     let per_field: u64 = chunks
         .iter()
-        .map(|c| (c.planes as u64 + 2) * grid.plane_cells() * 4)
+        .map(|c| (c.planes as u64 + 2 * ghost as u64) * plane_bytes)
         .sum();
     Ok(per_field * fields as u64)
 }
@@ -237,6 +324,55 @@ mod tests {
     }
 
     #[test]
+    fn split_with_wider_ghosts_keeps_every_chunk_as_thick_as_its_ghosts() {
+        for ghost in 1..=MAX_GHOST {
+            for planes in [1u32, 2, 3, 5, 7, 100] {
+                for fit in 0u64..40 {
+                    let got = split_planes_ghosts(planes, 10, fit * 10, ghost);
+                    let one_chunk = fit >= planes as u64 + 2 * ghost as u64;
+                    let Ok(spans) = got else {
+                        assert!(!one_chunk, "{planes} planes fit one chunk of {fit}");
+                        continue;
+                    };
+                    assert_eq!(spans.iter().map(|s| s.planes).sum::<u32>(), planes);
+                    assert_eq!(spans.len() == 1, one_chunk);
+                    for s in &spans {
+                        assert!(s.planes as u64 + 2 * ghost as u64 <= fit);
+                        assert!(
+                            spans.len() == 1 || s.planes >= ghost,
+                            "{spans:?} ghost {ghost}"
+                        );
+                    }
+                }
+            }
+            // Room for 2g planes of chunk (more than 2g - 1) always splits a long axis.
+            assert!(split_planes_ghosts(1000, 10, (4 * ghost as u64) * 10, ghost).is_ok());
+        }
+        // Four planes in chunks of at most three, each at least three thick: impossible.
+        let e = split_planes_ghosts(4, 10, 90, 3).unwrap_err().to_string();
+        assert!(e.contains("at least 3"), "{e}");
+        assert!(split_planes_ghosts(4, 10, 1000, 0).is_err());
+        assert!(split_planes_ghosts(4, 10, 1000, MAX_GHOST + 1).is_err());
+        // Ghost 1 is the old split.
+        assert_eq!(
+            split_planes_ghosts(37, 10, 70, 1).unwrap(),
+            split_planes(37, 10, 70).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_estimate_counts_the_ghost_planes() {
+        let g = Grid::new_3d(10, 10, 20, 1.0);
+        let one = estimate_field_bytes(&g, 1 << 30, 2, 1).unwrap();
+        let three = estimate_field_bytes(&g, 1 << 30, 2, 3).unwrap();
+        assert_eq!(one, 2 * 22 * 100 * 4);
+        assert_eq!(three, 2 * 26 * 100 * 4);
+        // Forced into chunks of at most 4 planes (plus 6 ghost planes): 5 chunks.
+        let chunked = estimate_field_bytes(&g, 10 * 400, 1, 3).unwrap();
+        assert_eq!(chunked, (20 + 5 * 6) * 400);
+    }
+
+    #[test]
     fn grid_info_matches_wgsl() {
         crate::gpu::wgsl_layout::layout!(
             GridInfo,
@@ -250,7 +386,8 @@ mod tests {
                 first_plane,
                 planes,
                 total_planes,
-                group_offset
+                group_offset,
+                ghost
             ]
         );
     }

@@ -1,16 +1,56 @@
-//! A scalar f32 field on the GPU, stored in chunks with ghost planes (see `domain`).
+//! A scalar field on the GPU, stored in chunks with ghost planes (see `domain`), of f32 or
+//! of 32-bit integers.
 
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 use std::sync::Arc;
 
 use super::domain::{Domain, WORKGROUP};
 use super::Gpu;
+
+/// What a field's elements hold. All are 4 bytes, so buffers, halo copies and kernels are the
+/// same for each; the type says how the host uploads, downloads and writes them (a `.vti`
+/// array of Float32, UInt32 or Int32), so integers no longer travel as f32 bit patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    F32,
+    U32,
+    I32,
+}
+
+impl Element {
+    pub fn name(self) -> &'static str {
+        match self {
+            Element::F32 => "f32",
+            Element::U32 => "u32",
+            Element::I32 => "i32",
+        }
+    }
+}
+
+/// Host types a field's elements are uploaded from and downloaded to (4-byte types only).
+pub trait FieldValue: bytemuck::Pod {
+    const ELEMENT: Element;
+}
+
+impl FieldValue for f32 {
+    const ELEMENT: Element = Element::F32;
+}
+
+impl FieldValue for u32 {
+    const ELEMENT: Element = Element::U32;
+}
+
+impl FieldValue for i32 {
+    const ELEMENT: Element = Element::I32;
+}
 
 pub struct Field {
     pub name: String,
     pub domain: Arc<Domain>,
     /// One buffer per chunk, ghost planes included.
     pub buffers: Vec<wgpu::Buffer>,
+    /// What the elements hold, fixed at creation.
+    element: Element,
     /// For one chunk with a periodic chunking axis: the kernel that wraps the ghost planes
     /// (WebGPU forbids `copy_buffer_to_buffer` within one buffer), its bind group and size.
     wrap: Option<(wgpu::ComputePipeline, wgpu::BindGroup, u32)>,
@@ -22,12 +62,20 @@ const FIELD_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl Field {
-    /// A zero-filled field.
+    /// A zero-filled f32 field.
     pub fn new(gpu: &Gpu, domain: &Arc<Domain>, name: &str) -> Field {
         Self::with_room(gpu, domain, name, 0)
     }
 
-    /// A zero-filled field whose last chunk's buffer has room for `extra_cells` more cells
+    /// A zero-filled field of `element`s (zero bits: 0 for every type).
+    pub fn typed(gpu: &Gpu, domain: &Arc<Domain>, name: &str, element: Element) -> Field {
+        Field {
+            element,
+            ..Self::with_room(gpu, domain, name, 0)
+        }
+    }
+
+    /// A zero-filled f32 field whose last chunk's buffer has room for `extra_cells` more cells
     /// behind the field's own, for kernels that keep related smaller data there (the
     /// multigrid's bottom levels, models/dendrite/multigrid.rs). Nothing here reads them.
     pub fn with_room(gpu: &Gpu, domain: &Arc<Domain>, name: &str, extra_cells: u64) -> Field {
@@ -53,16 +101,57 @@ impl Field {
             name: name.to_string(),
             domain: domain.clone(),
             buffers,
+            element: Element::F32,
             wrap,
         }
+    }
+
+    pub fn element(&self) -> Element {
+        self.element
     }
 
     fn plane_bytes(&self) -> u64 {
         self.domain.grid.plane_cells() * 4
     }
 
-    /// Copies `data` (all cells, storage order) into the field and fills its ghost planes.
+    /// Bytes before a chunk's first interior plane: its lower ghost planes.
+    fn interior_offset(&self) -> u64 {
+        self.domain.ghost as u64 * self.plane_bytes()
+    }
+
+    /// Refuses `T` unless it is this field's element type.
+    fn check_type<T: FieldValue>(&self, what: &str) -> Result<()> {
+        if T::ELEMENT != self.element {
+            bail!(
+                "field {} holds {} values; {what} {} values refused",
+                self.name,
+                self.element.name(),
+                T::ELEMENT.name()
+            );
+        }
+        Ok(())
+    }
+
+    /// Copies `data` (all cells, storage order) into this f32 field and fills its ghost
+    /// planes. An integer field refuses it (use [`Field::upload_as`]).
     pub fn upload(&self, gpu: &Gpu, data: &[f32]) -> Result<()> {
+        self.upload_as(gpu, data)
+    }
+
+    /// Copies `data` (all cells, storage order) into the field and fills its ghost planes;
+    /// refused unless `T` is the field's element type.
+    pub fn upload_as<T: FieldValue>(&self, gpu: &Gpu, data: &[T]) -> Result<()> {
+        self.check_type::<T>("upload of")?;
+        self.write_cells(gpu, data)
+    }
+
+    /// Copies 4-byte elements bit for bit into a field of any element type (checkpoints).
+    pub fn upload_raw(&self, gpu: &Gpu, data: &[u32]) -> Result<()> {
+        self.write_cells(gpu, data)
+    }
+
+    fn write_cells<T: bytemuck::Pod>(&self, gpu: &Gpu, data: &[T]) -> Result<()> {
+        assert_eq!(std::mem::size_of::<T>(), 4, "field elements are 4 bytes");
         ensure!(
             data.len() as u64 == self.domain.grid.cells(),
             "field {}: {} values given for {} cells",
@@ -76,7 +165,7 @@ impl Field {
             let end = start + span.planes as usize * pc;
             gpu.queue.write_buffer(
                 &self.buffers[c],
-                self.plane_bytes(),
+                self.interior_offset(),
                 bytemuck::cast_slice(&data[start..end]),
             );
         }
@@ -86,25 +175,54 @@ impl Field {
         Ok(())
     }
 
-    /// Reads every cell back to the CPU, in storage order.
+    /// Reads every cell of this f32 field back to the CPU, in storage order. Panics on an
+    /// integer field (a programming error; use [`Field::download_as`] or `download_raw`).
     pub fn download(&self, gpu: &Gpu) -> Vec<f32> {
+        self.download_as(gpu).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reads every cell back to the CPU, in storage order; refused unless `T` is the field's
+    /// element type.
+    pub fn download_as<T: FieldValue>(&self, gpu: &Gpu) -> Result<Vec<T>> {
+        self.check_type::<T>("download as")?;
+        Ok(self.read_cells(gpu))
+    }
+
+    /// Reads every cell's 4 bytes back bit for bit, whatever the element type (checkpoints).
+    pub fn download_raw(&self, gpu: &Gpu) -> Vec<u32> {
+        self.read_cells(gpu)
+    }
+
+    /// Reads chunk `c`'s whole buffer (ghost planes included, no room behind): for tests of
+    /// the halo exchange.
+    pub fn download_chunk_raw(&self, gpu: &Gpu, c: usize) -> Vec<u32> {
+        let bytes = self.domain.buffer_cells(c) * 4;
+        self.read_range(gpu, c, 0, bytes)
+    }
+
+    fn read_cells<T: bytemuck::Pod>(&self, gpu: &Gpu) -> Vec<T> {
         let pc = self.domain.grid.plane_cells() as usize;
         let mut out = Vec::with_capacity(self.domain.grid.cells() as usize);
         for (c, span) in self.domain.chunks.iter().enumerate() {
             let bytes = span.planes as u64 * self.plane_bytes();
-            let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("field read-back"),
-                size: bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&self.buffers[c], self.plane_bytes(), &staging, 0, bytes);
-            gpu.submit(enc.finish());
-            out.extend_from_slice(&read_mapped(gpu, &staging));
+            out.extend_from_slice(&self.read_range::<T>(gpu, c, self.interior_offset(), bytes));
             debug_assert_eq!(out.len(), (span.first_plane + span.planes) as usize * pc);
         }
         out
+    }
+
+    /// `bytes` bytes of chunk `c`'s buffer from `offset`, read back.
+    fn read_range<T: bytemuck::Pod>(&self, gpu: &Gpu, c: usize, offset: u64, bytes: u64) -> Vec<T> {
+        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("field read-back"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&self.buffers[c], offset, &staging, 0, bytes);
+        gpu.submit(enc.finish());
+        read_mapped_as(gpu, &staging)
     }
 
     /// The halo exchange for fields read only through `neighbour_on` (common/grid.wgsl),
@@ -117,12 +235,15 @@ impl Field {
         }
     }
 
-    /// Refreshes ghost planes from the neighbouring chunks' edge planes (wrapping around when
-    /// the chunking axis is periodic). Call after every kernel that writes this field.
+    /// Refreshes the `ghost` planes on each side of every chunk from the neighbouring chunks'
+    /// edge planes (wrapping around when the chunking axis is periodic). Call after every
+    /// kernel that writes this field. Several chunks each hold at least `ghost` planes
+    /// (`Domain::with_chunks_ghosts`), so every ghost plane comes from the adjacent chunk.
     pub fn exchange_halos(&self, rec: &mut super::Recorder) {
         let d = &self.domain;
         let n = d.chunks.len();
         let pb = self.plane_bytes();
+        let g = d.ghost as u64;
         if let Some((pipeline, bg, groups)) = &self.wrap {
             let pass = rec.pass();
             pass.set_pipeline(pipeline);
@@ -143,14 +264,14 @@ impl Field {
                 d.periodic_chunk_axis.then_some(0)
             };
             if let Some(b) = below {
-                // top interior plane of the chunk below -> our lower ghost plane
+                // top g interior planes of the chunk below -> our lower ghost planes
                 let src = d.chunks[b].planes as u64 * pb;
-                enc.copy_buffer_to_buffer(&self.buffers[b], src, &self.buffers[c], 0, pb);
+                enc.copy_buffer_to_buffer(&self.buffers[b], src, &self.buffers[c], 0, g * pb);
             }
             if let Some(a) = above {
-                // bottom interior plane of the chunk above -> our upper ghost plane
-                let dst = (d.chunks[c].planes as u64 + 1) * pb;
-                enc.copy_buffer_to_buffer(&self.buffers[a], pb, &self.buffers[c], dst, pb);
+                // bottom g interior planes of the chunk above -> our upper ghost planes
+                let dst = (d.chunks[c].planes as u64 + g) * pb;
+                enc.copy_buffer_to_buffer(&self.buffers[a], g * pb, &self.buffers[c], dst, g * pb);
             }
         }
     }
@@ -158,6 +279,11 @@ impl Field {
 
 /// Maps a MAP_READ buffer and returns its contents as f32s.
 pub fn read_mapped(gpu: &Gpu, staging: &wgpu::Buffer) -> Vec<f32> {
+    read_mapped_as(gpu, staging)
+}
+
+/// Maps a MAP_READ buffer and returns its contents as `T`s, bit for bit.
+pub fn read_mapped_as<T: bytemuck::Pod>(gpu: &Gpu, staging: &wgpu::Buffer) -> Vec<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     staging.map_async(wgpu::MapMode::Read, .., move |r| {
         let _ = tx.send(r);
@@ -172,7 +298,7 @@ pub fn read_mapped(gpu: &Gpu, staging: &wgpu::Buffer) -> Vec<f32> {
     mapped.expect("could not map a read-back buffer");
     let data = {
         let view = staging.get_mapped_range(..).expect("mapped range");
-        bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        bytemuck::cast_slice::<u8, T>(&view).to_vec()
     };
     staging.unmap();
     data

@@ -5,6 +5,7 @@ pub mod domain;
 pub mod field;
 mod kernel;
 pub mod recorder;
+pub mod reduce;
 pub mod shaders;
 pub mod stats;
 #[cfg(test)]
@@ -14,9 +15,10 @@ pub use device::{
     format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV, MAX_BINDING_ENV, NO_ADAPTER_HELP,
 };
 pub use domain::{ChunkSpan, Domain, GridInfo, WORKGROUP};
-pub use field::Field;
+pub use field::{Element, Field, FieldValue};
 pub use kernel::Kernel;
 pub use recorder::Recorder;
+pub use reduce::{column_reduce, plane_reduce, Along, AxisReduce, Reduced};
 pub use stats::{field_stats, Stats, StatsQuery};
 
 /// Kernels every model uses, built once per device on first use.

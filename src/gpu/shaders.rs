@@ -19,6 +19,7 @@ shader_table!(
     "common/faces.wgsl",
     "field/halo_wrap.wgsl",
     "field/stats.wgsl",
+    "field/axis_reduce.wgsl",
     "bench/copy.wgsl",
     "bench/copy_vec4.wgsl",
     "bench/chain.wgsl",
@@ -67,6 +68,7 @@ shader_table!(
     "gde/species_step.wgsl",
     "gde/species_fields.wgsl",
     "gde/lattice_merge.wgsl",
+    "test/neighbour_reach.wgsl",
 );
 
 /// The raw text of one shader file.

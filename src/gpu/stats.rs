@@ -110,8 +110,14 @@ impl Stats {
     }
 }
 
-/// Reduces `field` on the GPU.
+/// Reduces `field` (an f32 field: the kernel reads floats) on the GPU.
 pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
+    assert_eq!(
+        field.element(),
+        super::field::Element::F32,
+        "field_stats reads f32 values; field {} holds other values",
+        field.name
+    );
     let d = &field.domain;
     let kernel = &gpu.common().stats;
     let plane = d.grid.plane_cells();

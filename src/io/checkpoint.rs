@@ -1,5 +1,6 @@
 //! One checkpoint format for every model: a magic line, a JSON header (clock, outputs so far,
-//! model scalars, field names), the raw f32 state fields, and an FNV-1a checksum.
+//! model scalars, field names), the state fields' raw 4-byte elements (f32 or integer, stored
+//! bit for bit, little-endian, in storage order), and an FNV-1a checksum.
 //! Written atomically, so a killed run always leaves the previous complete checkpoint.
 
 use anyhow::{bail, ensure, Context, Result};
@@ -94,7 +95,8 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 }
 const FNV_START: u64 = 0xcbf29ce484222325;
 
-pub fn write(path: &Path, header: &CheckpointHeader, fields: &[Vec<f32>]) -> Result<()> {
+/// `fields` are each field's elements as raw bits (`Field::download_raw`).
+pub fn write(path: &Path, header: &CheckpointHeader, fields: &[Vec<u32>]) -> Result<()> {
     let json = serde_json::to_vec(header)?;
     write_atomic(path, |w| {
         let mut hash = FNV_START;
@@ -111,7 +113,8 @@ pub fn write(path: &Path, header: &CheckpointHeader, fields: &[Vec<f32>]) -> Res
     Ok(())
 }
 
-pub fn read(path: &Path) -> Result<(CheckpointHeader, Vec<Vec<f32>>)> {
+/// The header and each field's elements as raw bits (for `Field::upload_raw`).
+pub fn read(path: &Path) -> Result<(CheckpointHeader, Vec<Vec<u32>>)> {
     let bytes =
         std::fs::read(path).with_context(|| format!("reading checkpoint {}", path.display()))?;
     let bad = || {
@@ -135,7 +138,7 @@ pub fn read(path: &Path) -> Result<(CheckpointHeader, Vec<Vec<f32>>)> {
     }
     let fields = bytes[json_end..data_end]
         .chunks_exact(field_bytes.max(1))
-        .map(bytemuck::pod_collect_to_vec::<u8, f32>)
+        .map(bytemuck::pod_collect_to_vec::<u8, u32>)
         .collect();
     Ok((header, fields))
 }
@@ -168,9 +171,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.bin");
         let row = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1 + 0.2];
-        write(&path, &header(vec![row.clone()]), &[vec![1.0, 2.0]]).unwrap();
+        let bits = vec![1.0f32.to_bits(), f32::NAN.to_bits() | 1];
+        write(&path, &header(vec![row.clone()]), std::slice::from_ref(&bits)).unwrap();
         let (h, fields) = read(&path).unwrap();
-        assert_eq!(fields, vec![vec![1.0f32, 2.0]]);
+        assert_eq!(fields, vec![bits]);
         let got = &h.metric_rows[0];
         assert!(got[0].is_nan());
         assert_eq!(got[1], f64::INFINITY);

@@ -15,7 +15,7 @@ use vtkio::xml::Compressor;
 use super::atomic::{write_atomic, write_bytes_atomic};
 use crate::grid::Grid;
 
-/// One array of a snapshot: a name with units and `components` values per cell (storage
+/// One f32 array of a snapshot: a name with units and `components` values per cell (storage
 /// order, components interleaved).
 pub struct NamedArray<'a> {
     pub name: &'a str,
@@ -23,8 +23,38 @@ pub struct NamedArray<'a> {
     pub values: &'a [f32],
 }
 
-/// Writes `arrays` on `grid` as a binary VTK XML ImageData file.
+/// The values of a [`TypedArray`], written as a VTK array of their own type (Float32,
+/// UInt32, Int32), so integer fields read back as integers.
+#[derive(Clone, Copy)]
+pub enum ArrayValues<'a> {
+    F32(&'a [f32]),
+    U32(&'a [u32]),
+    I32(&'a [i32]),
+}
+
+/// A [`NamedArray`] of any element type.
+pub struct TypedArray<'a> {
+    pub name: &'a str,
+    pub components: u32,
+    pub values: ArrayValues<'a>,
+}
+
+/// Writes f32 `arrays` on `grid` as a binary VTK XML ImageData file.
 pub fn write_vti(path: &Path, grid: &Grid, arrays: &[NamedArray]) -> Result<()> {
+    let typed: Vec<TypedArray> = arrays
+        .iter()
+        .map(|a| TypedArray {
+            name: a.name,
+            components: a.components,
+            values: ArrayValues::F32(a.values),
+        })
+        .collect();
+    write_vti_typed(path, grid, &typed)
+}
+
+/// Writes `arrays`, each as its own element type, on `grid` as a binary VTK XML ImageData
+/// file (an all-f32 list gives the same bytes as [`write_vti`]).
+pub fn write_vti_typed(path: &Path, grid: &Grid, arrays: &[TypedArray]) -> Result<()> {
     let extent = Extent::Ranges([
         0..=grid.nx as i32 - 1,
         0..=grid.ny as i32 - 1,
@@ -38,7 +68,11 @@ pub fn write_vti(path: &Path, grid: &Grid, arrays: &[NamedArray]) -> Result<()> 
             } else {
                 Attribute::scalars(a.name, a.components)
             };
-            attr.with_data(a.values.to_vec())
+            match a.values {
+                ArrayValues::F32(v) => attr.with_data(v.to_vec()),
+                ArrayValues::U32(v) => attr.with_data(v.to_vec()),
+                ArrayValues::I32(v) => attr.with_data(v.to_vec()),
+            }
         })
         .collect();
     let z_spacing = if grid.is_3d() { grid.dz } else { grid.dx };

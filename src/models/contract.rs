@@ -130,6 +130,13 @@ pub trait Model {
         None
     }
 
+    /// Brings the output fields up to date with the state, where the model derives them
+    /// only now and then (gde: from the populations at each convergence check); called
+    /// after each advance to an output time, before the guard and the snapshot.
+    fn prepare_outputs(&mut self, _gpu: &Gpu) -> Result<()> {
+        Ok(())
+    }
+
     /// Whether the model has reached its own end (steady state, filled feature...).
     fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
         Ok(false)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{ClockKind, Model, Moment, Progress};
-use crate::gpu::{field_stats, Gpu, StatsQuery};
+use crate::gpu::{field_stats, Element, Field, FieldValue, Gpu, StatsQuery};
 use crate::io::{self, checkpoint, vtk, RunDir};
 use crate::scenario::Scenario;
 
@@ -219,6 +219,11 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
             &mut progress,
         )
         .map_err(|e| fail(&dir, &clock, e))?;
+        // Fields a model derives only at its own checks are brought up to the clock before
+        // they are checked and written (gde: velocity, pressure, concentration).
+        model
+            .prepare_outputs(gpu)
+            .map_err(|e| fail(&dir, &clock, e))?;
         guard(gpu, model.as_ref(), &clock).map_err(|e| fail(&dir, &clock, e))?;
         // A model that reached its own end stopped the clock short of the output time; its
         // final state is written where it stopped.
@@ -326,13 +331,17 @@ fn report(model: &mut dyn Model, progress: &mut Progress, clock: &Clock, dt: f64
     progress.update(clock.time, clock.step, dt, model.status());
 }
 
-/// Stops the run if any output field holds NaN/Inf or leaves the model's bounds.
+/// Stops the run if any f32 output field holds NaN/Inf or leaves the model's bounds
+/// (integer fields have no NaN, and the reduction reads floats).
 fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
     let guards = model.guards();
     for (name, field) in model.output_fields().into_iter().flat_map(|o| {
         let name = o.name;
         o.components.into_iter().map(move |f| (name.clone(), f))
     }) {
+        if field.element() != Element::F32 {
+            continue;
+        }
         let bound = guards.iter().find(|g| g.field == name);
         let q = StatsQuery {
             lo: bound.map_or(f32::MIN, |g| g.lo),
@@ -381,24 +390,43 @@ fn write_output(
     dir: &mut RunDir,
     clock: &Clock,
 ) -> Result<()> {
-    let data: Vec<(String, u32, Vec<f32>)> = model
+    // Each output is downloaded as its fields' element type and written as such.
+    let data: Vec<(String, u32, Values)> = model
         .output_fields()
         .into_iter()
         .map(|o| {
-            let parts: Vec<Vec<f32>> = o.components.iter().map(|f| f.download(gpu)).collect();
-            (o.name, parts.len() as u32, interleave(&parts))
+            let element = o.components[0].element();
+            if let Some(f) = o.components.iter().find(|f| f.element() != element) {
+                bail!(
+                    "output {}: component {} holds {} values, the first {}",
+                    o.name,
+                    f.name,
+                    f.element().name(),
+                    element.name()
+                );
+            }
+            let values = match element {
+                Element::F32 => Values::F32(download_interleaved(gpu, &o.components)?),
+                Element::U32 => Values::U32(download_interleaved(gpu, &o.components)?),
+                Element::I32 => Values::I32(download_interleaved(gpu, &o.components)?),
+            };
+            Ok((o.name, o.components.len() as u32, values))
         })
-        .collect();
-    let arrays: Vec<vtk::NamedArray> = data
+        .collect::<Result<_>>()?;
+    let arrays: Vec<vtk::TypedArray> = data
         .iter()
-        .map(|(n, k, v)| vtk::NamedArray {
+        .map(|(n, k, v)| vtk::TypedArray {
             name: n,
             components: *k,
-            values: v,
+            values: match v {
+                Values::F32(v) => vtk::ArrayValues::F32(v),
+                Values::U32(v) => vtk::ArrayValues::U32(v),
+                Values::I32(v) => vtk::ArrayValues::I32(v),
+            },
         })
         .collect();
     let file = dir.snapshot_name(clock.step);
-    vtk::write_vti(&dir.path(&file), &scenario.grid, &arrays)?;
+    vtk::write_vti_typed(&dir.path(&file), &scenario.grid, &arrays)?;
     dir.add_snapshot(clock.time, file)?;
     let mut row = vec![
         (scenario.model.clock.column().to_string(), clock.time),
@@ -408,8 +436,24 @@ fn write_output(
     dir.add_metrics(&row)
 }
 
+/// One output's downloaded values, of its fields' element type.
+enum Values {
+    F32(Vec<f32>),
+    U32(Vec<u32>),
+    I32(Vec<i32>),
+}
+
+/// The components' values as `T`, interleaved.
+fn download_interleaved<T: FieldValue>(gpu: &Gpu, components: &[&Field]) -> Result<Vec<T>> {
+    let parts = components
+        .iter()
+        .map(|f| f.download_as::<T>(gpu))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(interleave(&parts))
+}
+
 /// Component arrays [x..], [y..], [z..] -> [x0, y0, z0, x1, ...] as VTK expects.
-fn interleave(parts: &[Vec<f32>]) -> Vec<f32> {
+fn interleave<T: Copy>(parts: &[Vec<T>]) -> Vec<T> {
     if parts.len() == 1 {
         return parts[0].clone();
     }
@@ -446,7 +490,8 @@ fn maybe_checkpoint(
         fields: fields.iter().map(|f| f.name.clone()).collect(),
         cells: scenario.grid.cells(),
     };
-    let data: Vec<Vec<f32>> = fields.iter().map(|f| f.download(gpu)).collect();
+    // Raw bits: any element type, restored exactly.
+    let data: Vec<Vec<u32>> = fields.iter().map(|f| f.download_raw(gpu)).collect();
     checkpoint::write(&dir.path(io::CHECKPOINT_FILE), &header, &data)
 }
 
@@ -476,7 +521,7 @@ fn refuse_other_scenarios_folder(scenario: &Scenario, out_dir: &std::path::Path)
 fn read_checkpoint(
     scenario: &Scenario,
     out_dir: &std::path::Path,
-) -> Result<(checkpoint::CheckpointHeader, Vec<Vec<f32>>)> {
+) -> Result<(checkpoint::CheckpointHeader, Vec<Vec<u32>>)> {
     if !out_dir.is_dir() {
         bail!(
             "--resume: {} does not exist, so there is no run to continue (leave out --resume to start one)",
@@ -537,7 +582,7 @@ fn restore(
     dir: &mut RunDir,
     clock: &mut Clock,
     h: checkpoint::CheckpointHeader,
-    data: Vec<Vec<f32>>,
+    data: Vec<Vec<u32>>,
 ) -> Result<()> {
     let fields = model.state_fields();
     anyhow::ensure!(
@@ -547,7 +592,7 @@ fn restore(
         fields.len()
     );
     for (f, d) in fields.iter().zip(&data) {
-        f.upload(gpu, d)
+        f.upload_raw(gpu, d)
             .with_context(|| format!("restoring field {}", f.name))?;
     }
     model.restore_scalars(&h.scalars)?;

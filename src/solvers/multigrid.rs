@@ -846,7 +846,7 @@ mod layout_tests {
 
     impl crate::gpu::wgsl_layout::GpuScalars for GridInfo {
         const KIND: crate::gpu::wgsl_layout::Kind = crate::gpu::wgsl_layout::Kind::U32;
-        const COUNT: usize = 8;
+        const COUNT: usize = std::mem::size_of::<GridInfo>() / 4;
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::Instant;
 pub use params::{DendriteParams, FarBoundary, SideBoundary, Transport};
 pub use units::ModelNumbers;
 
-use crate::gpu::{field_stats, Domain, Field, Gpu, Kernel, Recorder, StatsQuery};
+use crate::gpu::{field_stats, Domain, Element, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
 use metrics::{ColumnKernel, ColumnParams, Columns};
@@ -151,8 +151,8 @@ pub struct Dendrite {
     pub numbers: ModelNumbers,
     domain: Arc<Domain>,
     eta: [Field; 2],
-    /// η's master copy in fixed point (i32 bits, η · 2^30) and the remainder carried from
-    /// each step's rounding (step.wgsl): `eta` holds its f32 copies.
+    /// η's master copy in fixed point (an i32 field, η · 2^30) and the f32 remainder carried
+    /// from each step's rounding (step.wgsl): `eta` holds its f32 copies.
     eta_fixed: Field,
     eta_remainder: Field,
     rho: [Field; 2],
@@ -200,12 +200,11 @@ const WRITE_CONCENTRATION: u32 = 8;
 const ETA_FIXED_SCALE: f64 = (1u64 << 30) as f64;
 const RHO_FIXED_SCALE: f64 = (1u64 << 24) as f64;
 
-/// Values as a fixed-point master copy of step.wgsl with `scale` units per unit (rounded,
-/// as i32 bits in an f32 slice for upload).
-fn fixed_point(values: &[f32], scale: f64) -> Vec<f32> {
+/// Values as a fixed-point master copy of step.wgsl with `scale` units per unit (rounded).
+fn fixed_point(values: &[f32], scale: f64) -> Vec<i32> {
     values
         .iter()
-        .map(|&v| f32::from_bits(((v as f64 * scale).round() as i32) as u32))
+        .map(|&v| (v as f64 * scale).round() as i32)
         .collect()
 }
 
@@ -223,9 +222,10 @@ impl Dendrite {
         let f = |name: &str| Field::new(gpu, &domain, name);
         let eta = [f("xi"), f("xi")];
         // η's fixed-point master copy and its rounding remainder (step.wgsl).
-        let (eta_fixed, eta_remainder) = (f("xi_fixed"), f("xi_remainder"));
+        let fixed = |name: &str| Field::typed(gpu, &domain, name, Element::I32);
+        let (eta_fixed, eta_remainder) = (fixed("xi_fixed"), f("xi_remainder"));
         let rho = [f("rho"), f("rho")];
-        let (rho_fixed, rho_remainder) = (f("rho_fixed"), f("rho_remainder"));
+        let (rho_fixed, rho_remainder) = (fixed("rho_fixed"), f("rho_remainder"));
         let w = [f("w"), f("w")];
         let (phi, c) = (f("phi_V"), f("c_li_mol_m3"));
         let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
@@ -300,9 +300,9 @@ impl Dendrite {
             .map(|&e| (numbers.voltage * ModelNumbers::h(e as f64)) as f32)
             .collect();
         eta[0].upload(gpu, &eta0)?;
-        eta_fixed.upload(gpu, &fixed_point(&eta0, ETA_FIXED_SCALE))?;
+        eta_fixed.upload_as(gpu, &fixed_point(&eta0, ETA_FIXED_SCALE))?;
         rho[0].upload(gpu, &rho0)?;
-        rho_fixed.upload(gpu, &fixed_point(&rho0, RHO_FIXED_SCALE))?;
+        rho_fixed.upload_as(gpu, &fixed_point(&rho0, RHO_FIXED_SCALE))?;
         c.upload(gpu, &c0)?;
         phi.upload(gpu, &phi0)?;
         w[0].upload(gpu, &vec![0.0; eta0.len()])?;
@@ -476,7 +476,7 @@ impl Dendrite {
     pub fn set_phase_field(&mut self, gpu: &Gpu, eta: &[f32]) -> Result<()> {
         self.eta[self.current].upload(gpu, eta)?;
         self.eta_fixed
-            .upload(gpu, &fixed_point(eta, ETA_FIXED_SCALE))?;
+            .upload_as(gpu, &fixed_point(eta, ETA_FIXED_SCALE))?;
         self.eta_remainder.upload(gpu, &vec![0.0; eta.len()])?;
         self.potential.set_reference(gpu, &self.eta[self.current]);
         self.since_solve = 0.0;

@@ -11,7 +11,7 @@ use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
 use crate::faces::FaceKind;
-use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
+use crate::gpu::{Along, AxisReduce, Domain, Field, Gpu, Kernel, Recorder};
 
 /// Face kinds in the engine's vocabulary (src/faces.rs): a wall is closed, an open
 /// (pressure or concentration) face Dirichlet, a velocity inlet a flux face.
@@ -48,9 +48,10 @@ pub struct FlowSolver {
     step: StepKernels,
     fields_kernel: Kernel,
     fields_bg: Vec<wgpu::BindGroup>,
-    /// Which cells are pore, for the velocity drive's pressure gradient (empty otherwise):
-    /// labels never change, so they are read back once.
-    pore: Vec<bool>,
+    /// For the velocity drive's pressure gradient (empty otherwise): per flow axis, sums
+    /// and counts of the pore cells of each plane along it (labels never change, so the
+    /// mask is fixed), so that only plane results are read back.
+    pore_planes: Vec<(usize, AxisReduce)>,
     /// Axis of the current solve and its lattice force (or pressure-gradient equivalent).
     pub axis: usize,
     force_lu: f64,
@@ -100,16 +101,15 @@ impl FlowSolver {
             v
         };
         let fields_bg = fields_kernel.bind_chunks_named(gpu, domain, fields_named);
-        let pore = match params.drive {
-            Drive::Velocity => label
-                .download(gpu)
-                .iter()
-                .map(|&l| l == PORE as f32)
-                .collect(),
-            _ => Vec::new(),
-        };
+        let mut pore_planes = Vec::new();
+        if params.drive == Drive::Velocity {
+            for &a in &params.axes {
+                let r = AxisReduce::new(gpu, domain, a, Along::Planes)?;
+                pore_planes.push((a, r.with_mask(label, PORE as f32)));
+            }
+        }
         Ok(FlowSolver {
-            pore,
+            pore_planes,
             params,
             units,
             lattice,
@@ -256,18 +256,20 @@ impl FlowSolver {
         let grid = self.lattice.domain().grid;
         let n = grid.counts()[self.axis] as usize;
         let width = n / 2 - n / 4;
-        let pressure = self.pressure.download(gpu);
+        let (_, planes) = self
+            .pore_planes
+            .iter()
+            .find(|(a, _)| *a == self.axis)
+            .expect("the velocity drive sets up pore plane sums per flow axis");
+        let pore = planes.reduce(gpu, &self.pressure);
         // Per block: pressure sum, position sum, pore cells.
         let mut blocks = [(0.0f64, 0.0f64, 0u64); 2];
-        for (i, (p, pore)) in pressure.iter().zip(&self.pore).enumerate() {
-            let at = grid.coords(i as u64)[self.axis] as usize;
-            if !pore || at < n / 4 || at >= n / 4 + 2 * width {
-                continue;
-            }
+        for at in n / 4..n / 4 + 2 * width {
             let b = &mut blocks[(at - n / 4) / width];
-            b.0 += *p as f64;
-            b.1 += at as f64;
-            b.2 += 1;
+            let count = pore.count[at] as u64;
+            b.0 += pore.sum[at];
+            b.1 += (at as u64 * count) as f64;
+            b.2 += count;
         }
         let [a, b] = blocks.map(|(p, z, count)| (p / count as f64, z / count as f64));
         (a.0 - b.0) / ((b.1 - a.1) * grid.spacing()[self.axis])

@@ -622,6 +622,22 @@ impl Model for Gde {
         Ok(self.stage >= self.stages.len())
     }
 
+    /// A stage running between its checks last derived its fields at the previous check: a
+    /// snapshot there would carry the fields of that iteration under this one's label.
+    fn prepare_outputs(&mut self, gpu: &Gpu) -> Result<()> {
+        let Some(stage) = self.current_stage() else {
+            return Ok(());
+        };
+        let (every, _, _) = self.stage_settings(stage);
+        if self.started && !self.stage_iterations.is_multiple_of(every) {
+            match stage {
+                Stage::Flow(_) => self.flow.as_ref().unwrap().update_fields(gpu),
+                _ => self.species.as_ref().unwrap().update_fields(gpu),
+            }
+        }
+        Ok(())
+    }
+
     fn take_messages(&mut self) -> Vec<String> {
         std::mem::take(&mut self.messages)
     }

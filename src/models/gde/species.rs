@@ -11,7 +11,7 @@ use super::geometry::{pore_distance, Voxels};
 use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
 use super::units::{bosanquet, knudsen_diffusivity, reactive_return, SpeciesUnits};
-use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
+use crate::gpu::{Along, AxisReduce, Domain, Field, Gpu, Kernel, Recorder};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -68,6 +68,8 @@ pub struct SpeciesSolver {
     fields_kernel: Kernel,
     fields_bg: Vec<wgpu::BindGroup>,
     pub axis: usize,
+    /// Plane sums along `axis` (set up by `configure`), for the plane fluxes.
+    plane_sums: Option<AxisReduce>,
     pub task: SpeciesTask,
     /// Scaled concentrations on the faces (c / c_in).
     pub c_lo: f64,
@@ -157,6 +159,7 @@ impl SpeciesSolver {
             fields_kernel,
             fields_bg,
             axis: 0,
+            plane_sums: None,
             task: SpeciesTask::Diffusivity,
             c_lo: 1.0,
             c_hi: 0.0,
@@ -174,6 +177,10 @@ impl SpeciesSolver {
         reset: bool,
     ) -> Result<()> {
         self.axis = axis;
+        if self.plane_sums.as_ref().map(AxisReduce::axis) != Some(axis) {
+            let d = self.lattice.domain();
+            self.plane_sums = Some(AxisReduce::new(gpu, d, axis, Along::Planes)?);
+        }
         self.task = task;
         let grid = self.lattice.domain().grid;
         let p = &self.params;
@@ -265,13 +272,14 @@ impl SpeciesSolver {
     /// Total lattice flux through each plane's low face along the solve axis (index 0 is the
     /// inlet face), after `update_fields`.
     pub fn plane_fluxes(&self, gpu: &Gpu) -> Vec<f64> {
-        let grid = self.lattice.domain().grid;
-        let data = self.flux.download(gpu);
-        let mut planes = vec![0.0f64; grid.counts()[self.axis] as usize];
-        for (i, v) in data.iter().enumerate() {
-            planes[grid.coords(i as u64)[self.axis] as usize] += *v as f64;
-        }
-        planes
+        // Fluxes are integer multiples of FIXED_STEP = 2^-28 below 2^-4 (species_fields.wgsl),
+        // so a host f64 sum over a plane of under 2^29 cells rounds nowhere: these exact sums
+        // equal the sums of the downloaded field bit for bit, without the download.
+        let sums = self
+            .plane_sums
+            .as_ref()
+            .expect("configure sets up the plane sums");
+        sums.reduce(gpu, &self.flux).sum
     }
 
     /// Molecular D_eff / D from the mean plane flux (lattice units): J·L / (A·Δc·D).

@@ -1,0 +1,401 @@
+//! Reductions of a field along one axis on the GPU (shaders/field/axis_reduce.wgsl): per
+//! plane (for each index along the axis, over the other two axes: the flux through each plane)
+//! or per column (for each position of the other two axes, along the axis: a deposit's
+//! thickness per column). Each result carries the sum, max, min and count of its cells,
+//! optionally of only the cells whose mask element equals a value. Only the results are read
+//! back, never the field.
+//!
+//! Sums are exact until one final rounding: the kernel adds every f32 as an integer multiple
+//! of 2^-149 into a 320-bit fixed-point accumulator and rounds the total to the nearest f64
+//! (ties to even). So a sum is the correctly rounded sum of its f32 values: the same on every
+//! run, for any chunking, dispatch or thread order, and never less accurate than a sequential
+//! f64 sum, which it equals bit for bit whenever that sum made no rounding error. Max and min
+//! are exact (f32).
+
+use anyhow::{bail, ensure, Result};
+use bytemuck::{Pod, Zeroable};
+use std::sync::Arc;
+use wgpu::util::DeviceExt;
+
+use super::field::{read_mapped_as, Element, FieldValue};
+use super::{Domain, Field, Gpu, Kernel};
+
+const THREADS: u64 = 256;
+/// Values per thread a plane's workgroups aim at, before more workgroups share a plane.
+const VALUES_PER_THREAD: u64 = 8;
+/// Accumulator words per result in the kernel (`WORDS`), and words of a finished result.
+const ACC_WORDS: u64 = 24;
+const OUT_WORDS: usize = 5;
+/// Carried digits below 2^16 added into one result: at most this many keep an i32 digit
+/// from overflowing (the kernel's `flush_global`).
+const MAX_CONTRIBUTIONS: u64 = (1 << 15) - 1;
+
+/// Which results a reduction along an axis gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Along {
+    /// One result per index along the axis, over the plane of the other two axes.
+    Planes,
+    /// One result per position of the other two axes (b, d: the two in order x, y, z),
+    /// numbered `b + n_b d`, over the column along the axis.
+    Columns,
+}
+
+/// Results of one reduction, one entry per plane or column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reduced {
+    /// Correctly rounded sums; NaN if a NaN or both infinities occur, ±inf for one infinity.
+    pub sum: Vec<f64>,
+    /// Largest and smallest values (NaN if a NaN occurs; -inf and +inf for no cell).
+    pub max: Vec<f32>,
+    pub min: Vec<f32>,
+    /// Cells reduced (those matching the mask, if any).
+    pub count: Vec<u32>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct AxisChunk {
+    ext_a: u32,
+    ext_b: u32,
+    ext_d: u32,
+    lines: u32,
+    stride_a: u32,
+    stride_b: u32,
+    stride_d: u32,
+    slices: u32,
+    off_a: u32,
+    off_b: u32,
+    off_d: u32,
+    n_b: u32,
+    groups: u32,
+    groups_x: u32,
+    _pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct AxisQuery {
+    masked: u32,
+    mask_bits: u32,
+    results: u32,
+    groups_x: u32,
+}
+
+/// A reduction along one axis of one domain, set up once (pipelines, per-chunk parameters)
+/// and run on any f32 field of that domain.
+pub struct AxisReduce {
+    domain: Arc<Domain>,
+    axis: usize,
+    along: Along,
+    accumulate: Kernel,
+    finish: Kernel,
+    chunk_params: Vec<wgpu::Buffer>,
+    /// Workgroups (x, y) of each chunk's dispatch.
+    chunk_groups: Vec<(u32, u32)>,
+    results: u32,
+    finish_groups: (u32, u32),
+    /// A mask fixed by `with_mask`: its chunks' buffers and the bits a cell's element must have.
+    mask: Option<(Vec<wgpu::Buffer>, u32)>,
+}
+
+/// A dispatch of `groups` workgroups as (x, y), wrapping into y past the adapter's limit.
+fn wrap_groups(gpu: &Gpu, groups: u64) -> (u32, u32) {
+    let gx = groups.clamp(1, gpu.max_groups_per_dim() as u64);
+    (gx as u32, groups.div_ceil(gx) as u32)
+}
+
+impl AxisReduce {
+    /// A reduction of `domain`'s fields along `axis` (0 = x, 1 = y, 2 = z).
+    pub fn new(gpu: &Gpu, domain: &Arc<Domain>, axis: usize, along: Along) -> Result<AxisReduce> {
+        let g = domain.grid;
+        ensure!(
+            axis < g.dims() as usize,
+            "a {}D grid has no axis {axis} to reduce along",
+            g.dims()
+        );
+        let n = g.counts();
+        let strides = [1, g.nx, g.nx * g.ny];
+        let chunk_axis = if g.is_3d() { 2 } else { 1 };
+        // The other two axes, the faster one first (neighbouring threads, nearby cells).
+        let (b, d) = match axis {
+            0 => (1, 2),
+            1 => (0, 2),
+            _ => (0, 1),
+        };
+        let chunks = domain.chunks.len() as u64;
+        // Workgroups that add into one plane's accumulator, over all chunks.
+        let slice_cap = (MAX_CONTRIBUTIONS / chunks).max(1);
+        if chunks > MAX_CONTRIBUTIONS {
+            bail!("{chunks} chunks are too many for an exact reduction along an axis");
+        }
+        let results = match along {
+            Along::Planes => n[axis] as u64,
+            Along::Columns => g.cells() / n[axis] as u64,
+        };
+        let acc_bytes = results * ACC_WORDS * 4;
+        if acc_bytes > gpu.max_binding_bytes {
+            bail!(
+                "a reduction into {results} columns needs {} of accumulators, more than one \
+                 storage binding ({})",
+                super::format_bytes(acc_bytes),
+                super::format_bytes(gpu.max_binding_bytes)
+            );
+        }
+        let mut chunk_params = Vec::new();
+        let mut chunk_groups = Vec::new();
+        for span in &domain.chunks {
+            let mut ext = n;
+            ext[chunk_axis] = span.planes;
+            let mut off = [0u32; 3];
+            off[chunk_axis] = span.first_plane;
+            let lines = ext[b] as u64 * ext[d] as u64;
+            let (slices, groups) = match along {
+                Along::Planes => {
+                    let slices = lines
+                        .div_ceil(THREADS * VALUES_PER_THREAD)
+                        .clamp(1, slice_cap);
+                    (slices, ext[axis] as u64 * slices)
+                }
+                Along::Columns => (1, lines.div_ceil(THREADS)),
+            };
+            let (gx, gy) = wrap_groups(gpu, groups);
+            let p = AxisChunk {
+                ext_a: ext[axis],
+                ext_b: ext[b],
+                ext_d: ext[d],
+                lines: lines as u32,
+                stride_a: strides[axis],
+                stride_b: strides[b],
+                stride_d: strides[d],
+                slices: slices as u32,
+                off_a: off[axis],
+                off_b: off[b],
+                off_d: off[d],
+                n_b: n[b],
+                groups: groups as u32,
+                groups_x: gx,
+                _pad: [0; 2],
+            };
+            chunk_params.push(
+                gpu.device
+                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("axis reduce chunk"),
+                        contents: bytemuck::bytes_of(&p),
+                        usage: wgpu::BufferUsages::STORAGE,
+                    }),
+            );
+            chunk_groups.push((gx, gy));
+        }
+        let path = "field/axis_reduce.wgsl";
+        let columns = [("COLUMNS", Kernel::flag(along == Along::Columns))];
+        Ok(AxisReduce {
+            domain: domain.clone(),
+            axis,
+            along,
+            accumulate: Kernel::with_constants(gpu, path, "main", &columns)?,
+            finish: Kernel::with_entry(gpu, path, "finish")?,
+            chunk_params,
+            chunk_groups,
+            results: results as u32,
+            finish_groups: wrap_groups(gpu, results.div_ceil(THREADS)),
+            mask: None,
+        })
+    }
+
+    /// This reduction limited for good to the cells whose element of `mask` (a field of this
+    /// domain holding `T`, e.g. never-changing labels) has the bits of `equals`; it keeps
+    /// the mask's buffers alive.
+    pub fn with_mask<T: FieldValue>(mut self, mask: &Field, equals: T) -> AxisReduce {
+        let bits = self.mask_bits(mask, equals);
+        self.mask = Some((mask.buffers.clone(), bits));
+        self
+    }
+
+    /// Number of results: planes along the axis, or columns.
+    pub fn len(&self) -> usize {
+        self.results as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results == 0
+    }
+
+    pub fn axis(&self) -> usize {
+        self.axis
+    }
+
+    pub fn along(&self) -> Along {
+        self.along
+    }
+
+    /// Reduces every cell of `field` (an f32 field of this domain), or those of the mask
+    /// given to `with_mask`.
+    pub fn reduce(&self, gpu: &Gpu, field: &Field) -> Reduced {
+        let mask = self.mask.as_ref().map(|(b, bits)| (b.as_slice(), *bits));
+        self.run(gpu, field, mask)
+    }
+
+    /// Reduces the cells of `field` whose element of `mask` (a field of this domain holding
+    /// `T`) has the bits of `equals`: e.g. the pore cells of a label field.
+    pub fn reduce_where<T: FieldValue>(
+        &self,
+        gpu: &Gpu,
+        field: &Field,
+        mask: &Field,
+        equals: T,
+    ) -> Reduced {
+        let bits = self.mask_bits(mask, equals);
+        self.run(gpu, field, Some((&mask.buffers, bits)))
+    }
+
+    fn mask_bits<T: FieldValue>(&self, mask: &Field, equals: T) -> u32 {
+        assert_eq!(
+            mask.element(),
+            T::ELEMENT,
+            "mask {} holds {} values, compared with a {}",
+            mask.name,
+            mask.element().name(),
+            T::ELEMENT.name()
+        );
+        self.check_domain(mask);
+        bytemuck::cast(equals)
+    }
+
+    fn check_domain(&self, f: &Field) {
+        let (a, b) = (&self.domain, &f.domain);
+        assert!(
+            Arc::ptr_eq(a, b) || (a.grid == b.grid && a.chunks == b.chunks && a.ghost == b.ghost),
+            "field {} is not laid out like the reduction's domain",
+            f.name
+        );
+    }
+
+    fn run(&self, gpu: &Gpu, field: &Field, mask: Option<(&[wgpu::Buffer], u32)>) -> Reduced {
+        assert_eq!(
+            field.element(),
+            Element::F32,
+            "an axis reduction reads f32 values; field {} holds other values",
+            field.name
+        );
+        self.check_domain(field);
+        let results = self.results as u64;
+        let storage = |label, size, usage| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        // Fresh buffers per call: concurrent calls cannot share accumulators.
+        let acc = storage(
+            "axis reduce accumulators",
+            results * ACC_WORDS * 4,
+            U::STORAGE | U::COPY_DST,
+        );
+        let out_bytes = results * OUT_WORDS as u64 * 4;
+        let out = storage("axis reduce results", out_bytes, U::STORAGE | U::COPY_SRC);
+        let staging = storage(
+            "axis reduce read-back",
+            out_bytes,
+            U::MAP_READ | U::COPY_DST,
+        );
+        let q = AxisQuery {
+            masked: mask.is_some() as u32,
+            mask_bits: mask.map_or(0, |m| m.1),
+            results: self.results,
+            groups_x: self.finish_groups.0,
+        };
+        let query = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("axis reduce query"),
+                contents: bytemuck::bytes_of(&q),
+                usage: U::STORAGE,
+            });
+        let d = &self.domain;
+        // One list for both entry points; each binds the names it uses.
+        let named = |c: usize| {
+            // Without a mask the kernel reads none; the field stands in for it.
+            let m = mask.map_or(&field.buffers[c], |(m, _)| &m[c]);
+            [
+                ("grid", &d.info_buffers[c]),
+                ("chunk", &self.chunk_params[c]),
+                ("query", &query),
+                ("data", &field.buffers[c]),
+                ("mask", m),
+                ("acc", &acc),
+                ("out", &out),
+            ]
+        };
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(&acc, 0, None);
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.accumulate.pipeline);
+            for (c, &(gx, gy)) in self.chunk_groups.iter().enumerate() {
+                let bg = self.accumulate.bind_named(gpu, &named(c));
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            let bg = self.finish.bind_named(gpu, &named(0));
+            pass.set_pipeline(&self.finish.pipeline);
+            pass.set_bind_group(0, &bg, &[]);
+            pass.dispatch_workgroups(self.finish_groups.0, self.finish_groups.1, 1);
+        }
+        enc.copy_buffer_to_buffer(&out, 0, &staging, 0, out_bytes);
+        gpu.submit(enc.finish());
+        let words: Vec<u32> = read_mapped_as(gpu, &staging);
+        let n = self.results as usize;
+        let mut r = Reduced {
+            sum: Vec::with_capacity(n),
+            max: Vec::with_capacity(n),
+            min: Vec::with_capacity(n),
+            count: Vec::with_capacity(n),
+        };
+        for w in words.chunks_exact(OUT_WORDS) {
+            r.sum
+                .push(f64::from_bits(w[0] as u64 | (w[1] as u64) << 32));
+            r.max.push(f32::from_bits(w[2]));
+            r.min.push(f32::from_bits(w[3]));
+            r.count.push(w[4]);
+        }
+        r
+    }
+}
+
+/// Per-plane results of `field` along `axis` (one-off: sets up the pipelines each call).
+pub fn plane_reduce(gpu: &Gpu, field: &Field, axis: usize) -> Result<Reduced> {
+    Ok(AxisReduce::new(gpu, &field.domain, axis, Along::Planes)?.reduce(gpu, field))
+}
+
+/// Per-column results of `field` along `axis` (one-off: sets up the pipelines each call).
+pub fn column_reduce(gpu: &Gpu, field: &Field, axis: usize) -> Result<Reduced> {
+    Ok(AxisReduce::new(gpu, &field.domain, axis, Along::Columns)?.reduce(gpu, field))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::wgsl_layout::layout;
+
+    #[test]
+    fn params_match_wgsl() {
+        layout!(
+            AxisChunk,
+            "field/axis_reduce.wgsl",
+            "AxisChunk",
+            [
+                ext_a, ext_b, ext_d, lines, stride_a, stride_b, stride_d, slices, off_a, off_b,
+                off_d, n_b, groups, groups_x, _pad
+            ]
+        );
+        layout!(
+            AxisQuery,
+            "field/axis_reduce.wgsl",
+            "AxisQuery",
+            [masked, mask_bits, results, groups_x]
+        );
+    }
+}
