@@ -5,11 +5,11 @@
 //! MESOLYTE_BENCH_SCALE=4 (or more) for grids large enough to saturate it.
 
 use mesolyte::gpu::{Domain, Field, Gpu, Kernel};
-use mesolyte::sim::Moment;
 use mesolyte::grid::Grid;
 use mesolyte::models::dendrite::Dendrite;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
 use mesolyte::sim::Model;
+use mesolyte::sim::Moment;
 use mesolyte::Scenario;
 use std::time::Instant;
 
@@ -190,7 +190,10 @@ fn dendrite_model(gpu: &Gpu, grid: Grid, preconditioner: &str) -> Dendrite {
         grid.nx, grid.ny
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
-    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     Dendrite::new(gpu, grid, p.clone(), s.run.seed).unwrap()
 }
 
@@ -216,14 +219,16 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32, preconditioner: &str) -> Den
     let dt = m.stable_dt(gpu).unwrap();
     let mut step = 1;
     let step_s = time_per_rep(gpu, reps, |n| {
-        m.advance(gpu, Moment::new(step, 0.0), n as u64, dt).unwrap();
+        m.advance(gpu, Moment::new(step, 0.0), n as u64, dt)
+            .unwrap();
         step += n as u64;
     });
     // A Jacobi solve on a CPU device costs seconds: keep the blocks few.
     let blocks = (reps as u64 / SOLVE_EVERY).clamp(3, 8);
     let (mut solve_s, mut iterations) = (0.0, 0u64);
     for block in 0..blocks + WARM_UP_SOLVES {
-        m.advance(gpu, Moment::new(step, 0.0), SOLVE_EVERY, dt).unwrap();
+        m.advance(gpu, Moment::new(step, 0.0), SOLVE_EVERY, dt)
+            .unwrap();
         step += SOLVE_EVERY;
         gpu.wait();
         let t = Instant::now();
@@ -281,7 +286,10 @@ fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
         grid.nx, grid.ny, grid.nz
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
-    let p = s.params.downcast_ref::<mesolyte::models::gde::GdeParams>().expect("not a gde scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::gde::GdeParams>()
+        .expect("not a gde scenario");
     let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
     m.advance(gpu, Moment::new(0, 0.0), 1, 1.0).unwrap();
     let flow = m.flow.as_ref().unwrap();

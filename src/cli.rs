@@ -178,9 +178,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 describe(&s);
             }
             // What can be found without a GPU is found before the adapter opens.
-            s.params
-                .check(&s.grid)
-                .with_context(|| s.file.clone())?;
+            s.params.check(&s.grid).with_context(|| s.file.clone())?;
             let gpu = Gpu::open(adapter.as_deref())?;
             check_memory(&s, &gpu, quiet)?;
             let opts = RunOptions {

@@ -114,7 +114,10 @@ fn run_writes_every_output_atomically() {
     // with the new ones); a file of the user's stays.
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     // SMALL's run.output_every replaced (a key given twice with --set is refused).
-    let at = args.iter().position(|a| *a == "run.output_every=0.005").unwrap();
+    let at = args
+        .iter()
+        .position(|a| *a == "run.output_every=0.005")
+        .unwrap();
     args[at] = "run.output_every=0.025";
     ok(&mesolyte(&args));
     let names = files(&out);
@@ -283,7 +286,10 @@ fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     let refused = mesolyte(&d);
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("differs") && said.contains("diffusion.diffusivity_m2_s"), "{said}");
+    assert!(
+        said.contains("differs") && said.contains("diffusion.diffusivity_m2_s"),
+        "{said}"
+    );
     // A refused resume changes nothing in the folder: the finished run's summary and
     // scenario.toml are still its own.
     let after: Vec<Vec<u8>> = files(&cut).iter().map(|f| read_file(cut.join(f))).collect();
@@ -1064,20 +1070,37 @@ fn unusable_gde_geometries_are_refused_before_any_gpu_work() {
     let file = common::scenario("gde-gdl-permeability.toml");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let small = ["--set", "grid.nx=24", "--set", "grid.ny=24", "--set", "grid.nz=16"];
+    let small = [
+        "--set",
+        "grid.nx=24",
+        "--set",
+        "grid.ny=24",
+        "--set",
+        "grid.nz=16",
+    ];
     for (porosity, says) in [("0", "no pore voxels"), ("1", "no solid voxels")] {
         let set = format!("gde.geometry.porosity={porosity}");
         let mut validate = vec!["validate", file.as_str(), "--set", &set];
         validate.extend(small);
         let v = common::mesolyte(&validate);
-        let mut run = vec!["run", file.as_str(), "-q", "--out", out.to_str().unwrap(), "--set", &set];
+        let mut run = vec![
+            "run",
+            file.as_str(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            &set,
+        ];
         run.extend(small);
         let r = common::mesolyte(&run);
         for o in [&v, &r] {
             let err = String::from_utf8_lossy(&o.stderr);
             assert!(!o.status.success());
             assert!(
-                err.contains(says) && err.contains("gde.geometry") && err.contains("gde-gdl-permeability.toml"),
+                err.contains(says)
+                    && err.contains("gde.geometry")
+                    && err.contains("gde-gdl-permeability.toml"),
                 "{err}"
             );
         }
@@ -1095,11 +1118,22 @@ fn an_out_folder_that_is_a_file_is_refused() {
     let out = file.to_str().unwrap();
     for args in [
         vec!["run", scenario.as_str(), "-q", "--out", out],
-        vec!["sweep", scenario.as_str(), "--vary", "diffusion.diffusivity_m2_s=1e-9,2e-9", "-q", "--out", out],
+        vec![
+            "sweep",
+            scenario.as_str(),
+            "--vary",
+            "diffusion.diffusivity_m2_s=1e-9,2e-9",
+            "-q",
+            "--out",
+            out,
+        ],
     ] {
         let o = common::mesolyte(&args);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains("is a file, not a folder"), "{args:?}: {err}");
+        assert!(
+            !o.status.success() && err.contains("is a file, not a folder"),
+            "{args:?}: {err}"
+        );
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
@@ -1122,5 +1156,8 @@ fn a_resume_without_a_checkpoint_says_why() {
     assert_eq!(halted.status.code(), Some(3));
     let refused = run(&["--resume"]);
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success() && said.contains("stopped sooner"), "{said}");
+    assert!(
+        !refused.status.success() && said.contains("stopped sooner"),
+        "{said}"
+    );
 }

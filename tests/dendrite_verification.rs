@@ -12,9 +12,9 @@
 mod common;
 
 use mesolyte::gpu::Gpu;
-use mesolyte::sim::Moment;
 use mesolyte::models::dendrite::{Dendrite, ModelNumbers};
 use mesolyte::sim::Model;
+use mesolyte::sim::Moment;
 use mesolyte::Scenario;
 
 /// A dendrite scenario: `grid` and `dendrite` are TOML bodies of those sections.
@@ -26,7 +26,10 @@ fn scenario(grid: &str, dendrite: &str) -> Scenario {
 }
 
 fn build(gpu: &Gpu, s: &Scenario) -> Dendrite {
-    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     Dendrite::new(gpu, s.grid, p.clone(), s.run.seed).unwrap()
 }
 
@@ -65,7 +68,10 @@ fn front(gpu: &Gpu, m: &Dendrite, nx: usize, dx_um: f64) -> f64 {
 #[test]
 fn default_parameters_reproduce_hongs_model_numbers() {
     let s = scenario("nx = 16\nny = 8\ndx = 1e-6", "");
-    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     let n = ModelNumbers::from_params(p, 1e-6);
     let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs();
     assert!(close(n.kappa, 0.3, 1e-12), "kappa {}", n.kappa);
@@ -97,7 +103,10 @@ fn default_parameters_reproduce_hongs_model_numbers() {
     assert!(close(n.li_density(1.0, 0.0), 5.5 * (1.0 - 1.0e-6), 1e-7));
     // The same SI values at twice the temperature: energies halve in units of R T C_l.
     let hot = scenario("nx = 16\nny = 8\ndx = 1e-6", "temperature_K = 600");
-    let ph = hot.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let ph = hot
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     let nh = ModelNumbers::from_params(ph, 2e-6);
     assert!(
         close(nh.kappa, 0.15, 1e-12)
@@ -766,7 +775,8 @@ fn batching_of_steps_does_not_change_results() {
     let dt = one.stable_dt(&gpu).unwrap();
     one.advance(&gpu, Moment::new(0, 0.0), 600, dt).unwrap();
     for b in 0..60 {
-        many.advance(&gpu, Moment::new(b * 10, 0.0), 10, dt).unwrap();
+        many.advance(&gpu, Moment::new(b * 10, 0.0), 10, dt)
+            .unwrap();
     }
     let (a, b) = (one.eta().download(&gpu), many.eta().download(&gpu));
     let worst = a
@@ -877,7 +887,10 @@ fn planar_profile_rate(gpu: &Gpu, grid: &str, normal: [f64; 3], delta: f64) -> f
              anisotropy_strength = {delta}\nanisotropy_mode = 4"
         ),
     );
-    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     let g = s.grid;
     let n = ModelNumbers::from_params(p, g.dx);
     let mut m = build(gpu, &s);
@@ -1021,7 +1034,10 @@ fn metrics_match_the_geometry_they_measure() {
         "interface_position_m = 4e-6",
     );
     let mut m = build(&gpu, &s);
-    let a = get(&m.summary(&gpu, Moment::default()).unwrap(), "interface_area_m2");
+    let a = get(
+        &m.summary(&gpu, Moment::default()).unwrap(),
+        "interface_area_m2",
+    );
     assert!(rel(a, 6e-6 * 5e-6) < 0.01, "planar 3D area {a}");
 
     let s = scenario(
@@ -1029,7 +1045,10 @@ fn metrics_match_the_geometry_they_measure() {
         "interface_position_m = 3e-6\napplied_voltage_V = -0.45\nnoise_strength_1_sqrt_s = 0\n\
          li_transport = \"pinned\"",
     );
-    let p = s.params.downcast_ref::<mesolyte::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::dendrite::DendriteParams>()
+        .expect("not a dendrite scenario");
     let mut m = build(&gpu, &s);
     // From 0.1 s on, past the start-up transient in which the driven profile settles (it
     // holds 0.06 µm more ∫h than ∫η: the same offset after 0.3 and 0.6 s).

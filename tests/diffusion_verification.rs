@@ -11,10 +11,10 @@
 mod common;
 
 use mesolyte::gpu::Gpu;
-use mesolyte::sim::Moment;
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
 use mesolyte::sim::Model;
+use mesolyte::sim::Moment;
 
 const D: f64 = 1e-9;
 
@@ -40,7 +40,8 @@ fn params(initial: Initial, boundary: Boundary, g: &Grid) -> DiffusionParams {
 fn simulate(gpu: &Gpu, g: Grid, p: &DiffusionParams, t: f64) -> (Diffusion, Vec<f32>) {
     let mut m = Diffusion::new(gpu, g, p.clone()).unwrap();
     let n = (t / p.stable_dt(&g)).ceil() as u64;
-    m.advance(gpu, Moment::new(0, 0.0), n, t / n as f64).unwrap();
+    m.advance(gpu, Moment::new(0, 0.0), n, t / n as f64)
+        .unwrap();
     let c = m.concentration().download(gpu);
     (m, c)
 }
@@ -154,7 +155,8 @@ fn no_flux_walls_conserve_the_total_to_round_off() {
         p.amplitude = 100.0;
         let mut m = Diffusion::new(&gpu, g, p.clone()).unwrap();
         let before = m.total(&gpu);
-        m.advance(&gpu, Moment::new(0, 0.0), 3000, p.stable_dt(&g)).unwrap();
+        m.advance(&gpu, Moment::new(0, 0.0), 3000, p.stable_dt(&g))
+            .unwrap();
         let after = m.total(&gpu);
         let rel = (after - before).abs() / before;
         eprintln!("{g:?} {b:?}: relative change {rel:e}");

@@ -13,11 +13,11 @@
 mod common;
 
 use mesolyte::gpu::{field_stats, Gpu, StatsQuery};
-use mesolyte::sim::Moment;
 use mesolyte::models::gde::geometry::{self, Voxels, CATALYST, PORE, SOLID};
 use mesolyte::models::gde::species::SpeciesTask;
 use mesolyte::models::gde::{Gde, GdeParams};
 use mesolyte::sim::Model;
+use mesolyte::sim::Moment;
 use mesolyte::Scenario;
 
 /// A gde scenario from TOML bodies of `[grid]` and the model's sub-sections.
@@ -25,7 +25,11 @@ fn params(grid: &str, gde: &str) -> (mesolyte::grid::Grid, GdeParams) {
     let text =
         format!("name = \"t\"\nmodel = \"gde\"\n[grid]\n{grid}\n[run]\nend_time = 1e6\n{gde}\n");
     let s = Scenario::parse("test.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let p = s.params.downcast_ref::<mesolyte::models::gde::GdeParams>().expect("not a gde scenario").clone();
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::gde::GdeParams>()
+        .expect("not a gde scenario")
+        .clone();
     (s.grid, p)
 }
 
@@ -702,9 +706,16 @@ fn snapshots_between_checks_hold_their_own_iteration() {
         ..Default::default()
     };
     mesolyte::sim::run(&s, &gpu, &opts).unwrap();
-    let snapshot = |it: u32| std::fs::read(dir.path().join(format!("gde-sphere-array_{it:08}.vti"))).unwrap();
+    let snapshot =
+        |it: u32| std::fs::read(dir.path().join(format!("gde-sphere-array_{it:08}.vti"))).unwrap();
     // Compared whole, not printed: a snapshot is 100 kB.
-    assert!(snapshot(0) != snapshot(100), "iteration 100 shows the initial fields");
-    assert!(snapshot(200) != snapshot(300), "iteration 300 shows the fields of 200");
+    assert!(
+        snapshot(0) != snapshot(100),
+        "iteration 100 shows the initial fields"
+    );
+    assert!(
+        snapshot(200) != snapshot(300),
+        "iteration 300 shows the fields of 200"
+    );
     assert!(snapshot(300) != snapshot(400));
 }

@@ -8,10 +8,10 @@ use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::{
     field_stats, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder, Stats, StatsQuery,
 };
-use mesolyte::sim::Moment;
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
 use mesolyte::sim::Model;
+use mesolyte::sim::Moment;
 use std::sync::Arc;
 
 fn params(boundary: [Boundary; 3]) -> DiffusionParams {
@@ -257,9 +257,7 @@ fn ghost_domains(gpu: &Gpu, g: Grid, periodic: bool, ghost: u32) -> Vec<Arc<Doma
             let cap = (2 * ghost + most) as u64 * plane_bytes;
             split_planes_ghosts(g.planes(), plane_bytes, cap, ghost)
         };
-        let spans = split(ghost + 1)
-            .or_else(|_| split(2 * ghost - 1))
-            .unwrap();
+        let spans = split(ghost + 1).or_else(|_| split(2 * ghost - 1)).unwrap();
         assert!(spans.len() >= 2, "{spans:?}");
         assert!(spans.iter().all(|s| s.planes >= ghost), "{spans:?}");
         v.push(Domain::with_chunks_ghosts(gpu, g, periodic, spans, ghost).unwrap());

@@ -383,7 +383,10 @@ fn run_seed_for_a_model_without_random_numbers_is_warned_about() {
     let seed_warning = |s: &Scenario| s.warnings().iter().any(|w| w.contains("run.seed"));
     let gde = load("gde-sphere-array.toml", &["run.seed=3"]);
     assert!(seed_warning(&gde), "{:?}", gde.warnings());
-    assert!(gde.warnings().iter().any(|w| w.contains("gde.geometry.seed")));
+    assert!(gde
+        .warnings()
+        .iter()
+        .any(|w| w.contains("gde.geometry.seed")));
     assert!(!seed_warning(&load("gde-sphere-array.toml", &[])));
     assert!(!seed_warning(&load("dendrite-2d.toml", &["run.seed=3"])));
     assert!(mesolyte::models::entry("dendrite").unwrap().uses_seed);
@@ -394,7 +397,11 @@ fn run_seed_for_a_model_without_random_numbers_is_warned_about() {
         let shipped = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
             .unwrap()
             .filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().starts_with(&format!("{name}-")));
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}-"))
+            });
         assert!(shipped, "model {name} ships no scenarios/{name}-*.toml");
     }
 }
@@ -411,15 +418,25 @@ fn runs_beyond_their_step_budget_are_refused_before_any_gpu_work() {
         Scenario::load(Path::new(&file), &set)
     };
     let e = load(&["dendrite.temperature_K=1"]).unwrap_err().to_string();
-    assert!(e.contains("dendrite") && e.contains("stable time step"), "{e}");
-    let e = load(&["dendrite.applied_voltage_V=-2"]).unwrap_err().to_string();
-    assert!(e.contains("run.end_time") && e.contains("run.max_steps"), "{e}");
+    assert!(
+        e.contains("dendrite") && e.contains("stable time step"),
+        "{e}"
+    );
+    let e = load(&["dendrite.applied_voltage_V=-2"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("run.end_time") && e.contains("run.max_steps"),
+        "{e}"
+    );
     let e = load(&["run.max_steps=10"]).unwrap_err().to_string();
     assert!(e.contains("run.end_time <="), "{e}");
     assert!(load(&[]).is_ok());
     let gde = common::scenario("gde-sphere-array.toml");
     let set = vec!["run.max_steps=1000".to_string()];
-    let e = Scenario::load(Path::new(&gde), &set).unwrap_err().to_string();
+    let e = Scenario::load(Path::new(&gde), &set)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("iterations, more than run.max_steps"), "{e}");
 }
 
@@ -429,8 +446,13 @@ fn runs_beyond_their_step_budget_are_refused_before_any_gpu_work() {
 fn more_nuclei_than_electrode_cells_is_refused() {
     let file = common::scenario("dendrite-3d.toml");
     let set = vec!["dendrite.nucleation_density_m2=1e14".to_string()];
-    let e = Scenario::load(Path::new(&file), &set).unwrap_err().to_string();
-    assert!(e.contains("dendrite.nucleation_density_m2") && e.contains("one per electrode cell"), "{e}");
+    let e = Scenario::load(Path::new(&file), &set)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("dendrite.nucleation_density_m2") && e.contains("one per electrode cell"),
+        "{e}"
+    );
     let set = vec!["dendrite.nucleation_density_m2=1e12".to_string()];
     assert!(Scenario::load(Path::new(&file), &set).is_ok());
 }
@@ -440,7 +462,10 @@ fn more_nuclei_than_electrode_cells_is_refused() {
 #[test]
 fn oversized_integers_and_repeated_overrides_are_named() {
     let e = err(BASE, &["run.max_steps=99999999999999999999999"]);
-    assert!(e.contains("run.max_steps") && e.contains("not a number TOML can hold"), "{e}");
+    assert!(
+        e.contains("run.max_steps") && e.contains("not a number TOML can hold"),
+        "{e}"
+    );
     let e = err(BASE, &["run.seed=2", "run.seed=3"]);
     assert!(e.contains("run.seed") && e.contains("given twice"), "{e}");
     let o: Vec<String> = vec!["name=\"1.2.3\"".into()];

@@ -11,6 +11,7 @@
 //!   singular block of the operator) must not stop the solve nor change the flux;
 //! - held cells are Dirichlet values at cell centres; periodic sides and chunked fields
 //!   (forced small chunks) give the same answer as one chunk.
+//!
 //! The multigrid preconditioner's fused bottom is checked bit for bit against its per-level form.
 //! Conservation: the current through every x plane is the same to 1e-3 (f32 fields, relative
 //! residual 1e-7); analytic results to 2e-4 (measured: 3e-5 at most).
@@ -67,8 +68,7 @@ fn solve(
     let domain: Arc<Domain> = match chunks {
         None => Domain::new(gpu, p.grid, p.periodic).unwrap(),
         Some(bytes) => {
-            let spans =
-                split_planes(p.grid.planes(), p.grid.plane_cells() * 4, bytes).unwrap();
+            let spans = split_planes(p.grid.planes(), p.grid.plane_cells() * 4, bytes).unwrap();
             assert!(spans.len() > 1, "the test wants several chunks");
             Domain::with_chunks(gpu, p.grid, p.periodic, spans).unwrap()
         }
@@ -121,7 +121,10 @@ fn plane_currents(p: &Problem, x: &[f32]) -> Vec<f64> {
 fn current(p: &Problem, x: &[f32]) -> f64 {
     let all = plane_currents(p, x);
     let low = |i: u32| p.sigma[p.at(i, 0, 0)] <= 10.0 && p.sigma[p.at(i + 1, 0, 0)] <= 10.0;
-    let c: Vec<f64> = (0..p.grid.nx - 1).filter(|&i| low(i)).map(|i| all[i as usize]).collect();
+    let c: Vec<f64> = (0..p.grid.nx - 1)
+        .filter(|&i| low(i))
+        .map(|i| all[i as usize])
+        .collect();
     let mean = c.iter().sum::<f64>() / c.len() as f64;
     for (i, ci) in c.iter().enumerate() {
         assert!(
@@ -173,7 +176,10 @@ fn parallel_channels_between_excluded_walls_carry_the_open_fraction() {
         );
         // Excluded cells stay at 0 (up to what the V-cycle's coarse levels leak into them).
         assert!(x[p.at(0, 5, 0)].abs() < 1e-6);
-        assert!(iterations > 0 && iterations < 2_000, "{pre:?}: {iterations} iterations");
+        assert!(
+            iterations > 0 && iterations < 2_000,
+            "{pre:?}: {iterations} iterations"
+        );
     }
 }
 
@@ -211,9 +217,14 @@ fn series_layers_match_the_resistor_sum() {
     let i = current(&p, &x);
     assert!(rel(i, expected) < 2e-4, "10⁶ contrast: {i} vs {expected}");
     let (_, it_jacobi) = solve(&gpu, &p, Preconditioner::Jacobi, None);
-    eprintln!("series ×1e6: current {i} vs {expected}; iterations multigrid {it_mg}, jacobi {it_jacobi}");
+    eprintln!(
+        "series ×1e6: current {i} vs {expected}; iterations multigrid {it_mg}, jacobi {it_jacobi}"
+    );
     assert!(it_mg < 30, "multigrid took {it_mg} iterations");
-    assert!(it_jacobi > 2 * it_mg, "jacobi {it_jacobi}, multigrid {it_mg}");
+    assert!(
+        it_jacobi > 2 * it_mg,
+        "jacobi {it_jacobi}, multigrid {it_mg}"
+    );
 }
 
 /// A plane of cells held at 0.25 V in the middle of a 2D strip: the left half carries

@@ -172,7 +172,12 @@ mod tests {
         let path = dir.path().join("c.bin");
         let row = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1 + 0.2];
         let bits = vec![1.0f32.to_bits(), f32::NAN.to_bits() | 1];
-        write(&path, &header(vec![row.clone()]), std::slice::from_ref(&bits)).unwrap();
+        write(
+            &path,
+            &header(vec![row.clone()]),
+            std::slice::from_ref(&bits),
+        )
+        .unwrap();
         let (h, fields) = read(&path).unwrap();
         assert_eq!(fields, vec![bits]);
         let got = &h.metric_rows[0];

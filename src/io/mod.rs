@@ -183,7 +183,11 @@ mod tests {
             "summary.json",
             "checkpoint.bin",
         ];
-        let temporaries = [".case.pvd.tmp-42", ".checkpoint.bin.tmp-7", ".scenario.toml.tmp-9"];
+        let temporaries = [
+            ".case.pvd.tmp-42",
+            ".checkpoint.bin.tmp-7",
+            ".scenario.toml.tmp-9",
+        ];
         let others = [
             "case_final.vti",
             "other_00000000.vti",

@@ -17,6 +17,9 @@ use crate::grid::Grid;
 use crate::input::{ScenarioError, Section};
 use contract::{ClockKind, Model};
 
+/// Reads a model's scenario section into its validated parameters.
+pub type ParseSection = fn(&mut Section, &Grid) -> Result<Arc<dyn ModelSpec>, ScenarioError>;
+
 /// One model: its scenario name, what its clock counts, whether it draws random numbers
 /// from `run.seed`, and the reader of its scenario section.
 pub struct ModelEntry {
@@ -31,7 +34,7 @@ pub struct ModelEntry {
     /// What sets the model's randomness instead, named in that warning (empty: nothing).
     pub seed_instead: &'static str,
     /// Reads and validates the model's section.
-    pub parse: fn(&mut Section, &Grid) -> Result<Arc<dyn ModelSpec>, ScenarioError>,
+    pub parse: ParseSection,
 }
 
 impl std::fmt::Debug for ModelEntry {

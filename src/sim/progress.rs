@@ -1,8 +1,8 @@
 //! Progress display: an indicatif bar (simulated time, steps/s, ETA) on a terminal, or plain
 //! log lines every few seconds when output goes to a file or pipe.
 
-use indicatif::{ProgressBar, ProgressStyle};
 use super::ClockKind;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 

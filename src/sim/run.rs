@@ -548,7 +548,11 @@ fn read_checkpoint(
             "--resume: the scenario differs from the one that wrote {} in {} (only \
              run.end_time and run.max_steps may change)",
             path.display(),
-            if keys.is_empty() { "the model".to_string() } else { keys.join(", ") }
+            if keys.is_empty() {
+                "the model".to_string()
+            } else {
+                keys.join(", ")
+            }
         );
     }
     Ok((h, data))
@@ -560,9 +564,15 @@ fn differing_keys(a: &str, b: &str) -> Vec<String> {
     fn walk(a: &toml::Table, b: &toml::Table, prefix: &str, out: &mut Vec<String>) {
         let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
         for k in keys {
-            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             match (a.get(k), b.get(k)) {
-                (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => walk(x, y, &name, out),
+                (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                    walk(x, y, &name, out)
+                }
                 (x, y) if x != y => out.push(name),
                 _ => {}
             }

@@ -253,12 +253,7 @@ impl EllipticSolver {
                 ("JACOBI", Kernel::flag(jacobi)),
                 ("FIRST", Kernel::flag(first)),
             ];
-            Kernel::with_constants(
-                gpu,
-                "solvers/cg_precondition.wgsl",
-                entry,
-                &constants,
-            )
+            Kernel::with_constants(gpu, "solvers/cg_precondition.wgsl", entry, &constants)
         };
         let k = Kernels {
             warm: kernel("solvers/warm_direction.wgsl")?,

@@ -135,7 +135,11 @@ fn check_faces(domain: &Domain, faces: &Faces) -> Result<()> {
     if periodic(0).contains(&true) {
         bail!("the elliptic solver's x faces cannot be periodic (its operator does not wrap x)");
     }
-    let sides: Vec<usize> = if domain.grid.nz > 1 { vec![1, 2] } else { vec![1] };
+    let sides: Vec<usize> = if domain.grid.nz > 1 {
+        vec![1, 2]
+    } else {
+        vec![1]
+    };
     for &axis in &sides {
         let p = periodic(axis);
         if p[0] != p[1] || p[0] != domain.periodic_chunk_axis {

@@ -122,7 +122,11 @@ mod tests {
              [dendrite]\n{dendrite}\n"
         );
         let s = Scenario::parse("t.toml", &text, &[]).unwrap();
-        let p = s.params.downcast_ref::<crate::models::dendrite::DendriteParams>().expect("not a dendrite scenario").clone();
+        let p = s
+            .params
+            .downcast_ref::<crate::models::dendrite::DendriteParams>()
+            .expect("not a dendrite scenario")
+            .clone();
         (p, s.grid)
     }
 
@@ -245,7 +249,10 @@ mod tests {
                  roughness_height_m = 1e-6\nroughness_spacing_m = 7e-6\n"
             );
             let s = Scenario::parse("t.toml", &text, &[]).unwrap();
-            let p = s.params.downcast_ref::<crate::models::dendrite::DendriteParams>().expect("not a dendrite scenario");
+            let p = s
+                .params
+                .downcast_ref::<crate::models::dendrite::DendriteParams>()
+                .expect("not a dendrite scenario");
             let grid = s.grid;
             let n = ModelNumbers::from_params(p, grid.dx);
             let seeds = nuclei(p, &grid, 7);

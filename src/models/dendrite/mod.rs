@@ -22,8 +22,8 @@ pub use units::ModelNumbers;
 use crate::gpu::{field_stats, Domain, Element, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
-use metrics::{ColumnKernel, ColumnParams, Columns};
 use crate::solvers::{SolveControl, SolveReport};
+use metrics::{ColumnKernel, ColumnParams, Columns};
 use potential::{Potential, PotentialParams};
 use units::{FARADAY, LENGTH_M};
 
@@ -209,12 +209,7 @@ fn fixed_point(values: &[f32], scale: f64) -> Vec<i32> {
 }
 
 impl Dendrite {
-    pub fn new(
-        gpu: &Gpu,
-        grid: Grid,
-        params: DendriteParams,
-        seed: u64,
-    ) -> Result<Dendrite> {
+    pub fn new(gpu: &Gpu, grid: Grid, params: DendriteParams, seed: u64) -> Result<Dendrite> {
         let numbers = ModelNumbers::from_params(&params, grid.dx);
         let periodic = params.side_boundary == SideBoundary::Periodic;
         // The chunking axis is a side axis (y in 2D, z in 3D): it wraps when the sides do.

@@ -291,7 +291,12 @@ impl DendriteParams {
         // One nucleus per electrode cell at most: more is no finer a seeding on this grid, and
         // the drawn list must fit in memory (1e14 per m² on a large electrode asked for
         // 12 GB and aborted).
-        let electrode_m2 = grid.lengths()[1] * if grid.is_3d() { grid.lengths()[2] } else { grid.dz };
+        let electrode_m2 = grid.lengths()[1]
+            * if grid.is_3d() {
+                grid.lengths()[2]
+            } else {
+                grid.dz
+            };
         let electrode_cells = (grid.ny as f64) * (grid.nz as f64);
         if nucleation_density_m2 * electrode_m2 > electrode_cells {
             return Err(s.error(

@@ -121,7 +121,14 @@ mod layout_tests {
             PotentialParams,
             "dendrite/potential_setup.wgsl",
             "PotentialParams",
-            [voltage, sigma_electrode, sigma_electrolyte, source_scale, flags, _pad]
+            [
+                voltage,
+                sigma_electrode,
+                sigma_electrolyte,
+                source_scale,
+                flags,
+                _pad
+            ]
         );
     }
 }

@@ -39,12 +39,7 @@ impl crate::models::ModelSpec for DiffusionParams {
         GPU_FIELDS
     }
 
-    fn build(
-        &self,
-        gpu: &Gpu,
-        grid: &Grid,
-        _seed: u64,
-    ) -> Result<Box<dyn Model>> {
+    fn build(&self, gpu: &Gpu, grid: &Grid, _seed: u64) -> Result<Box<dyn Model>> {
         Ok(Box::new(Diffusion::new(gpu, *grid, self.clone())?))
     }
 }

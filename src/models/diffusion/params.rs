@@ -1,8 +1,8 @@
 //! Parameters of the diffusion model in SI units, their scenario keys, the stable time step,
 //! initial conditions and the analytic solutions used by the verification tests.
 
-use crate::grid::Grid;
 use crate::faces::FaceKind;
+use crate::grid::Grid;
 use crate::input::{Range, ScenarioError, Section};
 
 /// Boundary kind of one axis (both faces share the kind; values may differ).

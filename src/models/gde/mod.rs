@@ -48,12 +48,7 @@ impl crate::models::ModelSpec for GdeParams {
         check_voxels(&v, self)
     }
 
-    fn build(
-        &self,
-        gpu: &crate::gpu::Gpu,
-        grid: &Grid,
-        _seed: u64,
-    ) -> Result<Box<dyn Model>> {
+    fn build(&self, gpu: &crate::gpu::Gpu, grid: &Grid, _seed: u64) -> Result<Box<dyn Model>> {
         Ok(Box::new(Gde::new(gpu, *grid, self.clone())?))
     }
 }

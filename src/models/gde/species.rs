@@ -6,7 +6,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::flow::{FACE_DIRICHLET, FACE_PERIODIC, FACE_CLOSED};
+use super::flow::{FACE_CLOSED, FACE_DIRICHLET, FACE_PERIODIC};
 use super::geometry::{pore_distance, Voxels};
 use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
