@@ -1161,3 +1161,39 @@ fn a_resume_without_a_checkpoint_says_why() {
         "{said}"
     );
 }
+
+/// A run whose planned step, as the run goes, would take it past run.max_steps stops at once
+/// with the step, the budget and the model's likely cause, keeping its outputs so far (the
+/// budget here is validation's estimate at the nominal step, which the dendrite model's
+/// first planned step is already below).
+#[test]
+fn a_run_whose_step_outgrows_its_budget_stops_with_the_cause() {
+    let (gpu, _lock) = common::gpu();
+    let base = [
+        "grid.nx=24",
+        "grid.ny=8",
+        "run.end_time=0.02",
+        "run.output_every=0.01",
+    ];
+    let nominal = {
+        let set: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        let s = Scenario::load(Path::new(&scenario("dendrite-2d.toml")), &set).unwrap();
+        (s.run.end_time / s.time_step()).ceil() as u64
+    };
+    let budget = format!("run.max_steps={nominal}");
+    let mut set = base.to_vec();
+    set.push(&budget);
+    let (result, dir) = run_dendrite_2d(&gpu, &set);
+    let msg = format!("{:#}", result.unwrap_err());
+    for part in [
+        "stable time step fell",
+        "run.max_steps",
+        "D/(1 - c)",
+        "last good output",
+    ] {
+        assert!(msg.contains(part), "{msg:?} lacks {part:?}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    assert!(summary.contains("\"failed\""), "{summary}");
+    assert!(dir.path().join("dendrite-2d_00000000.vti").exists());
+}

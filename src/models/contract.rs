@@ -130,6 +130,12 @@ pub trait Model {
         None
     }
 
+    /// What usually makes this model's stable step shrink, added to the message of a run
+    /// stopped because its step collapsed (empty: nothing).
+    fn step_hint(&self) -> &'static str {
+        ""
+    }
+
     /// Brings the output fields up to date with the state, where the model derives them
     /// only now and then (gde: from the populations at each convergence check); called
     /// after each advance to an output time, before the guard and the snapshot.

@@ -102,6 +102,8 @@ pub fn fingerprint(s: &Scenario) -> String {
 
 struct Clock {
     kind: ClockKind,
+    /// The model's first planned step in this process (`check_planned_step`).
+    first_dt: Option<f64>,
     step: u64,
     time: f64,
     /// Index of the next output time (output k is at k * output_every, 0 = initial state).
@@ -141,6 +143,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
 
     let mut clock = Clock {
         kind: scenario.model.clock,
+        first_dt: None,
         step: 0,
         time: 0.0,
         next_output: 0,
@@ -268,6 +271,46 @@ fn last_snapshot_time(dir: &RunDir) -> Option<f64> {
     dir.snapshots.last().map(|s| s.0)
 }
 
+/// A planned step this many times below the run's first stops the run (the dendrite step
+/// shrinks up to about 100-fold as ions pile up in front of the deposit; by 10⁴ it has
+/// collapsed, and the run would crawl).
+const STEP_COLLAPSE: f64 = 1e-4;
+
+/// The model's planned step may shrink as a run goes, but one that collapsed by orders of
+/// magnitude, or at which the rest of the run would need more than `run.max_steps`, stops
+/// the run now with the likely cause (keeping the last good output), not after days.
+fn check_planned_step(
+    dt: f64,
+    clock: &mut Clock,
+    settings: &crate::scenario::RunSettings,
+    model: &dyn Model,
+) -> Result<()> {
+    let first = *clock.first_dt.get_or_insert(dt);
+    let left = settings.end_time - clock.time;
+    let steps = (left / dt).ceil();
+    let within = dt.is_finite() && dt > 0.0 && dt >= first * STEP_COLLAPSE;
+    if within && clock.step as f64 + steps <= settings.max_steps as f64 {
+        return Ok(());
+    }
+    let short = crate::io::short_exp;
+    let hint = match model.step_hint() {
+        "" => String::new(),
+        h => format!(" {h}"),
+    };
+    bail!(
+        "the stable time step fell to {} s at step {} (t = {} s; it was {} s at the start): \
+         the remaining {} s would take {} steps (run.max_steps = {}).{hint} The last good \
+         output is kept.",
+        short(dt),
+        clock.step,
+        short(clock.time),
+        short(first),
+        short(left),
+        short(steps),
+        settings.max_steps
+    )
+}
+
 /// Advances the model until `target` (exactly: the last step is shortened to land on it),
 /// in submissions of at most `check_every` steps, with a divergence check after each.
 fn advance_to(
@@ -283,7 +326,11 @@ fn advance_to(
     while clock.time < target && clock.step < settings.max_steps {
         let dt = match opts.unchecked_dt.or(settings.dt) {
             Some(dt) => dt,
-            None => model.stable_dt(gpu)?,
+            None => {
+                let dt = model.stable_dt(gpu)?;
+                check_planned_step(dt, clock, settings, model)?;
+                dt
+            }
         };
         let limit = settings.check_every.min(settings.max_steps - clock.step);
         // Count whole steps that stay short of the target; the tolerance keeps round-off from

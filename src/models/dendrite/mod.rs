@@ -675,6 +675,12 @@ impl Model for Dendrite {
         ]
     }
 
+    fn step_hint(&self) -> &'static str {
+        "The step is limited by Li transport, D/(1 - c): ions piling up near the sites' \
+         saturation ahead of the deposit, or close to the far (bulk) boundary, shrink it \
+         (docs/models/dendrite.md, Time stepping)."
+    }
+
     fn guards(&self) -> Vec<Guard> {
         let v = self.numbers.voltage as f32;
         let c_max = (MAX_SITE_FRACTION * self.params.electrolyte_site_density_mol_m3) as f32;
