@@ -1197,3 +1197,38 @@ fn a_run_whose_step_outgrows_its_budget_stops_with_the_cause() {
     assert!(summary.contains("\"failed\""), "{summary}");
     assert!(dir.path().join("dendrite-2d_00000000.vti").exists());
 }
+
+/// A raw voxel image of the wrong size, or a path that is a folder, is reported by `run`
+/// before an adapter opens or the run folder is made, naming gde.geometry.file.
+#[test]
+fn a_bad_raw_image_is_refused_before_any_gpu_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.raw"), [0u8; 100]).unwrap();
+    std::fs::create_dir(dir.path().join("folder.raw")).unwrap();
+    for (file, says) in [("small.raw", "holds 100 bytes"), ("folder.raw", "reading")] {
+        let scenario = dir.path().join("r.toml");
+        std::fs::write(
+            &scenario,
+            format!(
+                "name = \"r\"\nmodel = \"gde\"\n[grid]\nnx = 8\nny = 8\nnz = 8\ndx = 1e-6\n\
+                 [run]\nend_time = 100\n[gde.geometry]\nkind = \"raw\"\nfile = \"{file}\"\n\
+                 [gde.species]\naxes = [\"x\"]\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("run");
+        let o = mesolyte(&[
+            "run",
+            scenario.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(says) && err.contains("gde.geometry.file"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}

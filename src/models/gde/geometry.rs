@@ -313,11 +313,12 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
         }
         GeometrySpec::Raw { file, pore_value } => {
             let path = base.join(file);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("gde.geometry.file: reading {}", path.display()))?;
             if bytes.len() != v.cells() {
                 bail!(
-                    "{} holds {} bytes but the grid {}x{}x{} needs {} (one byte per voxel, x fastest)",
+                    "gde.geometry.file: {} holds {} bytes but the grid {}x{}x{} needs {} (one byte \
+                     per voxel, x fastest); set grid.nx, ny, nz to the image's shape",
                     path.display(),
                     bytes.len(),
                     n[0],
@@ -334,7 +335,8 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             pore_value,
         } => {
             let path = base.join(file);
-            let image = crate::io::vti_read::read_image_array(&path, array)?;
+            let image =
+                crate::io::vti_read::read_image_array(&path, array).context("gde.geometry.file")?;
             if image.dims != n {
                 bail!(
                     "{}: array {array:?} is {}x{}x{} but the grid is {}x{}x{}; set grid.nx, ny, nz \
