@@ -19,8 +19,9 @@ struct MergeParams {
 
 @group(0) @binding(1) var<storage, read> m: MergeParams;
 @group(0) @binding(2) var<storage, read> label: array<f32>;
-@group(0) @binding(3) var<storage, read> src_pops: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dst_pops: array<f32>;
+// Populations are moved as bits: the flow's are f32, the species' i32 fixed point.
+@group(0) @binding(3) var<storage, read> src_pops: array<u32>;
+@group(0) @binding(4) var<storage, read_write> dst_pops: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

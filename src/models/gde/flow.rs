@@ -11,7 +11,7 @@ use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
 use super::params::{Drive, FlowParams};
 use super::units::FlowUnits;
 use crate::faces::FaceKind;
-use crate::gpu::{Along, AxisReduce, Domain, Field, Gpu, Kernel, Recorder};
+use crate::gpu::{Along, AxisReduce, Domain, Element, Field, Gpu, Kernel, Recorder};
 
 /// Face kinds in the engine's vocabulary (src/faces.rs): a wall is closed, an open
 /// (pressure or concentration) face Dirichlet, a velocity inlet a flux face.
@@ -70,7 +70,7 @@ impl FlowSolver {
             params.relaxation_time,
             params.density_kg_m3,
         );
-        let lattice = Lattice::new(gpu, domain, "f", &D3Q19, label)?;
+        let lattice = Lattice::new(gpu, domain, "f", &D3Q19, label, Element::F32)?;
         let velocity =
             ["velocity_x", "velocity_y", "velocity_z"].map(|n| Field::new(gpu, domain, n));
         let pressure = Field::new(gpu, domain, "pressure_Pa");

@@ -16,7 +16,7 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
-use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder, WORKGROUP};
+use crate::gpu::{Domain, Element, Field, FieldValue, Gpu, Kernel, Recorder, WORKGROUP};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -42,16 +42,18 @@ pub struct Lattice {
 
 impl Lattice {
     /// `directions[i]` is the lattice vector of slot i; `label` is the voxel label field (its
-    /// ghost planes are filled). Call `configure` before each solve.
+    /// ghost planes are filled); `element` is the populations' type (f32 for the flow, i32
+    /// fixed point for the species). Call `configure` before each solve.
     pub fn new(
         gpu: &Gpu,
         domain: &Arc<Domain>,
         name: &str,
         directions: &[[i32; 3]],
         label: &Field,
+        element: Element,
     ) -> Result<Lattice> {
         let pops: Vec<Field> = (0..directions.len())
-            .map(|i| Field::new(gpu, domain, &format!("{name}{i}")))
+            .map(|i| Field::typed(gpu, domain, &format!("{name}{i}"), element))
             .collect();
         let z_moving: Vec<usize> = (0..directions.len())
             .filter(|&i| directions[i][2] != 0)
@@ -177,10 +179,11 @@ impl Lattice {
         }
     }
 
-    /// Sets every population from per-cell values `values[i]` (storage order).
-    pub fn upload(&self, gpu: &Gpu, values: &[Vec<f32>]) -> Result<()> {
+    /// Sets every population from per-cell values `values[i]` (storage order), of the
+    /// populations' element type.
+    pub fn upload<T: FieldValue>(&self, gpu: &Gpu, values: &[Vec<T>]) -> Result<()> {
         for (f, v) in self.pops.iter().zip(values) {
-            f.upload(gpu, v)?;
+            f.upload_as(gpu, v)?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use super::geometry::{pore_distance, Voxels};
 use super::lattice::{Lattice, StepKernels, D3Q7, D3Q7_WEIGHTS};
 use super::params::SpeciesParams;
 use super::units::{bosanquet, knudsen_diffusivity, reactive_return, SpeciesUnits};
-use crate::gpu::{Along, AxisReduce, Domain, Field, Gpu, Kernel, Recorder};
+use crate::gpu::{Along, AxisReduce, Domain, Element, Field, Gpu, Kernel, Recorder};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -93,7 +93,7 @@ impl SpeciesSolver {
             params.diffusivity_m2_s,
             params.relaxation_time,
         );
-        let lattice = Lattice::new(gpu, domain, "g", &D3Q7, label)?;
+        let lattice = Lattice::new(gpu, domain, "g", &D3Q7, label, Element::I32)?;
         let concentration = Field::new(gpu, domain, "c_mol_m3");
         let flux = Field::new(gpu, domain, "face_flux");
         let omega_cell = match local_diffusivity {
@@ -239,12 +239,12 @@ impl SpeciesSolver {
                 lo + (hi - lo) * s
             })
             .collect();
-        // Fixed-point populations (shaders/gde/include/d3q7.wgsl), passed bit for bit.
-        let values: Vec<Vec<f32>> = (0..7)
+        // Fixed-point populations (shaders/gde/include/d3q7.wgsl), i32 fields.
+        let values: Vec<Vec<i32>> = (0..7)
             .map(|i| {
                 profile
                     .iter()
-                    .map(|c| f32::from_bits(to_fixed(D3Q7_WEIGHTS[i] * c) as u32))
+                    .map(|c| to_fixed(D3Q7_WEIGHTS[i] * c))
                     .collect()
             })
             .collect();
