@@ -697,11 +697,12 @@ impl Model for Dendrite {
                 lo: 0.0,
                 hi: c_max,
                 hint: "Li ions have filled the electrolyte's sites. They pile up where the \
-                       field drives them onto the metal, most of all ahead of a deposit that \
-                       has come close to the far (bulk) boundary, where the applied voltage \
-                       falls over a few cells: a longer grid along x, an earlier \
-                       run.end_time or dendrite.stop_tip_height_m avoids that \
-                       (docs/models/dendrite.md, Boundaries).",
+                       field drives them onto the metal faster than they diffuse away: \
+                       ahead of a deposit that has come close to the far (bulk) boundary, \
+                       where the applied voltage falls over a few cells (a longer grid along \
+                       x, an earlier run.end_time or dendrite.stop_tip_height_m avoids \
+                       that), or, at a large dendrite.applied_voltage_V, in front of the \
+                       whole electrode (docs/models/dendrite.md, Boundaries).",
             },
             Guard {
                 field: "phi_V".into(),
