@@ -719,3 +719,69 @@ fn snapshots_between_checks_hold_their_own_iteration() {
     );
     assert!(snapshot(300) != snapshot(400));
 }
+
+/// The steady multigrid solve (`gde.species.solver = "multigrid"`, steady.rs) against the
+/// same references as the lattice: straight pores D_eff/D = ε along z and an axis with no
+/// pore path (zero, skipped); layers in series at the harmonic mean (per-cell diffusivity,
+/// as Knudsen enters); and random spheres, where it must agree with the lattice itself and
+/// stay below the Hashin-Shtrikman bound. One solve per stage, a few tens of iterations.
+#[test]
+fn the_steady_multigrid_solve_meets_the_lattice_references() {
+    let (gpu, _lock) = common::gpu();
+    let steady = "solver = \"multigrid\"";
+    let (grid, p) = params(
+        "nx = 16\nny = 16\nnz = 16\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"pores\"\naxis = \"z\"\nwidth_m = 4e-6\nspacing_m = 8e-6\n{}",
+            species_section("[\"z\", \"y\"]", 1e-4, steady)
+        ),
+    );
+    let mut m = Gde::new(&gpu, grid, p).unwrap();
+    let it = solve(&gpu, &mut m, 10_000);
+    let r = result(&m, "deff_ratio_z");
+    println!(
+        "steady, straight pores: D_eff/D = {r:.6}, porosity {}, {it} clock steps",
+        m.porosity
+    );
+    assert!((r / m.porosity - 1.0).abs() < 1e-4, "{r} vs {}", m.porosity);
+    assert_eq!(result(&m, "deff_ratio_y"), 0.0);
+    assert!(result(&m, "stage_1_iterations") < 40.0);
+
+    let (grid, p) = params(
+        "nx = 4\nny = 4\nnz = 32\ndx = 1e-6",
+        &format!(
+            "[gde.geometry]\nkind = \"empty\"\n{}",
+            species_section("[\"z\"]", 1e-4, steady)
+        ),
+    );
+    let d = p.species.diffusivity_m2_s;
+    let local: Vec<f64> = (0..grid.cells())
+        .map(|i| if grid.coords(i)[2] < 16 { d } else { d / 4.0 })
+        .collect();
+    let voxels = Voxels::filled([4, 4, 32], PORE);
+    let mut m = Gde::with_voxels(&gpu, grid, p, &voxels, Some(local)).unwrap();
+    solve(&gpu, &mut m, 10_000);
+    let r = result(&m, "deff_ratio_z");
+    println!("steady, series layers: D_eff/D = {r:.6} (harmonic mean 0.4)");
+    assert!((r / 0.4 - 1.0).abs() < 1e-4, "{r}");
+
+    let spheres = |solver: &str| {
+        let (grid, p) = params(
+            "nx = 24\nny = 24\nnz = 24\ndx = 1e-6",
+            &format!(
+                "[gde.geometry]\nkind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6\nseed = 5\n{}",
+                species_section("[\"x\"]", 1e-5, &format!("solver = \"{solver}\""))
+            ),
+        );
+        let mut m = Gde::new(&gpu, grid, p).unwrap();
+        solve(&gpu, &mut m, 400_000);
+        (result(&m, "deff_ratio_x"), m.porosity)
+    };
+    let ((steady, e), (lattice, _)) = (spheres("multigrid"), spheres("lattice"));
+    println!("random spheres: steady {steady:.6}, lattice {lattice:.6}");
+    assert!(
+        (steady / lattice - 1.0).abs() < 2e-3,
+        "{steady} vs {lattice}"
+    );
+    assert!(steady < 2.0 * e / (3.0 - e) && steady > 0.0);
+}

@@ -17,6 +17,7 @@ pub mod lattice;
 mod lattice_tables;
 pub mod params;
 pub mod species;
+pub mod steady;
 pub mod units;
 
 pub use params::GdeParams;
@@ -62,7 +63,7 @@ use crate::grid::Grid;
 use crate::models::contract::{Metric, Model, Moment, OutputField};
 use flow::FlowSolver;
 use geometry::Voxels;
-use params::{Drive, AXES};
+use params::{Drive, SpeciesSolverKind, AXES};
 use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
 use units::FARADAY;
 
@@ -138,6 +139,9 @@ pub struct Gde {
     results: Vec<Metric>,
     /// Stage completions not yet shown (Model::take_messages).
     messages: Vec<String>,
+    /// With gde.species.solver = "multigrid": the image and each cell's diffusivity over
+    /// the bulk one (Knudsen), for the steady solves (steady.rs).
+    steady_input: Option<(Voxels, Option<Vec<f64>>)>,
 }
 
 impl Gde {
@@ -170,13 +174,18 @@ impl Gde {
             Some(FlowSolver::new(gpu, &domain, &label, params.flow.clone())?)
         };
         let needs_species = stages.iter().any(|s| !matches!(s, Stage::Flow(_)));
+        let local = local_diffusivity.or_else(|| {
+            params
+                .species
+                .knudsen
+                .then(|| knudsen_diffusivity_field(voxels, grid.dx, &params.species))
+        });
+        let steady_input = (params.species.solver == SpeciesSolverKind::Multigrid).then(|| {
+            let d = params.species.diffusivity_m2_s;
+            let relative = local.as_ref().map(|l| l.iter().map(|v| v / d).collect());
+            (voxels.clone(), relative)
+        });
         let species = if needs_species {
-            let local = local_diffusivity.or_else(|| {
-                params
-                    .species
-                    .knudsen
-                    .then(|| knudsen_diffusivity_field(voxels, grid.dx, &params.species))
-            });
             Some(SpeciesSolver::new(
                 gpu,
                 &domain,
@@ -220,6 +229,7 @@ impl Gde {
             estimate: f64::NAN,
             results: Vec::new(),
             messages: Vec::new(),
+            steady_input,
         };
         gde.skip_stages_without_path();
         Ok(gde)
@@ -410,6 +420,48 @@ impl Gde {
         Ok(())
     }
 
+    /// An effective-diffusivity stage by the steady solve (steady.rs): D_eff/D, the flux
+    /// uniformity as the residual, the solver's iterations as the stage's, and the
+    /// concentration field for the snapshots.
+    fn solve_steady(&mut self, gpu: &Gpu, axis: usize) -> Result<()> {
+        let (voxels, relative) = self
+            .steady_input
+            .as_ref()
+            .expect("steady solves configured");
+        let sp = &self.params.species;
+        let r = steady::solve(
+            gpu,
+            &self.grid,
+            voxels,
+            axis,
+            sp.side_walls,
+            relative.as_deref(),
+        )?;
+        let (c_in, c_out) = (sp.concentration_in_mol_m3, sp.concentration_out_mol_m3);
+        let solid = |i: usize| voxels.labels[i] != geometry::PORE;
+        let c: Vec<f32> = r
+            .profile
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                if solid(i) {
+                    0.0
+                } else {
+                    (c_out + (c_in - c_out) * x as f64) as f32
+                }
+            })
+            .collect();
+        if let Some(s) = &self.species {
+            s.concentration.upload(gpu, &c)?;
+        }
+        self.estimate = r.deff_ratio;
+        self.residual = r.uniformity;
+        self.last_value = r.deff_ratio;
+        self.stage_iterations = r.iterations as u64;
+        self.finish_stage(Stage::Diffusivity(axis), true);
+        Ok(())
+    }
+
     fn finish_stage(&mut self, stage: Stage, converged: bool) {
         let results = self.stage_results(stage, converged);
         // The stage's main result comes first in stage_results.
@@ -521,6 +573,12 @@ impl Model for Gde {
                 // All stages done: the run's clock stops at the last iteration taken.
                 return Ok(steps - left);
             };
+            if let (Stage::Diffusivity(axis), Some(_)) = (stage, &self.steady_input) {
+                // One steady solve is the whole stage; it takes one step of the clock.
+                self.solve_steady(gpu, axis)?;
+                left -= 1;
+                continue;
+            }
             if !self.started {
                 let reset = !self.starts_from_previous_stage();
                 self.configure(gpu, reset)?;

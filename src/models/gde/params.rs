@@ -53,9 +53,20 @@ pub struct SpeciesParams {
     pub max_iterations: u64,
     /// Advect by the flow field computed along the same axis.
     pub advection: bool,
+    /// How effective-diffusivity stages are solved: time-stepping the D3Q7 lattice, or the
+    /// steady problem by the engine's multigrid solver (steady.rs). Reaction stages and
+    /// advection use the lattice.
+    pub solver: SpeciesSolverKind,
     pub knudsen: bool,
     pub temperature_k: f64,
     pub molar_mass_kg_mol: f64,
+}
+
+/// The method of the effective-diffusivity stages (`gde.species.solver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeciesSolverKind {
+    Lattice,
+    Multigrid,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -415,6 +426,13 @@ impl GdeParams {
             check_every: sp.u64_or("check_every", 100, 1, 1_000_000)?,
             max_iterations: sp.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
             advection: sp.bool_or("advection", false)?,
+            solver: match sp
+                .choice("solver", &["lattice", "multigrid"], Some("lattice"))?
+                .as_str()
+            {
+                "multigrid" => SpeciesSolverKind::Multigrid,
+                _ => SpeciesSolverKind::Lattice,
+            },
             knudsen: sp.bool_or("knudsen", false)?,
             temperature_k: sp.f64_or("temperature_K", 353.15, Range::positive(), " K")?,
             molar_mass_kg_mol: sp.f64_or(
@@ -431,6 +449,12 @@ impl GdeParams {
                     "must be below concentration_in_mol_m3 ({}); allowed: [0, {})",
                     species.concentration_in_mol_m3, species.concentration_in_mol_m3
                 ),
+            ));
+        }
+        if species.advection && species.solver == SpeciesSolverKind::Multigrid {
+            return Err(sp.error(
+                "solver",
+                "\"multigrid\" solves pure diffusion; advection needs \"lattice\"",
             ));
         }
         // Advection uses the velocity field of the last flow solution.
