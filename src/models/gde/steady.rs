@@ -9,6 +9,7 @@
 use anyhow::{bail, Result};
 
 use super::geometry::{Voxels, PORE};
+use crate::geometry::{reach, CellBox, Connectivity};
 use crate::gpu::{Domain, Field, Gpu};
 use crate::grid::Grid;
 use crate::solvers::{
@@ -81,6 +82,23 @@ pub fn solve(
         }
     }
     let periodic = !side_walls;
+    // Pore space that neither face reaches carries no current and would be a singular block
+    // of the operator: a sealed pocket inside one coarse multigrid cell gives that cell a
+    // zero diagonal, and its smoothing divides by it. It is excluded like solid.
+    let (nx, ny, nz) = (
+        permuted.nx as usize,
+        permuted.ny as usize,
+        permuted.nz as usize,
+    );
+    let cell_box = CellBox::new([nx, ny, nz], [false, periodic, periodic]);
+    let solved_at = |i: usize| kind[i] == CellKind::Solved;
+    let faces_seeds = (0..ny * nz).flat_map(|p| [p * nx, p * nx + nx - 1]);
+    let reached = reach(&cell_box, Connectivity::Faces, solved_at, faces_seeds);
+    for (k, r) in kind.iter_mut().zip(&reached) {
+        if !r {
+            *k = CellKind::Excluded;
+        }
+    }
     let domain = Domain::new(gpu, permuted, periodic)?;
     let x = Field::new(gpu, &domain, "c normalised");
     let mut solver = EllipticSolver::new(gpu, &domain, &x, Preconditioner::Multigrid, "c")?;
