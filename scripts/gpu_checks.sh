@@ -23,7 +23,7 @@ prepare() {
     cargo build --release --bins --benches --tests
     rm -rf "$BIN" && mkdir -p "$BIN"
     cp target/release/mesolyte "$BIN/"
-    for name in bandwidth dendrite_verification gde_verification gpu_fields; do
+    for name in bandwidth dendrite_verification gde_verification gpu_fields solvers reduce; do
         # The newest build of each test/bench executable (cargo names them name-<hash>).
         exe=$(ls -t target/release/deps/"$name"-* | grep -v '\.d$' | head -1)
         cp "$exe" "$BIN/$name"
@@ -108,7 +108,7 @@ sweep() {
 # 4. Verification suites on the real GPU, and the catalyst-layer run, side by side.
 suites() {
     local runs=/tmp/mesolyte-runs suite
-    for suite in ${SUITES:-dendrite_verification gde_verification gpu_fields gde-cl-oxygen}; do
+    for suite in ${SUITES:-dendrite_verification gde_verification gpu_fields solvers reduce gde-cl-oxygen}; do
         if [[ $suite == gde-cl-oxygen ]]; then
             stage gde-cl-oxygen "${TEST_S:-240}" "$BIN/mesolyte" run scenarios/gde-cl-oxygen.toml \
                 --out "$runs/gde-cl-oxygen" &
