@@ -7,11 +7,13 @@
 //!   that reaches it needed more steps than validation said, and fails the test). A panic,
 //!   an abort or a failure without a message fails too.
 //!
-//! The draws are deterministic (SplitMix64 from a fixed seed). `MESOLYTE_DRAWS=N` runs N
-//! draws per model instead of the default few (docs/verification.md records long runs).
+//! The draws are deterministic (the crate's SplitMix64, `rng.rs`, from a fixed seed).
+//! `MESOLYTE_DRAWS=N` runs N draws per model instead of the default few
+//! (docs/verification.md records long runs).
 
 mod common;
 
+use mesolyte::rng::Rng;
 use mesolyte::sim::{self, Diverged, RunOptions};
 use mesolyte::Scenario;
 use std::path::Path;
@@ -105,17 +107,12 @@ const CASES: [Case; 3] = [
     },
 ];
 
-/// SplitMix64 in [0, 1).
-struct Stream(u64);
+/// The draws, from the crate's seeded generator.
+struct Stream(Rng);
 
 impl Stream {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        self.0.uniform()
     }
 
     fn value(&mut self, d: Draw) -> String {
@@ -135,7 +132,7 @@ fn drawn_inputs_are_refused_clearly_or_run_to_a_clean_end() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(4);
     let (gpu, _lock) = common::gpu();
-    let mut stream = Stream(20261204);
+    let mut stream = Stream(Rng::new(20261204));
     // Refused, completed, the model's own end, diverged.
     let mut tally = [0usize; 4];
     for case in &CASES {

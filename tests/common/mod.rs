@@ -16,18 +16,11 @@ pub fn gpu() -> (Gpu, MutexGuard<'static, ()>) {
     (gpu, guard)
 }
 
-/// A deterministic pseudo-random sequence (SplitMix64) mapped to [-1, 1).
+/// A deterministic pseudo-random sequence (the crate's SplitMix64) mapped to [-1, 1).
 pub fn noise(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
+    let mut rng = mesolyte::rng::Rng::new(seed);
     (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9e3779b97f4a7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-            z ^= z >> 31;
-            ((z >> 40) as f64 / (1u64 << 24) as f64 * 2.0 - 1.0) as f32
-        })
+        .map(|_| ((rng.next_u64() >> 40) as f64 / (1u64 << 24) as f64 * 2.0 - 1.0) as f32)
         .collect()
 }
 
