@@ -44,6 +44,10 @@ enum Command {
         /// for ParaView, without running anything.
         #[arg(long, value_name = "FILE.vti")]
         geometry_out: Option<PathBuf>,
+        /// The adapter the run would use, for the wall-time estimate (index or name
+        /// substring, see `mesolyte info`; no device is opened).
+        #[arg(long, env = gpu::ADAPTER_ENV)]
+        adapter: Option<String>,
     },
     /// Run a scenario.
     Run {
@@ -136,9 +140,14 @@ fn dispatch(cmd: Command) -> Result<()> {
             file,
             set,
             geometry_out,
+            adapter,
         } => {
             let s = Scenario::load(&file, &set)?;
             describe(&s);
+            match gpu::chosen_adapter_name(adapter.as_deref()) {
+                Ok(name) => println!("{}", sim::rates::scenario_estimate(&s, &name)),
+                Err(e) => println!("estimated wall time: no adapter to estimate for ({e:#})"),
+            }
             // A gde geometry is built here too (CPU only), so that an image that does not
             // fit the grid, or an axis without a pore path, shows before any run.
             if s.params.has_geometry() || geometry_out.is_none() {
@@ -181,6 +190,9 @@ fn dispatch(cmd: Command) -> Result<()> {
             s.params.check(&s.grid).with_context(|| s.file.clone())?;
             let gpu = Gpu::open(adapter.as_deref())?;
             check_memory(&s, &gpu, quiet)?;
+            if !quiet {
+                println!("{}", sim::rates::scenario_estimate(&s, &gpu.summary.name));
+            }
             let opts = RunOptions {
                 out_dir: out_dir.clone(),
                 resume,

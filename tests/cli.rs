@@ -1232,3 +1232,82 @@ fn a_bad_raw_image_is_refused_before_any_gpu_work() {
         assert!(!out.exists());
     }
 }
+
+/// Validation estimates the wall time on the adapter a run would use (issue 24): unknown
+/// before anything ran there, then the planned cell updates at the speed a finished run
+/// recorded.
+#[test]
+fn validate_estimates_the_wall_time_from_a_recorded_speed() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let rates = dir.path().join("rates.json");
+    let with_rates = |args: &[&str]| {
+        Command::new(common::mesolyte_bin())
+            .args(args)
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .env(sim::rates::RATES_ENV, &rates)
+            .output()
+            .unwrap()
+    };
+    let file = scenario("dendrite-2d.toml");
+    let small = [
+        "--set",
+        "grid.nx=64",
+        "--set",
+        "grid.ny=32",
+        "--set",
+        "run.end_time=0.5",
+        "--set",
+        "run.output_every=0.25",
+    ];
+    let validate = |extra: &[&str]| {
+        let mut args = vec!["validate", file.as_str()];
+        args.extend_from_slice(&small);
+        args.extend_from_slice(extra);
+        ok(&with_rates(&args))
+    };
+    let text = validate(&[]);
+    assert!(
+        text.contains("estimated wall time on") && text.contains("not known yet"),
+        "{text}"
+    );
+
+    // A known speed gives the planned cell updates over it: 1e5 updates/s.
+    let adapters: serde_json::Value =
+        serde_json::from_str(&ok(&mesolyte(&["info", "--json"]))).unwrap();
+    let set: Vec<String> = small.chunks(2).map(|p| p[1].to_string()).collect();
+    let s = Scenario::load(Path::new(&file), &set).unwrap();
+    let adapter = mesolyte::gpu::chosen_adapter_name(None).unwrap();
+    assert!(adapters.to_string().contains(&adapter));
+    let key = sim::rates::key(&s, &adapter);
+    let book = serde_json::json!({ key.text(): 1e5 });
+    std::fs::write(&rates, book.to_string()).unwrap();
+    let updates = (s.run.end_time / s.time_step()).ceil() * 64.0 * 32.0;
+    let expected = sim::rates::format_duration(updates / 1e5);
+    let text = validate(&[]);
+    assert!(
+        text.contains(&format!("about {expected} (from an earlier 2D run")),
+        "{text}"
+    );
+
+    // A finished run replaces the speed with its own, measured one (if it ran long enough
+    // to measure).
+    let out = dir.path().join("run");
+    let mut args = vec![
+        "run",
+        file.as_str(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&small);
+    ok(&with_rates(&args));
+    let book: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rates).unwrap()).unwrap();
+    let recorded = book[key.text()].as_f64().unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    if summary["wall_time_s"].as_f64().unwrap() >= sim::rates::SHORTEST_RECORDED_S {
+        assert!(recorded > 0.0 && recorded != 1e5, "{book}");
+    }
+}

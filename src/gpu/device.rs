@@ -164,6 +164,15 @@ fn pick(adapters: Vec<wgpu::Adapter>, selector: Option<&str>) -> Result<(usize, 
     Ok((chosen, adapter))
 }
 
+/// The name of the adapter `Gpu::open(selector)` would open, found without opening a device
+/// (for estimates made at validation).
+pub fn chosen_adapter_name(selector: Option<&str>) -> Result<String> {
+    let env_sel = std::env::var(ADAPTER_ENV).ok();
+    let selector = selector.or(env_sel.as_deref());
+    let (_, adapter) = pick(adapters(), selector)?;
+    Ok(adapter.get_info().name)
+}
+
 impl Gpu {
     /// Opens the adapter named by `selector`, or by `MESOLYTE_ADAPTER`, or the best one.
     pub fn open(selector: Option<&str>) -> Result<Gpu> {

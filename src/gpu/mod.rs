@@ -12,7 +12,8 @@ pub mod stats;
 pub(crate) mod wgsl_layout;
 
 pub use device::{
-    format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV, MAX_BINDING_ENV, NO_ADAPTER_HELP,
+    chosen_adapter_name, format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV,
+    MAX_BINDING_ENV, NO_ADAPTER_HELP,
 };
 pub use domain::{ChunkSpan, Domain, GridInfo, WORKGROUP};
 pub use field::{Element, Field, FieldValue};

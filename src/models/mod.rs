@@ -74,6 +74,12 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
+    /// The cost class of a run for the recorded speeds behind the wall-time estimate
+    /// (`sim::rates`): runs of one class cost about the same per cell and step.
+    fn rate_variant(&self, grid: &Grid) -> String {
+        if grid.nz > 1 { "3D" } else { "2D" }.to_string()
+    }
+
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     fn gpu_fields(&self) -> u32;
 

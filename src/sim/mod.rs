@@ -2,6 +2,7 @@
 //! checkpoints, the divergence guard and progress; and sweeps of many runs over it.
 
 mod progress;
+pub mod rates;
 mod run;
 pub mod sweep;
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::{ClockKind, Model, Moment, Progress};
+use super::{rates, ClockKind, Model, Moment, Progress};
 use crate::gpu::{field_stats, Element, Field, FieldValue, Gpu, StatsQuery};
 use crate::io::{self, checkpoint, vtk, RunDir};
 use crate::scenario::Scenario;
@@ -170,6 +170,7 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         ));
     }
     let mut written_here = 0u64;
+    let first_step_here = clock.step;
     let time_name = scenario.model.clock.column();
     let fail = |dir: &RunDir, clock: &Clock, e: anyhow::Error| -> anyhow::Error {
         let status = if e.is::<Diverged>() {
@@ -253,6 +254,12 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         summary.insert(k, json!(v));
     }
     dir.write_json(io::SUMMARY_FILE, &serde_json::Value::Object(summary))?;
+    // This run's speed, for the next estimate on this adapter (rates.rs).
+    rates::record(
+        &rates::key(scenario, &gpu.summary.name),
+        scenario.grid.cells() as f64 * (clock.step - first_step_here) as f64,
+        wall.elapsed().as_secs_f64(),
+    );
     Ok(RunReport {
         steps: clock.step,
         time: clock.time,

@@ -40,6 +40,22 @@ impl crate::models::ModelSpec for GdeParams {
         true
     }
 
+    /// The stages that run, which cost very differently per iteration.
+    fn rate_variant(&self, grid: &Grid) -> String {
+        let mut stages = Vec::new();
+        if !self.flow.axes.is_empty() {
+            stages.push("flow".to_string());
+        }
+        if !self.species.axes.is_empty() {
+            stages.push(format!("species ({:?})", self.species.solver).to_lowercase());
+        }
+        if self.reaction.enabled {
+            stages.push("reaction".into());
+        }
+        let dims = if grid.nz > 1 { "3D" } else { "2D" };
+        format!("{dims} {}", stages.join(" + "))
+    }
+
     fn describe(&self, grid: &Grid, geometry_out: Option<&Path>) -> Result<Vec<String>> {
         describe_geometry(self, grid, geometry_out)
     }
