@@ -232,6 +232,7 @@ fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
         "potential_iterations_per_solve",
         "tip_height_m",
         "li_deposited_mol",
+        "deposit_li_density_mol_m3",
         "current_density_A_m2",
     ] {
         assert_eq!(a[key], b[key], "{key} differs after resume");
@@ -879,6 +880,7 @@ fn dendrite_run_writes_its_fields_and_metrics() {
         "roughness_m",
         "interface_area_m2",
         "li_deposited_mol",
+        "deposit_li_density_mol_m3",
         "current_density_A_m2",
         "potential_iterations",
         "potential_residual",

@@ -713,33 +713,58 @@ fn same_seed_same_fields_other_seed_different() {
     assert!(a.0 != c.0, "another seed must give other nuclei and noise");
 }
 
+/// The GPU step against the independent CPU reference (planar_reference.rs: f64, implicit Li
+/// transport, the potential solved every step) on the same planar case with the same face
+/// rule (harmonic), over the whole run of the refinement study: the front displacement and
+/// the deposit's Li density (`deposit_li_density_mol_m3`) within 1.5 % (measured 0.7 % and
+/// 1.1 % at −0.45 V after 2 s, 0.3 % and 0.4 % at −0.30 V after 10 s). This ties the GPU to
+/// the study whose finest grids give the converged solution (docs/verification.md); that
+/// the harmonic rule at Δx = 1/2 µm is itself far from it (front 77 % ahead at −0.45 V) is
+/// what the study and the start-up warning report, and the second check shows this test
+/// sees such a gap.
 #[test]
-fn planar_front_converges_under_refinement_at_minus_0_30_v() {
+fn planar_front_and_deposit_match_the_cpu_reference() {
+    use mesolyte::models::dendrite::planar_reference::{
+        hong_planar_case, FaceMobility, CONVERGED_AT_10_S,
+    };
     let (gpu, _lock) = common::gpu();
-    // The issue's criterion: front position (from the electrode face) after a fixed time
-    // within 2 %, here after 0.25 s and 0.5 s. The displacements alone are also bounded, so
-    // that the initial offset cannot hide a wrong factor. Their difference changes sign as the
-    // coarse front crosses cells (-3.6 % at 0.25 s, +0.9 % at 0.5 s, -3.6 % at 1 s,
-    // docs/verification.md). Ions pile up in front of the electrode and shrink the stable
-    // step (five- to sixfold by 0.5 s), so 1 s would cost four times the steps of 0.5 s.
-    let d = "noise_strength_1_sqrt_s = 0\napplied_voltage_V = -0.30\ninterface_position_m = 5e-6\npotential_every_steps = 50";
-    let times = [0.25, 0.5];
-    let coarse = planar_shifts(&gpu, d, 0.5, 40, &times);
-    let fine = planar_shifts(&gpu, d, 0.25, 80, &times);
-    for ((t, c), f) in times.iter().zip(coarse).zip(fine) {
-        let (pos_coarse, pos_fine) = (5.0 + c, 5.0 + f);
-        let rel_position = (pos_coarse - pos_fine).abs() / pos_fine;
-        let rel_shift = (c - f).abs() / f;
-        eprintln!("front after {t} s at -0.30 V: {pos_coarse} µm (Δx 0.5 µm), {pos_fine} µm (Δx 0.25 µm): position {rel_position:e}, displacement {rel_shift:e}");
-        assert!(f > 0.4, "the front must move: {f} µm after {t} s");
-        assert!(
-            rel_position < 0.02,
-            "positions differ by {rel_position:e} after {t} s"
+    let get = |m: &[(String, f64)], k: &str| m.iter().find(|(n, _)| n == k).unwrap().1;
+    for (volts, t) in [(-0.45, 2.0), (-0.30, 10.0)] {
+        let s = scenario(
+            "nx = 200\nny = 2\ndx = 0.5e-6",
+            &format!(
+                "applied_voltage_V = {volts}\ninterface_position_m = 20e-6\n\
+                 side_boundary = \"periodic\"\nnoise_strength_1_sqrt_s = 0"
+            ),
+        );
+        let mut m = build(&gpu, &s);
+        let mut at = Moment::default();
+        run_for(&gpu, &mut m, &mut at, t);
+        let metrics = m.metrics(&gpu, at).unwrap();
+        let front = get(&metrics, "mean_height_m") * 1e6;
+        let density = get(&metrics, "deposit_li_density_mol_m3");
+        let r = hong_planar_case(volts, 0.5, FaceMobility::Harmonic).run(&[t])[0];
+        let (ref_front, ref_density) = (r.thickness_um - 20.0, r.deposit_density * 14_890.0);
+        eprintln!(
+            "{volts} V after {t} s: GPU front {front:.4} µm, deposit {density:.0} mol/m³; \
+             reference {ref_front:.4} µm, {ref_density:.0} mol/m³"
         );
         assert!(
-            rel_shift < 0.05,
-            "displacements differ by {rel_shift:e} after {t} s"
+            (front / ref_front - 1.0).abs() < 0.015,
+            "front {front} vs {ref_front}"
         );
+        assert!(
+            (density / ref_density - 1.0).abs() < 0.015,
+            "deposit {density} vs {ref_density}"
+        );
+        if volts == -0.45 {
+            // The same case is far from converged: the 10 s converged deposit density is
+            // 73 750 mol/m³; this grid's is 40 % lower.
+            assert!(
+                density < 0.8 * CONVERGED_AT_10_S[1].2 * 14_890.0,
+                "{density}"
+            );
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Scenario keys of the dendrite model, in SI units, with Hong & Viswanathan's input as the
 //! defaults (see units.rs for the model numbers they become and docs/models/dendrite.md).
 
+use super::planar_reference;
 use super::units::{GAS_CONSTANT, LENGTH_M};
 use crate::grid::Grid;
 use crate::input::{Range, ScenarioError, Section};
@@ -94,6 +95,29 @@ pub struct DendriteParams {
     /// End the run at the first output where the tip is this far (m) above the initial
     /// interface (`stop_tip_height_m`; None: run to run.end_time).
     pub stop_tip_height_m: Option<f64>,
+}
+
+impl DendriteParams {
+    /// Hong's parameters (every key at its default) at `volts`, without noise, with periodic
+    /// sides and the front 20 µm from the electrode: the planar case of the refinement study
+    /// (planar_reference.rs).
+    pub fn hong_planar(volts: f64) -> DendriteParams {
+        let text = format!(
+            "applied_voltage_V = {volts}\ninterface_position_m = 20e-6\n\
+             side_boundary = \"periodic\"\nnoise_strength_1_sqrt_s = 0.0\n"
+        );
+        let table: toml::Table = text.parse().expect("the planar section is TOML");
+        let grid = Grid {
+            nx: 100,
+            ny: 4,
+            nz: 1,
+            dx: 1e-6,
+            dy: 1e-6,
+            dz: 1e-6,
+        };
+        DendriteParams::read(&mut Section::new("planar.toml", "dendrite", table), &grid)
+            .unwrap_or_else(|e| panic!("the planar case is valid: {e}"))
+    }
 }
 
 /// e0 = R T C_l at Hong's temperature and site density (J/m³).
@@ -421,8 +445,32 @@ impl DendriteParams {
             let fine =
                 (8.0 * self.gradient_coefficient_j_m / self.barrier_height_j_m3).sqrt() / 8.0;
             w.push(format!(
-                "the interface is {cells:.1} cells wide (< 4): the grid pins weakly driven fronts (|V| <= 0.1 V) \
-                 and front speeds are not converged; use dx <= {fine:.3e} m for converged kinetics"
+                "the interface is {cells:.1} cells wide (< 4): the grid pins weakly driven fronts \
+                 (|V| <= 0.1 V); use dx <= {fine:.3e} m for them to move at their converged speed"
+            ));
+        }
+        // What the planar refinement study measured for this cell size (issue 21): the step's
+        // harmonic face mobility starves the metal side of the interface, so coarse grids grow
+        // an under-dense deposit with a front that runs ahead.
+        let dx_um = grid.dx / LENGTH_M;
+        let (v, front, density) = planar_reference::harmonic_errors(self.applied_voltage_v, dx_um);
+        if (front - 1.0).abs() > 0.02 || (density - 1.0).abs() > 0.02 {
+            let fine = planar_reference::harmonic_converged_dx_um(self.applied_voltage_v, 0.02);
+            let nearest = if v == self.applied_voltage_v {
+                String::new()
+            } else {
+                format!(", the studied voltage nearest {} V", self.applied_voltage_v)
+            };
+            w.push(format!(
+                "at dx = {:.3e} m the deposit is not converged: in the planar study at {v} V \
+                 (docs/verification.md{nearest}) this cell size grows metal holding {:.0} % of \
+                 the converged Li density and a front {:.0} % {} after 10 s; within 2 % needs \
+                 dx <= {:.3e} m there",
+                grid.dx,
+                100.0 * density,
+                100.0 * (front - 1.0).abs(),
+                if front >= 1.0 { "ahead" } else { "behind" },
+                fine * LENGTH_M
             ));
         }
         let mode = if grid.is_3d() {
