@@ -219,6 +219,13 @@ fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
             // Solves every few steps, so that several fall between outputs and checkpoints.
             "--set",
             "dendrite.potential_every_steps=5",
+            // The explicit step here (the scenario's own is implicit, tested below).
+            "--set",
+            "dendrite.li_step=explicit",
+            "--set",
+            "grid.dx=1e-6",
+            "--set",
+            "dendrite.applied_voltage_V=-0.45",
         ],
     );
     let full = dir.path().join("full");
@@ -237,6 +244,29 @@ fn resumed_dendrite_run_matches_uninterrupted_run_bit_for_bit() {
     ] {
         assert_eq!(a[key], b[key], "{key} differs after resume");
     }
+}
+
+/// The implicit Li step resumes bit for bit too: its solve starts from w*, which the
+/// checkpoint carries.
+#[test]
+fn resumed_implicit_li_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("dendrite-nucleation-2d.toml");
+    assert_resume_matches(
+        dir.path(),
+        &file,
+        &[
+            "--set",
+            "grid.nx=32",
+            "--set",
+            "run.end_time=0.03",
+            "--set",
+            "run.output_every=0.003",
+            "--set",
+            "dendrite.li_step=implicit",
+        ],
+    );
 }
 
 /// A gde run resumes inside a reactive stage bit for bit. Its metric rows hold NaN for the
@@ -901,10 +931,10 @@ fn dendrite_run_writes_its_fields_and_metrics() {
         "{summary}"
     );
     // The summary's current density is the whole run's average: n F (deposited Li) / (t A),
-    // with A = L_y dz = 64 µm x 1 µm for this 2D scenario.
+    // with A = L_y dz = 48 µm x 0.5 µm for this 2D scenario.
     let deposited = summary["li_deposited_mol"].as_f64().unwrap();
     let current = summary["current_density_A_m2"].as_f64().unwrap();
-    let expected = 96485.33212 * deposited / (0.05 * 64e-6 * 1e-6);
+    let expected = 96485.33212 * deposited / (0.05 * 48e-6 * 0.5e-6);
     assert!(
         deposited > 0.0 && (current - expected).abs() <= 1e-9 * expected,
         "current {current} vs {expected}"

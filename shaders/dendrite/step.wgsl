@@ -18,6 +18,7 @@
 #include "dendrite/include/random.wgsl"
 #include "dendrite/include/dendrite_params.wgsl"
 #include "dendrite/include/chemical_potential.wgsl"
+#include "dendrite/include/li_outflow.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> eta_in: array<f32>;
@@ -50,7 +51,6 @@
 @group(0) @binding(15) var<storage, read_write> step_counter_out: array<u32>;
 
 const ETA_SCALE: f32 = 1073741824.0; // 2^30
-const RHO_SCALE: f32 = 16777216.0; // 2^24
 
 fn periodic() -> bool {
     return (p.flags & PERIODIC_SIDES) != 0u;
@@ -125,16 +125,6 @@ fn li_flux_out(i: u32, mi: f32, j: u32) -> f32 {
     return -m * ((w_in[j] - w_in[i]) + p.f_over_rt * (phi_in[j] - phi_in[i])) / p.dx;
 }
 
-// Adds a face's outflow over one step, in units of ρ's fixed-point copy, as whole units and
-// a fraction. Both cells of a face compute the same |x| (li_flux_out is exactly
-// antisymmetric and rounding is symmetric), so whole units cancel exactly in the total.
-fn add_outflow(flux: f32, units: ptr<function, i32>, fraction: ptr<function, f32>) {
-    let x = flux * (p.dt / p.dx * RHO_SCALE);
-    let whole = round(x);
-    *units += i32(whole);
-    *fraction += x - whole;
-}
-
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
@@ -206,6 +196,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let eta_new = f32(fixed) / ETA_SCALE;
     eta_out[i] = eta_new;
     let h_new = clamp(interp_h(eta_new), 0.0, 1.0);
+    if ((p.flags & ETA_ONLY) != 0u) {
+        return; // Li moves in the implicit step (li_setup.wgsl, li_update.wgsl)
+    }
 
     // Li transport in flux form.
     if ((p.flags & PINNED) != 0u) {

@@ -21,7 +21,8 @@ struct StepParams {
     sites_mol_m3: f32,
     seed: u32,
     flags: u32,        // bit 0: periodic sides, bit 1: closed far boundary, bit 2: pinned Li,
-                       // bit 3: write the concentration c (the last step before it is read)
+                       // bit 3: write the concentration c (the last step before it is read),
+                       // bit 4: η only (the implicit Li step follows, li_update.wgsl)
     _pad: u32,
 }
 
@@ -29,3 +30,4 @@ const PERIODIC_SIDES: u32 = 1u;
 const CLOSED_FAR: u32 = 2u;
 const PINNED: u32 = 4u;
 const WRITE_CONCENTRATION: u32 = 8u;
+const ETA_ONLY: u32 = 16u;

@@ -5,6 +5,7 @@
 //! solve every `potential_every_steps` (potential.rs). Units: units.rs. Verification:
 //! tests/dendrite_verification.rs; documentation: docs/models/dendrite.md.
 
+pub mod implicit_li;
 pub mod initial;
 pub mod metrics;
 pub mod params;
@@ -17,7 +18,7 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use params::{DendriteParams, FarBoundary, SideBoundary, Transport};
+pub use params::{DendriteParams, FarBoundary, LiStep, SideBoundary, Transport};
 pub use units::ModelNumbers;
 
 use crate::gpu::{field_stats, Domain, Element, Field, Gpu, Kernel, Recorder, StatsQuery};
@@ -33,6 +34,10 @@ use units::{FARADAY, LENGTH_M};
 /// φ_prev; and its multigrid levels, 7 fields on 1/4 + 1/16 + … of the cells in 2D (2.3
 /// fields' worth; 1 in 3D), counted as 3.
 pub const GPU_FIELDS: u32 = 26;
+
+/// Fields the implicit Li step adds: w*, the Li solver's x_prev, gx, gy, gz, diag, b, r, p,
+/// q, z, and its multigrid levels (counted as 3, as for the potential).
+pub const IMPLICIT_LI_FIELDS: u32 = 14;
 
 /// The dendrite model's registry entry (src/models/mod.rs).
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
@@ -58,6 +63,11 @@ impl crate::models::ModelSpec for DendriteParams {
 
     fn gpu_fields(&self) -> u32 {
         GPU_FIELDS
+            + if self.li_step == LiStep::Implicit {
+                IMPLICIT_LI_FIELDS
+            } else {
+                0
+            }
     }
 
     fn build(&self, gpu: &Gpu, grid: &Grid, seed: u64) -> Result<Box<dyn Model>> {
@@ -137,7 +147,7 @@ pub fn stable_dt_at(p: &DendriteParams, grid: &Grid, c_max: f64) -> f64 {
         / (n.site_ratio * 1.875 * 1.875 * n.kinetic * (n.alpha * n.f_over_rt * v).exp());
     let reaction = reaction.min(depletion);
     let mut dt = allen_cahn.min(reaction);
-    if p.transport == Transport::Full {
+    if p.transport == Transport::Full && p.li_step == LiStep::Explicit {
         // 2d face weights, plus one for the reservoir face half a cell away (weight 2), so
         // that every update stays monotone, boundary cells included.
         let d_eff = n.diffusivity / (1.0 - c_max);
@@ -190,11 +200,15 @@ pub struct Dendrite {
     /// Metal Li (site-fraction sum) at the start, and at the previous metrics call with its time.
     initial_metal: f64,
     previous_metal: (f64, f64),
+    /// The implicit Li step, when `li_step = "implicit"` with full transport.
+    implicit: Option<implicit_li::ImplicitLi>,
 }
 
 /// Flag bit of the step that also writes the concentration c
 /// (dendrite/include/dendrite_params.wgsl).
 const WRITE_CONCENTRATION: u32 = 8;
+/// Flag bit of the step that moves η only (the implicit Li step follows).
+const ETA_ONLY: u32 = 16;
 
 /// Units per unit η and ρ of the fixed-point master copies (ETA_SCALE and RHO_SCALE in
 /// shaders/dendrite/step.wgsl).
@@ -275,6 +289,22 @@ impl Dendrite {
             params.potential_preconditioner,
         )?;
         let columns = ColumnKernel::new(gpu, &domain)?;
+        let implicit = if params.li_step == LiStep::Implicit && params.transport == Transport::Full
+        {
+            let fields = implicit_li::LiFields {
+                step_uniform: &step_uniform,
+                eta: &eta,
+                rho: &rho,
+                w: &w,
+                phi: &phi,
+                rho_fixed: &rho_fixed,
+                rho_remainder: &rho_remainder,
+                c: &c,
+            };
+            Some(implicit_li::ImplicitLi::new(gpu, &domain, &fields)?)
+        } else {
+            None
+        };
 
         // Initial state: η from the substrate and nuclei, w = 0 (bulk), ρ(η, 0), φ ≈ V h(η).
         let seeds = initial::nuclei(&params, &grid, seed);
@@ -334,6 +364,7 @@ impl Dendrite {
             solve_profile: std::env::var_os(PROFILE_SOLVES_VAR).map(|_| (0.0, Instant::now())),
             initial_metal: 0.0,
             previous_metal: (0.0, 0.0),
+            implicit,
         };
         model
             .solve_potential(gpu)
@@ -350,6 +381,7 @@ impl Dendrite {
         self.periodic_flag()
             | (u32::from(p.far_boundary == FarBoundary::Closed) << 1)
             | (u32::from(p.transport == Transport::Pinned) << 2)
+            | if self.implicit.is_some() { ETA_ONLY } else { 0 }
     }
 
     fn write_step_uniform(&mut self, gpu: &Gpu, dt: f64) {
@@ -600,6 +632,31 @@ impl Dendrite {
         site_sum * self.params.electrolyte_site_density_mol_m3 * self.grid.cell_volume()
     }
 
+    /// One step with the implicit Li balance: η explicitly (the step kernel, η only), w* by
+    /// the Li solve, then ρ and w from its fluxes, and c if `writes_c`.
+    fn implicit_step(&mut self, gpu: &Gpu, writes_c: bool) -> Result<()> {
+        let from = self.current;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        let mut rec = Recorder::new(&mut enc);
+        let groups = &self.step_bg[usize::from(writes_c)][from];
+        self.domain
+            .dispatch(rec.pass(), &self.step_kernel.pipeline, groups);
+        self.eta[1 - from].exchange_chunk_halos(&mut rec);
+        drop(rec);
+        gpu.submit(enc.finish());
+        let li = self.implicit.as_mut().expect("an implicit Li step");
+        li.solve(gpu, from, self.params.potential_max_iterations as u32)?;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        let mut rec = Recorder::new(&mut enc);
+        li.encode_update(&mut rec, from, writes_c);
+        self.rho[1 - from].exchange_chunk_halos(&mut rec);
+        self.w[1 - from].exchange_chunk_halos(&mut rec);
+        drop(rec);
+        gpu.submit(enc.finish());
+        self.current = 1 - from;
+        Ok(())
+    }
+
     /// One explicit step: η, ρ and w from the current buffers into the other ones, and c if
     /// `writes_c` (the last step before the host may read it).
     fn encode_step(&mut self, rec: &mut Recorder, writes_c: bool) {
@@ -647,6 +704,20 @@ impl Model for Dendrite {
             }
             // The steps up to the next solve, in one submission and one compute pass.
             let stop = ((step / every + 1) * every).min(end);
+            if self.implicit.is_some() {
+                for s in step..stop {
+                    self.implicit_step(gpu, s + 1 == end).with_context(|| {
+                        format!(
+                            "the implicit Li solve at step {s}, t = {time:.4e} s (the last \
+                             good output is kept)"
+                        )
+                    })?;
+                    self.since_solve += dt;
+                    time += dt;
+                }
+                step = stop;
+                continue;
+            }
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             let mut rec = Recorder::new(&mut enc);
             for s in step..stop {
@@ -663,7 +734,7 @@ impl Model for Dendrite {
     }
 
     fn state_fields(&self) -> Vec<&Field> {
-        vec![
+        let mut fields = vec![
             self.eta(),
             self.rho(),
             self.w(),
@@ -675,7 +746,11 @@ impl Model for Dendrite {
             &self.eta_remainder,
             &self.rho_fixed,
             &self.rho_remainder,
-        ]
+        ];
+        if let Some(li) = &self.implicit {
+            fields.extend([&li.w_star, &li.solver.x_prev]);
+        }
+        fields
     }
 
     fn output_fields(&self) -> Vec<OutputField<'_>> {
@@ -770,11 +845,22 @@ impl Model for Dendrite {
             "potential_iterations_per_solve".into(),
             self.mean_solve_iterations(),
         ));
+        if let Some(li) = &self.implicit {
+            let (solves, iterations) = li.totals;
+            m.push(("li_solves".into(), solves as f64));
+            m.push((
+                "li_iterations_per_solve".into(),
+                iterations as f64 / solves.max(1) as f64,
+            ));
+        }
         Ok(m)
     }
 
     fn save_scalars(&self) -> serde_json::Value {
+        let li = self.implicit.as_ref().map_or((0, 0), |li| li.totals);
         serde_json::json!({
+            "li_solves": li.0,
+            "li_iterations": li.1,
             "since_solve": self.since_solve,
             "solves": self.solve_totals.0,
             "solve_iterations": self.solve_totals.1,
@@ -801,6 +887,9 @@ impl Model for Dendrite {
             iterations: num("iterations")? as u32,
             residual: num("residual")?,
         };
+        if let Some(li) = &mut self.implicit {
+            li.totals = (num("li_solves")? as u64, num("li_iterations")? as u64);
+        }
         Ok(())
     }
 }

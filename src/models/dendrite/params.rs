@@ -38,6 +38,17 @@ pub enum FarBoundary {
     Closed,
 }
 
+/// How the Li balance is stepped (`li_step`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiStep {
+    /// Explicit, in the same pass as η, with harmonic face mobilities (the only rule the
+    /// explicit update survives; docs/models/dendrite.md).
+    Explicit,
+    /// Linearly implicit in w on the engine's elliptic solver, with arithmetic face
+    /// mobilities: no Li diffusion limit on the step.
+    Implicit,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// Nernst-Planck transport of Li ions, coupled to deposition.
@@ -87,6 +98,7 @@ pub struct DendriteParams {
     pub side_boundary: SideBoundary,
     pub far_boundary: FarBoundary,
     pub transport: Transport,
+    pub li_step: LiStep,
     pub time_step_safety: f64,
     pub potential_tolerance: f64,
     pub potential_every_steps: u64,
@@ -366,6 +378,13 @@ impl DendriteParams {
             "pinned" => Transport::Pinned,
             _ => Transport::Full,
         };
+        let li_step = match s
+            .choice("li_step", &["explicit", "implicit"], Some("explicit"))?
+            .as_str()
+        {
+            "implicit" => LiStep::Implicit,
+            _ => LiStep::Explicit,
+        };
         let time_step_safety =
             s.f64_or("time_step_safety", 0.8, Range::open_closed(0.0, 1.0), "")?;
         let potential_tolerance =
@@ -422,6 +441,7 @@ impl DendriteParams {
             side_boundary,
             far_boundary,
             transport,
+            li_step,
             time_step_safety,
             potential_tolerance,
             potential_every_steps,
@@ -449,13 +469,19 @@ impl DendriteParams {
                  (|V| <= 0.1 V); use dx <= {fine:.3e} m for them to move at their converged speed"
             ));
         }
-        // What the planar refinement study measured for this cell size (issue 21): the step's
-        // harmonic face mobility starves the metal side of the interface, so coarse grids grow
-        // an under-dense deposit with a front that runs ahead.
+        // What the planar refinement study measured for this cell size and Li step (issue 21):
+        // the explicit step's harmonic face mobility starves the metal side of the interface
+        // (an under-dense deposit, a front that runs ahead); the implicit step's arithmetic
+        // one over-supplies it (over-dense, behind) by less.
         let dx_um = grid.dx / LENGTH_M;
-        let (v, front, density) = planar_reference::harmonic_errors(self.applied_voltage_v, dx_um);
+        let rule = match self.li_step {
+            LiStep::Explicit => planar_reference::FaceMobility::Harmonic,
+            LiStep::Implicit => planar_reference::FaceMobility::Arithmetic,
+        };
+        let (v, front, density) =
+            planar_reference::study_errors(rule, self.applied_voltage_v, dx_um);
         if (front - 1.0).abs() > 0.02 || (density - 1.0).abs() > 0.02 {
-            let fine = planar_reference::harmonic_converged_dx_um(self.applied_voltage_v, 0.02);
+            let fine = planar_reference::converged_dx_um(rule, self.applied_voltage_v, 0.02);
             let nearest = if v == self.applied_voltage_v {
                 String::new()
             } else {
@@ -463,10 +489,14 @@ impl DendriteParams {
             };
             w.push(format!(
                 "at dx = {:.3e} m the deposit is not converged: in the planar study at {v} V \
-                 (docs/verification.md{nearest}) this cell size grows metal holding {:.0} % of \
-                 the converged Li density and a front {:.0} % {} after 10 s; within 2 % needs \
-                 dx <= {:.3e} m there",
+                 (docs/verification.md{nearest}) this cell size with the {} Li step grows metal \
+                 holding {:.0} % of the converged Li density and a front {:.0} % {} after 10 s; \
+                 within 2 % needs dx <= {:.3e} m there",
                 grid.dx,
+                match self.li_step {
+                    LiStep::Explicit => "explicit",
+                    LiStep::Implicit => "implicit",
+                },
                 100.0 * density,
                 100.0 * (front - 1.0).abs(),
                 if front >= 1.0 { "ahead" } else { "behind" },

@@ -341,7 +341,7 @@ pub const CONVERGED_AT_10_S: [(f64, f64, f64); 2] = [
     (-0.45, 10.39, 73_750.0 / 14_890.0),
 ];
 
-/// What the GPU step's discretisation (harmonic face means) gives for the planar front
+/// What the explicit GPU step's discretisation (harmonic face means) gives for the planar front
 /// after 10 s, relative to the converged solution (the study of docs/verification.md, run
 /// with this reference and checked against the GPU at Δx = 1/2 µm): (volts, Δx in µm, front
 /// displacement ratio, deposit density ratio).
@@ -360,15 +360,41 @@ pub const HARMONIC_STUDY: [(f64, f64, f64, f64); 12] = [
     (-0.45, 0.03125, 1.017, 0.985),
 ];
 
-/// The study's ratios (front, density) at cell size `dx_um` for the studied voltage nearest
-/// to `volts`, interpolated in log Δx (clamped to the studied sizes), and that voltage.
-pub fn harmonic_errors(volts: f64, dx_um: f64) -> (f64, f64, f64) {
+/// The same for the implicit Li step's rule (arithmetic face means), from the study's
+/// arithmetic columns: (volts, Δx in µm, front ratio, density ratio).
+pub const ARITHMETIC_STUDY: [(f64, f64, f64, f64); 12] = [
+    (-0.30, 1.0, 0.846, 1.010),
+    (-0.30, 0.5, 0.990, 1.006),
+    (-0.30, 0.25, 0.996, 1.004),
+    (-0.30, 0.125, 0.997, 1.003),
+    (-0.30, 0.0625, 0.999, 1.002),
+    (-0.30, 0.03125, 1.000, 1.001),
+    (-0.45, 1.0, 0.902, 1.101),
+    (-0.45, 0.5, 0.893, 1.111),
+    (-0.45, 0.25, 0.904, 1.099),
+    (-0.45, 0.125, 0.942, 1.057),
+    (-0.45, 0.0625, 0.976, 1.023),
+    (-0.45, 0.03125, 0.992, 1.008),
+];
+
+/// The study table of a face rule.
+pub fn study(rule: FaceMobility) -> &'static [(f64, f64, f64, f64); 12] {
+    match rule {
+        FaceMobility::Arithmetic => &ARITHMETIC_STUDY,
+        FaceMobility::Harmonic => &HARMONIC_STUDY,
+    }
+}
+
+/// The study's ratios (front, density) for `rule` at cell size `dx_um` and the studied
+/// voltage nearest to `volts`, interpolated in log Δx (clamped to the studied sizes), and
+/// that voltage.
+pub fn study_errors(rule: FaceMobility, volts: f64, dx_um: f64) -> (f64, f64, f64) {
     let v = if (volts.abs() - 0.30).abs() <= (volts.abs() - 0.45).abs() {
         -0.30
     } else {
         -0.45
     };
-    let rows: Vec<_> = HARMONIC_STUDY.iter().filter(|r| r.0 == v).collect();
+    let rows: Vec<_> = study(rule).iter().filter(|r| r.0 == v).collect();
     let x = dx_um.clamp(rows[rows.len() - 1].1, rows[0].1).log2();
     for pair in rows.windows(2) {
         let (a, b) = (pair[0], pair[1]);
@@ -381,11 +407,11 @@ pub fn harmonic_errors(volts: f64, dx_um: f64) -> (f64, f64, f64) {
     (v, rows[0].2, rows[0].3)
 }
 
-/// The largest studied cell size (µm) at which the GPU step is within `tolerance` of the
-/// converged planar front and deposit density at the studied voltage nearest to `volts`.
-pub fn harmonic_converged_dx_um(volts: f64, tolerance: f64) -> f64 {
-    let (v, _, _) = harmonic_errors(volts, 1.0);
-    HARMONIC_STUDY
+/// The largest studied cell size (µm) at which `rule` is within `tolerance` of the converged
+/// planar front and deposit density at the studied voltage nearest to `volts`.
+pub fn converged_dx_um(rule: FaceMobility, volts: f64, tolerance: f64) -> f64 {
+    let (v, _, _) = study_errors(rule, volts, 1.0);
+    study(rule)
         .iter()
         .filter(|r| r.0 == v && (r.2 - 1.0).abs() <= tolerance && (r.3 - 1.0).abs() <= tolerance)
         .map(|r| r.1)
@@ -455,11 +481,16 @@ mod tests {
             .join("\n");
         assert!(!fine.contains("not converged"), "{fine}");
         // Between studied sizes the error is interpolated in log Δx.
-        let (v, front, density) = harmonic_errors(-0.45, 0.25 * 2f64.sqrt());
+        let (v, front, density) = study_errors(FaceMobility::Harmonic, -0.45, 0.25 * 2f64.sqrt());
         assert_eq!(v, -0.45);
         assert!((front - 0.5 * (1.768 + 1.433)).abs() < 1e-9, "{front}");
         assert!((density - 0.5 * (0.602 + 0.723)).abs() < 1e-9, "{density}");
-        assert_eq!(harmonic_converged_dx_um(-0.30, 0.02), 0.125);
+        assert_eq!(converged_dx_um(FaceMobility::Harmonic, -0.30, 0.02), 0.125);
+        assert_eq!(converged_dx_um(FaceMobility::Arithmetic, -0.30, 0.02), 0.5);
+        let mut implicit = DendriteParams::hong_planar(-0.30);
+        implicit.li_step = crate::models::dendrite::LiStep::Implicit;
+        let text = implicit.warnings(&grid(0.5e-6)).join("\n");
+        assert!(!text.contains("not converged"), "{text}");
     }
 
     /// The refinement study of docs/verification.md (minutes):
