@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod image_read;
 pub mod vti_read;
 pub mod vtk;
 

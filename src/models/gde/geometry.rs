@@ -115,6 +115,54 @@ pub enum GeometrySpec {
         array: String,
         pore_value: u8,
     },
+    /// A NumPy `.npy` array (`im[x, y, z]`, as PoreSpy writes it) or a TIFF stack (pages
+    /// are z slices; a multi-page file or a folder of single-page files), of the grid's shape.
+    Image {
+        file: String,
+        format: ImageFormat,
+        classify: Classify,
+    },
+}
+
+/// The voxel-image formats read by `io::image_read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Npy,
+    Tiff,
+}
+
+/// How an imported image's values become labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Classify {
+    /// A label map: `pore_value` marks pore, 1..3 keep their label meaning, anything else is
+    /// solid (as for raw and .vti files).
+    Labels { pore_value: u8 },
+    /// Grey values: below `threshold` is pore, the rest solid (dark pore space, as in most
+    /// micro-CT reconstructions).
+    PoreBelow { threshold: f64 },
+}
+
+impl Classify {
+    pub fn label(self, value: f64) -> u8 {
+        match self {
+            Classify::Labels { pore_value } => {
+                if value == f64::from(pore_value) {
+                    PORE
+                } else if [1.0, 2.0, 3.0].contains(&value) {
+                    value as u8
+                } else {
+                    SOLID
+                }
+            }
+            Classify::PoreBelow { threshold } => {
+                if value < threshold {
+                    PORE
+                } else {
+                    SOLID
+                }
+            }
+        }
+    }
 }
 
 /// Mixed into the scenario's seed so that the geometry's stream differs from other draws on
@@ -356,6 +404,37 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
                 .map(|&x| map_label(x, *pore_value))
                 .collect();
             v.notes.extend(spacing_note(&path, image.spacing, grid));
+        }
+        GeometrySpec::Image {
+            file,
+            format,
+            classify,
+        } => {
+            let path = base.join(file);
+            let label = |x: f64| classify.label(x);
+            let image = match format {
+                ImageFormat::Npy => crate::io::image_read::read_npy(&path, &label),
+                ImageFormat::Tiff => crate::io::image_read::read_tiff_stack(&path, &label),
+            }
+            .context("gde.geometry.file")?;
+            if image.dims != n {
+                bail!(
+                    "gde.geometry.file: {} is {}x{}x{} (x, y, z{}) but the grid is {}x{}x{}; \
+                     set grid.nx, ny, nz to the image's shape",
+                    path.display(),
+                    image.dims[0],
+                    image.dims[1],
+                    image.dims[2],
+                    match format {
+                        ImageFormat::Npy => ": the array's axes in order",
+                        ImageFormat::Tiff => ": columns, rows, pages",
+                    },
+                    n[0],
+                    n[1],
+                    n[2]
+                );
+            }
+            v.labels = image.labels;
         }
     }
     Ok(v)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::geometry::{GeometrySpec, Packing};
+use super::geometry::{Classify, GeometrySpec, ImageFormat, Packing};
 use super::units::{FlowUnits, MACH_LIMIT};
 use crate::grid::Grid;
 use crate::input::{Range, ScenarioError, Section};
@@ -176,6 +176,8 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
         "catalyst_layer",
         "raw",
         "vti",
+        "npy",
+        "tiff",
     ];
     let kind = s.choice("kind", &kinds, None)?;
     // Feature sizes (widths, radii, diameters, periods) up to the domain's longest side: a
@@ -287,11 +289,39 @@ fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioE
             file: s.string_or("file", "")?,
             pore_value: s.u64_or("pore_value", 0, 0, 255)? as u8,
         },
-        _ => GeometrySpec::Vti {
+        "vti" => GeometrySpec::Vti {
             file: s.string_or("file", "")?,
             array: s.string_or("array", "label")?,
             pore_value: s.u64_or("pore_value", 0, 0, 255)? as u8,
         },
+        other => {
+            let file = s.string_or("file", "")?;
+            let threshold = s.opt_f64("pore_below", Range::any(), "")?;
+            let classify = match threshold {
+                Some(threshold) => {
+                    if s.raw("pore_value").is_some() {
+                        return Err(s.error(
+                            "pore_value",
+                            "give pore_value (a label map) or pore_below (a grey-value \
+                             threshold), not both",
+                        ));
+                    }
+                    Classify::PoreBelow { threshold }
+                }
+                None => Classify::Labels {
+                    pore_value: s.u64_or("pore_value", 0, 0, 255)? as u8,
+                },
+            };
+            GeometrySpec::Image {
+                file,
+                format: if other == "npy" {
+                    ImageFormat::Npy
+                } else {
+                    ImageFormat::Tiff
+                },
+                classify,
+            }
+        }
     })
 }
 
@@ -313,7 +343,10 @@ impl GdeParams {
 
         let mut g = s.table("geometry")?;
         let geometry = read_geometry(&mut g, grid)?;
-        if let GeometrySpec::Raw { file, .. } | GeometrySpec::Vti { file, .. } = &geometry {
+        if let GeometrySpec::Raw { file, .. }
+        | GeometrySpec::Vti { file, .. }
+        | GeometrySpec::Image { file, .. } = &geometry
+        {
             if file.is_empty() {
                 return Err(g.error(
                     "file",
