@@ -727,6 +727,16 @@ impl Bottom {
             };
             table.extend_from_slice(bytemuck::cast_slice(&[entry]));
         }
+        if levels.len() < 2 {
+            // A bottom of one level reads no entry, but WGSL's runtime-sized array needs one
+            // in the binding (a 4-cell-thin gde image failed to bind without it).
+            let unused = BottomLevel {
+                info: levels[0].domain.infos[0],
+                base: 0,
+                _pad: [0; 3],
+            };
+            table.extend_from_slice(bytemuck::cast_slice(&[unused]));
+        }
         let table = gpu
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {

@@ -438,6 +438,7 @@ impl GdeParams {
         s.put_table("flow", f.finish()?);
 
         let mut sp = s.table("species")?;
+        let advection = sp.bool_or("advection", false)?;
         let species = SpeciesParams {
             axes: axis_list(&mut sp, "axes", &[])?,
             side_walls: sp.bool_or("side_walls", false)?,
@@ -458,9 +459,15 @@ impl GdeParams {
             tolerance: sp.f64_or("tolerance", 1e-3, FRACTION, "")?,
             check_every: sp.u64_or("check_every", 100, 1, 1_000_000)?,
             max_iterations: sp.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
-            advection: sp.bool_or("advection", false)?,
+            advection,
+            // The steady solve by default, unless species ride a computed flow (issue 20):
+            // the lattice is then the only path.
             solver: match sp
-                .choice("solver", &["lattice", "multigrid"], Some("lattice"))?
+                .choice(
+                    "solver",
+                    &["lattice", "multigrid"],
+                    Some(if advection { "lattice" } else { "multigrid" }),
+                )?
                 .as_str()
             {
                 "multigrid" => SpeciesSolverKind::Multigrid,
