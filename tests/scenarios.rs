@@ -471,3 +471,22 @@ fn oversized_integers_and_repeated_overrides_are_named() {
     let o: Vec<String> = vec!["name=\"1.2.3\"".into()];
     assert!(Scenario::parse("case.toml", BASE, &o).is_ok());
 }
+
+/// The wall-time estimate counts one clock step per steady gde solve, not the iteration
+/// budget (a 256³ GDL was estimated at 416 days before, and took 3 minutes).
+#[test]
+fn steady_gde_runs_bound_their_steps() {
+    let load = |file: &str, set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        Scenario::load(Path::new(&common::scenario(file)), &set).unwrap()
+    };
+    let steady = load("gde-gdl-diffusivity.toml", &[]);
+    assert_eq!(steady.params.step_bound(), Some(2));
+    let lattice = load(
+        "gde-gdl-diffusivity.toml",
+        &["gde.species.solver=\"lattice\""],
+    );
+    assert_eq!(lattice.params.step_bound(), None);
+    assert_eq!(load("gde-sphere-array.toml", &[]).params.step_bound(), None);
+    assert_eq!(load("dendrite-2d.toml", &[]).params.step_bound(), None);
+}

@@ -80,6 +80,12 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         if grid.nz > 1 { "3D" } else { "2D" }.to_string()
     }
 
+    /// A bound on the clock steps a run takes whatever `run.end_time` allows, where the
+    /// parameters fix it (gde: one step per steady solve), for the wall-time estimate.
+    fn step_bound(&self) -> Option<u64> {
+        None
+    }
+
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     fn gpu_fields(&self) -> u32;
 

@@ -102,11 +102,18 @@ pub fn key(scenario: &Scenario, adapter: &str) -> RateKey {
 /// iteration budget) times its cells, at the recorded speed.
 pub fn scenario_estimate(scenario: &Scenario, adapter: &str) -> String {
     let iterations = scenario.model.clock == ClockKind::Iterations;
+    let bound = scenario.params.step_bound();
     let steps = (scenario.run.end_time / scenario.time_step())
         .ceil()
-        .min(scenario.run.max_steps as f64);
+        .min(scenario.run.max_steps as f64)
+        .min(bound.map_or(f64::INFINITY, |b| b as f64));
     let updates = steps * scenario.grid.cells() as f64;
-    estimate_line(&key(scenario, adapter), updates, iterations)
+    // An iteration budget is an upper bound, unless the model fixes the count.
+    estimate_line(
+        &key(scenario, adapter),
+        updates,
+        iterations && bound.is_none(),
+    )
 }
 
 /// A wall time for people: seconds, minutes, hours or days, two significant figures.

@@ -40,6 +40,13 @@ impl crate::models::ModelSpec for GdeParams {
         true
     }
 
+    /// Only steady diffusivity solves: one clock step each.
+    fn step_bound(&self) -> Option<u64> {
+        let steady = self.species.solver == SpeciesSolverKind::Multigrid && !self.species.advection;
+        (self.flow.axes.is_empty() && !self.reaction.enabled && steady)
+            .then_some(self.species.axes.len() as u64)
+    }
+
     /// The stages that run, which cost very differently per iteration.
     fn rate_variant(&self, grid: &Grid) -> String {
         let mut stages = Vec::new();
