@@ -763,6 +763,11 @@ impl Model for Dendrite {
     }
 
     fn step_hint(&self) -> &'static str {
+        if self.implicit.is_some() {
+            return "With the implicit Li step the step is limited by the Allen-Cahn and \
+                    Butler-Volmer terms: ions piling up ahead of the deposit raise the \
+                    cathodic rate and shrink it (docs/models/dendrite.md, Time stepping).";
+        }
         "The step is limited by Li transport, D/(1 - c): ions piling up near the sites' \
          saturation ahead of the deposit, or close to the far (bulk) boundary, shrink it \
          (docs/models/dendrite.md, Time stepping)."
