@@ -378,6 +378,13 @@ fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
 /// Prints the memory estimate and refuses a run that cannot fit on the adapter.
 fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
     let need = memory_estimate(s, gpu)?;
+    if !quiet {
+        // Per cell, to compare paths and image sizes (docs/models/gde.md, Memory).
+        println!(
+            "memory per cell: {:.0} B",
+            need as f64 / s.grid.cells() as f64
+        );
+    }
     check_memory_need(&s.file, "this run", need, gpu, quiet)
 }
 

@@ -162,6 +162,11 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// The species collision is TRT with a fixed magic parameter, so steady states do not depend
 /// on τ and a large τ (fast diffusion per step) is safe; up to τ = 20 the symmetric rate
 /// stays below 1.95, so every mode is still damped.
+/// f32 fields of one steady solve (steady.rs), allocated while it runs: the solution, the
+/// solver's gx, gy, gz, diag, b, r, p, q, z and x_prev, the set-up's σ, kind and value, and the
+/// multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
+pub const STEADY_SOLVE_FIELDS: u32 = 15;
+
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 
 fn read_geometry(s: &mut Section, grid: &Grid) -> Result<GeometrySpec, ScenarioError> {
@@ -565,6 +570,9 @@ impl GdeParams {
         }
         if !self.species.axes.is_empty() || self.reaction.enabled {
             n += 7 + 2 + u32::from(self.species.knudsen);
+        }
+        if self.species.solver == SpeciesSolverKind::Multigrid && !self.species.axes.is_empty() {
+            n += STEADY_SOLVE_FIELDS;
         }
         n
     }
