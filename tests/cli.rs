@@ -1278,12 +1278,7 @@ fn validate_estimates_the_wall_time_from_a_recorded_speed() {
     let dir = tempfile::tempdir().unwrap();
     let rates = dir.path().join("rates.json");
     let with_rates = |args: &[&str]| {
-        Command::new(common::mesolyte_bin())
-            .args(args)
-            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-            .env(sim::rates::RATES_ENV, &rates)
-            .output()
-            .unwrap()
+        common::mesolyte_with_env(args, &[(sim::rates::RATES_ENV, rates.as_os_str())])
     };
     let file = scenario("dendrite-2d.toml");
     let small = [

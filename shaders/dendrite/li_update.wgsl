@@ -48,12 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let flux = -mi * ((0.0 - w_star[i]) + p.f_over_rt * (0.0 - phi[i])) / (0.5 * p.dx);
         add_outflow(flux, &out_units, &out_fraction);
     }
-    let scaled_rho = rho_remainder[i] - out_fraction;
-    let rho_units = round(scaled_rho);
-    rho_remainder[i] = scaled_rho - rho_units;
-    let rho_new = rho_fixed[i] - out_units + i32(rho_units);
-    rho_fixed[i] = rho_new;
-    let rho_value = f32(rho_new) / RHO_SCALE;
+    let rho_value = apply_outflow(i, out_units, out_fraction);
     rho_out[i] = rho_value;
     let h_new = clamp(interp_h(eta_new[i]), 0.0, 1.0);
     let w_new = chemical_potential(rho_value, h_new, w_old[i]);

@@ -236,12 +236,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    let scaled_rho = rho_remainder[i] - out_fraction;
-    let rho_units = round(scaled_rho);
-    rho_remainder[i] = scaled_rho - rho_units;
-    let rho_new = rho_fixed[i] - out_units + i32(rho_units);
-    rho_fixed[i] = rho_new;
-    let rho_value = f32(rho_new) / RHO_SCALE;
+    let rho_value = apply_outflow(i, out_units, out_fraction);
     rho_out[i] = rho_value;
 
     let w_new = chemical_potential(rho_value, h_new, w_in[i]);

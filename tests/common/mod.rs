@@ -30,9 +30,15 @@ pub fn mesolyte_bin() -> std::path::PathBuf {
 
 /// Runs the mesolyte binary with `args` (headless: XDG_RUNTIME_DIR set) and returns its output.
 pub fn mesolyte(args: &[&str]) -> std::process::Output {
+    mesolyte_with_env(args, &[])
+}
+
+/// `mesolyte` with extra environment variables.
+pub fn mesolyte_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::process::Output {
     std::process::Command::new(mesolyte_bin())
         .args(args)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }

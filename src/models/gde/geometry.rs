@@ -145,11 +145,11 @@ pub enum Classify {
 impl Classify {
     pub fn label(self, value: f64) -> u8 {
         match self {
+            // A value that is no byte (negative, fractional, above 255) is neither the pore
+            // value nor a label: solid.
             Classify::Labels { pore_value } => {
-                if value == f64::from(pore_value) {
-                    PORE
-                } else if [1.0, 2.0, 3.0].contains(&value) {
-                    value as u8
+                if value.fract() == 0.0 && (0.0..=255.0).contains(&value) {
+                    map_label(value as u8, pore_value)
                 } else {
                     SOLID
                 }
