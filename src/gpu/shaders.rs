@@ -72,6 +72,16 @@ shader_table!(
     "gde/species_step.wgsl",
     "gde/species_fields.wgsl",
     "gde/lattice_merge.wgsl",
+    "superfill/include/params.wgsl",
+    "superfill/include/stencil.wgsl",
+    "superfill/interface.wgsl",
+    "superfill/coverage.wgsl",
+    "superfill/extend.wgsl",
+    "superfill/advect.wgsl",
+    "superfill/transfer.wgsl",
+    "superfill/species_setup.wgsl",
+    "superfill/adsorb.wgsl",
+    "superfill/reinit.wgsl",
     "test/neighbour_reach.wgsl",
 );
 

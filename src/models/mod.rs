@@ -6,6 +6,7 @@ pub mod contract;
 pub mod dendrite;
 pub mod diffusion;
 pub mod gde;
+pub mod superfill;
 
 use anyhow::Result;
 use std::any::Any;
@@ -44,7 +45,12 @@ impl std::fmt::Debug for ModelEntry {
 }
 
 /// Every model, in the order `mesolyte list` and errors name them.
-pub const REGISTRY: &[ModelEntry] = &[diffusion::ENTRY, dendrite::ENTRY, gde::ENTRY];
+pub const REGISTRY: &[ModelEntry] = &[
+    diffusion::ENTRY,
+    dendrite::ENTRY,
+    gde::ENTRY,
+    superfill::ENTRY,
+];
 
 /// Model names accepted in a scenario's `model` key.
 pub fn names() -> Vec<&'static str> {

@@ -1,0 +1,59 @@
+// Accelerator coverage and metal velocity on the interface cells. The coverage θ is the
+// surface amount over the interface area of the cell and its neighbours (3×3, or 3×3×3,
+// mirrored at the faces): one cell's share of the area is noisy where the surface crosses
+// the grid, the neighbourhood's is not. θ is stored unclamped (a value above 1 tells
+// adsorb.wgsl to release the excess); the velocity uses min(θ, 1):
+//   v = Ω/(nF) (b0 + b1 θ) (c_Cu / c_Cu,bulk) exp(−αFη/RT).
+#include "common/grid.wgsl"
+#include "superfill/include/params.wgsl"
+
+@group(0) @binding(1) var<storage, read> p: StepParams;
+@group(0) @binding(2) var<storage, read> amount: array<i32>;
+@group(0) @binding(3) var<storage, read> area: array<f32>;
+@group(0) @binding(4) var<storage, read> c_cu: array<f32>;
+@group(0) @binding(5) var<storage, read_write> theta_cell: array<f32>;
+@group(0) @binding(6) var<storage, read_write> vel_cell: array<f32>;
+
+fn level(j: u32) -> f32 {
+    return area[j];
+}
+
+#include "superfill/include/stencil.wgsl"
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = thread_cell(gid);
+    if (!c.valid) {
+        return;
+    }
+    let i = c.local;
+    if (area[i] <= 0.0) {
+        theta_cell[i] = 0.0;
+        vel_cell[i] = 0.0;
+        return;
+    }
+    let kz = select(0, 1, is_3d());
+    var m = 0.0;
+    var a = 0.0;
+    for (var dz = -kz; dz <= kz; dz++) {
+        for (var dy = -1; dy <= 1; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+                // Mirror each axis in turn (a diagonal neighbour is two axis steps).
+                var q = c;
+                q.local = mirror_index(q, 0u, dx);
+                q.x = u32(clamp(i32(q.x) + dx, 0, i32(grid.nx) - 1));
+                q.local = mirror_index(q, 1u, dy);
+                q.y = u32(clamp(i32(q.y) + dy, 0, i32(grid.ny) - 1));
+                if (kz == 1) {
+                    q.local = mirror_index(q, 2u, dz);
+                }
+                m += f32(amount[q.local]);
+                a += area[q.local];
+            }
+        }
+    }
+    let theta = m / (M_SCALE * a);
+    theta_cell[i] = theta;
+    let t = min(theta, 1.0);
+    vel_cell[i] = p.vel_scale * (p.b0 + p.b1 * t) * max(c_cu[i], 0.0) * p.inv_cu_bulk;
+}

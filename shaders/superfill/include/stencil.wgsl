@@ -1,0 +1,117 @@
+// Level-set stencils of the superfill model. The lateral faces are symmetry planes and the
+// bottom and top faces mirror too: a cell beyond a face reads its mirror image. The
+// including shader says which field the stencils read: `fn level(j: u32) -> f32`, φ at
+// local index j (metres). Requires common/grid.wgsl.
+
+// Local index of the cell `k` cells (|k| <= grid.ghost) along `axis` from c, reflected at
+// the domain's faces.
+fn mirror_index(c: Cell, axis: u32, k: i32) -> u32 {
+    let n = i32(axis_len(axis));
+    let x = i32(axis_coord(c, axis));
+    var t = x + k;
+    if (t < 0) {
+        t = -t - 1;
+    }
+    if (t >= n) {
+        t = 2 * n - t - 1;
+    }
+    return u32(i32(c.local) + (t - x) * i32(axis_stride(axis)));
+}
+
+fn dims() -> u32 {
+    return select(2u, 3u, is_3d());
+}
+
+fn minmod(a: f32, b: f32) -> f32 {
+    if (a * b <= 0.0) {
+        return 0.0;
+    }
+    return select(b, a, abs(a) < abs(b));
+}
+
+// Second-order ENO one-sided differences of φ along `axis` (backward, forward), in metres
+// per cell: the first difference corrected by the smaller second difference.
+fn eno_differences(c: Cell, axis: u32) -> vec2<f32> {
+    let a = level(mirror_index(c, axis, -2));
+    let b = level(mirror_index(c, axis, -1));
+    let o = level(c.local);
+    let d = level(mirror_index(c, axis, 1));
+    let e = level(mirror_index(c, axis, 2));
+    let dd_m = a - 2.0 * b + o;
+    let dd_0 = b - 2.0 * o + d;
+    let dd_p = o - 2.0 * d + e;
+    return vec2<f32>((o - b) + 0.5 * minmod(dd_m, dd_0), (d - o) - 0.5 * minmod(dd_0, dd_p));
+}
+
+// Godunov's upwind |∇φ| (dimensionless) for a front moving towards +φ (`outward`, the
+// deposit growing into the electrolyte) or towards −φ.
+fn godunov_gradient(c: Cell, outward: bool) -> f32 {
+    var s = 0.0;
+    for (var a = 0u; a < dims(); a++) {
+        let d = eno_differences(c, a);
+        if (outward) {
+            s += max(max(d.x, 0.0) * max(d.x, 0.0), min(d.y, 0.0) * min(d.y, 0.0));
+        } else {
+            s += max(min(d.x, 0.0) * min(d.x, 0.0), max(d.y, 0.0) * max(d.y, 0.0));
+        }
+    }
+    return sqrt(s) * p.inv_dx;
+}
+
+// Central differences of φ (metres per cell) with mirror images at the faces.
+fn central_gradient(c: Cell) -> vec3<f32> {
+    var g = vec3<f32>(0.0);
+    for (var a = 0u; a < dims(); a++) {
+        g[a] = 0.5 * (level(mirror_index(c, a, 1)) - level(mirror_index(c, a, -1)));
+    }
+    return g;
+}
+
+// The unit normal pointing into the electrolyte (+φ); (0, 1, 0) or (0, 0, 1) where φ is
+// flat.
+fn unit_normal(c: Cell) -> vec3<f32> {
+    let g = central_gradient(c);
+    let n = length(g);
+    if (n > 0.0) {
+        return g / n;
+    }
+    return select(vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0), is_3d());
+}
+
+// The cell one step along `axis` (towards + if `up`); only for neighbours that exist.
+fn shifted(c: Cell, axis: u32, up: bool) -> Cell {
+    var n = c;
+    let j = neighbour(c, axis, up, false);
+    n.local = u32(j);
+    let d = select(-1, 1, up);
+    if (axis == 0u) {
+        n.x = u32(i32(c.x) + d);
+    } else if (axis == 1u) {
+        n.y = u32(i32(c.y) + d);
+    } else {
+        n.z = u32(i32(c.z) + d);
+    }
+    n.global = u32(i32(c.global) + d * i32(axis_stride(axis)));
+    return n;
+}
+
+// Interface area of an electrolyte cell (φ > 0): the sum over its faces towards metal
+// (φ ≤ 0) of |n·e_face|, in units of a cell face; 0 for metal cells and cells not touching
+// metal. Domain faces are symmetry planes and carry no interface.
+fn interface_area(c: Cell) -> f32 {
+    if (level(c.local) <= 0.0) {
+        return 0.0;
+    }
+    let n = unit_normal(c);
+    var area = 0.0;
+    for (var a = 0u; a < dims(); a++) {
+        for (var s = 0u; s < 2u; s++) {
+            let j = neighbour(c, a, s == 1u, false);
+            if (j >= 0 && level(u32(j)) <= 0.0) {
+                // Floored, so that every electrolyte cell touching metal counts as interface.
+                area += max(abs(n[a]), 0.05);
+            }
+        }
+    }
+    return area;
+}

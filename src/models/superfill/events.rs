@@ -1,0 +1,73 @@
+//! Events of a fill read from the heights recorded at each output (linear in between): when
+//! the centre line reached the feature's top, and when the bottom began to outrun the field.
+
+use super::model::Sample;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Events {
+    /// When the surface on the feature's axis reached the initial field level (the
+    /// feature's depth above its bottom), s; NaN if it has not.
+    pub fill_time: f64,
+    /// The end of the incubation period: when the centre line first rose at more than
+    /// twice the field's speed, s; NaN if it has not.
+    pub incubation_time: f64,
+}
+
+/// Rate of the centre over rate of the field that ends the incubation period.
+pub const OUTRUN_RATIO: f64 = 2.0;
+
+impl Events {
+    pub fn from_history(h: &[Sample], depth: f64) -> Events {
+        let mut fill_time = f64::NAN;
+        let mut incubation_time = f64::NAN;
+        for w in h.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            let dt = b.time - a.time;
+            if dt <= 0.0 {
+                continue;
+            }
+            if fill_time.is_nan() && a.centre < depth && b.centre >= depth {
+                fill_time = a.time + dt * (depth - a.centre) / (b.centre - a.centre);
+            }
+            let centre_rate = (b.centre - a.centre) / dt;
+            let field_rate = (b.field - a.field) / dt;
+            if incubation_time.is_nan() && centre_rate > OUTRUN_RATIO * field_rate.max(0.0) {
+                incubation_time = a.time;
+            }
+        }
+        Events {
+            fill_time,
+            incubation_time,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(time: f64, centre: f64, field: f64) -> Sample {
+        Sample {
+            time,
+            centre,
+            field,
+            voids: 0,
+            void_fraction: 0.0,
+        }
+    }
+
+    #[test]
+    fn fill_and_incubation_from_heights() {
+        let h = [
+            s(0.0, 0.0, 0.5),
+            s(1.0, 0.1, 0.6),
+            s(2.0, 0.3, 0.7),
+            s(3.0, 0.7, 0.8),
+        ];
+        let e = Events::from_history(&h, 0.5);
+        assert!((e.fill_time - 2.5).abs() < 1e-12);
+        assert!((e.incubation_time - 1.0).abs() < 1e-12);
+        let none = Events::from_history(&h[..2], 0.5);
+        assert!(none.fill_time.is_nan() && none.incubation_time.is_nan());
+    }
+}

@@ -1,0 +1,144 @@
+//! The superfill model's GPU stages (shaders/superfill/, one file each) and their step
+//! parameters: the only place where the parameters become the kernels' model units.
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+
+use super::params::SuperfillParams;
+use crate::constants::FARADAY;
+use crate::gpu::{Gpu, Kernel};
+use crate::grid::Grid;
+
+/// Fixed-point scale of the surface accelerator amounts (`M_SCALE` of
+/// shaders/superfill/include/params.wgsl): θ × interface area (cell faces) × 2^27.
+pub const M_SCALE: f64 = 134_217_728.0;
+
+/// Reinitialisation pseudo-time step in cells, by dimension (Godunov's scheme is stable to
+/// 1/√d; these keep a margin).
+pub fn reinit_dtau(three_d: bool) -> f64 {
+    if three_d {
+        0.3
+    } else {
+        0.45
+    }
+}
+
+/// `StepParams` of shaders/superfill/include/params.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug, Default)]
+pub struct StepParams {
+    dx: f32,
+    inv_dx: f32,
+    dt: f32,
+    band: f32,
+    vel_scale: f32,
+    b0: f32,
+    b1: f32,
+    inv_cu_bulk: f32,
+    k_ads: f32,
+    dtau: f32,
+    sink_cu: f32,
+    sink_acc: f32,
+    cap_cu: f32,
+    cap_acc: f32,
+    src_acc: f32,
+    robin_top: f32,
+    cu_bulk: f32,
+    acc_bulk: f32,
+    _pad0: f32,
+    _pad1: f32,
+}
+
+impl StepParams {
+    /// The parameters of a step of `dt` seconds, with `layer_left` metres of diffusion
+    /// layer between the box top and the bulk.
+    pub fn new(p: &SuperfillParams, grid: &Grid, dt: f64, layer_left: f64) -> StepParams {
+        let dx = grid.dx;
+        let tafel = p.tafel_factor();
+        StepParams {
+            dx: dx as f32,
+            inv_dx: (1.0 / dx) as f32,
+            dt: dt as f32,
+            band: (p.band_cells * dx) as f32,
+            vel_scale: (p.velocity_per_current() * tafel) as f32,
+            b0: p.b0 as f32,
+            b1: p.b1 as f32,
+            inv_cu_bulk: (1.0 / p.cu_bulk) as f32,
+            k_ads: p.adsorption_rate() as f32,
+            dtau: reinit_dtau(grid.is_3d()) as f32,
+            // i/(nF) per unit i0 and concentration, times Δx/D: see species_setup.wgsl.
+            sink_cu: (tafel * dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity))
+                as f32,
+            sink_acc: (p.adsorption_rate() * p.site_density * dx / p.acc_diffusivity) as f32,
+            cap_cu: (dx * dx / (p.cu_diffusivity * dt)) as f32,
+            cap_acc: (dx * dx / (p.acc_diffusivity * dt)) as f32,
+            src_acc: (p.site_density * dx / (p.acc_diffusivity * dt)) as f32,
+            robin_top: (dx / (0.5 * dx + layer_left.max(0.0))) as f32,
+            cu_bulk: p.cu_bulk as f32,
+            acc_bulk: p.acc_bulk as f32,
+            _pad0: 0.0,
+            _pad1: 0.0,
+        }
+    }
+}
+
+/// Every pipeline of the model.
+pub struct Kernels {
+    pub interface: Kernel,
+    pub coverage: Kernel,
+    /// extend.wgsl without and with the deposited-volume tally.
+    pub extend: [Kernel; 2],
+    /// advect.wgsl's two stages.
+    pub advect: [Kernel; 2],
+    pub transfer: Kernel,
+    /// species_setup.wgsl for Cu²⁺ and the accelerator.
+    pub setup: [Kernel; 2],
+    pub adsorb: Kernel,
+    pub reinit: Kernel,
+}
+
+impl Kernels {
+    pub fn new(gpu: &Gpu) -> Result<Kernels> {
+        let k = |path: &'static str| Kernel::new(gpu, path);
+        let c = |path: &'static str, name: &str, v: f64| {
+            Kernel::with_constants(gpu, path, "main", &[(name, v)])
+        };
+        Ok(Kernels {
+            interface: k("superfill/interface.wgsl")?,
+            coverage: k("superfill/coverage.wgsl")?,
+            extend: [
+                c("superfill/extend.wgsl", "ACCUMULATE", Kernel::flag(false))?,
+                c("superfill/extend.wgsl", "ACCUMULATE", Kernel::flag(true))?,
+            ],
+            advect: [
+                c("superfill/advect.wgsl", "KEEP", 0.0)?,
+                c("superfill/advect.wgsl", "KEEP", 0.5)?,
+            ],
+            transfer: k("superfill/transfer.wgsl")?,
+            setup: [
+                c("superfill/species_setup.wgsl", "SPECIES", 0.0)?,
+                c("superfill/species_setup.wgsl", "SPECIES", 1.0)?,
+            ],
+            adsorb: k("superfill/adsorb.wgsl")?,
+            reinit: k("superfill/reinit.wgsl")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_params_match_wgsl() {
+        crate::gpu::wgsl_layout::layout!(
+            StepParams,
+            "superfill/adsorb.wgsl",
+            "StepParams",
+            [
+                dx, inv_dx, dt, band, vel_scale, b0, b1, inv_cu_bulk, k_ads, dtau, sink_cu,
+                sink_acc, cap_cu, cap_acc, src_acc, robin_top, cu_bulk, acc_bulk, _pad0, _pad1
+            ]
+        );
+    }
+}

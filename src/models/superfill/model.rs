@@ -1,0 +1,742 @@
+//! The superfill model on the GPU: its fields, one step of the level set, surface
+//! accelerator and dissolved species, reinitialisation, and what it reports.
+//!
+//! A step (operator split, explicit coupling, as FiPy's simpleTrenchSystem):
+//! 1. extend the interface cells' velocity and coverage off the interface (extend.wgsl,
+//!    which also tallies the step's deposited volume for the Faraday check);
+//! 2. move φ (advect.wgsl, two stages), then recompute the interface cells and areas
+//!    (interface.wgsl) and hand the surface accelerator of cells that turned metal to the
+//!    new interface cells (transfer.wgsl), which conserves it exactly;
+//! 3. coverage on the moved interface (coverage.wgsl), then one backward-Euler step of
+//!    Cu²⁺ and of the accelerator in solution, each a linear solve on the engine's
+//!    elliptic solver with the interface sinks and the top's Robin closure
+//!    (species_setup.wgsl);
+//! 4. adsorb accelerator with the solved concentration (adsorb.wgsl) and recompute coverage
+//!    and velocity for the next step; every `reinit_every` steps, reinitialise φ to a
+//!    signed distance (reinit.wgsl).
+
+use anyhow::{bail, Result};
+use std::sync::Arc;
+
+use super::analysis::{self, FillState};
+use super::kernels::{Kernels, StepParams, M_SCALE};
+use super::params::{SuperfillParams, TOP_MARGIN_CELLS};
+use super::shape;
+use crate::gpu::{
+    column_reduce, field_stats, Domain, Element, Field, Gpu, Recorder, StatsQuery,
+};
+use crate::grid::Grid;
+use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
+use crate::solvers::{EllipticSolver, Preconditioner, SolveControl};
+
+/// Reinitialisation iterations per band cell (the distance travels dtau cells per iteration).
+fn reinit_iterations(p: &SuperfillParams, grid: &Grid, initial: bool) -> u32 {
+    let reach = if initial { 2.0 } else { 1.0 } * p.band_cells;
+    let n = (reach / super::kernels::reinit_dtau(grid.is_3d())).ceil() as u32 + 2;
+    n + n % 2
+}
+
+/// Output names.
+pub const PHI: &str = "phi_m";
+pub const THETA: &str = "theta";
+pub const CU: &str = "c_cu_mol_m3";
+pub const ACC: &str = "c_acc_mol_m3";
+pub const METAL: &str = "metal";
+pub const VOID_ID: &str = "void_id";
+pub const VELOCITY: &str = "velocity_m_s";
+pub const SEAM: &str = "seam";
+
+/// A look at the fill at one output time, kept for the summary's events.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct Sample {
+    pub time: f64,
+    pub centre: f64,
+    pub field: f64,
+    pub voids: usize,
+    pub void_fraction: f64,
+}
+
+pub struct Superfill {
+    pub params: SuperfillParams,
+    grid: Grid,
+    domain: Arc<Domain>,
+    k: Kernels,
+    uniform: wgpu::Buffer,
+    /// φ, double-buffered; `cur` holds the state.
+    pub phi: [Field; 2],
+    cur: usize,
+    /// Stage-1 φ of the advection, and φ0 of a reinitialisation.
+    phi_stage: Field,
+    /// Surface accelerator (i32 fixed point, θ × area × M_SCALE), double-buffered.
+    pub amount: [Field; 2],
+    am: usize,
+    pub area: Field,
+    metal_frac: Field,
+    seam: Field,
+    pub theta_cell: Field,
+    pub vel_cell: Field,
+    pub vel_ext: Field,
+    pub theta_ext: Field,
+    /// Deposited volume per cell from Faraday's law, in cell volumes.
+    pub deposited: Field,
+    excess: Field,
+    pub c_cu: Field,
+    pub c_acc: Field,
+    metal: Field,
+    void_id: Field,
+    cu_solver: EllipticSolver,
+    acc_solver: EllipticSolver,
+    /// Feature cells (the fill and void fractions are of these).
+    feature: Vec<bool>,
+    initial_metal_volume: f64,
+    /// Diffusion layer between the box top and the bulk, m, as of the last plan.
+    layer_left: f64,
+    /// Highest metal column top above the box bottom, m, as of the last plan.
+    deposit_top: f64,
+    top_reached: bool,
+    uniform_dt: f64,
+    history: Vec<Sample>,
+    messages: Vec<String>,
+    /// Concentration solves and their iterations so far.
+    pub solves: (u64, u64),
+}
+
+impl Superfill {
+    pub fn new(gpu: &Gpu, grid: Grid, params: SuperfillParams) -> Result<Superfill> {
+        let domain = Domain::new(gpu, grid, false)?;
+        if domain.chunks.len() > 1 {
+            bail!(
+                "superfill keeps each field in one storage binding (its stencils reach {} cells), but this grid's {} MiB fields need {} on this adapter (at most {} MiB each); use fewer cells or an adapter with larger bindings",
+                3,
+                domain.field_bytes() >> 20,
+                domain.chunks.len(),
+                gpu.max_binding_bytes >> 20
+            );
+        }
+        let f = |name: &str| Field::new(gpu, &domain, name);
+        let phi = [f(PHI), f(PHI)];
+        let amount = [
+            Field::typed(gpu, &domain, "theta_amount", Element::I32),
+            Field::typed(gpu, &domain, "theta_amount", Element::I32),
+        ];
+        let c_cu = f(CU);
+        let c_acc = f(ACC);
+        let mut cu_solver =
+            EllipticSolver::new(gpu, &domain, &c_cu, Preconditioner::Multigrid, "cu")?;
+        let mut acc_solver =
+            EllipticSolver::new(gpu, &domain, &c_acc, Preconditioner::Multigrid, "acc")?;
+        if let Ok(b) = std::env::var("SF_BATCH") {
+            cu_solver.set_batch(b.parse().unwrap());
+            acc_solver.set_batch(b.parse().unwrap());
+        }
+        let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("superfill params"),
+            size: std::mem::size_of::<StepParams>() as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let phi0 = shape::initial_phi(&params, &grid);
+        let feature = shape::feature_cells(&params, &grid, &phi0);
+        let mut m = Superfill {
+            k: Kernels::new(gpu)?,
+            uniform,
+            phi,
+            cur: 0,
+            phi_stage: f("phi_stage"),
+            amount,
+            am: 0,
+            area: f("interface_area"),
+            metal_frac: f("metal_fraction"),
+            seam: Field::typed(gpu, &domain, SEAM, Element::U32),
+            theta_cell: f("theta_cell"),
+            vel_cell: f("velocity_cell"),
+            vel_ext: f(VELOCITY),
+            theta_ext: f(THETA),
+            deposited: f("deposited"),
+            excess: f("excess"),
+            c_cu,
+            c_acc,
+            metal: Field::typed(gpu, &domain, METAL, Element::U32),
+            void_id: Field::typed(gpu, &domain, VOID_ID, Element::I32),
+            cu_solver,
+            acc_solver,
+            feature,
+            initial_metal_volume: 0.0,
+            layer_left: 0.0,
+            deposit_top: 0.0,
+            top_reached: false,
+            uniform_dt: f64::NAN,
+            history: Vec::new(),
+            messages: Vec::new(),
+            solves: (0, 0),
+            domain,
+            grid,
+            params,
+        };
+        m.phi[0].upload(gpu, &phi0)?;
+        let n = grid.cells() as usize;
+        m.c_cu.upload(gpu, &vec![m.params.cu_bulk as f32; n])?;
+        m.c_acc.upload(gpu, &vec![m.params.acc_bulk as f32; n])?;
+        m.cu_solver.x_prev.upload(gpu, &vec![m.params.cu_bulk as f32; n])?;
+        m.acc_solver.x_prev.upload(gpu, &vec![m.params.acc_bulk as f32; n])?;
+        m.layer_left = m.params.boundary_layer - m.params.box_above_field(&grid);
+        m.write_uniform(gpu, 1.0);
+        // The combined distances are a signed distance only near the surface: reinitialise.
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut rec = Recorder::new(&mut enc);
+            m.encode_reinit(gpu, &mut rec, reinit_iterations(&m.params, &grid, true));
+            m.encode_interface(gpu, &mut rec, m.cur, m.cur);
+        }
+        gpu.submit(enc.finish());
+        // Initial coverage θ0 on every interface cell.
+        let area = m.area.download(gpu);
+        let theta0 = m.params.initial_coverage;
+        let amounts: Vec<i32> = area
+            .iter()
+            .map(|&a| (theta0 * a as f64 * M_SCALE).round() as i32)
+            .collect();
+        m.amount[0].upload_as(gpu, &amounts)?;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        m.encode_coverage(gpu, &mut Recorder::new(&mut enc));
+        gpu.submit(enc.finish());
+        m.initial_metal_volume = m.metal_volume(gpu);
+        m.plan_columns(gpu)?;
+        Ok(m)
+    }
+
+    fn write_uniform(&mut self, gpu: &Gpu, dt: f64) {
+        let u = StepParams::new(&self.params, &self.grid, dt, self.layer_left);
+        gpu.queue
+            .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
+        self.uniform_dt = dt;
+    }
+
+    /// Binds `list` (and the step parameters as `p`) by name and dispatches over the cells.
+    fn dispatch(
+        &self,
+        gpu: &Gpu,
+        rec: &mut Recorder,
+        kernel: &crate::gpu::Kernel,
+        list: Vec<(&str, &Field)>,
+    ) {
+        let bind = kernel.bind_chunks_named(gpu, &self.domain, |c| {
+            let mut v: Vec<(&str, &wgpu::Buffer)> = vec![("p", &self.uniform)];
+            v.extend(list.iter().map(|(n, f)| (*n, &f.buffers[c])));
+            v
+        });
+        self.domain.dispatch(rec.pass(), &kernel.pipeline, &bind);
+    }
+
+    /// Interface areas, metal fractions and seam marks of φ in buffer `new` (φ before the
+    /// step in `old`).
+    fn encode_interface(&self, gpu: &Gpu, rec: &mut Recorder, new: usize, old: usize) {
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.interface,
+            vec![
+                ("phi", &self.phi[new]),
+                ("phi_old", &self.phi[old]),
+                ("area", &self.area),
+                ("metal_frac", &self.metal_frac),
+                ("seam", &self.seam),
+            ],
+        );
+    }
+
+    fn encode_coverage(&self, gpu: &Gpu, rec: &mut Recorder) {
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.coverage,
+            vec![
+                ("amount", &self.amount[self.am]),
+                ("area", &self.area),
+                ("c_cu", &self.c_cu),
+                ("theta_cell", &self.theta_cell),
+                ("vel_cell", &self.vel_cell),
+            ],
+        );
+    }
+
+    fn encode_extend(&self, gpu: &Gpu, rec: &mut Recorder, accumulate: bool) {
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.extend[usize::from(accumulate)],
+            vec![
+                ("phi", &self.phi[self.cur]),
+                ("area", &self.area),
+                ("vel_cell", &self.vel_cell),
+                ("theta_cell", &self.theta_cell),
+                ("vel_ext", &self.vel_ext),
+                ("theta_ext", &self.theta_ext),
+                ("deposited", &self.deposited),
+            ],
+        );
+    }
+
+    /// φ0 = φ, then `iterations` (even) reinitialisation sweeps ending in buffer `cur`.
+    fn encode_reinit(&self, gpu: &Gpu, rec: &mut Recorder, iterations: u32) {
+        let bytes = self.domain.field_bytes();
+        rec.encoder().copy_buffer_to_buffer(
+            &self.phi[self.cur].buffers[0],
+            0,
+            &self.phi_stage.buffers[0],
+            0,
+            bytes,
+        );
+        for it in 0..iterations {
+            let from = (self.cur + it as usize) % 2;
+            self.dispatch(
+                gpu,
+                rec,
+                &self.k.reinit,
+                vec![
+                    ("phi0", &self.phi_stage),
+                    ("phi_in", &self.phi[from]),
+                    ("phi_out", &self.phi[1 - from]),
+                ],
+            );
+        }
+    }
+
+    /// Steps 1 and 2 and the coverage of step 3 (module docs).
+    /// The two advection stages, from φ in `cur` to φ in the other buffer.
+    fn encode_advect(&self, gpu: &Gpu, rec: &mut Recorder) {
+        let (cur, next) = (self.cur, 1 - self.cur);
+        // Stage 1 differentiates φ into the stage buffer, stage 2 that into φ's other buffer.
+        let stages = [
+            (&self.phi[cur], &self.phi_stage),
+            (&self.phi_stage, &self.phi[next]),
+        ];
+        for (stage, (phi_d, out)) in stages.into_iter().enumerate() {
+            self.dispatch(
+                gpu,
+                rec,
+                &self.k.advect[stage],
+                vec![
+                    ("phi_in", &self.phi[cur]),
+                    ("phi_d", phi_d),
+                    ("vel_ext", &self.vel_ext),
+                    ("phi_out", out),
+                ],
+            );
+        }
+    }
+
+    fn encode_move(&mut self, gpu: &Gpu, rec: &mut Recorder) {
+        self.encode_extend(gpu, rec, true);
+        self.encode_advect(gpu, rec);
+        let (cur, next) = (self.cur, 1 - self.cur);
+        self.encode_interface(gpu, rec, next, cur);
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.transfer,
+            vec![
+                ("phi", &self.phi[next]),
+                ("area", &self.area),
+                ("amount_in", &self.amount[self.am]),
+                ("amount_out", &self.amount[1 - self.am]),
+            ],
+        );
+        self.cur = next;
+        self.am = 1 - self.am;
+        self.encode_coverage(gpu, rec);
+    }
+
+    /// Step 3's solve of one species (0: Cu²⁺, 1: accelerator).
+    fn solve_species(&mut self, gpu: &Gpu, species: usize) -> Result<()> {
+        let (solver, x, name) = if species == 0 {
+            (&mut self.cu_solver, &self.c_cu, "Cu2+")
+        } else {
+            (&mut self.acc_solver, &self.c_acc, "accelerator")
+        };
+        let op = solver.operator();
+        let kernel = &self.k.setup[species];
+        let bind = kernel.bind_chunks_named(gpu, &self.domain, |c| {
+            vec![
+                ("p", &self.uniform),
+                ("phi", &self.phi[self.cur].buffers[c]),
+                ("area", &self.area.buffers[c]),
+                ("theta_cell", &self.theta_cell.buffers[c]),
+                ("c_old", &x.buffers[c]),
+                ("excess", &self.excess.buffers[c]),
+                ("gx", &op.gx.buffers[c]),
+                ("gy", &op.gy.buffers[c]),
+                ("gz", &op.gz.buffers[c]),
+                ("diag", &op.diag.buffers[c]),
+                ("b", &op.b.buffers[c]),
+            ]
+        });
+        let domain = &self.domain;
+        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), &kernel.pipeline, &bind);
+        let control = SolveControl {
+            tolerance: self.params.solver_tolerance,
+            max_iterations: self.params.solver_max_iterations,
+            max_iterations_key: "superfill.solver_max_iterations",
+            warm_step_max: 0.0,
+        };
+        let report = solver
+            .solve(gpu, x, control, &encode)
+            .map_err(|e| anyhow::anyhow!("{name} solve: {e}"))?;
+        self.solves.0 += 1;
+        self.solves.1 += report.iterations as u64;
+        Ok(())
+    }
+
+    /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
+    /// when `reinit` says so.
+    fn encode_finish(&mut self, gpu: &Gpu, rec: &mut Recorder, reinit: bool) {
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.adsorb,
+            vec![
+                ("area", &self.area),
+                ("theta_cell", &self.theta_cell),
+                ("c_acc", &self.c_acc),
+                ("amount", &self.amount[self.am]),
+                ("excess", &self.excess),
+            ],
+        );
+        if reinit {
+            self.encode_reinit(gpu, rec, reinit_iterations(&self.params, &self.grid, false));
+            self.encode_interface(gpu, rec, self.cur, self.cur);
+        }
+        self.encode_coverage(gpu, rec);
+    }
+
+    /// One whole step of `dt` (the uniform holds it); `number` is the step's count from the
+    /// run's start, which schedules the reinitialisation.
+    fn step(&mut self, gpu: &Gpu, number: u64) -> Result<()> {
+        let t0 = std::time::Instant::now();
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.encode_move(gpu, &mut Recorder::new(&mut enc));
+        gpu.submit(enc.finish());
+        gpu.wait_own();
+        let t1 = std::time::Instant::now();
+        let it0 = self.solves.1;
+        self.solve_species(gpu, 0)?;
+        let t2 = std::time::Instant::now();
+        let it1 = self.solves.1;
+        self.solve_species(gpu, 1)?;
+        let t3 = std::time::Instant::now();
+        let it2 = self.solves.1;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        let reinit = number % self.params.reinit_every == 0;
+        self.encode_finish(gpu, &mut Recorder::new(&mut enc), reinit);
+        gpu.submit(enc.finish());
+        gpu.wait_own();
+        let t4 = std::time::Instant::now();
+        if std::env::var("SF_PROFILE").is_ok() {
+            eprintln!("move {:?} cu {:?} ({}) acc {:?} ({}) finish {:?}", t1 - t0, t2 - t1, it1 - it0, t3 - t2, it2 - it1, t4 - t3);
+        }
+        Ok(())
+    }
+
+    /// Metal volume in the box from the metal fractions, m³.
+    fn metal_volume(&self, gpu: &Gpu) -> f64 {
+        field_stats(gpu, &self.metal_frac, StatsQuery::default()).sum * self.grid.cell_volume()
+    }
+
+    /// Deposited volume by Faraday's law since the start, m³.
+    pub fn faraday_volume(&self, gpu: &Gpu) -> f64 {
+        field_stats(gpu, &self.deposited, StatsQuery::default()).sum * self.grid.cell_volume()
+    }
+
+    /// Reads the metal columns' heights: the far column's sets how much of the diffusion
+    /// layer lies above the box (the layer keeps its thickness above the field surface),
+    /// the highest says whether the deposit nears the box top.
+    fn plan_columns(&mut self, gpu: &Gpu) -> Result<()> {
+        let v = SuperfillParams::vertical(&self.grid);
+        let cols = column_reduce(gpu, &self.metal_frac, v)?;
+        let dx = self.grid.dx;
+        let far = cols.sum.len() - 1;
+        let field_top = cols.sum[far] * dx;
+        self.deposit_top = cols.sum.iter().cloned().fold(0.0, f64::max) * dx;
+        let height = SuperfillParams::box_height(&self.grid);
+        self.layer_left = self.params.boundary_layer - (height - field_top);
+        if self.deposit_top > height - TOP_MARGIN_CELLS * dx && !self.top_reached {
+            self.top_reached = true;
+            self.messages.push(format!(
+                "the deposit came within {TOP_MARGIN_CELLS} cells of the box top ({:.4e} m of {height:.4e} m): the run stops here; a taller box ([grid] n{}) lets it go on",
+                self.deposit_top,
+                ["x", "y", "z"][v]
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fill as the level set shows it now, with the void labels uploaded for output.
+    fn look(&mut self, gpu: &Gpu) -> Result<FillState> {
+        let phi = self.phi[self.cur].download(gpu);
+        let s = analysis::analyse(&self.grid, &phi, &self.feature, self.params.feature_bottom());
+        self.void_id.upload_as(gpu, &s.void_id)?;
+        let metal: Vec<u32> = phi.iter().map(|&v| u32::from(v <= 0.0)).collect();
+        self.metal.upload_as(gpu, &metal)?;
+        Ok(s)
+    }
+
+    /// The level set now (metres, x fastest).
+    pub fn level_set(&self, gpu: &Gpu) -> Vec<f32> {
+        self.phi[self.cur].download(gpu)
+    }
+
+    /// Replaces the level set (verification tests: shapes the feature generator does not
+    /// make) and puts coverage `theta0` on its interface cells.
+    pub fn set_level_set(&mut self, gpu: &Gpu, phi: &[f32], theta0: f64) -> Result<()> {
+        self.phi[self.cur].upload(gpu, phi)?;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.encode_interface(gpu, &mut Recorder::new(&mut enc), self.cur, self.cur);
+        gpu.submit(enc.finish());
+        let amounts: Vec<i32> = self
+            .area
+            .download(gpu)
+            .iter()
+            .map(|&a| (theta0 * a as f64 * M_SCALE).round() as i32)
+            .collect();
+        self.amount[self.am].upload_as(gpu, &amounts)?;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.encode_coverage(gpu, &mut Recorder::new(&mut enc));
+        gpu.submit(enc.finish());
+        self.initial_metal_volume = self.metal_volume(gpu);
+        Ok(())
+    }
+
+    /// `iterations` (made even) reinitialisation sweeps, as a run does every `reinit_every`
+    /// steps.
+    pub fn reinitialise(&mut self, gpu: &Gpu, iterations: u32) {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut rec = Recorder::new(&mut enc);
+            self.encode_reinit(gpu, &mut rec, iterations + iterations % 2);
+            self.encode_interface(gpu, &mut rec, self.cur, self.cur);
+            self.encode_coverage(gpu, &mut rec);
+        }
+        gpu.submit(enc.finish());
+    }
+
+    /// Moves the level set `steps` steps of `dt` at a uniform normal `speed` (m/s), with the
+    /// run's advection and nothing else (verification of the advection scheme).
+    pub fn advect_uniform(&mut self, gpu: &Gpu, speed: f32, dt: f64, steps: u64) -> Result<()> {
+        self.write_uniform(gpu, dt);
+        self.vel_ext
+            .upload(gpu, &vec![speed; self.grid.cells() as usize])?;
+        for _ in 0..steps {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            self.encode_advect(gpu, &mut Recorder::new(&mut enc));
+            gpu.submit(enc.finish());
+            self.cur = 1 - self.cur;
+        }
+        Ok(())
+    }
+
+    /// The surface accelerator in amount units (θ × area in cell faces × M_SCALE), exact.
+    pub fn total_amount(&self, gpu: &Gpu) -> Result<i64> {
+        let a = self.amount[self.am].download_as::<i32>(gpu)?;
+        Ok(a.iter().map(|&v| v as i64).sum())
+    }
+
+    /// The run's steps without the loop (verification tests).
+    pub fn steps(&mut self, gpu: &Gpu, dt: f64, steps: u64) -> Result<()> {
+        self.write_uniform(gpu, dt);
+        for k in 0..steps {
+            self.step(gpu, k + 1)?;
+        }
+        Ok(())
+    }
+
+    fn seam_cells(&self, gpu: &Gpu) -> Result<usize> {
+        let seam = self.seam.download_as::<u32>(gpu)?;
+        Ok(seam.iter().filter(|&&s| s != 0).count())
+    }
+}
+
+impl Model for Superfill {
+    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
+        self.plan_columns(gpu)?;
+        let v = field_stats(gpu, &self.vel_cell, StatsQuery::default()).max;
+        let v = v.max(self.params.flat_velocity(0.0) * 1e-3);
+        let mut dt = self.params.cfl * self.grid.dx / v;
+        let k = self.params.adsorption_rate() * self.params.acc_bulk;
+        if k > 0.0 {
+            dt = dt.min(0.1 / k);
+        }
+        Ok(dt)
+    }
+
+    fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, dt: f64) -> Result<u64> {
+        if self.top_reached {
+            return Ok(0);
+        }
+        self.write_uniform(gpu, dt);
+        for k in 0..steps {
+            self.step(gpu, from.step + k + 1)?;
+        }
+        Ok(steps)
+    }
+
+    fn state_fields(&self) -> Vec<&Field> {
+        vec![
+            &self.phi[self.cur],
+            &self.amount[self.am],
+            &self.c_cu,
+            &self.c_acc,
+            &self.deposited,
+            &self.excess,
+            &self.seam,
+            &self.cu_solver.x_prev,
+            &self.acc_solver.x_prev,
+        ]
+    }
+
+    fn output_fields(&self) -> Vec<OutputField<'_>> {
+        vec![
+            OutputField::scalar(PHI, &self.phi[self.cur]),
+            OutputField::scalar(THETA, &self.theta_ext),
+            OutputField::scalar(CU, &self.c_cu),
+            OutputField::scalar(ACC, &self.c_acc),
+            OutputField::scalar(VELOCITY, &self.vel_ext),
+            OutputField::scalar(METAL, &self.metal),
+            OutputField::scalar(VOID_ID, &self.void_id),
+            OutputField::scalar(SEAM, &self.seam),
+        ]
+    }
+
+    fn guards(&self) -> Vec<Guard> {
+        let p = &self.params;
+        vec![
+            Guard {
+                field: THETA.into(),
+                lo: -1e-6,
+                hi: 1.0 + 1e-6,
+                hint: "",
+            },
+            Guard {
+                field: CU.into(),
+                lo: -1e-3 * p.cu_bulk as f32,
+                hi: 1.001 * p.cu_bulk as f32,
+                hint: "",
+            },
+        ]
+    }
+
+    fn prepare_outputs(&mut self, gpu: &Gpu) -> Result<()> {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.encode_extend(gpu, &mut Recorder::new(&mut enc), false);
+        gpu.submit(enc.finish());
+        self.look(gpu)?;
+        Ok(())
+    }
+
+    fn metrics(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
+        let s = self.look(gpu)?;
+        let theta = field_stats(gpu, &self.theta_cell, StatsQuery::default()).max;
+        let vmax = field_stats(gpu, &self.vel_cell, StatsQuery::default()).max;
+        let deposited = self.faraday_volume(gpu);
+        let grown = self.metal_volume(gpu) - self.initial_metal_volume;
+        let faraday_error = if deposited > 0.0 {
+            (grown - deposited) / deposited
+        } else {
+            0.0
+        };
+        let sample = Sample {
+            time: now.time,
+            centre: s.centre_height,
+            field: s.field_height,
+            voids: s.void_count,
+            void_fraction: s.void_fraction,
+        };
+        if self.history.last().map_or(true, |h| h.time < now.time) {
+            if s.void_count > self.history.last().map_or(0, |h| h.voids) {
+                self.messages.push(format!(
+                    "a void closed by t = {:.4} s ({} now, largest {} cells)",
+                    now.time, s.void_count, s.largest_void_cells
+                ));
+            }
+            self.history.push(sample);
+        }
+        Ok(vec![
+            ("centre_height_m".into(), s.centre_height),
+            ("field_height_m".into(), s.field_height),
+            ("fill_fraction".into(), s.fill_fraction),
+            ("void_count".into(), s.void_count as f64),
+            ("void_volume_fraction".into(), s.void_fraction),
+            ("max_theta".into(), theta),
+            ("max_velocity_m_s".into(), vmax),
+            ("faraday_volume_error".into(), faraday_error),
+        ])
+    }
+
+    fn summary(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
+        let mut out = self.metrics(gpu, now)?;
+        let s = self.look(gpu)?;
+        let seam = self.seam_cells(gpu)? as f64;
+        let seam_size = if self.grid.is_3d() {
+            seam * self.grid.dx * self.grid.dx
+        } else {
+            seam * self.grid.dx
+        };
+        let events = super::events::Events::from_history(&self.history, self.params.shape.depth);
+        out.extend([
+            ("fill_time_s".into(), events.fill_time),
+            (
+                "void_free".into(),
+                f64::from(u8::from(s.largest_void_cells <= 1)),
+            ),
+            ("seam_length_m".into(), seam_size),
+            ("bump_height_m".into(), s.centre_height - s.field_height),
+            ("incubation_time_s".into(), events.incubation_time),
+        ]);
+        Ok(out)
+    }
+
+    fn finished(&mut self, _gpu: &Gpu) -> Result<bool> {
+        Ok(self.top_reached)
+    }
+
+    fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    fn status(&self) -> Option<String> {
+        Some(format!(
+            "deposit top {:.3e} m, {:.1} CG iterations per solve",
+            self.deposit_top,
+            self.solves.1 as f64 / self.solves.0.max(1) as f64
+        ))
+    }
+
+    fn step_hint(&self) -> &'static str {
+        "the step follows the fastest interface velocity (Courant number superfill.cfl); a jump in it usually means a corner of the level set broke: refine the grid"
+    }
+
+    fn save_scalars(&self) -> serde_json::Value {
+        serde_json::json!({
+            "history": self.history,
+            "initial_metal_volume": self.initial_metal_volume,
+        })
+    }
+
+    fn restore_scalars(&mut self, v: &serde_json::Value) -> Result<()> {
+        self.history = serde_json::from_value(v["history"].clone())?;
+        if let Some(x) = v["initial_metal_volume"].as_f64() {
+            self.initial_metal_volume = x;
+        }
+        Ok(())
+    }
+
+    fn after_restore(&mut self, gpu: &Gpu) -> Result<()> {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut rec = Recorder::new(&mut enc);
+            self.encode_interface(gpu, &mut rec, self.cur, self.cur);
+            self.encode_coverage(gpu, &mut rec);
+        }
+        gpu.submit(enc.finish());
+        self.plan_columns(gpu)
+    }
+}

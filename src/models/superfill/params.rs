@@ -1,0 +1,360 @@
+//! Parameters of the superfill model in SI units and their scenario keys: the bath and its
+//! kinetics (FiPy's simpleTrenchSystem by default, ../shared/research/superfill.md §1.3),
+//! the feature's shape and the numerics. The unit
+//! conversions the kernels use (velocity per current, sink coefficients) are made here, in
+//! one tested place.
+
+use crate::constants::{FARADAY, GAS_CONSTANT};
+use crate::grid::Grid;
+use crate::input::{Range, ScenarioError, Section};
+
+/// The feature etched into the dielectric and lined with the seed layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// 2D: a trench across x (centre on x = 0); 3D: the same profile extruded along y.
+    Trench,
+    /// 3D: a cylindrical via centred on the x = y = 0 corner.
+    Via,
+    /// 3D: a square via centred on the x = y = 0 corner.
+    SquareVia,
+}
+
+const FEATURES: &[&str] = &["trench", "via", "square-via"];
+
+/// The feature's shape (lengths in m, angle in degrees).
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub feature: Feature,
+    /// Opening at the field surface (diameter for a via, full width for a trench), m.
+    pub width: f64,
+    pub depth: f64,
+    /// Feature-to-feature distance; the box holds half of it (a quarter cell of the via
+    /// array in 3D), its lateral faces being symmetry planes.
+    pub pitch: f64,
+    /// Sidewall angle from the vertical, degrees (the bottom is narrower for > 0).
+    pub taper_deg: f64,
+    /// Conformal seed layer on the dielectric, m (narrows and raises every surface).
+    pub seed: f64,
+    pub corner_radius: f64,
+    /// Metal below the feature's bottom (dielectric bottom), m.
+    pub bottom: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SuperfillParams {
+    /// V (cathodic: negative)
+    pub overpotential: f64,
+    /// K
+    pub temperature: f64,
+    pub transfer_coefficient: f64,
+    pub ion_charge: f64,
+    /// m³/mol
+    pub molar_volume: f64,
+    /// i0 = b0 + b1 θ, A/m²
+    pub b0: f64,
+    pub b1: f64,
+    /// mol/m³ and m²/s
+    pub cu_bulk: f64,
+    pub cu_diffusivity: f64,
+    pub acc_bulk: f64,
+    pub acc_diffusivity: f64,
+    /// mol/m²
+    pub site_density: f64,
+    /// k = k0 + k3 η³, m³/(mol s) and m³/(mol s V³)
+    pub k0: f64,
+    pub k3: f64,
+    pub initial_coverage: f64,
+    /// Diffusion layer above the field surface, m: the bulk values hold at its top.
+    pub boundary_layer: f64,
+    pub shape: Shape,
+    /// Courant number of the level-set step (front travel per step in cells).
+    pub cfl: f64,
+    /// Steps between reinitialisations of the level set to a signed distance.
+    pub reinit_every: u64,
+    /// Half-width of the band in which φ is kept a signed distance, cells.
+    pub band_cells: f64,
+    /// Relative residual of the concentration solves.
+    pub solver_tolerance: f64,
+    pub solver_max_iterations: u32,
+}
+
+/// Cells the deposit may come to below the box top before the run stops (the narrow band
+/// and the Robin closure need electrolyte cells above the surface).
+pub const TOP_MARGIN_CELLS: f64 = 8.0;
+
+impl SuperfillParams {
+    pub fn read(s: &mut Section, grid: &Grid) -> Result<SuperfillParams, ScenarioError> {
+        if grid.dy != grid.dx || (grid.is_3d() && grid.dz != grid.dx) {
+            return Err(s.error(
+                "",
+                "the superfill level set needs cubic cells: give [grid] dx only",
+            ));
+        }
+        let pos = Range::positive();
+        let overpotential = s.f64_or("overpotential_V", -0.3, Range::closed(-1.0, 0.0), " V")?;
+        let temperature = s.f64_or("temperature_K", 298.0, Range::closed(250.0, 400.0), " K")?;
+        let transfer_coefficient =
+            s.f64_or("transfer_coefficient", 0.5, Range::open_closed(0.0, 1.0), "")?;
+        let ion_charge = s.f64_or("ion_charge", 2.0, Range::closed(1.0, 4.0), "")?;
+        let molar_volume = s.f64_or("molar_volume_m3_mol", 7.1e-6, pos, " m3/mol")?;
+        let b0 = s.f64_or("exchange_current_A_m2", 0.26, Range::closed(0.0, 1e6), " A/m2")?;
+        let b1 = s.f64_or("accelerated_current_A_m2", 45.0, Range::closed(0.0, 1e6), " A/m2")?;
+        if b0 + b1 <= 0.0 {
+            return Err(s.error(
+                "exchange_current_A_m2",
+                "with accelerated_current_A_m2 also 0 nothing deposits; give a positive current",
+            ));
+        }
+        let cu_bulk = s.f64_or("cu_bulk_mol_m3", 250.0, Range::open_closed(0.0, 5000.0), " mol/m3")?;
+        let cu_diffusivity =
+            s.f64_or("cu_diffusivity_m2_s", 5.6e-10, Range::open_closed(0.0, 1e-6), " m2/s")?;
+        let acc_bulk =
+            s.f64_or("accelerator_bulk_mol_m3", 5e-3, Range::closed(0.0, 100.0), " mol/m3")?;
+        let acc_diffusivity = s.f64_or(
+            "accelerator_diffusivity_m2_s",
+            1e-9,
+            Range::open_closed(0.0, 1e-6),
+            " m2/s",
+        )?;
+        let site_density = s.f64_or("site_density_mol_m2", 9.8e-6, pos, " mol/m2")?;
+        let k0 = s.f64_or("adsorption_rate_m3_mol_s", 1.76, Range::closed(0.0, 1e6), " m3/(mol s)")?;
+        let k3 = s.f64_or(
+            "adsorption_rate_eta3_m3_mol_s_V3",
+            -245e-6,
+            Range::any(),
+            " m3/(mol s V3)",
+        )?;
+        if k0 + k3 * overpotential.powi(3) < 0.0 {
+            return Err(s.error(
+                "adsorption_rate_eta3_m3_mol_s_V3",
+                format!(
+                    "gives a negative adsorption rate k0 + k3 η³ = {:.3e} m3/(mol s) at η = {overpotential} V",
+                    k0 + k3 * overpotential.powi(3)
+                ),
+            ));
+        }
+        let initial_coverage = s.f64_or("initial_coverage", 0.0, Range::closed(0.0, 1.0), "")?;
+        let boundary_layer = s.f64_or("boundary_layer_m", 0.3e-6, Range::open_closed(0.0, 1e-2), " m")?;
+        let shape = read_shape(s, grid)?;
+        let cfl = s.f64_or("cfl", 0.2, Range::open_closed(0.0, 0.5), "")?;
+        let reinit_every = s.u64_or("reinit_every", 5, 1, 1000)?;
+        let band_cells = s.u64_or("band_cells", 6, 4, 20)? as f64;
+        if reinit_every as f64 * cfl > band_cells / 3.0 {
+            return Err(s.error(
+                "reinit_every",
+                format!(
+                    "lets the front travel {:.1} cells between reinitialisations, more than a third of the band ({band_cells} cells); lower it or superfill.cfl",
+                    reinit_every as f64 * cfl
+                ),
+            ));
+        }
+        let solver_tolerance = s.f64_or("solver_tolerance", 1e-6, Range::closed(1e-12, 1e-2), "")?;
+        let solver_max_iterations = s.u64_or("solver_max_iterations", 200, 1, 100_000)? as u32;
+        let p = SuperfillParams {
+            overpotential,
+            temperature,
+            transfer_coefficient,
+            ion_charge,
+            molar_volume,
+            b0,
+            b1,
+            cu_bulk,
+            cu_diffusivity,
+            acc_bulk,
+            acc_diffusivity,
+            site_density,
+            k0,
+            k3,
+            initial_coverage,
+            boundary_layer,
+            shape,
+            cfl,
+            reinit_every,
+            band_cells,
+            solver_tolerance,
+            solver_max_iterations,
+        };
+        let above = p.box_above_field(grid);
+        if above > boundary_layer * (1.0 + 1e-9) {
+            return Err(s.error(
+                "boundary_layer_m",
+                format!(
+                    "is {boundary_layer:e} m, but the box reaches {above:e} m above the field surface; the bulk holds at the layer's top, so the box must end inside it (lower [grid] ny or raise the layer)"
+                ),
+            ));
+        }
+        Ok(p)
+    }
+
+    /// exp(−αFη/RT): the cathodic Tafel factor.
+    pub fn tafel_factor(&self) -> f64 {
+        (-self.transfer_coefficient * FARADAY * self.overpotential
+            / (GAS_CONSTANT * self.temperature))
+            .exp()
+    }
+
+    /// Metal velocity per current density, Ω/(nF), m/s per A/m².
+    pub fn velocity_per_current(&self) -> f64 {
+        self.molar_volume / (self.ion_charge * FARADAY)
+    }
+
+    /// Normal velocity of a surface at coverage θ and the bulk Cu²⁺ concentration, m/s.
+    pub fn flat_velocity(&self, theta: f64) -> f64 {
+        (self.b0 + self.b1 * theta) * self.tafel_factor() * self.velocity_per_current()
+    }
+
+    /// The accelerator's adsorption rate constant k = k0 + k3 η³, m³/(mol s).
+    pub fn adsorption_rate(&self) -> f64 {
+        self.k0 + self.k3 * self.overpotential.powi(3)
+    }
+
+    /// The largest velocity the kinetics allow (full coverage, bulk Cu²⁺), m/s.
+    pub fn max_velocity(&self) -> f64 {
+        self.flat_velocity(1.0)
+    }
+
+    /// The time step that keeps the fastest possible front within the Courant number (an
+    /// upper bound on the steps a run takes; runs plan from the actual speed).
+    pub fn bound_dt(&self, grid: &Grid) -> f64 {
+        self.cfl * grid.dx / self.max_velocity()
+    }
+
+    /// The vertical axis: y in 2D, z in 3D.
+    pub fn vertical(grid: &Grid) -> usize {
+        if grid.is_3d() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Height of the box, m.
+    pub fn box_height(grid: &Grid) -> f64 {
+        grid.lengths()[Self::vertical(grid)]
+    }
+
+    /// Height of the initial field (metal) surface above the box bottom, m.
+    pub fn field_level(&self) -> f64 {
+        self.shape.bottom + self.shape.depth + self.shape.seed
+    }
+
+    /// Height of the dielectric bottom of the feature above the box bottom, m (heights in
+    /// the metrics are measured from here).
+    pub fn feature_bottom(&self) -> f64 {
+        self.shape.bottom
+    }
+
+    /// Electrolyte between the initial field surface and the box top, m.
+    pub fn box_above_field(&self, grid: &Grid) -> f64 {
+        Self::box_height(grid) - self.field_level()
+    }
+}
+
+fn read_shape(s: &mut Section, grid: &Grid) -> Result<Shape, ScenarioError> {
+    let feature = match s.choice("feature", FEATURES, Some("trench"))?.as_str() {
+        "trench" => Feature::Trench,
+        "via" => Feature::Via,
+        _ => Feature::SquareVia,
+    };
+    if feature != Feature::Trench && !grid.is_3d() {
+        return Err(s.error("feature", "a via needs a 3D grid (give [grid] nz)"));
+    }
+    let pos = Range::positive();
+    let width = s.f64_or("width_m", 0.25e-6, pos, " m")?;
+    let depth = s.f64_or("depth_m", 0.5e-6, pos, " m")?;
+    let half_box = grid.lengths()[0];
+    let pitch = s.f64_or("pitch_m", 2.0 * half_box, pos, " m")?;
+    if (pitch - 2.0 * half_box).abs() > 1.01 * grid.dx {
+        return Err(s.error(
+            "pitch_m",
+            format!(
+                "is {pitch:e} m, but the box holds half a pitch between symmetry planes: [grid] nx dx = {half_box:e} m; set nx = {}",
+                (pitch / 2.0 / grid.dx).round()
+            ),
+        ));
+    }
+    if grid.is_3d() && feature != Feature::Trench && (grid.ny != grid.nx) {
+        return Err(s.error(
+            "feature",
+            "a via's quarter cell needs a square box: [grid] ny = nx",
+        ));
+    }
+    if width >= pitch {
+        return Err(s.error(
+            "width_m",
+            format!("is {width:e} m, not less than pitch_m = {pitch:e} m"),
+        ));
+    }
+    let taper_deg = s.f64_or("taper_deg", 0.0, Range::closed(0.0, 30.0), " degrees")?;
+    let bottom_width = width - 2.0 * depth * taper_deg.to_radians().tan();
+    if bottom_width <= 0.0 {
+        return Err(s.error(
+            "taper_deg",
+            format!("closes the feature before its bottom (bottom width {bottom_width:e} m)"),
+        ));
+    }
+    let seed = s.f64_or("seed_m", 0.0, Range::closed(0.0, 1.0), " m")?;
+    if 2.0 * seed >= bottom_width {
+        return Err(s.error(
+            "seed_m",
+            format!("is {seed:e} m: the seed layer fills the feature's bottom (width {bottom_width:e} m)"),
+        ));
+    }
+    let corner_radius = s.f64_or("corner_radius_m", 0.0, Range::closed(0.0, 1.0), " m")?;
+    if corner_radius > bottom_width / 2.0 || corner_radius > depth {
+        return Err(s.error(
+            "corner_radius_m",
+            "is larger than half the feature's bottom width or its depth",
+        ));
+    }
+    let bottom = s.f64_or("bottom_m", 8.0 * grid.dx, pos, " m")?;
+    let shape = Shape {
+        feature,
+        width,
+        depth,
+        pitch,
+        taper_deg,
+        seed,
+        corner_radius,
+        bottom,
+    };
+    let height = SuperfillParams::box_height(grid);
+    let above = height - (bottom + depth + seed);
+    if above < 2.0 * TOP_MARGIN_CELLS * grid.dx {
+        let v = ["ny", "ny", "nz"][SuperfillParams::vertical(grid)];
+        return Err(s.error(
+            "depth_m",
+            format!(
+                "with bottom_m and seed_m leaves {above:e} m of electrolyte above the field in a box {height:e} m tall; at least {} cells are needed: raise [grid] {v}",
+                2.0 * TOP_MARGIN_CELLS
+            ),
+        ));
+    }
+    Ok(shape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_params() -> SuperfillParams {
+        let grid = Grid::new_2d(60, 170, 5e-9);
+        let table: toml::Table = toml::from_str("").unwrap();
+        let mut s = Section::new("t.toml", "superfill", table);
+        SuperfillParams::read(&mut s, &grid).unwrap()
+    }
+
+    /// The unit conversions against the numbers FiPy's simpleTrenchSystem gives with its
+    /// F = 9.6e4 C/mol (superfill.md §1.3): v(θ = 0) = 3.21 nm/s, v(θ = 1) = 560 nm/s,
+    /// exp(−αFη/RT) = 334.3. We use CODATA's F, which raises the Tafel factor by 3.1 %.
+    #[test]
+    fn flat_velocities_match_fipy_up_to_its_faraday_constant() {
+        let p = default_params();
+        let fipy_f = 9.6e4;
+        let ours_to_fipy =
+            |v: f64| v * (FARADAY / fipy_f) / ((FARADAY - fipy_f) * 0.5 * 0.3 / (GAS_CONSTANT * 298.0)).exp();
+        assert!((ours_to_fipy(p.flat_velocity(0.0)) - 3.21e-9).abs() < 0.01e-9);
+        assert!((ours_to_fipy(p.flat_velocity(1.0)) - 560e-9).abs() < 2e-9);
+        assert!((p.adsorption_rate() - 1.7600066).abs() < 1e-6);
+    }
+}
