@@ -12,10 +12,19 @@
 // (adsorb.wgsl's `excess`) returns to the cell as a source. The top face closes the box
 // with the exact steady solution of the diffusion layer above it: flux D (c_bulk − c)/L
 // across the layer's remaining thickness L, a conductance Δx/(Δx/2 + L) to the bulk.
+//
+// The solver's unknown is the step's change δ = c − c_old, so b is the residual of c_old,
+// b − A c_old: its relative tolerance then applies to this step's change, not to c, and
+// what a loose tolerance leaves is in the next step's residual instead of lost (solved for
+// c itself, changes below the tolerance were never made, and c drifted). The previous
+// step's δ is the warm start. species_update.wgsl adds δ to c.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 
 override SPECIES: u32 = 0u;
+
+// Diagonal of a metal cell's decoupled row (c = 0 there).
+const METAL_DIAGONAL: f32 = 1e-3;
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> phi: array<f32>;
@@ -41,17 +50,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         gx[i] = 0.0;
         gy[i] = 0.0;
         gz[i] = 0.0;
-        diag[i] = 1e-3;
-        b[i] = 0.0;
+        diag[i] = METAL_DIAGONAL;
+        b[i] = -METAL_DIAGONAL * c_old[i];
         return;
     }
     let dims = select(2u, 3u, is_3d());
     var d = 0.0;
+    var coupled = 0.0;
     for (var a = 0u; a < dims; a++) {
         for (var s = 0u; s < 2u; s++) {
             let j = neighbour(c, a, s == 1u, false);
             if (j >= 0 && phi[u32(j)] > 0.0) {
                 d += 1.0;
+                coupled += c_old[u32(j)];
                 if (s == 1u) {
                     up[a] = 1.0;
                 }
@@ -83,5 +94,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     gy[i] = up.y;
     gz[i] = up.z;
     diag[i] = d;
-    b[i] = rhs;
+    b[i] = rhs - (d * c_old[i] - coupled);
 }

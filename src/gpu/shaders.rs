@@ -80,6 +80,7 @@ shader_table!(
     "superfill/advect.wgsl",
     "superfill/transfer.wgsl",
     "superfill/species_setup.wgsl",
+    "superfill/species_update.wgsl",
     "superfill/adsorb.wgsl",
     "superfill/reinit.wgsl",
     "test/neighbour_reach.wgsl",

@@ -93,6 +93,7 @@ pub struct Kernels {
     pub transfer: Kernel,
     /// species_setup.wgsl for Cu²⁺ and the accelerator.
     pub setup: [Kernel; 2],
+    pub update: Kernel,
     pub adsorb: Kernel,
     pub reinit: Kernel,
 }
@@ -119,6 +120,7 @@ impl Kernels {
                 c("superfill/species_setup.wgsl", "SPECIES", 0.0)?,
                 c("superfill/species_setup.wgsl", "SPECIES", 1.0)?,
             ],
+            update: k("superfill/species_update.wgsl")?,
             adsorb: k("superfill/adsorb.wgsl")?,
             reinit: k("superfill/reinit.wgsl")?,
         })

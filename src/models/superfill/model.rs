@@ -82,6 +82,9 @@ pub struct Superfill {
     excess: Field,
     pub c_cu: Field,
     pub c_acc: Field,
+    /// The concentration solves' unknowns: each step's change of c_cu and c_acc.
+    delta_cu: Field,
+    delta_acc: Field,
     metal: Field,
     void_id: Field,
     cu_solver: EllipticSolver,
@@ -121,14 +124,12 @@ impl Superfill {
         ];
         let c_cu = f(CU);
         let c_acc = f(ACC);
-        let mut cu_solver =
-            EllipticSolver::new(gpu, &domain, &c_cu, Preconditioner::Multigrid, "cu")?;
-        let mut acc_solver =
-            EllipticSolver::new(gpu, &domain, &c_acc, Preconditioner::Multigrid, "acc")?;
-        if let Ok(b) = std::env::var("SF_BATCH") {
-            cu_solver.set_batch(b.parse().unwrap());
-            acc_solver.set_batch(b.parse().unwrap());
-        }
+        let delta_cu = f("delta_cu");
+        let delta_acc = f("delta_acc");
+        let cu_solver =
+            EllipticSolver::new(gpu, &domain, &delta_cu, Preconditioner::Multigrid, "cu")?;
+        let acc_solver =
+            EllipticSolver::new(gpu, &domain, &delta_acc, Preconditioner::Multigrid, "acc")?;
         let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("superfill params"),
             size: std::mem::size_of::<StepParams>() as u64,
@@ -156,6 +157,8 @@ impl Superfill {
             excess: f("excess"),
             c_cu,
             c_acc,
+            delta_cu,
+            delta_acc,
             metal: Field::typed(gpu, &domain, METAL, Element::U32),
             void_id: Field::typed(gpu, &domain, VOID_ID, Element::I32),
             cu_solver,
@@ -177,8 +180,6 @@ impl Superfill {
         let n = grid.cells() as usize;
         m.c_cu.upload(gpu, &vec![m.params.cu_bulk as f32; n])?;
         m.c_acc.upload(gpu, &vec![m.params.acc_bulk as f32; n])?;
-        m.cu_solver.x_prev.upload(gpu, &vec![m.params.cu_bulk as f32; n])?;
-        m.acc_solver.x_prev.upload(gpu, &vec![m.params.acc_bulk as f32; n])?;
         m.layer_left = m.params.boundary_layer - m.params.box_above_field(&grid);
         m.write_uniform(gpu, 1.0);
         // The combined distances are a signed distance only near the surface: reinitialise.
@@ -349,10 +350,10 @@ impl Superfill {
 
     /// Step 3's solve of one species (0: Cu²⁺, 1: accelerator).
     fn solve_species(&mut self, gpu: &Gpu, species: usize) -> Result<()> {
-        let (solver, x, name) = if species == 0 {
-            (&mut self.cu_solver, &self.c_cu, "Cu2+")
+        let (solver, x, conc, name) = if species == 0 {
+            (&mut self.cu_solver, &self.delta_cu, &self.c_cu, "Cu2+")
         } else {
-            (&mut self.acc_solver, &self.c_acc, "accelerator")
+            (&mut self.acc_solver, &self.delta_acc, &self.c_acc, "accelerator")
         };
         let op = solver.operator();
         let kernel = &self.k.setup[species];
@@ -362,7 +363,7 @@ impl Superfill {
                 ("phi", &self.phi[self.cur].buffers[c]),
                 ("area", &self.area.buffers[c]),
                 ("theta_cell", &self.theta_cell.buffers[c]),
-                ("c_old", &x.buffers[c]),
+                ("c_old", &conc.buffers[c]),
                 ("excess", &self.excess.buffers[c]),
                 ("gx", &op.gx.buffers[c]),
                 ("gy", &op.gy.buffers[c]),
@@ -390,6 +391,17 @@ impl Superfill {
     /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
     /// when `reinit` says so.
     fn encode_finish(&mut self, gpu: &Gpu, rec: &mut Recorder, reinit: bool) {
+        let bind = self.k.update.bind_chunks_named(gpu, &self.domain, |c| {
+            vec![
+                ("phi", &self.phi[self.cur].buffers[c]),
+                ("delta_cu", &self.delta_cu.buffers[c]),
+                ("delta_acc", &self.delta_acc.buffers[c]),
+                ("c_cu", &self.c_cu.buffers[c]),
+                ("c_acc", &self.c_acc.buffers[c]),
+            ]
+        });
+        self.domain
+            .dispatch(rec.pass(), &self.k.update.pipeline, &bind);
         self.dispatch(
             gpu,
             rec,
@@ -412,28 +424,15 @@ impl Superfill {
     /// One whole step of `dt` (the uniform holds it); `number` is the step's count from the
     /// run's start, which schedules the reinitialisation.
     fn step(&mut self, gpu: &Gpu, number: u64) -> Result<()> {
-        let t0 = std::time::Instant::now();
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_move(gpu, &mut Recorder::new(&mut enc));
         gpu.submit(enc.finish());
-        gpu.wait_own();
-        let t1 = std::time::Instant::now();
-        let it0 = self.solves.1;
         self.solve_species(gpu, 0)?;
-        let t2 = std::time::Instant::now();
-        let it1 = self.solves.1;
         self.solve_species(gpu, 1)?;
-        let t3 = std::time::Instant::now();
-        let it2 = self.solves.1;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         let reinit = number % self.params.reinit_every == 0;
         self.encode_finish(gpu, &mut Recorder::new(&mut enc), reinit);
         gpu.submit(enc.finish());
-        gpu.wait_own();
-        let t4 = std::time::Instant::now();
-        if std::env::var("SF_PROFILE").is_ok() {
-            eprintln!("move {:?} cu {:?} ({}) acc {:?} ({}) finish {:?}", t1 - t0, t2 - t1, it1 - it0, t3 - t2, it2 - it1, t4 - t3);
-        }
         Ok(())
     }
 
@@ -588,6 +587,8 @@ impl Model for Superfill {
             &self.deposited,
             &self.excess,
             &self.seam,
+            &self.delta_cu,
+            &self.delta_acc,
             &self.cu_solver.x_prev,
             &self.acc_solver.x_prev,
         ]

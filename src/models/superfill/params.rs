@@ -148,7 +148,7 @@ impl SuperfillParams {
                 ),
             ));
         }
-        let solver_tolerance = s.f64_or("solver_tolerance", 1e-6, Range::closed(1e-12, 1e-2), "")?;
+        let solver_tolerance = s.f64_or("solver_tolerance", 1e-4, Range::closed(1e-12, 1e-2), "")?;
         let solver_max_iterations = s.u64_or("solver_max_iterations", 200, 1, 100_000)? as u32;
         let p = SuperfillParams {
             overpotential,
