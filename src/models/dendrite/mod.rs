@@ -46,6 +46,7 @@ pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     uses_seed: true,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(DendriteParams::read(s, grid)?)),
+    max_check_every: 1_000_000_000,
 };
 
 impl crate::models::ModelSpec for DendriteParams {
