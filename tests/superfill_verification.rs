@@ -5,8 +5,8 @@
 
 mod common;
 
-use mesolyte::grid::Grid;
 use mesolyte::gpu::Gpu;
+use mesolyte::grid::Grid;
 use mesolyte::input::Section;
 use mesolyte::models::superfill::{Superfill, SuperfillParams, M_SCALE};
 
@@ -90,8 +90,7 @@ fn reinitialisation_makes_signed_distances_without_moving_the_surface() {
             "sphere",
             Grid::new_3d(32, 32, 32, 1e-8),
             Box::new(|p: [f64; 3]| {
-                ((p[0] - 15.6).powi(2) + (p[1] - 16.3).powi(2) + (p[2] - 16.1).powi(2)).sqrt()
-                    - 9.4
+                ((p[0] - 15.6).powi(2) + (p[1] - 16.3).powi(2) + (p[2] - 16.1).powi(2)).sqrt() - 9.4
             }),
         ),
     ];
@@ -212,7 +211,10 @@ fn coverage_on_an_expanding_circle_follows_the_exact_solution_and_is_conserved()
         r_exact / grid.dx
     );
     assert!((r / r_exact - 1.0).abs() < 0.01, "radius {r} vs {r_exact}");
-    assert!((mean / theta_exact - 1.0).abs() < 0.01, "θ {mean} vs {theta_exact}");
+    assert!(
+        (mean / theta_exact - 1.0).abs() < 0.01,
+        "θ {mean} vs {theta_exact}"
+    );
     let _ = M_SCALE;
 }
 
@@ -224,7 +226,8 @@ fn coverage_on_an_expanding_circle_follows_the_exact_solution_and_is_conserved()
 fn a_flat_surface_gains_coverage_and_height_at_the_kinetic_rates() {
     let (gpu, _lock) = common::gpu();
     let grid = Grid::new_2d(8, 40, 1e-8);
-    let keys = "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 0.25e-6\n";
+    let keys =
+        "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 0.25e-6\n";
     let mut m = model(&gpu, grid, keys);
     let h0 = 12.3 * grid.dx;
     let phi0: Vec<f32> = centres(&grid)
@@ -245,7 +248,10 @@ fn a_flat_surface_gains_coverage_and_height_at_the_kinetic_rates() {
         let area = m.area.download(&gpu);
         let theta = m.theta_cell.download(&gpu);
         let i = area.iter().position(|&a| a > 0.0).unwrap();
-        let (v0, v1) = (p.flat_velocity(0.0), p.flat_velocity(1.0) - p.flat_velocity(0.0));
+        let (v0, v1) = (
+            p.flat_velocity(0.0),
+            p.flat_velocity(1.0) - p.flat_velocity(0.0),
+        );
         let h_exact = h0 + v0 * t + v1 * (t - (1.0 - (-rate * t).exp()) / rate);
         let phi = m.level_set(&gpu);
         let h = mesolyte::models::superfill::surface_height(&phi, 0, 8, 40, grid.dx);
@@ -269,7 +275,7 @@ fn a_flat_surface_gains_coverage_and_height_at_the_kinetic_rates() {
 fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
     let (gpu, _lock) = common::gpu();
     let grid = Grid::new_2d(8, 40, 1e-8);
-    let keys = "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 50e-6\naccelerator_bulk_mol_m3 = 0.0\n";
+    let keys = "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 50e-6\naccelerator_bulk_mol_m3 = 0.0\nspecies_every = 1\n";
     let mut m = model(&gpu, grid, keys);
     let h0 = 12.3 * grid.dx;
     let phi0: Vec<f32> = centres(&grid)
@@ -288,13 +294,17 @@ fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
     };
     // The first steps deplete the box (the solution starts at the bulk value, where the
     // surface is 30 times faster), then the steady rate is measured.
-    m.steps(&gpu, 0.2 * grid.dx / p.flat_velocity(1.0), 5).unwrap();
+    m.steps(&gpu, 0.2 * grid.dx / p.flat_velocity(1.0), 5)
+        .unwrap();
     let dt = 0.2 * grid.dx / v_exact;
     let h1 = height(&m);
     m.steps(&gpu, dt, 40).unwrap();
     let v = (height(&m) - h1) / (40.0 * dt);
 
-    eprintln!("v = {v:.5e} m/s, exact {v_exact:.5e} (undepleted {:.4e})", p.flat_velocity(1.0));
+    eprintln!(
+        "v = {v:.5e} m/s, exact {v_exact:.5e} (undepleted {:.4e})",
+        p.flat_velocity(1.0)
+    );
     assert!((v / v_exact - 1.0).abs() < 0.01, "v {v} vs {v_exact}");
 }
 
@@ -303,7 +313,10 @@ fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
 fn run_scenario(
     name: &str,
     overrides: &[&str],
-) -> (Vec<std::collections::HashMap<String, f64>>, serde_json::Value) {
+) -> (
+    Vec<std::collections::HashMap<String, f64>>,
+    serde_json::Value,
+) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let scenario = common::scenario(name);
@@ -351,7 +364,12 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
     let (_gpu, _lock) = common::gpu();
     let (rows, summary) = run_scenario(
         "superfill-trench-2d.toml",
-        &["grid.nx=30", "grid.ny=85", "grid.dx=1e-8", "run.output_every=0.1"],
+        &[
+            "grid.nx=30",
+            "grid.ny=85",
+            "grid.dx=1e-8",
+            "run.output_every=0.1",
+        ],
     );
     let t_01 = first_reaching(&rows, "centre_height_m", 0.1e-6);
     let t_fill = summary["fill_time_s"].as_f64().unwrap();
@@ -384,7 +402,10 @@ fn without_accelerator_the_trench_closes_conformally_with_a_seam() {
     let early = &rows[4];
     let rise_centre = early["centre_height_m"];
     let rise_field = early["field_height_m"] - rows[0]["field_height_m"];
-    assert!((rise_centre / rise_field - 1.0).abs() < 0.05, "{rise_centre} vs {rise_field}");
+    assert!(
+        (rise_centre / rise_field - 1.0).abs() < 0.05,
+        "{rise_centre} vs {rise_field}"
+    );
     let seam = summary["seam_length_m"].as_f64().unwrap();
     let voids = summary["void_count"].as_f64().unwrap();
     eprintln!("seam {seam:e} m, voids {voids}, summary {summary}");
@@ -398,7 +419,11 @@ fn without_accelerator_the_trench_closes_conformally_with_a_seam() {
 #[test]
 fn an_extruded_trench_in_3d_fills_as_in_2d() {
     let (_gpu, _lock) = common::gpu();
-    let common_keys = ["grid.dx=2e-8", "superfill.bottom_m=60e-9", "superfill.boundary_layer_m=0.32e-6"];
+    let common_keys = [
+        "grid.dx=2e-8",
+        "superfill.bottom_m=60e-9",
+        "superfill.boundary_layer_m=0.32e-6",
+    ];
     let mut two_d = vec!["grid.nx=15", "grid.ny=44"];
     two_d.extend(common_keys);
     let mut three_d = vec!["grid.nx=15", "grid.ny=2", "grid.nz=44"];

@@ -56,7 +56,11 @@ pub fn analyse(grid: &Grid, phi: &[f32], feature: &[bool], bottom: f64) -> FillS
     let three_d = grid.is_3d();
     let (nx, ny, nz) = (grid.nx as usize, grid.ny as usize, grid.nz as usize);
     let (n_vert, stride) = if three_d { (nz, nx * ny) } else { (ny, nx) };
-    let far = if three_d { (nx - 1) + nx * (ny - 1) } else { nx - 1 };
+    let far = if three_d {
+        (nx - 1) + nx * (ny - 1)
+    } else {
+        nx - 1
+    };
     let centre_height = surface_height(phi, 0, stride, n_vert, grid.dx) - bottom;
     let field_height = surface_height(phi, far, stride, n_vert, grid.dx) - bottom;
     let cells = CellBox::new([nx, ny, nz], [false; 3]);

@@ -67,8 +67,7 @@ impl StepParams {
             k_ads: p.adsorption_rate() as f32,
             dtau: reinit_dtau(grid.is_3d()) as f32,
             // i/(nF) per unit i0 and concentration, times Δx/D: see species_setup.wgsl.
-            sink_cu: (tafel * dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity))
-                as f32,
+            sink_cu: (tafel * dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity)) as f32,
             sink_acc: (p.adsorption_rate() * p.site_density * dx / p.acc_diffusivity) as f32,
             cap_cu: (dx * dx / (p.cu_diffusivity * dt)) as f32,
             cap_acc: (dx * dx / (p.acc_diffusivity * dt)) as f32,
@@ -138,8 +137,26 @@ mod tests {
             "superfill/adsorb.wgsl",
             "StepParams",
             [
-                dx, inv_dx, dt, band, vel_scale, b0, b1, inv_cu_bulk, k_ads, dtau, sink_cu,
-                sink_acc, cap_cu, cap_acc, src_acc, robin_top, cu_bulk, acc_bulk, _pad0, _pad1
+                dx,
+                inv_dx,
+                dt,
+                band,
+                vel_scale,
+                b0,
+                b1,
+                inv_cu_bulk,
+                k_ads,
+                dtau,
+                sink_cu,
+                sink_acc,
+                cap_cu,
+                cap_acc,
+                src_acc,
+                robin_top,
+                cu_bulk,
+                acc_bulk,
+                _pad0,
+                _pad1
             ]
         );
     }

@@ -7,10 +7,10 @@
 //! 2. move φ (advect.wgsl, two stages), then recompute the interface cells and areas
 //!    (interface.wgsl) and hand the surface accelerator of cells that turned metal to the
 //!    new interface cells (transfer.wgsl), which conserves it exactly;
-//! 3. coverage on the moved interface (coverage.wgsl), then one backward-Euler step of
-//!    Cu²⁺ and of the accelerator in solution, each a linear solve on the engine's
-//!    elliptic solver with the interface sinks and the top's Robin closure
-//!    (species_setup.wgsl);
+//! 3. coverage on the moved interface (coverage.wgsl), then (every `species_every` steps)
+//!    one backward-Euler step of Cu²⁺ and of the accelerator in solution, each a linear
+//!    solve on the engine's elliptic solver with the interface sinks and the top's Robin
+//!    closure (species_setup.wgsl);
 //! 4. adsorb accelerator with the solved concentration (adsorb.wgsl) and recompute coverage
 //!    and velocity for the next step; every `reinit_every` steps, reinitialise φ to a
 //!    signed distance (reinit.wgsl).
@@ -23,7 +23,7 @@ use super::kernels::{Kernels, StepParams, M_SCALE};
 use super::params::{SuperfillParams, TOP_MARGIN_CELLS};
 use super::shape;
 use crate::gpu::{
-    column_reduce, field_stats, Domain, Element, Field, Gpu, Recorder, StatsQuery,
+    field_stats, Along, AxisReduce, Domain, Element, Field, Gpu, Recorder, StatsQuery,
 };
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
@@ -76,6 +76,8 @@ pub struct Superfill {
     am: usize,
     pub area: Field,
     metal_frac: Field,
+    /// Sums of `metal_frac` along the vertical: each column's metal height.
+    columns: AxisReduce,
     seam: Field,
     pub theta_cell: Field,
     pub vel_cell: Field,
@@ -132,10 +134,9 @@ impl Superfill {
         let c_acc = f(ACC);
         let delta_cu = f("delta_cu");
         let delta_acc = f("delta_acc");
-        let cu_solver =
-            EllipticSolver::new(gpu, &domain, &delta_cu, Preconditioner::Multigrid, "cu")?;
-        let acc_solver =
-            EllipticSolver::new(gpu, &domain, &delta_acc, Preconditioner::Multigrid, "acc")?;
+        let mg = Preconditioner::Multigrid;
+        let cu_solver = EllipticSolver::new(gpu, &domain, &delta_cu, mg, "cu")?;
+        let acc_solver = EllipticSolver::new(gpu, &domain, &delta_acc, mg, "acc")?;
         let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("superfill params"),
             size: std::mem::size_of::<StepParams>() as u64,
@@ -154,6 +155,12 @@ impl Superfill {
             am: 0,
             area: f("interface_area"),
             metal_frac: f("metal_fraction"),
+            columns: AxisReduce::new(
+                gpu,
+                &domain,
+                SuperfillParams::vertical(&grid),
+                Along::Columns,
+            )?,
             seam: Field::typed(gpu, &domain, SEAM, Element::U32),
             theta_cell: f("theta_cell"),
             vel_cell: f("velocity_cell"),
@@ -360,7 +367,12 @@ impl Superfill {
         let (solver, x, conc, name) = if species == 0 {
             (&mut self.cu_solver, &self.delta_cu, &self.c_cu, "Cu2+")
         } else {
-            (&mut self.acc_solver, &self.delta_acc, &self.c_acc, "accelerator")
+            (
+                &mut self.acc_solver,
+                &self.delta_acc,
+                &self.c_acc,
+                "accelerator",
+            )
         };
         let op = solver.operator();
         let kernel = &self.k.setup[species];
@@ -395,9 +407,8 @@ impl Superfill {
         Ok(())
     }
 
-    /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
-    /// when `reinit` says so.
-    fn encode_finish(&mut self, gpu: &Gpu, rec: &mut Recorder, reinit: bool) {
+    /// Adds the solves' changes to the concentrations.
+    fn encode_species_update(&self, gpu: &Gpu, rec: &mut Recorder) {
         let bind = self.k.update.bind_chunks_named(gpu, &self.domain, |c| {
             vec![
                 ("phi", &self.phi[self.cur].buffers[c]),
@@ -409,6 +420,14 @@ impl Superfill {
         });
         self.domain
             .dispatch(rec.pass(), &self.k.update.pipeline, &bind);
+    }
+
+    /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
+    /// when `reinit` says so.
+    fn encode_finish(&mut self, gpu: &Gpu, rec: &mut Recorder, solved: bool, reinit: bool) {
+        if solved {
+            self.encode_species_update(gpu, rec);
+        }
         self.dispatch(
             gpu,
             rec,
@@ -434,11 +453,14 @@ impl Superfill {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_move(gpu, &mut Recorder::new(&mut enc));
         gpu.submit(enc.finish());
-        self.solve_species(gpu, 0)?;
-        self.solve_species(gpu, 1)?;
+        let solve = number % self.params.species_every == 0;
+        if solve {
+            self.solve_species(gpu, 0)?;
+            self.solve_species(gpu, 1)?;
+        }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         let reinit = number % self.params.reinit_every == 0;
-        self.encode_finish(gpu, &mut Recorder::new(&mut enc), reinit);
+        self.encode_finish(gpu, &mut Recorder::new(&mut enc), solve, reinit);
         gpu.submit(enc.finish());
         Ok(())
     }
@@ -458,7 +480,7 @@ impl Superfill {
     /// the highest says whether the deposit nears the box top.
     fn plan_columns(&mut self, gpu: &Gpu) -> Result<()> {
         let v = SuperfillParams::vertical(&self.grid);
-        let cols = column_reduce(gpu, &self.metal_frac, v)?;
+        let cols = self.columns.reduce(gpu, &self.metal_frac);
         let dx = self.grid.dx;
         let far = cols.sum.len() - 1;
         let field_top = cols.sum[far] * dx;
@@ -479,7 +501,12 @@ impl Superfill {
     /// The fill as the level set shows it now, with the void labels uploaded for output.
     fn look(&mut self, gpu: &Gpu) -> Result<FillState> {
         let phi = self.phi[self.cur].download(gpu);
-        let s = analysis::analyse(&self.grid, &phi, &self.feature, self.params.feature_bottom());
+        let s = analysis::analyse(
+            &self.grid,
+            &phi,
+            &self.feature,
+            self.params.feature_bottom(),
+        );
         self.void_id.upload_as(gpu, &s.void_id)?;
         let metal: Vec<u32> = phi.iter().map(|&v| u32::from(v <= 0.0)).collect();
         self.metal.upload_as(gpu, &metal)?;
@@ -555,14 +582,7 @@ impl Superfill {
         Ok(())
     }
 
-    fn seam_cells(&self, gpu: &Gpu) -> Result<usize> {
-        let seam = self.seam.download_as::<u32>(gpu)?;
-        Ok(seam.iter().filter(|&&s| s != 0).count())
-    }
-}
-
-impl Model for Superfill {
-    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
+    fn plan_dt(&mut self, gpu: &Gpu) -> Result<f64> {
         // The loop plans every step (superfill's registry entry): the interface speed can
         // grow tenfold within a few dozen steps. The columns move slowly; read them every
         // few plans.
@@ -578,6 +598,17 @@ impl Model for Superfill {
             dt = dt.min(0.1 / k);
         }
         Ok(dt)
+    }
+
+    fn seam_cells(&self, gpu: &Gpu) -> Result<usize> {
+        let seam = self.seam.download_as::<u32>(gpu)?;
+        Ok(seam.iter().filter(|&&s| s != 0).count())
+    }
+}
+
+impl Model for Superfill {
+    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
+        self.plan_dt(gpu)
     }
 
     fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, dt: f64) -> Result<u64> {
@@ -729,17 +760,30 @@ impl Model for Superfill {
     }
 
     fn save_scalars(&self) -> serde_json::Value {
+        // The columns are read every few plans: their last reading and the plan count are
+        // state, or a resumed run would read them at other steps than an uninterrupted one.
         serde_json::json!({
             "history": self.history,
             "initial_metal_volume": self.initial_metal_volume,
+            "plans": self.plans,
+            "layer_left": self.layer_left,
+            "deposit_top": self.deposit_top,
         })
     }
 
     fn restore_scalars(&mut self, v: &serde_json::Value) -> Result<()> {
         self.history = serde_json::from_value(v["history"].clone())?;
-        if let Some(x) = v["initial_metal_volume"].as_f64() {
-            self.initial_metal_volume = x;
-        }
+        let number = |key: &str| {
+            v[key]
+                .as_f64()
+                .ok_or_else(|| anyhow::anyhow!("checkpoint: superfill scalar {key} missing"))
+        };
+        self.initial_metal_volume = number("initial_metal_volume")?;
+        self.layer_left = number("layer_left")?;
+        self.deposit_top = number("deposit_top")?;
+        self.plans = v["plans"]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("checkpoint: superfill scalar plans missing"))?;
         Ok(())
     }
 
@@ -751,6 +795,6 @@ impl Model for Superfill {
             self.encode_coverage(gpu, &mut rec);
         }
         gpu.submit(enc.finish());
-        self.plan_columns(gpu)
+        Ok(())
     }
 }

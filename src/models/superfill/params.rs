@@ -73,6 +73,9 @@ pub struct SuperfillParams {
     pub reinit_every: u64,
     /// Half-width of the band in which φ is kept a signed distance, cells.
     pub band_cells: f64,
+    /// Steps between two solves of the concentrations (quasi-steady: they follow the
+    /// interface within a solve or two).
+    pub species_every: u64,
     /// Relative residual of the concentration solves.
     pub solver_tolerance: f64,
     pub solver_max_iterations: u32,
@@ -93,23 +96,50 @@ impl SuperfillParams {
         let pos = Range::positive();
         let overpotential = s.f64_or("overpotential_V", -0.3, Range::closed(-1.0, 0.0), " V")?;
         let temperature = s.f64_or("temperature_K", 298.0, Range::closed(250.0, 400.0), " K")?;
-        let transfer_coefficient =
-            s.f64_or("transfer_coefficient", 0.5, Range::open_closed(0.0, 1.0), "")?;
+        let transfer_coefficient = s.f64_or(
+            "transfer_coefficient",
+            0.5,
+            Range::open_closed(0.0, 1.0),
+            "",
+        )?;
         let ion_charge = s.f64_or("ion_charge", 2.0, Range::closed(1.0, 4.0), "")?;
         let molar_volume = s.f64_or("molar_volume_m3_mol", 7.1e-6, pos, " m3/mol")?;
-        let b0 = s.f64_or("exchange_current_A_m2", 0.26, Range::closed(0.0, 1e6), " A/m2")?;
-        let b1 = s.f64_or("accelerated_current_A_m2", 45.0, Range::closed(0.0, 1e6), " A/m2")?;
+        let b0 = s.f64_or(
+            "exchange_current_A_m2",
+            0.26,
+            Range::closed(0.0, 1e6),
+            " A/m2",
+        )?;
+        let b1 = s.f64_or(
+            "accelerated_current_A_m2",
+            45.0,
+            Range::closed(0.0, 1e6),
+            " A/m2",
+        )?;
         if b0 + b1 <= 0.0 {
             return Err(s.error(
                 "exchange_current_A_m2",
                 "with accelerated_current_A_m2 also 0 nothing deposits; give a positive current",
             ));
         }
-        let cu_bulk = s.f64_or("cu_bulk_mol_m3", 250.0, Range::open_closed(0.0, 5000.0), " mol/m3")?;
-        let cu_diffusivity =
-            s.f64_or("cu_diffusivity_m2_s", 5.6e-10, Range::open_closed(0.0, 1e-6), " m2/s")?;
-        let acc_bulk =
-            s.f64_or("accelerator_bulk_mol_m3", 5e-3, Range::closed(0.0, 100.0), " mol/m3")?;
+        let cu_bulk = s.f64_or(
+            "cu_bulk_mol_m3",
+            250.0,
+            Range::open_closed(0.0, 5000.0),
+            " mol/m3",
+        )?;
+        let cu_diffusivity = s.f64_or(
+            "cu_diffusivity_m2_s",
+            5.6e-10,
+            Range::open_closed(0.0, 1e-6),
+            " m2/s",
+        )?;
+        let acc_bulk = s.f64_or(
+            "accelerator_bulk_mol_m3",
+            5e-3,
+            Range::closed(0.0, 100.0),
+            " mol/m3",
+        )?;
         let acc_diffusivity = s.f64_or(
             "accelerator_diffusivity_m2_s",
             1e-9,
@@ -117,7 +147,12 @@ impl SuperfillParams {
             " m2/s",
         )?;
         let site_density = s.f64_or("site_density_mol_m2", 9.8e-6, pos, " mol/m2")?;
-        let k0 = s.f64_or("adsorption_rate_m3_mol_s", 1.76, Range::closed(0.0, 1e6), " m3/(mol s)")?;
+        let k0 = s.f64_or(
+            "adsorption_rate_m3_mol_s",
+            1.76,
+            Range::closed(0.0, 1e6),
+            " m3/(mol s)",
+        )?;
         let k3 = s.f64_or(
             "adsorption_rate_eta3_m3_mol_s_V3",
             -245e-6,
@@ -134,7 +169,12 @@ impl SuperfillParams {
             ));
         }
         let initial_coverage = s.f64_or("initial_coverage", 0.0, Range::closed(0.0, 1.0), "")?;
-        let boundary_layer = s.f64_or("boundary_layer_m", 0.3e-6, Range::open_closed(0.0, 1e-2), " m")?;
+        let boundary_layer = s.f64_or(
+            "boundary_layer_m",
+            0.3e-6,
+            Range::open_closed(0.0, 1e-2),
+            " m",
+        )?;
         let shape = read_shape(s, grid)?;
         let cfl = s.f64_or("cfl", 0.2, Range::open_closed(0.0, 0.5), "")?;
         let reinit_every = s.u64_or("reinit_every", 5, 1, 1000)?;
@@ -148,7 +188,9 @@ impl SuperfillParams {
                 ),
             ));
         }
-        let solver_tolerance = s.f64_or("solver_tolerance", 1e-4, Range::closed(1e-12, 1e-2), "")?;
+        let species_every = s.u64_or("species_every", 5, 1, 100)?;
+        let solver_tolerance =
+            s.f64_or("solver_tolerance", 1e-4, Range::closed(1e-12, 1e-2), "")?;
         let solver_max_iterations = s.u64_or("solver_max_iterations", 200, 1, 100_000)? as u32;
         let p = SuperfillParams {
             overpotential,
@@ -171,6 +213,7 @@ impl SuperfillParams {
             cfl,
             reinit_every,
             band_cells,
+            species_every,
             solver_tolerance,
             solver_max_iterations,
         };
@@ -351,8 +394,9 @@ mod tests {
     fn flat_velocities_match_fipy_up_to_its_faraday_constant() {
         let p = default_params();
         let fipy_f = 9.6e4;
-        let ours_to_fipy =
-            |v: f64| v * (FARADAY / fipy_f) / ((FARADAY - fipy_f) * 0.5 * 0.3 / (GAS_CONSTANT * 298.0)).exp();
+        let ours_to_fipy = |v: f64| {
+            v * (FARADAY / fipy_f) / ((FARADAY - fipy_f) * 0.5 * 0.3 / (GAS_CONSTANT * 298.0)).exp()
+        };
         assert!((ours_to_fipy(p.flat_velocity(0.0)) - 3.21e-9).abs() < 0.01e-9);
         assert!((ours_to_fipy(p.flat_velocity(1.0)) - 560e-9).abs() < 2e-9);
         assert!((p.adsorption_rate() - 1.7600066).abs() < 1e-6);

@@ -113,8 +113,14 @@ mod tests {
     #[test]
     fn via_is_round_and_square_via_square() {
         let grid = Grid::new_3d(30, 30, 90, 10e-9);
-        let via = params("feature = \"via\"\nwidth_m = 0.2e-6\ndepth_m = 0.4e-6", &grid);
-        let sq = params("feature = \"square-via\"\nwidth_m = 0.2e-6\ndepth_m = 0.4e-6", &grid);
+        let via = params(
+            "feature = \"via\"\nwidth_m = 0.2e-6\ndepth_m = 0.4e-6",
+            &grid,
+        );
+        let sq = params(
+            "feature = \"square-via\"\nwidth_m = 0.2e-6\ndepth_m = 0.4e-6",
+            &grid,
+        );
         let d = 0.07e-6 / 2f64.sqrt();
         let q = DVec3::new(d, d, 0.3e-6);
         assert!((phi_at(&via, q, true) - 0.03e-6).abs() < 1e-12);
