@@ -8,6 +8,7 @@ use mesolyte::gpu::{Domain, Field, Gpu, Kernel};
 use mesolyte::grid::Grid;
 use mesolyte::models::dendrite::Dendrite;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
+use mesolyte::models::superfill::{Superfill, SuperfillParams};
 use mesolyte::sim::Model;
 use mesolyte::sim::Moment;
 use mesolyte::Scenario;
@@ -420,11 +421,78 @@ fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
         );
 }
 
+/// Bytes one superfill step moves per cell outside the concentration solves, counting each
+/// binding a kernel reads or writes once (neighbour reads hit cache): extend 8 fields,
+/// advect 2 × 4, interface 5, transfer 4, coverage 2 × 5, adsorb 6, and per step a fifth of
+/// a reinitialisation (16 sweeps × 3 fields and φ's copy, 2) and of the concentration
+/// update (5): 52.6 fields of 4 bytes.
+const SUPERFILL_BYTES_PER_CELL: f64 = 210.4;
+
+/// Cell updates per second of the superfill step on FiPy's trench (scaled up with
+/// `scale`): the level-set and surface part alone (no concentration solves), and whole
+/// steps with the default solve every 5 steps; and the CG iterations per solve.
+fn superfill_rates(gpu: &Gpu, scale: u32) -> (Grid, f64, f64, f64) {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/superfill-trench-2d.toml"
+    );
+    let n = scale.min(8);
+    let sets = [
+        format!("grid.nx={}", 60 * n),
+        format!("grid.ny={}", 170 * n),
+        format!("grid.dx={:e}", 5e-9 / n as f64),
+        "superfill.bottom_m=50e-9".to_string(),
+    ];
+    let scenario = Scenario::load(std::path::Path::new(file), &sets).expect("superfill scenario");
+    let params = scenario
+        .params
+        .downcast_ref::<SuperfillParams>()
+        .expect("superfill parameters")
+        .clone();
+    let grid = scenario.grid;
+    let dt = params.bound_dt(&grid);
+    let rate = |species_every: u64| {
+        let mut p = params.clone();
+        p.species_every = species_every;
+        let mut m = Superfill::new(gpu, grid, p).expect("superfill model");
+        let steps = 20;
+        let t = time_per_rep(gpu, 1, |_| {
+            m.steps(gpu, dt, steps).expect("superfill steps")
+        });
+        let per_solve = m.solves.1 as f64 / m.solves.0.max(1) as f64;
+        (grid.cells() as f64 * steps as f64 / t, per_solve)
+    };
+    let (level_set, _) = rate(1_000_000);
+    let (whole, iterations) = rate(5);
+    (grid, level_set, whole, iterations)
+}
+
+fn superfill_report(gpu: &Gpu, scale: u32) {
+    let (grid, level_set, whole, iterations) = superfill_rates(gpu, scale);
+    let reps = (400_000_000 / grid.cells()).clamp(5, 200) as u32;
+    let copy = copy_bandwidth(gpu, grid, reps);
+    let achieved = SUPERFILL_BYTES_PER_CELL * level_set;
+    println!(
+        "2D {}x{}: copy {:.2} GB/s | superfill step without solves {:.2} Mcell/s, {:.2} GB/s at {SUPERFILL_BYTES_PER_CELL} B/cell = {:.1}% of copy | \
+         whole steps (solves every 5) {:.2} Mcell/s, {:.1} CG iterations per solve",
+        grid.nx,
+        grid.ny,
+        copy / 1e9,
+        level_set / 1e6,
+        achieved / 1e9,
+        100.0 * achieved / copy,
+        whole / 1e6,
+        iterations
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo bench -- gde` runs only the gde lattice kernels,
-    // `cargo bench -- dendrite` only the copy baselines and the dendrite step and solves.
+    // `cargo bench -- dendrite` only the copy baselines and the dendrite step and solves,
+    // `cargo bench -- superfill` only the superfill step (with its own copy baseline).
     let only_gde = std::env::args().skip(1).any(|a| a == "gde");
     let only_dendrite = std::env::args().skip(1).any(|a| a == "dendrite");
+    let only_superfill = std::env::args().skip(1).any(|a| a == "superfill");
     let scale: u32 = std::env::var("MESOLYTE_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -434,6 +502,10 @@ fn main() {
         "adapter: {} ({}, {})",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
     );
+    if only_superfill {
+        superfill_report(&gpu, scale);
+        return;
+    }
     if !only_gde && !only_dendrite {
         let (own_pass, one_pass, readback) = latencies(&gpu);
         println!(
@@ -521,5 +593,8 @@ fn main() {
         if grid.is_3d() && !only_dendrite {
             gde_report(&gpu, scale, copy);
         }
+    }
+    if !only_dendrite {
+        superfill_report(&gpu, scale);
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use mesolyte::gpu::Gpu;
 use mesolyte::grid::Grid;
 use mesolyte::input::Section;
-use mesolyte::models::superfill::{Superfill, SuperfillParams, M_SCALE};
+use mesolyte::models::superfill::{Superfill, SuperfillParams};
 
 /// A superfill model on `grid` with the scenario keys `keys` (the feature is replaced by
 /// the tests' own level sets where they need it).
@@ -75,7 +75,8 @@ fn distance_errors(grid: &Grid, d: &[f64], after: &[f32], before: &[f32]) -> (f6
 fn reinitialisation_makes_signed_distances_without_moving_the_surface() {
     let (gpu, _lock) = common::gpu();
     let squeeze = |d: f64| 1.6 * 8.0 * (d / 8.0).tanh();
-    let cases: Vec<(&str, Grid, Box<dyn Fn([f64; 3]) -> f64>)> = vec![
+    type Shape = Box<dyn Fn([f64; 3]) -> f64>;
+    let cases: Vec<(&str, Grid, Shape)> = vec![
         (
             "plane",
             Grid::new_2d(48, 48, 1e-8),
@@ -141,7 +142,7 @@ fn an_expanding_circle_keeps_its_radius_and_converges_at_second_order() {
         let mut err: f64 = 0.0;
         for (i, p) in centres(&grid).into_iter().enumerate() {
             let d = radius(p) - r0 - travel;
-            if d >= 0.0 && d < 3.0 {
+            if (0.0..3.0).contains(&d) {
                 err = err.max((phi[i] as f64 / grid.dx - d).abs());
             }
         }
@@ -215,7 +216,6 @@ fn coverage_on_an_expanding_circle_follows_the_exact_solution_and_is_conserved()
         (mean / theta_exact - 1.0).abs() < 0.01,
         "θ {mean} vs {theta_exact}"
     );
-    let _ = M_SCALE;
 }
 
 /// Flat-surface kinetics with the default bath (FiPy simpleTrenchSystem's parameters,

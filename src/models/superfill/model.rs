@@ -453,13 +453,13 @@ impl Superfill {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_move(gpu, &mut Recorder::new(&mut enc));
         gpu.submit(enc.finish());
-        let solve = number % self.params.species_every == 0;
+        let solve = number.is_multiple_of(self.params.species_every);
         if solve {
             self.solve_species(gpu, 0)?;
             self.solve_species(gpu, 1)?;
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        let reinit = number % self.params.reinit_every == 0;
+        let reinit = number.is_multiple_of(self.params.reinit_every);
         self.encode_finish(gpu, &mut Recorder::new(&mut enc), solve, reinit);
         gpu.submit(enc.finish());
         Ok(())
@@ -587,7 +587,7 @@ impl Superfill {
         // grow tenfold within a few dozen steps. The columns move slowly; read them every
         // few plans.
         self.plans += 1;
-        if self.plans % COLUMN_PLANS == 0 {
+        if self.plans.is_multiple_of(COLUMN_PLANS) {
             self.plan_columns(gpu)?;
         }
         let v = field_stats(gpu, &self.vel_cell, StatsQuery::default()).max;
@@ -695,7 +695,7 @@ impl Model for Superfill {
             voids: s.void_count,
             void_fraction: s.void_fraction,
         };
-        if self.history.last().map_or(true, |h| h.time < now.time) {
+        if self.history.last().is_none_or(|h| h.time < now.time) {
             if s.void_count > self.history.last().map_or(0, |h| h.voids) {
                 self.messages.push(format!(
                     "a void closed by t = {:.4} s ({} now, largest {} cells)",
