@@ -1,7 +1,10 @@
 // Moves the surface accelerator with the interface, conserving it exactly. A cell holding
 // an amount that is no longer an interface cell (it turned metal) hands it to its face
-// neighbours that are interface cells now, in proportion to max(n·e, 0) + 0.05 (n the unit
-// normal at the giver, pointing into the electrolyte: the way the surface went), in i32
+// neighbours that are interface cells now or, when none is (where two fronts meet), to
+// those among all its neighbours (8 in 2D, 26 in 3D: with faces only, accelerator was left
+// behind in the metal there and the fill slowed on fine grids), in proportion to
+// max(n·ê, 0) + 0.05 (n the unit normal at the giver, pointing into the electrolyte: the
+// way the surface went), in i32
 // fixed point with the last receiver taking the remainder, so the shares add up to the
 // amount exactly. Every receiver recomputes the giver's shares from the same inputs, so
 // giver and receivers agree bit for bit. A giver with no receiver keeps its amount. The
@@ -23,56 +26,106 @@ fn level(j: u32) -> f32 {
 
 #include "superfill/include/stencil.wgsl"
 
-// Weight of the receiver along `axis` (towards + if `up`) for a giver with normal n.
-fn weight(n: vec3<f32>, axis: u32, up: bool) -> f32 {
-    return max(select(-n[axis], n[axis], up), 0.0) + 0.05;
+// The cell at offset `o` (each component −1, 0 or 1) from c, if inside the domain (the
+// domain's faces are symmetry planes; a share across one would leave the box).
+struct Near {
+    cell: Cell,
+    inside: bool,
 }
 
-// How many interface cells neighbour g, and their total weight.
-fn receivers(g: Cell, n: vec3<f32>) -> vec2<f32> {
+fn near(c: Cell, o: vec3<i32>) -> Near {
+    var r: Near;
+    r.cell = c;
+    let x = i32(c.x) + o.x;
+    let y = i32(c.y) + o.y;
+    let z = i32(c.z) + o.z;
+    r.inside = x >= 0 && x < i32(grid.nx) && y >= 0 && y < i32(grid.ny) && z >= 0 && z < i32(grid.nz);
+    let shift = o.x + i32(grid.nx) * (o.y + i32(grid.ny) * o.z);
+    r.cell.x = u32(x);
+    r.cell.y = u32(y);
+    r.cell.z = u32(z);
+    r.cell.local = u32(i32(c.local) + shift);
+    r.cell.global = u32(i32(c.global) + shift);
+    return r;
+}
+
+// The offsets to a cell's neighbours (8 in 2D, 26 in 3D), in a fixed order.
+fn offset(k: u32) -> vec3<i32> {
+    var j = k;
+    if (j >= 13u && is_3d()) {
+        j += 1u; // skip the centre (13 of 27)
+    }
+    if (!is_3d()) {
+        j = j + 9u + select(0u, 1u, j >= 4u); // the middle plane of 27, less its centre
+    }
+    return vec3<i32>(i32(j % 3u) - 1, i32((j / 3u) % 3u) - 1, i32(j / 9u) - 1);
+}
+
+fn neighbours() -> u32 {
+    return select(8u, 26u, is_3d());
+}
+
+// Whether offset o is a face neighbour's.
+fn is_face(o: vec3<i32>) -> bool {
+    return abs(o.x) + abs(o.y) + abs(o.z) == 1;
+}
+
+// Weight of the receiver at offset o for a giver with normal n: the way the surface went,
+// and a little for every receiver.
+fn weight(n: vec3<f32>, o: vec3<i32>) -> f32 {
+    return max(dot(n, normalize(vec3<f32>(o))), 0.0) + 0.05;
+}
+
+// How many interface cells among g's face neighbours (faces) or, if none, among all its
+// neighbours (edges and corners too), and their total weight.
+fn receivers(g: Cell, n: vec3<f32>, faces: bool) -> vec2<f32> {
     var count = 0.0;
     var total = 0.0;
-    for (var a = 0u; a < dims(); a++) {
-        for (var s = 0u; s < 2u; s++) {
-            let k = neighbour(g, a, s == 1u, false);
-            if (k >= 0 && area[u32(k)] > 0.0) {
-                count += 1.0;
-                total += weight(n, a, s == 1u);
-            }
+    for (var k = 0u; k < neighbours(); k++) {
+        let o = offset(k);
+        let r = near(g, o);
+        if (r.inside && area[r.cell.local] > 0.0 && (is_face(o) || !faces)) {
+            count += 1.0;
+            total += weight(n, o);
         }
     }
     return vec2<f32>(count, total);
+}
+
+// Whether g hands its amount to face neighbours (else to any neighbours).
+fn to_faces(g: Cell, n: vec3<f32>) -> bool {
+    return receivers(g, n, true).x > 0.0;
 }
 
 // The share of giver g's amount that goes to the receiver at local index `to`.
 fn share(g: Cell, to: u32) -> i32 {
     let m = amount_in[g.local];
     let n = unit_normal(g);
-    let r = receivers(g, n);
+    let faces = to_faces(g, n);
+    let r = receivers(g, n, faces);
     var given = 0;
     var seen = 0.0;
-    for (var a = 0u; a < dims(); a++) {
-        for (var s = 0u; s < 2u; s++) {
-            let k = neighbour(g, a, s == 1u, false);
-            if (k < 0 || area[u32(k)] <= 0.0) {
-                continue;
-            }
-            seen += 1.0;
-            var part = m - given;
-            if (seen < r.x) {
-                part = i32(floor(f32(m) * weight(n, a, s == 1u) / r.y));
-            }
-            given += part;
-            if (u32(k) == to) {
-                return part;
-            }
+    for (var k = 0u; k < neighbours(); k++) {
+        let o = offset(k);
+        let q = near(g, o);
+        if (!q.inside || area[q.cell.local] <= 0.0 || (faces && !is_face(o))) {
+            continue;
+        }
+        seen += 1.0;
+        var part = m - given;
+        if (seen < r.x) {
+            part = i32(floor(f32(m) * weight(n, o) / r.y));
+        }
+        given += part;
+        if (q.cell.local == to) {
+            return part;
         }
     }
     return 0;
 }
 
 fn gives(g: Cell) -> bool {
-    return amount_in[g.local] != 0 && area[g.local] <= 0.0 && receivers(g, unit_normal(g)).x > 0.0;
+    return amount_in[g.local] != 0 && area[g.local] <= 0.0 && receivers(g, unit_normal(g), false).x > 0.0;
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -84,15 +137,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = c.local;
     var m = select(amount_in[i], 0, gives(c));
     if (area[i] > 0.0) {
-        for (var a = 0u; a < dims(); a++) {
-            for (var s = 0u; s < 2u; s++) {
-                if (neighbour(c, a, s == 1u, false) < 0) {
-                    continue;
-                }
-                let g = shifted(c, a, s == 1u);
-                if (gives(g)) {
-                    m += share(g, i);
-                }
+        for (var k = 0u; k < neighbours(); k++) {
+            let g = near(c, offset(k));
+            if (g.inside && gives(g.cell)) {
+                m += share(g.cell, i);
             }
         }
     }

@@ -78,23 +78,6 @@ fn unit_normal(c: Cell) -> vec3<f32> {
     return select(vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0), is_3d());
 }
 
-// The cell one step along `axis` (towards + if `up`); only for neighbours that exist.
-fn shifted(c: Cell, axis: u32, up: bool) -> Cell {
-    var n = c;
-    let j = neighbour(c, axis, up, false);
-    n.local = u32(j);
-    let d = select(-1, 1, up);
-    if (axis == 0u) {
-        n.x = u32(i32(c.x) + d);
-    } else if (axis == 1u) {
-        n.y = u32(i32(c.y) + d);
-    } else {
-        n.z = u32(i32(c.z) + d);
-    }
-    n.global = u32(i32(c.global) + d * i32(axis_stride(axis)));
-    return n;
-}
-
 // Interface area of an electrolyte cell (φ > 0): the sum over its faces towards metal
 // (φ ≤ 0) of |n·e_face|, in units of a cell face; 0 for metal cells and cells not touching
 // metal. Domain faces are symmetry planes and carry no interface.
