@@ -451,7 +451,8 @@ fn adsorption_limited_by_diffusion_follows_the_implicit_relation() {
     let h0 = 12.3 * grid.dx;
     let length = 0.25e-6 + (0.15e-6 - h0) - 0.2 * grid.dx;
     let p0 = {
-        let keys = "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 0.25e-6\n";
+        let keys =
+            "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 0.25e-6\n";
         model(&gpu, grid, keys).params.clone()
     };
     let k = p0.adsorption_rate();

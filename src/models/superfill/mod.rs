@@ -47,6 +47,10 @@ impl crate::models::ModelSpec for SuperfillParams {
         self.bound_dt(grid)
     }
 
+    fn step_bound(&self) -> Option<u64> {
+        Some(self.step_estimate())
+    }
+
     fn gpu_fields(&self) -> u32 {
         GPU_FIELDS
     }

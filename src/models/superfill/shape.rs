@@ -77,7 +77,8 @@ mod tests {
     use crate::input::Section;
 
     fn params(extra: &str, grid: &Grid) -> SuperfillParams {
-        let table: toml::Table = toml::from_str(extra).unwrap();
+        let keys = format!("boundary_layer_m = 1e-6\n{extra}");
+        let table: toml::Table = toml::from_str(&keys).unwrap();
         SuperfillParams::read(&mut Section::new("t.toml", "superfill", table), grid).unwrap()
     }
 
