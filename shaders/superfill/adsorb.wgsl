@@ -5,6 +5,13 @@
 // has sites for) the cell keeps the fraction 1/θ of its amount and releases the rest to the
 // solution (`excess`, returned by the next accelerator solve), so θ stays in [0, 1] and the
 // total accelerator, surface plus solution, is kept.
+//
+// With leveler (FiPy leveler.py's equations): leveler sites block accelerator adsorption
+// (1 − θ − θ_L), leveler in solution displaces adsorbed accelerator (−k_L c_L θ), the
+// accelerator is consumed (−k⁻ θ^q), and the leveler adsorbs, Δθ_L = Δt k_L c_L (1 − θ_L),
+// and is buried by the growing metal (−k_L⁻ v θ_L). Displaced, consumed and buried
+// additive leaves the surface for good, as in the model; leveler above full coverage is
+// buried too. Every loss is at most what the cell holds.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 
@@ -14,6 +21,10 @@
 @group(0) @binding(4) var<storage, read> c_acc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> amount: array<i32>;
 @group(0) @binding(6) var<storage, read_write> excess: array<f32>;
+@group(0) @binding(7) var<storage, read> theta_lev_cell: array<f32>;
+@group(0) @binding(8) var<storage, read> c_lev: array<f32>;
+@group(0) @binding(9) var<storage, read_write> amount_lev: array<i32>;
+@group(0) @binding(10) var<storage, read> vel_cell: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -34,6 +45,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         kept = i32(floor(f32(m) / theta));
     }
     excess[i] = f32(m - kept) / M_SCALE;
-    let gain = p.dt * p.k_ads * max(c_acc[i], 0.0) * (1.0 - min(theta, 1.0));
-    amount[i] = kept + i32(round(gain * a * M_SCALE));
+    let t = min(theta, 1.0);
+    let t_lev = min(theta_lev_cell[i], 1.0);
+    let cl = max(c_lev[i], 0.0);
+    let adsorbed = p.k_ads * max(c_acc[i], 0.0) * max(1.0 - t - t_lev, 0.0);
+    let lost = p.k_lev * cl * t + p.consumption * pow(t, p.consumption_order);
+    let gain = max(p.dt * (adsorbed - lost), -t);
+    amount[i] = max(kept + i32(round(gain * a * M_SCALE)), 0);
+    let m_lev = amount_lev[i];
+    var kept_lev = m_lev;
+    if (theta_lev_cell[i] > 1.0) {
+        kept_lev = i32(floor(f32(m_lev) / theta_lev_cell[i]));
+    }
+    let rate_lev = p.k_lev * cl * (1.0 - t_lev) - p.lev_burial * vel_cell[i] * t_lev;
+    let gain_lev = max(p.dt * rate_lev, -t_lev);
+    amount_lev[i] = max(kept_lev + i32(round(gain_lev * a * M_SCALE)), 0);
 }

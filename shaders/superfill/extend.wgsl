@@ -1,4 +1,4 @@
-// Extends the interface cells' velocity and coverage off the interface (∇φ·∇v_ext = 0) by
+// Extends the interface cells' velocity and coverages off the interface (∇φ·∇v_ext = 0) by
 // the closest-point rule: a cell takes the values at x − φ∇φ/|∇φ|, the nearest point of the
 // zero level for a signed distance φ, averaged over the interface cells around that point
 // weighted by their area and closeness. The reach is 3 cells (the ghost width), enough for
@@ -19,6 +19,8 @@ override ACCUMULATE: bool = false;
 @group(0) @binding(6) var<storage, read_write> vel_ext: array<f32>;
 @group(0) @binding(7) var<storage, read_write> theta_ext: array<f32>;
 @group(0) @binding(8) var<storage, read_write> deposited: array<f32>;
+@group(0) @binding(9) var<storage, read> theta_lev_cell: array<f32>;
+@group(0) @binding(10) var<storage, read_write> theta_lev_ext: array<f32>;
 
 fn level(j: u32) -> f32 {
     return phi[j];
@@ -52,6 +54,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var wsum = 0.0;
     var v = 0.0;
     var t = 0.0;
+    var tl = 0.0;
     for (var dz = -kz; dz <= kz; dz++) {
         for (var dy = -1; dy <= 1; dy++) {
             for (var dx = -1; dx <= 1; dx++) {
@@ -64,6 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
                     wsum += w;
                     v += w * vel_cell[j];
                     t += w * theta_cell[j];
+                    tl += w * theta_lev_cell[j];
                 }
             }
         }
@@ -71,8 +75,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (wsum > 0.0) {
         vel_ext[i] = v / wsum;
         theta_ext[i] = min(t / wsum, 1.0);
+        theta_lev_ext[i] = min(tl / wsum, 1.0);
     } else {
         vel_ext[i] = 0.0;
         theta_ext[i] = 0.0;
+        theta_lev_ext[i] = 0.0;
     }
 }

@@ -1,13 +1,15 @@
 // The linear system of one backward-Euler step of a dissolved species for the engine's
-// elliptic solver (src/solvers/): Cu²⁺ (SPECIES = 0) or the accelerator (SPECIES = 1),
+// elliptic solver (src/solvers/): Cu²⁺ (SPECIES = 0), the accelerator (1) or the leveler
+// (2),
 //   (Δx²/(DΔt)) (c − c_old) = Σ_faces g (c_nb − c) − s A c + source,
 // in units of D Δx^(d−2) per cell. Faces between two electrolyte cells have g = 1, faces
 // touching metal 0 (no flux into the deposit but through the interface sink); metal cells
 // are decoupled rows c = 0 with a small diagonal: multigrid's Galerkin coarse operators sum
 // their children's rows, and a diagonal of 1 (a face's worth) made every coarse cell at the
 // surface a strong sink, which took the solves from about 6 to 25 iterations. The interface sink is the consumption per unit area:
-//   Cu²⁺: i/(nF) = (b0 + b1 θ) e^(−αFη/RT) c/(nF c_bulk)   → s = sink_cu (b0 + b1 θ),
-//   accelerator: Γ k c (1 − θ)                            → s = sink_acc (1 − θ),
+//   Cu²⁺: i/(nF) = [i_sup + (i_acc − i_sup) θ] c/(nF c_bulk) → s = sink_cu i(θ),
+//   accelerator: Γ k c (1 − θ − θ_L)                        → s = sink_acc (1 − θ − θ_L),
+//   leveler: Γ k_L c (1 − θ_L)                              → s = sink_lev (1 − θ_L),
 // with A the cell's interface area in faces. Accelerator that saturated cells released
 // (adsorb.wgsl's `excess`) returns to the cell as a source. The top face closes the box
 // with the exact steady solution of the diffusion layer above it: flux D (c_bulk − c)/L
@@ -37,6 +39,7 @@ const METAL_DIAGONAL: f32 = 1e-3;
 @group(0) @binding(9) var<storage, read_write> gz: array<f32>;
 @group(0) @binding(10) var<storage, read_write> diag: array<f32>;
 @group(0) @binding(11) var<storage, read_write> b: array<f32>;
+@group(0) @binding(12) var<storage, read> theta_lev_cell: array<f32>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -70,18 +73,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     let theta = min(theta_cell[i], 1.0);
+    let theta_lev = min(theta_lev_cell[i], 1.0);
     var cap: f32;
     var bulk: f32;
     var rhs = 0.0;
     if (SPECIES == 0u) {
         cap = p.cap_cu;
         bulk = p.cu_bulk;
-        d += p.sink_cu * (p.b0 + p.b1 * theta) * area[i];
-    } else {
+        d += p.sink_cu * (p.i_sup + (p.i_acc - p.i_sup) * theta) * area[i];
+    } else if (SPECIES == 1u) {
         cap = p.cap_acc;
         bulk = p.acc_bulk;
-        d += p.sink_acc * (1.0 - theta) * area[i];
+        d += p.sink_acc * max(1.0 - theta - theta_lev, 0.0) * area[i];
         rhs += p.src_acc * excess[i];
+    } else {
+        cap = p.cap_lev;
+        bulk = p.lev_bulk;
+        d += p.sink_lev * (1.0 - theta_lev) * area[i];
     }
     d += cap;
     rhs += cap * c_old[i];

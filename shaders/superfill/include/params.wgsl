@@ -6,17 +6,20 @@ struct StepParams {
     dt: f32,
     // Half-width of the band where φ is kept a signed distance (m); φ is clamped to it.
     band: f32,
-    // Ω/(nF) exp(−αFη/RT): velocity per unit of i0 (m/s per A/m²).
+    // Ω/(nF): velocity per current density (m/s per A/m²).
     vel_scale: f32,
-    b0: f32,
-    b1: f32,
+    // Current density at bulk Cu²⁺ without accelerator and fully accelerated (A/m²): the
+    // current is i_sup + (i_acc − i_sup) θ times c_Cu/c_Cu,bulk.
+    i_sup: f32,
+    i_acc: f32,
     inv_cu_bulk: f32,
     // Accelerator adsorption rate k c is k_ads c (k_ads = k0 + k3 η³).
     k_ads: f32,
     // Reinitialisation pseudo-time step, in cells.
     dtau: f32,
     // Interface sinks of the concentration solves per unit interface area (cells):
-    // Cu: (b0 + b1 θ) sink_cu A; accelerator: (1 − θ) sink_acc A (see species_setup.wgsl).
+    // Cu: i(θ) sink_cu A; accelerator: (1 − θ − θ_L) sink_acc A; leveler: (1 − θ_L)
+    // sink_lev A (see species_setup.wgsl).
     sink_cu: f32,
     sink_acc: f32,
     // Capacity Δx²/(D Δt) of each species.
@@ -29,8 +32,17 @@ struct StepParams {
     robin_top: f32,
     cu_bulk: f32,
     acc_bulk: f32,
+    // Leveler: its rate constant k_L (adsorption, and displacement of accelerator), its
+    // burial per metal thickness k_L⁻ (1/m), solve coefficients and bulk value.
+    k_lev: f32,
+    lev_burial: f32,
+    // Accelerator consumption −k⁻ θ^q (1/s, q).
+    consumption: f32,
+    consumption_order: f32,
+    sink_lev: f32,
+    cap_lev: f32,
+    lev_bulk: f32,
     _pad0: f32,
-    _pad1: f32,
 }
 
 // Surface accelerator amounts are i32 fixed point: θ × interface area (in cell faces) ×

@@ -32,8 +32,8 @@ pub struct StepParams {
     dt: f32,
     band: f32,
     vel_scale: f32,
-    b0: f32,
-    b1: f32,
+    i_sup: f32,
+    i_acc: f32,
     inv_cu_bulk: f32,
     k_ads: f32,
     dtau: f32,
@@ -45,8 +45,14 @@ pub struct StepParams {
     robin_top: f32,
     cu_bulk: f32,
     acc_bulk: f32,
+    k_lev: f32,
+    lev_burial: f32,
+    consumption: f32,
+    consumption_order: f32,
+    sink_lev: f32,
+    cap_lev: f32,
+    lev_bulk: f32,
     _pad0: f32,
-    _pad1: f32,
 }
 
 impl StepParams {
@@ -54,20 +60,21 @@ impl StepParams {
     /// layer between the box top and the bulk.
     pub fn new(p: &SuperfillParams, grid: &Grid, dt: f64, layer_left: f64) -> StepParams {
         let dx = grid.dx;
-        let tafel = p.tafel_factor();
+        let (i_sup, i_acc) = p.currents();
+        let lev = &p.leveler;
         StepParams {
             dx: dx as f32,
             inv_dx: (1.0 / dx) as f32,
             dt: dt as f32,
             band: (p.band_cells * dx) as f32,
-            vel_scale: (p.velocity_per_current() * tafel) as f32,
-            b0: p.b0 as f32,
-            b1: p.b1 as f32,
+            vel_scale: p.velocity_per_current() as f32,
+            i_sup: i_sup as f32,
+            i_acc: i_acc as f32,
             inv_cu_bulk: (1.0 / p.cu_bulk) as f32,
             k_ads: p.adsorption_rate() as f32,
             dtau: reinit_dtau(grid.is_3d()) as f32,
-            // i/(nF) per unit i0 and concentration, times Δx/D: see species_setup.wgsl.
-            sink_cu: (tafel * dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity)) as f32,
+            // i/(nF) per unit current and concentration, times Δx/D: species_setup.wgsl.
+            sink_cu: (dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity)) as f32,
             sink_acc: (p.adsorption_rate() * p.site_density * dx / p.acc_diffusivity) as f32,
             cap_cu: (dx * dx / (p.cu_diffusivity * dt)) as f32,
             cap_acc: (dx * dx / (p.acc_diffusivity * dt)) as f32,
@@ -75,8 +82,14 @@ impl StepParams {
             robin_top: (dx / (0.5 * dx + layer_left.max(0.0))) as f32,
             cu_bulk: p.cu_bulk as f32,
             acc_bulk: p.acc_bulk as f32,
+            k_lev: lev.rate as f32,
+            lev_burial: lev.burial as f32,
+            consumption: p.consumption as f32,
+            consumption_order: p.consumption_order as f32,
+            sink_lev: (lev.rate * p.site_density * dx / lev.diffusivity) as f32,
+            cap_lev: (dx * dx / (lev.diffusivity * dt)) as f32,
+            lev_bulk: lev.bulk as f32,
             _pad0: 0.0,
-            _pad1: 0.0,
         }
     }
 }
@@ -90,8 +103,8 @@ pub struct Kernels {
     /// advect.wgsl's two stages.
     pub advect: [Kernel; 2],
     pub transfer: Kernel,
-    /// species_setup.wgsl for Cu²⁺ and the accelerator.
-    pub setup: [Kernel; 2],
+    /// species_setup.wgsl for Cu²⁺, the accelerator and the leveler.
+    pub setup: [Kernel; 3],
     pub update: Kernel,
     pub adsorb: Kernel,
     pub reinit: Kernel,
@@ -118,6 +131,7 @@ impl Kernels {
             setup: [
                 c("superfill/species_setup.wgsl", "SPECIES", 0.0)?,
                 c("superfill/species_setup.wgsl", "SPECIES", 1.0)?,
+                c("superfill/species_setup.wgsl", "SPECIES", 2.0)?,
             ],
             update: k("superfill/species_update.wgsl")?,
             adsorb: k("superfill/adsorb.wgsl")?,
@@ -142,8 +156,8 @@ mod tests {
                 dt,
                 band,
                 vel_scale,
-                b0,
-                b1,
+                i_sup,
+                i_acc,
                 inv_cu_bulk,
                 k_ads,
                 dtau,
@@ -155,8 +169,14 @@ mod tests {
                 robin_top,
                 cu_bulk,
                 acc_bulk,
-                _pad0,
-                _pad1
+                k_lev,
+                lev_burial,
+                consumption,
+                consumption_order,
+                sink_lev,
+                cap_lev,
+                lev_bulk,
+                _pad0
             ]
         );
     }

@@ -2,7 +2,8 @@
 //! moved by the deposition velocity v = iΩ/(nF), the curvature-enhanced accelerator
 //! coverage θ carried on the interface, and Cu²⁺ and accelerator diffusing in the
 //! electrolyte with consumption at the interface (Wheeler, Josell & Moffat, J. Electrochem.
-//! Soc. 150, C302 (2003); FiPy's simpleTrenchSystem). docs/models/superfill.md says what
+//! Soc. 150, C302 (2003); FiPy's simpleTrenchSystem), optionally with a leveler (Moffat,
+//! Wheeler, Kim & Josell, J. Electrochem. Soc. 153, C127 (2006); FiPy's leveler.py). docs/models/superfill.md says what
 //! the numerics are and why; tests/superfill_verification.rs checks them.
 
 mod analysis;
@@ -16,7 +17,7 @@ pub use analysis::{analyse, metal_fraction, surface_height, FillState};
 pub use events::Events;
 pub use kernels::{StepParams, M_SCALE};
 pub use model::{Sample, Superfill};
-pub use params::{Feature, Shape, SuperfillParams};
+pub use params::{Feature, Kinetics, Leveler, Shape, SuperfillParams};
 pub use shape::{initial_phi, phi_at};
 
 use anyhow::Result;
@@ -26,9 +27,9 @@ use crate::gpu::Gpu;
 use crate::grid::Grid;
 use crate::models::contract::Model;
 
-/// Scalar fields on the GPU: 19 of the model's own and about 22 for the two concentration
-/// solves (10 vectors each and their multigrid levels).
-pub const GPU_FIELDS: u32 = 41;
+/// Scalar fields on the GPU: 24 of the model's own and about 33 for the three
+/// concentration solves (10 vectors each and their multigrid levels).
+pub const GPU_FIELDS: u32 = 57;
 
 /// The superfill model's registry entry (src/models/mod.rs).
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {

@@ -49,6 +49,8 @@ pub const METAL: &str = "metal";
 pub const VOID_ID: &str = "void_id";
 pub const VELOCITY: &str = "velocity_m_s";
 pub const SEAM: &str = "seam";
+pub const THETA_LEVELER: &str = "theta_leveler";
+pub const LEVELER: &str = "c_lev_mol_m3";
 
 /// A look at the fill at one output time, kept for the summary's events.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -73,6 +75,8 @@ pub struct Superfill {
     phi_stage: Field,
     /// Surface accelerator (i32 fixed point, θ × area × M_SCALE), double-buffered.
     pub amount: [Field; 2],
+    /// The leveler's surface amounts, moved with `amount` (same buffer index `am`).
+    amount_lev: [Field; 2],
     am: usize,
     pub area: Field,
     metal_frac: Field,
@@ -83,6 +87,8 @@ pub struct Superfill {
     pub vel_cell: Field,
     pub vel_ext: Field,
     pub theta_ext: Field,
+    theta_lev_cell: Field,
+    theta_lev_ext: Field,
     /// Deposited volume per cell from Faraday's law, in cell volumes.
     pub deposited: Field,
     excess: Field,
@@ -91,10 +97,14 @@ pub struct Superfill {
     /// The concentration solves' unknowns: each step's change of c_cu and c_acc.
     delta_cu: Field,
     delta_acc: Field,
+    /// The leveler in solution and its solve's unknown.
+    pub c_lev: Field,
+    delta_lev: Field,
     metal: Field,
     void_id: Field,
     cu_solver: EllipticSolver,
     acc_solver: EllipticSolver,
+    lev_solver: EllipticSolver,
     /// Feature cells (the fill and void fractions are of these).
     feature: Vec<bool>,
     initial_metal_volume: f64,
@@ -134,9 +144,11 @@ impl Superfill {
         let c_acc = f(ACC);
         let delta_cu = f("delta_cu");
         let delta_acc = f("delta_acc");
+        let delta_lev = f("delta_lev");
         let mg = Preconditioner::Multigrid;
         let cu_solver = EllipticSolver::new(gpu, &domain, &delta_cu, mg, "cu")?;
         let acc_solver = EllipticSolver::new(gpu, &domain, &delta_acc, mg, "acc")?;
+        let lev_solver = EllipticSolver::new(gpu, &domain, &delta_lev, mg, "lev")?;
         let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("superfill params"),
             size: std::mem::size_of::<StepParams>() as u64,
@@ -152,6 +164,10 @@ impl Superfill {
             cur: 0,
             phi_stage: f("phi_stage"),
             amount,
+            amount_lev: [
+                Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
+                Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
+            ],
             am: 0,
             area: f("interface_area"),
             metal_frac: f("metal_fraction"),
@@ -166,16 +182,21 @@ impl Superfill {
             vel_cell: f("velocity_cell"),
             vel_ext: f(VELOCITY),
             theta_ext: f(THETA),
+            theta_lev_cell: f("theta_lev_cell"),
+            theta_lev_ext: f(THETA_LEVELER),
             deposited: f("deposited"),
             excess: f("excess"),
             c_cu,
             c_acc,
             delta_cu,
             delta_acc,
+            c_lev: f(LEVELER),
+            delta_lev,
             metal: Field::typed(gpu, &domain, METAL, Element::U32),
             void_id: Field::typed(gpu, &domain, VOID_ID, Element::I32),
             cu_solver,
             acc_solver,
+            lev_solver,
             feature,
             initial_metal_volume: 0.0,
             layer_left: 0.0,
@@ -194,6 +215,8 @@ impl Superfill {
         let n = grid.cells() as usize;
         m.c_cu.upload(gpu, &vec![m.params.cu_bulk as f32; n])?;
         m.c_acc.upload(gpu, &vec![m.params.acc_bulk as f32; n])?;
+        m.c_lev
+            .upload(gpu, &vec![m.params.leveler.bulk as f32; n])?;
         m.layer_left = m.params.boundary_layer - m.params.box_above_field(&grid);
         m.write_uniform(gpu, 1.0);
         // The combined distances are a signed distance only near the surface: reinitialise.
@@ -271,6 +294,8 @@ impl Superfill {
                 ("c_cu", &self.c_cu),
                 ("theta_cell", &self.theta_cell),
                 ("vel_cell", &self.vel_cell),
+                ("amount_lev", &self.amount_lev[self.am]),
+                ("theta_lev_cell", &self.theta_lev_cell),
             ],
         );
     }
@@ -288,6 +313,8 @@ impl Superfill {
                 ("vel_ext", &self.vel_ext),
                 ("theta_ext", &self.theta_ext),
                 ("deposited", &self.deposited),
+                ("theta_lev_cell", &self.theta_lev_cell),
+                ("theta_lev_ext", &self.theta_lev_ext),
             ],
         );
     }
@@ -346,17 +373,23 @@ impl Superfill {
         self.encode_advect(gpu, rec);
         let (cur, next) = (self.cur, 1 - self.cur);
         self.encode_interface(gpu, rec, next, cur);
-        self.dispatch(
-            gpu,
-            rec,
-            &self.k.transfer,
-            vec![
-                ("phi", &self.phi[next]),
-                ("area", &self.area),
-                ("amount_in", &self.amount[self.am]),
-                ("amount_out", &self.amount[1 - self.am]),
-            ],
-        );
+        let mut surfaces = vec![&self.amount];
+        if self.params.has_leveler() {
+            surfaces.push(&self.amount_lev);
+        }
+        for amounts in surfaces {
+            self.dispatch(
+                gpu,
+                rec,
+                &self.k.transfer,
+                vec![
+                    ("phi", &self.phi[next]),
+                    ("area", &self.area),
+                    ("amount_in", &amounts[self.am]),
+                    ("amount_out", &amounts[1 - self.am]),
+                ],
+            );
+        }
         self.cur = next;
         self.am = 1 - self.am;
         self.encode_coverage(gpu, rec);
@@ -364,15 +397,20 @@ impl Superfill {
 
     /// Step 3's solve of one species (0: Cu²⁺, 1: accelerator).
     fn solve_species(&mut self, gpu: &Gpu, species: usize) -> Result<()> {
-        let (solver, x, conc, name) = if species == 0 {
-            (&mut self.cu_solver, &self.delta_cu, &self.c_cu, "Cu2+")
-        } else {
-            (
+        let (solver, x, conc, name) = match species {
+            0 => (&mut self.cu_solver, &self.delta_cu, &self.c_cu, "Cu2+"),
+            1 => (
                 &mut self.acc_solver,
                 &self.delta_acc,
                 &self.c_acc,
                 "accelerator",
-            )
+            ),
+            _ => (
+                &mut self.lev_solver,
+                &self.delta_lev,
+                &self.c_lev,
+                "leveler",
+            ),
         };
         let op = solver.operator();
         let kernel = &self.k.setup[species];
@@ -389,6 +427,7 @@ impl Superfill {
                 ("gz", &op.gz.buffers[c]),
                 ("diag", &op.diag.buffers[c]),
                 ("b", &op.b.buffers[c]),
+                ("theta_lev_cell", &self.theta_lev_cell.buffers[c]),
             ]
         });
         let domain = &self.domain;
@@ -416,6 +455,8 @@ impl Superfill {
                 ("delta_acc", &self.delta_acc.buffers[c]),
                 ("c_cu", &self.c_cu.buffers[c]),
                 ("c_acc", &self.c_acc.buffers[c]),
+                ("delta_lev", &self.delta_lev.buffers[c]),
+                ("c_lev", &self.c_lev.buffers[c]),
             ]
         });
         self.domain
@@ -438,6 +479,10 @@ impl Superfill {
                 ("c_acc", &self.c_acc),
                 ("amount", &self.amount[self.am]),
                 ("excess", &self.excess),
+                ("theta_lev_cell", &self.theta_lev_cell),
+                ("c_lev", &self.c_lev),
+                ("amount_lev", &self.amount_lev[self.am]),
+                ("vel_cell", &self.vel_cell),
             ],
         );
         if reinit {
@@ -457,6 +502,9 @@ impl Superfill {
         if solve {
             self.solve_species(gpu, 0)?;
             self.solve_species(gpu, 1)?;
+            if self.params.has_leveler() {
+                self.solve_species(gpu, 2)?;
+            }
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         let reinit = number.is_multiple_of(self.params.reinit_every);
@@ -511,6 +559,11 @@ impl Superfill {
         let metal: Vec<u32> = phi.iter().map(|&v| u32::from(v <= 0.0)).collect();
         self.metal.upload_as(gpu, &metal)?;
         Ok(s)
+    }
+
+    /// The leveler's coverage on each interface cell (0 elsewhere).
+    pub fn theta_leveler_cell(&self, gpu: &Gpu) -> Vec<f32> {
+        self.theta_lev_cell.download(gpu)
     }
 
     /// The level set now (metres, x fastest).
@@ -635,11 +688,15 @@ impl Model for Superfill {
             &self.delta_acc,
             &self.cu_solver.x_prev,
             &self.acc_solver.x_prev,
+            &self.amount_lev[self.am],
+            &self.c_lev,
+            &self.delta_lev,
+            &self.lev_solver.x_prev,
         ]
     }
 
     fn output_fields(&self) -> Vec<OutputField<'_>> {
-        vec![
+        let mut out = vec![
             OutputField::scalar(PHI, &self.phi[self.cur]),
             OutputField::scalar(THETA, &self.theta_ext),
             OutputField::scalar(CU, &self.c_cu),
@@ -648,7 +705,12 @@ impl Model for Superfill {
             OutputField::scalar(METAL, &self.metal),
             OutputField::scalar(VOID_ID, &self.void_id),
             OutputField::scalar(SEAM, &self.seam),
-        ]
+        ];
+        if self.params.has_leveler() {
+            out.push(OutputField::scalar(THETA_LEVELER, &self.theta_lev_ext));
+            out.push(OutputField::scalar(LEVELER, &self.c_lev));
+        }
+        out
     }
 
     fn guards(&self) -> Vec<Guard> {

@@ -40,19 +40,48 @@ pub struct Shape {
     pub bottom: f64,
 }
 
+/// The metal deposition current's law. Both give the current at bulk Cu²⁺ of a surface
+/// without accelerator (i_sup) and of a fully accelerated one (i_acc), linear in θ between.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kinetics {
+    /// Cathodic Tafel (FiPy simpleTrenchSystem): i = (b0 + b1 θ) exp(−αFη/RT).
+    Tafel { b0: f64, b1: f64, alpha: f64 },
+    /// Butler-Volmer per adsorbate (Moffat, Wheeler, Kim & Josell, J. Electrochem. Soc. 153,
+    /// C127 (2006)): i0_j [exp(−α_j Fη/RT) − exp((1 − α_j) Fη/RT)] for the suppressed (j = S)
+    /// and the accelerated (j = A) surface; leveler sites count as suppressed.
+    ButlerVolmer {
+        i0_sup: f64,
+        alpha_sup: f64,
+        i0_acc: f64,
+        alpha_acc: f64,
+    },
+}
+
+/// The leveler: it adsorbs from solution, displaces accelerator and is buried by the
+/// growing metal (FiPy leveler.py's equations, superfill.md §1.6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Leveler {
+    /// mol/m³ (0: no leveler)
+    pub bulk: f64,
+    /// m²/s
+    pub diffusivity: f64,
+    /// k_L, m³/(mol s): adsorption k_L c_L (1 − θ_L) and displacement of accelerator
+    /// k_L c_L θ_A (one constant, as in leveler.py).
+    pub rate: f64,
+    /// k_L⁻, 1/m: burial −k_L⁻ v θ_L.
+    pub burial: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct SuperfillParams {
     /// V (cathodic: negative)
     pub overpotential: f64,
     /// K
     pub temperature: f64,
-    pub transfer_coefficient: f64,
+    pub kinetics: Kinetics,
     pub ion_charge: f64,
     /// m³/mol
     pub molar_volume: f64,
-    /// i0 = b0 + b1 θ, A/m²
-    pub b0: f64,
-    pub b1: f64,
     /// mol/m³ and m²/s
     pub cu_bulk: f64,
     pub cu_diffusivity: f64,
@@ -60,9 +89,14 @@ pub struct SuperfillParams {
     pub acc_diffusivity: f64,
     /// mol/m²
     pub site_density: f64,
-    /// k = k0 + k3 η³, m³/(mol s) and m³/(mol s V³)
+    /// k = (k0 + k3 η³) exp(−α_k Fη/RT): m³/(mol s), m³/(mol s V³) and 1.
     pub k0: f64,
     pub k3: f64,
+    pub k_alpha: f64,
+    /// Accelerator consumption −k⁻ θ^q: 1/s and the order q.
+    pub consumption: f64,
+    pub consumption_order: f64,
+    pub leveler: Leveler,
     pub initial_coverage: f64,
     /// Diffusion layer above the field surface, m: the bulk values hold at its top.
     pub boundary_layer: f64,
@@ -99,32 +133,37 @@ impl SuperfillParams {
         let pos = Range::positive();
         let overpotential = s.f64_or("overpotential_V", -0.3, Range::closed(-1.0, 0.0), " V")?;
         let temperature = s.f64_or("temperature_K", 298.0, Range::closed(250.0, 400.0), " K")?;
-        let transfer_coefficient = s.f64_or(
-            "transfer_coefficient",
-            0.5,
-            Range::open_closed(0.0, 1.0),
-            "",
-        )?;
+        let kinetics = match s
+            .choice("kinetics", &["tafel", "butler-volmer"], Some("tafel"))?
+            .as_str()
+        {
+            "tafel" => {
+                let a = Range::open_closed(0.0, 1.0);
+                let alpha = s.f64_or("transfer_coefficient", 0.5, a, "")?;
+                let i = Range::closed(0.0, 1e6);
+                let b0 = s.f64_or("exchange_current_A_m2", 0.26, i, " A/m2")?;
+                let b1 = s.f64_or("accelerated_current_A_m2", 45.0, i, " A/m2")?;
+                if b0 + b1 <= 0.0 {
+                    return Err(s.error(
+                        "exchange_current_A_m2",
+                        "with accelerated_current_A_m2 also 0 nothing deposits; give a positive current",
+                    ));
+                }
+                Kinetics::Tafel { b0, b1, alpha }
+            }
+            _ => {
+                let i0 = Range::open_closed(0.0, 1e6);
+                let a = Range::open_closed(0.0, 1.0);
+                Kinetics::ButlerVolmer {
+                    i0_sup: s.f64_or("suppressed_exchange_current_A_m2", 0.3, i0, " A/m2")?,
+                    alpha_sup: s.f64_or("suppressed_transfer_coefficient", 0.5, a, "")?,
+                    i0_acc: s.f64_or("accelerated_exchange_current_A_m2", 22.5, i0, " A/m2")?,
+                    alpha_acc: s.f64_or("accelerated_transfer_coefficient", 0.4, a, "")?,
+                }
+            }
+        };
         let ion_charge = s.f64_or("ion_charge", 2.0, Range::closed(1.0, 4.0), "")?;
         let molar_volume = s.f64_or("molar_volume_m3_mol", 7.1e-6, pos, " m3/mol")?;
-        let b0 = s.f64_or(
-            "exchange_current_A_m2",
-            0.26,
-            Range::closed(0.0, 1e6),
-            " A/m2",
-        )?;
-        let b1 = s.f64_or(
-            "accelerated_current_A_m2",
-            45.0,
-            Range::closed(0.0, 1e6),
-            " A/m2",
-        )?;
-        if b0 + b1 <= 0.0 {
-            return Err(s.error(
-                "exchange_current_A_m2",
-                "with accelerated_current_A_m2 also 0 nothing deposits; give a positive current",
-            ));
-        }
         let cu_bulk = s.f64_or(
             "cu_bulk_mol_m3",
             250.0,
@@ -171,6 +210,45 @@ impl SuperfillParams {
                 ),
             ));
         }
+        let k_alpha = s.f64_or("adsorption_rate_alpha", 0.0, Range::closed(0.0, 1.0), "")?;
+        let consumption = s.f64_or(
+            "accelerator_consumption_1_s",
+            0.0,
+            Range::closed(0.0, 1e6),
+            " 1/s",
+        )?;
+        let consumption_order = s.f64_or(
+            "accelerator_consumption_order",
+            1.0,
+            Range::closed(1.0, 4.0),
+            "",
+        )?;
+        let leveler = Leveler {
+            bulk: s.f64_or(
+                "leveler_bulk_mol_m3",
+                0.0,
+                Range::closed(0.0, 100.0),
+                " mol/m3",
+            )?,
+            diffusivity: s.f64_or(
+                "leveler_diffusivity_m2_s",
+                5e-10,
+                Range::open_closed(0.0, 1e-6),
+                " m2/s",
+            )?,
+            rate: s.f64_or(
+                "leveler_rate_m3_mol_s",
+                0.018,
+                Range::closed(0.0, 1e6),
+                " m3/(mol s)",
+            )?,
+            burial: s.f64_or(
+                "leveler_burial_per_m",
+                5e-4,
+                Range::closed(0.0, 1e9),
+                " 1/m",
+            )?,
+        };
         let initial_coverage = s.f64_or("initial_coverage", 0.0, Range::closed(0.0, 1.0), "")?;
         let boundary_layer = s.f64_or(
             "boundary_layer_m",
@@ -198,11 +276,9 @@ impl SuperfillParams {
         let p = SuperfillParams {
             overpotential,
             temperature,
-            transfer_coefficient,
+            kinetics,
             ion_charge,
             molar_volume,
-            b0,
-            b1,
             cu_bulk,
             cu_diffusivity,
             acc_bulk,
@@ -210,6 +286,10 @@ impl SuperfillParams {
             site_density,
             k0,
             k3,
+            k_alpha,
+            consumption,
+            consumption_order,
+            leveler,
             initial_coverage,
             boundary_layer,
             shape,
@@ -234,11 +314,30 @@ impl SuperfillParams {
         Ok(p)
     }
 
-    /// exp(−αFη/RT): the cathodic Tafel factor.
-    pub fn tafel_factor(&self) -> f64 {
-        (-self.transfer_coefficient * FARADAY * self.overpotential
-            / (GAS_CONSTANT * self.temperature))
-            .exp()
+    /// Fη/RT.
+    fn eta_prime(&self) -> f64 {
+        FARADAY * self.overpotential / (GAS_CONSTANT * self.temperature)
+    }
+
+    /// Current densities at bulk Cu²⁺ of a surface without accelerator and of a fully
+    /// accelerated one, A/m² (positive for deposition).
+    pub fn currents(&self) -> (f64, f64) {
+        let e = self.eta_prime();
+        match self.kinetics {
+            Kinetics::Tafel { b0, b1, alpha } => {
+                let tafel = (-alpha * e).exp();
+                (b0 * tafel, (b0 + b1) * tafel)
+            }
+            Kinetics::ButlerVolmer {
+                i0_sup,
+                alpha_sup,
+                i0_acc,
+                alpha_acc,
+            } => {
+                let bv = |i0: f64, a: f64| i0 * ((-a * e).exp() - ((1.0 - a) * e).exp());
+                (bv(i0_sup, alpha_sup), bv(i0_acc, alpha_acc))
+            }
+        }
     }
 
     /// Metal velocity per current density, Ω/(nF), m/s per A/m².
@@ -248,17 +347,24 @@ impl SuperfillParams {
 
     /// Normal velocity of a surface at coverage θ and the bulk Cu²⁺ concentration, m/s.
     pub fn flat_velocity(&self, theta: f64) -> f64 {
-        (self.b0 + self.b1 * theta) * self.tafel_factor() * self.velocity_per_current()
+        let (sup, acc) = self.currents();
+        (sup + (acc - sup) * theta) * self.velocity_per_current()
     }
 
-    /// The accelerator's adsorption rate constant k = k0 + k3 η³, m³/(mol s).
+    /// The accelerator's adsorption rate constant k = (k0 + k3 η³) exp(−α_k Fη/RT),
+    /// m³/(mol s).
     pub fn adsorption_rate(&self) -> f64 {
-        self.k0 + self.k3 * self.overpotential.powi(3)
+        (self.k0 + self.k3 * self.overpotential.powi(3)) * (-self.k_alpha * self.eta_prime()).exp()
     }
 
-    /// The largest velocity the kinetics allow (full coverage, bulk Cu²⁺), m/s.
+    /// Whether the bath holds leveler.
+    pub fn has_leveler(&self) -> bool {
+        self.leveler.bulk > 0.0
+    }
+
+    /// The largest velocity the kinetics allow (no or full coverage, bulk Cu²⁺), m/s.
     pub fn max_velocity(&self) -> f64 {
-        self.flat_velocity(1.0)
+        self.flat_velocity(1.0).max(self.flat_velocity(0.0))
     }
 
     /// The time step that keeps the fastest possible front within the Courant number (an
