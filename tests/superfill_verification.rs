@@ -42,6 +42,14 @@ fn interior(grid: &Grid, i: usize) -> bool {
     (0..grid.dims() as usize).all(|a| c[a] >= 8 && c[a] + 8 < n[a])
 }
 
+/// A flat metal surface at height `h0` (m) across a 2D box.
+fn flat(grid: &Grid, h0: f64) -> Vec<f32> {
+    centres(grid)
+        .into_iter()
+        .map(|p| (p[1] * grid.dx - h0) as f32)
+        .collect()
+}
+
 /// Largest |φ/Δx − d| over interior cells with |d| < 3 (cells), and the largest move of the
 /// zero level between `before` and `after` along x-neighbour pairs that change sign in both.
 fn distance_errors(grid: &Grid, d: &[f64], after: &[f32], before: &[f32]) -> (f64, f64) {
@@ -230,11 +238,7 @@ fn a_flat_surface_gains_coverage_and_height_at_the_kinetic_rates() {
         "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 0.25e-6\n";
     let mut m = model(&gpu, grid, keys);
     let h0 = 12.3 * grid.dx;
-    let phi0: Vec<f32> = centres(&grid)
-        .into_iter()
-        .map(|p| (p[1] * grid.dx - h0) as f32)
-        .collect();
-    m.set_level_set(&gpu, &phi0, 0.0).unwrap();
+    m.set_level_set(&gpu, &flat(&grid, h0), 0.0).unwrap();
     let p = m.params.clone();
     let rate = p.adsorption_rate() * p.acc_bulk;
     assert!((1.0 / rate - 113.6).abs() < 0.1, "1/(k c) = {}", 1.0 / rate);
@@ -278,11 +282,7 @@ fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
     let keys = "width_m = 0.04e-6\ndepth_m = 0.05e-6\nbottom_m = 0.1e-6\nboundary_layer_m = 50e-6\naccelerator_bulk_mol_m3 = 0.0\nspecies_every = 1\n";
     let mut m = model(&gpu, grid, keys);
     let h0 = 12.3 * grid.dx;
-    let phi0: Vec<f32> = centres(&grid)
-        .into_iter()
-        .map(|p| (p[1] * grid.dx - h0) as f32)
-        .collect();
-    m.set_level_set(&gpu, &phi0, 1.0).unwrap();
+    m.set_level_set(&gpu, &flat(&grid, h0), 1.0).unwrap();
     let p = m.params.clone();
     let i1 = p.currents().1;
     let limiting = p.ion_charge * mesolyte::constants::FARADAY * p.cu_diffusivity * p.cu_bulk
@@ -464,11 +464,7 @@ fn adsorption_limited_by_diffusion_follows_the_implicit_relation() {
          accelerator_diffusivity_m2_s = {diffusivity:e}\nspecies_every = 1\n"
     );
     let mut m = model(&gpu, grid, &keys);
-    let phi0: Vec<f32> = centres(&grid)
-        .into_iter()
-        .map(|p| (p[1] * grid.dx - h0) as f32)
-        .collect();
-    m.set_level_set(&gpu, &phi0, 0.0).unwrap();
+    m.set_level_set(&gpu, &flat(&grid, h0), 0.0).unwrap();
     let rate = k * p0.acc_bulk;
     let mut t = 0.0;
     for (dt, steps) in [(0.25, 80), (0.5, 80)] {
@@ -519,11 +515,7 @@ fn leveler_and_accelerator_coverages_follow_their_rate_equations() {
         leveler_bulk_mol_m3 = 1.0\nleveler_diffusivity_m2_s = 1e-6\nspecies_every = 1\n";
     let mut m = model(&gpu, grid, keys);
     let h0 = 12.3 * grid.dx;
-    let phi0: Vec<f32> = centres(&grid)
-        .into_iter()
-        .map(|p| (p[1] * grid.dx - h0) as f32)
-        .collect();
-    m.set_level_set(&gpu, &phi0, 0.0).unwrap();
+    m.set_level_set(&gpu, &flat(&grid, h0), 0.0).unwrap();
     let p = m.params.clone();
     let (k, ca) = (p.adsorption_rate(), p.acc_bulk);
     let (kl, cl, burial) = (p.leveler.rate, p.leveler.bulk, p.leveler.burial);
