@@ -7,7 +7,7 @@ use crate::geometry::{components, CellBox, Connectivity};
 use crate::grid::Grid;
 
 /// One look at the level set.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct FillState {
     /// Surface height (the top zero crossing of φ) above the feature's dielectric bottom
     /// on the feature's axis and at the box's far edge (the field), m.
@@ -18,12 +18,8 @@ pub struct FillState {
     pub void_count: usize,
     /// Void cells over the feature's cells.
     pub void_fraction: f64,
-    /// The electrolyte component's number (from 1) of each void cell, 0 elsewhere.
-    pub void_id: Vec<i32>,
     /// Cells of the largest void.
     pub largest_void_cells: usize,
-    /// Metal volume in the box, m³ (cells' metal fractions; 2D: per metre of depth).
-    pub metal_volume: f64,
 }
 
 /// The metal fraction of a cell with level-set value `phi` (m): exact for a surface parallel
@@ -50,9 +46,10 @@ pub fn surface_height(phi: &[f32], start: usize, stride: usize, n: usize, dx: f6
     0.0
 }
 
-/// Heights, fill and voids from φ. `feature` marks the feature's cells; `bottom` is the
-/// dielectric bottom's height above the box bottom.
-pub fn analyse(grid: &Grid, phi: &[f32], feature: &[bool], bottom: f64) -> FillState {
+/// Heights, fill and voids from φ, and each cell's void number (the electrolyte
+/// component's, from 1; 0 outside voids). `feature` marks the feature's cells; `bottom` is
+/// the dielectric bottom's height above the box bottom.
+pub fn analyse(grid: &Grid, phi: &[f32], feature: &[bool], bottom: f64) -> (FillState, Vec<i32>) {
     let three_d = grid.is_3d();
     let (nx, ny, nz) = (grid.nx as usize, grid.ny as usize, grid.nz as usize);
     let (n_vert, stride) = if three_d { (nz, nx * ny) } else { (ny, nx) };
@@ -95,18 +92,15 @@ pub fn analyse(grid: &Grid, phi: &[f32], feature: &[bool], bottom: f64) -> FillS
         .filter(|(_, &f)| f)
         .map(|(&v, _)| metal_fraction(v, grid.dx))
         .sum();
-    let metal_volume =
-        phi.iter().map(|&v| metal_fraction(v, grid.dx)).sum::<f64>() * grid.cell_volume();
-    FillState {
+    let state = FillState {
         centre_height,
         field_height,
         fill_fraction: filled / feature_cells as f64,
         void_count,
         void_fraction: void_cells as f64 / feature_cells as f64,
-        void_id,
         largest_void_cells: largest,
-        metal_volume,
-    }
+    };
+    (state, void_id)
 }
 
 #[cfg(test)]
@@ -127,12 +121,12 @@ mod tests {
         phi[1] = 0.5;
         phi[1 + 4] = 0.5;
         let feature = vec![true; 32];
-        let s = analyse(&grid, &phi, &feature, 0.0);
+        let (s, void_id) = analyse(&grid, &phi, &feature, 0.0);
         assert!((s.centre_height - 3.0).abs() < 1e-12);
         assert!((s.field_height - 3.0).abs() < 1e-12);
         assert_eq!(s.void_count, 1);
         assert_eq!(s.largest_void_cells, 2);
-        assert_eq!(s.void_id[1], s.void_id[1 + 4]);
-        assert!(s.void_id[1] > 0 && s.void_id[0] == 0 && s.void_id[1 + 8] == 0);
+        assert_eq!(void_id[1], void_id[1 + 4]);
+        assert!(void_id[1] > 0 && void_id[0] == 0 && void_id[1 + 8] == 0);
     }
 }

@@ -52,7 +52,6 @@ mod tests {
             centre,
             field,
             voids: 0,
-            void_fraction: 0.0,
         }
     }
 

@@ -59,7 +59,6 @@ pub struct Sample {
     pub centre: f64,
     pub field: f64,
     pub voids: usize,
-    pub void_fraction: f64,
 }
 
 pub struct Superfill {
@@ -113,7 +112,8 @@ pub struct Superfill {
     /// Highest metal column top above the box bottom, m, as of the last plan.
     deposit_top: f64,
     top_reached: bool,
-    uniform_dt: f64,
+    /// The fill as the level set last showed it (outputs' analysis), until φ moves.
+    fill: Option<FillState>,
     /// Time-step plans so far (the columns are read every `COLUMN_PLANS`).
     plans: u64,
     history: Vec<Sample>,
@@ -202,7 +202,7 @@ impl Superfill {
             layer_left: 0.0,
             deposit_top: 0.0,
             top_reached: false,
-            uniform_dt: f64::NAN,
+            fill: None,
             plans: 0,
             history: Vec::new(),
             messages: Vec::new(),
@@ -247,7 +247,6 @@ impl Superfill {
         let u = StepParams::new(&self.params, &self.grid, dt, self.layer_left);
         gpu.queue
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
-        self.uniform_dt = dt;
     }
 
     /// Binds `list` (and the step parameters as `p`) by name and dispatches over the cells.
@@ -495,6 +494,7 @@ impl Superfill {
     /// One whole step of `dt` (the uniform holds it); `number` is the step's count from the
     /// run's start, which schedules the reinitialisation.
     fn step(&mut self, gpu: &Gpu, number: u64) -> Result<()> {
+        self.fill = None;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_move(gpu, &mut Recorder::new(&mut enc));
         gpu.submit(enc.finish());
@@ -546,16 +546,26 @@ impl Superfill {
         Ok(())
     }
 
-    /// The fill as the level set shows it now, with the void labels uploaded for output.
+    /// The fill as the level set shows it now, with the void and metal labels uploaded for
+    /// output: analysed once per state (an output's snapshot, metrics and summary share it).
     fn look(&mut self, gpu: &Gpu) -> Result<FillState> {
+        if let Some(s) = self.fill {
+            return Ok(s);
+        }
+        let s = self.analyse_fill(gpu)?;
+        self.fill = Some(s);
+        Ok(s)
+    }
+
+    fn analyse_fill(&mut self, gpu: &Gpu) -> Result<FillState> {
         let phi = self.phi[self.cur].download(gpu);
-        let s = analysis::analyse(
+        let (s, void_id) = analysis::analyse(
             &self.grid,
             &phi,
             &self.feature,
             self.params.feature_bottom(),
         );
-        self.void_id.upload_as(gpu, &s.void_id)?;
+        self.void_id.upload_as(gpu, &void_id)?;
         let metal: Vec<u32> = phi.iter().map(|&v| u32::from(v <= 0.0)).collect();
         self.metal.upload_as(gpu, &metal)?;
         Ok(s)
@@ -574,6 +584,7 @@ impl Superfill {
     /// Replaces the level set (verification tests: shapes the feature generator does not
     /// make) and puts coverage `theta0` on its interface cells.
     pub fn set_level_set(&mut self, gpu: &Gpu, phi: &[f32], theta0: f64) -> Result<()> {
+        self.fill = None;
         self.phi[self.cur].upload(gpu, phi)?;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_interface(gpu, &mut Recorder::new(&mut enc), self.cur, self.cur);
@@ -595,6 +606,7 @@ impl Superfill {
     /// `iterations` (made even) reinitialisation sweeps, as a run does every `reinit_every`
     /// steps.
     pub fn reinitialise(&mut self, gpu: &Gpu, iterations: u32) {
+        self.fill = None;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
             let mut rec = Recorder::new(&mut enc);
@@ -608,6 +620,7 @@ impl Superfill {
     /// Moves the level set `steps` steps of `dt` at a uniform normal `speed` (m/s), with the
     /// run's advection and nothing else (verification of the advection scheme).
     pub fn advect_uniform(&mut self, gpu: &Gpu, speed: f32, dt: f64, steps: u64) -> Result<()> {
+        self.fill = None;
         self.write_uniform(gpu, dt);
         self.vel_ext
             .upload(gpu, &vec![speed; self.grid.cells() as usize])?;
@@ -635,7 +648,14 @@ impl Superfill {
         Ok(())
     }
 
-    fn plan_dt(&mut self, gpu: &Gpu) -> Result<f64> {
+    fn seam_cells(&self, gpu: &Gpu) -> Result<usize> {
+        let seam = self.seam.download_as::<u32>(gpu)?;
+        Ok(seam.iter().filter(|&&s| s != 0).count())
+    }
+}
+
+impl Model for Superfill {
+    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
         // The loop plans every step (superfill's registry entry): the interface speed can
         // grow tenfold within a few dozen steps. The columns move slowly; read them every
         // few plans.
@@ -651,17 +671,6 @@ impl Superfill {
             dt = dt.min(0.1 / k);
         }
         Ok(dt)
-    }
-
-    fn seam_cells(&self, gpu: &Gpu) -> Result<usize> {
-        let seam = self.seam.download_as::<u32>(gpu)?;
-        Ok(seam.iter().filter(|&&s| s != 0).count())
-    }
-}
-
-impl Model for Superfill {
-    fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64> {
-        self.plan_dt(gpu)
     }
 
     fn advance(&mut self, gpu: &Gpu, from: Moment, steps: u64, dt: f64) -> Result<u64> {
@@ -755,7 +764,6 @@ impl Model for Superfill {
             centre: s.centre_height,
             field: s.field_height,
             voids: s.void_count,
-            void_fraction: s.void_fraction,
         };
         if self.history.last().is_none_or(|h| h.time < now.time) {
             if s.void_count > self.history.last().map_or(0, |h| h.voids) {
@@ -850,6 +858,7 @@ impl Model for Superfill {
     }
 
     fn after_restore(&mut self, gpu: &Gpu) -> Result<()> {
+        self.fill = None;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
             let mut rec = Recorder::new(&mut enc);
