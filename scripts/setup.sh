@@ -3,7 +3,8 @@
 # install Mesa's software driver lavapipe (package mesa-vulkan-drivers), which runs every
 # WGSL shader on the CPU. With a GPU driver present this installs nothing.
 # With --test, also install what the test suite needs: Python with VTK (python3-vtk9), so
-# that VTK's own reader can check our .vti files.
+# that VTK's own reader can check our .vti files, and Chromium (optional), which renders a
+# sweep's index.html.
 set -euo pipefail
 
 want_test_tools=0
@@ -47,5 +48,11 @@ if [ "$want_test_tools" = 1 ]; then
     echo "setup: Python VTK found"
   else
     install_packages python3-vtk9 python3-numpy
+  fi
+  # A headless browser renders a sweep's index.html in a test (skipped without one).
+  if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    echo "setup: Chromium found"
+  else
+    ( install_packages chromium ) || echo "setup: no Chromium; the index.html render test will skip"
   fi
 fi

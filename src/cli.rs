@@ -67,6 +67,9 @@ enum Command {
         /// No progress display.
         #[arg(long, short)]
         quiet: bool,
+        /// Draw no PNG pictures (as run.pictures = false).
+        #[arg(long)]
+        no_pictures: bool,
         /// Testing aid: stop as if killed after this many outputs.
         #[arg(long, hide = true)]
         halt_after_outputs: Option<u64>,
@@ -78,11 +81,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SweepArgs {
-    file: PathBuf,
+    /// A sweep file ([sweep] table: base scenario, axes, fixed overrides), or a scenario
+    /// with --vary options.
+    #[arg(required_unless_present = "collect")]
+    file: Option<PathBuf>,
     /// Values of one key (repeatable; every combination runs, the last key fastest):
     /// --vary section.key=v1,v2,...  or  =lin:a:b:n (n evenly spaced)  or  =log:a:b:n
     /// (n in a constant ratio).
-    #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
+    #[arg(long = "vary", value_name = "KEY=VALUES")]
     vary: Vec<String>,
     /// Pair the values instead: run i takes the i-th value of every --vary (all equally
     /// long), e.g. grid.nx=64,128 with grid.dx=2e-7,1e-7 for a refinement study.
@@ -108,6 +114,30 @@ struct SweepArgs {
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+    /// Draw no PNG pictures in the runs (the sweep's plots and index.html are still made).
+    #[arg(long)]
+    no_pictures: bool,
+    /// Run only case N (0 = run-000, ...) into its folder: the unit a scheduler's array task
+    /// runs. Keeps the case if it finished, continues it from a checkpoint.
+    #[arg(long, value_name = "N", conflicts_with_all = ["resume", "parallel", "emit_slurm", "emit_hq"])]
+    case: Option<usize>,
+    /// Rebuild sweep.csv, the plots and index.html of the sweep in DIR from the cases that
+    /// have finished, listing missing and failed ones.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "case", "vary", "emit_slurm", "emit_hq"])]
+    collect: Option<PathBuf>,
+    /// Write a Slurm job array (one task per case), a collect job and submit.sh into DIR.
+    #[arg(long, value_name = "DIR")]
+    emit_slurm: Option<PathBuf>,
+    /// Write a HyperQueue submission (a task array, then collect) into DIR.
+    #[arg(long, value_name = "DIR")]
+    emit_hq: Option<PathBuf>,
+    /// With --emit-slurm: most cases running at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    throttle: u32,
+    /// With --emit-slurm/--emit-hq: GPUs per case (a fraction shares a GPU on HyperQueue;
+    /// Slurm rounds up; 0 requests none).
+    #[arg(long, default_value_t = 1.0)]
+    gpus_per_case: f64,
 }
 
 pub fn main() -> ExitCode {
@@ -178,6 +208,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             adapter,
             resume,
             quiet,
+            no_pictures,
             halt_after_outputs,
         } => {
             let s = Scenario::load(&file, &set)?;
@@ -199,6 +230,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 quiet,
                 halt_after_outputs,
                 unchecked_dt: None,
+                no_pictures,
             };
             let report = sim::run(&s, &gpu, &opts)?;
             if !quiet {
@@ -221,31 +253,148 @@ fn dispatch(cmd: Command) -> Result<()> {
     }
 }
 
+/// The sweep's plan from a sweep file or from a scenario and `--vary`s, its default output
+/// folder, and the arguments that give the same plan again (for cluster scripts).
+fn sweep_plan(args: &SweepArgs, file: &Path) -> Result<(SweepPlan, PathBuf, Vec<String>)> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read the file", file.display()))?;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut again = vec![absolute(file).display().to_string()];
+    let (plan, default_out) = if sweep::file::is_sweep_file(&text) {
+        if !args.vary.is_empty() || args.zip {
+            bail!(
+                "{}: a sweep file gives its axes itself; --vary and --zip apply only to a \
+                 scenario",
+                file.display()
+            );
+        }
+        let f = sweep::file::SweepFile::load(file)?;
+        let mut sets = f.sets.clone();
+        sets.extend(args.set.iter().cloned());
+        let plan = SweepPlan::new(&f.scenario, &sets, f.axes.clone(), f.combine)?;
+        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+        let out = f
+            .out
+            .clone()
+            .unwrap_or_else(|| Path::new("runs").join(stem.as_ref()));
+        (plan, out)
+    } else {
+        if args.vary.is_empty() {
+            bail!(
+                "{}: a sweep of a scenario needs at least one --vary section.key=values (or \
+                 give a sweep file)",
+                file.display()
+            );
+        }
+        let axes = args
+            .vary
+            .iter()
+            .map(|v| SweepAxis::parse(v).map_err(anyhow::Error::msg))
+            .collect::<Result<Vec<_>>>()?;
+        let combine = if args.zip {
+            sweep::Combine::Zip
+        } else {
+            sweep::Combine::Product
+        };
+        let plan = SweepPlan::new(file, &args.set, axes, combine)?;
+        let out = Path::new("runs").join(format!("{}-sweep", plan.runs[0].scenario.name));
+        for v in &args.vary {
+            again.extend(["--vary".to_string(), v.clone()]);
+        }
+        if args.zip {
+            again.push("--zip".into());
+        }
+        (plan, out)
+    };
+    for s in &args.set {
+        again.extend(["--set".to_string(), s.clone()]);
+    }
+    if args.no_pictures {
+        again.push("--no-pictures".into());
+    }
+    Ok((plan, default_out, again))
+}
+
 fn sweep(args: SweepArgs) -> Result<()> {
+    if let Some(dir) = &args.collect {
+        return collect(dir, args.quiet);
+    }
+    let file = args
+        .file
+        .clone()
+        .expect("clap requires FILE without --collect");
+    let (plan, default_out, again) = sweep_plan(&args, &file)?;
     let SweepArgs {
-        file,
-        vary,
-        zip,
-        set,
         out,
         adapter,
         resume,
         parallel,
         quiet,
+        no_pictures,
+        case,
+        emit_slurm,
+        emit_hq,
+        throttle,
+        gpus_per_case,
+        ..
     } = args;
-    let axes = vary
-        .iter()
-        .map(|v| SweepAxis::parse(v).map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()?;
-    let combine = if zip {
-        sweep::Combine::Zip
-    } else {
-        sweep::Combine::Product
-    };
-    let plan = SweepPlan::new(&file, &set, axes, combine)?;
+    let zip = plan.combine == sweep::Combine::Zip;
     let first = &plan.runs[0].scenario;
-    let out_dir = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-sweep", first.name)));
+    let out_dir = out.unwrap_or(default_out);
     refuse_file_as_folder(&out_dir)?;
+    if emit_slurm.is_some() || emit_hq.is_some() {
+        if !(0.0..=64.0).contains(&gpus_per_case) {
+            bail!("--gpus-per-case {gpus_per_case}: allowed range [0, 64]");
+        }
+        let launch = sweep::emit::Launch {
+            program: std::env::current_exe().context("cannot find this program's path")?,
+            plan_args: again,
+            out_dir: std::path::absolute(&out_dir)?,
+            cases: plan.runs.len(),
+            name: first.name.clone() + "-sweep",
+            throttle: throttle as usize,
+            gpus_per_case,
+        };
+        let mut written = Vec::new();
+        if let Some(dir) = &emit_slurm {
+            written.extend(launch.write_slurm(dir)?);
+        }
+        if let Some(dir) = &emit_hq {
+            written.extend(launch.write_hq(dir)?);
+        }
+        for w in written {
+            println!("wrote {}", w.display());
+        }
+        println!(
+            "{} cases into {}; each task runs: {}",
+            plan.runs.len(),
+            launch.out_dir.display(),
+            launch.case_command("K")
+        );
+        return Ok(());
+    }
+    if let Some(index) = case {
+        let gpu = Gpu::open(adapter.as_deref())?;
+        if let Some(r) = plan.runs.get(index) {
+            check_memory(&r.scenario, &gpu, true)?;
+        }
+        let opts = SweepOptions {
+            out_dir: out_dir.clone(),
+            quiet,
+            parallel: 1,
+            no_pictures,
+        };
+        let outcome = sweep::run_case(&plan, index, &gpu, &opts)?;
+        if !outcome.finished() {
+            bail!(
+                "case {index} ({}): {} {}",
+                plan.runs[index].folder,
+                outcome.status,
+                outcome.message
+            );
+        }
+        return Ok(());
+    }
     let starts = sweep::plan_starts(&plan, &out_dir, resume)?;
     if !quiet {
         describe_base(first);
@@ -298,6 +447,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         out_dir: out_dir.clone(),
         quiet,
         parallel,
+        no_pictures,
     };
     let outcomes = sweep::run_sweep(&plan, &starts, &gpu, &opts)?;
     let unfinished = outcomes.iter().filter(|o| !o.finished()).count();
@@ -318,6 +468,39 @@ fn sweep(args: SweepArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--collect DIR`: the table, plots and page from the finished cases; an error listing the
+/// cases that are missing or failed, after writing what there is.
+fn collect(dir: &Path, quiet: bool) -> Result<()> {
+    let c = sweep::collect::collect(dir)?;
+    let total = c.outcomes.len();
+    let done = c.outcomes.iter().filter(|o| o.finished()).count();
+    if !quiet {
+        println!(
+            "collected {done} of {total} cases into {}",
+            sweep::collect::table_path(dir).display()
+        );
+    }
+    if c.missing.is_empty() && c.failed.is_empty() {
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    if !c.missing.is_empty() {
+        lines.push(format!(
+            "{} with no result yet: {}",
+            c.missing.len(),
+            c.missing.join(", ")
+        ));
+    }
+    for (folder, message) in &c.failed {
+        lines.push(format!("{folder} failed: {message}"));
+    }
+    bail!(
+        "{} of {total} cases did not finish\n  {}",
+        total - done,
+        lines.join("\n  ")
+    )
 }
 
 fn describe(s: &Scenario) {

@@ -17,6 +17,7 @@ pub mod grid;
 pub mod input;
 pub mod io;
 pub mod models;
+pub mod plot;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

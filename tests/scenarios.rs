@@ -150,6 +150,24 @@ fn set_overrides_any_key() {
     assert!(err(BASE, &["grid"]).contains("section.key=value"));
 }
 
+/// Every sweep file under scenarios/sweeps/ plans valid cases (each case's scenario
+/// validated), so the README's sweep commands start.
+#[test]
+fn shipped_sweep_files_plan_valid_cases() {
+    use mesolyte::sim::sweep::{file::SweepFile, SweepPlan};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let f = SweepFile::load(&p).unwrap_or_else(|e| panic!("{e}"));
+        let plan = SweepPlan::new(&f.scenario, &f.sets, f.axes.clone(), f.combine)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(plan.runs.len() >= 2, "{}", p.display());
+        n += 1;
+    }
+    assert!(n >= 3, "a sweep file per model that the README names");
+}
+
 #[test]
 fn shipped_scenarios_are_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");

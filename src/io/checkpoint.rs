@@ -95,6 +95,12 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 }
 const FNV_START: u64 = 0xcbf29ce484222325;
 
+/// The 64-bit FNV-1a hash of `bytes`, as 16 hex digits: a short stable name for a text
+/// (a sweep case's scenario fingerprint).
+pub fn hash_hex(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a(FNV_START, bytes))
+}
+
 /// `fields` are each field's elements as raw bits (`Field::download_raw`).
 pub fn write(path: &Path, header: &CheckpointHeader, fields: &[Vec<u32>]) -> Result<()> {
     let json = serde_json::to_vec(header)?;

@@ -27,6 +27,10 @@ pub const METRICS_FILE: &str = "metrics.csv";
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const SCENARIO_FILE: &str = "scenario.toml";
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
+/// The run's metrics against time (drawn by sim/pictures.rs).
+pub const METRICS_PICTURE: &str = "metrics.png";
+/// The interface of every output, coloured by time (drawn by sim/pictures.rs).
+pub const INTERFACE_PICTURE: &str = "interface.png";
 
 impl RunDir {
     pub fn create(dir: &Path, name: &str) -> Result<RunDir> {
@@ -50,9 +54,15 @@ impl RunDir {
     pub fn clear_earlier_run(&self, outputs: bool) -> Result<usize> {
         let prefix = format!("{}_", self.name);
         let own = |f: &str| {
-            f.strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".vti"))
-                .is_some_and(is_number)
+            let numbered = |ext: &str| {
+                f.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(ext))
+                    .is_some_and(is_number)
+            };
+            numbered(".vti")
+                || numbered(".png")
+                || f == METRICS_PICTURE
+                || f == INTERFACE_PICTURE
                 || f == format!("{}.pvd", self.name)
                 || f == METRICS_FILE
                 || f == CHECKPOINT_FILE

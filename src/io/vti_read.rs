@@ -23,6 +23,28 @@ pub struct ImageArray {
 
 /// Reads the point or cell array `name` of the `.vti` file at `path`.
 pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
+    let (dims, values, spacing) = read_array(path, name, first_components_as_labels)?;
+    Ok(ImageArray {
+        dims,
+        values,
+        spacing,
+    })
+}
+
+/// The first component of every value of array `name` as f32 (a run's own snapshot read
+/// back: the interface picture of a resumed run redraws the outputs written before), with
+/// the number of values along each axis.
+pub fn read_f32_array(path: &Path, name: &str) -> Result<([usize; 3], Vec<f32>)> {
+    let (dims, values, _) = read_array(path, name, first_components_as_f32)?;
+    Ok((dims, values))
+}
+
+/// Finds array `name` and converts its values with `convert` (buffer, components).
+fn read_array<T>(
+    path: &Path,
+    name: &str,
+    convert: fn(vtkio::model::IOBuffer, usize) -> Result<Vec<T>>,
+) -> Result<([usize; 3], Vec<T>, [f64; 3])> {
     use vtkio::model::{Attribute, DataSet, Piece};
     let shown = path.display();
     let bytes = std::fs::read(path).with_context(|| format!("reading {shown}"))?;
@@ -70,7 +92,7 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
         }
         let count = dims.iter().product::<usize>();
         let comps = (d.elem.num_comp() as usize).max(1);
-        let values = first_components_as_labels(d.data, comps)
+        let values = convert(d.data, comps)
             .with_context(|| format!("{shown}: array {name:?} is not numeric"))?;
         if values.len() != count {
             bail!(
@@ -81,11 +103,7 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
                 dims[2]
             );
         }
-        return Ok(ImageArray {
-            dims,
-            values,
-            spacing: spacing.map(f64::from),
-        });
+        return Ok((dims, values, spacing.map(f64::from)));
     }
     bail!(
         "{shown}: no readable array named {name:?} (found: {}); set gde.geometry.array",
@@ -97,20 +115,34 @@ pub fn read_image_array(path: &Path, name: &str) -> Result<ImageArray> {
     )
 }
 
-/// Every `comps`-th value from the first, rounded and clamped to 0..=255, without an
-/// intermediate copy in a wider type.
+/// Every `comps`-th value from the first, rounded and clamped to 0..=255 (a voxel label).
 fn first_components_as_labels(data: vtkio::model::IOBuffer, comps: usize) -> Result<Vec<u8>> {
+    first_components(data, comps, |x| x.round().clamp(0.0, 255.0) as u8)
+}
+
+/// Every `comps`-th value from the first, as f32.
+fn first_components_as_f32(data: vtkio::model::IOBuffer, comps: usize) -> Result<Vec<f32>> {
+    first_components(data, comps, |x| x as f32)
+}
+
+/// Every `comps`-th value from the first, each converted from f64 (exact for every stored
+/// type but 64-bit integers beyond 2^53, which no image holds) without an intermediate copy.
+fn first_components<T>(
+    data: vtkio::model::IOBuffer,
+    comps: usize,
+    convert: fn(f64) -> T,
+) -> Result<Vec<T>> {
     use vtkio::model::IOBuffer as B;
-    fn label(x: f64) -> u8 {
-        x.round().clamp(0.0, 255.0) as u8
-    }
     macro_rules! take {
         ($v:expr) => {
-            $v.iter().step_by(comps).map(|&x| label(x as f64)).collect()
+            $v.iter()
+                .step_by(comps)
+                .map(|&x| convert(x as f64))
+                .collect()
         };
     }
     Ok(match data {
-        B::U8(v) => v.iter().step_by(comps).copied().collect(),
+        B::U8(v) => take!(v),
         B::I8(v) => take!(v),
         B::U16(v) => take!(v),
         B::I16(v) => take!(v),

@@ -50,6 +50,35 @@ impl<'a> OutputField<'a> {
     }
 }
 
+/// What a run's pictures show (`sim/pictures.rs`): the model's main fields at each output,
+/// its interface and, in 3D, which section through the domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PictureSpec {
+    /// Output fields drawn as maps at each output (a vector as its magnitude); empty: the
+    /// first output field.
+    pub fields: Vec<&'static str>,
+    /// An output field and the level that is the interface (ξ = 0.5, φ = 0): drawn on every
+    /// map, and for all outputs so far, coloured by time, on one picture.
+    pub interface: Option<(&'static str, f32)>,
+    /// An output field and the value of its open cells: cells with another value are drawn
+    /// grey (gde's solid voxels) and left out of the colour ranges.
+    pub open_cells: Option<(&'static str, f32)>,
+    /// 3D runs: the axis normal to the section drawn (0 x, 1 y, 2 z) and its cell index
+    /// (None: the middle plane).
+    pub section: (usize, Option<usize>),
+}
+
+impl Default for PictureSpec {
+    fn default() -> Self {
+        PictureSpec {
+            fields: Vec::new(),
+            interface: None,
+            open_cells: None,
+            section: (2, None),
+        }
+    }
+}
+
 /// What a model's clock counts (its registry entry says which).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockKind {
@@ -103,6 +132,11 @@ pub trait Model {
 
     /// Fields written to each snapshot, with their output names (with units, e.g. `c_mol_m3`).
     fn output_fields(&self) -> Vec<OutputField<'_>>;
+
+    /// What the run's pictures show (the first output field by default).
+    fn pictures(&self) -> PictureSpec {
+        PictureSpec::default()
+    }
 
     /// Bounds checked by the divergence guard, besides NaN/Inf in every output field.
     fn guards(&self) -> Vec<Guard> {

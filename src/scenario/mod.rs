@@ -26,6 +26,10 @@ pub struct RunSettings {
     pub checkpoint_every: u64,
     /// Check for divergence every this many steps (and at every output).
     pub check_every: u64,
+    /// Draw PNG pictures beside the snapshots (sim/pictures.rs).
+    pub pictures: bool,
+    /// Draw the fields' picture at every this many outputs (and the last).
+    pub picture_every: u64,
 }
 
 /// A validated scenario: everything a run needs, checked before any GPU work.
@@ -314,7 +318,11 @@ fn read_run(
     // entry says how often at least: superfill's interface speed can grow tenfold within a
     // few dozen steps).
     let check_every = s.u64_or("check_every", 500.min(max_check_every), 1, max_check_every)?;
+    let pictures = s.bool_or("pictures", true)?;
+    let picture_every = s.u64_or("picture_every", 1, 1, 1_000_000)?;
     Ok(RunSettings {
+        pictures,
+        picture_every,
         end_time,
         max_steps,
         output_every,

@@ -1,6 +1,7 @@
 //! The one simulation loop all models share: clock, stop criteria, output cadence, metrics,
 //! checkpoints, the divergence guard and progress; and sweeps of many runs over it.
 
+pub mod pictures;
 mod progress;
 pub mod rates;
 mod run;

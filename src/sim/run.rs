@@ -6,6 +6,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::pictures::{FieldValues, Pictures};
 use super::{rates, ClockKind, Model, Moment, Progress};
 use crate::gpu::{field_stats, Element, Field, FieldValue, Gpu, StatsQuery};
 use crate::io::{self, checkpoint, vtk, RunDir};
@@ -24,6 +25,8 @@ pub struct RunOptions {
     pub halt_after_outputs: Option<u64>,
     /// Use this time step without the stability check. For testing the divergence guard.
     pub unchecked_dt: Option<f64>,
+    /// Draw no pictures, whatever `run.pictures` says (`--no-pictures`).
+    pub no_pictures: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +93,15 @@ impl PartialEq<&str> for RunStatus {
 
 pub use crate::models::contract::Diverged;
 
-/// The resolved scenario without the keys a resumed run may change (end time, step limit).
+/// The resolved scenario without the keys a resumed run may change (end time, step limit,
+/// and the pictures, which do not touch the state).
 pub fn fingerprint(s: &Scenario) -> String {
     let mut t = s.resolved.clone();
     if let Some(run) = t.get_mut("run").and_then(|v| v.as_table_mut()) {
         run.remove("end_time");
         run.remove("max_steps");
+        run.remove("pictures");
+        run.remove("picture_every");
     }
     toml::to_string(&t).expect("TOML tables always serialize")
 }
@@ -151,6 +157,23 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
     if let Some((header, data)) = saved {
         restore(gpu, model.as_mut(), &mut dir, &mut clock, header, data)?;
     }
+    let pictures = (settings.pictures && !opts.no_pictures).then(|| {
+        Pictures::start(
+            model.pictures(),
+            &scenario.grid,
+            &opts.out_dir,
+            &scenario.name,
+            scenario.model.clock,
+            settings.end_time,
+            settings.picture_every,
+            &dir.snapshots,
+        )
+    });
+    let mut outputs = Outputs {
+        gpu,
+        scenario,
+        pictures,
+    };
     let mut progress = Progress::new(
         &scenario.name,
         settings.end_time,
@@ -189,10 +212,8 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         if clock.next_output == 0 || (end_reached && last_snapshot_time(&dir) != Some(clock.time)) {
             // Initial state, or a final state that is not yet on disk.
             guard(gpu, model.as_ref(), &clock).map_err(|e| fail(&dir, &clock, e))?;
-            write_output(gpu, model.as_mut(), scenario, &mut dir, &clock)?;
-            clock.next_output += 1;
+            outputs.record(model.as_mut(), &mut dir, &mut clock)?;
             written_here += 1;
-            maybe_checkpoint(scenario, gpu, model.as_ref(), &dir, &clock)?;
         }
         if end_reached {
             break RunStatus::Completed;
@@ -232,13 +253,14 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         // A model that reached its own end stopped the clock short of the output time; its
         // final state is written where it stopped.
         if clock.time >= target || clock.step >= settings.max_steps || model.finished(gpu)? {
-            write_output(gpu, model.as_mut(), scenario, &mut dir, &clock)?;
-            clock.next_output += 1;
+            outputs.record(model.as_mut(), &mut dir, &mut clock)?;
             written_here += 1;
-            maybe_checkpoint(scenario, gpu, model.as_ref(), &dir, &clock)?;
         }
     };
     progress.finish();
+    if let Some(p) = outputs.pictures.take() {
+        p.finish()?;
+    }
 
     let mut summary = serde_json::Map::new();
     summary.insert("status".into(), json!(status.as_str()));
@@ -437,12 +459,31 @@ fn guard(gpu: &Gpu, model: &dyn Model, clock: &Clock) -> Result<()> {
     Ok(())
 }
 
+/// What writing an output needs besides the model, folder and clock.
+struct Outputs<'a> {
+    gpu: &'a Gpu,
+    scenario: &'a Scenario,
+    pictures: Option<Pictures>,
+}
+
+impl Outputs<'_> {
+    /// Writes the output the clock stands at (snapshot, metrics, pictures), moves to the
+    /// next, and checkpoints when one is due.
+    fn record(&mut self, model: &mut dyn Model, dir: &mut RunDir, clock: &mut Clock) -> Result<()> {
+        let (gpu, scenario) = (self.gpu, self.scenario);
+        write_output(gpu, model, scenario, dir, clock, self.pictures.as_mut())?;
+        clock.next_output += 1;
+        maybe_checkpoint(scenario, gpu, model, dir, clock)
+    }
+}
+
 fn write_output(
     gpu: &Gpu,
     model: &mut dyn Model,
     scenario: &Scenario,
     dir: &mut RunDir,
     clock: &Clock,
+    pictures: Option<&mut Pictures>,
 ) -> Result<()> {
     // Each output is downloaded as its fields' element type and written as such.
     let data: Vec<(String, u32, Values)> = model
@@ -487,7 +528,30 @@ fn write_output(
         ("step".to_string(), clock.step as f64),
     ];
     row.extend(model.metrics(gpu, clock.moment())?);
-    dir.add_metrics(&row)
+    dir.add_metrics(&row)?;
+    if let Some(p) = pictures {
+        let fields: Vec<FieldValues> = data
+            .iter()
+            .map(|(name, k, v)| FieldValues {
+                name,
+                components: *k as usize,
+                value: match v {
+                    Values::F32(v) => Box::new(|i| v[i]),
+                    Values::U32(v) => Box::new(|i| v[i] as f32),
+                    Values::I32(v) => Box::new(|i| v[i] as f32),
+                },
+            })
+            .collect();
+        p.add(
+            clock.next_output,
+            clock.step,
+            clock.time,
+            &fields,
+            &dir.metric_columns,
+            &dir.metric_rows,
+        )?;
+    }
+    Ok(())
 }
 
 /// One output's downloaded values, of its fields' element type.

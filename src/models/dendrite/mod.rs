@@ -23,7 +23,7 @@ pub use units::ModelNumbers;
 
 use crate::gpu::{field_stats, Domain, Element, Field, Gpu, Kernel, Recorder, StatsQuery};
 use crate::grid::Grid;
-use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
+use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
 use crate::solvers::{SolveControl, SolveReport};
 use metrics::{ColumnKernel, ColumnParams, Columns};
 use potential::{Potential, PotentialParams};
@@ -752,6 +752,14 @@ impl Model for Dendrite {
             fields.extend([&li.w_star, &li.solver.x_prev]);
         }
         fields
+    }
+
+    fn pictures(&self) -> PictureSpec {
+        PictureSpec {
+            fields: vec!["xi", "c_li_mol_m3"],
+            interface: Some(("xi", 0.5)),
+            ..PictureSpec::default()
+        }
     }
 
     fn output_fields(&self) -> Vec<OutputField<'_>> {

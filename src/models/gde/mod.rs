@@ -84,7 +84,7 @@ use std::path::Path;
 
 use crate::gpu::{field_stats, Domain, Field, Gpu, StatsQuery};
 use crate::grid::Grid;
-use crate::models::contract::{Metric, Model, Moment, OutputField};
+use crate::models::contract::{Metric, Model, Moment, OutputField, PictureSpec};
 use flow::FlowSolver;
 use geometry::Voxels;
 use params::{Drive, SpeciesSolverKind, AXES};
@@ -638,6 +638,32 @@ impl Model for Gde {
             v.push(&s.flux);
         }
         v
+    }
+
+    fn pictures(&self) -> PictureSpec {
+        // The flow and the concentration in the pores, solids grey; the voxels alone when
+        // neither is computed.
+        let mut fields = Vec::new();
+        if self.flow.is_some() {
+            fields.push("velocity_m_s");
+        }
+        if self.species.is_some() {
+            fields.push("c_mol_m3");
+        }
+        if fields.is_empty() {
+            return PictureSpec {
+                fields: vec!["label"],
+                ..PictureSpec::default()
+            };
+        }
+        PictureSpec {
+            fields,
+            open_cells: Some(("label", geometry::PORE as f32)),
+            // 3D: the x-z plane through the middle, across the layers of a layered
+            // geometry and along the through-plane (z) transport.
+            section: (1, None),
+            ..PictureSpec::default()
+        }
     }
 
     fn output_fields(&self) -> Vec<OutputField<'_>> {

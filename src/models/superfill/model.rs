@@ -26,7 +26,7 @@ use crate::gpu::{
     field_stats, Along, AxisReduce, Domain, Element, Field, Gpu, Recorder, StatsQuery,
 };
 use crate::grid::Grid;
-use crate::models::contract::{Guard, Metric, Model, Moment, OutputField};
+use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
 use crate::solvers::{EllipticSolver, Preconditioner, SolveControl};
 
 /// Reinitialisation iterations per band cell (the distance travels dtau cells per iteration).
@@ -702,6 +702,21 @@ impl Model for Superfill {
             &self.delta_lev,
             &self.lev_solver.x_prev,
         ]
+    }
+
+    fn pictures(&self) -> PictureSpec {
+        let mut fields = vec![CU, THETA];
+        if self.params.has_leveler() {
+            fields.push(THETA_LEVELER);
+        }
+        PictureSpec {
+            fields,
+            interface: Some((PHI, 0.0)),
+            open_cells: None,
+            // 3D: the plane through the feature's axis (on the x = 0 and y = 0 symmetry
+            // planes), the cross-section an engineer draws.
+            section: (1, Some(0)),
+        }
     }
 
     fn output_fields(&self) -> Vec<OutputField<'_>> {

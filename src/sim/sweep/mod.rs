@@ -2,6 +2,15 @@
 //! after another on one device, each in a folder of its own, with `sweep.csv` tabulating every
 //! run's final results. Every combination is validated before the first run starts, and a
 //! sweep killed part-way continues with `--resume` without redoing finished runs.
+//!
+//! The plan comes from `--vary` options or a sweep file (`file.rs`); a cluster runs it one
+//! case per scheduler task (`--case N`, scripts from `emit.rs`) and gathers the results
+//! with `--collect` (`collect.rs`); `report.rs` draws the plots and `index.html`.
+
+pub mod collect;
+pub mod emit;
+pub mod file;
+pub mod report;
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -12,6 +21,7 @@ use super::{fingerprint, run, Diverged, RunOptions};
 use crate::gpu::Gpu;
 use crate::io::{self, write_atomic};
 use crate::scenario::Scenario;
+pub use collect::{AxisRecord, CaseRecord, PlanRecord};
 
 /// Most runs one sweep may plan: a guard against a mistyped range, not a limit of the code.
 pub const MAX_RUNS: usize = 10_000;
@@ -19,14 +29,11 @@ pub const MAX_RUNS: usize = 10_000;
 pub const TABLE_FILE: &str = "sweep.csv";
 
 /// Summary entries written by the simulation loop, which lead the table's result columns.
-const LEADING_COLUMNS: [&str; 6] = [
-    "steps",
-    "time_s",
-    "iteration",
-    "step",
-    "wall_time_s",
-    "snapshots",
-];
+pub const LEADING_COLUMNS: [&str; 5] = ["steps", "time_s", "iteration", "step", "snapshots"];
+/// Summary entries left out of sweep.csv: the wall time differs from one execution to the
+/// next, and the table holds only what the scenario decides, so that a sweep run as one
+/// command and the same sweep run case by case on a cluster give the same file.
+const UNTABULATED: [&str; 1] = ["wall_time_s"];
 
 /// Whether a summary's status says the run needs no more work (`RunStatus::is_finished`).
 fn finished(status: &str) -> bool {
@@ -187,6 +194,7 @@ impl SweepRun {
 #[derive(Debug, Clone)]
 pub struct SweepPlan {
     pub axes: Vec<SweepAxis>,
+    pub combine: Combine,
     pub runs: Vec<SweepRun>,
 }
 
@@ -285,7 +293,38 @@ impl SweepPlan {
                 scenario,
             });
         }
-        Ok(SweepPlan { axes, runs })
+        Ok(SweepPlan {
+            axes,
+            combine,
+            runs,
+        })
+    }
+
+    /// What `--collect` needs to know of the plan: axes and cases (collect.rs).
+    pub fn record(&self) -> PlanRecord {
+        PlanRecord {
+            combine: match self.combine {
+                Combine::Product => "grid".into(),
+                Combine::Zip => "zip".into(),
+            },
+            axes: self
+                .axes
+                .iter()
+                .map(|a| AxisRecord {
+                    key: a.key.clone(),
+                    values: a.values.iter().map(|v| plain_value(v)).collect(),
+                })
+                .collect(),
+            cases: self
+                .runs
+                .iter()
+                .map(|r| CaseRecord {
+                    folder: r.folder.clone(),
+                    values: r.assignments.iter().map(|(_, v)| v.clone()).collect(),
+                    fingerprint: io::checkpoint::hash_hex(fingerprint(&r.scenario).as_bytes()),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -321,10 +360,19 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
     }
     plan.runs
         .iter()
-        .map(|r| {
-            if !resume {
-                return Ok(Start::Fresh);
-            }
+        .map(|r| match resume {
+            true => start_of(r, out_dir),
+            false => Ok(Start::Fresh),
+        })
+        .collect()
+}
+
+/// How run `r` continues from what its folder in `out_dir` holds: kept when finished with
+/// exactly this scenario, resumed from a checkpoint of it, or started afresh; a folder
+/// holding another scenario is an error.
+fn start_of(r: &SweepRun, out_dir: &Path) -> Result<Start> {
+    {
+        {
             let dir = out_dir.join(&r.folder);
             let scenario_path = dir.join(io::SCENARIO_FILE);
             let Ok(old_text) = std::fs::read_to_string(&scenario_path) else {
@@ -352,8 +400,8 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
                 _ if dir.join(io::CHECKPOINT_FILE).exists() => Ok(Start::Resume),
                 _ => Ok(Start::Fresh),
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// What of a sweep an output folder holds: its sweep.csv and run folders (`run-<digits>`).
@@ -417,7 +465,9 @@ impl RunOutcome {
             earlier: false,
             results: summary
                 .iter()
-                .filter(|(_, v)| v.is_number() || v.is_boolean())
+                .filter(|(k, v)| {
+                    (v.is_number() || v.is_boolean()) && !UNTABULATED.contains(&k.as_str())
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             message: text("error").to_string(),
@@ -437,6 +487,8 @@ pub struct SweepOptions {
     pub quiet: bool,
     /// Runs at once, each on a thread of its own (1 = one after another, with progress).
     pub parallel: usize,
+    /// Draw no pictures in the runs (`--no-pictures`); the sweep's own plots are drawn.
+    pub no_pictures: bool,
 }
 
 /// Runs every planned run that `starts` does not mark finished, on `gpu`: one after another,
@@ -453,8 +505,10 @@ pub fn run_sweep(
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create output folder {}", opts.out_dir.display()))?;
     let total = plan.runs.len();
+    let record = plan.record();
+    record.save(&opts.out_dir)?;
     let outcomes = Mutex::new(vec![RunOutcome::pending(); total]);
-    write_table(plan, &outcomes.lock().unwrap(), &opts.out_dir)?;
+    write_table(&record, &outcomes.lock().unwrap(), &opts.out_dir)?;
     let next = AtomicUsize::new(0);
     let table_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let workers = opts.parallel.clamp(1, total);
@@ -470,7 +524,7 @@ pub fn run_sweep(
                 let outcome = run_one(plan, i, &starts[i], gpu, opts, quiet_run);
                 let mut all = outcomes.lock().unwrap_or_else(|e| e.into_inner());
                 all[i] = outcome;
-                if let Err(e) = write_table(plan, &all, &opts.out_dir) {
+                if let Err(e) = write_table(&record, &all, &opts.out_dir) {
                     table_error
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -482,7 +536,36 @@ pub fn run_sweep(
     if let Some(e) = table_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
-    Ok(outcomes.into_inner().unwrap_or_else(|e| e.into_inner()))
+    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    report::write_report(&record, &outcomes, &opts.out_dir)?;
+    Ok(outcomes)
+}
+
+/// Runs case `index` of the plan alone, as one task of a scheduler's job array: into its own
+/// folder, after checking that the sweep folder holds this plan or none. It keeps the
+/// case if an earlier task finished it and continues it from its checkpoint if one was cut
+/// short (a requeued task), and writes nothing shared but the plan record, whose content
+/// every case writes the same; `--collect` makes sweep.csv, so concurrent cases never
+/// write one file differently.
+pub fn run_case(
+    plan: &SweepPlan,
+    index: usize,
+    gpu: &Gpu,
+    opts: &SweepOptions,
+) -> Result<RunOutcome> {
+    let total = plan.runs.len();
+    if index >= total {
+        bail!(
+            "--case {index}: this sweep has cases 0 to {} ({total} runs)",
+            total - 1
+        );
+    }
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("cannot create output folder {}", opts.out_dir.display()))?;
+    let record = plan.record();
+    record.check_or_save(&opts.out_dir)?;
+    let start = start_of(&plan.runs[index], &opts.out_dir)?;
+    Ok(run_one(plan, index, &start, gpu, opts, opts.quiet))
 }
 
 /// Makes (or keeps) run `i` of the plan and says what became of it.
@@ -523,6 +606,7 @@ fn run_one(
         out_dir: dir.clone(),
         resume: *start == Start::Resume,
         quiet: quiet_run,
+        no_pictures: opts.no_pictures,
         ..RunOptions::default()
     };
     let result = run(&r.scenario, gpu, &run_opts);
@@ -552,7 +636,7 @@ fn run_one(
 
 /// Writes `sweep.csv`: one row per run (folder, swept values, status, every number of its
 /// summary.json, and the message of a run that stopped early), atomically.
-pub fn write_table(plan: &SweepPlan, outcomes: &[RunOutcome], out_dir: &Path) -> Result<()> {
+pub fn write_table(plan: &PlanRecord, outcomes: &[RunOutcome], out_dir: &Path) -> Result<()> {
     // The loop's own figures first, then the model's results as they first appear.
     let mut result_columns: Vec<&str> = Vec::new();
     for o in outcomes {
@@ -578,9 +662,9 @@ pub fn write_table(plan: &SweepPlan, outcomes: &[RunOutcome], out_dir: &Path) ->
     write_atomic(&path, |w| {
         use std::io::Write;
         writeln!(w, "{}", csv_row(&header))?;
-        for (r, o) in plan.runs.iter().zip(outcomes) {
+        for (r, o) in plan.cases.iter().zip(outcomes) {
             let mut cells: Vec<String> = vec![r.folder.clone()];
-            cells.extend(r.assignments.iter().map(|(_, v)| v.clone()));
+            cells.extend(r.values.iter().cloned());
             cells.push(o.status.clone());
             for c in &result_columns {
                 let value = o.results.iter().find(|(k, _)| k == c).map(|(_, v)| v);
