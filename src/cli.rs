@@ -269,7 +269,15 @@ fn sweep_plan(args: &SweepArgs, file: &Path) -> Result<(SweepPlan, PathBuf, Vec<
             );
         }
         let f = sweep::file::SweepFile::load(file)?;
-        let mut sets = f.sets.clone();
+        // --set on the command line overrides the file's [sweep.set] for the same key.
+        let key = |s: &str| s.split('=').next().unwrap_or("").trim().to_string();
+        let given: Vec<String> = args.set.iter().map(|s| key(s)).collect();
+        let mut sets: Vec<String> = f
+            .sets
+            .iter()
+            .filter(|s| !given.contains(&key(s)))
+            .cloned()
+            .collect();
         sets.extend(args.set.iter().cloned());
         let plan = SweepPlan::new(&f.scenario, &sets, f.axes.clone(), f.combine)?;
         let stem = file.file_stem().unwrap_or_default().to_string_lossy();

@@ -23,19 +23,38 @@ pub struct HeatMap {
 const CELL_W: u32 = 96;
 const CELL_H: u32 = 56;
 
-/// Draws the heat maps side by side.
+/// Maps per row of the picture.
+const COLUMNS: usize = 3;
+
+/// The size of a picture of `maps` (all over the same axes): (width, height).
+pub fn picture_size(maps: &[HeatMap]) -> (u32, u32) {
+    let Some(m) = maps.first() else {
+        return (320, 100);
+    };
+    let (w, h) = cell_size(m);
+    let columns = maps.len().clamp(1, COLUMNS) as u32;
+    let rows = maps.len().div_ceil(COLUMNS).max(1) as u32;
+    (w * columns, h * rows + 30)
+}
+
+/// One map's room: its cells, axes, title and colour bar.
+fn cell_size(m: &HeatMap) -> (u32, u32) {
+    (
+        (CELL_W * m.x_ticks.len() as u32).max(260) + 230,
+        (CELL_H * m.y_ticks.len() as u32).max(180) + 130,
+    )
+}
+
+/// Draws the heat maps (all over the same two axes) in rows of three.
 pub fn draw_heat_maps(title: &str, maps: &[HeatMap]) -> Result<Picture> {
-    let width_of = |m: &HeatMap| (CELL_W * m.x_ticks.len() as u32).max(260) + 230;
-    let height_of = |m: &HeatMap| (CELL_H * m.y_ticks.len() as u32).max(180) + 130;
-    let width: u32 = maps.iter().map(width_of).sum::<u32>().max(320);
-    let height = maps.iter().map(height_of).max().unwrap_or(300) + 30;
+    let (width, height) = picture_size(maps);
     Picture::draw(width, height, |root| {
         root.fill(&WHITE).map_err(failed)?;
-        let mut rest = root.titled(title, (FONT, 18)).map_err(failed)?;
-        for m in maps {
-            let (here, next) = rest.split_horizontally(width_of(m));
-            draw_one(&here, m)?;
-            rest = next;
+        let body = root.titled(title, (FONT, 18)).map_err(failed)?;
+        let columns = maps.len().clamp(1, COLUMNS);
+        let rows = maps.len().div_ceil(COLUMNS).max(1);
+        for (m, area) in maps.iter().zip(body.split_evenly((rows, columns))) {
+            draw_one(&area, m)?;
         }
         Ok(())
     })
@@ -66,9 +85,10 @@ fn draw_one(area: &super::Area, m: &HeatMap) -> Result<()> {
         .margin(8)
         .x_label_area_size(44)
         .y_label_area_size(90)
+        // A segmented range 0..n has n + 1 segments; 0..n-1 gives one per value.
         .build_cartesian_2d(
-            (0..nx as i32).into_segmented(),
-            (0..ny as i32).into_segmented(),
+            (0..nx as i32 - 1).into_segmented(),
+            (0..ny as i32 - 1).into_segmented(),
         )
         .map_err(failed)?;
     let x_ticks = m.x_ticks.clone();
@@ -131,5 +151,6 @@ fn draw_one(area: &super::Area, m: &HeatMap) -> Result<()> {
     if m.flag {
         return Ok(());
     }
-    colour_bar(&bar_area, lo, hi, &m.title, &viridis)
+    // The map's title names the quantity; the bar needs no label of its own.
+    colour_bar(&bar_area, lo, hi, "", &viridis)
 }

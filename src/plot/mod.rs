@@ -147,7 +147,8 @@ pub fn colour_bar(
         .margin_top(34)
         .margin_bottom(44)
         .margin_left(4)
-        .right_y_label_area_size(92)
+        .margin_right(16)
+        .right_y_label_area_size(84)
         .build_cartesian_2d(0f64..1f64, lo..hi)
         .map_err(failed)?;
     let span = hi - lo;

@@ -17,8 +17,8 @@ pub const INDEX_FILE: &str = "index.html";
 pub const HEATMAP_FILE: &str = "sweep_heatmap.png";
 /// Thumbnails of the runs' last pictures.
 pub const THUMBNAILS: &str = "thumbnails";
-/// Most results plotted (the first ones of the summaries).
-const MOST_RESULTS: usize = 12;
+/// Most results plotted (the first ones of the summaries; every model's fit).
+const MOST_RESULTS: usize = 32;
 
 /// The picture of results against axis `key`.
 pub fn axis_plot_name(key: &str) -> String {
@@ -26,7 +26,8 @@ pub fn axis_plot_name(key: &str) -> String {
 }
 
 /// The model's results of the finished runs, in order of first appearance, as (name,
-/// whether every value is a flag).
+/// whether it is a yes/no verdict: JSON booleans, or a `*_free` result of 0s and 1s such as
+/// superfill's `void_free`, which summary.json writes as a number).
 fn result_columns(outcomes: &[RunOutcome]) -> Vec<(String, bool)> {
     let mut cols: Vec<(String, bool)> = Vec::new();
     for o in outcomes {
@@ -34,9 +35,11 @@ fn result_columns(outcomes: &[RunOutcome]) -> Vec<(String, bool)> {
             if LEADING_COLUMNS.contains(&k.as_str()) {
                 continue;
             }
+            let flag = v.is_boolean()
+                || (k.ends_with("_free") && v.as_f64().is_some_and(|x| x == 0.0 || x == 1.0));
             match cols.iter_mut().find(|(c, _)| c == k) {
-                Some(c) => c.1 &= v.is_boolean(),
-                None => cols.push((k.clone(), v.is_boolean())),
+                Some(c) => c.1 &= flag,
+                None => cols.push((k.clone(), flag)),
             }
         }
     }
@@ -165,7 +168,7 @@ fn heat_maps(
     ordered.extend(columns.iter().filter(|c| !c.1));
     let maps: Vec<HeatMap> = ordered
         .into_iter()
-        .take(6)
+        .take(9)
         .map(|(col, flag)| {
             let mut values = vec![None; xa.values.len() * ya.values.len()];
             for (case, o) in plan.cases.iter().zip(outcomes) {
