@@ -97,7 +97,8 @@ struct SweepArgs {
     /// Override a key in every run: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Output folder (default: runs/<name>-sweep); runs go to run-000, run-001, ...
+    /// Output folder (default: a sweep file's `out`, else runs/<file name>; for a scenario
+    /// runs/<name>-sweep); runs go to run-000, run-001, ...
     #[arg(long)]
     out: Option<PathBuf>,
     /// Adapter index or name substring (see `mesolyte info`).
