@@ -353,7 +353,10 @@ fn draw_interface_history(
     hidden: Option<&[bool]>,
     history: &[Outline],
 ) -> Result<()> {
-    let end = setting.end_time.max(1e-300);
+    // Colours span the outputs drawn so far (a run that stops early, e.g. a filled
+    // feature, still uses the whole scale).
+    let latest = history.last().map_or(0.0, |h| h.0);
+    let end = if latest > 0.0 { latest } else { setting.end_time };
     let lines: Vec<Line> = history
         .iter()
         .map(|(t, segments)| Line {
@@ -370,7 +373,7 @@ fn draw_interface_history(
         label: "interface",
         hidden,
         lines: &lines,
-        bar: Some((0.0, setting.end_time, clock_label)),
+        bar: Some((0.0, end, clock_label)),
     };
     let title = format!(
         "{}: interface at {} outputs, to {}",
