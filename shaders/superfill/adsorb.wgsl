@@ -4,7 +4,9 @@
 // coverage θ (coverage.wgsl) exceeds 1 (a shrinking surface packs more accelerator than it
 // has sites for) the cell keeps the fraction 1/θ of its amount and releases the rest to the
 // solution (`excess`, returned by the next accelerator solve), so θ stays in [0, 1] and the
-// total accelerator, surface plus solution, is kept.
+// total accelerator, surface plus solution, is kept. With leveler, which binds more strongly
+// and keeps its sites (FiPy leveler.py holds θ to 1 − θ_L), the accelerator above 1 − θ_L
+// is displaced.
 //
 // With leveler (FiPy leveler.py's equations): leveler sites block accelerator adsorption
 // (1 − θ − θ_L), leveler in solution displaces adsorbed accelerator (−k_L c_L θ), the
@@ -45,6 +47,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         kept = i32(floor(f32(m) / theta));
     }
     excess[i] = f32(m - kept) / M_SCALE;
+    // Accelerator covers only what leveler leaves free, θ ≤ 1 − θ_L: what the leveler
+    // crowds out is displaced, and leaves for good like the k_L c_L θ displacement below.
+    let room = max(1.0 - min(theta_lev_cell[i], 1.0), 0.0);
+    let covered = min(theta, 1.0);
+    if (covered > room) {
+        kept = i32(floor(f32(kept) * room / covered));
+    }
     let t = min(theta, 1.0);
     let t_lev = min(theta_lev_cell[i], 1.0);
     let cl = max(c_lev[i], 0.0);

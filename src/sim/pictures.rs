@@ -356,7 +356,11 @@ fn draw_interface_history(
     // Colours span the outputs drawn so far (a run that stops early, e.g. a filled
     // feature, still uses the whole scale).
     let latest = history.last().map_or(0.0, |h| h.0);
-    let end = if latest > 0.0 { latest } else { setting.end_time };
+    let end = if latest > 0.0 {
+        latest
+    } else {
+        setting.end_time
+    };
     let lines: Vec<Line> = history
         .iter()
         .map(|(t, segments)| Line {
