@@ -383,10 +383,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(index) = case {
+        // A case past the plan is refused before the adapter opens.
+        let run = plan.run_at(index)?;
         let gpu = Gpu::open(adapter.as_deref())?;
-        if let Some(r) = plan.runs.get(index) {
-            check_memory(&r.scenario, &gpu, true)?;
-        }
+        check_memory(&run.scenario, &gpu, true)?;
         let opts = SweepOptions {
             out_dir: out_dir.clone(),
             quiet,

@@ -96,7 +96,7 @@ pub fn value_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     if lo > hi {
         return None;
     }
-    if hi - lo <= 1e-12 * lo.abs().max(hi.abs()) || hi == lo {
+    if hi - lo <= 1e-12 * lo.abs().max(hi.abs()) {
         let pad = if lo == 0.0 { 0.5 } else { 0.05 * lo.abs() };
         return Some((lo - pad, hi + pad));
     }

@@ -9,13 +9,13 @@
 //! measured on the main thread is the copy of one plane per field; docs/performance.md).
 
 use anyhow::{anyhow, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::ClockKind;
 use crate::grid::Grid;
-use crate::io::{INTERFACE_PICTURE, METRICS_PICTURE};
+use crate::io::{RunDir, INTERFACE_PICTURE, METRICS_PICTURE};
 use crate::models::contract::PictureSpec;
 use crate::plot::contour::contour;
 use crate::plot::lines::{self, Series};
@@ -47,7 +47,8 @@ struct Frame {
     interface: Option<Plane>,
     hidden: Option<Vec<bool>>,
     metric_columns: Vec<String>,
-    metric_rows: Vec<Vec<f64>>,
+    /// This output's row of metrics.csv (the thread keeps the rows before it).
+    metric_row: Vec<f64>,
 }
 
 /// What the loop tells the drawing thread.
@@ -68,6 +69,8 @@ pub struct Pictures {
 
 /// How the drawing thread labels and files its pictures.
 struct Setting {
+    grid: Grid,
+    spec: PictureSpec,
     dir: PathBuf,
     run: String,
     clock: ClockKind,
@@ -76,36 +79,41 @@ struct Setting {
 }
 
 impl Pictures {
-    /// Starts the drawing thread for a run named `run` writing into `dir`. `earlier`: the
-    /// snapshots a resumed run wrote before (time, file), whose interfaces are read back so
-    /// that `interface.png` shows the whole run.
-    #[allow(clippy::too_many_arguments)]
+    /// Starts the drawing thread for the run writing into `dir`. What `dir` already holds
+    /// (a resumed run's snapshots and metric rows) is drawn too: the earlier interfaces are
+    /// read back from their snapshots, so that `interface.png` shows the whole run.
     pub fn start(
         spec: PictureSpec,
         grid: &Grid,
-        dir: &Path,
-        run: &str,
+        dir: &RunDir,
         clock: ClockKind,
         end_time: f64,
         every: u64,
-        earlier: &[(f64, String)],
     ) -> Pictures {
         let (sender, receiver) = mpsc::channel::<Message>();
+        let earlier = Earlier {
+            snapshots: match spec.interface {
+                Some(_) => dir
+                    .snapshots
+                    .iter()
+                    .map(|(t, f)| (*t, dir.path(f)))
+                    .collect(),
+                None => Vec::new(),
+            },
+            metric_rows: dir.metric_rows.clone(),
+        };
         let setting = Setting {
-            dir: dir.to_path_buf(),
-            run: run.to_string(),
+            grid: *grid,
+            spec: spec.clone(),
+            dir: dir.dir.clone(),
+            run: dir.name.clone(),
             clock,
             end_time,
             interface_level: spec.interface.map_or(0.0, |i| i.1),
         };
-        let earlier_files: Vec<(f64, PathBuf)> = match spec.interface {
-            Some(_) => earlier.iter().map(|(t, f)| (*t, dir.join(f))).collect(),
-            None => Vec::new(),
-        };
-        let (grid_copy, spec_copy) = (*grid, spec.clone());
         let worker = std::thread::Builder::new()
-            .name(format!("pictures {run}"))
-            .spawn(move || draw_all(setting, &grid_copy, &spec_copy, earlier_files, receiver))
+            .name(format!("pictures {}", dir.name))
+            .spawn(move || draw_all(setting, earlier, receiver))
             .expect("a thread can be started");
         Pictures {
             spec,
@@ -117,7 +125,7 @@ impl Pictures {
     }
 
     /// Hands output number `index` (0 = initial state) to the drawing thread: the planes of
-    /// the fields it draws, copied from `fields`, and the metrics so far.
+    /// the fields it draws, copied from `fields`, and its row of metrics.
     pub fn add(
         &mut self,
         index: u64,
@@ -125,7 +133,7 @@ impl Pictures {
         time: f64,
         fields: &[FieldValues],
         metric_columns: &[String],
-        metric_rows: &[Vec<f64>],
+        metric_row: &[f64],
     ) -> Result<()> {
         let find = |name: &str| {
             fields
@@ -163,7 +171,7 @@ impl Pictures {
             interface,
             hidden,
             metric_columns: metric_columns.to_vec(),
-            metric_rows: metric_rows.to_vec(),
+            metric_row: metric_row.to_vec(),
         };
         if let Some(s) = &self.sender {
             // A closed channel means the thread stopped with an error, which finish() reports.
@@ -245,30 +253,32 @@ fn section(grid: &Grid, (normal, plane): (usize, Option<usize>), field: &FieldVa
     }
 }
 
+/// What a resumed run wrote before this process: its snapshots (time, path) whose
+/// interfaces are read back, and its metric rows.
+struct Earlier {
+    snapshots: Vec<(f64, PathBuf)>,
+    metric_rows: Vec<Vec<f64>>,
+}
+
 /// The drawing thread: draws each frame as it comes and, when the run ends normally, the
 /// last frame's fields if they were skipped (`run.picture_every`), so that a finished run
 /// always ends with a picture (a halted one does not: its resumed run draws as an
 /// uninterrupted one).
-fn draw_all(
-    setting: Setting,
-    grid: &Grid,
-    spec: &PictureSpec,
-    earlier: Vec<(f64, PathBuf)>,
-    messages: mpsc::Receiver<Message>,
-) -> Result<()> {
+fn draw_all(setting: Setting, earlier: Earlier, messages: mpsc::Receiver<Message>) -> Result<()> {
     let mut history: Vec<Outline> = Vec::new();
-    if let Some((name, _)) = spec.interface {
-        for (time, file) in earlier {
+    if let Some((name, _)) = setting.spec.interface {
+        for (time, file) in earlier.snapshots {
             let (_, values) = crate::io::vti_read::read_f32_array(&file, name)?;
             let field = FieldValues {
                 name,
                 components: 1,
                 value: Box::new(|i| values[i]),
             };
-            let plane = section(grid, spec.section, &field);
+            let plane = section(&setting.grid, setting.spec.section, &field);
             history.push((time, contour(&plane, setting.interface_level)));
         }
     }
+    let mut metric_rows = earlier.metric_rows;
     let mut last: Option<Box<Frame>> = None;
     // The pictures of the whole run so far (interface, metrics) are drawn once per batch of
     // frames that waited here, for the newest: a thread that falls behind catches up
@@ -281,12 +291,15 @@ fn draw_all(
         for message in batch {
             match message {
                 Message::Frame(frame) => {
-                    if frame.draw_maps {
-                        draw_maps(&setting, &frame)?;
-                    }
-                    if let Some(plane) = &frame.interface {
+                    // The frame's interface, drawn on its maps and kept for interface.png.
+                    let outline = frame.interface.as_ref().map(|plane| {
                         history.push((frame.time, contour(plane, setting.interface_level)));
+                        history.last().expect("just pushed").1.as_slice()
+                    });
+                    if frame.draw_maps {
+                        draw_maps(&setting, &frame, outline)?;
                     }
+                    metric_rows.push(frame.metric_row.clone());
                     last = Some(frame);
                 }
                 Message::End => ended = true,
@@ -296,9 +309,13 @@ fn draw_all(
             if let Some(plane) = &frame.interface {
                 draw_interface_history(&setting, plane, frame.hidden.as_deref(), &history)?;
             }
-            draw_metrics(&setting, frame)?;
+            draw_metrics(&setting, frame, &metric_rows)?;
             if ended && !frame.draw_maps {
-                draw_maps(&setting, frame)?;
+                let outline = frame
+                    .interface
+                    .as_ref()
+                    .map(|_| history[history.len() - 1].1.as_slice());
+                draw_maps(&setting, frame, outline)?;
             }
         }
         if ended {
@@ -318,12 +335,11 @@ fn clock_text(setting: &Setting, time: f64) -> String {
 /// The interface drawn on each map: a magenta line, visible on every viridis colour.
 const INTERFACE_COLOUR: plotters::style::RGBColor = plotters::style::RGBColor(230, 30, 140);
 
-fn draw_maps(setting: &Setting, frame: &Frame) -> Result<()> {
-    let lines: Vec<Line> = frame
-        .interface
-        .as_ref()
-        .map(|p| Line {
-            segments: contour(p, setting.interface_level),
+/// The frame's fields, with `outline` (its interface's contour) drawn on each.
+fn draw_maps(setting: &Setting, frame: &Frame, outline: Option<&[[(f64, f64); 2]]>) -> Result<()> {
+    let lines: Vec<Line> = outline
+        .map(|segments| Line {
+            segments: segments.to_vec(),
             colour: INTERFACE_COLOUR,
         })
         .into_iter()
@@ -383,12 +399,12 @@ fn draw_interface_history(
         "{}: interface at {} outputs, to {}",
         setting.run,
         history.len(),
-        clock_text(setting, history.last().map_or(0.0, |h| h.0))
+        clock_text(setting, latest)
     );
     map::draw_panels(&title, &[panel])?.save(&setting.dir.join(INTERFACE_PICTURE))
 }
 
-fn draw_metrics(setting: &Setting, frame: &Frame) -> Result<()> {
+fn draw_metrics(setting: &Setting, frame: &Frame, rows: &[Vec<f64>]) -> Result<()> {
     let columns = &frame.metric_columns;
     let Some(clock) = columns.first() else {
         return Ok(());
@@ -404,7 +420,7 @@ fn draw_metrics(setting: &Setting, frame: &Frame) -> Result<()> {
             log_x: false,
             series: vec![Series {
                 label: String::new(),
-                points: frame.metric_rows.iter().map(|r| (r[0], r[k])).collect(),
+                points: rows.iter().map(|r| (r[0], r[k])).collect(),
             }],
         })
         .collect();

@@ -161,12 +161,10 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         Pictures::start(
             model.pictures(),
             &scenario.grid,
-            &opts.out_dir,
-            &scenario.name,
+            &dir,
             scenario.model.clock,
             settings.end_time,
             settings.picture_every,
-            &dir.snapshots,
         )
     });
     let mut outputs = Outputs {
@@ -548,7 +546,9 @@ fn write_output(
             clock.time,
             &fields,
             &dir.metric_columns,
-            &dir.metric_rows,
+            dir.metric_rows
+                .last()
+                .expect("this output's row was just added"),
         )?;
     }
     Ok(())

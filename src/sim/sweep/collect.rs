@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use super::{read_summary, report, write_table, RunOutcome, TABLE_FILE};
+use super::{read_summary, report, scenario_in, write_table, Combine, RunOutcome, TABLE_FILE};
 use crate::io::{self, write_bytes_atomic};
 
 /// The plan record's file in the sweep folder.
@@ -31,8 +31,7 @@ pub struct CaseRecord {
 /// What a sweep folder's results are tabulated and plotted by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanRecord {
-    /// "grid" (every combination) or "zip".
-    pub combine: String,
+    pub combine: Combine,
     pub axes: Vec<AxisRecord>,
     pub cases: Vec<CaseRecord>,
 }
@@ -125,12 +124,10 @@ pub fn collect(dir: &Path) -> Result<Collected> {
 
 /// Whether `folder`'s scenario.toml is the case's scenario.
 fn same_case(folder: &Path, case: &CaseRecord) -> bool {
-    let path = folder.join(io::SCENARIO_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return false;
-    };
-    crate::scenario::Scenario::parse(&path.display().to_string(), &text, &[]).is_ok_and(|s| {
-        io::checkpoint::hash_hex(super::fingerprint(&s).as_bytes()) == case.fingerprint
+    scenario_in(folder).is_some_and(|(_, s)| {
+        s.is_ok_and(|s| {
+            io::checkpoint::hash_hex(super::fingerprint(&s).as_bytes()) == case.fingerprint
+        })
     })
 }
 

@@ -198,13 +198,15 @@ pub struct SweepPlan {
     pub runs: Vec<SweepRun>,
 }
 
-/// How the axes' values combine into runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How the axes' values combine into runs (named as in sweep files and the plan record).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Combine {
     /// Every combination (the last axis varies fastest).
+    #[serde(rename = "grid")]
     Product,
     /// The i-th values of all axes together (all axes equally long): a refinement study
     /// varies `grid.nx` and `grid.dx` this way.
+    #[serde(rename = "zip")]
     Zip,
 }
 
@@ -300,13 +302,21 @@ impl SweepPlan {
         })
     }
 
+    /// Case `index` (`--case`), or an error naming the cases there are.
+    pub fn run_at(&self, index: usize) -> Result<&SweepRun> {
+        let total = self.runs.len();
+        self.runs.get(index).ok_or_else(|| {
+            anyhow!(
+                "--case {index}: this sweep has cases 0 to {} ({total} runs)",
+                total - 1
+            )
+        })
+    }
+
     /// What `--collect` needs to know of the plan: axes and cases (collect.rs).
     pub fn record(&self) -> PlanRecord {
         PlanRecord {
-            combine: match self.combine {
-                Combine::Product => "grid".into(),
-                Combine::Zip => "zip".into(),
-            },
+            combine: self.combine,
             axes: self
                 .axes
                 .iter()
@@ -371,37 +381,38 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
 /// exactly this scenario, resumed from a checkpoint of it, or started afresh; a folder
 /// holding another scenario is an error.
 fn start_of(r: &SweepRun, out_dir: &Path) -> Result<Start> {
-    {
-        {
-            let dir = out_dir.join(&r.folder);
-            let scenario_path = dir.join(io::SCENARIO_FILE);
-            let Ok(old_text) = std::fs::read_to_string(&scenario_path) else {
-                return Ok(Start::Fresh);
-            };
-            let old = Scenario::parse(&scenario_path.display().to_string(), &old_text, &[])
-                .map_err(|e| anyhow!("--resume: {e}"))?;
-            if fingerprint(&old) != fingerprint(&r.scenario) {
-                bail!(
-                    "--resume: {} holds a run of another scenario than this sweep's {} ({}); \
-                     sweep into another --out folder",
-                    dir.display(),
-                    r.folder,
-                    r.describe()
-                );
-            }
-            let finished = read_summary(&dir).filter(|s| {
-                let status = s.get("status").and_then(|v| v.as_str()).unwrap_or("");
-                finished(status) || status == "diverged"
-            });
-            match finished {
-                Some(summary) if old_text == r.scenario.resolved_toml() => {
-                    Ok(Start::Finished(summary))
-                }
-                _ if dir.join(io::CHECKPOINT_FILE).exists() => Ok(Start::Resume),
-                _ => Ok(Start::Fresh),
-            }
-        }
+    let dir = out_dir.join(&r.folder);
+    let Some((old_text, old)) = scenario_in(&dir) else {
+        return Ok(Start::Fresh);
+    };
+    let old = old.map_err(|e| anyhow!("--resume: {e}"))?;
+    if fingerprint(&old) != fingerprint(&r.scenario) {
+        bail!(
+            "--resume: {} holds a run of another scenario than this sweep's {} ({}); \
+             sweep into another --out folder",
+            dir.display(),
+            r.folder,
+            r.describe()
+        );
     }
+    let finished = read_summary(&dir).filter(|s| {
+        let status = s.get("status").and_then(|v| v.as_str()).unwrap_or("");
+        finished(status) || status == "diverged"
+    });
+    match finished {
+        Some(summary) if old_text == r.scenario.resolved_toml() => Ok(Start::Finished(summary)),
+        _ if dir.join(io::CHECKPOINT_FILE).exists() => Ok(Start::Resume),
+        _ => Ok(Start::Fresh),
+    }
+}
+
+/// The scenario a run folder holds: its scenario.toml's text and the scenario read from
+/// it; None when the folder has none.
+fn scenario_in(dir: &Path) -> Option<(String, Result<Scenario, crate::input::ScenarioError>)> {
+    let path = dir.join(io::SCENARIO_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let scenario = Scenario::parse(&path.display().to_string(), &text, &[]);
+    Some((text, scenario))
 }
 
 /// What of a sweep an output folder holds: its sweep.csv and run folders (`run-<digits>`).
@@ -553,18 +564,12 @@ pub fn run_case(
     gpu: &Gpu,
     opts: &SweepOptions,
 ) -> Result<RunOutcome> {
-    let total = plan.runs.len();
-    if index >= total {
-        bail!(
-            "--case {index}: this sweep has cases 0 to {} ({total} runs)",
-            total - 1
-        );
-    }
+    let run = plan.run_at(index)?;
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create output folder {}", opts.out_dir.display()))?;
     let record = plan.record();
     record.check_or_save(&opts.out_dir)?;
-    let start = start_of(&plan.runs[index], &opts.out_dir)?;
+    let start = start_of(run, &opts.out_dir)?;
     Ok(run_one(plan, index, &start, gpu, opts, opts.quiet))
 }
 

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use std::path::Path;
 
-use super::{PlanRecord, RunOutcome, LEADING_COLUMNS, TABLE_FILE};
+use super::{Combine, PlanRecord, RunOutcome, LEADING_COLUMNS, TABLE_FILE};
 use crate::io::write_bytes_atomic;
 use crate::plot::heatmap::{draw_heat_maps, HeatMap};
 use crate::plot::lines::{self, Series};
@@ -66,7 +66,7 @@ pub fn write_report(plan: &PlanRecord, outcomes: &[RunOutcome], dir: &Path) -> R
             axis_plot(plan, outcomes, &columns, a)?.save(&dir.join(&name))?;
             plots.push(name);
         }
-        if plan.combine == "grid" && plan.axes.len() == 2 {
+        if plan.combine == Combine::Product && plan.axes.len() == 2 {
             heat_maps(plan, outcomes, &columns)?.save(&dir.join(HEATMAP_FILE))?;
             plots.push(HEATMAP_FILE.to_string());
         }
@@ -105,9 +105,9 @@ fn axis_plot(
     // A line per combination of the other axes' values (all cases on one line for zip).
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, case) in plan.cases.iter().enumerate() {
-        let label = match plan.combine.as_str() {
-            "zip" => String::new(),
-            _ => plan
+        let label = match plan.combine {
+            Combine::Zip => String::new(),
+            Combine::Product => plan
                 .axes
                 .iter()
                 .zip(&case.values)
