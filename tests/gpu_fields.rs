@@ -634,3 +634,26 @@ fn integer_fields_reach_vti_files_as_integer_arrays() {
     .unwrap();
     assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
 }
+
+/// `Field::read_cells_at` reads the cells asked for, in the order asked, from one chunk or
+/// several and past the ghost planes (a probe of a column, as superfill samples its heights).
+#[test]
+fn a_probe_reads_the_cells_asked_for_from_any_chunk() {
+    let (gpu, _lock) = common::gpu();
+    for g in [Grid::new_2d(5, 23, 1.0), Grid::new_3d(4, 3, 17, 1.0)] {
+        for ghost in [1u32, 3] {
+            for d in ghost_domains(&gpu, g, false, ghost) {
+                let f = Field::new(&gpu, &d, "v");
+                let values: Vec<f32> = (0..g.cells()).map(|i| i as f32 * 0.5 + 1.0).collect();
+                f.upload(&gpu, &values).unwrap();
+                // A column bottom to top, then some cells out of order.
+                let pc = g.plane_cells();
+                let mut cells: Vec<u64> = (0..g.planes() as u64).map(|k| 2 + k * pc).collect();
+                cells.extend([g.cells() - 1, 0, pc + 1]);
+                let got = f.read_cells_at(&gpu, &cells).unwrap();
+                let want: Vec<f32> = cells.iter().map(|&i| values[i as usize]).collect();
+                assert_eq!(got, want, "{g:?} ghost {ghost}, {} chunks", d.chunks.len());
+            }
+        }
+    }
+}

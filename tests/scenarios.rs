@@ -285,6 +285,22 @@ fn validate_describes_a_gde_geometry_without_the_gpu() {
         &String::from_utf8_lossy(&out.stdout),
         &["porosity 0.5000", "no pore path crosses the domain along x"],
     );
+    // An array the file does not hold: the key that names it, and the arrays there are.
+    let out = Command::new(common::mesolyte_bin())
+        .args([
+            "validate",
+            "reread.toml",
+            "--set",
+            "gde.geometry.array=\"labels\"",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["gde.geometry.array", "\"labels\"", "found: "],
+    );
     std::fs::write(dir.path().join("img.raw"), vec![0u8; 100]).unwrap();
     let raw = GDE.replace(
         "kind = \"spheres\"\nradius_m = 3e-6\nporosity = 0.6",

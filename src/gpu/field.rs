@@ -188,6 +188,39 @@ impl Field {
         Ok(self.read_cells(gpu))
     }
 
+    /// Reads the f32 values of a few cells (storage order indices, any chunk) in one
+    /// read-back: a probe of a profile or a column, without downloading the field.
+    pub fn read_cells_at(&self, gpu: &Gpu, cells: &[u64]) -> Result<Vec<f32>> {
+        self.check_type::<f32>("read cells as")?;
+        if cells.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pc = self.domain.grid.plane_cells();
+        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("cell probe read-back"),
+            size: cells.len() as u64 * 4,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        for (k, &i) in cells.iter().enumerate() {
+            let plane = (i / pc) as u32;
+            let Some(c) = self
+                .domain
+                .chunks
+                .iter()
+                .position(|s| plane >= s.first_plane && plane < s.first_plane + s.planes)
+            else {
+                bail!("cell {i} is outside field {}", self.name);
+            };
+            let within = i - self.domain.chunks[c].first_plane as u64 * pc;
+            let offset = self.interior_offset() + within * 4;
+            enc.copy_buffer_to_buffer(&self.buffers[c], offset, &staging, k as u64 * 4, 4);
+        }
+        gpu.submit(enc.finish());
+        Ok(read_mapped(gpu, &staging))
+    }
+
     /// Reads every cell's 4 bytes back bit for bit, whatever the element type (checkpoints).
     pub fn download_raw(&self, gpu: &Gpu) -> Vec<u32> {
         self.read_cells(gpu)

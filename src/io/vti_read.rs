@@ -11,6 +11,32 @@ use anyhow::{bail, Context, Result};
 use base64::Engine;
 use std::path::Path;
 
+/// The file holds no readable array of the name asked for; callers add which key names it.
+#[derive(Debug)]
+pub struct MissingArray {
+    pub file: String,
+    pub name: String,
+    /// The arrays the file does hold.
+    pub found: Vec<String>,
+}
+
+impl std::fmt::Display for MissingArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let found = if self.found.is_empty() {
+            "none".to_string()
+        } else {
+            self.found.join(", ")
+        };
+        write!(
+            f,
+            "{}: no readable array named {:?} (found: {found})",
+            self.file, self.name
+        )
+    }
+}
+
+impl std::error::Error for MissingArray {}
+
 /// One array of an image as 8-bit labels: the first component of each value, rounded and
 /// clamped to 0..=255, in VTK order (x fastest), and the number of values along each axis.
 /// One byte per voxel from the start, so that a 1000³ image costs 1 GB here rather than 8.
@@ -105,14 +131,12 @@ fn read_array<T>(
         }
         return Ok((dims, values, spacing.map(f64::from)));
     }
-    bail!(
-        "{shown}: no readable array named {name:?} (found: {}); set gde.geometry.array",
-        if found.is_empty() {
-            "none".to_string()
-        } else {
-            found.join(", ")
-        }
-    )
+    Err(MissingArray {
+        file: shown.to_string(),
+        name: name.to_string(),
+        found,
+    }
+    .into())
 }
 
 /// Every `comps`-th value from the first, rounded and clamped to 0..=255 (a voxel label).
@@ -551,8 +575,12 @@ mod tests {
         assert_eq!(e.matches("not readable as VTK XML").count(), 1, "{e}");
         assert!(!e.contains("InvalidXml("), "{e}");
         write(f, &path);
-        let e = format!("{:#}", read_image_array(&path, "nope").err().unwrap());
-        assert!(e.contains("gde.geometry.array"), "{e}");
+        let e = read_image_array(&path, "nope").err().unwrap();
+        let missing = e
+            .downcast_ref::<MissingArray>()
+            .expect("a MissingArray error");
+        assert!(missing.found.contains(&"label".to_string()), "{e:#}");
+        assert!(!format!("{e:#}").contains("gde."), "{e:#}");
     }
 
     #[test]

@@ -383,8 +383,15 @@ pub fn build(spec: &GeometrySpec, grid: &Grid, base: &Path) -> Result<Voxels> {
             pore_value,
         } => {
             let path = base.join(file);
-            let image =
-                crate::io::vti_read::read_image_array(&path, array).context("gde.geometry.file")?;
+            let image = crate::io::vti_read::read_image_array(&path, array).map_err(|e| {
+                if e.downcast_ref::<crate::io::vti_read::MissingArray>()
+                    .is_some()
+                {
+                    e.context("gde.geometry.array names no array of the file")
+                } else {
+                    e.context("gde.geometry.file")
+                }
+            })?;
             if image.dims != n {
                 bail!(
                     "{}: array {array:?} is {}x{}x{} but the grid is {}x{}x{}; set grid.nx, ny, nz \

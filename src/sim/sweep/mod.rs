@@ -371,7 +371,7 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
     plan.runs
         .iter()
         .map(|r| match resume {
-            true => start_of(r, out_dir),
+            true => start_of(r, out_dir, "--resume"),
             false => Ok(Start::Fresh),
         })
         .collect()
@@ -379,16 +379,16 @@ pub fn plan_starts(plan: &SweepPlan, out_dir: &Path, resume: bool) -> Result<Vec
 
 /// How run `r` continues from what its folder in `out_dir` holds: kept when finished with
 /// exactly this scenario, resumed from a checkpoint of it, or started afresh; a folder
-/// holding another scenario is an error.
-fn start_of(r: &SweepRun, out_dir: &Path) -> Result<Start> {
+/// holding another scenario is an error, named after the option (`asked`) that looked.
+fn start_of(r: &SweepRun, out_dir: &Path, asked: &str) -> Result<Start> {
     let dir = out_dir.join(&r.folder);
     let Some((old_text, old)) = scenario_in(&dir) else {
         return Ok(Start::Fresh);
     };
-    let old = old.map_err(|e| anyhow!("--resume: {e}"))?;
+    let old = old.map_err(|e| anyhow!("{asked}: {e}"))?;
     if fingerprint(&old) != fingerprint(&r.scenario) {
         bail!(
-            "--resume: {} holds a run of another scenario than this sweep's {} ({}); \
+            "{asked}: {} holds a run of another scenario than this sweep's {} ({}); \
              sweep into another --out folder",
             dir.display(),
             r.folder,
@@ -569,7 +569,7 @@ pub fn run_case(
         .with_context(|| format!("cannot create output folder {}", opts.out_dir.display()))?;
     let record = plan.record();
     record.check_or_save(&opts.out_dir)?;
-    let start = start_of(run, &opts.out_dir)?;
+    let start = start_of(run, &opts.out_dir, &format!("--case {index}"))?;
     Ok(run_one(plan, index, &start, gpu, opts, opts.quiet))
 }
 
