@@ -654,8 +654,9 @@ fn corner_facet(v: impl Fn(f64) -> f64, theta0: f64, width: f64) -> (f64, f64, f
 
 /// The facet case at cell size `dx`, observed at the times `at` (fractions of t_inc): per
 /// time, the facet's distance from the corner along the diagonal over v_f t and the coverage
-/// there over θ_f; and, over t_inc, the time the centre line rose 0.5 % of the width above
-/// the flat bottom's height y_b + v0 t (the incubation's end, when the facets meet there).
+/// there over θ_f; and the time the centre line rose 0.5 % of the width above the flat
+/// bottom's height y_b + v0 t (just after the facets meet there), over the exact solution's
+/// time for that rise (1.01 t_inc).
 fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
     let s2 = std::f64::consts::SQRT_2;
     let (width, theta0, bottom) = (0.25e-6, 0.1, 0.04e-6);
@@ -679,6 +680,9 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
     let (theta_f, v_f, t_inc) = corner_facet(|t| p.flat_velocity(t), theta0, width);
     let v0 = p.flat_velocity(theta0);
     let dt = 0.1 * dx / v_f;
+    // After the facets meet, the axis outruns the flat bottom at √2 v_f − v0: the exact
+    // solution's centre line is 0.005 W above the flat bottom's height at t_rise.
+    let t_rise = t_inc + 0.005 * width / (s2 * v_f - v0);
     let bilinear = |f: &[f32], x: f64, y: f64| {
         let (fx, fy) = (x / dx - 0.5, y / dx - 0.5);
         let (i, j) = (fx.floor() as usize, fy.floor() as usize);
@@ -704,7 +708,7 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
                 let h = mesolyte::models::superfill::surface_height(&phi, 0, nx, ny, dx);
                 let rise = h - (bottom + v0 * t) - 0.005 * width;
                 if rise > 0.0 {
-                    incubation = (t - 5.0 * dt * rise / (rise - rise_before)) / t_inc;
+                    incubation = (t - 5.0 * dt * rise / (rise - rise_before)) / t_rise;
                 }
                 rise_before = rise;
             }
@@ -742,8 +746,8 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
 /// (θ_f = 0.2455, v_f = 2.4 v0, t_inc = 0.90 s). At 5 and 2.5 nm the facet's position is
 /// within 1 % of v_f t at 0.6 and 0.9 t_inc and its coverage within 2 % of θ_f (a corner
 /// growing without the catalyst's enrichment would lag by 41 %); the incubation ends within
-/// 6 % of t_inc at 5 nm and 2 % at 2.5 nm, and its error falls with every halving of Δx
-/// (10.8 %, 5.2 %, 1.4 % at 10, 5, 2.5 nm when recorded).
+/// 7 % of the exact time at 5 nm and 3 % at 2.5 nm, and its error falls with every halving
+/// of Δx (11.7 %, 6.1 %, 2.4 % early at 10, 5, 2.5 nm when recorded).
 #[test]
 fn bottom_corners_grow_the_exact_incubation_facets() {
     let (gpu, _lock) = common::gpu();
@@ -768,7 +772,7 @@ fn bottom_corners_grow_the_exact_incubation_facets() {
     // The facets meet through a junction rounded over about a cell, so the centre line
     // leaves the flat bottom about a cell's travel early: first order in Δx.
     assert!(
-        errors[1] < 0.06 && errors[2] < 0.02,
+        errors[1] < 0.07 && errors[2] < 0.03,
         "incubation errors {errors:?}"
     );
     assert!(
@@ -782,9 +786,10 @@ fn bottom_corners_grow_the_exact_incubation_facets() {
 /// FiPy's bath at 10 nm cells, the 0.25 µm × 0.5 µm trench (2D) against the via of the same
 /// diameter and depth (3D, quarter domain). Both fill without a void at −0.30 V; at
 /// −0.385 V the trench still does, but the via's mouth closes over a void while its bottom
-/// is still far down. Swept in steps of 0.01 V (docs/models/superfill.md), the via keeps
-/// voids out to about −0.34 V, the trench to −0.40 V; at −0.385 V the answer is the same
-/// with outputs every 0.1, 0.25 and 1 s (the via's void 1.6–2 % of it).
+/// is still far down. Swept (docs/models/superfill.md), the via is void-free through −0.30 V
+/// and has voids from −0.35 V, the trench is void-free through −0.39 V and has voids from
+/// −0.40 V. At −0.385 V the answer is the same with outputs every 0.1, 0.25 and 1 s for the
+/// trench and every 0.25, 0.5 and 1 s for the via (its void 2.0–2.1 % of it).
 #[test]
 fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
     let (_gpu, _lock) = common::gpu();

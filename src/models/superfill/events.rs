@@ -1,5 +1,6 @@
-//! Events of a fill read from the heights recorded at each output (linear in between): when
-//! the centre line reached the feature's top, and when the bottom began to outrun the field.
+//! Events of a fill read from the heights sampled every few steps and at each output (linear
+//! in between): when the centre line reached the feature's top, and when the bottom began
+//! to outrun the field.
 
 use super::model::Sample;
 
@@ -17,7 +18,11 @@ pub struct Events {
 pub const OUTRUN_RATIO: f64 = 2.0;
 
 impl Events {
-    pub fn from_history(h: &[Sample], depth: f64) -> Events {
+    /// `min_rise`: the least rise of the centre line over which its rate is compared with
+    /// the field's (a fraction of a cell): a sample just before an output (the last step
+    /// shortened to land on it) makes a window so short that the level set's jitter would
+    /// read as a rate.
+    pub fn from_history(h: &[Sample], depth: f64, min_rise: f64) -> Events {
         let mut fill_time = f64::NAN;
         let mut incubation_time = f64::NAN;
         for w in h.windows(2) {
@@ -31,7 +36,10 @@ impl Events {
             }
             let centre_rate = (b.centre - a.centre) / dt;
             let field_rate = (b.field - a.field) / dt;
-            if incubation_time.is_nan() && centre_rate > OUTRUN_RATIO * field_rate.max(0.0) {
+            if incubation_time.is_nan()
+                && b.centre - a.centre >= min_rise
+                && centre_rate > OUTRUN_RATIO * field_rate.max(0.0)
+            {
                 incubation_time = a.time;
             }
         }
@@ -63,10 +71,22 @@ mod tests {
             s(2.0, 0.3, 0.7),
             s(3.0, 0.7, 0.8),
         ];
-        let e = Events::from_history(&h, 0.5);
+        let e = Events::from_history(&h, 0.5, 0.01);
         assert!((e.fill_time - 2.5).abs() < 1e-12);
         assert!((e.incubation_time - 1.0).abs() < 1e-12);
-        let none = Events::from_history(&h[..2], 0.5);
+        let none = Events::from_history(&h[..2], 0.5, 0.01);
         assert!(none.fill_time.is_nan() && none.incubation_time.is_nan());
+        // A window of a millisecond in which the centre jitters up and the field not: no
+        // event, though its rate is far above the field's.
+        let jitter = [
+            s(0.0, 0.0, 0.5),
+            s(1.0, 0.1, 0.6),
+            s(1.001, 0.1002, 0.6),
+            s(2.0, 0.2, 0.7),
+        ];
+        assert!(Events::from_history(&jitter, 0.5, 0.01)
+            .incubation_time
+            .is_nan());
+        assert!((Events::from_history(&jitter, 0.5, 0.0).incubation_time - 1.0).abs() < 1e-12);
     }
 }

@@ -862,7 +862,11 @@ impl Model for Superfill {
         } else {
             seam * self.grid.dx
         };
-        let events = super::events::Events::from_history(&self.history, self.params.shape.depth);
+        let events = super::events::Events::from_history(
+            &self.history,
+            self.params.shape.depth,
+            0.25 * self.grid.dx,
+        );
         out.extend([
             ("fill_time_s".into(), events.fill_time),
             (
