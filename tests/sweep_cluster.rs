@@ -101,6 +101,21 @@ fn cases_run_apart_and_collected_equal_the_one_command_sweep() {
     // A case number past the plan is refused, naming the range.
     let past = mesolyte(&["sweep", s(&plan), "--case", "4", "--out", s(&one), "-q"]);
     assert!(String::from_utf8_lossy(&past.stderr).contains("cases 0 to 3"));
+    // A case whose folder holds another case's run is refused, naming --case (not --resume).
+    let misplaced = one.join("run-000");
+    std::fs::create_dir(&misplaced).unwrap();
+    std::fs::copy(
+        one.join("run-001/scenario.toml"),
+        misplaced.join("scenario.toml"),
+    )
+    .unwrap();
+    let refused = mesolyte(&["sweep", s(&plan), "--case", "0", "--out", s(&one), "-q"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("--case 0: ") && err.contains("another scenario"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&misplaced).unwrap();
 
     // All four cases as concurrent processes into one folder, then collected.
     let apart = tmp.path().join("apart");
