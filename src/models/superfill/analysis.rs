@@ -46,18 +46,24 @@ pub fn surface_height(phi: &[f32], start: usize, stride: usize, n: usize, dx: f6
     0.0
 }
 
+/// The vertical columns the heights are read on: cells per column, the index step between
+/// vertical neighbours, and the first cell of the far column (the field); the feature's
+/// axis column starts at cell 0.
+pub fn height_columns(grid: &Grid) -> (usize, usize, usize) {
+    let (nx, ny, nz) = (grid.nx as usize, grid.ny as usize, grid.nz as usize);
+    if grid.is_3d() {
+        (nz, nx * ny, (nx - 1) + nx * (ny - 1))
+    } else {
+        (ny, nx, nx - 1)
+    }
+}
+
 /// Heights, fill and voids from φ, and each cell's void number (the electrolyte
 /// component's, from 1; 0 outside voids). `feature` marks the feature's cells; `bottom` is
 /// the dielectric bottom's height above the box bottom.
 pub fn analyse(grid: &Grid, phi: &[f32], feature: &[bool], bottom: f64) -> (FillState, Vec<i32>) {
-    let three_d = grid.is_3d();
     let (nx, ny, nz) = (grid.nx as usize, grid.ny as usize, grid.nz as usize);
-    let (n_vert, stride) = if three_d { (nz, nx * ny) } else { (ny, nx) };
-    let far = if three_d {
-        (nx - 1) + nx * (ny - 1)
-    } else {
-        nx - 1
-    };
+    let (n_vert, stride, far) = height_columns(grid);
     let centre_height = surface_height(phi, 0, stride, n_vert, grid.dx) - bottom;
     let field_height = surface_height(phi, far, stride, n_vert, grid.dx) - bottom;
     let cells = CellBox::new([nx, ny, nz], [false; 3]);

@@ -45,16 +45,11 @@ const COLUMN_PLANS: u64 = 5;
 /// interpolated between outputs 2 s apart was 9 % late).
 const HEIGHT_SAMPLE_STEPS: u64 = 5;
 
-/// The cells of the feature's axis column and of the far column (the field), bottom to top,
-/// as `analysis::analyse` reads the heights.
+/// The cells of the feature's axis column and of the far column (the field), bottom to top:
+/// the columns `analysis::analyse` reads the heights on.
 fn height_probe(grid: &Grid) -> Vec<u64> {
-    let (nx, ny, nz) = (grid.nx as u64, grid.ny as u64, grid.nz as u64);
-    let (n, stride, far) = if grid.is_3d() {
-        (nz, nx * ny, (nx - 1) + nx * (ny - 1))
-    } else {
-        (ny, nx, nx - 1)
-    };
-    let column = |start: u64| (0..n).map(move |k| start + k * stride);
+    let (n, stride, far) = analysis::height_columns(grid);
+    let column = |start: usize| (0..n).map(move |k| (start + k * stride) as u64);
     column(0).chain(column(far)).collect()
 }
 
