@@ -313,7 +313,8 @@ fn resumed_implicit_li_run_matches_uninterrupted_run_bit_for_bit() {
 
 /// A gde run resumes inside a reactive stage bit for bit. Its metric rows hold NaN for the
 /// results no stage has produced yet (permeability, D_eff), which a checkpoint must carry:
-/// JSON has no NaN, and such checkpoints once failed to read back.
+/// JSON has no NaN, and such checkpoints once failed to read back. On the lattice: the
+/// steady solve takes each stage in one step.
 #[test]
 fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;
@@ -323,6 +324,8 @@ fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
         dir.path(),
         &file,
         &[
+            "--set",
+            "gde.species.solver=\"lattice\"",
             "--set",
             "grid.nx=16",
             "--set",

@@ -41,11 +41,10 @@ impl crate::models::ModelSpec for GdeParams {
         true
     }
 
-    /// Only steady diffusivity solves: one clock step each.
+    /// Only steady species solves: one clock step each.
     fn step_bound(&self) -> Option<u64> {
         let steady = self.species.solver == SpeciesSolverKind::Multigrid && !self.species.advection;
-        (self.flow.axes.is_empty() && !self.reaction.enabled && steady)
-            .then_some(self.species.axes.len() as u64)
+        (self.flow.axes.is_empty() && steady).then_some(stages(self).len() as u64)
     }
 
     /// The stages that run, which cost very differently per iteration.
@@ -58,7 +57,7 @@ impl crate::models::ModelSpec for GdeParams {
             stages.push(format!("species ({:?})", self.species.solver).to_lowercase());
         }
         if self.reaction.enabled {
-            stages.push("reaction".into());
+            stages.push(format!("reaction ({:?})", self.species.solver).to_lowercase());
         }
         let dims = if grid.nz > 1 { "3D" } else { "2D" };
         format!("{dims} {}", stages.join(" + "))
@@ -144,7 +143,11 @@ pub struct Gde {
     pub catalyst_roughness_factor: Option<f64>,
     label: Field,
     pub flow: Option<FlowSolver>,
+    /// The D3Q7 species lattice, for species stages on `gde.species.solver = "lattice"`.
     pub species: Option<SpeciesSolver>,
+    /// The concentration of the last steady species stage (steady.rs), in place of the
+    /// lattice's.
+    steady_concentration: Option<Field>,
     stages: Vec<Stage>,
     /// Per stage, why it is skipped with a zero result: no pore path for it
     /// (connectivity.rs), found before any lattice step.
@@ -209,7 +212,9 @@ impl Gde {
             let relative = local.as_ref().map(|l| l.iter().map(|v| v / d).collect());
             (voxels.clone(), relative)
         });
-        let species = if needs_species {
+        // Steady species stages need only their concentration for the outputs; the D3Q7
+        // lattice (7 populations and a face flux per cell) is built for lattice stages alone.
+        let species = if needs_species && steady_input.is_none() {
             Some(SpeciesSolver::new(
                 gpu,
                 &domain,
@@ -221,6 +226,8 @@ impl Gde {
         } else {
             None
         };
+        let steady_concentration = (needs_species && steady_input.is_some())
+            .then(|| Field::new(gpu, &domain, "c_mol_m3"));
         let catalyst_roughness_factor = params.reaction.enabled.then(|| {
             let mut periodic = [!params.species.side_walls; 3];
             periodic[params.reaction.axis] = false;
@@ -241,6 +248,7 @@ impl Gde {
             label,
             flow,
             species,
+            steady_concentration,
             stages,
             no_path,
             geometry_notes: voxels.notes.clone(),
@@ -257,6 +265,12 @@ impl Gde {
         };
         gde.skip_stages_without_path();
         Ok(gde)
+    }
+
+    /// The species concentration field (mol/m³), from the lattice or the steady solves.
+    fn concentration(&self) -> Option<&Field> {
+        let lattice = self.species.as_ref().map(|s| &s.concentration);
+        lattice.or(self.steady_concentration.as_ref())
     }
 
     pub fn current_stage(&self) -> Option<Stage> {
@@ -444,15 +458,32 @@ impl Gde {
         Ok(())
     }
 
-    /// An effective-diffusivity stage by the steady solve (steady.rs): D_eff/D, the flux
-    /// uniformity as the residual, the solver's iterations as the stage's, and the
-    /// concentration field for the snapshots.
-    fn solve_steady(&mut self, gpu: &Gpu, axis: usize) -> Result<()> {
+    /// A species stage by the steady solve (steady.rs): D_eff/D or the inlet flux as the
+    /// estimate, the solution's conservation (flux uniformity, or inflow against consumption)
+    /// as the residual, the solver's iterations as the stage's, and the concentration field
+    /// for the snapshots.
+    fn solve_steady(&mut self, gpu: &Gpu, stage: Stage) -> Result<()> {
         let (voxels, relative) = self
             .steady_input
             .as_ref()
             .expect("steady solves configured");
         let sp = &self.params.species;
+        let (axis, task, c_out) = match stage {
+            Stage::Diffusivity(axis) => (
+                axis,
+                steady::SteadyTask::Diffusivity,
+                sp.concentration_out_mol_m3,
+            ),
+            Stage::Reaction { limiting } => {
+                let r = &self.params.reaction;
+                let task = steady::SteadyTask::Reaction {
+                    rate_m_s: r.effective_rate_m_s(sp.temperature_k, limiting),
+                    diffusivity_m2_s: sp.diffusivity_m2_s,
+                };
+                (r.axis, task, 0.0)
+            }
+            Stage::Flow(_) => unreachable!("flow stages run on the lattice"),
+        };
         let r = steady::solve(
             gpu,
             &self.grid,
@@ -460,8 +491,9 @@ impl Gde {
             axis,
             sp.side_walls,
             relative.as_deref(),
+            task,
         )?;
-        let (c_in, c_out) = (sp.concentration_in_mol_m3, sp.concentration_out_mol_m3);
+        let c_in = sp.concentration_in_mol_m3;
         let solid = |i: usize| voxels.labels[i] != geometry::PORE;
         let c: Vec<f32> = r
             .profile
@@ -475,14 +507,18 @@ impl Gde {
                 }
             })
             .collect();
-        if let Some(s) = &self.species {
-            s.concentration.upload(gpu, &c)?;
+        if let Some(f) = &self.steady_concentration {
+            f.upload(gpu, &c)?;
         }
-        self.estimate = r.deff_ratio;
-        self.residual = r.uniformity;
-        self.last_value = r.deff_ratio;
+        self.estimate = match stage {
+            Stage::Diffusivity(_) => r.deff_ratio,
+            // D c_in / Δx per unit current.
+            _ => r.inlet_current * sp.diffusivity_m2_s * c_in / self.grid.dx,
+        };
+        self.residual = r.imbalance;
+        self.last_value = self.estimate;
         self.stage_iterations = r.iterations as u64;
-        self.finish_stage(Stage::Diffusivity(axis), true);
+        self.finish_stage(stage, true);
         Ok(())
     }
 
@@ -597,9 +633,9 @@ impl Model for Gde {
                 // All stages done: the run's clock stops at the last iteration taken.
                 return Ok(steps - left);
             };
-            if let (Stage::Diffusivity(axis), Some(_)) = (stage, &self.steady_input) {
+            if self.steady_input.is_some() && !matches!(stage, Stage::Flow(_)) {
                 // One steady solve is the whole stage; it takes one step of the clock.
-                self.solve_steady(gpu, axis)?;
+                self.solve_steady(gpu, stage)?;
                 left -= 1;
                 continue;
             }
@@ -637,6 +673,7 @@ impl Model for Gde {
             v.push(&s.concentration);
             v.push(&s.flux);
         }
+        v.extend(self.steady_concentration.iter());
         v
     }
 
@@ -647,7 +684,7 @@ impl Model for Gde {
         if self.flow.is_some() {
             fields.push("velocity_m_s");
         }
-        if self.species.is_some() {
+        if self.concentration().is_some() {
             fields.push("c_mol_m3");
         }
         if fields.is_empty() {
@@ -673,8 +710,8 @@ impl Model for Gde {
             v.push(OutputField::vector("velocity_m_s", x, y, z));
             v.push(OutputField::scalar("pressure_Pa", &f.pressure));
         }
-        if let Some(s) = &self.species {
-            v.push(OutputField::scalar("c_mol_m3", &s.concentration));
+        if let Some(c) = self.concentration() {
+            v.push(OutputField::scalar("c_mol_m3", c));
         }
         v
     }

@@ -53,9 +53,9 @@ pub struct SpeciesParams {
     pub max_iterations: u64,
     /// Advect by the flow field computed along the same axis.
     pub advection: bool,
-    /// How effective-diffusivity stages are solved: time-stepping the D3Q7 lattice, or the
-    /// steady problem by the engine's multigrid solver (steady.rs). Reaction stages and
-    /// advection use the lattice.
+    /// How the effective-diffusivity and reaction stages are solved: time-stepping the D3Q7
+    /// lattice, or the steady problem by the engine's multigrid solver (steady.rs).
+    /// Advection uses the lattice.
     pub solver: SpeciesSolverKind,
     pub knudsen: bool,
     pub temperature_k: f64,
@@ -561,18 +561,19 @@ impl GdeParams {
     }
 
     /// Scalar f32 fields on the GPU (for the memory estimate): label, 19 flow populations and
-    /// 4 flow outputs when flow runs, 7 species populations, concentration, face flux and
-    /// (Knudsen) a per-cell rate when species run.
+    /// 4 flow outputs when flow runs; when species run on the lattice its 7 populations,
+    /// concentration, face flux and (Knudsen) a per-cell rate, or with the steady solve the
+    /// concentration and the solve's fields while it runs.
     pub fn gpu_fields(&self) -> u32 {
         let mut n = 1;
         if !self.flow.axes.is_empty() {
             n += 19 + 4;
         }
         if !self.species.axes.is_empty() || self.reaction.enabled {
-            n += 7 + 2 + u32::from(self.species.knudsen);
-        }
-        if self.species.solver == SpeciesSolverKind::Multigrid && !self.species.axes.is_empty() {
-            n += STEADY_SOLVE_FIELDS;
+            n += match self.species.solver {
+                SpeciesSolverKind::Lattice => 7 + 2 + u32::from(self.species.knudsen),
+                SpeciesSolverKind::Multigrid => 1 + STEADY_SOLVE_FIELDS,
+            };
         }
         n
     }
