@@ -876,6 +876,12 @@ fn the_steady_reaction_matches_the_lattice_on_a_catalyst_layer() {
     };
     let (steady, lattice) = (run("multigrid"), run("lattice"));
     assert!(steady.0 > 0.0 && steady.1 > steady.0, "{steady:?}");
-    assert!((steady.0 / lattice.0 - 1.0).abs() < 2e-3, "{steady:?} vs {lattice:?}");
-    assert!((steady.1 / lattice.1 - 1.0).abs() < 2e-3, "{steady:?} vs {lattice:?}");
+    assert!(
+        (steady.0 / lattice.0 - 1.0).abs() < 2e-3,
+        "{steady:?} vs {lattice:?}"
+    );
+    assert!(
+        (steady.1 / lattice.1 - 1.0).abs() < 2e-3,
+        "{steady:?} vs {lattice:?}"
+    );
 }

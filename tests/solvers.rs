@@ -20,7 +20,7 @@ mod common;
 
 use std::sync::Arc;
 
-use mesolyte::gpu::domain::split_planes;
+use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::{Domain, Field, Gpu};
 use mesolyte::solvers::{
     CellKind, EllipticSolver, FaceCondition, Faces, OperatorSetup, Preconditioner, SolveControl,
@@ -65,12 +65,24 @@ fn solve(
     preconditioner: Preconditioner,
     chunks: Option<u64>,
 ) -> (Vec<f32>, u32) {
+    solve_with_ghosts(gpu, p, preconditioner, chunks, 1)
+}
+
+/// `solve` on a domain with `ghost` ghost planes a side (a model's wider stencils).
+fn solve_with_ghosts(
+    gpu: &Gpu,
+    p: &Problem,
+    preconditioner: Preconditioner,
+    chunks: Option<u64>,
+    ghost: u32,
+) -> (Vec<f32>, u32) {
     let domain: Arc<Domain> = match chunks {
-        None => Domain::new(gpu, p.grid, p.periodic).unwrap(),
+        None => Domain::with_ghosts(gpu, p.grid, p.periodic, ghost).unwrap(),
         Some(bytes) => {
-            let spans = split_planes(p.grid.planes(), p.grid.plane_cells() * 4, bytes).unwrap();
+            let plane = p.grid.plane_cells() * 4;
+            let spans = split_planes_ghosts(p.grid.planes(), plane, bytes, ghost).unwrap();
             assert!(spans.len() > 1, "the test wants several chunks");
-            Domain::with_chunks(gpu, p.grid, p.periodic, spans).unwrap()
+            Domain::with_chunks_ghosts(gpu, p.grid, p.periodic, spans, ghost).unwrap()
         }
     };
     let x = Field::new(gpu, &domain, "x");
@@ -225,6 +237,29 @@ fn series_layers_match_the_resistor_sum() {
         it_jacobi > 2 * it_mg,
         "jacobi {it_jacobi}, multigrid {it_mg}"
     );
+}
+
+/// A model whose own stencils need wider ghost layers (superfill: 3 planes) hands the
+/// solver a domain with them: one chunk gives the one-ghost answer to the bit, several
+/// chunks the same current (the multigrid indexes a level by its chunk's ghost width).
+#[test]
+fn wider_ghost_domains_solve_as_one_ghost_domains_do() {
+    let (gpu, _lock) = common::gpu();
+    let grid = Grid::new_3d(24, 10, 16, 1e-6);
+    let mut p = Problem::new(grid);
+    for i in 0..p.sigma.len() {
+        let [x, y, z] = grid.coords(i as u64);
+        p.sigma[i] = if (x + y + z) % 5 == 0 { 30.0 } else { 1.0 };
+    }
+    let (one_ghost, it) = solve(&gpu, &p, Preconditioner::Multigrid, None);
+    let (three, it3) = solve_with_ghosts(&gpu, &p, Preconditioner::Multigrid, None, 3);
+    assert_eq!(it, it3);
+    assert!(one_ghost == three, "a 3-ghost domain changed the solution");
+    // 16 planes of 24·10 f32 (960 B): chunks of 4 planes and 6 ghost planes.
+    let (chunked, _) = solve_with_ghosts(&gpu, &p, Preconditioner::Multigrid, Some(10 * 960), 3);
+    let (a, b) = (current(&p, &one_ghost), current(&p, &chunked));
+    eprintln!("3 ghosts: {it} iterations; chunked current {b} vs {a}");
+    assert!(rel(a, b) < 1e-5, "{a} vs {b}");
 }
 
 /// A plane of cells held at 0.25 V in the middle of a 2D strip: the left half carries

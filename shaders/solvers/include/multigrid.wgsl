@@ -6,12 +6,13 @@
 // every child is in the fine chunk or its upper ghost plane and every parent is in the coarse
 // chunk or its lower ghost plane. Requires common/grid.wgsl.
 
-// Local index of cell (x, y, z) of the level described by `info`.
+// Local index of cell (x, y, z) of the level described by `info` (its chunk's buffer starts
+// `ghost` planes below its first plane: a fine level may be a model's wider-ghost domain).
 fn level_index(info: GridInfo, x: u32, y: u32, z: u32) -> u32 {
     if (info.nz > 1u) {
-        return x + info.nx * (y + info.ny * (z + 1u - info.first_plane));
+        return x + info.nx * (y + info.ny * (z + info.ghost - info.first_plane));
     }
-    return x + info.nx * (y + 1u - info.first_plane);
+    return x + info.nx * (y + info.ghost - info.first_plane);
 }
 
 // Fine cells per coarse cell along an axis of `fine` and `coarse` cells (1: axis kept).

@@ -226,8 +226,8 @@ impl Gde {
         } else {
             None
         };
-        let steady_concentration = (needs_species && steady_input.is_some())
-            .then(|| Field::new(gpu, &domain, "c_mol_m3"));
+        let steady_concentration =
+            (needs_species && steady_input.is_some()).then(|| Field::new(gpu, &domain, "c_mol_m3"));
         let catalyst_roughness_factor = params.reaction.enabled.then(|| {
             let mut periodic = [!params.species.side_walls; 3];
             periodic[params.reaction.axis] = false;

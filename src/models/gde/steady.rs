@@ -36,7 +36,10 @@ pub enum SteadyTask {
     Diffusivity,
     /// c = 1 on the inlet face, the outlet face closed, catalyst walls consuming k·c with
     /// `rate_m_s` (infinite: instant kinetics) for a bulk diffusivity `diffusivity_m2_s`.
-    Reaction { rate_m_s: f64, diffusivity_m2_s: f64 },
+    Reaction {
+        rate_m_s: f64,
+        diffusivity_m2_s: f64,
+    },
 }
 
 /// One axis's steady solve.
@@ -166,7 +169,10 @@ pub fn solve(
         FaceCondition::Closed
     };
     let faces = [
-        [FaceCondition::Dirichlet(if deficit { 0.0 } else { 1.0 }), outlet],
+        [
+            FaceCondition::Dirichlet(if deficit { 0.0 } else { 1.0 }),
+            outlet,
+        ],
         [side; 2],
         [side; 2],
     ];
@@ -223,7 +229,14 @@ pub fn solve(
         }
     }
     if catalyst_sigma.is_some() {
-        let offsets = [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]];
+        let offsets = [
+            [-1, 0, 0],
+            [1, 0, 0],
+            [0, -1, 0],
+            [0, 1, 0],
+            [0, 0, -1],
+            [0, 0, 1],
+        ];
         for p in (0..cells).filter(|&p| solved(p)) {
             let here = cell_box.coords(p);
             for d in offsets {

@@ -15,7 +15,7 @@
 //!    and velocity for the next step; every `reinit_every` steps, reinitialise φ to a
 //!    signed distance (reinit.wgsl).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::sync::Arc;
 
 use super::analysis::{self, FillState};
@@ -52,6 +52,9 @@ fn height_probe(grid: &Grid) -> Vec<u64> {
     let column = |start: usize| (0..n).map(move |k| (start + k * stride) as u64);
     column(0).chain(column(far)).collect()
 }
+
+/// Cells the widest stencil reaches (extend.wgsl), the ghost planes of a chunked field.
+const STENCIL_REACH: u32 = 3;
 
 /// Output names.
 pub const PHI: &str = "phi_m";
@@ -140,16 +143,10 @@ pub struct Superfill {
 
 impl Superfill {
     pub fn new(gpu: &Gpu, grid: Grid, params: SuperfillParams) -> Result<Superfill> {
-        let domain = Domain::new(gpu, grid, false)?;
-        if domain.chunks.len() > 1 {
-            bail!(
-                "superfill keeps each field in one storage binding (its stencils reach {} cells), but this grid's {} MiB fields need {} on this adapter (at most {} MiB each); use fewer cells or an adapter with larger bindings",
-                3,
-                domain.field_bytes() >> 20,
-                domain.chunks.len(),
-                gpu.max_binding_bytes >> 20
-            );
-        }
+        // Stencils reach 3 cells (the extension's closest-point neighbourhood): a field
+        // larger than one storage binding is split into chunks with 3 ghost planes a side,
+        // refreshed after each kernel that writes a field a later stencil reads.
+        let domain = Domain::with_ghosts(gpu, grid, false, STENCIL_REACH)?;
         let f = |name: &str| Field::new(gpu, &domain, name);
         let phi = [f(PHI), f(PHI)];
         let amount = [
@@ -297,6 +294,7 @@ impl Superfill {
                 ("seam", &self.seam),
             ],
         );
+        halos(rec, &[&self.area]);
     }
 
     fn encode_coverage(&self, gpu: &Gpu, rec: &mut Recorder) {
@@ -313,6 +311,10 @@ impl Superfill {
                 ("amount_lev", &self.amount_lev[self.am]),
                 ("theta_lev_cell", &self.theta_lev_cell),
             ],
+        );
+        halos(
+            rec,
+            &[&self.theta_cell, &self.vel_cell, &self.theta_lev_cell],
         );
     }
 
@@ -337,14 +339,15 @@ impl Superfill {
 
     /// φ0 = φ, then `iterations` (even) reinitialisation sweeps ending in buffer `cur`.
     fn encode_reinit(&self, gpu: &Gpu, rec: &mut Recorder, iterations: u32) {
-        let bytes = self.domain.field_bytes();
-        rec.encoder().copy_buffer_to_buffer(
-            &self.phi[self.cur].buffers[0],
-            0,
-            &self.phi_stage.buffers[0],
-            0,
-            bytes,
-        );
+        // Whole buffers, ghost planes included (φ's are current).
+        for (from, to) in self.phi[self.cur]
+            .buffers
+            .iter()
+            .zip(&self.phi_stage.buffers)
+        {
+            rec.encoder()
+                .copy_buffer_to_buffer(from, 0, to, 0, from.size());
+        }
         for it in 0..iterations {
             let from = (self.cur + it as usize) % 2;
             self.dispatch(
@@ -357,6 +360,7 @@ impl Superfill {
                     ("phi_out", &self.phi[1 - from]),
                 ],
             );
+            halos(rec, &[&self.phi[1 - from]]);
         }
     }
 
@@ -381,6 +385,7 @@ impl Superfill {
                     ("phi_out", out),
                 ],
             );
+            halos(rec, &[out]);
         }
     }
 
@@ -405,6 +410,7 @@ impl Superfill {
                     ("amount_out", &amounts[1 - self.am]),
                 ],
             );
+            halos(rec, &[&amounts[1 - self.am]]);
         }
         self.cur = next;
         self.am = 1 - self.am;
@@ -477,6 +483,7 @@ impl Superfill {
         });
         self.domain
             .dispatch(rec.pass(), &self.k.update.pipeline, &bind);
+        halos(rec, &[&self.c_cu, &self.c_acc, &self.c_lev]);
     }
 
     /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
@@ -501,6 +508,7 @@ impl Superfill {
                 ("vel_cell", &self.vel_cell),
             ],
         );
+        halos(rec, &[&self.amount[self.am], &self.amount_lev[self.am]]);
         if reinit {
             self.encode_reinit(gpu, rec, reinit_iterations(&self.params, &self.grid, false));
             self.encode_interface(gpu, rec, self.cur, self.cur);
@@ -933,5 +941,13 @@ impl Model for Superfill {
         }
         gpu.submit(enc.finish());
         Ok(())
+    }
+}
+
+/// Refreshes the ghost planes of `fields` after a kernel wrote them, where the domain has
+/// several chunks (nothing to do with one).
+fn halos(rec: &mut Recorder, fields: &[&Field]) {
+    for f in fields {
+        f.exchange_chunk_halos(rec);
     }
 }
