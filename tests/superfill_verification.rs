@@ -381,6 +381,10 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
     assert!((t_01 / 5.05 - 1.0).abs() < 0.05, "0.1 µm at {t_01} s");
     assert!((t_fill / 6.58 - 1.0).abs() < 0.05, "filled at {t_fill} s");
     assert_eq!(summary["void_free"].as_f64(), Some(1.0));
+    // No void over one cell, so no closure time (NaN, written as null).
+    assert!(summary["void_closed_time_s"]
+        .as_f64()
+        .is_none_or(f64::is_nan));
     assert!(last["centre_height_m"] > last["field_height_m"], "no bump");
     assert!(summary["bump_height_m"].as_f64().unwrap() > 0.0);
     // The level set's metal volume against Faraday's law over the whole fill.
@@ -411,6 +415,12 @@ fn without_accelerator_the_trench_closes_conformally_with_a_seam() {
     eprintln!("seam {seam:e} m, voids {voids}, summary {summary}");
     assert!(seam > 0.0 || voids > 0.0);
     assert!(summary["fill_fraction"].as_f64().unwrap() > 0.9);
+    // The void census dates the closure: after the last output that showed no void.
+    let closed = summary["void_closed_time_s"].as_f64().unwrap_or(f64::NAN);
+    let first_void = rows.iter().position(|r| r["void_count"] > 0.0).unwrap();
+    let clear = rows[first_void - 1]["time_s"];
+    eprintln!("void closed at {closed} s; outputs show none at {clear} s");
+    assert!(closed > clear && closed <= rows[rows.len() - 1]["time_s"]);
 }
 
 /// The same trench as a 2D run and extruded along y in 3D (two cells, symmetry planes on

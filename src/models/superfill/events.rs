@@ -12,6 +12,9 @@ pub struct Events {
     /// The end of the incubation period: when the centre line first rose at more than
     /// twice the field's speed, s; NaN if it has not.
     pub incubation_time: f64,
+    /// When a void of more than one cell was first seen (a void census every few steps, or
+    /// an output: it closed since the look before), s; NaN if none.
+    pub void_closed_time: f64,
 }
 
 /// Rate of the centre over rate of the field that ends the incubation period.
@@ -25,6 +28,10 @@ impl Events {
     pub fn from_history(h: &[Sample], depth: f64, min_rise: f64) -> Events {
         let mut fill_time = f64::NAN;
         let mut incubation_time = f64::NAN;
+        let void_closed_time = h
+            .iter()
+            .find(|s| s.largest_void > 1)
+            .map_or(f64::NAN, |s| s.time);
         for w in h.windows(2) {
             let (a, b) = (&w[0], &w[1]);
             let dt = b.time - a.time;
@@ -46,6 +53,7 @@ impl Events {
         Events {
             fill_time,
             incubation_time,
+            void_closed_time,
         }
     }
 }
@@ -60,6 +68,8 @@ mod tests {
             centre,
             field,
             voids: 0,
+            largest_void: 0,
+            counted: true,
         }
     }
 
@@ -88,5 +98,17 @@ mod tests {
             .incubation_time
             .is_nan());
         assert!((Events::from_history(&jitter, 0.5, 0.0).incubation_time - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_first_void_over_one_cell_dates_the_closure() {
+        let mut h = [s(0.0, 0.0, 0.5), s(1.0, 0.1, 0.6), s(2.0, 0.3, 0.7)];
+        assert!(Events::from_history(&h, 0.5, 0.01)
+            .void_closed_time
+            .is_nan());
+        // A one-cell pocket (void_free still holds) does not count; a larger void does.
+        (h[1].voids, h[1].largest_void) = (1, 1);
+        (h[2].voids, h[2].largest_void) = (2, 6);
+        assert_eq!(Events::from_history(&h, 0.5, 0.01).void_closed_time, 2.0);
     }
 }

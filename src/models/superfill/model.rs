@@ -45,6 +45,14 @@ const COLUMN_PLANS: u64 = 5;
 /// interpolated between outputs 2 s apart was 9 % late).
 const HEIGHT_SAMPLE_STEPS: u64 = 5;
 
+/// Steps between two void censuses (the whole level set read back and its electrolyte
+/// labelled on the CPU, as at an output), a multiple of `HEIGHT_SAMPLE_STEPS`: every 25
+/// steps up to 100 000 cells, then proportionally fewer, so that a census costs about as
+/// much per step on any grid (a 612 000-cell via: every 35 steps).
+fn void_census_steps(grid: &Grid) -> u64 {
+    HEIGHT_SAMPLE_STEPS * grid.cells().div_ceil(100_000).max(5)
+}
+
 /// The cells of the feature's axis column and of the far column (the field), bottom to top:
 /// the columns `analysis::analyse` reads the heights on.
 fn height_probe(grid: &Grid) -> Vec<u64> {
@@ -68,13 +76,20 @@ pub const SEAM: &str = "seam";
 pub const THETA_LEVELER: &str = "theta_leveler";
 pub const LEVELER: &str = "c_lev_mol_m3";
 
-/// A look at the fill at one output time, kept for the summary's events.
+/// A look at the fill at one time (a height sample, a void census or an output), kept for
+/// the summary's events.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     pub time: f64,
     pub centre: f64,
     pub field: f64,
+    /// Voids and the largest one's cells, as of the last census or output.
     pub voids: usize,
+    #[serde(default)]
+    pub largest_void: usize,
+    /// Whether the voids were counted at this look (a census or an output).
+    #[serde(default)]
+    pub counted: bool,
 }
 
 pub struct Superfill {
@@ -538,23 +553,59 @@ impl Superfill {
         Ok(())
     }
 
-    /// Adds the centre and field heights at `time` to the history (the void count as of the
-    /// last output).
-    fn sample_heights(&mut self, gpu: &Gpu, time: f64) -> Result<()> {
-        let phi = self.phi[self.cur].read_cells_at(gpu, &self.height_probe)?;
-        let n = phi.len() / 2;
-        let bottom = self.params.feature_bottom();
-        let dx = self.grid.dx;
-        let sample = Sample {
-            time,
-            centre: analysis::surface_height(&phi, 0, 1, n, dx) - bottom,
-            field: analysis::surface_height(&phi, n, 1, n, dx) - bottom,
-            voids: self.history.last().map_or(0, |h| h.voids),
-        };
-        if self.history.last().is_none_or(|h| h.time < time) {
-            self.history.push(sample);
+    /// Adds the centre and field heights at `time` to the history, with the voids counted
+    /// now when `census` (else as of the last census or output).
+    fn sample_heights(&mut self, gpu: &Gpu, time: f64, census: bool) -> Result<()> {
+        if self.history.last().is_some_and(|h| h.time >= time) {
+            return Ok(());
         }
+        let sample = if census {
+            let phi = self.phi[self.cur].download(gpu);
+            let bottom = self.params.feature_bottom();
+            let (s, _) = analysis::analyse(&self.grid, &phi, &self.feature, bottom);
+            Sample {
+                time,
+                centre: s.centre_height,
+                field: s.field_height,
+                voids: s.void_count,
+                largest_void: s.largest_void_cells,
+                counted: true,
+            }
+        } else {
+            let phi = self.phi[self.cur].read_cells_at(gpu, &self.height_probe)?;
+            let n = phi.len() / 2;
+            let bottom = self.params.feature_bottom();
+            let dx = self.grid.dx;
+            let last = self.history.last();
+            Sample {
+                time,
+                centre: analysis::surface_height(&phi, 0, 1, n, dx) - bottom,
+                field: analysis::surface_height(&phi, n, 1, n, dx) - bottom,
+                voids: last.map_or(0, |h| h.voids),
+                largest_void: last.map_or(0, |h| h.largest_void),
+                counted: false,
+            }
+        };
+        self.note_new_voids(&sample);
+        self.history.push(sample);
         Ok(())
+    }
+
+    /// Says so when `sample` counts more voids than the last count, with the time of that
+    /// count: the void closed in between.
+    fn note_new_voids(&mut self, sample: &Sample) {
+        let last = self
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.counted)
+            .map_or((0.0, 0), |h| (h.time, h.voids));
+        if sample.counted && sample.voids > last.1 {
+            self.messages.push(format!(
+                "a void closed between t = {:.4} and {:.4} s ({} now, largest {} cells)",
+                last.0, sample.time, sample.voids, sample.largest_void
+            ));
+        }
     }
 
     /// Metal volume in the box from the metal fractions, m³.
@@ -725,8 +776,10 @@ impl Model for Superfill {
         for k in 0..steps {
             self.step(gpu, from.step + k + 1)?;
         }
-        if (from.step + steps).is_multiple_of(HEIGHT_SAMPLE_STEPS) {
-            self.sample_heights(gpu, from.time + steps as f64 * dt)?;
+        let step = from.step + steps;
+        if step.is_multiple_of(HEIGHT_SAMPLE_STEPS) {
+            let census = step.is_multiple_of(void_census_steps(&self.grid));
+            self.sample_heights(gpu, from.time + steps as f64 * dt, census)?;
         }
         Ok(steps)
     }
@@ -826,22 +879,19 @@ impl Model for Superfill {
             centre: s.centre_height,
             field: s.field_height,
             voids: s.void_count,
+            largest_void: s.largest_void_cells,
+            counted: true,
         };
         // The step's height sample may already stand at this time (its clock summed in
         // another order: equal to round-off): the output's replaces it, with the same
-        // heights and the void count only outputs know.
-        let last = self.history.last().map(|h| (h.time, h.voids));
-        let same = last.is_some_and(|(t, _)| (t - now.time).abs() <= 1e-9 * now.time.abs());
-        if same || last.is_none_or(|(t, _)| t < now.time) {
-            if s.void_count > last.map_or(0, |(_, v)| v) {
-                self.messages.push(format!(
-                    "a void closed by t = {:.4} s ({} now, largest {} cells)",
-                    now.time, s.void_count, s.largest_void_cells
-                ));
-            }
+        // heights and voids counted now.
+        let last = self.history.last().map(|h| h.time);
+        let same = last.is_some_and(|t| (t - now.time).abs() <= 1e-9 * now.time.abs());
+        if same || last.is_none_or(|t| t < now.time) {
             if same {
                 self.history.pop();
             }
+            self.note_new_voids(&sample);
             self.history.push(sample);
         }
         Ok(vec![
@@ -879,6 +929,7 @@ impl Model for Superfill {
             ("seam_length_m".into(), seam_size),
             ("bump_height_m".into(), s.centre_height - s.field_height),
             ("incubation_time_s".into(), events.incubation_time),
+            ("void_closed_time_s".into(), events.void_closed_time),
         ]);
         Ok(out)
     }
