@@ -556,12 +556,11 @@ fn refuse_file_as_folder(out_dir: &Path) -> Result<()> {
 
 /// Bytes of GPU memory a run of `s` needs, about.
 fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
-    // Every shipped model's domain has one ghost plane per side.
     let fields = gpu::domain::estimate_field_bytes(
         &s.grid,
         gpu.max_binding_bytes,
         s.params.gpu_fields(),
-        1,
+        s.params.ghost_planes(),
     )?;
     // Read-back staging for one chunk and reduction scratch come on top of the fields.
     Ok(fields + fields / s.params.gpu_fields().max(1) as u64 / 8)

@@ -340,6 +340,32 @@ fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
     );
 }
 
+/// The same on the default steady path, where each stage is one step of the clock and the
+/// state between stages is the labels, the last stage's concentration and the results:
+/// three diffusivity axes, the reaction and the limiting current (6 outputs, cut after 5).
+#[test]
+fn resumed_steady_gde_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("gde-cl-oxygen.toml");
+    assert_resume_matches(
+        dir.path(),
+        &file,
+        &[
+            "--set",
+            "grid.nx=16",
+            "--set",
+            "grid.ny=16",
+            "--set",
+            "grid.nz=20",
+            "--set",
+            "gde.species.axes=[\"x\", \"y\", \"z\"]",
+            "--set",
+            "run.output_every=1",
+        ],
+    );
+}
+
 #[test]
 fn resumed_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;

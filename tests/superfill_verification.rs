@@ -5,6 +5,7 @@
 
 mod common;
 
+use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::Gpu;
 use mesolyte::grid::Grid;
 use mesolyte::input::Section;
@@ -382,6 +383,7 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
     assert!((t_fill / 6.58 - 1.0).abs() < 0.05, "filled at {t_fill} s");
     assert_eq!(summary["void_free"].as_f64(), Some(1.0));
     // No void over one cell, so no closure time (NaN, written as null).
+    assert!(summary.get("void_closed_time_s").is_some());
     assert!(summary["void_closed_time_s"]
         .as_f64()
         .is_none_or(f64::is_nan));
@@ -415,7 +417,8 @@ fn without_accelerator_the_trench_closes_conformally_with_a_seam() {
     eprintln!("seam {seam:e} m, voids {voids}, summary {summary}");
     assert!(seam > 0.0 || voids > 0.0);
     assert!(summary["fill_fraction"].as_f64().unwrap() > 0.9);
-    // The void census dates the closure: after the last output that showed no void.
+    // The closure's date: after the last output that showed no void (the census, every 25
+    // steps of about 0.5 s here, is coarser than these outputs).
     let closed = summary["void_closed_time_s"].as_f64().unwrap_or(f64::NAN);
     let first_void = rows.iter().position(|r| r["void_count"] > 0.0).unwrap();
     let clear = rows[first_void - 1]["time_s"];
@@ -816,8 +819,18 @@ fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
             keys.push("run.end_time=60".into());
             keys.push("run.output_every=1.0".into());
             let keys: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
-            let (_, s) = run_scenario(scenario, &keys);
+            let (rows, s) = run_scenario(scenario, &keys);
             let voids = s["void_volume_fraction"].as_f64().unwrap();
+            if let Some(first) = rows.iter().position(|r| r["void_count"] > 0.0) {
+                // The census (every 25 steps, a few hundredths of a second here) dates the
+                // closure between the outputs (1 s apart) around it.
+                let closed = s["void_closed_time_s"].as_f64().unwrap_or(f64::NAN);
+                let (before, after) = (rows[first - 1]["time_s"], rows[first]["time_s"]);
+                eprintln!("void closed at {closed} s, outputs at {before} and {after} s");
+                if s["void_free"].as_f64() == Some(0.0) {
+                    assert!(closed > before && closed <= after, "{closed}");
+                }
+            }
             eprintln!(
                 "{scenario} at {eta} V: void-free {}, voids {voids:.4} of the feature, filled at {} s",
                 s["void_free"], s["fill_time_s"]
@@ -897,6 +910,8 @@ fn several_chunks_fill_the_trench_as_one_buffer_does() {
     // Rows of 30 cells (120 bytes): 19 rows and 6 ghost rows per buffer (the column sums'
     // accumulators need 2.8 KiB in one binding).
     gpu.max_binding_bytes = 120 * 25;
+    let spans = split_planes_ghosts(85, 120, gpu.max_binding_bytes, 3).unwrap();
+    assert_eq!(spans.len(), 5);
     let many = run(&gpu);
     gpu.max_binding_bytes = saved;
     let phi_gap = one
@@ -954,6 +969,8 @@ fn several_chunks_fill_a_via_as_one_buffer_does() {
     let saved = gpu.max_binding_bytes;
     // Planes of 15 × 15 cells (900 bytes): 19 planes and 6 ghost planes per buffer.
     gpu.max_binding_bytes = 900 * 25;
+    let spans = split_planes_ghosts(85, 900, gpu.max_binding_bytes, 3).unwrap();
+    assert_eq!(spans.len(), 5);
     let many = run(&gpu);
     gpu.max_binding_bytes = saved;
     let phi_gap = one

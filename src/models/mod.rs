@@ -99,6 +99,12 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     fn gpu_fields(&self) -> u32;
 
+    /// Ghost planes on each side of a chunk of the model's domain (for the memory estimate
+    /// and its chunk split): 1, or up to 3 for wider stencils (`Domain::with_ghosts`).
+    fn ghost_planes(&self) -> u32 {
+        1
+    }
+
     /// Whether the model has a voxel geometry that `describe` can write (`--geometry-out`).
     fn has_geometry(&self) -> bool {
         false

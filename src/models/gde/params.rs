@@ -62,7 +62,7 @@ pub struct SpeciesParams {
     pub molar_mass_kg_mol: f64,
 }
 
-/// The method of the effective-diffusivity stages (`gde.species.solver`).
+/// The method of the effective-diffusivity and reaction stages (`gde.species.solver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpeciesSolverKind {
     Lattice,

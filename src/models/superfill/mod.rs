@@ -52,6 +52,10 @@ impl crate::models::ModelSpec for SuperfillParams {
         Some(self.step_estimate())
     }
 
+    fn ghost_planes(&self) -> u32 {
+        model::STENCIL_REACH
+    }
+
     fn gpu_fields(&self) -> u32 {
         GPU_FIELDS
     }

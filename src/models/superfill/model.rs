@@ -47,8 +47,8 @@ const HEIGHT_SAMPLE_STEPS: u64 = 5;
 
 /// Steps between two void censuses (the whole level set read back and its electrolyte
 /// labelled on the CPU, as at an output), a multiple of `HEIGHT_SAMPLE_STEPS`: every 25
-/// steps up to 100 000 cells, then proportionally fewer, so that a census costs about as
-/// much per step on any grid (a 612 000-cell via: every 35 steps).
+/// steps up to 500 000 cells, then 5 steps more per 100 000 cells, so that a census costs
+/// about as much per step on any larger grid (the 612 000-cell via: every 35 steps).
 fn void_census_steps(grid: &Grid) -> u64 {
     HEIGHT_SAMPLE_STEPS * grid.cells().div_ceil(100_000).max(5)
 }
@@ -62,7 +62,11 @@ fn height_probe(grid: &Grid) -> Vec<u64> {
 }
 
 /// Cells the widest stencil reaches (extend.wgsl), the ghost planes of a chunked field.
-const STENCIL_REACH: u32 = 3;
+pub const STENCIL_REACH: u32 = 3;
+
+fn counted_before_censuses() -> bool {
+    true
+}
 
 /// Output names.
 pub const PHI: &str = "phi_m";
@@ -87,8 +91,10 @@ pub struct Sample {
     pub voids: usize,
     #[serde(default)]
     pub largest_void: usize,
-    /// Whether the voids were counted at this look (a census or an output).
-    #[serde(default)]
+    /// Whether the voids were counted at this look (a census or an output). Checkpoints
+    /// from before the census held output samples (counted) and height samples carrying
+    /// the last output's count: taken as counted, they compare as they did.
+    #[serde(default = "counted_before_censuses")]
     pub counted: bool,
 }
 
@@ -888,10 +894,11 @@ impl Model for Superfill {
         let last = self.history.last().map(|h| h.time);
         let same = last.is_some_and(|t| (t - now.time).abs() <= 1e-9 * now.time.abs());
         if same || last.is_none_or(|t| t < now.time) {
+            // Against the look it replaces too: a census there has announced its voids.
+            self.note_new_voids(&sample);
             if same {
                 self.history.pop();
             }
-            self.note_new_voids(&sample);
             self.history.push(sample);
         }
         Ok(vec![
