@@ -925,14 +925,15 @@ fn a_run_too_large_for_the_adapter_is_refused_before_allocating() {
         eprintln!("SKIPPED: adapter does not report its memory");
         return;
     };
-    // Two f32 fields of n² cells need 8 n² bytes: ask for twice the adapter's memory.
-    let n = ((mem as f64 * 2.0 / 8.0).sqrt() as u64).min(46000);
-    if 8 * n * n <= mem {
+    // The dendrite model keeps 26 f32 fields: n² cells need 104 n² bytes. Ask for twice
+    // the adapter's memory (lavapipe's is the host's: tens of GB).
+    let n = ((mem as f64 * 2.0 / 104.0).sqrt() as u64).min(46000);
+    if 104 * n * n <= mem {
         eprintln!("SKIPPED: adapter memory too large to exceed with a valid grid");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let f = scenario("diffusion-gaussian-2d.toml");
+    let f = scenario("dendrite-2d.toml");
     let (nx, ny) = (format!("grid.nx={n}"), format!("grid.ny={n}"));
     let out = mesolyte(&[
         "run",

@@ -89,6 +89,18 @@ fn vulkan_memory_bytes(adapter: &wgpu::Adapter) -> Option<u64> {
     }
 }
 
+/// The host's available memory (Linux: MemAvailable in /proc/meminfo), for CPU devices.
+fn host_available_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_available(&info)
+}
+
+fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 fn summarize(index: usize, adapter: &wgpu::Adapter) -> AdapterSummary {
     let info = adapter.get_info();
     let limits = adapter.limits();
@@ -105,10 +117,14 @@ fn summarize(index: usize, adapter: &wgpu::Adapter) -> AdapterSummary {
         max_storage_binding_size: limits.max_storage_buffer_binding_size,
         shader_f16: features.contains(wgpu::Features::SHADER_F16),
         timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
-        memory_bytes: if info.backend == wgpu::Backend::Vulkan {
-            vulkan_memory_bytes(adapter)
-        } else {
+        memory_bytes: if info.backend != wgpu::Backend::Vulkan {
             None
+        } else if info.device_type == wgpu::DeviceType::Cpu {
+            // A CPU device (lavapipe) allocates host memory as it goes: the heap it reports
+            // (2 GiB with Mesa 22.3) is not its limit, the host's free memory is.
+            host_available_bytes().or_else(|| vulkan_memory_bytes(adapter))
+        } else {
+            vulkan_memory_bytes(adapter)
         },
     }
 }
@@ -267,5 +283,18 @@ pub fn format_bytes(b: u64) -> String {
         format!("{b} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod host_memory_tests {
+    use super::parse_mem_available;
+
+    #[test]
+    fn mem_available_is_read_in_bytes() {
+        let text =
+            "MemTotal:       24573568 kB\nMemFree:        2000 kB\nMemAvailable:   23456789 kB\n";
+        assert_eq!(parse_mem_available(text), Some(23456789 * 1024));
+        assert_eq!(parse_mem_available("MemTotal: 5 kB\n"), None);
     }
 }
