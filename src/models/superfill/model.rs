@@ -98,6 +98,20 @@ pub struct Sample {
     pub counted: bool,
 }
 
+impl Sample {
+    /// The look of a census or an output: heights and voids from the whole level set.
+    fn counted(time: f64, s: &FillState) -> Sample {
+        Sample {
+            time,
+            centre: s.centre_height,
+            field: s.field_height,
+            voids: s.void_count,
+            largest_void: s.largest_void_cells,
+            counted: true,
+        }
+    }
+}
+
 pub struct Superfill {
     pub params: SuperfillParams,
     grid: Grid,
@@ -569,14 +583,7 @@ impl Superfill {
             let phi = self.phi[self.cur].download(gpu);
             let bottom = self.params.feature_bottom();
             let (s, _) = analysis::analyse(&self.grid, &phi, &self.feature, bottom);
-            Sample {
-                time,
-                centre: s.centre_height,
-                field: s.field_height,
-                voids: s.void_count,
-                largest_void: s.largest_void_cells,
-                counted: true,
-            }
+            Sample::counted(time, &s)
         } else {
             let phi = self.phi[self.cur].read_cells_at(gpu, &self.height_probe)?;
             let n = phi.len() / 2;
@@ -880,14 +887,7 @@ impl Model for Superfill {
         } else {
             0.0
         };
-        let sample = Sample {
-            time: now.time,
-            centre: s.centre_height,
-            field: s.field_height,
-            voids: s.void_count,
-            largest_void: s.largest_void_cells,
-            counted: true,
-        };
+        let sample = Sample::counted(now.time, &s);
         // The step's height sample may already stand at this time (its clock summed in
         // another order: equal to round-off): the output's replaces it, with the same
         // heights and voids counted now.
