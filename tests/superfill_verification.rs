@@ -880,25 +880,22 @@ fn the_fill_time_does_not_depend_on_the_output_interval() {
     );
 }
 
-/// A field larger than one storage binding is split into chunks along the vertical axis,
-/// with 3 ghost planes a side (the extension's reach): FiPy's trench at 10 nm in 5 chunks
-/// (at most 19 rows each) runs 150 steps, through incubation into the fill (6 s), as in one
-/// buffer. Not to the bit: the solver's CG sums are summed per chunk, so round-off differs
-/// and the time steps drift apart (measured: time 7e-5, surface accelerator 6e-5, level set
-/// 0.018 Δx). A halo left stale is caught: without the exchange after the first advection
-/// stage alone, 9e-4, 1e-3 and 0.22 Δx; without the area's, the run goes wrong at once.
-#[test]
-fn several_chunks_fill_the_trench_as_one_buffer_does() {
+/// One run of `steps` steps on `grid` with `keys`, in one buffer and then with storage
+/// bindings of `binding` bytes, which must split the fields into 5 chunks of whole planes
+/// (3 ghost planes a side): the time reached, and the relative gaps of time and surface
+/// accelerator and the largest gap of the level set (m) between the two.
+fn chunked_against_one_buffer(
+    grid: Grid,
+    keys: &str,
+    steps: u64,
+    binding: u64,
+) -> (f64, f64, f64, f64) {
     use mesolyte::sim::{Model, Moment};
     let (mut gpu, _lock) = common::gpu();
-    let dx = 10e-9;
-    let grid = Grid::new_2d(30, 85, dx);
-    let keys = "width_m = 0.25e-6\ndepth_m = 0.5e-6\npitch_m = 0.6e-6\nbottom_m = 50e-9\n\
-                boundary_layer_m = 0.3e-6\noverpotential_V = -0.3\n";
     let run = |gpu: &Gpu| {
         let mut m = model(gpu, grid, keys);
         let mut time = 0.0;
-        for step in 0..150u64 {
+        for step in 0..steps {
             let dt = m.stable_dt(gpu).unwrap();
             m.advance(gpu, Moment::new(step, time), 1, dt).unwrap();
             time += dt;
@@ -907,10 +904,9 @@ fn several_chunks_fill_the_trench_as_one_buffer_does() {
     };
     let one = run(&gpu);
     let saved = gpu.max_binding_bytes;
-    // Rows of 30 cells (120 bytes): 19 rows and 6 ghost rows per buffer (the column sums'
-    // accumulators need 2.8 KiB in one binding).
-    gpu.max_binding_bytes = 120 * 25;
-    let spans = split_planes_ghosts(85, 120, gpu.max_binding_bytes, 3).unwrap();
+    gpu.max_binding_bytes = binding;
+    let plane = grid.plane_cells() * 4;
+    let spans = split_planes_ghosts(grid.planes(), plane, binding, 3).unwrap();
     assert_eq!(spans.len(), 5);
     let many = run(&gpu);
     gpu.max_binding_bytes = saved;
@@ -927,16 +923,30 @@ fn several_chunks_fill_the_trench_as_one_buffer_does() {
         one.1,
         many.2,
         many.1,
-        phi_gap / dx
+        phi_gap / grid.dx
     );
-    assert!(one.2 > 5.5, "the run should reach the fill ({} s)", one.2);
-    assert!(time_gap < 2e-4, "time {} vs {}", one.2, many.2);
-    assert!(
-        amount_gap < 2e-4,
-        "surface accelerator {} vs {}",
-        one.1,
-        many.1
-    );
+    (one.2, time_gap, amount_gap, phi_gap)
+}
+
+/// A field larger than one storage binding is split into chunks along the vertical axis,
+/// with 3 ghost planes a side (the extension's reach): FiPy's trench at 10 nm in 5 chunks
+/// (at most 19 rows each) runs 150 steps, through incubation into the fill (6 s), as in one
+/// buffer. Not to the bit: the solver's CG sums are summed per chunk, so round-off differs
+/// and the time steps drift apart (measured: time 7e-5, surface accelerator 6e-5, level set
+/// 0.018 Δx). A halo left stale is caught: without the exchange after the first advection
+/// stage alone, 9e-4, 1e-3 and 0.22 Δx; without the area's, the run goes wrong at once.
+#[test]
+fn several_chunks_fill_the_trench_as_one_buffer_does() {
+    let dx = 10e-9;
+    let keys = "width_m = 0.25e-6\ndepth_m = 0.5e-6\npitch_m = 0.6e-6\nbottom_m = 50e-9\n\
+                boundary_layer_m = 0.3e-6\noverpotential_V = -0.3\n";
+    // Rows of 30 cells (120 bytes): 19 rows and 6 ghost rows per buffer (the column sums'
+    // accumulators need 2.8 KiB in one binding).
+    let (time, time_gap, amount_gap, phi_gap) =
+        chunked_against_one_buffer(Grid::new_2d(30, 85, dx), keys, 150, 120 * 25);
+    assert!(time > 5.5, "the run should reach the fill ({time} s)");
+    assert!(time_gap < 2e-4, "time {time_gap}");
+    assert!(amount_gap < 2e-4, "surface accelerator {amount_gap}");
     assert!(
         phi_gap < 0.05 * dx,
         "level sets {:.3} dx apart",
@@ -949,52 +959,14 @@ fn several_chunks_fill_the_trench_as_one_buffer_does() {
 /// identical to the bit here; the tolerances are the trench's.
 #[test]
 fn several_chunks_fill_a_via_as_one_buffer_does() {
-    use mesolyte::sim::{Model, Moment};
-    let (mut gpu, _lock) = common::gpu();
     let dx = 10e-9;
-    let grid = Grid::new_3d(15, 15, 85, dx);
     let keys = "feature = \"via\"\nwidth_m = 0.25e-6\ndepth_m = 0.5e-6\npitch_m = 0.3e-6\n\
                 bottom_m = 50e-9\nboundary_layer_m = 0.3e-6\noverpotential_V = -0.3\n";
-    let run = |gpu: &Gpu| {
-        let mut m = model(gpu, grid, keys);
-        let mut time = 0.0;
-        for step in 0..100u64 {
-            let dt = m.stable_dt(gpu).unwrap();
-            m.advance(gpu, Moment::new(step, time), 1, dt).unwrap();
-            time += dt;
-        }
-        (m.level_set(gpu), m.total_amount(gpu).unwrap() as f64, time)
-    };
-    let one = run(&gpu);
-    let saved = gpu.max_binding_bytes;
     // Planes of 15 × 15 cells (900 bytes): 19 planes and 6 ghost planes per buffer.
-    gpu.max_binding_bytes = 900 * 25;
-    let spans = split_planes_ghosts(85, 900, gpu.max_binding_bytes, 3).unwrap();
-    assert_eq!(spans.len(), 5);
-    let many = run(&gpu);
-    gpu.max_binding_bytes = saved;
-    let phi_gap = one
-        .0
-        .iter()
-        .zip(&many.0)
-        .map(|(a, b)| (a - b).abs() as f64)
-        .fold(0.0, f64::max);
-    let (time_gap, amount_gap) = ((many.2 / one.2 - 1.0).abs(), (many.1 / one.1 - 1.0).abs());
-    println!(
-        "via, one buffer: t = {:.5} s, amount {}; chunks: t = {:.5} s, amount {}; level sets {:.3} dx apart",
-        one.2,
-        one.1,
-        many.2,
-        many.1,
-        phi_gap / dx
-    );
-    assert!(time_gap < 2e-4, "time {} vs {}", one.2, many.2);
-    assert!(
-        amount_gap < 2e-4,
-        "surface accelerator {} vs {}",
-        one.1,
-        many.1
-    );
+    let (_, time_gap, amount_gap, phi_gap) =
+        chunked_against_one_buffer(Grid::new_3d(15, 15, 85, dx), keys, 100, 900 * 25);
+    assert!(time_gap < 2e-4, "time {time_gap}");
+    assert!(amount_gap < 2e-4, "surface accelerator {amount_gap}");
     assert!(
         phi_gap < 0.05 * dx,
         "level sets {:.3} dx apart",
