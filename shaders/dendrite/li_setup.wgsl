@@ -37,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Floored: in dense metal (w - ε_s > 17) c_s(1 - c_s) is 0 in f32, and a cell without
     // mobile Li on any face would have a zero row. Only the fluxes' w* depends on it, and a
     // cell with no mobility moves no Li whatever its w*.
-    let chi = max((1.0 - h) * cl * (1.0 - cl) + p.site_ratio * h * cs * (1.0 - cs), 1e-7);
+    let chi = max(li_capacity(h, cl, cs, p.site_ratio), 1e-7);
     let rho_lin = (1.0 - h) * cl + p.site_ratio * h * cs;
     let scale = p.dx * p.dx / p.dt;
     let mi = implicit_mobility(i);

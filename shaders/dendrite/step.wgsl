@@ -2,7 +2,7 @@
 // ACS Energy Lett. 3, 1737 (2018), as their MOOSE kernels implement it), in model units
 // (µm, s, V, energy density e0 = R T C_l):
 //   ∂η/∂t = L [∇·G(∇η) - W g'(η)] - L_η h'(η) [e^{(1-α) F φ} - (c_l (1-h)/c_ref) e^{-α F φ}] + noise
-//   ∂ρ/∂t = -∇·J,   J = -D (1-h)² c_l (∇w + F ∇φ),   ρ = (1-h) c_l(w) + dv h c_s(w)
+//   ∂ρ/∂t = -∇·J,   J = -D (1-h) c_l (∇w + F ∇φ),   ρ = (1-h) c_l(w) + dv h c_s(w)
 // G is the gradient-energy flux κ(n)∇η plus its anisotropy terms. ρ is updated in flux form
 // (antisymmetric face fluxes), so total Li changes only through the far boundary.
 // The step ends at each cell with w recovered from the new η and ρ there
@@ -107,21 +107,30 @@ fn face_flux(here: f32, there: f32, axis: u32, across: vec2<f32>) -> f32 {
     return k * g[axis] + 8.0 * d * p.kappa * mag * (ni * ni * ni - ni * s4);
 }
 
-// Li mobility D (1-h)² c_l of the cell at local index i.
-fn li_mobility(i: u32) -> f32 {
-    let h = interp_h(eta_in[i]);
-    let cl = site_fraction(w_in[i], p.eps_liquid);
-    return p.diffusivity * (1.0 - h) * (1.0 - h) * cl;
+// Li mobility and capacity dρ/dw of the cell at local index i.
+fn li_cell(i: u32) -> vec2<f32> {
+    let h = clamp(interp_h(eta_in[i]), 0.0, 1.0);
+    let w = w_in[i];
+    let cl = site_fraction(w, p.eps_liquid);
+    let cs = site_fraction(w, EPSILON_SOLID);
+    return vec2<f32>(li_cell_mobility(h, cl, p.diffusivity), li_capacity(h, cl, cs, p.site_ratio));
 }
 
-// Li flux out of cell `i` through a face shared with cell `j` (antisymmetric in i, j). The
-// face mobility is the harmonic mean (the two half-cells in series): an arithmetic mean lets
-// ions flood a nearly solid interface cell, whose own mobility (1-h)² c_l is tiny, faster
-// than deposition can consume them when the interface spans only a few cells.
-// `mi` is li_mobility(i), found once per cell.
-fn li_flux_out(i: u32, mi: f32, j: u32) -> f32 {
-    let mj = li_mobility(j);
-    let m = select(0.0, 2.0 * mi * mj / (mi + mj), mi + mj > 0.0);
+// Li flux out of cell `i` through a face shared with cell `j` (antisymmetric in i, j).
+// The face mobility is the arithmetic mean of the two cells', capped at
+// min(χ_i, χ_j) Δx² / (7 Δt), χ = dρ/dw. A cell has at most six faces between cells, so
+// together the capped faces move its w by less than the differences that drive them
+// (linearised: χ at the step's start) and its explicit update cannot overshoot; 7 leaves
+// room for the reservoir face of a far-face cell, which counts twice and is not capped. 7 in 2D as well, so that an extruded 3D run is
+// its 2D run. The cap binds where a cell of small capacity meets a mobile one: the metal
+// side of the interface, where χ is tiny. In the electrolyte the planned step leaves it at
+// least 1.8× the mobility (docs/models/dendrite.md, Face values). A capped face closes at
+// least 1/7 of the gap in w per step, faster than the interface moves. The harmonic mean
+// used before starved such cells instead, and the deposit held half its Li at Δx = 1 µm
+// (issue 21). `mi` is li_cell(i), found once per cell.
+fn li_flux_out(i: u32, mi: vec2<f32>, j: u32, cap_scale: f32) -> f32 {
+    let mj = li_cell(j);
+    let m = min(0.5 * (mi.x + mj.x), min(mi.y, mj.y) * cap_scale);
     return -m * ((w_in[j] - w_in[i]) + p.f_over_rt * (phi_in[j] - phi_in[i])) / p.dx;
 }
 
@@ -214,7 +223,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // remainder.
     var out_units = 0;
     var out_fraction = 0.0;
-    let mobility = li_mobility(i);
+    let cell_li = li_cell(i);
+    let mobility = cell_li.x;
+    let cap_scale = p.dx * p.dx / (7.0 * p.dt);
     for (var a = 0u; a < dims; a++) {
         let e = unit(a);
         for (var s = -1; s <= 1; s += 2) {
@@ -224,7 +235,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
             if (a == 0u && q.x >= i32(grid.nx)) {
                 if ((p.flags & CLOSED_FAR) == 0u) {
-                    // Reservoir at w = 0, φ = 0, half a cell away.
+                    // Reservoir at w = 0, φ = 0, half a cell away (its weight doubled). Not
+                    // capped: the cell next to it is electrolyte, which the time step covers
+                    // (its 2d + 1), and a cap there held back ions piling up ahead of a deposit
+                    // near the far face until they filled the sites (tests/cli.rs).
                     let reservoir = -mobility * ((0.0 - w_in[i]) + p.f_over_rt * (0.0 - phi)) / (0.5 * p.dx);
                     add_outflow(reservoir, &out_units, &out_fraction);
                 }
@@ -232,7 +246,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
             let j = side_index(q.x, q.y, q.z, periodic());
             if (j != i) {
-                add_outflow(li_flux_out(i, mobility, j), &out_units, &out_fraction);
+                add_outflow(li_flux_out(i, cell_li, j, cap_scale), &out_units, &out_fraction);
             }
         }
     }

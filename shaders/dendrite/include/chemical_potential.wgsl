@@ -23,7 +23,7 @@ fn chemical_potential(rho: f32, h: f32, w_old: f32) -> f32 {
         let c_s = site_fraction(w, EPSILON_SOLID);
         let f = (1.0 - h) * c_l + p.site_ratio * h * c_s - rho;
         if (f > 0.0) { hi = w; } else { lo = w; }
-        let df = (1.0 - h) * c_l * (1.0 - c_l) + p.site_ratio * h * c_s * (1.0 - c_s);
+        let df = li_capacity(h, c_l, c_s, p.site_ratio);
         var next = w - f / max(df, 1e-30);
         if (!(next > lo && next < hi)) {
             next = 0.5 * (lo + hi);

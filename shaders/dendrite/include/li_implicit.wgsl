@@ -1,14 +1,14 @@
 // The implicit Li step's face rule, shared by its operator set-up (dendrite/li_setup.wgsl)
 // and its flux update (dendrite/li_update.wgsl), which must agree face by face for the
 // update to be the solved system. Face mobility: the arithmetic mean of the two cells'
-// D (1-h)² c_l, with h from the new η and c_l from the step's starting w (the explicit step
-// cannot use it: docs/models/dendrite.md). Requires common/grid.wgsl,
+// Li mobilities, with h from the new η and c_l from the step's starting w (the explicit
+// step caps it by the cells' capacities: dendrite/step.wgsl). Requires common/grid.wgsl,
 // dendrite/include/phase_field.wgsl, the step's parameters `p` and the bindings `eta_new`
 // and `w_old`.
 
 fn implicit_mobility(i: u32) -> f32 {
     let h = clamp(interp_h(eta_new[i]), 0.0, 1.0);
-    return p.diffusivity * (1.0 - h) * (1.0 - h) * site_fraction(w_old[i], p.eps_liquid);
+    return li_cell_mobility(h, site_fraction(w_old[i], p.eps_liquid), p.diffusivity);
 }
 
 // The neighbour of `c` across its face along `axis` (local index), or -1: none through the

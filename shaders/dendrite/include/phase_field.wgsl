@@ -23,3 +23,17 @@ fn site_fraction(w: f32, eps: f32) -> f32 {
 }
 
 const EPSILON_SOLID: f32 = -13.8;
+
+// A cell's Li mobility D (1-h) c_l: the electrolyte's diffusivity times the liquid's share of
+// the sites. Hong's kernels interpolate the diffusivity too, D (1-h)² c_l. With that extra
+// factor, Li cannot reach the metal side of a moving interface fast enough: the new metal
+// keeps a Li deficit (10 % at -0.45 V, converged), and resolving it takes cells of 0.03 µm
+// (docs/models/dendrite.md, "Thin-interface mobility").
+fn li_cell_mobility(h: f32, cl: f32, diffusivity: f32) -> f32 {
+    return diffusivity * (1.0 - h) * cl;
+}
+
+// A cell's Li capacity χ = dρ/dw, ρ = (1-h) c_l + dv h c_s.
+fn li_capacity(h: f32, cl: f32, cs: f32, site_ratio: f32) -> f32 {
+    return (1.0 - h) * cl * (1.0 - cl) + site_ratio * h * cs * (1.0 - cs);
+}

@@ -2,9 +2,8 @@
 //! is linearised in w about the step's start and solved for w* on the engine's elliptic
 //! solver (shaders/dendrite/li_setup.wgsl), then ρ moves by the face fluxes of w*
 //! (li_update.wgsl), which conserves Li to round-off whatever the solve's tolerance. Its
-//! point is the face rule it allows: the arithmetic mean of the mobility, which converges
-//! on coarse grids where the explicit step's harmonic mean starves the deposit, but which
-//! the explicit update does not survive (docs/models/dendrite.md).
+//! point is a step without the Li diffusion limit, which pays where the reaction's own
+//! limits are long (|V| ≤ 0.3 V, fine grids; docs/models/dendrite.md).
 
 use anyhow::Result;
 use std::sync::Arc;

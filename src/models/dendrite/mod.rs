@@ -579,8 +579,8 @@ impl Dendrite {
             ("interface_area_m2".into(), area),
             ("li_deposited_mol".into(), deposited),
             // Li per volume of the metal grown since the start (dv C_l = 81 900 mol/m³ for a
-            // fully dense deposit of Hong's model; issue 21): a starved interface shows here
-            // before it shows in the front. 0 until the metal has grown by 1 % of a cell.
+            // fully dense deposit; issue 21): an interface that starves the metal of Li shows
+            // here before it shows in the front. 0 until the metal has grown by 1 % of a cell.
             (
                 "deposit_li_density_mol_m3".into(),
                 if mean.abs() > 0.01 * dx {

@@ -41,8 +41,8 @@ pub enum FarBoundary {
 /// How the Li balance is stepped (`li_step`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiStep {
-    /// Explicit, in the same pass as η, with harmonic face mobilities (the only rule the
-    /// explicit update survives; docs/models/dendrite.md).
+    /// Explicit, in the same pass as η, with arithmetic face mobilities capped by the
+    /// cells' capacities (docs/models/dendrite.md).
     Explicit,
     /// Linearly implicit in w on the engine's elliptic solver, with arithmetic face
     /// mobilities: no Li diffusion limit on the step.
@@ -469,34 +469,23 @@ impl DendriteParams {
                  (|V| <= 0.1 V); use dx <= {fine:.3e} m for them to move at their converged speed"
             ));
         }
-        // What the planar refinement study measured for this cell size and Li step (issue 21):
-        // the explicit step's harmonic face mobility starves the metal side of the interface
-        // (an under-dense deposit, a front that runs ahead); the implicit step's arithmetic
-        // one over-supplies it (over-dense, behind) by less.
+        // What the planar refinement study measured for this cell size (issue 21): with the
+        // interface one cell wide the −0.30 V front is held back by the grid.
         let dx_um = grid.dx / LENGTH_M;
-        let rule = match self.li_step {
-            LiStep::Explicit => planar_reference::FaceMobility::Harmonic,
-            LiStep::Implicit => planar_reference::FaceMobility::Arithmetic,
-        };
-        let (v, front, density) =
-            planar_reference::study_errors(rule, self.applied_voltage_v, dx_um);
+        let (v, front, density) = planar_reference::study_errors(self.applied_voltage_v, dx_um);
         if (front - 1.0).abs() > 0.02 || (density - 1.0).abs() > 0.02 {
-            let fine = planar_reference::converged_dx_um(rule, self.applied_voltage_v, 0.02);
+            let fine = planar_reference::converged_dx_um(self.applied_voltage_v, 0.02);
             let nearest = if v == self.applied_voltage_v {
                 String::new()
             } else {
                 format!(", the studied voltage nearest {} V", self.applied_voltage_v)
             };
             w.push(format!(
-                "at dx = {:.3e} m the deposit is not converged: in the planar study at {v} V \
-                 (docs/verification.md{nearest}) this cell size with the {} Li step grows metal \
-                 holding {:.0} % of the converged Li density and a front {:.0} % {} after 10 s; \
-                 within 2 % needs dx <= {:.3e} m there",
+                "at dx = {:.3e} m growth is not converged: in the planar study at {v} V \
+                 (docs/verification.md{nearest}) this cell size grows metal holding {:.0} % of \
+                 the converged Li density and a front {:.0} % {} after 10 s; within 2 % needs \
+                 dx <= {:.3e} m there",
                 grid.dx,
-                match self.li_step {
-                    LiStep::Explicit => "explicit",
-                    LiStep::Implicit => "implicit",
-                },
                 100.0 * density,
                 100.0 * (front - 1.0).abs(),
                 if front >= 1.0 { "ahead" } else { "behind" },
