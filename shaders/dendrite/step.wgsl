@@ -1,5 +1,6 @@
 // One explicit step of the grand-potential Li electrodeposition model (Hong & Viswanathan,
-// ACS Energy Lett. 3, 1737 (2018), as their MOOSE kernels implement it), in model units
+// ACS Energy Lett. 3, 1737 (2018), as their MOOSE kernels implement it, except for the Li
+// mobility: dendrite/include/phase_field.wgsl), in model units
 // (µm, s, V, energy density e0 = R T C_l):
 //   ∂η/∂t = L [∇·G(∇η) - W g'(η)] - L_η h'(η) [e^{(1-α) F φ} - (c_l (1-h)/c_ref) e^{-α F φ}] + noise
 //   ∂ρ/∂t = -∇·J,   J = -D (1-h) c_l (∇w + F ∇φ),   ρ = (1-h) c_l(w) + dv h c_s(w)
