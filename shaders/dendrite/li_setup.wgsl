@@ -38,7 +38,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // mobile Li on any face would have a zero row. Only the fluxes' w* depends on it, and a
     // cell with no mobility moves no Li whatever its w*.
     let chi = max(li_capacity(h, cl, cs, p.site_ratio), 1e-7);
-    let rho_lin = (1.0 - h) * cl + p.site_ratio * h * cs;
+    let rho_lin = li_content(h, cl, cs, p.site_ratio);
     let scale = p.dx * p.dx / p.dt;
     let mi = implicit_mobility(i);
     var d = chi * scale;

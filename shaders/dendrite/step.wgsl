@@ -122,13 +122,14 @@ fn li_cell(i: u32) -> vec2<f32> {
 // min(χ_i, χ_j) Δx² / (7 Δt), χ = dρ/dw. A cell has at most six faces between cells, so
 // together the capped faces move its w by less than the differences that drive them
 // (linearised: χ at the step's start) and its explicit update cannot overshoot; 7 leaves
-// room for the reservoir face of a far-face cell, which counts twice and is not capped. 7 in 2D as well, so that an extruded 3D run is
-// its 2D run. The cap binds where a cell of small capacity meets a mobile one: the metal
-// side of the interface, where χ is tiny. In the electrolyte the planned step leaves it at
-// least 1.8× the mobility (docs/models/dendrite.md, Face values). A capped face closes at
-// least 1/7 of the gap in w per step, faster than the interface moves. The harmonic mean
-// used before starved such cells instead, and the deposit held half its Li at Δx = 1 µm
-// (issue 21). `mi` is li_cell(i), found once per cell.
+// room for the reservoir face of a far-face cell, which counts twice and is not capped.
+// 7 in 2D as well, so that an extruded 3D run is its 2D run. The cap binds where a cell of
+// small capacity meets a mobile one: the metal side of the interface, where χ is tiny. In
+// the electrolyte the planned step leaves it at least 1.8× the mobility
+// (docs/models/dendrite.md, Face values). A capped face closes at least 1/7 of the gap in w
+// per step, faster than the interface moves. The harmonic mean used before starved such
+// cells instead, and the deposit held half its Li at Δx = 1 µm (issue 21). `mi` is
+// li_cell(i), found once per cell.
 fn li_flux_out(i: u32, mi: vec2<f32>, j: u32, cap_scale: f32) -> f32 {
     let mj = li_cell(j);
     let m = min(0.5 * (mi.x + mj.x), min(mi.y, mj.y) * cap_scale);

@@ -21,7 +21,7 @@ fn chemical_potential(rho: f32, h: f32, w_old: f32) -> f32 {
     for (var k = 0; k < 40; k++) {
         let c_l = site_fraction(w, p.eps_liquid);
         let c_s = site_fraction(w, EPSILON_SOLID);
-        let f = (1.0 - h) * c_l + p.site_ratio * h * c_s - rho;
+        let f = li_content(h, c_l, c_s, p.site_ratio) - rho;
         if (f > 0.0) { hi = w; } else { lo = w; }
         let df = li_capacity(h, c_l, c_s, p.site_ratio);
         var next = w - f / max(df, 1e-30);

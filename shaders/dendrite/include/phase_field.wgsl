@@ -33,7 +33,12 @@ fn li_cell_mobility(h: f32, cl: f32, diffusivity: f32) -> f32 {
     return diffusivity * (1.0 - h) * cl;
 }
 
-// A cell's Li capacity χ = dρ/dw, ρ = (1-h) c_l + dv h c_s.
+// A cell's Li content ρ = (1-h) c_l + dv h c_s, in electrolyte site fractions.
+fn li_content(h: f32, cl: f32, cs: f32, site_ratio: f32) -> f32 {
+    return (1.0 - h) * cl + site_ratio * h * cs;
+}
+
+// A cell's Li capacity χ = dρ/dw (ρ as li_content).
 fn li_capacity(h: f32, cl: f32, cs: f32, site_ratio: f32) -> f32 {
     return (1.0 - h) * cl * (1.0 - cl) + site_ratio * h * cs * (1.0 - cs);
 }
