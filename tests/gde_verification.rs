@@ -840,6 +840,50 @@ fn sealed_pore_space_does_not_break_the_steady_solve() {
     assert!(it <= 20.0, "{it} iterations");
 }
 
+/// The steady solve's mixed-precision refinement (steady.rs): an f32 solve stalls where the
+/// rounding of A·x leaves a residual of one sign, and on the fibre GDL the plane currents then
+/// disagree by about 1e-4 to 1e-3 whatever the solver's tolerance. Refined with f64 residuals
+/// on the host, the same solve conserves current to 1e-9 (the discrete problem's own
+/// balance, exact in exact arithmetic), and D_eff moves by no more than that spread.
+#[test]
+fn mixed_precision_refinement_makes_the_steady_currents_uniform() {
+    let (gpu, _lock) = common::gpu();
+    let file = common::scenario("gde-gdl-diffusivity.toml");
+    let run = |tolerance: &str| {
+        let set: Vec<String> = [
+            "grid.nx=64",
+            "grid.ny=64",
+            "grid.nz=32",
+            "gde.species.axes=[\"x\"]",
+            "gde.species.solver=\"multigrid\"",
+            tolerance,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let s = Scenario::load(std::path::Path::new(&file), &set).unwrap();
+        let p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
+        let mut m = Gde::new(&gpu, s.grid, p).unwrap();
+        solve(&gpu, &mut m, 10_000);
+        let unconverged = m.result("stage_1_unconverged").is_some();
+        (
+            result(&m, "deff_ratio_x"),
+            result(&m, "flux_nonuniformity_x"),
+            unconverged,
+        )
+    };
+    // Tolerance 1: the first solve alone.
+    let (single, single_spread, _) = run("gde.species.tolerance=1");
+    let (refined, spread, unconverged) = run("gde.species.tolerance=1e-9");
+    println!("fibres 64×64×32: f32 solve {single:.8} (spread {single_spread:.1e}), refined {refined:.8} (spread {spread:.1e})");
+    assert!(single_spread > 1e-5, "{single_spread}");
+    assert!(spread <= 1e-9 && !unconverged, "{spread}");
+    assert!(
+        (refined / single - 1.0).abs() < single_spread,
+        "{refined} vs {single}"
+    );
+}
+
 /// The reaction stages by the steady solve against the lattice on a small piece of the
 /// shipped catalyst layer (agglomerates under an ionomer film, half of the film surface
 /// catalyst, Knudsen diffusion, the film's sub-voxel resistance in series): the current at

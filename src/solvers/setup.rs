@@ -53,8 +53,8 @@ pub struct OperatorSetup {
     pub kind: Field,
     /// The source of a solved cell, or the value of a held one.
     pub value: Field,
-    /// Written once; kept with the bind groups that read it.
-    _params: wgpu::Buffer,
+    /// The face conditions (`set_faces`), read by the bind groups.
+    params: wgpu::Buffer,
     kernel: Kernel,
     groups: Vec<wgpu::BindGroup>,
 }
@@ -68,22 +68,14 @@ impl OperatorSetup {
         faces: Faces,
     ) -> Result<OperatorSetup> {
         check_faces(domain, &faces)?;
-        let grid = domain.grid;
-        let h = [grid.dx, grid.dy, grid.dz];
-        let mut p = SetupParams::zeroed();
-        for axis in 0..3 {
-            (p.kind_low[axis], p.value_low[axis]) = faces[axis][0].gpu();
-            (p.kind_high[axis], p.value_high[axis]) = faces[axis][1].gpu();
-            p.inv_h2[axis] = (1.0 / (h[axis] * h[axis])) as f32;
-            p.inv_h[axis] = (1.0 / h[axis]) as f32;
-        }
+        let p = setup_params(domain, &faces);
         use wgpu::util::DeviceExt;
         let params = gpu
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("operator set-up params"),
                 contents: bytemuck::bytes_of(&p),
-                usage: wgpu::BufferUsages::STORAGE,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             });
         let f = |name: &str| Field::new(gpu, domain, name);
         let (sigma, kind, value) = (f("sigma"), f("cell kind"), f("cell value"));
@@ -107,7 +99,7 @@ impl OperatorSetup {
             sigma,
             kind,
             value,
-            _params: params,
+            params,
             kernel,
             groups,
         })
@@ -121,11 +113,34 @@ impl OperatorSetup {
         self.value.upload(gpu, value)
     }
 
+    /// Changes the face conditions for the next solves (same checks as `new`): a correction
+    /// solve of iterative refinement, for one, has the same operator with homogeneous faces.
+    pub fn set_faces(&self, gpu: &Gpu, faces: Faces) -> Result<()> {
+        check_faces(&self.domain, &faces)?;
+        let p = setup_params(&self.domain, &faces);
+        gpu.queue
+            .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+        Ok(())
+    }
+
     /// Encodes the operator's set-up (the closure `EllipticSolver::solve` takes).
     pub fn encode(&self, rec: &mut Recorder) {
         self.domain
             .dispatch(rec.pass(), &self.kernel.pipeline, &self.groups);
     }
+}
+
+fn setup_params(domain: &Domain, faces: &Faces) -> SetupParams {
+    let grid = domain.grid;
+    let h = [grid.dx, grid.dy, grid.dz];
+    let mut p = SetupParams::zeroed();
+    for axis in 0..3 {
+        (p.kind_low[axis], p.value_low[axis]) = faces[axis][0].gpu();
+        (p.kind_high[axis], p.value_high[axis]) = faces[axis][1].gpu();
+        p.inv_h2[axis] = (1.0 / (h[axis] * h[axis])) as f32;
+        p.inv_h[axis] = (1.0 / h[axis]) as f32;
+    }
+    p
 }
 
 /// Periodic faces must come in pairs on y and z together, and only where the domain wraps
