@@ -274,16 +274,45 @@ fn dendrite_rates(gpu: &Gpu, grid: Grid, reps: u32, preconditioner: &str) -> Den
 /// the cell's label (neighbour labels come from cache).
 const D3Q19_BYTES_PER_UPDATE: f64 = 19.0 * 8.0 + 4.0;
 const D3Q7_BYTES_PER_UPDATE: f64 = 7.0 * 8.0 + 4.0;
+/// The same with the populations stored in f16 (gde.flow.storage = "f16").
+const D3Q19_F16_BYTES_PER_UPDATE: f64 = 19.0 * 4.0 + 4.0;
+
+/// Lattice updates per second of the D3Q19 step pair with its populations in f16, on the
+/// same all-pore box as `gde_rates`.
+fn gde_f16_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
+    use mesolyte::models::gde::Gde;
+    let text = format!(
+        "name = \"bench\"\nmodel = \"gde\"\n[grid]\nnx = {}\nny = {}\nnz = {}\ndx = 1e-6\n[run]\nend_time = 1\n\
+         [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\nside_walls = true\n\
+         storage = \"f16\"\n",
+        grid.nx, grid.ny, grid.nz
+    );
+    let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
+    let p = s
+        .params
+        .downcast_ref::<mesolyte::models::gde::GdeParams>()
+        .expect("not a gde scenario");
+    let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
+    m.advance(gpu, Moment::new(0, 0.0), 1, 1.0).unwrap();
+    let flow = m.flow.as_ref().unwrap();
+    let secs = time_per_rep(gpu, reps, |n| {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        flow.encode(&mut enc, n as u64);
+        gpu.queue.submit([enc.finish()]);
+    });
+    2.0 * grid.cells() as f64 / secs
+}
 
 /// Lattice updates per second of the gde model's D3Q19 flow and D3Q7 species steps on an
-/// all-pore periodic box (the roofline case; porous media skip solid cells), and the bytes
+/// all-pore box, a channel between side walls (the roofline case; porous media skip solid
+/// cells; an all-pore periodic box has no permeability and is refused), and the bytes
 /// per cell the model allocates for flow (populations, label, velocity and pressure).
 fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
     use mesolyte::models::gde::{self, species::SpeciesTask, Gde};
     let text = format!(
         "name = \"bench\"\nmodel = \"gde\"\n[grid]\nnx = {}\nny = {}\nnz = {}\ndx = 1e-6\n[run]\nend_time = 1\n\
-         [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\n\
-         [gde.species]\naxes = [\"x\"]\n",
+         [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\nside_walls = true\n\
+         [gde.species]\naxes = [\"x\"]\nsolver = \"lattice\"\n",
         grid.nx, grid.ny, grid.nz
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
@@ -419,6 +448,23 @@ fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
             bw7 / 1e9,
             100.0 * bw7 / copy
         );
+    if gpu.summary.shader_f16 {
+        let q = gde_f16_rate(gpu, grid, reps);
+        let bw = q * D3Q19_F16_BYTES_PER_UPDATE;
+        println!(
+            "  D3Q19 with f16 populations: {:.1} MLUPs, {:.2} GB/s at {D3Q19_F16_BYTES_PER_UPDATE} \
+             B/update = {:.0}% of copy ({:.2}x the f32 storage's rate)",
+            q / 1e6,
+            bw / 1e9,
+            100.0 * bw / copy,
+            q / q19
+        );
+    } else {
+        println!(
+            "  D3Q19 with f16 populations: not timed ({} has no f16 shaders)",
+            gpu.summary.name
+        );
+    }
 }
 
 /// Bytes one superfill step moves per cell outside the concentration solves, counting each

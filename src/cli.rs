@@ -566,8 +566,19 @@ fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
     Ok(fields + fields / s.params.gpu_fields().max(1) as u64 / 8)
 }
 
-/// Prints the memory estimate and refuses a run that cannot fit on the adapter.
+/// Prints the memory estimate and refuses a run that cannot fit on the adapter, or that needs
+/// shader features it lacks.
 fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
+    if let Some(key) = s.params.needs_f16_shaders() {
+        if !gpu.summary.shader_f16 {
+            bail!(
+                "{}: {key} = \"f16\" needs an adapter with f16 shaders; {} has none (see \
+                 `mesolyte info`); use \"f32\" there",
+                s.file,
+                gpu.summary.name
+            );
+        }
+    }
     let need = memory_estimate(s, gpu)?;
     if !quiet {
         // Per cell, to compare paths and image sizes (docs/models/gde.md, Memory).

@@ -340,6 +340,37 @@ fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
     );
 }
 
+/// A flow run with its populations in f16 (`gde.flow.storage`) resumes bit for bit: the
+/// checkpoint carries each half-precision population's 16 bits.
+#[test]
+fn resumed_f16_flow_run_matches_uninterrupted_run_bit_for_bit() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("gde-gdl-permeability.toml");
+    assert_resume_matches(
+        dir.path(),
+        &file,
+        &[
+            "--set",
+            "gde.flow.storage=\"f16\"",
+            "--set",
+            "gde.flow.axes=[\"z\"]",
+            "--set",
+            "gde.flow.tolerance=1e-12",
+            "--set",
+            "grid.nx=16",
+            "--set",
+            "grid.ny=16",
+            "--set",
+            "grid.nz=20",
+            "--set",
+            "run.end_time=1400",
+            "--set",
+            "run.output_every=200",
+        ],
+    );
+}
+
 /// The same on the default steady path, where each stage is one step of the clock and the
 /// state between stages is the labels, the last stage's concentration and the results:
 /// three diffusivity axes, the reaction and the limiting current (6 outputs, cut after 5).

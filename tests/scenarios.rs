@@ -404,6 +404,23 @@ fn gde_keys_are_checked_before_any_gpu_work() {
             "allowed: (0, ",
         ],
     );
+    // f16 populations: one of two storages, and an even number of cells per plane.
+    assert_mentions(
+        &err(GDE, &["gde.flow.storage=\"f8\""]),
+        &["gde.flow.storage", "f32", "f16"],
+    );
+    assert_mentions(
+        &err(
+            GDE,
+            &["gde.flow.storage=\"f16\"", "grid.nx=15", "grid.ny=9"],
+        ),
+        &[
+            "gde.flow.storage",
+            "even number of cells per z plane",
+            "15·9",
+        ],
+    );
+    assert!(Scenario::parse("case.toml", GDE, &["gde.flow.storage=\"f16\"".into()]).is_ok());
 }
 
 /// `run.seed` reaches every model that draws random numbers; set for one that draws none it

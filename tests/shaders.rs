@@ -38,9 +38,15 @@ fn every_shader_file_is_registered() {
 fn every_stage_validates_with_naga() {
     let mut failures = Vec::new();
     let mut count = 0;
-    for stage in shaders::stages() {
+    let plain = shaders::stages().map(|s| (s.to_string(), shaders::compose(s).unwrap()));
+    let variants = shaders::VARIANTS.iter().map(|(s, swaps)| {
+        (
+            format!("{s} (with {swaps:?})"),
+            shaders::compose_with(s, swaps).unwrap(),
+        )
+    });
+    for (stage, src) in plain.chain(variants) {
         count += 1;
-        let src = shaders::compose(stage).unwrap();
         let module = match naga::front::wgsl::parse_str(&src) {
             Ok(m) => m,
             Err(e) => {

@@ -177,45 +177,45 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let n = c.local;
     var f: array<f32, 19>;
-    f[0] = f0[n];
-    f[1] = f1[n];
-    f[2] = f2[n];
-    f[3] = f3[n];
-    f[4] = f4[n];
-    f[5] = f5[n];
-    f[6] = f6[n];
-    f[7] = f7[n];
-    f[8] = f8[n];
-    f[9] = f9[n];
-    f[10] = f10[n];
-    f[11] = f11[n];
-    f[12] = f12[n];
-    f[13] = f13[n];
-    f[14] = f14[n];
-    f[15] = f15[n];
-    f[16] = f16[n];
-    f[17] = f17[n];
-    f[18] = f18[n];
+    f[0] = get_f0(n);
+    f[1] = get_f1(n);
+    f[2] = get_f2(n);
+    f[3] = get_f3(n);
+    f[4] = get_f4(n);
+    f[5] = get_f5(n);
+    f[6] = get_f6(n);
+    f[7] = get_f7(n);
+    f[8] = get_f8(n);
+    f[9] = get_f9(n);
+    f[10] = get_f10(n);
+    f[11] = get_f11(n);
+    f[12] = get_f12(n);
+    f[13] = get_f13(n);
+    f[14] = get_f14(n);
+    f[15] = get_f15(n);
+    f[16] = get_f16(n);
+    f[17] = get_f17(n);
+    f[18] = get_f18(n);
     collide(&f);
-    f0[n] = f[0];
-    f2[n] = f[1];
-    f1[n] = f[2];
-    f4[n] = f[3];
-    f3[n] = f[4];
-    f6[n] = f[5];
-    f5[n] = f[6];
-    f8[n] = f[7];
-    f7[n] = f[8];
-    f10[n] = f[9];
-    f9[n] = f[10];
-    f12[n] = f[11];
-    f11[n] = f[12];
-    f14[n] = f[13];
-    f13[n] = f[14];
-    f16[n] = f[15];
-    f15[n] = f[16];
-    f18[n] = f[17];
-    f17[n] = f[18];
+    set_f0(n, f[0]);
+    set_f2(n, f[1]);
+    set_f1(n, f[2]);
+    set_f4(n, f[3]);
+    set_f3(n, f[4]);
+    set_f6(n, f[5]);
+    set_f5(n, f[6]);
+    set_f8(n, f[7]);
+    set_f7(n, f[8]);
+    set_f10(n, f[9]);
+    set_f9(n, f[10]);
+    set_f12(n, f[11]);
+    set_f11(n, f[12]);
+    set_f14(n, f[13]);
+    set_f13(n, f[14]);
+    set_f16(n, f[15]);
+    set_f15(n, f[16]);
+    set_f18(n, f[17]);
+    set_f17(n, f[18]);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -307,46 +307,46 @@ fn odd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let pore17 = is_pore(b17);
     let pore18 = is_pore(b18);
     var f: array<f32, 19>;
-    f[0] = f0[n];
+    f[0] = get_f0(n);
     // Gather: the population moving along i comes from slot opposite(i) behind, or, at a
     // boundary, is our own one that left along opposite(i) (stored in slot i).
-    if (pore1) { f[1] = f2[u32(b1)]; } else { f[1] = reflected(2u, f1[n], b1); }
-    if (pore2) { f[2] = f1[u32(b2)]; } else { f[2] = reflected(1u, f2[n], b2); }
-    if (pore3) { f[3] = f4[u32(b3)]; } else { f[3] = reflected(4u, f3[n], b3); }
-    if (pore4) { f[4] = f3[u32(b4)]; } else { f[4] = reflected(3u, f4[n], b4); }
-    if (pore5) { f[5] = f6[u32(b5)]; } else { f[5] = reflected(6u, f5[n], b5); }
-    if (pore6) { f[6] = f5[u32(b6)]; } else { f[6] = reflected(5u, f6[n], b6); }
-    if (pore7) { f[7] = f8[u32(b7)]; } else { f[7] = reflected(8u, f7[n], b7); }
-    if (pore8) { f[8] = f7[u32(b8)]; } else { f[8] = reflected(7u, f8[n], b8); }
-    if (pore9) { f[9] = f10[u32(b9)]; } else { f[9] = reflected(10u, f9[n], b9); }
-    if (pore10) { f[10] = f9[u32(b10)]; } else { f[10] = reflected(9u, f10[n], b10); }
-    if (pore11) { f[11] = f12[u32(b11)]; } else { f[11] = reflected(12u, f11[n], b11); }
-    if (pore12) { f[12] = f11[u32(b12)]; } else { f[12] = reflected(11u, f12[n], b12); }
-    if (pore13) { f[13] = f14[u32(b13)]; } else { f[13] = reflected(14u, f13[n], b13); }
-    if (pore14) { f[14] = f13[u32(b14)]; } else { f[14] = reflected(13u, f14[n], b14); }
-    if (pore15) { f[15] = f16[u32(b15)]; } else { f[15] = reflected(16u, f15[n], b15); }
-    if (pore16) { f[16] = f15[u32(b16)]; } else { f[16] = reflected(15u, f16[n], b16); }
-    if (pore17) { f[17] = f18[u32(b17)]; } else { f[17] = reflected(18u, f17[n], b17); }
-    if (pore18) { f[18] = f17[u32(b18)]; } else { f[18] = reflected(17u, f18[n], b18); }
+    if (pore1) { f[1] = get_f2(u32(b1)); } else { f[1] = reflected(2u, get_f1(n), b1); }
+    if (pore2) { f[2] = get_f1(u32(b2)); } else { f[2] = reflected(1u, get_f2(n), b2); }
+    if (pore3) { f[3] = get_f4(u32(b3)); } else { f[3] = reflected(4u, get_f3(n), b3); }
+    if (pore4) { f[4] = get_f3(u32(b4)); } else { f[4] = reflected(3u, get_f4(n), b4); }
+    if (pore5) { f[5] = get_f6(u32(b5)); } else { f[5] = reflected(6u, get_f5(n), b5); }
+    if (pore6) { f[6] = get_f5(u32(b6)); } else { f[6] = reflected(5u, get_f6(n), b6); }
+    if (pore7) { f[7] = get_f8(u32(b7)); } else { f[7] = reflected(8u, get_f7(n), b7); }
+    if (pore8) { f[8] = get_f7(u32(b8)); } else { f[8] = reflected(7u, get_f8(n), b8); }
+    if (pore9) { f[9] = get_f10(u32(b9)); } else { f[9] = reflected(10u, get_f9(n), b9); }
+    if (pore10) { f[10] = get_f9(u32(b10)); } else { f[10] = reflected(9u, get_f10(n), b10); }
+    if (pore11) { f[11] = get_f12(u32(b11)); } else { f[11] = reflected(12u, get_f11(n), b11); }
+    if (pore12) { f[12] = get_f11(u32(b12)); } else { f[12] = reflected(11u, get_f12(n), b12); }
+    if (pore13) { f[13] = get_f14(u32(b13)); } else { f[13] = reflected(14u, get_f13(n), b13); }
+    if (pore14) { f[14] = get_f13(u32(b14)); } else { f[14] = reflected(13u, get_f14(n), b14); }
+    if (pore15) { f[15] = get_f16(u32(b15)); } else { f[15] = reflected(16u, get_f15(n), b15); }
+    if (pore16) { f[16] = get_f15(u32(b16)); } else { f[16] = reflected(15u, get_f16(n), b16); }
+    if (pore17) { f[17] = get_f18(u32(b17)); } else { f[17] = reflected(18u, get_f17(n), b17); }
+    if (pore18) { f[18] = get_f17(u32(b18)); } else { f[18] = reflected(17u, get_f18(n), b18); }
     collide(&f);
-    f0[n] = f[0];
+    set_f0(n, f[0]);
     // Scatter: into slot i of the cell ahead, or back into our own slot opposite(i).
-    if (pore2) { f1[u32(b2)] = f[1]; } else { f2[n] = reflected(1u, f[1], b2); }
-    if (pore1) { f2[u32(b1)] = f[2]; } else { f1[n] = reflected(2u, f[2], b1); }
-    if (pore4) { f3[u32(b4)] = f[3]; } else { f4[n] = reflected(3u, f[3], b4); }
-    if (pore3) { f4[u32(b3)] = f[4]; } else { f3[n] = reflected(4u, f[4], b3); }
-    if (pore6) { f5[u32(b6)] = f[5]; } else { f6[n] = reflected(5u, f[5], b6); }
-    if (pore5) { f6[u32(b5)] = f[6]; } else { f5[n] = reflected(6u, f[6], b5); }
-    if (pore8) { f7[u32(b8)] = f[7]; } else { f8[n] = reflected(7u, f[7], b8); }
-    if (pore7) { f8[u32(b7)] = f[8]; } else { f7[n] = reflected(8u, f[8], b7); }
-    if (pore10) { f9[u32(b10)] = f[9]; } else { f10[n] = reflected(9u, f[9], b10); }
-    if (pore9) { f10[u32(b9)] = f[10]; } else { f9[n] = reflected(10u, f[10], b9); }
-    if (pore12) { f11[u32(b12)] = f[11]; } else { f12[n] = reflected(11u, f[11], b12); }
-    if (pore11) { f12[u32(b11)] = f[12]; } else { f11[n] = reflected(12u, f[12], b11); }
-    if (pore14) { f13[u32(b14)] = f[13]; } else { f14[n] = reflected(13u, f[13], b14); }
-    if (pore13) { f14[u32(b13)] = f[14]; } else { f13[n] = reflected(14u, f[14], b13); }
-    if (pore16) { f15[u32(b16)] = f[15]; } else { f16[n] = reflected(15u, f[15], b16); }
-    if (pore15) { f16[u32(b15)] = f[16]; } else { f15[n] = reflected(16u, f[16], b15); }
-    if (pore18) { f17[u32(b18)] = f[17]; } else { f18[n] = reflected(17u, f[17], b18); }
-    if (pore17) { f18[u32(b17)] = f[18]; } else { f17[n] = reflected(18u, f[18], b17); }
+    if (pore2) { set_f1(u32(b2), f[1]); } else { set_f2(n, reflected(1u, f[1], b2)); }
+    if (pore1) { set_f2(u32(b1), f[2]); } else { set_f1(n, reflected(2u, f[2], b1)); }
+    if (pore4) { set_f3(u32(b4), f[3]); } else { set_f4(n, reflected(3u, f[3], b4)); }
+    if (pore3) { set_f4(u32(b3), f[4]); } else { set_f3(n, reflected(4u, f[4], b3)); }
+    if (pore6) { set_f5(u32(b6), f[5]); } else { set_f6(n, reflected(5u, f[5], b6)); }
+    if (pore5) { set_f6(u32(b5), f[6]); } else { set_f5(n, reflected(6u, f[6], b5)); }
+    if (pore8) { set_f7(u32(b8), f[7]); } else { set_f8(n, reflected(7u, f[7], b8)); }
+    if (pore7) { set_f8(u32(b7), f[8]); } else { set_f7(n, reflected(8u, f[8], b7)); }
+    if (pore10) { set_f9(u32(b10), f[9]); } else { set_f10(n, reflected(9u, f[9], b10)); }
+    if (pore9) { set_f10(u32(b9), f[10]); } else { set_f9(n, reflected(10u, f[10], b9)); }
+    if (pore12) { set_f11(u32(b12), f[11]); } else { set_f12(n, reflected(11u, f[11], b12)); }
+    if (pore11) { set_f12(u32(b11), f[12]); } else { set_f11(n, reflected(12u, f[12], b11)); }
+    if (pore14) { set_f13(u32(b14), f[13]); } else { set_f14(n, reflected(13u, f[13], b14)); }
+    if (pore13) { set_f14(u32(b13), f[14]); } else { set_f13(n, reflected(14u, f[14], b13)); }
+    if (pore16) { set_f15(u32(b16), f[15]); } else { set_f16(n, reflected(15u, f[15], b16)); }
+    if (pore15) { set_f16(u32(b15), f[16]); } else { set_f15(n, reflected(16u, f[16], b15)); }
+    if (pore18) { set_f17(u32(b18), f[17]); } else { set_f18(n, reflected(17u, f[17], b18)); }
+    if (pore17) { set_f18(u32(b17), f[18]); } else { set_f17(n, reflected(18u, f[18], b17)); }
 }

@@ -5,6 +5,7 @@
 // (target - d, in the receiving chunk's own ghost plane of labels) is pore: where it is solid
 // the receiving chunk wrote that slot itself by bounce-back.
 #include "common/grid.wgsl"
+#include "gde/include/population_bits.wgsl"
 
 struct MergeParams {
     // Lattice direction of the slot (x, y, z, unused).
@@ -19,9 +20,9 @@ struct MergeParams {
 
 @group(0) @binding(1) var<storage, read> m: MergeParams;
 @group(0) @binding(2) var<storage, read> label: array<f32>;
-// Populations are moved as bits: the flow's are f32, the species' i32 fixed point.
-@group(0) @binding(3) var<storage, read> src_pops: array<u32>;
-@group(0) @binding(4) var<storage, read_write> dst_pops: array<u32>;
+// Populations are moved as bits: the flow's f32 (or f16), the species' i32 fixed point.
+@group(0) @binding(3) var<storage, read> src_pops: array<PopulationBits>;
+@group(0) @binding(4) var<storage, read_write> dst_pops: array<PopulationBits>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

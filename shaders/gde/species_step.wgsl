@@ -66,21 +66,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let n = c.local;
     var f: array<i32, 7>;
-    f[0] = g0[n];
-    f[1] = g1[n];
-    f[2] = g2[n];
-    f[3] = g3[n];
-    f[4] = g4[n];
-    f[5] = g5[n];
-    f[6] = g6[n];
+    f[0] = get_g0(n);
+    f[1] = get_g1(n);
+    f[2] = get_g2(n);
+    f[3] = get_g3(n);
+    f[4] = get_g4(n);
+    f[5] = get_g5(n);
+    f[6] = get_g6(n);
     collide(&f, n);
-    g0[n] = f[0];
-    g2[n] = f[1];
-    g1[n] = f[2];
-    g4[n] = f[3];
-    g3[n] = f[4];
-    g6[n] = f[5];
-    g5[n] = f[6];
+    set_g0(n, f[0]);
+    set_g2(n, f[1]);
+    set_g1(n, f[2]);
+    set_g4(n, f[3]);
+    set_g3(n, f[4]);
+    set_g6(n, f[5]);
+    set_g5(n, f[6]);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -124,22 +124,22 @@ fn odd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let pore5 = is_pore(b5);
     let pore6 = is_pore(b6);
     var f: array<i32, 7>;
-    f[0] = g0[n];
+    f[0] = get_g0(n);
     // Gather: the population moving along i comes from slot opposite(i) behind, or, at a
     // boundary, is our own one that left along opposite(i) (stored in slot i).
-    if (pore1) { f[1] = g2[u32(b1)]; } else { f[1] = reflected(2u, g1[n], b1); }
-    if (pore2) { f[2] = g1[u32(b2)]; } else { f[2] = reflected(1u, g2[n], b2); }
-    if (pore3) { f[3] = g4[u32(b3)]; } else { f[3] = reflected(4u, g3[n], b3); }
-    if (pore4) { f[4] = g3[u32(b4)]; } else { f[4] = reflected(3u, g4[n], b4); }
-    if (pore5) { f[5] = g6[u32(b5)]; } else { f[5] = reflected(6u, g5[n], b5); }
-    if (pore6) { f[6] = g5[u32(b6)]; } else { f[6] = reflected(5u, g6[n], b6); }
+    if (pore1) { f[1] = get_g2(u32(b1)); } else { f[1] = reflected(2u, get_g1(n), b1); }
+    if (pore2) { f[2] = get_g1(u32(b2)); } else { f[2] = reflected(1u, get_g2(n), b2); }
+    if (pore3) { f[3] = get_g4(u32(b3)); } else { f[3] = reflected(4u, get_g3(n), b3); }
+    if (pore4) { f[4] = get_g3(u32(b4)); } else { f[4] = reflected(3u, get_g4(n), b4); }
+    if (pore5) { f[5] = get_g6(u32(b5)); } else { f[5] = reflected(6u, get_g5(n), b5); }
+    if (pore6) { f[6] = get_g5(u32(b6)); } else { f[6] = reflected(5u, get_g6(n), b6); }
     collide(&f, n);
-    g0[n] = f[0];
+    set_g0(n, f[0]);
     // Scatter: into slot i of the cell ahead, or back into our own slot opposite(i).
-    if (pore2) { g1[u32(b2)] = f[1]; } else { g2[n] = reflected(1u, f[1], b2); }
-    if (pore1) { g2[u32(b1)] = f[2]; } else { g1[n] = reflected(2u, f[2], b1); }
-    if (pore4) { g3[u32(b4)] = f[3]; } else { g4[n] = reflected(3u, f[3], b4); }
-    if (pore3) { g4[u32(b3)] = f[4]; } else { g3[n] = reflected(4u, f[4], b3); }
-    if (pore6) { g5[u32(b6)] = f[5]; } else { g6[n] = reflected(5u, f[5], b6); }
-    if (pore5) { g6[u32(b5)] = f[6]; } else { g5[n] = reflected(6u, f[6], b5); }
+    if (pore2) { set_g1(u32(b2), f[1]); } else { set_g2(n, reflected(1u, f[1], b2)); }
+    if (pore1) { set_g2(u32(b1), f[2]); } else { set_g1(n, reflected(2u, f[2], b1)); }
+    if (pore4) { set_g3(u32(b4), f[3]); } else { set_g4(n, reflected(3u, f[3], b4)); }
+    if (pore3) { set_g4(u32(b3), f[4]); } else { set_g3(n, reflected(4u, f[4], b3)); }
+    if (pore6) { set_g5(u32(b6), f[5]); } else { set_g6(n, reflected(5u, f[5], b6)); }
+    if (pore5) { set_g6(u32(b5), f[6]); } else { set_g5(n, reflected(6u, f[6], b5)); }
 }

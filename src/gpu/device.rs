@@ -201,6 +201,10 @@ impl Gpu {
         if summary.timestamp_query {
             features |= wgpu::Features::TIMESTAMP_QUERY;
         }
+        // For the optional f16 storage of the D3Q19 populations (gde.flow.storage).
+        if summary.shader_f16 {
+            features |= wgpu::Features::SHADER_F16;
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("mesolyte"),
             required_features: features,

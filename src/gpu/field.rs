@@ -1,5 +1,6 @@
-//! A scalar field on the GPU, stored in chunks with ghost planes (see `domain`), of f32 or
-//! of 32-bit integers.
+//! A scalar field on the GPU, stored in chunks with ghost planes (see `domain`), of f32, of
+//! 32-bit integers, or of f16 for storage only (the D3Q19 populations' half-precision
+//! option).
 
 use anyhow::{bail, ensure, Result};
 use std::sync::Arc;
@@ -7,14 +8,18 @@ use std::sync::Arc;
 use super::domain::{Domain, WORKGROUP};
 use super::Gpu;
 
-/// What a field's elements hold. All are 4 bytes, so buffers, halo copies and kernels are the
-/// same for each; the type says how the host uploads, downloads and writes them (a `.vti`
-/// array of Float32, UInt32 or Int32), so integers no longer travel as f32 bit patterns.
+/// What a field's elements hold. The 4-byte types share buffers, halo copies and kernels; the
+/// type says how the host uploads, downloads and writes them (a `.vti` array of Float32,
+/// UInt32 or Int32), so integers no longer travel as f32 bit patterns. F16 halves the bytes
+/// of a field that is only state (never an output): its kernels need the adapter's f16
+/// shaders, and its halo copies need an even number of cells per plane (copies move whole
+/// 4-byte words), which `Field::typed` checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Element {
     F32,
     U32,
     I32,
+    F16,
 }
 
 impl Element {
@@ -23,11 +28,20 @@ impl Element {
             Element::F32 => "f32",
             Element::U32 => "u32",
             Element::I32 => "i32",
+            Element::F16 => "f16",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Element::F16 => 2,
+            _ => 4,
         }
     }
 }
 
-/// Host types a field's elements are uploaded from and downloaded to (4-byte types only).
+/// Host types a field's elements are uploaded from and downloaded to.
 pub trait FieldValue: bytemuck::Pod {
     const ELEMENT: Element;
 }
@@ -42,6 +56,10 @@ impl FieldValue for u32 {
 
 impl FieldValue for i32 {
     const ELEMENT: Element = Element::I32;
+}
+
+impl FieldValue for half::f16 {
+    const ELEMENT: Element = Element::F16;
 }
 
 pub struct Field {
@@ -67,31 +85,46 @@ impl Field {
         Self::with_room(gpu, domain, name, 0)
     }
 
-    /// A zero-filled field of `element`s (zero bits: 0 for every type).
+    /// A zero-filled field of `element`s (zero bits: 0 for every type). Panics for f16 on a
+    /// grid with an odd number of cells per plane (callers validate that first).
     pub fn typed(gpu: &Gpu, domain: &Arc<Domain>, name: &str, element: Element) -> Field {
-        Field {
-            element,
-            ..Self::with_room(gpu, domain, name, 0)
-        }
+        assert!(
+            element != Element::F16 || domain.grid.plane_cells().is_multiple_of(2),
+            "f16 field {name}: an odd number of cells per plane cannot be copied in 4-byte words"
+        );
+        Self::build(gpu, domain, name, 0, element)
     }
 
     /// A zero-filled f32 field whose last chunk's buffer has room for `extra_cells` more cells
     /// behind the field's own, for kernels that keep related smaller data there (the
     /// multigrid's bottom levels, models/dendrite/multigrid.rs). Nothing here reads them.
     pub fn with_room(gpu: &Gpu, domain: &Arc<Domain>, name: &str, extra_cells: u64) -> Field {
+        Self::build(gpu, domain, name, extra_cells, Element::F32)
+    }
+
+    fn build(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        name: &str,
+        extra_cells: u64,
+        element: Element,
+    ) -> Field {
         let chunks = domain.chunks.len();
         let buffers = (0..chunks)
             .map(|c| {
                 let extra = if c + 1 == chunks { extra_cells } else { 0 };
                 gpu.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(name),
-                    size: (domain.buffer_cells(c) + extra) * 4,
+                    size: (domain.buffer_cells(c) + extra) * element.bytes(),
                     usage: FIELD_USAGE,
                     mapped_at_creation: false,
                 })
             })
             .collect::<Vec<_>>();
-        let wrap = (domain.chunks.len() == 1 && domain.periodic_chunk_axis).then(|| {
+        // The wrap kernel moves 4-byte elements. An f16 field (the lattice's populations)
+        // wraps inside its one-chunk buffer and keeps no ghost planes there.
+        let wraps = element.bytes() == 4 && domain.periodic_chunk_axis;
+        let wrap = (domain.chunks.len() == 1 && wraps).then(|| {
             let k = &gpu.common().halo_wrap;
             let bg = k.bind(gpu, &[&domain.info_buffers[0], &buffers[0]]);
             let groups = (domain.grid.plane_cells().div_ceil(WORKGROUP as u64) as u32).min(4096);
@@ -101,7 +134,7 @@ impl Field {
             name: name.to_string(),
             domain: domain.clone(),
             buffers,
-            element: Element::F32,
+            element,
             wrap,
         }
     }
@@ -111,7 +144,7 @@ impl Field {
     }
 
     fn plane_bytes(&self) -> u64 {
-        self.domain.grid.plane_cells() * 4
+        self.domain.grid.plane_cells() * self.element.bytes()
     }
 
     /// Bytes before a chunk's first interior plane: its lower ghost planes.
@@ -145,13 +178,23 @@ impl Field {
         self.write_cells(gpu, data)
     }
 
-    /// Copies 4-byte elements bit for bit into a field of any element type (checkpoints).
+    /// Copies elements bit for bit into a field of any element type (checkpoints), one u32
+    /// per cell: an f16 field takes the low 16 bits.
     pub fn upload_raw(&self, gpu: &Gpu, data: &[u32]) -> Result<()> {
+        if self.element == Element::F16 {
+            let bits: Vec<u16> = data.iter().map(|&w| w as u16).collect();
+            return self.write_cells(gpu, &bits);
+        }
         self.write_cells(gpu, data)
     }
 
     fn write_cells<T: bytemuck::Pod>(&self, gpu: &Gpu, data: &[T]) -> Result<()> {
-        assert_eq!(std::mem::size_of::<T>(), 4, "field elements are 4 bytes");
+        assert_eq!(
+            std::mem::size_of::<T>() as u64,
+            self.element.bytes(),
+            "field {}: host elements of the wrong size",
+            self.name
+        );
         ensure!(
             data.len() as u64 == self.domain.grid.cells(),
             "field {}: {} values given for {} cells",
@@ -221,15 +264,20 @@ impl Field {
         Ok(read_mapped(gpu, &staging))
     }
 
-    /// Reads every cell's 4 bytes back bit for bit, whatever the element type (checkpoints).
+    /// Reads every cell's bits back, whatever the element type (checkpoints), one u32 per
+    /// cell (an f16 cell's 16 bits widened).
     pub fn download_raw(&self, gpu: &Gpu) -> Vec<u32> {
+        if self.element == Element::F16 {
+            let bits: Vec<u16> = self.read_cells(gpu);
+            return bits.into_iter().map(u32::from).collect();
+        }
         self.read_cells(gpu)
     }
 
     /// Reads chunk `c`'s whole buffer (ghost planes included, no room behind): for tests of
     /// the halo exchange.
     pub fn download_chunk_raw(&self, gpu: &Gpu, c: usize) -> Vec<u32> {
-        let bytes = self.domain.buffer_cells(c) * 4;
+        let bytes = self.domain.buffer_cells(c) * self.element.bytes();
         self.read_range(gpu, c, 0, bytes)
     }
 
@@ -282,6 +330,10 @@ impl Field {
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(*groups, 1, 1);
+            return;
+        }
+        if n == 1 {
+            // No neighbour chunk; a periodic one-chunk f16 field has no wrap (`build`).
             return;
         }
         let enc = rec.encoder();

@@ -44,7 +44,28 @@ impl Kernel {
         entry: &str,
         constants: &[(&str, f64)],
     ) -> Result<Kernel> {
-        let source = shaders::compose(path)?;
+        Self::build(gpu, path, entry, constants, &[])
+    }
+
+    /// Builds the pipeline for `entry` of `shaders/<path>` composed with the include swaps
+    /// `swaps` (`shaders::compose_with`): a storage variant of one stage.
+    pub fn with_includes(
+        gpu: &Gpu,
+        path: &'static str,
+        entry: &str,
+        swaps: &[(&str, &str)],
+    ) -> Result<Kernel> {
+        Self::build(gpu, path, entry, &[], swaps)
+    }
+
+    fn build(
+        gpu: &Gpu,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        swaps: &[(&str, &str)],
+    ) -> Result<Kernel> {
+        let source = shaders::compose_with(path, swaps)?;
         let slots = reflect(path, &source, entry)?;
         let module = gpu
             .device

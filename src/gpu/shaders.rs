@@ -64,6 +64,10 @@ shader_table!(
     "solvers/include/conductance.wgsl",
     "gde/include/lattice.wgsl",
     "gde/include/d3q19.wgsl",
+    "gde/include/d3q19_f32.wgsl",
+    "gde/include/d3q19_f16.wgsl",
+    "gde/include/population_bits.wgsl",
+    "gde/include/population_bits_f16.wgsl",
     "gde/include/d3q7.wgsl",
     "gde/include/flow_params.wgsl",
     "gde/include/species_params.wgsl",
@@ -86,6 +90,24 @@ shader_table!(
     "test/neighbour_reach.wgsl",
 );
 
+/// The include swaps that store the D3Q19 flow populations in f16 (gde.flow.storage = "f16")
+/// instead of f32, for every kernel that touches them (its step, fields and chunk merge).
+pub const F16_POPULATIONS: &[(&str, &str)] = &[
+    ("gde/include/d3q19_f32.wgsl", "gde/include/d3q19_f16.wgsl"),
+    (
+        "gde/include/population_bits.wgsl",
+        "gde/include/population_bits_f16.wgsl",
+    ),
+];
+
+/// Stages built with include swaps as well as plainly; tests validate each variant like the
+/// stages.
+pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
+    ("gde/flow_step.wgsl", F16_POPULATIONS),
+    ("gde/flow_fields.wgsl", F16_POPULATIONS),
+    ("gde/lattice_merge.wgsl", F16_POPULATIONS),
+];
+
 /// The raw text of one shader file.
 pub fn raw(path: &str) -> Result<&'static str> {
     SOURCES
@@ -97,24 +119,47 @@ pub fn raw(path: &str) -> Result<&'static str> {
 
 /// `path` with every `#include "other.wgsl"` line replaced by that file (each file once).
 pub fn compose(path: &str) -> Result<String> {
-    let mut out = String::new();
-    let mut seen = Vec::new();
-    append(path, &mut out, &mut seen)?;
-    Ok(out)
+    compose_with(path, &[])
 }
 
-fn append(path: &str, out: &mut String, seen: &mut Vec<String>) -> Result<()> {
-    if seen.iter().any(|s| s == path) {
+/// As [`compose`], with each include named first in a pair of `swaps` replaced by the second:
+/// one stage, several storage variants (the D3Q19 populations in f32 or f16). WGSL's
+/// `enable` directives must precede every declaration, so they are moved to the top.
+pub fn compose_with(path: &str, swaps: &[(&str, &str)]) -> Result<String> {
+    let mut out = Composed::default();
+    append(path, swaps, &mut out)?;
+    Ok(out.directives + &out.body)
+}
+
+#[derive(Default)]
+struct Composed {
+    directives: String,
+    body: String,
+    seen: Vec<String>,
+}
+
+fn append(path: &str, swaps: &[(&str, &str)], out: &mut Composed) -> Result<()> {
+    let path = swaps
+        .iter()
+        .find(|(from, _)| *from == path)
+        .map_or(path, |(_, to)| *to);
+    if out.seen.iter().any(|s| s == path) {
         return Ok(());
     }
-    seen.push(path.to_string());
+    out.seen.push(path.to_string());
     for line in raw(path)?.lines() {
-        if let Some(rest) = line.trim().strip_prefix("#include") {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("#include") {
             let inc = rest.trim().trim_matches('"');
-            append(inc, out, seen).map_err(|e| anyhow!("{path}: {e}"))?;
+            append(inc, swaps, out).map_err(|e| anyhow!("{path}: {e}"))?;
+        } else if trimmed.starts_with("enable ") {
+            if !out.directives.contains(trimmed) {
+                out.directives.push_str(trimmed);
+                out.directives.push('\n');
+            }
         } else {
-            out.push_str(line);
-            out.push('\n');
+            out.body.push_str(line);
+            out.body.push('\n');
         }
     }
     Ok(())

@@ -105,6 +105,12 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         1
     }
 
+    /// The scenario key whose setting needs the adapter's f16 shaders, if any (checked when
+    /// the adapter opens, before any GPU work).
+    fn needs_f16_shaders(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether the model has a voxel geometry that `describe` can write (`--geometry-out`).
     fn has_geometry(&self) -> bool {
         false

@@ -502,6 +502,7 @@ fn write_output(
                 Element::F32 => Values::F32(download_interleaved(gpu, &o.components)?),
                 Element::U32 => Values::U32(download_interleaved(gpu, &o.components)?),
                 Element::I32 => Values::I32(download_interleaved(gpu, &o.components)?),
+                Element::F16 => bail!("output {}: f16 fields are state only, not outputs", o.name),
             };
             Ok((o.name, o.components.len() as u32, values))
         })

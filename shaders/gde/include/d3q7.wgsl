@@ -32,6 +32,21 @@ const W = array<f32, 7>(0.25, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125);
 @group(0) @binding(8) var<storage, read_write> g5: array<i32>;
 @group(0) @binding(9) var<storage, read_write> g6: array<i32>;
 
+fn get_g0(n: u32) -> i32 { return g0[n]; }
+fn set_g0(n: u32, v: i32) { g0[n] = v; }
+fn get_g1(n: u32) -> i32 { return g1[n]; }
+fn set_g1(n: u32, v: i32) { g1[n] = v; }
+fn get_g2(n: u32) -> i32 { return g2[n]; }
+fn set_g2(n: u32, v: i32) { g2[n] = v; }
+fn get_g3(n: u32) -> i32 { return g3[n]; }
+fn set_g3(n: u32, v: i32) { g3[n] = v; }
+fn get_g4(n: u32) -> i32 { return g4[n]; }
+fn set_g4(n: u32, v: i32) { g4[n] = v; }
+fn get_g5(n: u32) -> i32 { return g5[n]; }
+fn set_g5(n: u32, v: i32) { g5[n] = v; }
+fn get_g6(n: u32) -> i32 { return g6[n]; }
+fn set_g6(n: u32, v: i32) { g6[n] = v; }
+
 fn opposite(i: u32) -> u32 {
     return select(i + 1u, i - 1u, (i & 1u) == 0u && i > 0u);
 }
@@ -42,24 +57,24 @@ fn direction(i: u32) -> vec3<i32> {
 
 fn load(i: u32, n: u32) -> i32 {
     switch i {
-        case 0u: { return g0[n]; }
-        case 1u: { return g1[n]; }
-        case 2u: { return g2[n]; }
-        case 3u: { return g3[n]; }
-        case 4u: { return g4[n]; }
-        case 5u: { return g5[n]; }
-        default: { return g6[n]; }
+        case 0u: { return get_g0(n); }
+        case 1u: { return get_g1(n); }
+        case 2u: { return get_g2(n); }
+        case 3u: { return get_g3(n); }
+        case 4u: { return get_g4(n); }
+        case 5u: { return get_g5(n); }
+        default: { return get_g6(n); }
     }
 }
 
 fn store(i: u32, n: u32, v: i32) {
     switch i {
-        case 0u: { g0[n] = v; }
-        case 1u: { g1[n] = v; }
-        case 2u: { g2[n] = v; }
-        case 3u: { g3[n] = v; }
-        case 4u: { g4[n] = v; }
-        case 5u: { g5[n] = v; }
-        default: { g6[n] = v; }
+        case 0u: { set_g0(n, v); }
+        case 1u: { set_g1(n, v); }
+        case 2u: { set_g2(n, v); }
+        case 3u: { set_g3(n, v); }
+        case 4u: { set_g4(n, v); }
+        case 5u: { set_g5(n, v); }
+        default: { set_g6(n, v); }
     }
 }

@@ -7,8 +7,8 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
 use super::geometry::PORE;
-use super::lattice::{Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS};
-use super::params::{Drive, FlowParams};
+use super::lattice::{includes_for, Lattice, StepKernels, D3Q19, D3Q19_WEIGHTS, F16_STORE_SCALE};
+use super::params::{Drive, FlowParams, PopulationStorage};
 use super::units::FlowUnits;
 use crate::faces::FaceKind;
 use crate::gpu::{Along, AxisReduce, Domain, Element, Field, Gpu, Kernel, Recorder};
@@ -70,7 +70,13 @@ impl FlowSolver {
             params.relaxation_time,
             params.density_kg_m3,
         );
-        let lattice = Lattice::new(gpu, domain, "f", &D3Q19, label, Element::F32)?;
+        // f16 populations are named h0..h18, their WGSL variables (`f16` is a type name in
+        // a shader that enables f16; gde/include/d3q19_f16.wgsl).
+        let (prefix, element) = match params.storage {
+            PopulationStorage::F32 => ("f", Element::F32),
+            PopulationStorage::F16 => ("h", Element::F16),
+        };
+        let lattice = Lattice::new(gpu, domain, prefix, &D3Q19, label, element)?;
         let velocity =
             ["velocity_x", "velocity_y", "velocity_z"].map(|n| Field::new(gpu, domain, n));
         let pressure = Field::new(gpu, domain, "pressure_Pa");
@@ -80,7 +86,8 @@ impl FlowSolver {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let fields_kernel = Kernel::new(gpu, "gde/flow_fields.wgsl")?;
+        let fields_kernel =
+            Kernel::with_includes(gpu, "gde/flow_fields.wgsl", "main", includes_for(element))?;
         // By the names of the WGSL variables (gde/include/flow_params.wgsl, lattice.wgsl,
         // d3q19.wgsl, gde/flow_fields.wgsl): 22 to 25 buffers, most of them f32 fields.
         let base = |c: usize| {
@@ -91,7 +98,7 @@ impl FlowSolver {
             v.extend(lattice.chunk_buffers_named(c));
             v
         };
-        let step = StepKernels::new(gpu, domain, "gde/flow_step.wgsl", base)?;
+        let step = StepKernels::new(gpu, domain, "gde/flow_step.wgsl", element, base)?;
         let fields_named = |c: usize| {
             let mut v = base(c);
             for (name, f) in ["ux", "uy", "uz"].into_iter().zip(&velocity) {
@@ -192,13 +199,24 @@ impl FlowSolver {
         // Rest state with raw momentum −F/2, so that the forced velocity starts at zero (a
         // plain rest state leaves an undamped checkerboard mode with half-way bounce-back).
         let cells = grid.cells() as usize;
-        let values: Vec<Vec<f32>> = (0..19)
+        let values: Vec<f32> = (0..19)
             .map(|i| {
                 let cf: f64 = (0..3).map(|a| D3Q19[i][a] as f64 * force[a]).sum();
-                vec![(-1.5 * D3Q19_WEIGHTS[i] * cf) as f32; cells]
+                (-1.5 * D3Q19_WEIGHTS[i] * cf) as f32
             })
             .collect();
-        self.lattice.upload(gpu, &values)?;
+        match self.params.storage {
+            PopulationStorage::F32 => {
+                let all: Vec<Vec<f32>> = values.iter().map(|&v| vec![v; cells]).collect();
+                self.lattice.upload(gpu, &all)?;
+            }
+            PopulationStorage::F16 => {
+                let half = |v: f32| half::f16::from_f32(v * F16_STORE_SCALE);
+                let all: Vec<Vec<half::f16>> =
+                    values.iter().map(|&v| vec![half(v); cells]).collect();
+                self.lattice.upload(gpu, &all)?;
+            }
+        }
         self.update_fields(gpu);
         Ok(())
     }

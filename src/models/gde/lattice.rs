@@ -42,8 +42,8 @@ pub struct Lattice {
 
 impl Lattice {
     /// `directions[i]` is the lattice vector of slot i; `label` is the voxel label field (its
-    /// ghost planes are filled); `element` is the populations' type (f32 for the flow, i32
-    /// fixed point for the species). Call `configure` before each solve.
+    /// ghost planes are filled); `element` is the populations' type (f32 or f16 for the flow,
+    /// i32 fixed point for the species). Call `configure` before each solve.
     pub fn new(
         gpu: &Gpu,
         domain: &Arc<Domain>,
@@ -62,7 +62,12 @@ impl Lattice {
         let mut merges = Vec::new();
         let mut merge_kernel = None;
         if n > 1 {
-            let kernel = Kernel::new(gpu, "gde/lattice_merge.wgsl")?;
+            let kernel = Kernel::with_includes(
+                gpu,
+                "gde/lattice_merge.wgsl",
+                "main",
+                includes_for(element),
+            )?;
             for lower in 0..n {
                 let upper = (lower + 1) % n;
                 let lower_planes = domain.chunks[lower].planes;
@@ -199,6 +204,16 @@ impl Lattice {
     }
 }
 
+/// The include swaps that build a lattice kernel for populations of `element`
+/// (gpu/shaders.rs): f16 storage swaps its includes, the rest use the kernels as written.
+pub fn includes_for(element: Element) -> &'static [(&'static str, &'static str)] {
+    if element == Element::F16 {
+        crate::gpu::shaders::F16_POPULATIONS
+    } else {
+        &[]
+    }
+}
+
 /// The even (`main`) and odd (`odd`) entry points of one step shader, bound per chunk.
 pub struct StepKernels {
     even: Kernel,
@@ -209,15 +224,17 @@ pub struct StepKernels {
 
 impl StepKernels {
     /// `buffers(chunk)` names the buffers of both entry points by their WGSL variables
-    /// (`grid` is added, [`Kernel::bind_chunks_named`]).
+    /// (`grid` is added, [`Kernel::bind_chunks_named`]); `element` is the populations' type.
     pub fn new<'a>(
         gpu: &Gpu,
         domain: &'a Domain,
         path: &'static str,
+        element: Element,
         buffers: impl Fn(usize) -> Vec<(String, &'a wgpu::Buffer)>,
     ) -> Result<StepKernels> {
-        let even = Kernel::new(gpu, path)?;
-        let odd = Kernel::with_entry(gpu, path, "odd")?;
+        let swaps = includes_for(element);
+        let even = Kernel::with_includes(gpu, path, "main", swaps)?;
+        let odd = Kernel::with_includes(gpu, path, "odd", swaps)?;
         let even_bg = even.bind_chunks_named(gpu, domain, &buffers);
         let odd_bg = odd.bind_chunks_named(gpu, domain, &buffers);
         Ok(StepKernels {
@@ -231,7 +248,7 @@ impl StepKernels {
 
 // The velocity sets and weights, generated with their WGSL tables (gde/include/d3q19.wgsl,
 // d3q7.wgsl) from one source, scripts/gen_lattice_kernels.py.
-pub use super::lattice_tables::{D3Q19, D3Q19_WEIGHTS, D3Q7, D3Q7_WEIGHTS};
+pub use super::lattice_tables::{D3Q19, D3Q19_WEIGHTS, D3Q7, D3Q7_WEIGHTS, F16_STORE_SCALE};
 
 #[cfg(test)]
 mod tests {

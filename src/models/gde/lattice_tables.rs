@@ -4,6 +4,9 @@
 // tables as shaders/gde/include/d3q19.wgsl and d3q7.wgsl. Directions come in opposite pairs: 0 is
 // rest, and i, i + 1 are opposite for odd i.
 
+// The f16 storage of the D3Q19 populations holds f·32768 (gde/include/d3q19_f16.wgsl).
+pub const F16_STORE_SCALE: f32 = 32768.0;
+
 pub const D3Q19: [[i32; 3]; 19] = [
     [0, 0, 0],
     [1, 0, 0],

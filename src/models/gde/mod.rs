@@ -41,6 +41,11 @@ impl crate::models::ModelSpec for GdeParams {
         true
     }
 
+    fn needs_f16_shaders(&self) -> Option<&'static str> {
+        let f16 = self.flow.storage == PopulationStorage::F16 && !self.flow.axes.is_empty();
+        f16.then_some("gde.flow.storage")
+    }
+
     /// Only steady species solves: one clock step each.
     fn step_bound(&self) -> Option<u64> {
         let steady = self.species.solver == SpeciesSolverKind::Multigrid && !self.species.advection;
@@ -86,7 +91,7 @@ use crate::grid::Grid;
 use crate::models::contract::{Metric, Model, Moment, OutputField, PictureSpec};
 use flow::FlowSolver;
 use geometry::Voxels;
-use params::{Drive, SpeciesSolverKind, AXES};
+use params::{Drive, PopulationStorage, SpeciesSolverKind, AXES};
 use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
 use units::FARADAY;
 

@@ -37,6 +37,18 @@ pub struct FlowParams {
     pub tolerance: f64,
     pub check_every: u64,
     pub max_iterations: u64,
+    /// How the 19 populations are stored (arithmetic is f32 either way).
+    pub storage: PopulationStorage,
+}
+
+/// The D3Q19 populations' storage (`gde.flow.storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopulationStorage {
+    /// 76 bytes per cell.
+    F32,
+    /// 38 bytes per cell, range-shifted half precision (FluidX3D's FP16S); needs the
+    /// adapter's f16 shaders and an even number of cells per z plane.
+    F16,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -418,7 +430,22 @@ impl GdeParams {
             tolerance: f.f64_or("tolerance", 1e-6, FRACTION, "")?,
             check_every: f.u64_or("check_every", 100, 1, 1_000_000)?,
             max_iterations: f.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
+            storage: match f.choice("storage", &["f32", "f16"], Some("f32"))?.as_str() {
+                "f16" => PopulationStorage::F16,
+                _ => PopulationStorage::F32,
+            },
         };
+        if flow.storage == PopulationStorage::F16 && !(grid.nx * grid.ny).is_multiple_of(2) {
+            return Err(f.error(
+                "storage",
+                format!(
+                    "\"f16\" needs an even number of cells per z plane (nx·ny = {}·{}): its \
+                     chunk copies move 4-byte words; crop or pad the grid by one cell, or use \
+                     \"f32\"",
+                    grid.nx, grid.ny
+                ),
+            ));
+        }
         if flow.drive == Drive::Velocity {
             // The inflow must stay well below the lattice's speed of sound, like every
             // velocity of a solve (FlowUnits::speed_limit).
@@ -567,7 +594,11 @@ impl GdeParams {
     pub fn gpu_fields(&self) -> u32 {
         let mut n = 1;
         if !self.flow.axes.is_empty() {
-            n += 19 + 4;
+            // f16 populations: 19 half fields, counted as 10 of 4 bytes.
+            n += 4 + match self.flow.storage {
+                PopulationStorage::F32 => 19,
+                PopulationStorage::F16 => 10,
+            };
         }
         if !self.species.axes.is_empty() || self.reaction.enabled {
             n += match self.species.solver {

@@ -139,7 +139,13 @@ impl SpeciesSolver {
             v.push(("omega_cell".to_string(), omega));
             v
         };
-        let step = StepKernels::new(gpu, domain, "gde/species_step.wgsl", with_extras)?;
+        let step = StepKernels::new(
+            gpu,
+            domain,
+            "gde/species_step.wgsl",
+            Element::I32,
+            with_extras,
+        )?;
         let fields_named = |c: usize| {
             let mut v = base(c);
             v.push(("conc_out".to_string(), &concentration.buffers[c]));
