@@ -282,7 +282,10 @@ fn held_cells_act_as_dirichlet_values_at_their_centres() {
     eprintln!("held: left {} vs {left}, right {} vs {right}", c[3], c[25]);
     assert!(rel(c[3], left) < 2e-4, "left {} vs {left}", c[3]);
     assert!(rel(c[25], right) < 2e-4, "right {} vs {right}", c[25]);
-    assert_eq!(x[p.at(16, 3, 0)], 0.25);
+    // A held cell is an identity row of the system, solved like the rest: to the solver's
+    // round-off, not bit for bit (the CG's sums decide the last bit).
+    let held = x[p.at(16, 3, 0)];
+    assert!((held - 0.25).abs() < 1e-6, "held cell at {held}");
 }
 
 /// Periodic x faces and mixed periodic sides are refused before any solve.

@@ -91,7 +91,8 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
 
     /// A bound on the clock steps a run takes whatever `run.end_time` allows, where the
     /// parameters fix it (gde: one step per steady solve; superfill: about the box height
-    /// over the front's travel per step), for the wall-time estimate only.
+    /// over the front's travel per step), for the wall-time estimate and, on an iteration
+    /// clock, the end of the progress display.
     fn step_bound(&self) -> Option<u64> {
         None
     }

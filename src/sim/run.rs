@@ -172,9 +172,15 @@ pub fn run(scenario: &Scenario, gpu: &Gpu, opts: &RunOptions) -> Result<RunRepor
         scenario,
         pictures,
     };
+    // A model whose parameters fix its step count on an iteration clock (gde's steady
+    // stages, one step each) ends there, not at run.end_time: the bar and its ETA say so.
+    let progress_end = match (scenario.model.clock, scenario.params.step_bound()) {
+        (ClockKind::Iterations, Some(steps)) => settings.end_time.min(steps as f64),
+        _ => settings.end_time,
+    };
     let mut progress = Progress::new(
         &scenario.name,
-        settings.end_time,
+        progress_end,
         clock.time,
         clock.step,
         opts.quiet,
