@@ -412,7 +412,12 @@ fn gde_keys_are_checked_before_any_gpu_work() {
     assert_mentions(
         &err(
             GDE,
-            &["gde.flow.storage=\"f16\"", "grid.nx=15", "grid.ny=9"],
+            &[
+                "gde.flow.storage=\"f16\"",
+                "gde.flow.axes=[\"x\"]",
+                "grid.nx=15",
+                "grid.ny=9",
+            ],
         ),
         &[
             "gde.flow.storage",

@@ -72,6 +72,13 @@ impl FlowSolver {
         );
         // f16 populations are named h0..h18, their WGSL variables (`f16` is a type name in
         // a shader that enables f16; gde/include/d3q19_f16.wgsl).
+        if params.storage == PopulationStorage::F16 && !gpu.summary.shader_f16 {
+            anyhow::bail!(
+                "gde.flow.storage = \"f16\" needs an adapter with f16 shaders; {} has none; \
+                 use \"f32\"",
+                gpu.summary.name
+            );
+        }
         let (prefix, element) = match params.storage {
             PopulationStorage::F32 => ("f", Element::F32),
             PopulationStorage::F16 => ("h", Element::F16),

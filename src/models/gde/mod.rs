@@ -532,7 +532,7 @@ impl Gde {
         let met = r.imbalance <= target;
         if r.rounds > 1 || !met {
             self.messages.push(format!(
-                "stage {}/{} ({}): {} mixed-precision correction(s) took the imbalance to \
+                "stage {}/{} ({}): {} mixed-precision correction solve(s) took the imbalance to \
                  {:.1e} (gde.species.tolerance {target:.0e}){}",
                 self.stage + 1,
                 self.stages.len(),
@@ -542,7 +542,8 @@ impl Gde {
                 if met {
                     ""
                 } else {
-                    "; refinement stalled there, so the stage is reported unconverged"
+                    "; refinement stopped there (no longer halving, or six solves), so the \
+                     stage is reported unconverged"
                 },
             ));
         }

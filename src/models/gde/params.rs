@@ -447,7 +447,8 @@ impl GdeParams {
             max_iterations: f.u64_or("max_iterations", 1_000_000, 1, u64::MAX >> 2)?,
             storage,
         };
-        if flow.storage == PopulationStorage::F16 && !(grid.nx * grid.ny).is_multiple_of(2) {
+        let f16_flow = flow.storage == PopulationStorage::F16 && !flow.axes.is_empty();
+        if f16_flow && !(grid.nx * grid.ny).is_multiple_of(2) {
             return Err(f.error(
                 "storage",
                 format!(

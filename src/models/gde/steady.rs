@@ -28,8 +28,9 @@ const TOLERANCE: f64 = 1e-6;
 const MAX_ITERATIONS: u32 = 20_000;
 /// Solves from the last solution before the imbalance is taken as what f32 allows.
 const MAX_ROUNDS: u32 = 6;
-/// Relative residual of a correction solve: each round then gains about four digits, where
-/// f32 allows.
+/// Relative residual of a correction solve: each round then gains two to four digits
+/// (measured on the shipped GDL: 8.7e-4, 2.4e-7, then to 1e-10 in two more), where f32
+/// allows.
 const CORRECTION_TOLERANCE: f64 = 1e-3;
 
 fn control(tolerance: f64) -> SolveControl {
@@ -402,6 +403,12 @@ impl System<'_> {
     /// source of the correction solve. Its coefficients are computed in f64 from the same f32
     /// conductivities and spacings the GPU uses.
     fn residual(&self, x: &[f64]) -> Vec<f32> {
+        // The steady problems have Dirichlet, closed and periodic faces only, and no sources.
+        debug_assert!(self
+            .faces
+            .iter()
+            .flatten()
+            .all(|f| !matches!(f, FaceCondition::Flux(_))));
         let g = self.grid;
         let inv_h2 = [g.dx, g.dy, g.dz].map(|h| (1.0 / (h * h)) as f32 as f64);
         let sig = |i: usize| self.sigma[i] as f64;
