@@ -277,23 +277,35 @@ const D3Q7_BYTES_PER_UPDATE: f64 = 7.0 * 8.0 + 4.0;
 /// The same with the populations stored in f16 (gde.flow.storage = "f16").
 const D3Q19_F16_BYTES_PER_UPDATE: f64 = 19.0 * 4.0 + 4.0;
 
-/// Lattice updates per second of the D3Q19 step pair with its populations in f16, on the
-/// same all-pore box as `gde_rates`.
-fn gde_f16_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
-    use mesolyte::models::gde::Gde;
+/// A gde model on an all-pore box of `grid` (a channel between side walls: an all-pore
+/// periodic box has no permeability and is refused), with `sections` after its `[gde.flow]`
+/// keys (more flow keys, or further sections), advanced one iteration so that its lattices
+/// are set up; and its params.
+fn gde_bench_model(
+    gpu: &Gpu,
+    grid: Grid,
+    sections: &str,
+) -> (mesolyte::models::gde::Gde, mesolyte::models::gde::GdeParams) {
     let text = format!(
         "name = \"bench\"\nmodel = \"gde\"\n[grid]\nnx = {}\nny = {}\nnz = {}\ndx = 1e-6\n[run]\nend_time = 1\n\
          [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\nside_walls = true\n\
-         storage = \"f16\"\n",
+         {sections}",
         grid.nx, grid.ny, grid.nz
     );
     let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
     let p = s
         .params
         .downcast_ref::<mesolyte::models::gde::GdeParams>()
-        .expect("not a gde scenario");
-    let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
+        .expect("not a gde scenario")
+        .clone();
+    let mut m = mesolyte::models::gde::Gde::new(gpu, grid, p.clone()).unwrap();
     m.advance(gpu, Moment::new(0, 0.0), 1, 1.0).unwrap();
+    (m, p)
+}
+
+/// Lattice updates per second of `m`'s D3Q19 step pairs (one pair is two updates of every
+/// cell).
+fn flow_pair_rate(gpu: &Gpu, m: &mesolyte::models::gde::Gde, grid: Grid, reps: u32) -> f64 {
     let flow = m.flow.as_ref().unwrap();
     let secs = time_per_rep(gpu, reps, |n| {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
@@ -303,33 +315,26 @@ fn gde_f16_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
     2.0 * grid.cells() as f64 / secs
 }
 
-/// Lattice updates per second of the gde model's D3Q19 flow and D3Q7 species steps on an
-/// all-pore box, a channel between side walls (the roofline case; porous media skip solid
-/// cells; an all-pore periodic box has no permeability and is refused), and the bytes
-/// per cell the model allocates for flow (populations, label, velocity and pressure).
+/// Lattice updates per second of the D3Q19 step pair with its populations in f16, on the
+/// same box as `gde_rates`.
+fn gde_f16_rate(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
+    let (m, _) = gde_bench_model(gpu, grid, "storage = \"f16\"\n");
+    flow_pair_rate(gpu, &m, grid, reps)
+}
+
+/// Lattice updates per second of the gde model's D3Q19 flow and D3Q7 species steps on the
+/// all-pore box of `gde_bench_model` (the roofline case; porous media skip solid cells), and
+/// the bytes per cell the model allocates for flow (populations, label, velocity and
+/// pressure).
 fn gde_rates(gpu: &Gpu, grid: Grid, reps: u32) -> (f64, f64, u64) {
-    use mesolyte::models::gde::{self, species::SpeciesTask, Gde};
-    let text = format!(
-        "name = \"bench\"\nmodel = \"gde\"\n[grid]\nnx = {}\nny = {}\nnz = {}\ndx = 1e-6\n[run]\nend_time = 1\n\
-         [gde.geometry]\nkind = \"empty\"\n[gde.flow]\naxes = [\"x\"]\ncheck_every = 1000000\nside_walls = true\n\
-         [gde.species]\naxes = [\"x\"]\nsolver = \"lattice\"\n",
-        grid.nx, grid.ny, grid.nz
+    use mesolyte::models::gde::{self, species::SpeciesTask};
+    let (mut m, p) = gde_bench_model(
+        gpu,
+        grid,
+        "[gde.species]\naxes = [\"x\"]\nsolver = \"lattice\"\n",
     );
-    let s = Scenario::parse("bench.toml", &text, &[]).unwrap();
-    let p = s
-        .params
-        .downcast_ref::<mesolyte::models::gde::GdeParams>()
-        .expect("not a gde scenario");
-    let mut m = Gde::new(gpu, grid, p.clone()).unwrap();
-    m.advance(gpu, Moment::new(0, 0.0), 1, 1.0).unwrap();
+    let flow_rate = flow_pair_rate(gpu, &m, grid, reps);
     let flow = m.flow.as_ref().unwrap();
-    // One encoded pair is two lattice updates of every cell.
-    let secs = time_per_rep(gpu, reps, |n| {
-        let mut enc = gpu.device.create_command_encoder(&Default::default());
-        flow.encode(&mut enc, n as u64);
-        gpu.queue.submit([enc.finish()]);
-    });
-    let flow_rate = 2.0 * grid.cells() as f64 / secs;
     // Each half alone (repeating one half is not physics, but it times the kernel).
     for (odd, name) in [(false, "even (cell-local)"), (true, "odd (neighbours)")] {
         let secs = time_per_rep(gpu, reps, |n| {

@@ -907,6 +907,14 @@ fn the_steady_multigrid_solve_meets_the_lattice_references() {
     assert!(steady < 2.0 * e / (3.0 - e) && steady > 0.0);
 }
 
+/// The gde model of a shipped scenario file with `--set` overrides `set`.
+fn shipped(gpu: &Gpu, file: &str, set: &[&str]) -> Gde {
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    let s = Scenario::load(std::path::Path::new(file), &set).unwrap();
+    let p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
+    Gde::new(gpu, s.grid, p).unwrap()
+}
+
 /// Pore space sealed off from both faces is a singular block of the operator; on the shipped
 /// fibre GDL at 96³ (x only) one such block made the steady solve break down ("non-finite
 /// residual after 1 iterations": a pocket within one coarse multigrid cell gives it a zero
@@ -917,19 +925,17 @@ fn the_steady_multigrid_solve_meets_the_lattice_references() {
 fn sealed_pore_space_does_not_break_the_steady_solve() {
     let (gpu, _lock) = common::gpu();
     let file = common::scenario("gde-gdl-diffusivity.toml");
-    let set: Vec<String> = [
-        "grid.nx=96",
-        "grid.ny=96",
-        "grid.nz=96",
-        "gde.species.axes=[\"x\"]",
-        "gde.species.solver=\"multigrid\"",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let s = Scenario::load(std::path::Path::new(&file), &set).unwrap();
-    let p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
-    let mut m = Gde::new(&gpu, s.grid, p).unwrap();
+    let mut m = shipped(
+        &gpu,
+        &file,
+        &[
+            "grid.nx=96",
+            "grid.ny=96",
+            "grid.nz=96",
+            "gde.species.axes=[\"x\"]",
+            "gde.species.solver=\"multigrid\"",
+        ],
+    );
     solve(&gpu, &mut m, 10_000);
     let r = result(&m, "deff_ratio_x");
     let it = result(&m, "stage_1_iterations");
@@ -948,20 +954,18 @@ fn mixed_precision_refinement_makes_the_steady_currents_uniform() {
     let (gpu, _lock) = common::gpu();
     let file = common::scenario("gde-gdl-diffusivity.toml");
     let run = |tolerance: &str| {
-        let set: Vec<String> = [
-            "grid.nx=64",
-            "grid.ny=64",
-            "grid.nz=32",
-            "gde.species.axes=[\"x\"]",
-            "gde.species.solver=\"multigrid\"",
-            tolerance,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let s = Scenario::load(std::path::Path::new(&file), &set).unwrap();
-        let p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
-        let mut m = Gde::new(&gpu, s.grid, p).unwrap();
+        let mut m = shipped(
+            &gpu,
+            &file,
+            &[
+                "grid.nx=64",
+                "grid.ny=64",
+                "grid.nz=32",
+                "gde.species.axes=[\"x\"]",
+                "gde.species.solver=\"multigrid\"",
+                tolerance,
+            ],
+        );
         solve(&gpu, &mut m, 10_000);
         let unconverged = m.result("stage_1_unconverged").is_some();
         (
@@ -993,17 +997,17 @@ fn the_steady_reaction_matches_the_lattice_on_a_catalyst_layer() {
     let (gpu, _lock) = common::gpu();
     let file = common::scenario("gde-cl-oxygen.toml");
     let run = |solver: &str| {
-        let set: Vec<String> = [
-            "grid.nx=20".to_string(),
-            "grid.ny=20".to_string(),
-            "grid.nz=24".to_string(),
-            "gde.reaction.tolerance=1e-7".to_string(),
-            format!("gde.species.solver=\"{solver}\""),
-        ]
-        .to_vec();
-        let s = Scenario::load(std::path::Path::new(&file), &set).unwrap();
-        let p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
-        let mut m = Gde::new(&gpu, s.grid, p).unwrap();
+        let mut m = shipped(
+            &gpu,
+            &file,
+            &[
+                "grid.nx=20",
+                "grid.ny=20",
+                "grid.nz=24",
+                "gde.reaction.tolerance=1e-7",
+                &format!("gde.species.solver=\"{solver}\""),
+            ],
+        );
         solve(&gpu, &mut m, 2_000_000);
         let (i, lim) = (
             result(&m, "current_density_A_m2"),
