@@ -45,14 +45,15 @@ use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::multigrid::{FineFinish, FineLevel, Multigrid};
+use super::multigrid::{Coarsening, FineFinish, FineLevel, Multigrid};
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 /// Preconditioner of the conjugate gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preconditioner {
-    /// One geometric-multigrid V-cycle per iteration: iterations independent of grid size.
-    Multigrid,
+    /// One geometric-multigrid V-cycle per iteration, its levels coarsened as given:
+    /// iterations independent of grid size.
+    Multigrid(Coarsening),
     /// The operator's diagonal: cheap iterations, but their number grows with the grid.
     Jacobi,
 }
@@ -244,7 +245,9 @@ impl EllipticSolver {
         let kernel = |path: &'static str| Kernel::new(gpu, path);
         let sums = |entry: &str| Kernel::with_entry(gpu, "solvers/cg_scalars.wgsl", entry);
         let multigrid = match preconditioner {
-            Preconditioner::Multigrid => Some(Multigrid::new(gpu, domain, &v.fine_level())?),
+            Preconditioner::Multigrid(coarsening) => {
+                Some(Multigrid::new(gpu, domain, &v.fine_level(), coarsening)?)
+            }
             Preconditioner::Jacobi => None,
         };
         // cg_precondition.wgsl with its pipeline constants.

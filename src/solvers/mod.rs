@@ -8,4 +8,5 @@ pub mod multigrid;
 pub mod setup;
 
 pub use elliptic::{EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport};
+pub use multigrid::Coarsening;
 pub use setup::{CellKind, FaceCondition, Faces, OperatorSetup};

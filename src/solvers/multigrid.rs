@@ -4,9 +4,9 @@
 //! tests/dendrite_verification.rs); one V-cycle per iteration keeps it near 10 on any grid.
 //!
 //! - Levels: each coarse level halves every axis (odd sizes round up; the last coarse cell
-//!   then has one child) until no axis exceeds `COARSEST_CELLS`. Axes of one cell, and
-//!   periodic side axes of odd length, are kept as they are, so that a level is uniform along
-//!   a periodic axis whenever the problem is.
+//!   then has one child) until no axis exceeds `COARSEST_CELLS`. Axes of one cell are kept
+//!   as they are, and so are periodic side axes of odd length where the caller asks for
+//!   `Coarsening::KeepOddPeriodic` (see there).
 //! - Operator: ½ PᵀAP, the Galerkin product with piecewise-constant prolongation P, halved
 //!   (shaders/solvers/multigrid_coarsen.wgsl says why); restriction is Pᵀ.
 //! - Smoother: two damped-Jacobi sweeps (ω = 0.8) before and two after the coarse
@@ -232,12 +232,28 @@ pub struct Multigrid {
     dispatches: Cell<usize>,
 }
 
+/// Which axes each coarse level halves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coarsening {
+    /// Every axis of more than one cell, odd sizes rounded up (the last coarse cell then has
+    /// one child, and along a periodic axis it neighbours the first).
+    EveryAxis,
+    /// Every axis except periodic side axes of odd length, which are kept: a level is then
+    /// uniform along a periodic axis whenever the problem is, so a problem uniform along it
+    /// gets an exactly uniform correction (the dendrite potential's planar front, which a
+    /// one-child coarse cell breaks at round-off level and a noiseless front amplifies into
+    /// fingers). The price is convergence where such an axis is long: the kept axis is never
+    /// smoothed on a coarse level (gde's shipped GDL, periodic sides of 120 and 50 cells: 44
+    /// iterations along x kept, 15 coarsened).
+    KeepOddPeriodic,
+}
+
 /// Cell counts of the level below `n`: each axis halved, rounded up, except periodic side
-/// axes (1 and 2) of odd length, which are kept.
-fn coarser(n: [u32; 3], periodic_sides: bool) -> [u32; 3] {
+/// axes (1 and 2) of odd length under `Coarsening::KeepOddPeriodic`, which are kept.
+fn coarser(n: [u32; 3], periodic_sides: bool, coarsening: Coarsening) -> [u32; 3] {
     let mut c = n.map(|k| k.div_ceil(2));
     for a in 1..3 {
-        if periodic_sides && n[a] % 2 == 1 {
+        if coarsening == Coarsening::KeepOddPeriodic && periodic_sides && n[a] % 2 == 1 {
             c[a] = n[a];
         }
     }
@@ -270,8 +286,13 @@ fn grid_of(n: [u32; 3], dx: f64) -> Grid {
 }
 
 impl Multigrid {
-    pub fn new(gpu: &Gpu, fine_domain: &Arc<Domain>, fine: &FineLevel) -> Result<Multigrid> {
-        Self::with_bottom(gpu, fine_domain, fine, true)
+    pub fn new(
+        gpu: &Gpu,
+        fine_domain: &Arc<Domain>,
+        fine: &FineLevel,
+        coarsening: Coarsening,
+    ) -> Result<Multigrid> {
+        Self::with_bottom(gpu, fine_domain, fine, coarsening, true)
     }
 
     /// With `fused_bottom` false every level runs its own dispatches: the same V-cycle, bit
@@ -280,6 +301,7 @@ impl Multigrid {
         gpu: &Gpu,
         fine_domain: &Arc<Domain>,
         fine: &FineLevel,
+        coarsening: Coarsening,
         fused_bottom: bool,
     ) -> Result<Multigrid> {
         let periodic = fine_domain.periodic_chunk_axis;
@@ -287,7 +309,7 @@ impl Multigrid {
         let mut n = fine_domain.grid.counts();
         while n.iter().any(|&k| k > COARSEST_CELLS) {
             let finer = coarse.last().map_or(fine_domain, |l| &l.domain);
-            let next = coarser(n, periodic);
+            let next = coarser(n, periodic, coarsening);
             if next == n {
                 break;
             }
@@ -843,10 +865,15 @@ mod tests {
         ];
         assert!(aligned_spans(&odd_single, 2).is_none());
         assert_eq!(aligned_spans(&odd_single, 1).unwrap(), odd_single);
-        assert_eq!(coarser([9, 1, 4], false), [5, 1, 2]);
-        // Odd periodic side axes are kept; x (electrode to bulk) is never periodic.
-        assert_eq!(coarser([9, 7, 4], true), [5, 7, 2]);
-        assert_eq!(coarser([9, 6, 5], true), [5, 3, 5]);
+        let keep = Coarsening::KeepOddPeriodic;
+        assert_eq!(coarser([9, 1, 4], false, keep), [5, 1, 2]);
+        // Odd periodic side axes are kept where asked; x is never a periodic side axis.
+        assert_eq!(coarser([9, 7, 4], true, keep), [5, 7, 2]);
+        assert_eq!(coarser([9, 6, 5], true, keep), [5, 3, 5]);
+        let every = Coarsening::EveryAxis;
+        assert_eq!(coarser([9, 7, 4], true, every), [5, 4, 2]);
+        assert_eq!(coarser([9, 6, 5], true, every), [5, 3, 3]);
+        assert_eq!(coarser([9, 1, 4], false, every), [5, 1, 2]);
     }
 }
 

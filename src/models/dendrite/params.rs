@@ -57,6 +57,7 @@ pub enum Transport {
     Pinned,
 }
 
+use crate::solvers::Coarsening;
 pub use crate::solvers::Preconditioner;
 
 /// A seed nucleus on the substrate: position along the electrode (y, z in m) and radius (m).
@@ -407,7 +408,8 @@ impl DendriteParams {
             .as_str()
         {
             "jacobi" => Preconditioner::Jacobi,
-            _ => Preconditioner::Multigrid,
+            // A planar front must see an exactly uniform potential along the periodic sides.
+            _ => Preconditioner::Multigrid(Coarsening::KeepOddPeriodic),
         };
         let potential_max_iterations =
             s.u64_or("potential_max_iterations", 20_000, 10, 10_000_000)?;

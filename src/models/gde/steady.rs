@@ -19,12 +19,24 @@ use crate::geometry::{reach, CellBox, Connectivity};
 use crate::gpu::{Domain, Field, Gpu};
 use crate::grid::Grid;
 use crate::solvers::{
-    CellKind, EllipticSolver, FaceCondition, Faces, OperatorSetup, Preconditioner, SolveControl,
+    CellKind, Coarsening, EllipticSolver, FaceCondition, Faces, OperatorSetup, Preconditioner,
+    SolveControl,
 };
 
-/// Relative residual of the first solve: near f32's floor; on the shipped GDL (720k cells) the
-/// plane currents then agree to ~1e-4.
-const TOLERANCE: f64 = 1e-6;
+/// The first solve's relative residual per unit of the target imbalance, by where it starts.
+/// A diffusivity solve starts from the linear profile between its two held faces, whose
+/// residual is already small (it is exact in open space): on the shipped GDL the plane
+/// currents' spread after it was 0.3 to 0.6 times the relative residual (1e-3: 3.1e-4 and
+/// 5.7e-4 along z and x, in 10 and 8 iterations; 1e-4: 3e-5 and 2e-4 in 13 and 11), but on
+/// a 96³ fibre GDL 1e-3 left more than 1e-3 and a second round (20 iterations in all, 11 at
+/// 3e-4): the ratio grows with the grid, hence 0.3 (shipped GDL: 11 and 10 iterations). A
+/// reaction starts from zero; the same GDL's solves started from zero left a spread of 4 to
+/// 20 times the relative residual (1e-5: 2.7e-4 and 9e-4 in 14 and 13 iterations). A spread
+/// still above the target is refined below.
+const FIRST_SOLVE_PER_TARGET_LINEAR: f64 = 0.3;
+const FIRST_SOLVE_PER_TARGET_ZERO: f64 = 1e-2;
+/// Bounds of the first solve's relative residual: the lower one is near f32's floor.
+const FIRST_SOLVE_RANGE: (f64, f64) = (1e-6, 1e-2);
 const MAX_ITERATIONS: u32 = 20_000;
 /// Solves from the last solution before the imbalance is taken as what f32 allows.
 const MAX_ROUNDS: u32 = 6;
@@ -185,7 +197,10 @@ pub fn solve(
     }
     let domain = Domain::new(gpu, permuted, periodic)?;
     let x = Field::new(gpu, &domain, "c normalised");
-    let mut solver = EllipticSolver::new(gpu, &domain, &x, Preconditioner::Multigrid, "c")?;
+    // Nothing here needs levels uniform along the periodic sides, and keeping their odd
+    // lengths uncoarsened costs iterations (Coarsening says how many).
+    let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
+    let mut solver = EllipticSolver::new(gpu, &domain, &x, mg, "c")?;
     let side = if periodic {
         FaceCondition::Periodic
     } else {
@@ -205,26 +220,12 @@ pub fn solve(
         [side; 2],
         [side; 2],
     ];
-    let setup = OperatorSetup::new(gpu, &domain, &solver, faces)?;
-    // Held catalyst cells hold c = 0 (u = 1); solved cells have no source.
+    // Every solve is for a correction to the host's f64 solution, so the faces are
+    // homogeneous and the sources are that solution's residual (uploaded per solve).
+    let setup = OperatorSetup::new(gpu, &domain, &solver, homogeneous(faces))?;
+    setup.upload(gpu, &sigma, &kind, &vec![0.0; cells])?;
+    // Held catalyst cells hold c = 0 (u = 1).
     let held_value = if reaction { 1.0 } else { 0.0 };
-    let values: Vec<f32> = kind
-        .iter()
-        .map(|&k| if k == CellKind::Held { held_value } else { 0.0 })
-        .collect();
-    setup.upload(gpu, &sigma, &kind, &values)?;
-    // The solver stops on a relative residual, in f32; what a user reads is the spread of
-    // the plane currents. On large grids that spread grows with the cell count at a fixed
-    // residual (1.5 % at 512³), and f32's own rounding of A·x leaves a residual of one sign
-    // that no number of f32 iterations removes (8.5e-4 on the shipped GDL's x axis). So the
-    // solution is refined in mixed precision: the residual of the accumulated solution is
-    // taken in f64 on the host, the f32 solver solves for its correction with homogeneous
-    // conditions, and the correction is added in f64; until the currents meet `target`, or a
-    // round no longer halves their imbalance, or MAX_ROUNDS.
-    let mut rounds = 1;
-    let report = solver.solve(gpu, &x, control(TOLERANCE), &|rec| setup.encode(rec))?;
-    let mut iterations = report.iterations;
-    let mut solution: Vec<f64> = x.download(gpu).into_iter().map(f64::from).collect();
     let system = System {
         grid: &permuted,
         kind: &kind,
@@ -233,23 +234,46 @@ pub fn solve(
         faces,
         cell_box: &cell_box,
     };
+    // The solver stops on a relative residual, in f32; what a user reads is the spread of
+    // the plane currents. On large grids that spread grows with the cell count at a fixed
+    // residual (1.5 % at 512³), and f32's own rounding of A·x leaves a residual of one sign
+    // that no number of f32 iterations removes (8.5e-4 on the shipped GDL's x axis). So the
+    // solution is kept and refined in mixed precision: the residual of the accumulated
+    // solution is taken in f64 on the host, the f32 solver solves for its correction with
+    // homogeneous conditions, and the correction is added in f64; until the currents meet
+    // `target`, or a round no longer halves their imbalance, or MAX_ROUNDS. The first
+    // round starts from the linear profile (diffusivity) or from zero (reaction).
+    let nx = permuted.nx as usize;
+    let (mut solution, per_target): (Vec<f64>, f64) = match task {
+        SteadyTask::Diffusivity => (
+            (0..cells)
+                .map(|p| 1.0 - ((p % nx) as f64 + 0.5) / nx as f64)
+                .collect(),
+            FIRST_SOLVE_PER_TARGET_LINEAR,
+        ),
+        SteadyTask::Reaction { .. } => (vec![0.0; cells], FIRST_SOLVE_PER_TARGET_ZERO),
+    };
+    let (lowest, highest) = FIRST_SOLVE_RANGE;
+    let first = (target * per_target).clamp(lowest, highest);
     let mut currents = Currents::of(&solution, &system, reaction);
+    let (mut rounds, mut iterations) = (0, 0);
     loop {
         if !currents.inlet.is_finite() || !currents.imbalance.is_finite() {
             bail!("the steady {task:?} solve along axis {axis} gave a non-finite current");
         }
-        if currents.imbalance <= target || rounds == MAX_ROUNDS {
+        let done = rounds > 0 && currents.imbalance <= target;
+        if done || rounds == MAX_ROUNDS {
             break;
-        }
-        if rounds == 1 {
-            setup.set_faces(gpu, homogeneous(faces))?;
         }
         let residual = system.residual(&solution);
         setup.value.upload(gpu, &residual)?;
         x.upload(gpu, &vec![0.0; cells])?;
-        let report = solver.solve(gpu, &x, control(CORRECTION_TOLERANCE), &|rec| {
-            setup.encode(rec)
-        })?;
+        let tolerance = if rounds == 0 {
+            first
+        } else {
+            CORRECTION_TOLERANCE
+        };
+        let report = solver.solve(gpu, &x, control(tolerance), &|rec| setup.encode(rec))?;
         iterations += report.iterations;
         rounds += 1;
         let correction = x.download(gpu);
@@ -266,7 +290,8 @@ pub fn solve(
             })
             .collect();
         let better = Currents::of(&refined, &system, reaction);
-        if better.imbalance.is_nan() || better.imbalance >= 0.5 * currents.imbalance {
+        let stalled = better.imbalance.is_nan() || better.imbalance >= 0.5 * currents.imbalance;
+        if rounds > 1 && stalled {
             // f64 round-off of the sums, or a correction no better than the solution.
             if better.imbalance < currents.imbalance {
                 (solution, currents) = (refined, better);

@@ -27,7 +27,7 @@ use crate::gpu::{
 };
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
-use crate::solvers::{EllipticSolver, Preconditioner, SolveControl};
+use crate::solvers::{Coarsening, EllipticSolver, Preconditioner, SolveControl};
 
 /// Reinitialisation iterations per band cell (the distance travels dtau cells per iteration).
 fn reinit_iterations(p: &SuperfillParams, grid: &Grid, initial: bool) -> u32 {
@@ -193,7 +193,7 @@ impl Superfill {
         let delta_cu = f("delta_cu");
         let delta_acc = f("delta_acc");
         let delta_lev = f("delta_lev");
-        let mg = Preconditioner::Multigrid;
+        let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
         let cu_solver = EllipticSolver::new(gpu, &domain, &delta_cu, mg, "cu")?;
         let acc_solver = EllipticSolver::new(gpu, &domain, &delta_acc, mg, "acc")?;
         let lev_solver = EllipticSolver::new(gpu, &domain, &delta_lev, mg, "lev")?;
