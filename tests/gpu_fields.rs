@@ -344,6 +344,79 @@ fn wider_ghost_layers_hold_exactly_their_neighbour_planes() {
     }
 }
 
+/// The same for f16 fields (the D3Q19 populations with `gde.flow.storage = "f16"`): their
+/// ghost planes are copied as 4-byte words, two cells at a time, so each plane must start
+/// on a word and every half-float must land in its own place, between chunks and around a
+/// periodic chunking axis, for ghost widths 1 to 3. One chunk on a periodic axis is the
+/// exception by design: the wrap kernel moves 4-byte elements, and an f16 field's kernels
+/// wrap inside its buffer there (`neighbour_on`), so its ghost planes stay unwritten.
+#[test]
+fn f16_fields_hold_their_neighbour_planes_across_chunks() {
+    let (gpu, _lock) = common::gpu();
+    let grids = [
+        Grid::new_2d(6, 23, 1.0),
+        Grid::new_3d(4, 3, 17, 1.0),
+        Grid::new_3d(2, 5, 9, 1.0),
+    ];
+    for ghost in [1u32, 2, 3] {
+        for g in grids {
+            for periodic in [false, true] {
+                let domains = ghost_domains(&gpu, g, periodic, ghost);
+                assert_eq!(
+                    domains.len(),
+                    2,
+                    "{g:?}: the test wants a chunked domain too"
+                );
+                for d in domains {
+                    let what = format!(
+                        "f16 {g:?} ghost {ghost} periodic {periodic}, {} chunks",
+                        d.chunks.len()
+                    );
+                    let f = Field::typed(&gpu, &d, "v", Element::F16);
+                    // 16-bit patterns distinct between neighbouring planes.
+                    let bits: Vec<u16> = cell_values(&g, 5).iter().map(|&v| v as u16).collect();
+                    let values: Vec<half::f16> =
+                        bits.iter().map(|&b| half::f16::from_bits(b)).collect();
+                    f.upload_as(&gpu, &values).unwrap();
+                    let mut enc = gpu.device.create_command_encoder(&Default::default());
+                    let mut rec = Recorder::new(&mut enc);
+                    f.exchange_halos(&mut rec);
+                    drop(rec);
+                    gpu.submit(enc.finish());
+                    let as_u32: Vec<u32> = bits.iter().map(|&b| u32::from(b)).collect();
+                    let unwrapped = periodic && d.chunks.len() == 1;
+                    for c in 0..d.chunks.len() {
+                        let mut expected: Vec<u16> = expected_chunk(&d, c, &as_u32)
+                            .into_iter()
+                            .map(|v| v as u16)
+                            .collect();
+                        if unwrapped {
+                            let ghost_cells = (ghost as u64 * g.plane_cells()) as usize;
+                            let n = expected.len();
+                            expected[..ghost_cells].fill(0);
+                            expected[n - ghost_cells..].fill(0);
+                        }
+                        // The chunk's buffer read back as words: two half-floats each,
+                        // the first in the low bits.
+                        let words: Vec<u32> = expected
+                            .chunks(2)
+                            .map(|p| u32::from(p[0]) | u32::from(p[1]) << 16)
+                            .collect();
+                        assert_eq!(f.download_chunk_raw(&gpu, c), words, "{what}: chunk {c}");
+                    }
+                    let back: Vec<u16> = f
+                        .download_as::<half::f16>(&gpu)
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect();
+                    assert_eq!(back, bits, "{what}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_thin_chunk_among_several_is_refused() {
     let (gpu, _lock) = common::gpu();
