@@ -8,7 +8,9 @@ solver (the scenarios' sides are periodic), on the CPU:
     python3 scripts/taufactor_compare.py gdl.vti --axes z x --conv-crit 1e-3
 
 `--conv-crit` is TauFactor's own stop: (max - min) / max of the plane fluxes, checked every
-100 iterations (its default 1e-2), the same measure as mesolyte's `gde.species.tolerance`.
+100 iterations (its default 1e-2), with the change of tau between checks below 2e-3.
+mesolyte's `gde.species.tolerance` is (max - min) / mean of the plane currents, which is the
+larger of the two for the same fluxes.
 Each line gives the axis, the wall time of the solve alone (the solver's set-up and the
 solve, not Python's start or the file read), the iterations and D_eff/D.
 """

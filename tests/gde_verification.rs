@@ -941,14 +941,17 @@ fn sealed_pore_space_does_not_break_the_steady_solve() {
     let it = result(&m, "stage_1_iterations");
     println!("fibres 96³: D_eff/D = {r:.7} in {it} iterations");
     assert!((r / 0.6292571 - 1.0).abs() < 1e-5, "{r}");
-    assert!(it <= 20.0, "{it} iterations");
+    // 11 measured; 20 when the first solve stopped at 1 × the target and needed a second.
+    assert!(it <= 15.0, "{it} iterations");
 }
 
 /// The steady solve's mixed-precision refinement (steady.rs): an f32 solve stalls where the
 /// rounding of A·x leaves a residual of one sign, and on the fibre GDL the plane currents then
-/// disagree by about 1e-4 to 1e-3 whatever the solver's tolerance. Refined with f64 residuals
-/// on the host, the same solve conserves current to 1e-9 (the discrete problem's own
-/// balance, exact in exact arithmetic), and D_eff moves by no more than that spread.
+/// disagree by about 1e-4 to 1e-3 whatever the solver's tolerance (its first solve here goes
+/// to the lowest relative residual, 1e-6). Refined with f64 residuals on the host, the
+/// solution conserves current to 1e-9 (the discrete problem's own balance, exact in exact
+/// arithmetic): the test fails if refinement does nothing. D_eff moves by no more than the
+/// spread of a single loose solve (tolerance 1: one solve to a relative residual of 1e-2).
 #[test]
 fn mixed_precision_refinement_makes_the_steady_currents_uniform() {
     let (gpu, _lock) = common::gpu();
@@ -974,7 +977,7 @@ fn mixed_precision_refinement_makes_the_steady_currents_uniform() {
             unconverged,
         )
     };
-    // Tolerance 1: the first solve alone.
+    // Tolerance 1: one solve, to the highest relative residual (1e-2).
     let (single, single_spread, _) = run("gde.species.tolerance=1");
     let (refined, spread, unconverged) = run("gde.species.tolerance=1e-9");
     println!("fibres 64×64×32: f32 solve {single:.8} (spread {single_spread:.1e}), refined {refined:.8} (spread {spread:.1e})");
@@ -990,8 +993,8 @@ fn mixed_precision_refinement_makes_the_steady_currents_uniform() {
 /// to the scenario's own flux uniformity (1e-3): through-plane, the steady solve and the
 /// D3Q7 lattice agree within 0.5 % (issue 20; measured 1e-6, 0.5444390 and 0.5444395, the
 /// lattice's in docs/performance.md). In-plane the solve's periodic side of 50 cells is odd
-/// from the first coarse level on; coarsened like the rest it takes few iterations (44 when
-/// odd periodic sides were kept, 10 since).
+/// from the first coarse level on: 44 iterations when odd periodic sides were kept, 15 once
+/// coarsened, 10 since the solve also starts from the linear profile.
 #[test]
 fn steady_solve_and_lattice_agree_on_the_shipped_gdl() {
     let (gpu, _lock) = common::gpu();

@@ -182,8 +182,8 @@ pub struct EllipticSolver {
     domain: Arc<Domain>,
     v: Vectors,
     /// x as the previous solve left it: the warm start moves along the change since (part of
-    /// a run's state, checkpointed by the user).
-    pub x_prev: Field,
+    /// a run's state, checkpointed by the user). None for a solver built `without_warm_start`.
+    x_prev: Option<Field>,
     vcycle: Option<VCycle>,
     /// Iterations queued per read-back of 48 bytes (results do not depend on it).
     batch: u32,
@@ -193,7 +193,8 @@ pub struct EllipticSolver {
     staging: wgpu::Buffer,
     k: Kernels,
     /// Bind groups per chunk.
-    warm_bg: Vec<wgpu::BindGroup>,
+    /// None without a warm start: the start's direction is then cleared instead.
+    warm_bg: Option<Vec<wgpu::BindGroup>>,
     apply_p_bg: Vec<wgpu::BindGroup>,
     start_bg: Vec<wgpu::BindGroup>,
     update_bg: Vec<wgpu::BindGroup>,
@@ -212,6 +213,30 @@ impl EllipticSolver {
         preconditioner: Preconditioner,
         label: &str,
     ) -> Result<EllipticSolver> {
+        Self::build(gpu, domain, phi, preconditioner, label, true)
+    }
+
+    /// The same without the warm start's x_prev (one field fewer): every solve starts from x
+    /// as it is, whatever `SolveControl::warm_step_max` says. For solvers whose x starts
+    /// from scratch each time (gde's steady corrections).
+    pub fn without_warm_start(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        phi: &Field,
+        preconditioner: Preconditioner,
+        label: &str,
+    ) -> Result<EllipticSolver> {
+        Self::build(gpu, domain, phi, preconditioner, label, false)
+    }
+
+    fn build(
+        gpu: &Gpu,
+        domain: &Arc<Domain>,
+        phi: &Field,
+        preconditioner: Preconditioner,
+        label: &str,
+        warm_start: bool,
+    ) -> Result<EllipticSolver> {
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let v = Vectors {
             gx: f("gx"),
@@ -224,7 +249,7 @@ impl EllipticSolver {
             q: f("q"),
             z: f("z"),
         };
-        let x_prev = Field::new(gpu, domain, &format!("{label}_prev"));
+        let x_prev = warm_start.then(|| Field::new(gpu, domain, &format!("{label}_prev")));
         let buffer = |label: &str, size: u64, usage: wgpu::BufferUsages| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -275,8 +300,10 @@ impl EllipticSolver {
             direction: kernel("solvers/cg_direction.wgsl")?,
         };
         // The warm start's direction d goes into p, its image A d into q.
-        let warm_bg = k.warm.bind_chunks(gpu, domain, |c| {
-            vec![&phi.buffers[c], &x_prev.buffers[c], &v.p.buffers[c]]
+        let warm_bg = x_prev.as_ref().map(|prev| {
+            k.warm.bind_chunks(gpu, domain, |c| {
+                vec![&phi.buffers[c], &prev.buffers[c], &v.p.buffers[c]]
+            })
         });
         let fine = v.fine_level();
         let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
@@ -466,7 +493,15 @@ impl EllipticSolver {
         let v = &self.v;
         // The operator and b, then d = φ - φ_prev into p.
         setup(rec);
-        self.cells(rec, &self.k.warm, &self.warm_bg);
+        match &self.warm_bg {
+            Some(groups) => self.cells(rec, &self.k.warm, groups),
+            // No direction: θ A d = 0, the start is x itself.
+            None => {
+                for buffer in &v.p.buffers {
+                    rec.encoder().clear_buffer(buffer, 0, None);
+                }
+            }
+        }
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
         for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
             f.exchange_chunk_halos(rec);
@@ -496,6 +531,14 @@ impl EllipticSolver {
         self.single(rec, Sum::Alpha);
         self.cells(rec, &self.k.update, &self.update_bg);
         self.single(rec, Sum::Residual);
+    }
+
+    /// x as the previous solve left it, for checkpoints. Panics for a solver built
+    /// `without_warm_start`, which has none.
+    pub fn x_prev(&self) -> &Field {
+        self.x_prev
+            .as_ref()
+            .expect("a solver built without a warm start has no x_prev")
     }
 
     /// The fields of the linear system, for the bind groups of a user's set-up kernel.

@@ -242,9 +242,10 @@ pub enum Coarsening {
     /// uniform along a periodic axis whenever the problem is, so a problem uniform along it
     /// gets an exactly uniform correction (the dendrite potential's planar front, which a
     /// one-child coarse cell breaks at round-off level and a noiseless front amplifies into
-    /// fingers). The price is convergence where such an axis is long: the kept axis is never
-    /// smoothed on a coarse level (gde's shipped GDL, periodic sides of 120 and 50 cells: 44
-    /// iterations along x kept, 15 coarsened).
+    /// fingers). The price is convergence where such an axis is long: its smooth errors are
+    /// never seen at a coarser scale, and the coarse operators' factor ½ under-weights its
+    /// links (gde's shipped GDL, periodic sides of 120 and 50 cells: 44 iterations along x
+    /// kept, 15 coarsened).
     KeepOddPeriodic,
 }
 

@@ -53,8 +53,8 @@ pub struct OperatorSetup {
     pub kind: Field,
     /// The source of a solved cell, or the value of a held one.
     pub value: Field,
-    /// The face conditions (`set_faces`), read by the bind groups.
-    params: wgpu::Buffer,
+    /// Written once; kept with the bind groups that read it.
+    _params: wgpu::Buffer,
     kernel: Kernel,
     groups: Vec<wgpu::BindGroup>,
 }
@@ -75,7 +75,7 @@ impl OperatorSetup {
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("operator set-up params"),
                 contents: bytemuck::bytes_of(&p),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                usage: wgpu::BufferUsages::STORAGE,
             });
         let f = |name: &str| Field::new(gpu, domain, name);
         let (sigma, kind, value) = (f("sigma"), f("cell kind"), f("cell value"));
@@ -99,7 +99,7 @@ impl OperatorSetup {
             sigma,
             kind,
             value,
-            params,
+            _params: params,
             kernel,
             groups,
         })
@@ -111,16 +111,6 @@ impl OperatorSetup {
         let kinds: Vec<f32> = kind.iter().map(|&k| k as u32 as f32).collect();
         self.kind.upload(gpu, &kinds)?;
         self.value.upload(gpu, value)
-    }
-
-    /// Changes the face conditions for the next solves (same checks as `new`): a correction
-    /// solve of iterative refinement, for one, has the same operator with homogeneous faces.
-    pub fn set_faces(&self, gpu: &Gpu, faces: Faces) -> Result<()> {
-        check_faces(&self.domain, &faces)?;
-        let p = setup_params(&self.domain, &faces);
-        gpu.queue
-            .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
-        Ok(())
     }
 
     /// Encodes the operator's set-up (the closure `EllipticSolver::solve` takes).

@@ -1,7 +1,8 @@
-// Indexing between two multigrid levels (src/models/dendrite/multigrid.rs). Along each axis a
-// level is either coarsened (coarse cell K covers fine cells 2K and 2K+1, clipped to the fine
-// grid, so an odd size gives a last coarse cell with one child) or kept (the same cells: a
-// periodic side axis of odd length, or an axis of one cell). The coarse chunk dispatched with
+// Indexing between two multigrid levels (src/solvers/multigrid.rs). Along each axis a level
+// is either coarsened (coarse cell K covers fine cells 2K and 2K+1, clipped to the fine grid,
+// so an odd size gives a last coarse cell with one child, which on a periodic axis neighbours
+// coarse cell 0) or kept (the same cells: an axis of one cell, or a periodic side axis of odd
+// length where the caller asks for Coarsening::KeepOddPeriodic). The coarse chunk dispatched with
 // a fine chunk holds exactly the coarse cells whose first child lies in that fine chunk, so
 // every child is in the fine chunk or its upper ghost plane and every parent is in the coarse
 // chunk or its lower ghost plane. Requires common/grid.wgsl.

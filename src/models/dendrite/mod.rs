@@ -742,14 +742,14 @@ impl Model for Dendrite {
             &self.phi,
             &self.c,
             &self.potential.eta_ref,
-            &self.potential.solver.x_prev,
+            self.potential.solver.x_prev(),
             &self.eta_fixed,
             &self.eta_remainder,
             &self.rho_fixed,
             &self.rho_remainder,
         ];
         if let Some(li) = &self.implicit {
-            fields.extend([&li.w_star, &li.solver.x_prev]);
+            fields.extend([&li.w_star, li.solver.x_prev()]);
         }
         fields
     }

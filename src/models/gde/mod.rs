@@ -532,7 +532,7 @@ impl Gde {
         let met = r.imbalance <= target;
         if r.rounds > 1 || !met {
             self.messages.push(format!(
-                "stage {}/{} ({}): {} mixed-precision correction solve(s) took the imbalance to \
+                "stage {}/{} ({}): {} more mixed-precision correction solve(s) after the first took the imbalance to \
                  {:.1e} (gde.species.tolerance {target:.0e}){}",
                 self.stage + 1,
                 self.stages.len(),

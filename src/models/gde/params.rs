@@ -174,10 +174,11 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// The species collision is TRT with a fixed magic parameter, so steady states do not depend
 /// on τ and a large τ (fast diffusion per step) is safe; up to τ = 20 the symmetric rate
 /// stays below 1.95, so every mode is still damped.
-/// f32 fields of one steady solve (steady.rs), allocated while it runs: the solution, the
-/// solver's gx, gy, gz, diag, b, r, p, q, z and x_prev, the set-up's σ, kind and value, and the
-/// multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
-pub const STEADY_SOLVE_FIELDS: u32 = 15;
+/// f32 fields of one steady solve (steady.rs), allocated while it runs: the correction x,
+/// the solver's gx, gy, gz, diag, b, r, p, q and z (no x_prev: it starts cold; the operator
+/// comes from the host, so no set-up fields), and the multigrid levels (7 fields on 1/8 +
+/// 1/64 + … of the cells: one field's worth).
+pub const STEADY_SOLVE_FIELDS: u32 = 11;
 
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 

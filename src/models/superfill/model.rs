@@ -808,12 +808,12 @@ impl Model for Superfill {
             &self.seam,
             &self.delta_cu,
             &self.delta_acc,
-            &self.cu_solver.x_prev,
-            &self.acc_solver.x_prev,
+            self.cu_solver.x_prev(),
+            self.acc_solver.x_prev(),
             &self.amount_lev[self.am],
             &self.c_lev,
             &self.delta_lev,
-            &self.lev_solver.x_prev,
+            self.lev_solver.x_prev(),
         ]
     }
 
