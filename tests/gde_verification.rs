@@ -846,6 +846,9 @@ fn snapshots_between_checks_hold_their_own_iteration() {
 /// pore path (zero, skipped); layers in series at the harmonic mean (per-cell diffusivity,
 /// as Knudsen enters); and random spheres, where it must agree with the lattice itself and
 /// stay below the Hashin-Shtrikman bound. One solve per stage, a few tens of iterations.
+/// The solve starts from the linear profile between the held faces, which is already the
+/// answer in straight pores: that case checks the currents and the path around the solver;
+/// the series layers and the spheres are where the GPU's correction does the work.
 #[test]
 fn the_steady_multigrid_solve_meets_the_lattice_references() {
     let (gpu, _lock) = common::gpu();

@@ -44,6 +44,10 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// Largest storage binding we use; at most the adapter's limit (see [`MAX_BINDING_ENV`]).
     pub max_binding_bytes: u64,
+    /// Whether the device is a CPU (lavapipe): kernels whose cost there differs in kind from
+    /// a GPU's (one workgroup runs on one core, and its barriers switch every invocation)
+    /// choose another equivalent form.
+    pub cpu: bool,
     pub(super) common: std::sync::OnceLock<super::CommonKernels>,
     /// Each thread's latest submission (see [`Gpu::submit`]).
     last_submission: Mutex<HashMap<ThreadId, wgpu::SubmissionIndex>>,
@@ -221,12 +225,14 @@ impl Gpu {
                 .with_context(|| format!("{MAX_BINDING_ENV}={cap:?} is not a byte count"))?;
             max_binding_bytes = max_binding_bytes.min(cap.max(256));
         }
+        let cpu = adapter.get_info().device_type == wgpu::DeviceType::Cpu;
         Ok(Gpu {
             device,
             queue,
             summary,
             limits,
             max_binding_bytes,
+            cpu,
             common: Default::default(),
             last_submission: Default::default(),
         })

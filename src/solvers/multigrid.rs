@@ -29,7 +29,7 @@
 //!   also builds those levels' operators in one), instead of 4 per level and the coarsest's
 //!   sweeps. Its first level's vectors have room behind them for the coarser levels. (Those
 //!   levels also keep fields of their own, a few thousand cells, which only the per-level
-//!   path of `with_bottom(.., false)` uses.)
+//!   path of `with_bottom(.., false)` uses: `new` takes it on a CPU device, see there.)
 //!   dendrite-3d's V-cycle is 13 dispatches in a solve (26 before the bottom and the fused
 //!   first sweeps).
 //!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
@@ -287,13 +287,18 @@ fn grid_of(n: [u32; 3], dx: f64) -> Grid {
 }
 
 impl Multigrid {
+    /// The V-cycle for `fine` on `fine_domain`. The bottom is fused into one dispatch on a
+    /// GPU and not on a CPU device (lavapipe), where that one workgroup runs on one core and
+    /// switches all its invocations at each of its barriers: per-level dispatches ran FiPy's
+    /// trench (superfill-trench-2d to 7.8 s) 12 % faster there (docs/performance.md). Both
+    /// forms give the same bits.
     pub fn new(
         gpu: &Gpu,
         fine_domain: &Arc<Domain>,
         fine: &FineLevel,
         coarsening: Coarsening,
     ) -> Result<Multigrid> {
-        Self::with_bottom(gpu, fine_domain, fine, coarsening, true)
+        Self::with_bottom(gpu, fine_domain, fine, coarsening, !gpu.cpu)
     }
 
     /// With `fused_bottom` false every level runs its own dispatches: the same V-cycle, bit
