@@ -240,7 +240,6 @@ pub fn solve(
     // homogeneous conditions, and the correction is added in f64; until the currents meet
     // `target`, or a round no longer halves their imbalance, or MAX_ROUNDS. The first
     // round starts from the linear profile (diffusivity) or from zero (reaction).
-    let nx = permuted.nx as usize;
     let (mut solution, per_target): (Vec<f64>, f64) = match task {
         SteadyTask::Diffusivity => (
             (0..cells)
