@@ -918,6 +918,49 @@ fn shipped(gpu: &Gpu, file: &str, set: &[&str]) -> Gde {
     Gde::new(gpu, s.grid, p).unwrap()
 }
 
+/// Without flow, the label and concentration fields give their memory to each steady solve
+/// and get it back (Gde::solve_steady): after the solves the label output is the image as
+/// uploaded, the concentration lies between the outlet and inlet values in the pores and is
+/// 0 in solid, and the peak counts the solve's fields alone. Fails if a field came back
+/// empty (all zeros) or stale.
+#[test]
+fn steady_solves_give_back_the_output_fields_they_borrow() {
+    let (gpu, _lock) = common::gpu();
+    let file = common::scenario("gde-gdl-diffusivity.toml");
+    let set = ["grid.nx=24", "grid.ny=24", "grid.nz=20"];
+    let untouched = shipped(&gpu, &file, &set);
+    let mut m = shipped(&gpu, &file, &set);
+    assert_eq!(
+        m.params.gpu_fields(),
+        mesolyte::models::gde::params::STEADY_SOLVE_FIELDS
+    );
+    solve(&gpu, &mut m, 100);
+    assert!(result(&m, "deff_ratio_x") > 0.1);
+    let field = |m: &Gde, name: &str| {
+        let outputs = m.output_fields();
+        let f = outputs.iter().find(|f| f.name == name).unwrap();
+        f.components[0].download(&gpu)
+    };
+    let labels = field(&untouched, "label");
+    assert_eq!(field(&m, "label"), labels);
+    let c = field(&m, "c_mol_m3");
+    let sp = &m.params.species;
+    let (low, high) = (sp.concentration_out_mol_m3, sp.concentration_in_mol_m3);
+    // Pores no face reaches (sealed) keep the outlet value.
+    let (mut pores, mut inside) = (0, 0);
+    for (&l, &c) in labels.iter().zip(&c) {
+        let c = c as f64;
+        if l == PORE as f32 {
+            pores += 1;
+            inside += usize::from(c > low && c < high);
+            assert!((low..=high).contains(&c), "{c}");
+        } else {
+            assert_eq!(c, 0.0);
+        }
+    }
+    assert!(pores > 0 && inside * 10 > pores * 9, "{inside} of {pores}");
+}
+
 /// Pore space sealed off from both faces is a singular block of the operator; on the shipped
 /// fibre GDL at 96³ (x only) one such block made the steady solve break down ("non-finite
 /// residual after 1 iterations": a pocket within one coarse multigrid cell gives it a zero

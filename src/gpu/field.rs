@@ -143,6 +143,27 @@ impl Field {
         self.element
     }
 
+    /// Frees the field's device memory and forgets its values, keeping its name, domain and
+    /// type, until [`Field::reallocate`]; nothing may use it in between (a kernel bound to
+    /// it keeps the old buffers alive, so only a field no bind group holds frees anything).
+    /// For fields that are only outputs while a larger temporary computation needs the
+    /// room: gde's label and concentration during a steady solve.
+    pub fn release(&mut self) {
+        self.buffers.clear();
+        self.wrap = None;
+    }
+
+    /// Whether [`Field::release`] left the field without memory.
+    pub fn is_released(&self) -> bool {
+        self.buffers.is_empty()
+    }
+
+    /// Gives a released field zero-filled memory again (a plain field's: no extra room).
+    pub fn reallocate(&mut self, gpu: &Gpu) {
+        let domain = self.domain.clone();
+        *self = Self::build(gpu, &domain, &self.name, 0, self.element);
+    }
+
     fn plane_bytes(&self) -> u64 {
         self.domain.grid.plane_cells() * self.element.bytes()
     }

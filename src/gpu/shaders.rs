@@ -47,6 +47,7 @@ shader_table!(
     "dendrite/li_update.wgsl",
     "solvers/cg_apply.wgsl",
     "solvers/cg_start.wgsl",
+    "solvers/cg_start_from_zero.wgsl",
     "solvers/cg_update.wgsl",
     "solvers/cg_direction.wgsl",
     "solvers/cg_precondition.wgsl",

@@ -100,7 +100,8 @@ struct Kernels {
     /// The warm start's direction (the last change of x) and x_prev ← x.
     warm: Kernel,
     apply: Kernel,
-    /// The warm start's residual and the image of its direction (cg_start.wgsl).
+    /// The warm start's residual and the image of its direction (cg_start.wgsl), or for a
+    /// solver `for_corrections` only the scale of b (cg_start_from_zero.wgsl).
     start: Kernel,
     /// cg_update.wgsl; with multigrid FIRST_SWEEP, which also writes the next
     /// V-cycle's first fine sweep.
@@ -145,7 +146,8 @@ struct Vectors {
     gy: Field,
     gz: Field,
     diag: Field,
-    b: Field,
+    /// None for a solver `for_corrections`, whose user writes b into r.
+    b: Option<Field>,
     r: Field,
     p: Field,
     q: Field,
@@ -178,11 +180,21 @@ pub struct OperatorFields<'a> {
     pub b: &'a Field,
 }
 
+/// Where each solve starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// From x moved along its last change (`encode_start`), with x_prev kept for that.
+    Warm,
+    /// From x = 0, with b written by the user into r (`EllipticSolver::for_corrections`).
+    Zero,
+}
+
 pub struct EllipticSolver {
     domain: Arc<Domain>,
+    start: Start,
     v: Vectors,
     /// x as the previous solve left it: the warm start moves along the change since (part of
-    /// a run's state, checkpointed by the user). None for a solver built `without_warm_start`.
+    /// a run's state, checkpointed by the user). None for a solver built `for_corrections`.
     x_prev: Option<Field>,
     vcycle: Option<VCycle>,
     /// Iterations queued per read-back of 48 bytes (results do not depend on it).
@@ -213,20 +225,22 @@ impl EllipticSolver {
         preconditioner: Preconditioner,
         label: &str,
     ) -> Result<EllipticSolver> {
-        Self::build(gpu, domain, phi, preconditioner, label, true)
+        Self::build(gpu, domain, phi, preconditioner, label, Start::Warm)
     }
 
-    /// The same without the warm start's x_prev (one field fewer): every solve starts from x
-    /// as it is, whatever `SolveControl::warm_step_max` says. For solvers whose x starts
-    /// from scratch each time (gde's steady corrections).
-    pub fn without_warm_start(
+    /// A solver whose every solve starts from x = 0 (it clears x), for corrections to a
+    /// solution kept elsewhere (gde's steady solves refine an f64 solution on the host). It
+    /// keeps neither the warm start's x_prev nor b, two fields fewer: the user writes b into
+    /// `operator().b`, which is the residual r's memory (the residual of x = 0 is b), before
+    /// each solve, and `SolveControl::warm_step_max` is ignored.
+    pub fn for_corrections(
         gpu: &Gpu,
         domain: &Arc<Domain>,
         phi: &Field,
         preconditioner: Preconditioner,
         label: &str,
     ) -> Result<EllipticSolver> {
-        Self::build(gpu, domain, phi, preconditioner, label, false)
+        Self::build(gpu, domain, phi, preconditioner, label, Start::Zero)
     }
 
     fn build(
@@ -235,15 +249,16 @@ impl EllipticSolver {
         phi: &Field,
         preconditioner: Preconditioner,
         label: &str,
-        warm_start: bool,
+        start: Start,
     ) -> Result<EllipticSolver> {
+        let warm_start = start == Start::Warm;
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let v = Vectors {
             gx: f("gx"),
             gy: f("gy"),
             gz: f("gz"),
             diag: f("diag"),
-            b: f("b"),
+            b: warm_start.then(|| f("b")),
             r: f("r"),
             p: f("p"),
             q: f("q"),
@@ -286,7 +301,11 @@ impl EllipticSolver {
         let k = Kernels {
             warm: kernel("solvers/warm_direction.wgsl")?,
             apply: kernel("solvers/cg_apply.wgsl")?,
-            start: kernel("solvers/cg_start.wgsl")?,
+            start: kernel(if warm_start {
+                "solvers/cg_start.wgsl"
+            } else {
+                "solvers/cg_start_from_zero.wgsl"
+            })?,
             update: Kernel::with_constants(
                 gpu,
                 "solvers/cg_update.wgsl",
@@ -311,17 +330,20 @@ impl EllipticSolver {
             b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
             b
         });
-        let start_bg = k.start.bind_chunks(gpu, domain, |c| {
-            let mut b = fine.operator(c);
-            b.extend([
-                &phi.buffers[c],
-                &v.p.buffers[c],
-                &v.b.buffers[c],
-                &v.r.buffers[c],
-                &v.q.buffers[c],
-                &partials,
-            ]);
-            b
+        let start_bg = k.start.bind_chunks(gpu, domain, |c| match &v.b {
+            Some(b) => {
+                let mut list = fine.operator(c);
+                list.extend([
+                    &phi.buffers[c],
+                    &v.p.buffers[c],
+                    &b.buffers[c],
+                    &v.r.buffers[c],
+                    &v.q.buffers[c],
+                    &partials,
+                ]);
+                list
+            }
+            None => vec![&v.diag.buffers[c], &v.r.buffers[c], &partials],
         });
         let update_bg = k.update.bind_chunks(gpu, domain, |c| {
             vec![
@@ -388,6 +410,7 @@ impl EllipticSolver {
         let batch = if vcycle.is_some() { 1 } else { 16 };
         Ok(EllipticSolver {
             domain: domain.clone(),
+            start,
             v,
             x_prev,
             vcycle,
@@ -488,22 +511,34 @@ impl EllipticSolver {
     /// residual r = b - Aφ and Jacobi-scaled norm (converged already?).
     /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
     /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
-    /// [0, θ_max] (cg_start.wgsl); θ_max = 0 starts from φ itself.
-    fn encode_start(&self, rec: &mut Recorder, setup: &dyn Fn(&mut Recorder)) {
+    /// [0, θ_max] (cg_start.wgsl); θ_max = 0 starts from φ itself. A solver
+    /// `for_corrections` starts from φ = 0 with r = b as its user wrote it, and sums only
+    /// |D⁻¹b|² (cg_start_from_zero.wgsl); the same θ and update then leave both as they are.
+    fn encode_start(&self, rec: &mut Recorder, phi: &Field, setup: &dyn Fn(&mut Recorder)) {
         let v = &self.v;
         // The operator and b, then d = φ - φ_prev into p.
         setup(rec);
-        match &self.warm_bg {
-            Some(groups) => self.cells(rec, &self.k.warm, groups),
-            // No direction: θ A d = 0, the start is x itself.
-            None => {
-                for buffer in &v.p.buffers {
+        match (&self.warm_bg, self.start) {
+            (Some(groups), _) => self.cells(rec, &self.k.warm, groups),
+            // No direction: θ A d = 0 (q = 0 too, since the start does not write it), and
+            // the start is x itself, or zero.
+            (None, start) => {
+                let mut clear = vec![&v.p];
+                if start == Start::Zero {
+                    clear.extend([&v.q, phi]);
+                }
+                for buffer in clear.iter().flat_map(|f| &f.buffers) {
                     rec.encoder().clear_buffer(buffer, 0, None);
                 }
             }
         }
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p] {
+        // A correction's r is the user's b, written like the operator.
+        let user_r = (self.start == Start::Zero).then_some(&v.r);
+        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p]
+            .into_iter()
+            .chain(user_r)
+        {
             f.exchange_chunk_halos(rec);
         }
         // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
@@ -534,7 +569,7 @@ impl EllipticSolver {
     }
 
     /// x as the previous solve left it, for checkpoints. Panics for a solver built
-    /// `without_warm_start`, which has none.
+    /// `for_corrections`, which has none.
     pub fn x_prev(&self) -> &Field {
         self.x_prev
             .as_ref()
@@ -549,7 +584,7 @@ impl EllipticSolver {
             gy: &v.gy,
             gz: &v.gz,
             diag: &v.diag,
-            b: &v.b,
+            b: v.b.as_ref().unwrap_or(&v.r),
         }
     }
 
@@ -601,7 +636,7 @@ impl EllipticSolver {
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             let mut rec = Recorder::new(&mut enc);
             if !std::mem::replace(&mut set_up, true) {
-                self.encode_start(&mut rec, setup);
+                self.encode_start(&mut rec, phi, setup);
             }
             if let (Some(vc), true) = (&self.vcycle, queued == 0 && queue_now > 0) {
                 vc.multigrid.encode_build(&mut rec);

@@ -494,7 +494,17 @@ impl Gde {
         // reaction's own tolerance is the lattice's relative change between checks, which a
         // single solve does not have.)
         let target = sp.tolerance;
-        let r = steady::solve(
+        // The label and concentration fields are only outputs here unless a flow solver's
+        // kernels read the label: their memory goes to the solve while it runs (8 B per
+        // voxel of the peak), and they are written again from the host's copies after it.
+        let lend = self.flow.is_none();
+        if lend {
+            self.label.release();
+            self.steady_concentration
+                .iter_mut()
+                .for_each(Field::release);
+        }
+        let solved = steady::solve(
             gpu,
             &self.grid,
             voxels,
@@ -503,7 +513,16 @@ impl Gde {
             relative.as_deref(),
             task,
             target,
-        )?;
+        );
+        if lend {
+            self.label.reallocate(gpu);
+            self.label.upload(gpu, &voxels.as_f32())?;
+            // Zeros until the solution is uploaded below (a failed solve stops the run).
+            self.steady_concentration
+                .iter_mut()
+                .for_each(|f| f.reallocate(gpu));
+        }
+        let r = solved?;
         let c_in = sp.concentration_in_mol_m3;
         let solid = |i: usize| voxels.labels[i] != geometry::PORE;
         let c: Vec<f32> = r

@@ -175,10 +175,10 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// on τ and a large τ (fast diffusion per step) is safe; up to τ = 20 the symmetric rate
 /// stays below 1.95, so every mode is still damped.
 /// f32 fields of one steady solve (steady.rs), allocated while it runs: the correction x,
-/// the solver's gx, gy, gz, diag, b, r, p, q and z (no x_prev: it starts cold; the operator
-/// comes from the host, so no set-up fields), and the multigrid levels (7 fields on 1/8 +
-/// 1/64 + … of the cells: one field's worth).
-pub const STEADY_SOLVE_FIELDS: u32 = 11;
+/// the solver's gx, gy, gz, diag, r, p, q and z (a solver `for_corrections`: no x_prev and
+/// no b, which it takes in r; the operator comes from the host, so no set-up fields), and
+/// the multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
+pub const STEADY_SOLVE_FIELDS: u32 = 10;
 
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 
@@ -615,10 +615,15 @@ impl GdeParams {
             };
         }
         if !self.species.axes.is_empty() || self.reaction.enabled {
-            n += match self.species.solver {
-                SpeciesSolverKind::Lattice => 7 + 2 + u32::from(self.species.knudsen),
-                SpeciesSolverKind::Multigrid => 1 + STEADY_SOLVE_FIELDS,
-            };
+            match self.species.solver {
+                SpeciesSolverKind::Lattice => n += 7 + 2 + u32::from(self.species.knudsen),
+                // Without flow the label and the concentration are freed while a solve
+                // runs (Gde::solve_steady): the peak is the larger of the two.
+                SpeciesSolverKind::Multigrid if self.flow.axes.is_empty() => {
+                    n = (n + 1).max(STEADY_SOLVE_FIELDS)
+                }
+                SpeciesSolverKind::Multigrid => n += 1 + STEADY_SOLVE_FIELDS,
+            }
         }
         n
     }

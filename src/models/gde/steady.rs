@@ -190,7 +190,7 @@ pub fn solve(
     // Nothing here needs levels uniform along the periodic sides, and keeping their odd
     // lengths uncoarsened costs iterations (Coarsening says how many).
     let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
-    let mut solver = EllipticSolver::without_warm_start(gpu, &domain, &x, mg, "c")?;
+    let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, mg, "c")?;
     let side = if periodic {
         FaceCondition::Periodic
     } else {
@@ -262,8 +262,8 @@ pub fn solve(
             break;
         }
         let residual = system.residual(&solution);
+        // The solver starts each solve from x = 0 and takes b where it reads r.
         solver.operator().b.upload(gpu, &residual)?;
-        x.upload(gpu, &vec![0.0; cells])?;
         let tolerance = if rounds == 0 {
             first
         } else {
