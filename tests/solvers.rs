@@ -23,8 +23,8 @@ use std::sync::Arc;
 use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::{Domain, Field, Gpu};
 use mesolyte::solvers::{
-    CellKind, Coarsening, EllipticSolver, FaceCondition, Faces, OperatorSetup, Preconditioner,
-    SolveControl,
+    CellKind, Coarsening, EllipticSolver, FaceCondition, Faces, FineOperator, OperatorSetup,
+    Preconditioner, SolveControl,
 };
 use mesolyte::Grid;
 
@@ -303,6 +303,123 @@ fn wider_ghost_domains_solve_as_one_ghost_domains_do() {
     assert!(rel(a, b) < 1e-5, "{a} vs {b}");
 }
 
+/// One correction solve (x from 0, b given: `EllipticSolver::for_corrections`) of `p` with
+/// homogeneous values (every Dirichlet face and held cell at 0) and b = `p.value` on solved
+/// cells: with the fine operator stored, written by OperatorSetup from σ, kinds and faces, or
+/// computed on the fly from the signed conductivity (`FineOperator::Conductivity`).
+fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -> (Vec<f32>, u32) {
+    let domain: Arc<Domain> = match chunks {
+        None => Domain::new(gpu, p.grid, p.periodic).unwrap(),
+        Some(bytes) => {
+            let plane = p.grid.plane_cells() * 4;
+            let spans = split_planes_ghosts(p.grid.planes(), plane, bytes, 1).unwrap();
+            assert!(spans.len() > 1, "the test wants several chunks");
+            Domain::with_chunks(gpu, p.grid, p.periodic, spans).unwrap()
+        }
+    };
+    let held = |f: FaceCondition| matches!(f, FaceCondition::Dirichlet(_));
+    let form = if stored {
+        FineOperator::Stored
+    } else {
+        FineOperator::Conductivity {
+            held_x: [held(p.faces[0][0]), held(p.faces[0][1])],
+            periodic_sides: p.periodic,
+        }
+    };
+    let x = Field::new(gpu, &domain, "x");
+    let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, MG, form, "x").unwrap();
+    let b: Vec<f32> = p
+        .kind
+        .iter()
+        .zip(&p.value)
+        .map(|(&k, &v)| if k == CellKind::Solved { v } else { 0.0 })
+        .collect();
+    let setup = if stored {
+        let setup = OperatorSetup::new(gpu, &domain, &solver, p.faces).unwrap();
+        setup.upload(gpu, &p.sigma, &p.kind, &b).unwrap();
+        Some(setup)
+    } else {
+        let signed: Vec<f32> = p
+            .kind
+            .iter()
+            .zip(&p.sigma)
+            .map(|(k, &s)| match k {
+                CellKind::Solved => s,
+                CellKind::Held => -s,
+                CellKind::Excluded => 0.0,
+            })
+            .collect();
+        solver.conductivity().upload(gpu, &signed).unwrap();
+        solver.rhs().upload(gpu, &b).unwrap();
+        None
+    };
+    let control = SolveControl {
+        tolerance: 1e-6,
+        max_iterations: 1000,
+        max_iterations_key: "(test)",
+        warm_step_max: 0.0,
+    };
+    let encode = |rec: &mut mesolyte::gpu::Recorder| {
+        if let Some(s) = &setup {
+            s.encode(rec);
+        }
+    };
+    let report = solver.solve(gpu, &x, control, &encode).unwrap();
+    (x.download(gpu), report.iterations)
+}
+
+/// The matrix-free fine operator (shaders/solvers/include/operator_conductivity.wgsl, gde's
+/// steady solves: 4 B per cell instead of 16) computes every face and diagonal by the
+/// expressions, in the order, of the stored form's generic set-up (operator_setup.wgsl), so
+/// a solve from the same σ, kinds and faces gives the same bits: random σ with excluded and
+/// held cells, in 3D with periodic sides of odd length, with closed sides and a closed far
+/// face (gde's reaction), in 2D, and in chunks. Fails on any face, diagonal or boundary rule
+/// that differs (a wrong one changes the iterates long before the answer).
+#[test]
+fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
+    let (gpu, _lock) = common::gpu();
+    use FaceCondition::{Closed, Dirichlet, Periodic};
+    let cases = [
+        (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
+        (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
+        (Grid::new_2d(40, 30, 1e-6), false, Dirichlet(0.0), None),
+        // 16 planes of 24·10 f32 (960 B): chunks of at most 8 planes.
+        (
+            Grid::new_3d(24, 10, 16, 1e-6),
+            true,
+            Dirichlet(0.0),
+            Some(10 * 960),
+        ),
+    ];
+    for (grid, periodic, far, chunks) in cases {
+        let mut p = Problem::new(grid);
+        p.periodic = periodic;
+        let side = if periodic { Periodic } else { Closed };
+        p.faces = [[Dirichlet(0.0), far], [side; 2], [side; 2]];
+        let n = p.sigma.len();
+        let (r1, r2) = (common::noise(n, 3), common::noise(n, 5));
+        for i in 0..n {
+            p.sigma[i] = 16.0 + 15.0 * r1[i];
+            // Excluded cells only where x % 3 == 1, so that every solved cell keeps a face
+            // that conducts (where none does, the set-up zeroes b, the user's b stays).
+            let x = grid.coords(i as u64)[0];
+            p.kind[i] = match r2[i] {
+                r if r > 0.6 && x % 3 == 1 => CellKind::Excluded,
+                r if r < -0.9 => CellKind::Held,
+                _ => CellKind::Solved,
+            };
+        }
+        p.value = common::noise(n, 7);
+        let (stored, it_stored) = correction_solve(&gpu, &p, true, chunks);
+        let (computed, it_computed) = correction_solve(&gpu, &p, false, chunks);
+        eprintln!("{grid:?}: {it_stored} iterations stored, {it_computed} computed");
+        eprintln!("DEBUG {:?} {:?}", &stored[..6], &computed[..6]);
+        assert!(it_stored > 3);
+        assert_eq!(it_stored, it_computed);
+        assert!(stored == computed, "the two forms' solutions differ");
+    }
+}
+
 /// A plane of cells held at 0.25 V in the middle of a 2D strip: the left half carries
 /// (1 - 0.25) / (distance to the held centres), the right half 0.25 / its distance.
 #[test]
@@ -358,6 +475,7 @@ fn impossible_face_conditions_are_refused() {
 fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
     use mesolyte::gpu::{Domain, Field, Recorder};
     use mesolyte::solvers::multigrid::{FineLevel, Multigrid};
+    use mesolyte::solvers::operator::LevelOperator;
     use mesolyte::Grid;
     let (gpu, _lock) = common::gpu();
     use Coarsening::{EveryAxis, KeepOddPeriodic};
@@ -415,10 +533,12 @@ fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
         let b = field("b", &common::noise(cells, 11));
         let (x, t) = (field("x", &vec![0.0; cells]), field("t", &vec![0.0; cells]));
         let fine = FineLevel {
-            gx: &gx,
-            gy: &gy,
-            gz: &gz,
-            diag: &diag,
+            operator: LevelOperator::Stored {
+                gx: &gx,
+                gy: &gy,
+                gz: &gz,
+                diag: &diag,
+            },
             b: &b,
             x: &x,
             t: &t,

@@ -1,6 +1,7 @@
 // Potential solve, CG step: q = A x, and per-workgroup partial sums of x·q.
 #include "common/grid.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/stored_operand.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 
@@ -19,7 +20,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     var xq = 0.0;
     if (cell.valid) {
         let i = cell.local;
-        let v = diag[i] * x[i] - coupled_sum(cell);
+        let v = diagonal(cell) * x[i] - coupled_sum(cell);
         q[i] = v;
         xq = x[i] * v;
     }

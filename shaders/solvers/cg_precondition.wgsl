@@ -12,6 +12,7 @@
 #include "common/grid.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/jacobi.wgsl"
 
 override JACOBI: bool = false;
@@ -34,11 +35,11 @@ fn operand(j: u32, k: vec3<u32>) -> f32 {
 }
 
 // The cell's z (already final): p = z on the first iteration, and its (r·z, |D⁻¹r|²).
-fn finish_cell(i: u32, zi: f32) -> vec4<f32> {
+fn finish_cell(i: u32, dg: f32, zi: f32) -> vec4<f32> {
     if (FIRST) {
         p[i] = zi;
     }
-    let scaled = r[i] / diag[i];
+    let scaled = r[i] / dg;
     return vec4<f32>(r[i] * zi, scaled * scaled, 0.0, 0.0);
 }
 
@@ -49,10 +50,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     var v = vec4<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
+        let dg = diagonal(cell);
         if (JACOBI) {
-            z[i] = r[i] / diag[i];
+            z[i] = r[i] / dg;
         }
-        v = finish_cell(i, z[i]);
+        v = finish_cell(i, dg, z[i]);
     }
     write_partial(lid, wid, groups, v);
 }
@@ -64,9 +66,10 @@ fn last_sweep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invo
     var v = vec4<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
-        let zi = jacobi_sweep(t[i], r[i], diag[i], coupled_sum(cell));
+        let dg = diagonal(cell);
+        let zi = jacobi_sweep(t[i], r[i], dg, coupled_sum(cell));
         z[i] = zi;
-        v = finish_cell(i, zi);
+        v = finish_cell(i, dg, zi);
     }
     write_partial(lid, wid, groups, v);
 }

@@ -10,6 +10,7 @@
 // (docs/models/dendrite.md, Potential solver).
 #include "common/grid.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
@@ -40,15 +41,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     var v = vec4<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
+        let dg = diagonal(cell);
         of_change = false;
-        let rn = b[i] - (diag[i] * phi[i] - coupled_sum(cell));
+        let rn = b[i] - (dg * phi[i] - coupled_sum(cell));
         r[i] = rn;
         of_change = true;
-        let ad = diag[i] * d[i] - coupled_sum(cell);
+        let ad = dg * d[i] - coupled_sum(cell);
         q[i] = ad;
-        let sr = rn / diag[i];
-        let sq = ad / diag[i];
-        let sb = b[i] / diag[i];
+        let sr = rn / dg;
+        let sq = ad / dg;
+        let sb = b[i] / dg;
         v = vec4<f32>(sr * sq, sq * sq, sb * sb, 0.0);
     }
     write_partial(lid, wid, groups, v);

@@ -5,10 +5,21 @@
 // cg_scalars.wgsl `theta` entry takes a step of 0 and keeps |D⁻¹b|².
 #include "common/grid.wgsl"
 #include "solvers/include/cg_partials.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 
 @group(0) @binding(1) var<storage, read> diag: array<f32>;
 @group(0) @binding(2) var<storage, read> r: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<vec4<f32>>;
+// The rest of the operator, for its diagonal (operator_stored.wgsl).
+@group(0) @binding(4) var<storage, read> gx: array<f32>;
+@group(0) @binding(5) var<storage, read> gy: array<f32>;
+@group(0) @binding(6) var<storage, read> gz: array<f32>;
+
+// Nothing here applies A; operator.wgsl's sums need an operand all the same.
+fn operand(j: u32, k: vec3<u32>) -> f32 {
+    return 0.0;
+}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -16,7 +27,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     let cell = thread_cell(gid);
     var v = vec4<f32>(0.0);
     if (cell.valid) {
-        let sb = r[cell.local] / diag[cell.local];
+        let sb = r[cell.local] / diagonal(cell);
         v = vec4<f32>(0.0, 0.0, sb * sb, 0.0);
     }
     write_partial(lid, wid, groups, v);

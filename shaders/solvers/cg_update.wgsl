@@ -8,6 +8,9 @@
 #include "solvers/include/cg.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/jacobi.wgsl"
+#include "solvers/include/operator.wgsl"
+#include "solvers/include/stored_operand.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> p: array<f32>;
@@ -16,6 +19,10 @@
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
 @group(0) @binding(6) var<storage, read> diag: array<f32>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
+// The rest of the fine operator, for its diagonal (operator_stored.wgsl).
+@group(0) @binding(8) var<storage, read> gx: array<f32>;
+@group(0) @binding(9) var<storage, read> gy: array<f32>;
+@group(0) @binding(10) var<storage, read> gz: array<f32>;
 
 override FIRST_SWEEP: bool = false;
 
@@ -29,9 +36,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         x[i] = x[i] + scalars.alpha * p[i];
         let rn = r[i] - scalars.alpha * q[i];
         r[i] = rn;
-        scaled = rn / diag[i];
+        let dg = diagonal(cell);
+        scaled = rn / dg;
         if (FIRST_SWEEP) {
-            q[i] = OMEGA * rn / diag[i];
+            q[i] = OMEGA * rn / dg;
         }
     }
     write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));

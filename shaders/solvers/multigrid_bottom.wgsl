@@ -22,6 +22,7 @@
 #include "solvers/include/multigrid.wgsl"
 #include "solvers/include/galerkin.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/jacobi.wgsl"
 
 // Threads of the one workgroup: 1024 where the adapter allows it, else WebGPU's 256.
@@ -109,7 +110,7 @@ fn operand(j: u32, k: vec3<u32>) -> f32 {
     }
 }
 
-fn fine_operator(j: u32) -> vec4<f32> {
+fn fine_operator(fine: GridInfo, k: vec3<u32>, j: u32) -> vec4<f32> {
     let i = fine_base + j;
     return vec4<f32>(gx[i], gy[i], gz[i], diag[i]);
 }

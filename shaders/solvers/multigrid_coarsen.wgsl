@@ -5,19 +5,21 @@
 #include "common/grid.wgsl"
 #include "solvers/include/multigrid.wgsl"
 #include "solvers/include/galerkin.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
-@group(0) @binding(2) var<storage, read> fine_gx: array<f32>;
-@group(0) @binding(3) var<storage, read> fine_gy: array<f32>;
-@group(0) @binding(4) var<storage, read> fine_gz: array<f32>;
-@group(0) @binding(5) var<storage, read> fine_diag: array<f32>;
-@group(0) @binding(6) var<storage, read_write> gx: array<f32>;
-@group(0) @binding(7) var<storage, read_write> gy: array<f32>;
-@group(0) @binding(8) var<storage, read_write> gz: array<f32>;
-@group(0) @binding(9) var<storage, read_write> diag: array<f32>;
+// The finer level's operator, read through operator_stored.wgsl (or its matrix-free swap).
+@group(0) @binding(2) var<storage, read> gx: array<f32>;
+@group(0) @binding(3) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read> gz: array<f32>;
+@group(0) @binding(5) var<storage, read> diag: array<f32>;
+@group(0) @binding(6) var<storage, read_write> coarse_gx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> coarse_gy: array<f32>;
+@group(0) @binding(8) var<storage, read_write> coarse_gz: array<f32>;
+@group(0) @binding(9) var<storage, read_write> coarse_diag: array<f32>;
 
-fn fine_operator(j: u32) -> vec4<f32> {
-    return vec4<f32>(fine_gx[j], fine_gy[j], fine_gz[j], fine_diag[j]);
+fn fine_operator(fine: GridInfo, k: vec3<u32>, j: u32) -> vec4<f32> {
+    return vec4<f32>(face_up(fine, k, j, 0u), face_up(fine, k, j, 1u), face_up(fine, k, j, 2u), diagonal_on(fine, k, j));
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -27,8 +29,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let a = galerkin_entry(other, children_between(other, grid, vec3<u32>(cell.x, cell.y, cell.z)));
-    gx[cell.local] = a.x;
-    gy[cell.local] = a.y;
-    gz[cell.local] = a.z;
-    diag[cell.local] = a.w;
+    coarse_gx[cell.local] = a.x;
+    coarse_gy[cell.local] = a.y;
+    coarse_gz[cell.local] = a.z;
+    coarse_diag[cell.local] = a.w;
 }

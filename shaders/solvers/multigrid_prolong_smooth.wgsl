@@ -9,6 +9,7 @@
 #include "common/grid.wgsl"
 #include "solvers/include/multigrid.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/jacobi.wgsl"
 
 @group(0) @binding(1) var<storage, read> other: GridInfo;
@@ -32,6 +33,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (cell.valid) {
         let i = cell.local;
         let y = operand(i, vec3<u32>(cell.x, cell.y, cell.z));
-        out[i] = jacobi_sweep(y, b[i], diag[i], coupled_sum(cell));
+        out[i] = jacobi_sweep(y, b[i], diagonal(cell), coupled_sum(cell));
     }
 }

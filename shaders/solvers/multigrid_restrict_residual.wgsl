@@ -10,6 +10,7 @@
 #include "common/grid.wgsl"
 #include "solvers/include/multigrid.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/stored_operand.wgsl"
 #include "solvers/include/jacobi.wgsl"
 
@@ -37,7 +38,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var m = 0u; m < child_count(kids); m++) {
         let k = child(kids, m);
         let j = level_index(other, k.x, k.y, k.z);
-        sum += b[j] - (diag[j] * x[j] - coupled_sum_on(other, k, j));
+        sum += b[j] - (diagonal_on(other, k, j) * x[j] - coupled_sum_on(other, k, j));
     }
     coarse_b[cell.local] = sum;
     if (WITH_FIRST_SWEEP) {

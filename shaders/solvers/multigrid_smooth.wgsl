@@ -9,6 +9,7 @@
 // round-off level and a noiseless planar front then amplifies into fingers.
 #include "common/grid.wgsl"
 #include "solvers/include/operator.wgsl"
+#include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/stored_operand.wgsl"
 #include "solvers/include/jacobi.wgsl"
 
@@ -22,7 +23,7 @@
 
 fn residual_at(cell: Cell) -> f32 {
     let i = cell.local;
-    return b[i] - (diag[i] * x[i] - coupled_sum(cell));
+    return b[i] - (diagonal(cell) * x[i] - coupled_sum(cell));
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -30,7 +31,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid) {
         let i = cell.local;
-        out[i] = jacobi_sweep(x[i], b[i], diag[i], coupled_sum(cell));
+        out[i] = jacobi_sweep(x[i], b[i], diagonal(cell), coupled_sum(cell));
     }
 }
 

@@ -58,6 +58,18 @@ impl Kernel {
         Self::build(gpu, path, entry, &[], swaps)
     }
 
+    /// Both: `constants` and the include `swaps` (the elliptic solver's matrix-free fine
+    /// operator, whose swap has constants of its own).
+    pub fn with_constants_and_includes(
+        gpu: &Gpu,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        swaps: &[(&str, &str)],
+    ) -> Result<Kernel> {
+        Self::build(gpu, path, entry, constants, swaps)
+    }
+
     fn build(
         gpu: &Gpu,
         path: &'static str,

@@ -31,6 +31,9 @@ shader_table!(
     "solvers/include/cg.wgsl",
     "solvers/include/cg_partials.wgsl",
     "solvers/include/operator.wgsl",
+    "solvers/include/operator_stored.wgsl",
+    "solvers/include/operator_conductivity.wgsl",
+    "solvers/include/neighbours.wgsl",
     "solvers/include/stored_operand.wgsl",
     "solvers/include/multigrid.wgsl",
     "solvers/include/galerkin.wgsl",
@@ -101,12 +104,40 @@ pub const F16_POPULATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The elliptic solver's fine operator computed from a conductivity per cell instead of
+/// read from stored faces, for every kernel that reads the fine level
+/// (`FineOperator::Conductivity`, src/solvers/elliptic.rs).
+pub const CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[(
+    "solvers/include/operator_stored.wgsl",
+    "solvers/include/operator_conductivity.wgsl",
+)];
+
 /// Stages built with include swaps as well as plainly; tests validate each variant like the
 /// stages.
 pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
     ("gde/flow_step.wgsl", F16_POPULATIONS),
     ("gde/flow_fields.wgsl", F16_POPULATIONS),
     ("gde/lattice_merge.wgsl", F16_POPULATIONS),
+    // Every stage that reads the elliptic solver's fine level.
+    ("solvers/cg_apply.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/cg_start.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/cg_start_from_zero.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/cg_update.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/cg_precondition.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/multigrid_smooth.wgsl", CONDUCTIVITY_OPERATOR),
+    (
+        "solvers/multigrid_smooth_from_zero.wgsl",
+        CONDUCTIVITY_OPERATOR,
+    ),
+    (
+        "solvers/multigrid_restrict_residual.wgsl",
+        CONDUCTIVITY_OPERATOR,
+    ),
+    ("solvers/multigrid_coarsen.wgsl", CONDUCTIVITY_OPERATOR),
+    (
+        "solvers/multigrid_prolong_smooth.wgsl",
+        CONDUCTIVITY_OPERATOR,
+    ),
 ];
 
 /// The raw text of one shader file.

@@ -46,6 +46,7 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
 use super::multigrid::{Coarsening, FineFinish, FineLevel, Multigrid};
+use super::operator::{FineOperator, LevelOperator};
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 /// Preconditioner of the conjugate gradients.
@@ -142,10 +143,7 @@ const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
 /// The operator A (face conductances and diagonal), the right-hand side b, and the CG
 /// vectors on the fine grid.
 struct Vectors {
-    gx: Field,
-    gy: Field,
-    gz: Field,
-    diag: Field,
+    operator: OperatorStore,
     /// None for a solver `for_corrections`, whose user writes b into r.
     b: Option<Field>,
     r: Field,
@@ -154,14 +152,75 @@ struct Vectors {
     z: Field,
 }
 
+/// The fine operator's fields in the solver's form (operator.rs). One per solver: the
+/// variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum OperatorStore {
+    Stored {
+        gx: Field,
+        gy: Field,
+        gz: Field,
+        diag: Field,
+    },
+    Conductivity {
+        sigma: Field,
+        form: FineOperator,
+    },
+}
+
+impl OperatorStore {
+    fn new(gpu: &Gpu, domain: &Arc<Domain>, label: &str, form: FineOperator) -> OperatorStore {
+        let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
+        match form {
+            FineOperator::Stored => OperatorStore::Stored {
+                gx: f("gx"),
+                gy: f("gy"),
+                gz: f("gz"),
+                diag: f("diag"),
+            },
+            FineOperator::Conductivity { .. } => OperatorStore::Conductivity {
+                sigma: f("sigma"),
+                form,
+            },
+        }
+    }
+
+    fn level(&self) -> LevelOperator<'_> {
+        match self {
+            OperatorStore::Stored { gx, gy, gz, diag } => {
+                LevelOperator::Stored { gx, gy, gz, diag }
+            }
+            OperatorStore::Conductivity {
+                sigma,
+                form:
+                    FineOperator::Conductivity {
+                        held_x,
+                        periodic_sides,
+                    },
+            } => LevelOperator::Conductivity {
+                sigma,
+                held_x: *held_x,
+                periodic_sides: *periodic_sides,
+            },
+            OperatorStore::Conductivity { .. } => {
+                unreachable!("a conductivity store has that form")
+            }
+        }
+    }
+
+    fn fields(&self) -> Vec<&Field> {
+        match self {
+            OperatorStore::Stored { gx, gy, gz, diag } => vec![gx, gy, gz, diag],
+            OperatorStore::Conductivity { sigma, .. } => vec![sigma],
+        }
+    }
+}
+
 impl Vectors {
     /// The fine level as the multigrid sees it: precondition r into z, q as scratch.
     fn fine_level(&self) -> FineLevel<'_> {
         FineLevel {
-            gx: &self.gx,
-            gy: &self.gy,
-            gz: &self.gz,
-            diag: &self.diag,
+            operator: self.operator.level(),
             b: &self.r,
             x: &self.z,
             t: &self.q,
@@ -225,22 +284,32 @@ impl EllipticSolver {
         preconditioner: Preconditioner,
         label: &str,
     ) -> Result<EllipticSolver> {
-        Self::build(gpu, domain, phi, preconditioner, label, Start::Warm)
+        Self::build(
+            gpu,
+            domain,
+            phi,
+            preconditioner,
+            label,
+            Start::Warm,
+            FineOperator::Stored,
+        )
     }
 
     /// A solver whose every solve starts from x = 0 (it clears x), for corrections to a
     /// solution kept elsewhere (gde's steady solves refine an f64 solution on the host). It
     /// keeps neither the warm start's x_prev nor b, two fields fewer: the user writes b into
     /// `operator().b`, which is the residual r's memory (the residual of x = 0 is b), before
-    /// each solve, and `SolveControl::warm_step_max` is ignored.
+    /// each solve, and `SolveControl::warm_step_max` is ignored. Its fine operator is kept in
+    /// `form`: stored (`operator`) or one conductivity per cell (`conductivity`).
     pub fn for_corrections(
         gpu: &Gpu,
         domain: &Arc<Domain>,
         phi: &Field,
         preconditioner: Preconditioner,
+        form: FineOperator,
         label: &str,
     ) -> Result<EllipticSolver> {
-        Self::build(gpu, domain, phi, preconditioner, label, Start::Zero)
+        Self::build(gpu, domain, phi, preconditioner, label, Start::Zero, form)
     }
 
     fn build(
@@ -250,14 +319,13 @@ impl EllipticSolver {
         preconditioner: Preconditioner,
         label: &str,
         start: Start,
+        form: FineOperator,
     ) -> Result<EllipticSolver> {
+        super::operator::check(form, domain)?;
         let warm_start = start == Start::Warm;
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let v = Vectors {
-            gx: f("gx"),
-            gy: f("gy"),
-            gz: f("gz"),
-            diag: f("diag"),
+            operator: OperatorStore::new(gpu, domain, label, form),
             b: warm_start.then(|| f("b")),
             r: f("r"),
             p: f("p"),
@@ -290,24 +358,31 @@ impl EllipticSolver {
             }
             Preconditioner::Jacobi => None,
         };
+        // The stages that read the fine operator, built for its form.
+        let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
+            form.kernel(gpu, domain, path, entry, constants)
+        };
         // cg_precondition.wgsl with its pipeline constants.
         let precondition = |entry: &str, jacobi: bool, first: bool| {
             let constants = [
                 ("JACOBI", Kernel::flag(jacobi)),
                 ("FIRST", Kernel::flag(first)),
             ];
-            Kernel::with_constants(gpu, "solvers/cg_precondition.wgsl", entry, &constants)
+            stage("solvers/cg_precondition.wgsl", entry, &constants)
         };
         let k = Kernels {
             warm: kernel("solvers/warm_direction.wgsl")?,
-            apply: kernel("solvers/cg_apply.wgsl")?,
-            start: kernel(if warm_start {
-                "solvers/cg_start.wgsl"
-            } else {
-                "solvers/cg_start_from_zero.wgsl"
-            })?,
-            update: Kernel::with_constants(
-                gpu,
+            apply: stage("solvers/cg_apply.wgsl", "main", &[])?,
+            start: stage(
+                if warm_start {
+                    "solvers/cg_start.wgsl"
+                } else {
+                    "solvers/cg_start_from_zero.wgsl"
+                },
+                "main",
+                &[],
+            )?,
+            update: stage(
                 "solvers/cg_update.wgsl",
                 "main",
                 &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
@@ -324,59 +399,69 @@ impl EllipticSolver {
                 vec![&phi.buffers[c], &prev.buffers[c], &v.p.buffers[c]]
             })
         });
-        let fine = v.fine_level();
-        let apply_p_bg = k.apply.bind_chunks(gpu, domain, |c| {
-            let mut b = fine.operator(c);
-            b.extend([&v.p.buffers[c], &v.q.buffers[c], &partials]);
-            b
+        // Bound by name: the fine operator's buffers depend on its form, and a stage that
+        // reads only the diagonal skips the faces.
+        let op = v.operator.level();
+        let apply_p_bg = k.apply.bind_chunks_named(gpu, domain, |c| {
+            named_with(
+                &op,
+                c,
+                &[
+                    ("x", &v.p.buffers[c]),
+                    ("q", &v.q.buffers[c]),
+                    ("partials", &partials),
+                ],
+            )
         });
-        let start_bg = k.start.bind_chunks(gpu, domain, |c| match &v.b {
-            Some(b) => {
-                let mut list = fine.operator(c);
-                list.extend([
-                    &phi.buffers[c],
-                    &v.p.buffers[c],
-                    &b.buffers[c],
-                    &v.r.buffers[c],
-                    &v.q.buffers[c],
-                    &partials,
-                ]);
-                list
-            }
-            None => vec![&v.diag.buffers[c], &v.r.buffers[c], &partials],
+        let start_bg = k.start.bind_chunks_named(gpu, domain, |c| match &v.b {
+            Some(b) => named_with(
+                &op,
+                c,
+                &[
+                    ("phi", &phi.buffers[c]),
+                    ("d", &v.p.buffers[c]),
+                    ("b", &b.buffers[c]),
+                    ("r", &v.r.buffers[c]),
+                    ("q", &v.q.buffers[c]),
+                    ("partials", &partials),
+                ],
+            ),
+            None => named_with(&op, c, &[("r", &v.r.buffers[c]), ("partials", &partials)]),
         });
-        let update_bg = k.update.bind_chunks(gpu, domain, |c| {
-            vec![
-                &scalars,
-                &v.p.buffers[c],
-                &v.q.buffers[c],
-                &phi.buffers[c],
-                &v.r.buffers[c],
-                &v.diag.buffers[c],
-                &partials,
-            ]
+        let update_bg = k.update.bind_chunks_named(gpu, domain, |c| {
+            named_with(
+                &op,
+                c,
+                &[
+                    ("scalars", &scalars),
+                    ("p", &v.p.buffers[c]),
+                    ("q", &v.q.buffers[c]),
+                    ("x", &phi.buffers[c]),
+                    ("r", &v.r.buffers[c]),
+                    ("partials", &partials),
+                ],
+            )
         });
         // [later iterations, the first].
-        // last_sweep also reads the fine faces and the V-cycle's fine scratch q.
-        let precondition_bg = |kernels: &[Kernel; 2], sweep: bool| {
+        // last_sweep also reads the fine faces and the V-cycle's fine scratch q (as t).
+        let precondition_bg = |kernels: &[Kernel; 2]| {
             [0, 1].map(|first| {
-                kernels[first].bind_chunks(gpu, domain, |c| {
-                    let mut b = vec![
-                        &v.r.buffers[c],
-                        &v.diag.buffers[c],
-                        &v.z.buffers[c],
-                        &partials,
-                        &v.p.buffers[c],
-                    ];
-                    if sweep {
-                        b.extend([&v.gx.buffers[c], &v.gy.buffers[c], &v.gz.buffers[c]]);
-                        b.push(&v.q.buffers[c]);
-                    }
-                    b
+                kernels[first].bind_chunks_named(gpu, domain, |c| {
+                    named_with(
+                        &op,
+                        c,
+                        &[
+                            ("r", &v.r.buffers[c]),
+                            ("z", &v.z.buffers[c]),
+                            ("partials", &partials),
+                            ("p", &v.p.buffers[c]),
+                            ("t", &v.q.buffers[c]),
+                        ],
+                    )
                 })
             })
         };
-        let jacobi_bg = precondition_bg(&k.jacobi, false);
+        let jacobi_bg = precondition_bg(&k.jacobi);
         let vcycle = match multigrid {
             Some(multigrid) => {
                 let fused = multigrid.ends_with_fine_sweep();
@@ -385,7 +470,7 @@ impl EllipticSolver {
                     precondition(entry, false, false)?,
                     precondition(entry, false, true)?,
                 ];
-                let finish_bg = precondition_bg(&finish, fused);
+                let finish_bg = precondition_bg(&finish);
                 Some(VCycle {
                     multigrid,
                     fused,
@@ -535,10 +620,7 @@ impl EllipticSolver {
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
         // A correction's r is the user's b, written like the operator.
         let user_r = (self.start == Start::Zero).then_some(&v.r);
-        for f in [&v.gx, &v.gy, &v.gz, &v.diag, &v.p]
-            .into_iter()
-            .chain(user_r)
-        {
+        for f in v.operator.fields().into_iter().chain([&v.p]).chain(user_r) {
             f.exchange_chunk_halos(rec);
         }
         // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
@@ -577,14 +659,35 @@ impl EllipticSolver {
     }
 
     /// The fields of the linear system, for the bind groups of a user's set-up kernel.
+    /// Panics for a solver whose fine operator is a conductivity (`conductivity`, `rhs`).
     pub fn operator(&self) -> OperatorFields<'_> {
-        let v = &self.v;
+        let OperatorStore::Stored { gx, gy, gz, diag } = &self.v.operator else {
+            panic!("this solver computes its operator from a conductivity: write `conductivity()`");
+        };
         OperatorFields {
-            gx: &v.gx,
-            gy: &v.gy,
-            gz: &v.gz,
-            diag: &v.diag,
-            b: v.b.as_ref().unwrap_or(&v.r),
+            gx,
+            gy,
+            gz,
+            diag,
+            b: self.rhs(),
+        }
+    }
+
+    /// The right-hand side b, for the user to write before each solve (for a solver
+    /// `for_corrections`, the memory of the residual r).
+    pub fn rhs(&self) -> &Field {
+        self.v.b.as_ref().unwrap_or(&self.v.r)
+    }
+
+    /// The conductivity per cell of a solver built with `FineOperator::Conductivity` (see
+    /// there for its sign), for the user to write; its ghost planes are exchanged at the
+    /// start of each solve. Panics for a stored operator (`operator`).
+    pub fn conductivity(&self) -> &Field {
+        match &self.v.operator {
+            OperatorStore::Conductivity { sigma, .. } => sigma,
+            OperatorStore::Stored { .. } => {
+                panic!("this solver's operator is stored: write `operator()`")
+            }
         }
     }
 
@@ -677,6 +780,17 @@ impl EllipticSolver {
             residual: relative(&s),
         })
     }
+}
+
+/// The operator's buffers of chunk `c` by name, then `rest`.
+fn named_with<'b>(
+    op: &LevelOperator<'b>,
+    c: usize,
+    rest: &[(&'static str, &'b wgpu::Buffer)],
+) -> Vec<(&'static str, &'b wgpu::Buffer)> {
+    let mut list = op.named(c);
+    list.extend_from_slice(rest);
+    list
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 
 pub mod elliptic;
 pub mod multigrid;
+pub mod operator;
 pub mod setup;
 
 pub use elliptic::{EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport};
 pub use multigrid::Coarsening;
+pub use operator::FineOperator;
 pub use setup::{CellKind, FaceCondition, Faces, OperatorSetup};

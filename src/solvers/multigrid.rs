@@ -48,6 +48,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
+use super::operator::{FineOperator, LevelOperator};
 use crate::gpu::domain::GridInfo;
 use crate::gpu::{ChunkSpan, Domain, Field, Gpu, Kernel, Recorder};
 use crate::grid::Grid;
@@ -64,29 +65,14 @@ pub struct FineFinish<'a> {
 }
 
 /// The fine level's operator and vectors, owned by the potential solver: b is the residual
-/// to precondition, x receives M⁻¹b, t is scratch.
+/// to precondition, x receives M⁻¹b, t is scratch. The operator is stored, or computed from
+/// a conductivity per cell (operator.rs); the coarse levels' are stored either way.
 #[derive(Clone, Copy)]
 pub struct FineLevel<'a> {
-    pub gx: &'a Field,
-    pub gy: &'a Field,
-    pub gz: &'a Field,
-    pub diag: &'a Field,
+    pub operator: LevelOperator<'a>,
     pub b: &'a Field,
     pub x: &'a Field,
     pub t: &'a Field,
-}
-
-impl<'a> FineLevel<'a> {
-    /// Chunk `c`'s buffers of the operator: gx, gy, gz, diag (the binding order of every
-    /// multigrid kernel and of the potential solver's operator kernels).
-    pub(super) fn operator(&self, c: usize) -> Vec<&'a wgpu::Buffer> {
-        vec![
-            &self.gx.buffers[c],
-            &self.gy.buffers[c],
-            &self.gz.buffers[c],
-            &self.diag.buffers[c],
-        ]
-    }
 }
 
 /// The fields of one coarse level (or of its chunk-aligned copy).
@@ -177,6 +163,9 @@ impl CoarseLevel {
     }
 }
 
+/// The stages of a level and of the transition to the next one, built for the operator form
+/// of that level (the fine level's may be matrix-free; `restrict` and `prolong` read no
+/// operator).
 struct Kernels {
     smooth: Kernel,
     smooth_from_zero: Kernel,
@@ -187,6 +176,34 @@ struct Kernels {
     coarsen: Kernel,
     prolong: Kernel,
     prolong_smooth: Kernel,
+}
+
+impl Kernels {
+    fn new(gpu: &Gpu, domain: &Domain, operator: FineOperator) -> Result<Kernels> {
+        let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
+            operator.kernel(gpu, domain, path, entry, constants)
+        };
+        let smooth = "solvers/multigrid_smooth.wgsl";
+        let restrict_residual = |with_sweep: bool| {
+            let path = "solvers/multigrid_restrict_residual.wgsl";
+            stage(
+                path,
+                "main",
+                &[("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))],
+            )
+        };
+        Ok(Kernels {
+            smooth: stage(smooth, "main", &[])?,
+            smooth_from_zero: stage("solvers/multigrid_smooth_from_zero.wgsl", "main", &[])?,
+            residual: stage(smooth, "residual", &[])?,
+            restrict: Kernel::new(gpu, "solvers/multigrid_restrict.wgsl")?,
+            restrict_residual: restrict_residual(false)?,
+            restrict_residual_sweep: restrict_residual(true)?,
+            coarsen: stage("solvers/multigrid_coarsen.wgsl", "main", &[])?,
+            prolong: Kernel::new(gpu, "solvers/multigrid_prolong.wgsl")?,
+            prolong_smooth: stage("solvers/multigrid_prolong_smooth.wgsl", "main", &[])?,
+        })
+    }
 }
 
 /// The bottom of the V-cycle, every level from the first coarse one of at most this many
@@ -222,7 +239,10 @@ pub struct Multigrid {
     fine_domain: Arc<Domain>,
     /// Levels 1.. (the fine level's fields are the solver's; it passes them to each call).
     coarse: Vec<CoarseLevel>,
+    /// The stages of the coarse levels (stored operators).
     k: Kernels,
+    /// The fine level's, where its operator is matrix-free (else `k` serves it too).
+    fine_k: Option<Kernels>,
     groups: Vec<LevelGroups>,
     transitions: Vec<Transition>,
     coarsest_sweeps: u32,
@@ -368,44 +388,45 @@ impl Multigrid {
             let room = offsets[offsets.len() - 1] - offsets[1];
             coarse[i].fields = LevelFields::with_room(gpu, &coarse[i].domain, room);
         }
-        let kernel = |path: &'static str| Kernel::new(gpu, path);
-        let smooth = "solvers/multigrid_smooth.wgsl";
-        let restrict_residual = |with_sweep: bool| {
-            let path = "solvers/multigrid_restrict_residual.wgsl";
-            let sweep = [("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))];
-            Kernel::with_constants(gpu, path, "main", &sweep)
+        let k = Kernels::new(gpu, fine_domain, FineOperator::Stored)?;
+        let fine_k = match fine.operator.form() {
+            FineOperator::Stored => None,
+            form => Some(Kernels::new(gpu, fine_domain, form)?),
         };
-        let k = Kernels {
-            smooth: kernel(smooth)?,
-            smooth_from_zero: kernel("solvers/multigrid_smooth_from_zero.wgsl")?,
-            residual: Kernel::with_entry(gpu, smooth, "residual")?,
-            restrict: kernel("solvers/multigrid_restrict.wgsl")?,
-            restrict_residual: restrict_residual(false)?,
-            restrict_residual_sweep: restrict_residual(true)?,
-            coarsen: kernel("solvers/multigrid_coarsen.wgsl")?,
-            prolong: kernel("solvers/multigrid_prolong.wgsl")?,
-            prolong_smooth: kernel("solvers/multigrid_prolong_smooth.wgsl")?,
+        // The stages for level l (0: the fine level) and its transition to l + 1.
+        let stages = |l: usize| {
+            if l == 0 {
+                fine_k.as_ref().unwrap_or(&k)
+            } else {
+                &k
+            }
         };
 
         // Per-level groups: level 0 is the solver's fine level.
         // Sweeps (x → t, t → x) and the residual (x → t) bind the same buffers.
         let sweep_with = |kernel: &Kernel, d: &Domain, f: &FineLevel, from: &Field, to: &Field| {
-            kernel.bind_chunks(gpu, d, |c| {
-                let mut b = f.operator(c);
-                b.extend([&f.b.buffers[c], &from.buffers[c], &to.buffers[c]]);
+            kernel.bind_chunks_named(gpu, d, |c| {
+                let mut b = f.operator.named(c);
+                b.extend([
+                    ("b", &f.b.buffers[c]),
+                    ("x", &from.buffers[c]),
+                    ("out", &to.buffers[c]),
+                ]);
                 b
             })
         };
-        let level_groups = |d: &Domain, f: &FineLevel| LevelGroups {
-            from_zero: k.smooth_from_zero.bind_chunks(gpu, d, |c| {
-                vec![&f.diag.buffers[c], &f.b.buffers[c], &f.t.buffers[c]]
+        let level_groups = |l: usize, d: &Domain, f: &FineLevel| LevelGroups {
+            from_zero: stages(l).smooth_from_zero.bind_chunks_named(gpu, d, |c| {
+                let mut b = f.operator.named(c);
+                b.extend([("b", &f.b.buffers[c]), ("out", &f.t.buffers[c])]);
+                b
             }),
-            sweep_to_t: sweep_with(&k.smooth, d, f, f.x, f.t),
-            sweep_to_x: sweep_with(&k.smooth, d, f, f.t, f.x),
+            sweep_to_t: sweep_with(&stages(l).smooth, d, f, f.x, f.t),
+            sweep_to_x: sweep_with(&stages(l).smooth, d, f, f.t, f.x),
         };
-        let mut groups = vec![level_groups(fine_domain, fine)];
-        for l in &coarse {
-            groups.push(level_groups(&l.domain, &view(&l.fields)));
+        let mut groups = vec![level_groups(0, fine_domain, fine)];
+        for (i, l) in coarse.iter().enumerate() {
+            groups.push(level_groups(i + 1, &l.domain, &view(&l.fields)));
         }
 
         let mut transitions = Vec::new();
@@ -415,11 +436,17 @@ impl Multigrid {
             } else {
                 (&coarse[i - 1].domain, view(&coarse[i - 1].fields))
             };
+            let k = stages(i);
             let (aligned_domain, aligned) = l.aligned();
-            let coarsen = k.coarsen.bind_chunks(gpu, aligned_domain, |c| {
-                let mut b = vec![&finer_domain.info_buffers[c]];
-                b.extend(finer.operator(c));
-                b.extend(view(aligned).operator(c));
+            let coarsen = k.coarsen.bind_chunks_named(gpu, aligned_domain, |c| {
+                let mut b = vec![("other", &finer_domain.info_buffers[c])];
+                b.extend(finer.operator.named(c));
+                b.extend([
+                    ("coarse_gx", &aligned.gx.buffers[c]),
+                    ("coarse_gy", &aligned.gy.buffers[c]),
+                    ("coarse_gz", &aligned.gz.buffers[c]),
+                    ("coarse_diag", &aligned.diag.buffers[c]),
+                ]);
                 b
             });
             let one_buffer = finer_domain.chunks.len() == 1;
@@ -430,16 +457,16 @@ impl Multigrid {
                 } else {
                     &k.restrict_residual
                 };
-                let groups = kernel.bind_chunks(gpu, aligned_domain, |c| {
-                    let mut b = vec![&finer_domain.info_buffers[0]];
-                    b.extend(finer.operator(0));
+                let groups = kernel.bind_chunks_named(gpu, aligned_domain, |c| {
+                    let mut b = vec![("other", &finer_domain.info_buffers[0])];
+                    b.extend(finer.operator.named(0));
                     b.extend([
-                        &finer.b.buffers[0],
-                        &finer.x.buffers[0],
-                        &aligned.b.buffers[c],
+                        ("b", &finer.b.buffers[0]),
+                        ("x", &finer.x.buffers[0]),
+                        ("coarse_b", &aligned.b.buffers[c]),
                         // Bound either way; written only with the first sweep.
-                        &aligned.diag.buffers[c],
-                        &aligned.t.buffers[c],
+                        ("coarse_diag", &aligned.diag.buffers[c]),
+                        ("coarse_t", &aligned.t.buffers[c]),
                     ]);
                     b
                 });
@@ -461,14 +488,14 @@ impl Multigrid {
                 }
             };
             let prolongation = if one_buffer {
-                Prolongation::Fused(k.prolong_smooth.bind_chunks(gpu, finer_domain, |_| {
-                    let mut b = vec![&aligned_domain.info_buffers[0]];
-                    b.extend(finer.operator(0));
+                Prolongation::Fused(k.prolong_smooth.bind_chunks_named(gpu, finer_domain, |_| {
+                    let mut b = vec![("other", &aligned_domain.info_buffers[0])];
+                    b.extend(finer.operator.named(0));
                     b.extend([
-                        &finer.b.buffers[0],
-                        &finer.x.buffers[0],
-                        &aligned.x.buffers[0],
-                        &finer.t.buffers[0],
+                        ("b", &finer.b.buffers[0]),
+                        ("x", &finer.x.buffers[0]),
+                        ("coarse_x", &aligned.x.buffers[0]),
+                        ("out", &finer.t.buffers[0]),
                     ]);
                     b
                 }))
@@ -498,6 +525,7 @@ impl Multigrid {
             fine_domain: fine_domain.clone(),
             coarse,
             k,
+            fine_k,
             groups,
             transitions,
             coarsest_sweeps,
@@ -516,7 +544,7 @@ impl Multigrid {
             self.dispatch(
                 rec,
                 aligned_domain,
-                &self.k.coarsen,
+                &self.stages(i).coarsen,
                 &self.transitions[i].coarsen,
             );
             for (from, to) in [
@@ -566,16 +594,22 @@ impl Multigrid {
             let next = &self.coarse[l];
             let (aligned_domain, aligned) = next.aligned();
             match &self.transitions[l].restriction {
-                Restriction::Fused(groups) => {
-                    self.dispatch(rec, aligned_domain, &self.k.restrict_residual, groups)
-                }
-                Restriction::FusedWithFirstSweep(groups) => {
-                    self.dispatch(rec, aligned_domain, &self.k.restrict_residual_sweep, groups)
-                }
+                Restriction::Fused(groups) => self.dispatch(
+                    rec,
+                    aligned_domain,
+                    &self.stages(l).restrict_residual,
+                    groups,
+                ),
+                Restriction::FusedWithFirstSweep(groups) => self.dispatch(
+                    rec,
+                    aligned_domain,
+                    &self.stages(l).restrict_residual_sweep,
+                    groups,
+                ),
                 Restriction::TwoPass { residual, restrict } => {
-                    self.dispatch(rec, domain, &self.k.residual, residual);
+                    self.dispatch(rec, domain, &self.stages(l).residual, residual);
                     t.exchange_chunk_halos(rec);
-                    self.dispatch(rec, aligned_domain, &self.k.restrict, restrict);
+                    self.dispatch(rec, aligned_domain, &self.stages(l).restrict, restrict);
                 }
             }
             if next.aligned.is_some() {
@@ -605,7 +639,7 @@ impl Multigrid {
             let finish = finish.filter(|_| l == 0);
             match &self.transitions[l].prolongation {
                 Prolongation::Fused(groups) => {
-                    self.dispatch(rec, domain, &self.k.prolong_smooth, groups);
+                    self.dispatch(rec, domain, &self.stages(l).prolong_smooth, groups);
                     self.sweep_back_with(rec, l, fine, finish);
                 }
                 Prolongation::TwoPass(groups) => {
@@ -614,12 +648,26 @@ impl Multigrid {
                         scatter(rec.encoder(), &next.fields.x, &aligned.x);
                         aligned.x.exchange_chunk_halos(rec);
                     }
-                    self.dispatch(rec, domain, &self.k.prolong, groups);
+                    self.dispatch(rec, domain, &self.stages(l).prolong, groups);
                     x.exchange_chunk_halos(rec);
-                    self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+                    self.dispatch(
+                        rec,
+                        domain,
+                        &self.stages(l).smooth,
+                        &self.groups[l].sweep_to_t,
+                    );
                     self.sweep_back_with(rec, l, fine, finish);
                 }
             }
+        }
+    }
+
+    /// The stages for level `l` and its transition to l + 1: the fine level's own where its
+    /// operator is matrix-free.
+    fn stages(&self, l: usize) -> &Kernels {
+        match &self.fine_k {
+            Some(k) if l == 0 => k,
+            _ => &self.k,
         }
     }
 
@@ -681,7 +729,12 @@ impl Multigrid {
     /// Two Jacobi sweeps on level `l`, x → t → x, with halo exchanges.
     fn sweep_pair(&self, rec: &mut Recorder, l: usize, fine: &FineLevel) {
         let (domain, _, _) = self.level(l, fine);
-        self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_t);
+        self.dispatch(
+            rec,
+            domain,
+            &self.stages(l).smooth,
+            &self.groups[l].sweep_to_t,
+        );
         self.sweep_back(rec, l, fine);
     }
 
@@ -691,7 +744,7 @@ impl Multigrid {
         self.dispatch(
             rec,
             domain,
-            &self.k.smooth_from_zero,
+            &self.stages(l).smooth_from_zero,
             &self.groups[l].from_zero,
         );
         self.sweep_back(rec, l, fine);
@@ -714,7 +767,12 @@ impl Multigrid {
         t.exchange_chunk_halos(rec);
         match finish {
             Some(f) => self.dispatch(rec, domain, f.kernel, f.groups),
-            None => self.dispatch(rec, domain, &self.k.smooth, &self.groups[l].sweep_to_x),
+            None => self.dispatch(
+                rec,
+                domain,
+                &self.stages(l).smooth,
+                &self.groups[l].sweep_to_x,
+            ),
         }
         x.exchange_chunk_halos(rec);
     }
@@ -722,10 +780,12 @@ impl Multigrid {
 
 fn view(f: &LevelFields) -> FineLevel<'_> {
     FineLevel {
-        gx: &f.gx,
-        gy: &f.gy,
-        gz: &f.gz,
-        diag: &f.diag,
+        operator: LevelOperator::Stored {
+            gx: &f.gx,
+            gy: &f.gy,
+            gz: &f.gz,
+            diag: &f.diag,
+        },
         b: &f.b,
         x: &f.x,
         t: &f.t,

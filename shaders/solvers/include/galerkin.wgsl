@@ -22,8 +22,9 @@ fn internal(k: u32, n: u32, f: u32) -> bool {
 }
 
 // The coarse cell's (gx, gy, gz, diag) over its children `kids` on the fine level `fine`.
-// The including shader provides `fn fine_operator(j: u32) -> vec4<f32>`, the fine level's
-// (gx, gy, gz, diag) at local index j, read from wherever it keeps that level. A fine face
+// The including shader provides `fn fine_operator(fine: GridInfo, k: vec3<u32>, j: u32) ->
+// vec4<f32>`, the fine level's (gx, gy, gz, diag) at coordinates k, local index j, read or
+// computed from wherever it keeps that level. A fine face
 // whose two cells share a parent is internal: it leaves the coarse diagonal twice.
 fn galerkin_entry(fine: GridInfo, kids: Children) -> vec4<f32> {
     let f = kids.f;
@@ -31,7 +32,7 @@ fn galerkin_entry(fine: GridInfo, kids: Children) -> vec4<f32> {
     var g = vec3<f32>(0.0);
     for (var m = 0u; m < child_count(kids); m++) {
         let k = child(kids, m);
-        let a = fine_operator(level_index(fine, k.x, k.y, k.z));
+        let a = fine_operator(fine, k, level_index(fine, k.x, k.y, k.z));
         d += a.w;
         let links = vec3<f32>(a.x, a.y, select(0.0, a.z, fine.nz > 1u));
         let inside = vec3<bool>(internal(k.x, fine.nx, f.x), internal(k.y, fine.ny, f.y), internal(k.z, fine.nz, f.z));

@@ -1,27 +1,20 @@
 // The charge equation ∇·(σ∇φ) = f as the SPD system every potential kernel shares, on the
 // fine grid and on each multigrid level (src/models/dendrite/potential.rs, multigrid.rs):
-//   (A x)_c = diag_c x_c - Σ_faces g_f x_nb,
-// stored as the conductance of each cell's +x, +y, +z face (arrays gx, gy, gz declared by the
-// including shader) and the full diagonal `diag`, which also holds the Dirichlet faces (φ = V
-// at the electrode x = 0, φ = 0 at the far side, half a cell away). A wall face, the far x
-// face, and a side face of a non-periodic axis have g = 0; the outer ghost planes of a
-// non-periodic chunking axis are never written, so they read as g = 0 too.
+//   (A x)_c = diag_c x_c - Σ_faces g_f x_nb.
+// Where the operator lives is the including shader's choice of one more include, which
+// defines `face_up(info, k, i, axis)`, the conductance of the +axis face of the cell at `k`
+// (local index `i`) on the level `info`, and `diagonal_on(info, k, i)`:
+// - solvers/include/operator_stored.wgsl: stored as the conductance of each cell's +x, +y,
+//   +z face (arrays gx, gy, gz declared by the including shader) and the full diagonal
+//   `diag`, which also holds the Dirichlet faces (φ = V at the electrode x = 0, φ = 0 at the
+//   far side, half a cell away). A wall face, the far x face, and a side face of a
+//   non-periodic axis have g = 0; the outer ghost planes of a non-periodic chunking axis are
+//   never written, so they read as g = 0 too. Every level but a matrix-free fine one.
+// - solvers/include/operator_conductivity.wgsl: computed on the fly from one conductivity
+//   per cell (the fine level of a solver built with `FineOperator::Conductivity`).
 // Requires common/grid.wgsl.
 
-// Local index of the neighbour along side axis 1 or 2 of the cell at `k` (local index `i`)
-// on the level `info`, wrapping around the grid. Where the axis is not periodic the wrapped
-// neighbour is only ever multiplied by g = 0.
-fn wrapped_neighbour_on(info: GridInfo, k: vec3<u32>, i: u32, axis: u32, up: bool) -> u32 {
-    return u32(neighbour_on(info, k[axis], i, axis, up, true));
-}
-
-// Coordinates of that neighbour on the level `info`, wrapped around the grid the same way.
-fn wrapped_coords_on(info: GridInfo, k: vec3<u32>, axis: u32, up: bool) -> vec3<u32> {
-    let n = axis_len_on(info, axis);
-    var m = k;
-    m[axis] = select(select(k[axis] - 1u, n - 1u, k[axis] == 0u), select(k[axis] + 1u, 0u, k[axis] + 1u == n), up);
-    return m;
-}
+#include "solvers/include/neighbours.wgsl"
 
 // Σ_faces g_f x_nb for the cell at `k` (local index `i`) of the level `info`: the
 // off-diagonal part of A applied to the vector x. The including shader says what x is with
@@ -31,20 +24,23 @@ fn wrapped_coords_on(info: GridInfo, k: vec3<u32>, axis: u32, up: bool) -> vec3<
 fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
     var s = 0.0;
     if (k.x > 0u) {
-        s += gx[i - 1u] * operand(i - 1u, k - vec3<u32>(1u, 0u, 0u));
+        let km = k - vec3<u32>(1u, 0u, 0u);
+        s += face_up(info, km, i - 1u, 0u) * operand(i - 1u, km);
     }
     if (k.x + 1u < info.nx) {
-        s += gx[i] * operand(i + 1u, k + vec3<u32>(1u, 0u, 0u));
+        s += face_up(info, k, i, 0u) * operand(i + 1u, k + vec3<u32>(1u, 0u, 0u));
     }
     let ym = wrapped_neighbour_on(info, k, i, 1u, false);
     let yp = wrapped_neighbour_on(info, k, i, 1u, true);
-    s += gy[ym] * operand(ym, wrapped_coords_on(info, k, 1u, false))
-        + gy[i] * operand(yp, wrapped_coords_on(info, k, 1u, true));
+    let kym = wrapped_coords_on(info, k, 1u, false);
+    s += face_up(info, kym, ym, 1u) * operand(ym, kym)
+        + face_up(info, k, i, 1u) * operand(yp, wrapped_coords_on(info, k, 1u, true));
     if (info.nz > 1u) {
         let zm = wrapped_neighbour_on(info, k, i, 2u, false);
         let zp = wrapped_neighbour_on(info, k, i, 2u, true);
-        s += gz[zm] * operand(zm, wrapped_coords_on(info, k, 2u, false))
-            + gz[i] * operand(zp, wrapped_coords_on(info, k, 2u, true));
+        let kzm = wrapped_coords_on(info, k, 2u, false);
+        s += face_up(info, kzm, zm, 2u) * operand(zm, kzm)
+            + face_up(info, k, i, 2u) * operand(zp, wrapped_coords_on(info, k, 2u, true));
     }
     return s;
 }
@@ -52,4 +48,9 @@ fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
 // coupled_sum_on for a cell of this kernel's grid.
 fn coupled_sum(c: Cell) -> f32 {
     return coupled_sum_on(grid, vec3<u32>(c.x, c.y, c.z), c.local);
+}
+
+// The diagonal of A at a cell of this kernel's grid.
+fn diagonal(c: Cell) -> f32 {
+    return diagonal_on(grid, vec3<u32>(c.x, c.y, c.z), c.local);
 }

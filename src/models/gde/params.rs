@@ -175,10 +175,10 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// on τ and a large τ (fast diffusion per step) is safe; up to τ = 20 the symmetric rate
 /// stays below 1.95, so every mode is still damped.
 /// f32 fields of one steady solve (steady.rs), allocated while it runs: the correction x,
-/// the solver's gx, gy, gz, diag, r, p, q and z (a solver `for_corrections`: no x_prev and
-/// no b, which it takes in r; the operator comes from the host, so no set-up fields), and
-/// the multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
-pub const STEADY_SOLVE_FIELDS: u32 = 10;
+/// the solver's conductivity σ (its fine operator is computed from σ, not stored), r, p, q
+/// and z (a solver `for_corrections`: no x_prev and no b, which it takes in r), and the
+/// multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
+pub const STEADY_SOLVE_FIELDS: u32 = 7;
 
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 

@@ -1,0 +1,131 @@
+//! Where the elliptic solver's fine-level operator lives (shaders/solvers/include/operator.wgsl).
+//!
+//! - Stored: each cell's +x, +y, +z face conductance and the full diagonal, 16 bytes per
+//!   cell, written by the user's set-up kernel before each solve: any operator of the
+//!   solver's form (the dendrite potential, superfill's species, `OperatorSetup`).
+//! - Conductivity (matrix-free): one value per cell, 4 bytes, from which every kernel that
+//!   reads the fine level computes faces and diagonal as it needs them
+//!   (shaders/solvers/include/operator_conductivity.wgsl, swapped in for
+//!   operator_stored.wgsl): the harmonic-mean rule of `OperatorSetup` for solved, held and
+//!   excluded cells, with held (Dirichlet) x faces and periodic or closed sides, and no
+//!   sources. For solvers whose operator is that rule alone and memory is what limits the
+//!   grid (gde's steady solves on micro-CT images).
+//!
+//! The multigrid's coarse levels keep their Galerkin operators stored either way.
+
+use anyhow::{bail, Result};
+
+use crate::gpu::shaders::CONDUCTIVITY_OPERATOR;
+use crate::gpu::{Domain, Field, Gpu, Kernel};
+
+/// How a solver keeps its fine operator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FineOperator {
+    /// Face conductances and diagonal, written by the user (`EllipticSolver::operator`).
+    Stored,
+    /// One conductivity per cell (`EllipticSolver::conductivity`), its sign saying what the
+    /// cell is: σ > 0 solved; σ < 0 held at a fixed value, conducting |σ| to solved
+    /// neighbours; 0 excluded. `held_x`: whether the low and high x faces of the domain are
+    /// held (Dirichlet, half a cell away) or closed. `periodic_sides`: whether y and z wrap
+    /// (else they are closed), as the domain's chunking axis must then.
+    Conductivity {
+        held_x: [bool; 2],
+        periodic_sides: bool,
+    },
+}
+
+impl FineOperator {
+    /// Entry `entry` of stage `path` (one that reads a level's operator) for this form, on
+    /// `domain`, with the stage's own pipeline `constants`.
+    pub fn kernel(
+        &self,
+        gpu: &Gpu,
+        domain: &Domain,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<Kernel> {
+        match *self {
+            FineOperator::Stored => Kernel::with_constants(gpu, path, entry, constants),
+            FineOperator::Conductivity {
+                held_x,
+                periodic_sides,
+            } => {
+                let g = &domain.grid;
+                // As the host rules of the stored set-ups compute it: 1/h² in f32.
+                let inv_h2 = |h: f64| (1.0 / (h * h)) as f32 as f64;
+                let mut all = constants.to_vec();
+                all.extend([
+                    ("INV_H2_X", inv_h2(g.dx)),
+                    ("INV_H2_Y", inv_h2(g.dy)),
+                    ("INV_H2_Z", inv_h2(g.dz)),
+                    ("HELD_LOW_X", Kernel::flag(held_x[0])),
+                    ("HELD_HIGH_X", Kernel::flag(held_x[1])),
+                    ("PERIODIC_SIDES", Kernel::flag(periodic_sides)),
+                ]);
+                Kernel::with_constants_and_includes(gpu, path, entry, &all, CONDUCTIVITY_OPERATOR)
+            }
+        }
+    }
+}
+
+/// A level's operator as the kernels bind it.
+#[derive(Clone, Copy)]
+pub enum LevelOperator<'a> {
+    Stored {
+        gx: &'a Field,
+        gy: &'a Field,
+        gz: &'a Field,
+        diag: &'a Field,
+    },
+    Conductivity {
+        sigma: &'a Field,
+        held_x: [bool; 2],
+        periodic_sides: bool,
+    },
+}
+
+impl<'a> LevelOperator<'a> {
+    /// Chunk `c`'s buffers by the names the stages give them (`Kernel::bind_named`; a stage
+    /// that reads only the diagonal skips the faces).
+    pub fn named(&self, c: usize) -> Vec<(&'static str, &'a wgpu::Buffer)> {
+        match *self {
+            LevelOperator::Stored { gx, gy, gz, diag } => vec![
+                ("gx", &gx.buffers[c]),
+                ("gy", &gy.buffers[c]),
+                ("gz", &gz.buffers[c]),
+                ("diag", &diag.buffers[c]),
+            ],
+            LevelOperator::Conductivity { sigma, .. } => vec![("sigma", &sigma.buffers[c])],
+        }
+    }
+
+    /// The form, for building the stages that read it (`FineOperator::kernel`).
+    pub fn form(&self) -> FineOperator {
+        match *self {
+            LevelOperator::Stored { .. } => FineOperator::Stored,
+            LevelOperator::Conductivity {
+                held_x,
+                periodic_sides,
+                ..
+            } => FineOperator::Conductivity {
+                held_x,
+                periodic_sides,
+            },
+        }
+    }
+}
+
+/// Refuses a conductivity form whose periodic sides the domain cannot wrap.
+pub(super) fn check(form: FineOperator, domain: &Domain) -> Result<()> {
+    if let FineOperator::Conductivity {
+        periodic_sides: true,
+        ..
+    } = form
+    {
+        if !domain.periodic_chunk_axis {
+            bail!("a conductivity operator with periodic sides needs a domain periodic along its chunking axis");
+        }
+    }
+    Ok(())
+}
