@@ -556,14 +556,17 @@ fn refuse_file_as_folder(out_dir: &Path) -> Result<()> {
 
 /// Bytes of GPU memory a run of `s` needs, about.
 fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
+    let count = s
+        .params
+        .gpu_fields_on(s.grid.cells(), gpu.summary.memory_bytes);
     let fields = gpu::domain::estimate_field_bytes(
         &s.grid,
         gpu.max_binding_bytes,
-        s.params.gpu_fields(),
+        count,
         s.params.ghost_planes(),
     )?;
     // Read-back staging for one chunk and reduction scratch come on top of the fields.
-    Ok(fields + fields / s.params.gpu_fields().max(1) as u64 / 8)
+    Ok(fields + fields / count.max(1) as u64 / 8)
 }
 
 /// Prints the memory estimate and refuses a run that cannot fit on the adapter, or that needs

@@ -100,6 +100,14 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     fn gpu_fields(&self) -> u32;
 
+    /// `gpu_fields` for a grid of `cells` on a device with `memory` bytes (None: not
+    /// reported), for a model that trades speed for memory where memory is short (gde's
+    /// steady operator); the memory estimate uses this one.
+    fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
+        let _ = (cells, memory);
+        self.gpu_fields()
+    }
+
     /// Ghost planes on each side of a chunk of the model's domain (for the memory estimate
     /// and its chunk split): 1, or up to 3 for wider stencils (`Domain::with_ghosts`).
     fn ghost_planes(&self) -> u32 {

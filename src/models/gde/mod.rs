@@ -37,6 +37,10 @@ impl crate::models::ModelSpec for GdeParams {
         GdeParams::gpu_fields(self)
     }
 
+    fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
+        GdeParams::gpu_fields_on(self, cells, memory)
+    }
+
     fn has_geometry(&self) -> bool {
         true
     }
@@ -174,6 +178,9 @@ pub struct Gde {
     /// With gde.species.solver = "multigrid": the image and each cell's diffusivity over
     /// the bulk one (Knudsen), for the steady solves (steady.rs).
     steady_input: Option<(Voxels, Option<Vec<f64>>)>,
+    /// Whether the steady solves compute their operator (`GdeParams::steady_matrix_free`,
+    /// resolved for this device when the model is built).
+    steady_matrix_free: bool,
 }
 
 impl Gde {
@@ -244,6 +251,7 @@ impl Gde {
                 .product();
             faces * grid.dx * grid.dx / inlet
         });
+        let params_matrix_free = params.steady_matrix_free(grid.cells(), gpu.summary.memory_bytes);
         let mut gde = Gde {
             specific_surface_m_inv: voxels.specific_surface(grid.dx),
             catalyst_roughness_factor,
@@ -267,6 +275,7 @@ impl Gde {
             results: Vec::new(),
             messages: Vec::new(),
             steady_input,
+            steady_matrix_free: params_matrix_free,
         };
         gde.skip_stages_without_path();
         Ok(gde)
@@ -513,6 +522,7 @@ impl Gde {
             relative.as_deref(),
             task,
             target,
+            self.steady_matrix_free,
         );
         if lend {
             self.label.reallocate(gpu);

@@ -69,10 +69,29 @@ pub struct SpeciesParams {
     /// lattice, or the steady problem by the engine's multigrid solver (steady.rs).
     /// Advection uses the lattice.
     pub solver: SpeciesSolverKind,
+    /// How the steady solves keep their fine operator (`gde.species.operator`).
+    pub operator: SteadyOperator,
     pub knudsen: bool,
     pub temperature_k: f64,
     pub molar_mass_kg_mol: f64,
 }
+
+/// Where the steady solves' fine operator lives (`gde.species.operator`): stored (four
+/// fields per voxel, the faster on lavapipe: 3.2 s against 4.6 s on the shipped GDL), or
+/// computed from one conductivity per voxel (`FineOperator::Conductivity`: 12 B per voxel
+/// fewer), or `Auto`: stored unless that would take more than `STORED_SHARE_MAX` of the
+/// device's memory. Both give the same answer to round-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SteadyOperator {
+    Auto,
+    Stored,
+    MatrixFree,
+}
+
+/// The share of the device's memory above which `SteadyOperator::Auto` computes the operator
+/// instead of storing it: below the 90 % at which a run is refused, so that a stored
+/// operator never pushes a run that the matrix-free one would fit over that line.
+pub const STORED_SHARE_MAX: f64 = 0.7;
 
 /// The method of the effective-diffusivity and reaction stages (`gde.species.solver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,11 +193,14 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// The species collision is TRT with a fixed magic parameter, so steady states do not depend
 /// on τ and a large τ (fast diffusion per step) is safe; up to τ = 20 the symmetric rate
 /// stays below 1.95, so every mode is still damped.
-/// f32 fields of one steady solve (steady.rs), allocated while it runs: the correction x,
-/// the solver's conductivity σ (its fine operator is computed from σ, not stored), r, p, q
-/// and z (a solver `for_corrections`: no x_prev and no b, which it takes in r), and the
-/// multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one field's worth).
+/// f32 fields of one steady solve (steady.rs) with a matrix-free operator, allocated while it
+/// runs: the correction x, the solver's conductivity σ (its fine operator is computed from
+/// σ, not stored), r, p, q and z (a solver `for_corrections`: no x_prev and no b, which it
+/// takes in r), and the multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one
+/// field's worth).
 pub const STEADY_SOLVE_FIELDS: u32 = 7;
+/// The same with the operator stored: gx, gy, gz and diag instead of σ.
+pub const STEADY_SOLVE_FIELDS_STORED: u32 = STEADY_SOLVE_FIELDS + 3;
 
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 
@@ -519,6 +541,14 @@ impl GdeParams {
                 "multigrid" => SpeciesSolverKind::Multigrid,
                 _ => SpeciesSolverKind::Lattice,
             },
+            operator: match sp
+                .choice("operator", &["auto", "stored", "matrix_free"], Some("auto"))?
+                .as_str()
+            {
+                "stored" => SteadyOperator::Stored,
+                "matrix_free" => SteadyOperator::MatrixFree,
+                _ => SteadyOperator::Auto,
+            },
             knudsen: sp.bool_or("knudsen", false)?,
             temperature_k: sp.f64_or("temperature_K", 353.15, Range::positive(), " K")?,
             molar_mass_kg_mol: sp.f64_or(
@@ -606,6 +636,35 @@ impl GdeParams {
     /// concentration, face flux and (Knudsen) a per-cell rate, or with the steady solve the
     /// concentration and the solve's fields while it runs.
     pub fn gpu_fields(&self) -> u32 {
+        self.fields_with(self.species.operator == SteadyOperator::MatrixFree)
+    }
+
+    /// `gpu_fields` on a device with `memory` bytes (None: not reported), for a grid of
+    /// `cells`, with `Auto` resolved as `steady_matrix_free` resolves it.
+    pub fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
+        self.fields_with(self.steady_matrix_free(cells, memory))
+    }
+
+    /// Whether the steady solves compute their operator (`SteadyOperator`), on a grid of
+    /// `cells` and a device with `memory` bytes. `Auto` stores it where the stored path
+    /// takes at most `STORED_SHARE_MAX` of the memory (or the memory is not reported).
+    pub fn steady_matrix_free(&self, cells: u64, memory: Option<u64>) -> bool {
+        match self.species.operator {
+            SteadyOperator::Stored => false,
+            SteadyOperator::MatrixFree => true,
+            SteadyOperator::Auto => memory.is_some_and(|have| {
+                let stored = 4.0 * cells as f64 * self.fields_with(false) as f64;
+                stored > STORED_SHARE_MAX * have as f64
+            }),
+        }
+    }
+
+    fn fields_with(&self, matrix_free: bool) -> u32 {
+        let steady = if matrix_free {
+            STEADY_SOLVE_FIELDS
+        } else {
+            STEADY_SOLVE_FIELDS_STORED
+        };
         let mut n = 1;
         if !self.flow.axes.is_empty() {
             // f16 populations: 19 half fields, counted as 10 of 4 bytes.
@@ -620,9 +679,9 @@ impl GdeParams {
                 // Without flow the label and the concentration are freed while a solve
                 // runs (Gde::solve_steady): the peak is the larger of the two.
                 SpeciesSolverKind::Multigrid if self.flow.axes.is_empty() => {
-                    n = (n + 1).max(STEADY_SOLVE_FIELDS)
+                    n = (n + 1).max(steady)
                 }
-                SpeciesSolverKind::Multigrid => n += 1 + STEADY_SOLVE_FIELDS,
+                SpeciesSolverKind::Multigrid => n += 1 + steady,
             }
         }
         n
@@ -647,6 +706,33 @@ mod tests {
             limiting: true,
             tolerance: 1e-6,
         }
+    }
+
+    /// `auto` stores the steady operator unless the stored path would take more than
+    /// STORED_SHARE_MAX of the device's memory; the explicit choices hold whatever the
+    /// memory; the memory estimate follows the choice (12 B per voxel between the two).
+    #[test]
+    fn auto_computes_the_steady_operator_only_where_memory_is_short() {
+        let text = "name = \"t\"\nmodel = \"gde\"\n[grid]\nnx = 8\nny = 8\nnz = 8\ndx = 1e-6\n\
+                    [run]\nend_time = 1e6\n[gde.geometry]\nkind = \"empty\"\n[gde.species]\naxes = [\"x\"]\n";
+        let s = crate::Scenario::parse("t.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let mut p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
+        let cells = 1_000_000u64;
+        let stored = 4 * cells * p.gpu_fields_on(cells, None) as u64;
+        let roomy = Some(10 * stored);
+        let short = Some(stored);
+        assert!(!p.steady_matrix_free(cells, roomy));
+        assert!(!p.steady_matrix_free(cells, None));
+        assert!(p.steady_matrix_free(cells, short));
+        assert_eq!(
+            p.gpu_fields_on(cells, roomy) - p.gpu_fields_on(cells, short),
+            3
+        );
+        p.species.operator = SteadyOperator::Stored;
+        assert!(!p.steady_matrix_free(cells, short));
+        p.species.operator = SteadyOperator::MatrixFree;
+        assert!(p.steady_matrix_free(cells, roomy));
+        assert_eq!(p.gpu_fields(), STEADY_SOLVE_FIELDS);
     }
 
     /// The surface rate: cathodic Butler-Volmer (Tafel) branch k0 exp(α_c F η / RT), in

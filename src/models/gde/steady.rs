@@ -108,7 +108,8 @@ fn harmonic(a: f64, b: f64) -> f64 {
 /// Solves `task` along `axis` of `voxels` on `grid`; `relative` is each cell's diffusivity
 /// over the bulk one (None: 1 everywhere); `side_walls` closes the side faces (else periodic);
 /// `target` is the imbalance (`SteadySolution::imbalance`) to refine the solution to, as far
-/// as f32 allows.
+/// as f32 allows; `matrix_free`: the solver computes its operator from a conductivity per
+/// cell instead of storing it (`gde.species.operator`).
 #[allow(clippy::too_many_arguments)]
 pub fn solve(
     gpu: &Gpu,
@@ -119,6 +120,7 @@ pub fn solve(
     relative: Option<&[f64]>,
     task: SteadyTask,
     target: f64,
+    matrix_free: bool,
 ) -> Result<SteadySolution> {
     let n = grid.counts();
     let h = [grid.dx, grid.dy, grid.dz];
@@ -191,13 +193,17 @@ pub fn solve(
     // Nothing here needs levels uniform along the periodic sides, and keeping their odd
     // lengths uncoarsened costs iterations (Coarsening says how many).
     let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
-    // The correction's operator is computed on the GPU from one conductivity per cell
-    // (matrix-free: 4 B per voxel instead of the stored form's 16), by the same rule as the
-    // host's f64 residual below: inlet face held, the outlet held for diffusivity and closed
-    // for a reaction, sides periodic or closed.
-    let form = FineOperator::Conductivity {
-        held_x: [true, !reaction],
-        periodic_sides: periodic,
+    // The correction's operator follows the rule of the host's f64 residual below (inlet
+    // face held, the outlet held for diffusivity and closed for a reaction, sides periodic
+    // or closed), stored as built on the host, or computed on the GPU from one conductivity
+    // per cell (matrix-free: 4 B per voxel instead of 16, slower on lavapipe).
+    let form = if matrix_free {
+        FineOperator::Conductivity {
+            held_x: [true, !reaction],
+            periodic_sides: periodic,
+        }
+    } else {
+        FineOperator::Stored
     };
     let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, mg, form, "c")?;
     let side = if periodic {
@@ -230,19 +236,29 @@ pub fn solve(
         cell_box: &cell_box,
     };
     // Every solve is for a correction to the host's f64 solution: the operator with
-    // homogeneous faces, from the conductivities uploaded here once (their sign says what a
-    // cell is, FineOperator::Conductivity), and the solution's residual as b, uploaded per
-    // solve.
-    let signed: Vec<f32> = kind
-        .iter()
-        .zip(&sigma)
-        .map(|(k, &s)| match k {
-            CellKind::Solved => s,
-            CellKind::Held => -s,
-            CellKind::Excluded => 0.0,
-        })
-        .collect();
-    solver.conductivity().upload(gpu, &signed)?;
+    // homogeneous faces, uploaded here once (the stored form as the host builds it, or the
+    // conductivities whose sign says what a cell is, FineOperator::Conductivity), and the
+    // solution's residual as b, uploaded per solve.
+    if matrix_free {
+        let signed: Vec<f32> = kind
+            .iter()
+            .zip(&sigma)
+            .map(|(k, &s)| match k {
+                CellKind::Solved => s,
+                CellKind::Held => -s,
+                CellKind::Excluded => 0.0,
+            })
+            .collect();
+        solver.conductivity().upload(gpu, &signed)?;
+    } else {
+        let operator = solver.operator();
+        for (field, values) in [operator.gx, operator.gy, operator.gz, operator.diag]
+            .into_iter()
+            .zip(system.operator())
+        {
+            field.upload(gpu, &values)?;
+        }
+    }
     // The solver stops on a relative residual, in f32; what a user reads is the spread of
     // the plane currents. On large grids that spread grows with the cell count at a fixed
     // residual (1.5 % at 512³), and f32's own rounding of A·x leaves a residual of one sign
@@ -498,5 +514,30 @@ impl System<'_> {
             *r = sum as f32;
         }
         out
+    }
+
+    /// The correction's operator in the solver's stored form ([gx, gy, gz, diag]: each
+    /// cell's +x, +y, +z face to a solved cell, and the full diagonal), with homogeneous
+    /// faces: what OperatorSetup would write, without its fields on the GPU, each value
+    /// computed in f64 and rounded once. Cells that are not solved, and solved cells with no
+    /// conducting face, are identity rows.
+    fn operator(&self) -> [Vec<f32>; 4] {
+        let n = self.kind.len();
+        let mut up = [vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
+        let mut diag = vec![1.0f32; n];
+        for p in (0..n).filter(|&p| self.kind[p] == CellKind::Solved) {
+            let mut d = 0.0f64;
+            self.for_each_face(p, |axis, side, g, across| {
+                d += g;
+                if side == 1 && matches!(across, Across::Solved(_)) {
+                    up[axis][p] = g as f32;
+                }
+            });
+            if d > 0.0 {
+                diag[p] = d as f32;
+            }
+        }
+        let [gx, gy, gz] = up;
+        [gx, gy, gz, diag]
     }
 }
