@@ -5,6 +5,7 @@
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
+#include "solvers/include/diagonal_only.wgsl"
 
 @group(0) @binding(1) var<storage, read> diag: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -13,11 +14,6 @@
 @group(0) @binding(4) var<storage, read> gx: array<f32>;
 @group(0) @binding(5) var<storage, read> gy: array<f32>;
 @group(0) @binding(6) var<storage, read> gz: array<f32>;
-
-// Nothing here applies A; operator.wgsl's sums need an operand all the same.
-fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return 0.0;
-}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

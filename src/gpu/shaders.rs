@@ -34,6 +34,7 @@ shader_table!(
     "solvers/include/operator_stored.wgsl",
     "solvers/include/operator_conductivity.wgsl",
     "solvers/include/neighbours.wgsl",
+    "solvers/include/diagonal_only.wgsl",
     "solvers/include/stored_operand.wgsl",
     "solvers/include/multigrid.wgsl",
     "solvers/include/galerkin.wgsl",
