@@ -7,7 +7,10 @@
 //! A user writes the operator and b with a kernel of its own, encoded by the closure it
 //! passes to `solve` (the dendrite potential: σ(η) and the electrode, in
 //! shaders/dendrite/potential_setup.wgsl), or with the generic set-up (`setup.rs`: a cell
-//! conductivity, excluded cells and boundary conditions per domain face). Boundary values
+//! conductivity, excluded cells and boundary conditions per domain face). A solver built
+//! `for_corrections` may instead keep its fine operator as one signed conductivity per cell
+//! and compute faces and diagonal as it goes (`FineOperator::Conductivity`, operator.rs:
+//! the generic set-up's rule with held x faces, 4 B per cell instead of 16). Boundary values
 //! live in the operator: a Dirichlet face half a cell away adds its conductance to `diag`
 //! and conductance × value to b; a closed face has conductance 0. Periodic side axes (y, z)
 //! follow the domain's periodic flag; x is never periodic (the operator does not wrap it).
