@@ -413,7 +413,6 @@ fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
         let (stored, it_stored) = correction_solve(&gpu, &p, true, chunks);
         let (computed, it_computed) = correction_solve(&gpu, &p, false, chunks);
         eprintln!("{grid:?}: {it_stored} iterations stored, {it_computed} computed");
-        eprintln!("DEBUG {:?} {:?}", &stored[..6], &computed[..6]);
         assert!(it_stored > 3);
         assert_eq!(it_stored, it_computed);
         assert!(stored == computed, "the two forms' solutions differ");

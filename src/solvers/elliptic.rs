@@ -301,7 +301,7 @@ impl EllipticSolver {
     /// A solver whose every solve starts from x = 0 (it clears x), for corrections to a
     /// solution kept elsewhere (gde's steady solves refine an f64 solution on the host). It
     /// keeps neither the warm start's x_prev nor b, two fields fewer: the user writes b into
-    /// `operator().b`, which is the residual r's memory (the residual of x = 0 is b), before
+    /// `rhs()`, which is the residual r's memory (the residual of x = 0 is b), before
     /// each solve, and `SolveControl::warm_step_max` is ignored. Its fine operator is kept in
     /// `form`: stored (`operator`) or one conductivity per cell (`conductivity`).
     pub fn for_corrections(

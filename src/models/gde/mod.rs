@@ -512,6 +512,9 @@ impl Gde {
             self.steady_concentration
                 .iter_mut()
                 .for_each(Field::release);
+            // wgpu frees a dropped buffer once the submissions that used it are done: wait,
+            // so that the solve's fields can take the room.
+            gpu.wait_own();
         }
         let solved = steady::solve(
             gpu,
