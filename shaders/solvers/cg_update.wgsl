@@ -9,7 +9,7 @@
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/operator.wgsl"
-#include "solvers/include/stored_operand.wgsl"
+#include "solvers/include/diagonal_only.wgsl"
 #include "solvers/include/operator_stored.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;

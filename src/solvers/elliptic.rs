@@ -167,7 +167,8 @@ enum OperatorStore {
     },
     Conductivity {
         sigma: Field,
-        form: FineOperator,
+        held_x: [bool; 2],
+        periodic_sides: bool,
     },
 }
 
@@ -181,9 +182,13 @@ impl OperatorStore {
                 gz: f("gz"),
                 diag: f("diag"),
             },
-            FineOperator::Conductivity { .. } => OperatorStore::Conductivity {
+            FineOperator::Conductivity {
+                held_x,
+                periodic_sides,
+            } => OperatorStore::Conductivity {
                 sigma: f("sigma"),
-                form,
+                held_x,
+                periodic_sides,
             },
         }
     }
@@ -195,19 +200,13 @@ impl OperatorStore {
             }
             OperatorStore::Conductivity {
                 sigma,
-                form:
-                    FineOperator::Conductivity {
-                        held_x,
-                        periodic_sides,
-                    },
+                held_x,
+                periodic_sides,
             } => LevelOperator::Conductivity {
                 sigma,
                 held_x: *held_x,
                 periodic_sides: *periodic_sides,
             },
-            OperatorStore::Conductivity { .. } => {
-                unreachable!("a conductivity store has that form")
-            }
         }
     }
 
