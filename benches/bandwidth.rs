@@ -472,6 +472,142 @@ fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
     }
 }
 
+/// Bytes per cell one CG iteration of a correction solve moves on the fine level, counting
+/// each binding a pass reads or writes once (neighbour reads hit cache; the coarse levels,
+/// an eighth of the cells and less, and the partial sums are left out): update, the
+/// V-cycle's fine passes, the direction and A p. With the operator stored (4 fields read
+/// by every stencil pass): 8 + 7 + 6 + 7 + 7 + 3 + 6 = 44 fields; computed from σ (one
+/// field): 8 + 4 + 3 + 4 + 4 + 3 + 3 = 29; with the fewest vectors (A p computed again, the
+/// fine level swept in place in two colours: update 7, colour 1 4, restriction 3,
+/// prolongation 2, colour 1 4, colour 0 with the sums 4, direction 3, A p 2) also 29.
+const STEADY_BYTES_PER_CELL: [(&str, f64); 3] = [
+    ("stored", 44.0 * 4.0),
+    ("matrix-free", 29.0 * 4.0),
+    ("matrix-free, fewest vectors", 29.0 * 4.0),
+];
+
+/// The steady solve bench's image: 96³ scaled, at most 256³ (its fields are built on the
+/// CPU).
+fn steady_grid(scale: u32) -> Grid {
+    let n = (96 * scale).min(256);
+    Grid::new_3d(n, n, n, 1e-6)
+}
+
+/// The elliptic solver's correction solves as gde's steady path makes them (from zero, b
+/// given, multigrid every axis): a random porous box of `grid` (80 % pore, σ = 1, solid
+/// excluded, x faces held, sides periodic), solved to 1e-6 with the operator stored,
+/// computed, and computed with the fewest vectors; each timed from a drained queue to its
+/// result, the best of three solves. Prints iterations, time per iteration and cell
+/// iterations per second against the copy bandwidth `copy`.
+fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
+    use mesolyte::solvers::{
+        CellKind, Coarsening, CorrectionMemory, EllipticSolver, FaceCondition, FineOperator,
+        OperatorSetup, Preconditioner, SolveControl,
+    };
+    let n = grid.cells() as usize;
+    let mut rng = mesolyte::rng::Rng::new(11);
+    let mut uniform = || (rng.next_u64() >> 40) as f64 / (1u64 << 24) as f64;
+    let mut kind: Vec<CellKind> = (0..n)
+        .map(|_| {
+            if uniform() < 0.8 {
+                CellKind::Solved
+            } else {
+                CellKind::Excluded
+            }
+        })
+        .collect();
+    // Pore that no x face reaches would be a singular block: excluded, as gde does.
+    use mesolyte::geometry::{reach, CellBox, Connectivity};
+    let [nx, ny, nz] = grid.counts().map(|k| k as usize);
+    let cell_box = CellBox::new([nx, ny, nz], [false, true, true]);
+    let seeds = (0..ny * nz).flat_map(|p| [p * nx, p * nx + nx - 1]);
+    let reached = reach(
+        &cell_box,
+        Connectivity::Faces,
+        |i| kind[i] == CellKind::Solved,
+        seeds,
+    );
+    for (k, r) in kind.iter_mut().zip(&reached) {
+        if !r {
+            *k = CellKind::Excluded;
+        }
+    }
+    let b: Vec<f32> = kind
+        .iter()
+        .map(|k| match k {
+            CellKind::Solved => (uniform() * 2.0 - 1.0) as f32,
+            _ => 0.0,
+        })
+        .collect();
+    let sigma: Vec<f32> = kind
+        .iter()
+        .map(|k| if *k == CellKind::Solved { 1.0 } else { 0.0 })
+        .collect();
+    use FaceCondition::{Dirichlet, Periodic};
+    let faces = [[Dirichlet(0.0); 2], [Periodic; 2], [Periodic; 2]];
+    let control = SolveControl {
+        tolerance: 1e-6,
+        max_iterations: 500,
+        max_iterations_key: "(bench)",
+        warm_step_max: 0.0,
+    };
+    let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
+    let conductivity = FineOperator::Conductivity {
+        held_x: [true, true],
+        periodic_sides: true,
+    };
+    let paths = [
+        (FineOperator::Stored, CorrectionMemory::Standard),
+        (conductivity, CorrectionMemory::Standard),
+        (conductivity, CorrectionMemory::Least),
+    ];
+    for ((form, memory), (name, bytes)) in paths.into_iter().zip(STEADY_BYTES_PER_CELL) {
+        let domain = Domain::with_even_chunks(gpu, grid, true).unwrap();
+        let x = Field::new(gpu, &domain, "x");
+        let mut solver =
+            EllipticSolver::for_corrections(gpu, &domain, &x, mg, form, memory, "bench").unwrap();
+        let setup = match form {
+            FineOperator::Stored => {
+                let setup = OperatorSetup::new(gpu, &domain, &solver, faces).unwrap();
+                setup.upload(gpu, &sigma, &kind, &b).unwrap();
+                Some(setup)
+            }
+            FineOperator::Conductivity { .. } => {
+                solver.conductivity().upload(gpu, &sigma).unwrap();
+                None
+            }
+        };
+        let encode = |rec: &mut mesolyte::gpu::Recorder| {
+            if let Some(s) = &setup {
+                s.encode(rec);
+            }
+        };
+        let mut best = f64::INFINITY;
+        let mut iterations = 0;
+        for _ in 0..3 {
+            if setup.is_none() {
+                // A correction solve takes b in r, which the solve overwrites.
+                solver.rhs().upload(gpu, &b).unwrap();
+            }
+            gpu.wait();
+            let t0 = Instant::now();
+            let report = solver.solve(gpu, &x, control, &encode).unwrap();
+            best = best.min(t0.elapsed().as_secs_f64());
+            iterations = report.iterations;
+        }
+        let per_iteration = best / iterations as f64;
+        let rate = grid.cells() as f64 / per_iteration;
+        println!(
+            "  steady correction solve, {name}: {iterations} iterations, {:.1} ms each, \
+             {:.1} Mcell iterations/s, {:.2} GB/s at {bytes} B/cell = {:.0}% of copy",
+            per_iteration * 1e3,
+            rate / 1e6,
+            rate * bytes / 1e9,
+            100.0 * rate * bytes / copy
+        );
+    }
+}
+
 /// Bytes one superfill step moves per cell outside the concentration solves, counting each
 /// binding a kernel reads or writes once (neighbour reads hit cache): extend 8 fields,
 /// advect 2 × 4, interface 5, transfer 4, coverage 2 × 5, adsorb 6, and per step a fifth of
@@ -540,10 +676,12 @@ fn superfill_report(gpu: &Gpu, scale: u32) {
 fn main() {
     // `cargo bench` passes --bench; `cargo bench -- gde` runs only the gde lattice kernels,
     // `cargo bench -- dendrite` only the copy baselines and the dendrite step and solves,
-    // `cargo bench -- superfill` only the superfill step (with its own copy baseline).
+    // `cargo bench -- superfill` only the superfill step (with its own copy baseline),
+    // `cargo bench -- steady` only the copy baselines and gde's steady correction solves.
     let only_gde = std::env::args().skip(1).any(|a| a == "gde");
     let only_dendrite = std::env::args().skip(1).any(|a| a == "dendrite");
     let only_superfill = std::env::args().skip(1).any(|a| a == "superfill");
+    let only_steady = std::env::args().skip(1).any(|a| a == "steady");
     let scale: u32 = std::env::var("MESOLYTE_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -557,7 +695,7 @@ fn main() {
         superfill_report(&gpu, scale);
         return;
     }
-    if !only_gde && !only_dendrite {
+    if !only_gde && !only_dendrite && !only_steady {
         let (own_pass, one_pass, readback) = latencies(&gpu);
         println!(
             "dependent tiny dispatch: {:.1} us each in its own pass, {:.1} us in one pass | \
@@ -581,6 +719,19 @@ fn main() {
         let copy = copy_bandwidth(&gpu, grid, reps);
         if only_gde {
             gde_report(&gpu, scale, copy);
+            continue;
+        }
+        if only_steady {
+            println!(
+                "{label} {}x{}x{}: copy {:.2} GB/s",
+                grid.nx,
+                grid.ny,
+                grid.nz,
+                copy / 1e9
+            );
+            if grid.is_3d() {
+                steady_report(&gpu, steady_grid(scale), copy);
+            }
             continue;
         }
         // Ideal traffic of the diffusion step: read c once and write it once (8 B/cell);
@@ -643,9 +794,10 @@ fn main() {
         }
         if grid.is_3d() && !only_dendrite {
             gde_report(&gpu, scale, copy);
+            steady_report(&gpu, steady_grid(scale), copy);
         }
     }
-    if !only_dendrite {
+    if !only_dendrite && !only_steady {
         superfill_report(&gpu, scale);
     }
 }

@@ -432,13 +432,15 @@ fn sweep(args: SweepArgs) -> Result<()> {
             }
         }
     }
-    let gpu = Gpu::open(adapter.as_deref())?;
-    // The largest runs that may run at once must fit together.
+    let mut gpu = Gpu::open(adapter.as_deref())?;
+    // The largest runs that may run at once must fit together; each run that chooses by
+    // memory (gde's steady operator, `auto`) chooses by its share of the device.
     let parallel = (parallel as usize).min(plan.runs.len());
+    let share = gpu.summary.memory_bytes.map(|m| m / parallel as u64);
     let mut needs = plan
         .runs
         .iter()
-        .map(|r| memory_estimate(&r.scenario, &gpu))
+        .map(|r| memory_estimate_on(&r.scenario, &gpu, share))
         .collect::<Result<Vec<u64>>>()?;
     needs.sort_unstable_by(|a, b| b.cmp(a));
     let what = match parallel {
@@ -452,6 +454,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         &gpu,
         quiet,
     )?;
+    gpu.summary.memory_bytes = share;
     let opts = SweepOptions {
         out_dir: out_dir.clone(),
         quiet,
@@ -556,9 +559,13 @@ fn refuse_file_as_folder(out_dir: &Path) -> Result<()> {
 
 /// Bytes of GPU memory a run of `s` needs, about.
 fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
-    let count = s
-        .params
-        .gpu_fields_on(s.grid.cells(), gpu.summary.memory_bytes);
+    memory_estimate_on(s, gpu, gpu.summary.memory_bytes)
+}
+
+/// `memory_estimate` for a run given `memory` bytes of the device (its share under
+/// `--parallel`), where a model chooses its path by the memory it has.
+fn memory_estimate_on(s: &Scenario, gpu: &Gpu, memory: Option<u64>) -> Result<u64> {
+    let count = s.params.gpu_fields_on(s.grid.cells(), memory);
     let fields = gpu::domain::estimate_field_bytes(
         &s.grid,
         gpu.max_binding_bytes,

@@ -930,12 +930,14 @@ fn steady_solves_give_back_the_output_fields_they_borrow() {
     let set = ["grid.nx=24", "grid.ny=24", "grid.nz=20"];
     let untouched = shipped(&gpu, &file, &set);
     let mut m = shipped(&gpu, &file, &set);
-    // On this small grid `auto` stores the operator.
-    assert_eq!(
-        m.params.gpu_fields(),
-        mesolyte::models::gde::params::STEADY_SOLVE_FIELDS_STORED
-    );
     solve(&gpu, &mut m, 100);
+    // On this small grid `auto` stored the operator, and the summary says so.
+    let summary = m.summary(&gpu, Moment::default()).unwrap();
+    let form = summary
+        .iter()
+        .find(|(k, _)| k == "steady_operator_matrix_free")
+        .map(|(_, v)| *v);
+    assert_eq!(form, Some(0.0));
     assert!(result(&m, "deff_ratio_x") > 0.1);
     let field = |m: &Gde, name: &str| {
         let outputs = m.output_fields();
@@ -969,7 +971,9 @@ fn steady_solves_give_back_the_output_fields_they_borrow() {
 /// The two operators differ only in the rounding of each face (f64 rounded once on the host,
 /// or f32 on the GPU), which the f64 refinement removes once it runs to a tight imbalance
 /// (1e-8 here; at the reaction's default the two stop at different points within it): D_eff
-/// and the currents agree to 1e-6, in the same number of iterations give or take two. A wrong face rule in the
+/// and the currents agree to 1e-6. The matrix-free path also keeps the fewest vectors
+/// (`CorrectionMemory::Least`, its fine level smoothed by Gauss-Seidel), so its iteration
+/// counts differ somewhat; the summary says which form ran. A wrong face rule in the
 /// matrix-free form (a closed side left open, a held face missed) moves them by far more.
 #[test]
 fn a_matrix_free_steady_operator_gives_the_stored_answers() {
@@ -1005,6 +1009,12 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
             let mut m = shipped(&gpu, &file, &set);
             solve(&gpu, &mut m, 100);
             let it = result(&m, "stage_1_iterations") + result(&m, "stage_2_iterations");
+            let summary = m.summary(&gpu, Moment::default()).unwrap();
+            let (_, form) = summary
+                .iter()
+                .find(|(k, _)| k == "steady_operator_matrix_free")
+                .expect("the summary names the operator form");
+            assert_eq!(*form, f64::from(u8::from(operator == "matrix_free")));
             (keys.map(|k| result(&m, k)), it)
         };
         let ((stored, it_s), (free, it_f)) = (run("stored"), run("matrix_free"));
@@ -1015,7 +1025,9 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
                 "{stored:?} vs {free:?}"
             );
         }
-        assert!((it_s - it_f).abs() <= 2.0, "{it_s} vs {it_f} iterations");
+        // The matrix-free path also keeps the least memory: a Gauss-Seidel-smoothed fine
+        // level, a different preconditioner of about the same strength.
+        assert!(it_f <= 1.3 * it_s + 2.0, "{it_s} vs {it_f} iterations");
     }
 }
 

@@ -21,10 +21,10 @@ mod common;
 use std::sync::Arc;
 
 use mesolyte::gpu::domain::split_planes_ghosts;
-use mesolyte::gpu::{Domain, Field, Gpu};
+use mesolyte::gpu::{ChunkSpan, Domain, Field, Gpu};
 use mesolyte::solvers::{
-    CellKind, Coarsening, EllipticSolver, FaceCondition, Faces, FineOperator, OperatorSetup,
-    Preconditioner, SolveControl,
+    CellKind, Coarsening, CorrectionMemory, EllipticSolver, FaceCondition, Faces, FineOperator,
+    OperatorSetup, Preconditioner, SolveControl,
 };
 use mesolyte::Grid;
 
@@ -308,6 +308,17 @@ fn wider_ghost_domains_solve_as_one_ghost_domains_do() {
 /// cells: with the fine operator stored, written by OperatorSetup from σ, kinds and faces, or
 /// computed on the fly from the signed conductivity (`FineOperator::Conductivity`).
 fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -> (Vec<f32>, u32) {
+    correction_solve_keeping(gpu, p, stored, chunks, CorrectionMemory::Standard)
+}
+
+/// `correction_solve` keeping the vectors `memory` says.
+fn correction_solve_keeping(
+    gpu: &Gpu,
+    p: &Problem,
+    stored: bool,
+    chunks: Option<u64>,
+    memory: CorrectionMemory,
+) -> (Vec<f32>, u32) {
     let domain: Arc<Domain> = match chunks {
         None => Domain::new(gpu, p.grid, p.periodic).unwrap(),
         Some(bytes) => {
@@ -327,7 +338,8 @@ fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -
         }
     };
     let x = Field::new(gpu, &domain, "x");
-    let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, MG, form, "x").unwrap();
+    let mut solver =
+        EllipticSolver::for_corrections(gpu, &domain, &x, MG, form, memory, "x").unwrap();
     let b: Vec<f32> = p
         .kind
         .iter()
@@ -368,6 +380,32 @@ fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -
     (x.download(gpu), report.iterations)
 }
 
+/// A correction problem with random σ in [1, 31), about 7 % excluded and 5 % held cells and
+/// random b, held at the low x face, `far` at the high one, sides periodic or closed.
+/// Excluded cells lie only where x % 3 == 1, so that every solved cell keeps a face that
+/// conducts (where none does, the stored set-up zeroes b and the conductivity form keeps the
+/// user's).
+fn random_correction_problem(grid: Grid, periodic: bool, far: FaceCondition) -> Problem {
+    use FaceCondition::{Closed, Dirichlet, Periodic};
+    let mut p = Problem::new(grid);
+    p.periodic = periodic;
+    let side = if periodic { Periodic } else { Closed };
+    p.faces = [[Dirichlet(0.0), far], [side; 2], [side; 2]];
+    let n = p.sigma.len();
+    let (r1, r2) = (common::noise(n, 3), common::noise(n, 5));
+    for i in 0..n {
+        p.sigma[i] = 16.0 + 15.0 * r1[i];
+        let x = grid.coords(i as u64)[0];
+        p.kind[i] = match r2[i] {
+            r if r > 0.6 && x % 3 == 1 => CellKind::Excluded,
+            r if r < -0.9 => CellKind::Held,
+            _ => CellKind::Solved,
+        };
+    }
+    p.value = common::noise(n, 7);
+    p
+}
+
 /// The matrix-free fine operator (shaders/solvers/include/operator_conductivity.wgsl, gde's
 /// steady solves: 4 B per cell instead of 16) computes every face and diagonal by the
 /// expressions, in the order, of the stored form's generic set-up (operator_setup.wgsl), so
@@ -378,7 +416,7 @@ fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -
 #[test]
 fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
     let (gpu, _lock) = common::gpu();
-    use FaceCondition::{Closed, Dirichlet, Periodic};
+    use FaceCondition::{Closed, Dirichlet};
     let cases = [
         (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
         (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
@@ -392,24 +430,7 @@ fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
         ),
     ];
     for (grid, periodic, far, chunks) in cases {
-        let mut p = Problem::new(grid);
-        p.periodic = periodic;
-        let side = if periodic { Periodic } else { Closed };
-        p.faces = [[Dirichlet(0.0), far], [side; 2], [side; 2]];
-        let n = p.sigma.len();
-        let (r1, r2) = (common::noise(n, 3), common::noise(n, 5));
-        for i in 0..n {
-            p.sigma[i] = 16.0 + 15.0 * r1[i];
-            // Excluded cells only where x % 3 == 1, so that every solved cell keeps a face
-            // that conducts (where none does, the set-up zeroes b, the user's b stays).
-            let x = grid.coords(i as u64)[0];
-            p.kind[i] = match r2[i] {
-                r if r > 0.6 && x % 3 == 1 => CellKind::Excluded,
-                r if r < -0.9 => CellKind::Held,
-                _ => CellKind::Solved,
-            };
-        }
-        p.value = common::noise(n, 7);
+        let p = random_correction_problem(grid, periodic, far);
         let (stored, it_stored) = correction_solve(&gpu, &p, true, chunks);
         let (computed, it_computed) = correction_solve(&gpu, &p, false, chunks);
         eprintln!("{grid:?}: {it_stored} iterations stored, {it_computed} computed");
@@ -417,6 +438,73 @@ fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
         assert_eq!(it_stored, it_computed);
         assert!(stored == computed, "the two forms' solutions differ");
     }
+}
+
+/// The least-memory correction solver (`CorrectionMemory::Least`: no A p kept, the fine
+/// level smoothed in place by multi-colour Gauss-Seidel, gde's largest images) is a different
+/// preconditioner for the same system, so its answers must agree with the standard solver's
+/// to the solve tolerance: random σ with excluded and held cells, both operator forms, in 3D
+/// with periodic sides of odd length (three colours), closed sides, 2D, chunks (which start
+/// at even planes), and a grid small enough to be its own coarsest level. A wrong colour
+/// (two neighbours swept at once), a missed halo or an asymmetric cycle shows as a different
+/// answer, a failed solve, or iterations far above the standard's.
+#[test]
+fn the_least_memory_solver_agrees_with_the_standard_one() {
+    let (gpu, _lock) = common::gpu();
+    use FaceCondition::{Closed, Dirichlet};
+    let cases = [
+        (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
+        (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
+        (Grid::new_2d(40, 30, 1e-6), false, Dirichlet(0.0), None),
+        (Grid::new_2d(4, 3, 1e-6), true, Dirichlet(0.0), None),
+        // 16 planes of 24·10 f32 (960 B): two chunks of 8 planes.
+        (
+            Grid::new_3d(24, 10, 16, 1e-6),
+            true,
+            Dirichlet(0.0),
+            Some(10 * 960),
+        ),
+    ];
+    for (grid, periodic, far, chunks) in cases {
+        let p = random_correction_problem(grid, periodic, far);
+        let (standard, it_standard) = correction_solve(&gpu, &p, true, chunks);
+        let scale = standard.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for stored in [true, false] {
+            let least = CorrectionMemory::Least;
+            let (x, it) = correction_solve_keeping(&gpu, &p, stored, chunks, least);
+            let worst = standard
+                .iter()
+                .zip(&x)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            eprintln!(
+                "{grid:?} stored {stored}: {it} iterations least, {it_standard} standard; \
+                 largest difference {:.2e} of the largest value",
+                worst / scale
+            );
+            assert!(worst <= 1e-4 * scale, "{worst} of {scale}");
+            assert!(it <= it_standard + 3, "{it} against {it_standard}");
+            // The same bits again: the in-place sweeps race with nothing.
+            let (again, _) = correction_solve_keeping(&gpu, &p, stored, chunks, least);
+            assert!(again == x, "a repeated solve differs");
+        }
+    }
+    // Chunks that start at an odd plane would put a coarse cell's children in two chunks:
+    // refused when the solver is built, with the way out named.
+    let grid = Grid::new_3d(24, 10, 16, 1e-6);
+    let spans = [(0, 5), (5, 11)].map(|(first_plane, planes)| ChunkSpan {
+        first_plane,
+        planes,
+    });
+    let domain = Domain::with_chunks(&gpu, grid, true, spans.to_vec()).unwrap();
+    let x = Field::new(&gpu, &domain, "x");
+    let form = FineOperator::Stored;
+    let least = CorrectionMemory::Least;
+    let built = EllipticSolver::for_corrections(&gpu, &domain, &x, MG, form, least, "x");
+    let err = built
+        .err()
+        .expect("odd chunk starts are refused")
+        .to_string();
+    assert!(err.contains("even planes"), "{err}");
 }
 
 /// A plane of cells held at 0.25 V in the middle of a 2D strip: the left half carries
@@ -470,6 +558,9 @@ fn impossible_face_conditions_are_refused() {
 /// an odd side axis that is never coarsened (the bottom starts at level 1 and holds the
 /// coarsest), and a 3D grid with odd axes (coarse cells with one child) whose bottom starts at
 /// level 2. The operator has the solver's 10⁶ contrast: random cells conduct 10⁶ times more.
+/// Each case runs with the fine operator stored and computed from σ (`FineOperator::
+/// Conductivity`, a held low x face), each with the fine level's damped-Jacobi scratch and
+/// without it (smoothed in place by multi-colour Gauss-Seidel).
 #[test]
 fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
     use mesolyte::gpu::{Domain, Field, Recorder};
@@ -531,45 +622,63 @@ fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
         let diag = field("diag", &diag);
         let b = field("b", &common::noise(cells, 11));
         let (x, t) = (field("x", &vec![0.0; cells]), field("t", &vec![0.0; cells]));
-        let fine = FineLevel {
-            operator: LevelOperator::Stored {
-                gx: &gx,
-                gy: &gy,
-                gz: &gz,
-                diag: &diag,
-            },
-            b: &b,
-            x: &x,
-            t: &t,
-        };
-        let mut results = Vec::new();
-        for fused in [false, true] {
-            let mg = Multigrid::with_bottom(&gpu, &domain, &fine, coarsening, fused).unwrap();
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
-            {
-                let mut rec = Recorder::new(&mut enc);
-                mg.encode_build(&mut rec);
-                mg.encode_vcycle(&mut rec, &fine, false, None);
+        let sigma = field("sigma", &sigma);
+        for (stored, scratch) in [(true, true), (false, true), (true, false), (false, false)] {
+            let operator = if stored {
+                LevelOperator::Stored {
+                    gx: &gx,
+                    gy: &gy,
+                    gz: &gz,
+                    diag: &diag,
+                }
+            } else {
+                LevelOperator::Conductivity {
+                    sigma: &sigma,
+                    held_x: [true, false],
+                    periodic_sides: periodic,
+                }
+            };
+            let fine = FineLevel {
+                operator,
+                b: &b,
+                x: &x,
+                t: scratch.then_some(&t),
+            };
+            let case = format!("{nx}x{ny}x{nz}, stored {stored}, scratch {scratch}");
+            let mut results = Vec::new();
+            for fused in [false, true] {
+                let mg = Multigrid::with_bottom(&gpu, &domain, &fine, coarsening, fused).unwrap();
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                {
+                    let mut rec = Recorder::new(&mut enc);
+                    mg.encode_build(&mut rec);
+                    mg.encode_vcycle(&mut rec, &fine, false, None);
+                }
+                gpu.submit(enc.finish());
+                results.push((
+                    x.download(&gpu),
+                    mg.dispatches_per_vcycle(&gpu, &fine, false),
+                ));
             }
-            gpu.submit(enc.finish());
-            results.push((
-                x.download(&gpu),
-                mg.dispatches_per_vcycle(&gpu, &fine, false),
-            ));
+            let (per_level, fused) = (&results[0], &results[1]);
+            assert!(per_level.0.iter().all(|v| v.is_finite()));
+            assert!(per_level.0.iter().any(|v| *v != 0.0));
+            let differing = per_level.0.iter().zip(&fused.0).filter(|(a, b)| a != b);
+            assert_eq!(differing.count(), 0, "{case}: fused bottom differs");
+            // Above the bottom: on the fine level five dispatches with scratch, or the first
+            // colour from zero, the others, the restriction, the prolongation and every colour
+            // again in place; four on each coarse one (its first sweep comes with the
+            // restriction into it); then the bottom's one.
+            let colours = if ny % 2 == 1 { 3 } else { 2 };
+            let fine_dispatches = if scratch { 5 } else { 2 * colours + 2 };
+            let expected = fine_dispatches + 4 * (per_level_levels - 1) + 1;
+            assert_eq!(fused.1, expected, "{case}");
+            assert!(
+                per_level.1 > fused.1 + 5,
+                "{case}: {} and {}",
+                per_level.1,
+                fused.1
+            );
         }
-        let (per_level, fused) = (&results[0], &results[1]);
-        assert!(per_level.0.iter().all(|v| v.is_finite()));
-        assert!(per_level.0.iter().any(|v| *v != 0.0));
-        let differing = per_level.0.iter().zip(&fused.0).filter(|(a, b)| a != b);
-        assert_eq!(differing.count(), 0, "{nx}x{ny}x{nz}: fused bottom differs");
-        // Above the bottom: five dispatches on the fine level, four on each coarse one (its
-        // first sweep comes with the restriction into it); then the bottom's one.
-        assert_eq!(fused.1, 4 * per_level_levels + 2, "{nx}x{ny}x{nz}");
-        assert!(
-            per_level.1 > fused.1 + 5,
-            "{nx}x{ny}x{nz}: {} and {}",
-            per_level.1,
-            fused.1
-        );
     }
 }

@@ -5,6 +5,10 @@
 //               its scratch t (multigrid_smooth.wgsl's sweep, the same expression), so that
 //               z is summed as it is written, one dispatch fewer per iteration
 //               (src/models/dendrite/multigrid.rs, `FineFinish`).
+//   last_colour: the same for a fine level smoothed in place (GAUSS_SEIDEL): the cycle's last
+//               Gauss-Seidel sweep, of colour 0, z = (r + Σ g z_nb) / diag there
+//               (multigrid_gauss_seidel.wgsl's expression), and every cell's z summed, the
+//               other colours' being final already.
 // Pipeline constants (src/models/dendrite/potential.rs builds one pipeline per combination):
 //   JACOBI: main only, see above.
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
@@ -14,9 +18,11 @@
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/jacobi.wgsl"
+#include "solvers/include/colours.wgsl"
 
 override JACOBI: bool = false;
 override FIRST: bool = false;
+override GAUSS_SEIDEL: bool = false;
 
 @group(0) @binding(1) var<storage, read> r: array<f32>;
 @group(0) @binding(2) var<storage, read> diag: array<f32>;
@@ -29,8 +35,12 @@ override FIRST: bool = false;
 @group(0) @binding(8) var<storage, read> gz: array<f32>;
 @group(0) @binding(9) var<storage, read> t: array<f32>;
 
-// The sweep's operand (solvers/include/operator.wgsl): the scratch t.
+// The sweep's operand (solvers/include/operator.wgsl): the scratch t, or z itself where the
+// fine level is smoothed in place (t is then bound to a vector this stage only reads).
 fn operand(j: u32, k: vec3<u32>) -> f32 {
+    if (GAUSS_SEIDEL) {
+        return z[j];
+    }
     return t[j];
 }
 
@@ -69,6 +79,24 @@ fn last_sweep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invo
         let dg = diagonal(cell);
         let zi = jacobi_sweep(t[i], r[i], dg, coupled_sum(cell));
         z[i] = zi;
+        v = finish_cell(i, dg, zi);
+    }
+    write_partial(lid, wid, groups, v);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn last_colour(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+               @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let cell = thread_cell(gid);
+    var v = vec4<f32>(0.0);
+    if (cell.valid) {
+        let i = cell.local;
+        let dg = diagonal(cell);
+        var zi = z[i];
+        if (colour_of(cell) == 0u) {
+            zi = (r[i] + coupled_sum(cell)) / dg;
+            z[i] = zi;
+        }
         v = finish_cell(i, dg, zi);
     }
     write_partial(lid, wid, groups, v);

@@ -4,13 +4,19 @@
 // fine level, from zero, t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is
 // the V-cycle's fine scratch and is not read again before the next A p
 // (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
+// Pipeline constant RECOMPUTE_AP: A p is computed here again, by cg_apply.wgsl's expression
+// (the same bits), instead of read from q: the solver then keeps no q (4 B per cell fewer;
+// src/solvers/elliptic.rs, `CorrectionMemory::Least`). With it, FIRST_COLOUR writes the next
+// V-cycle's first fine sweep of that solver, which smooths in place: z = r / diag on the
+// first Gauss-Seidel colour and 0 elsewhere (multigrid_gauss_seidel.wgsl's `from_zero`), into
+// q, which is then bound to z (dead since the last direction update).
 #include "common/grid.wgsl"
 #include "solvers/include/cg.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/operator.wgsl"
-#include "solvers/include/diagonal_only.wgsl"
 #include "solvers/include/operator_stored.wgsl"
+#include "solvers/include/colours.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(2) var<storage, read> p: array<f32>;
@@ -19,12 +25,19 @@
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
 @group(0) @binding(6) var<storage, read> diag: array<f32>;
 @group(0) @binding(7) var<storage, read_write> partials: array<vec4<f32>>;
-// The rest of the fine operator, for its diagonal (operator_stored.wgsl).
+// The rest of the fine operator, for its diagonal (operator_stored.wgsl) and RECOMPUTE_AP.
 @group(0) @binding(8) var<storage, read> gx: array<f32>;
 @group(0) @binding(9) var<storage, read> gy: array<f32>;
 @group(0) @binding(10) var<storage, read> gz: array<f32>;
 
 override FIRST_SWEEP: bool = false;
+override RECOMPUTE_AP: bool = false;
+override FIRST_COLOUR: bool = false;
+
+// The operand of A p (solvers/include/operator.wgsl), for RECOMPUTE_AP.
+fn operand(j: u32, k: vec3<u32>) -> f32 {
+    return p[j];
+}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -34,12 +47,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     if (cell.valid) {
         let i = cell.local;
         x[i] = x[i] + scalars.alpha * p[i];
-        let rn = r[i] - scalars.alpha * q[i];
-        r[i] = rn;
         let dg = diagonal(cell);
+        var ap: f32;
+        if (RECOMPUTE_AP) {
+            ap = dg * p[i] - coupled_sum(cell);
+        } else {
+            ap = q[i];
+        }
+        let rn = r[i] - scalars.alpha * ap;
+        r[i] = rn;
         scaled = rn / dg;
         if (FIRST_SWEEP) {
             q[i] = OMEGA * rn / dg;
+        }
+        if (FIRST_COLOUR) {
+            q[i] = select(0.0, rn / dg, colour_of(cell) == 0u);
         }
     }
     write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));

@@ -1,6 +1,7 @@
 // Multigrid for the potential: the first damped-Jacobi sweep of a level, from x = 0. The sweep
 // of multigrid_smooth.wgsl, out = x + ω (b - A x) / diag, is out = ω b / diag there: it reads
-// neither x nor the faces, and x need not be cleared first.
+// no x (which need not be cleared first) and of a stored operator only the diagonal (a
+// matrix-free one computes the diagonal from the cell's and its neighbours' σ).
 #include "common/grid.wgsl"
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/operator.wgsl"

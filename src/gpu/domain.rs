@@ -104,6 +104,29 @@ pub fn split_planes_ghosts(
     Ok(spans)
 }
 
+/// `planes` split into as few chunks as hold at most `most` (even, at least 2) planes each
+/// (the last one more where `planes` is odd), each but the last of an even count, as equal
+/// as that allows.
+fn even_spans(planes: u32, most: u32) -> Vec<ChunkSpan> {
+    let pairs = planes / 2;
+    let n = pairs.div_ceil(most / 2).max(1);
+    let (base, extra) = (pairs / n, pairs % n);
+    let mut spans = Vec::with_capacity(n as usize);
+    let mut first = 0;
+    for i in 0..n {
+        let mut p = 2 * (base + u32::from(i < extra));
+        if i + 1 == n {
+            p += planes % 2;
+        }
+        spans.push(ChunkSpan {
+            first_plane: first,
+            planes: p,
+        });
+        first += p;
+    }
+    spans
+}
+
 fn check_ghost(ghost: u32) -> Result<()> {
     if !(1..=MAX_GHOST).contains(&ghost) {
         bail!("a domain has 1 to {MAX_GHOST} ghost planes on each side, not {ghost}");
@@ -153,6 +176,38 @@ impl Domain {
             ghost,
         )?;
         Self::with_chunks_ghosts(gpu, grid, periodic_chunk_axis, chunks, ghost)
+    }
+
+    /// A domain with one ghost plane, split like `new` but with every chunk starting at an
+    /// even plane (each but the last holds an even number): a multigrid fine level smoothed
+    /// in place needs each coarse cell's children in one chunk (solvers/multigrid.rs).
+    pub fn with_even_chunks(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+    ) -> Result<Arc<Domain>> {
+        let plane_bytes = grid.plane_cells() * 4;
+        let fit = gpu.max_binding_bytes / plane_bytes.max(1);
+        let chunks = if grid.planes() as u64 + 2 <= fit {
+            vec![ChunkSpan {
+                first_plane: 0,
+                planes: grid.planes(),
+            }]
+        } else {
+            // Two ghost planes, and room for the odd plane the last chunk may add.
+            let most = fit.saturating_sub(3) / 2 * 2;
+            if most < 2 {
+                bail!(
+                    "one plane of the grid takes {} and a chunk needs 5 planes (2 of them ghost \
+                     planes), but the adapter's storage binding holds only {}; use fewer cells \
+                     per plane",
+                    super::format_bytes(plane_bytes),
+                    super::format_bytes(gpu.max_binding_bytes)
+                );
+            }
+            even_spans(grid.planes(), most as u32)
+        };
+        Self::with_chunks(gpu, grid, periodic_chunk_axis, chunks)
     }
 
     /// A domain split into the given chunks (consecutive, covering all planes; the caller
@@ -304,6 +359,24 @@ pub fn estimate_field_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn even_spans_start_at_even_planes_and_respect_the_limit() {
+        for planes in [3u32, 8, 9, 100, 1001] {
+            for most in [2u32, 4, 10] {
+                let spans = even_spans(planes, most);
+                assert_eq!(spans.iter().map(|c| c.planes).sum::<u32>(), planes);
+                let mut first = 0;
+                for (i, c) in spans.iter().enumerate() {
+                    assert_eq!(c.first_plane, first);
+                    assert_eq!(c.first_plane % 2, 0, "{planes} planes, {most} at most");
+                    let odd = u32::from(i + 1 == spans.len() && planes % 2 == 1);
+                    assert!(c.planes >= 2 && c.planes <= most + odd);
+                    first += c.planes;
+                }
+            }
+        }
+    }
 
     #[test]
     fn split_covers_all_planes_and_respects_the_limit() {

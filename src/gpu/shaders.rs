@@ -39,6 +39,7 @@ shader_table!(
     "solvers/include/multigrid.wgsl",
     "solvers/include/galerkin.wgsl",
     "solvers/include/jacobi.wgsl",
+    "solvers/include/colours.wgsl",
     "dendrite/include/dendrite_params.wgsl",
     "dendrite/include/chemical_potential.wgsl",
     "dendrite/include/li_outflow.wgsl",
@@ -57,6 +58,7 @@ shader_table!(
     "solvers/cg_precondition.wgsl",
     "solvers/multigrid_smooth.wgsl",
     "solvers/multigrid_smooth_from_zero.wgsl",
+    "solvers/multigrid_gauss_seidel.wgsl",
     "solvers/multigrid_restrict.wgsl",
     "solvers/multigrid_restrict_residual.wgsl",
     "solvers/multigrid_bottom.wgsl",
@@ -135,6 +137,7 @@ pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
         CONDUCTIVITY_OPERATOR,
     ),
     ("solvers/multigrid_coarsen.wgsl", CONDUCTIVITY_OPERATOR),
+    ("solvers/multigrid_gauss_seidel.wgsl", CONDUCTIVITY_OPERATOR),
     (
         "solvers/multigrid_prolong_smooth.wgsl",
         CONDUCTIVITY_OPERATOR,

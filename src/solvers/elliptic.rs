@@ -1,19 +1,21 @@
 //! The engine's elliptic solver: A x = b for a symmetric positive (semi-)definite operator
-//! given as face conductances (`Operator`: gx, gy, gz of each cell's +x, +y, +z face and the
-//! full diagonal, shaders/solvers/include/operator.wgsl), by preconditioned conjugate
-//! gradients (shaders/solvers/cg_*.wgsl) with one geometric-multigrid V-cycle
-//! (multigrid.rs) or the Jacobi diagonal as the preconditioner.
+//! given as face conductances and a diagonal (shaders/solvers/include/operator.wgsl), by
+//! preconditioned conjugate gradients (shaders/solvers/cg_*.wgsl) with one
+//! geometric-multigrid V-cycle (multigrid.rs) or the Jacobi diagonal as the preconditioner.
 //!
-//! A user writes the operator and b with a kernel of its own, encoded by the closure it
-//! passes to `solve` (the dendrite potential: σ(η) and the electrode, in
-//! shaders/dendrite/potential_setup.wgsl), or with the generic set-up (`setup.rs`: a cell
-//! conductivity, excluded cells and boundary conditions per domain face). A solver built
-//! `for_corrections` may instead keep its fine operator as one signed conductivity per cell
-//! and compute faces and diagonal as it goes (`FineOperator::Conductivity`, operator.rs:
-//! the generic set-up's rule with held x faces, 4 B per cell instead of 16). Boundary values
-//! live in the operator: a Dirichlet face half a cell away adds its conductance to `diag`
-//! and conductance × value to b; a closed face has conductance 0. Periodic side axes (y, z)
-//! follow the domain's periodic flag; x is never periodic (the operator does not wrap it).
+//! A user writes the operator, stored as gx, gy, gz of each cell's +x, +y, +z face and the
+//! full diagonal, and b with a kernel of its own, encoded by the closure it passes to `solve`
+//! (the dendrite potential: σ(η) and the electrode, in shaders/dendrite/potential_setup.wgsl),
+//! or with the generic set-up (`setup.rs`: a cell conductivity, excluded cells and boundary
+//! conditions per domain face). A solver built `for_corrections` may instead keep its fine
+//! operator as one signed conductivity per cell and compute faces and diagonal as it goes
+//! (`FineOperator::Conductivity`, operator.rs: the generic set-up's rule with held x faces,
+//! 4 B per cell instead of 16), and may keep the fewest vectors (`CorrectionMemory::Least`:
+//! no A p, the fine level smoothed in place). Boundary values live in the operator: a
+//! Dirichlet face half a cell away adds its conductance to the diagonal and conductance ×
+//! value to b; a closed face has conductance 0. Side axes (y, z) wrap in every stencil, so a
+//! stored operator is periodic where its faces across the wrap conduct and closed where they
+//! are 0; the conductivity form says which with `periodic_sides`. x never wraps.
 //! The comments below speak of the dendrite potential φ, the solver's first user.
 //!
 //! All CG scalars stay on the GPU, and so does the decision to stop: once the residual meets
@@ -48,7 +50,7 @@ use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use super::multigrid::{Coarsening, FineFinish, FineLevel, Multigrid};
+use super::multigrid::{gauss_seidel_colours, Coarsening, FineFinish, FineLevel, Multigrid};
 use super::operator::{FineOperator, LevelOperator};
 use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
@@ -60,6 +62,20 @@ pub enum Preconditioner {
     Multigrid(Coarsening),
     /// The operator's diagonal: cheap iterations, but their number grows with the grid.
     Jacobi,
+}
+
+/// The fine vectors a solver `for_corrections` keeps beside x and its operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionMemory {
+    /// r, p, q = A p and z; the multigrid smooths the fine level by damped Jacobi, with q as
+    /// the scratch its sweeps alternate with z.
+    Standard,
+    /// r, p and z: A p is computed again where the update needs it (cg_update.wgsl's
+    /// RECOMPUTE_AP), and the multigrid smooths the fine level in place by multi-colour
+    /// Gauss-Seidel (multigrid_gauss_seidel.wgsl): one field (4 B per cell) fewer, a different
+    /// preconditioner (iteration counts differ, answers agree to the tolerance), and more
+    /// dispatches per V-cycle. Its domain must be split with `Domain::with_even_chunks`.
+    Least,
 }
 
 /// The CG scalars on the GPU (`Scalars` of shaders/solvers/include/cg.wgsl).
@@ -151,7 +167,8 @@ struct Vectors {
     b: Option<Field>,
     r: Field,
     p: Field,
-    q: Field,
+    /// A p, and the V-cycle's fine scratch; None with `CorrectionMemory::Least`.
+    q: Option<Field>,
     z: Field,
 }
 
@@ -219,14 +236,28 @@ impl OperatorStore {
 }
 
 impl Vectors {
-    /// The fine level as the multigrid sees it: precondition r into z, q as scratch.
+    /// The fine level as the multigrid sees it: precondition r into z, q as scratch (none:
+    /// smoothed in place).
     fn fine_level(&self) -> FineLevel<'_> {
         FineLevel {
             operator: self.operator.level(),
             b: &self.r,
             x: &self.z,
-            t: &self.q,
+            t: self.q.as_ref(),
         }
+    }
+
+    /// q where the solver keeps it, else z: cg_apply's STORE_Q leaves it alone, and
+    /// cg_update's RECOMPUTE_AP reads none but writes the first Gauss-Seidel colour into it.
+    fn q_or_z(&self, c: usize) -> &wgpu::Buffer {
+        &self.q.as_ref().unwrap_or(&self.z).buffers[c]
+    }
+
+    /// The V-cycle's fine scratch for cg_precondition's `last_sweep` (q), or where there is
+    /// none a vector that stage only reads (r), for its `last_colour`, which declares t but
+    /// sweeps z itself.
+    fn t_or_r(&self, c: usize) -> &wgpu::Buffer {
+        &self.q.as_ref().unwrap_or(&self.r).buffers[c]
     }
 }
 
@@ -246,8 +277,9 @@ pub struct OperatorFields<'a> {
 enum Start {
     /// From x moved along its last change (`encode_start`), with x_prev kept for that.
     Warm,
-    /// From x = 0, with b written by the user into r (`EllipticSolver::for_corrections`).
-    Zero,
+    /// From x = 0, with b written by the user into r (`EllipticSolver::for_corrections`),
+    /// keeping the vectors given.
+    Zero(CorrectionMemory),
 }
 
 pub struct EllipticSolver {
@@ -302,16 +334,19 @@ impl EllipticSolver {
     /// keeps neither the warm start's x_prev nor b, two fields fewer: the user writes b into
     /// `rhs()`, which is the residual r's memory (the residual of x = 0 is b), before
     /// each solve, and `SolveControl::warm_step_max` is ignored. Its fine operator is kept in
-    /// `form`: stored (`operator`) or one conductivity per cell (`conductivity`).
+    /// `form`: stored (`operator`) or one conductivity per cell (`conductivity`); `memory`
+    /// says which vectors it keeps.
     pub fn for_corrections(
         gpu: &Gpu,
         domain: &Arc<Domain>,
         phi: &Field,
         preconditioner: Preconditioner,
         form: FineOperator,
+        memory: CorrectionMemory,
         label: &str,
     ) -> Result<EllipticSolver> {
-        Self::build(gpu, domain, phi, preconditioner, label, Start::Zero, form)
+        let start = Start::Zero(memory);
+        Self::build(gpu, domain, phi, preconditioner, label, start, form)
     }
 
     fn build(
@@ -325,13 +360,14 @@ impl EllipticSolver {
     ) -> Result<EllipticSolver> {
         super::operator::check(form, domain)?;
         let warm_start = start == Start::Warm;
+        let keep_q = start != Start::Zero(CorrectionMemory::Least);
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let v = Vectors {
             operator: OperatorStore::new(gpu, domain, label, form),
             b: warm_start.then(|| f("b")),
             r: f("r"),
             p: f("p"),
-            q: f("q"),
+            q: keep_q.then(|| f("q")),
             z: f("z"),
         };
         let x_prev = warm_start.then(|| Field::new(gpu, domain, &format!("{label}_prev")));
@@ -364,17 +400,25 @@ impl EllipticSolver {
         let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
             form.kernel(gpu, domain, path, entry, constants)
         };
+        // Colours of the fine level's Gauss-Seidel sweeps where it is smoothed in place.
+        let colours = f64::from(gauss_seidel_colours(domain.grid.counts()));
         // cg_precondition.wgsl with its pipeline constants.
         let precondition = |entry: &str, jacobi: bool, first: bool| {
             let constants = [
                 ("JACOBI", Kernel::flag(jacobi)),
                 ("FIRST", Kernel::flag(first)),
+                ("GAUSS_SEIDEL", Kernel::flag(!keep_q)),
+                ("COLOURS", colours),
             ];
             stage("solvers/cg_precondition.wgsl", entry, &constants)
         };
         let k = Kernels {
             warm: kernel("solvers/warm_direction.wgsl")?,
-            apply: stage("solvers/cg_apply.wgsl", "main", &[])?,
+            apply: stage(
+                "solvers/cg_apply.wgsl",
+                "main",
+                &[("STORE_Q", Kernel::flag(keep_q))],
+            )?,
             start: stage(
                 if warm_start {
                     "solvers/cg_start.wgsl"
@@ -387,7 +431,12 @@ impl EllipticSolver {
             update: stage(
                 "solvers/cg_update.wgsl",
                 "main",
-                &[("FIRST_SWEEP", Kernel::flag(multigrid.is_some()))],
+                &[
+                    ("FIRST_SWEEP", Kernel::flag(multigrid.is_some() && keep_q)),
+                    ("RECOMPUTE_AP", Kernel::flag(!keep_q)),
+                    ("FIRST_COLOUR", Kernel::flag(multigrid.is_some() && !keep_q)),
+                    ("COLOURS", colours),
+                ],
             )?,
             jacobi: [
                 precondition("main", true, false)?,
@@ -410,7 +459,7 @@ impl EllipticSolver {
                 c,
                 &[
                     ("x", &v.p.buffers[c]),
-                    ("q", &v.q.buffers[c]),
+                    ("q", v.q_or_z(c)),
                     ("partials", &partials),
                 ],
             )
@@ -424,7 +473,7 @@ impl EllipticSolver {
                     ("d", &v.p.buffers[c]),
                     ("b", &b.buffers[c]),
                     ("r", &v.r.buffers[c]),
-                    ("q", &v.q.buffers[c]),
+                    ("q", v.q_or_z(c)),
                     ("partials", &partials),
                 ],
             ),
@@ -437,7 +486,7 @@ impl EllipticSolver {
                 &[
                     ("scalars", &scalars),
                     ("p", &v.p.buffers[c]),
-                    ("q", &v.q.buffers[c]),
+                    ("q", v.q_or_z(c)),
                     ("x", &phi.buffers[c]),
                     ("r", &v.r.buffers[c]),
                     ("partials", &partials),
@@ -457,7 +506,7 @@ impl EllipticSolver {
                             ("z", &v.z.buffers[c]),
                             ("partials", &partials),
                             ("p", &v.p.buffers[c]),
-                            ("t", &v.q.buffers[c]),
+                            ("t", v.t_or_r(c)),
                         ],
                     )
                 })
@@ -467,7 +516,11 @@ impl EllipticSolver {
         let vcycle = match multigrid {
             Some(multigrid) => {
                 let fused = multigrid.ends_with_fine_sweep();
-                let entry = if fused { "last_sweep" } else { "main" };
+                let entry = match (fused, keep_q) {
+                    (false, _) => "main",
+                    (true, true) => "last_sweep",
+                    (true, false) => "last_colour",
+                };
                 let finish = [
                     precondition(entry, false, false)?,
                     precondition(entry, false, true)?,
@@ -611,8 +664,9 @@ impl EllipticSolver {
             // the start is x itself, or zero.
             (None, start) => {
                 let mut clear = vec![&v.p];
-                if start == Start::Zero {
-                    clear.extend([&v.q, phi]);
+                if let Start::Zero(_) = start {
+                    clear.push(phi);
+                    clear.extend(&v.q);
                 }
                 for buffer in clear.iter().flat_map(|f| &f.buffers) {
                     rec.encoder().clear_buffer(buffer, 0, None);
@@ -621,7 +675,7 @@ impl EllipticSolver {
         }
         // The operator is read only through neighbour_on: no wrap pass on one chunk.
         // A correction's r is the user's b, written like the operator.
-        let user_r = (self.start == Start::Zero).then_some(&v.r);
+        let user_r = matches!(self.start, Start::Zero(_)).then_some(&v.r);
         for f in v.operator.fields().into_iter().chain([&v.p]).chain(user_r) {
             f.exchange_chunk_halos(rec);
         }

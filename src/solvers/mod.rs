@@ -8,7 +8,9 @@ pub mod multigrid;
 pub mod operator;
 pub mod setup;
 
-pub use elliptic::{EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport};
+pub use elliptic::{
+    CorrectionMemory, EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport,
+};
 pub use multigrid::Coarsening;
 pub use operator::FineOperator;
 pub use setup::{CellKind, FaceCondition, Faces, OperatorSetup};

@@ -14,6 +14,12 @@
 //!   same symmetric linear operator every iteration, as CG requires, and treats every cell
 //!   alike, so a planar front's potential stays exactly planar (red-black Gauss-Seidel,
 //!   tried first, broke that at round-off level and a noiseless front grew fingers).
+//!   A fine level given without scratch (`FineLevel::t` None: the least-memory correction
+//!   solver, gde's largest images) is smoothed in place instead, by one multi-colour
+//!   Gauss-Seidel sweep forward before the coarse correction and one backward after it
+//!   (multigrid_gauss_seidel.wgsl; still symmetric), its residual restricted chunk by chunk
+//!   (its chunks start at even planes), its correction added in place, and its first coarse
+//!   level kept only in chunks where it is chunked.
 //! - Dispatches: on a GPU a V-cycle's cost at a few million cells is its chain of dependent
 //!   dispatches over small levels (about 9 ms for one at 2.6 M cells on an H200, measured),
 //!   so the cycle is encoded with as few as the arithmetic allows: the first sweep of a level
@@ -65,14 +71,17 @@ pub struct FineFinish<'a> {
 }
 
 /// The fine level's operator and vectors, owned by the potential solver: b is the residual
-/// to precondition, x receives M⁻¹b, t is scratch. The operator is stored, or computed from
-/// a conductivity per cell (operator.rs); the coarse levels' are stored either way.
+/// to precondition, x receives M⁻¹b. The operator is stored, or computed from a conductivity
+/// per cell (operator.rs); the coarse levels' are stored either way. `t`: the scratch that
+/// damped-Jacobi sweeps alternate with x; without it the fine level is smoothed in place by
+/// multi-colour Gauss-Seidel (shaders/solvers/multigrid_gauss_seidel.wgsl), one fine vector
+/// fewer (see the module doc).
 #[derive(Clone, Copy)]
 pub struct FineLevel<'a> {
     pub operator: LevelOperator<'a>,
     pub b: &'a Field,
     pub x: &'a Field,
-    pub t: &'a Field,
+    pub t: Option<&'a Field>,
 }
 
 /// The fields of one coarse level (or of its chunk-aligned copy).
@@ -206,6 +215,79 @@ impl Kernels {
     }
 }
 
+/// The fine level's in-place smoother, where it has no scratch vector
+/// (multigrid_gauss_seidel.wgsl): the first colour's sweep from zero and one sweep per colour,
+/// bound per fine chunk.
+struct GaussSeidel {
+    from_zero: Kernel,
+    from_zero_groups: Vec<wgpu::BindGroup>,
+    /// Per colour.
+    sweeps: Vec<(Kernel, Vec<wgpu::BindGroup>)>,
+}
+
+impl GaussSeidel {
+    fn new(gpu: &Gpu, domain: &Domain, fine: &FineLevel) -> Result<GaussSeidel> {
+        let path = "solvers/multigrid_gauss_seidel.wgsl";
+        let form = fine.operator.form();
+        let colours = gauss_seidel_colours(domain.grid.counts());
+        let kernel = |entry: &str, colour: u32| {
+            let constants = [("COLOURS", colours as f64), ("COLOUR", colour as f64)];
+            form.kernel(gpu, domain, path, entry, &constants)
+        };
+        let bind = |k: &Kernel| {
+            k.bind_chunks_named(gpu, domain, |c| {
+                let mut b = fine.operator.named(c);
+                b.extend([("b", &fine.b.buffers[c]), ("x", &fine.x.buffers[c])]);
+                b
+            })
+        };
+        let from_zero = kernel("from_zero", 0)?;
+        let from_zero_groups = bind(&from_zero);
+        let mut sweeps = Vec::new();
+        for colour in 0..colours {
+            let k = kernel("main", colour)?;
+            let groups = bind(&k);
+            sweeps.push((k, groups));
+        }
+        Ok(GaussSeidel {
+            from_zero,
+            from_zero_groups,
+            sweeps,
+        })
+    }
+}
+
+/// How a forward Gauss-Seidel pass starts.
+#[derive(Clone, Copy)]
+enum FirstColour {
+    /// From x = 0 (multigrid_gauss_seidel.wgsl's `from_zero`).
+    FromZero,
+    /// Written already, by the caller's last kernel (`encode_vcycle`'s `fine_t_ready`).
+    Written,
+    /// Swept from x as it is.
+    Swept,
+}
+
+/// A V-cycle's first forward pass: from zero, unless the caller wrote its first colour.
+fn first_colour(written: bool) -> FirstColour {
+    if written {
+        FirstColour::Written
+    } else {
+        FirstColour::FromZero
+    }
+}
+
+/// Colours of the fine level's Gauss-Seidel sweeps on a grid of `n` cells: 2 (cells by the
+/// parity of x + y + z) unless a side axis has an odd length above 1, whose wrap joins two
+/// cells of one parity: 3 then (multigrid_gauss_seidel.wgsl says how they are assigned).
+pub(crate) fn gauss_seidel_colours(n: [u32; 3]) -> u32 {
+    if n[1..].iter().any(|&k| k > 1 && k % 2 == 1) {
+        3
+    } else {
+        2
+    }
+}
+
 /// The bottom of the V-cycle, every level from the first coarse one of at most this many
 /// cells (ghost planes included) down to the coarsest and back, runs as one dispatch of one
 /// workgroup (multigrid_bottom.wgsl). At 1024 threads that is up to 8 cells per thread and
@@ -243,7 +325,9 @@ pub struct Multigrid {
     k: Kernels,
     /// The fine level's, where its operator is matrix-free (else `k` serves it too).
     fine_k: Option<Kernels>,
-    groups: Vec<LevelGroups>,
+    /// Per level; None for a fine level smoothed by Gauss-Seidel (`gauss_seidel`).
+    groups: Vec<Option<LevelGroups>>,
+    gauss_seidel: Option<GaussSeidel>,
     transitions: Vec<Transition>,
     coarsest_sweeps: u32,
     /// The fused bottom, or None where every level runs its own dispatches.
@@ -359,7 +443,11 @@ impl Multigrid {
                 };
                 let aligned = Domain::with_chunks(gpu, grid, periodic, spans)?;
                 let aligned_fields = LevelFields::new(gpu, &aligned);
-                if fits {
+                // Below a fine level smoothed in place (the least memory), the first coarse
+                // level is kept in its chunks alone, not also in one buffer: 7/8 of a fine
+                // field less, at the price of chunked dispatches on that level.
+                let least_memory = coarse.is_empty() && fine.t.is_none();
+                if fits && !least_memory {
                     let domain = Domain::new(gpu, grid, periodic)?;
                     let fields = LevelFields::new(gpu, &domain);
                     CoarseLevel {
@@ -404,30 +492,40 @@ impl Multigrid {
 
         // Per-level groups: level 0 is the solver's fine level.
         // Sweeps (x → t, t → x) and the residual (x → t) bind the same buffers.
-        let sweep_with = |kernel: &Kernel, d: &Domain, f: &FineLevel, from: &Field, to: &Field| {
-            kernel.bind_chunks_named(gpu, d, |c| {
-                let mut b = f.operator.named(c);
-                b.extend([
-                    ("b", &f.b.buffers[c]),
-                    ("x", &from.buffers[c]),
-                    ("out", &to.buffers[c]),
-                ]);
-                b
-            })
-        };
+        let sweep_with =
+            |kernel: &Kernel, d: &Domain, f: &FineLevel, from: &Field, to: Option<&Field>| {
+                let to = to.expect("a level smoothed by Jacobi has scratch");
+                kernel.bind_chunks_named(gpu, d, |c| {
+                    let mut b = f.operator.named(c);
+                    b.extend([
+                        ("b", &f.b.buffers[c]),
+                        ("x", &from.buffers[c]),
+                        ("out", &to.buffers[c]),
+                    ]);
+                    b
+                })
+            };
         let level_groups = |l: usize, d: &Domain, f: &FineLevel| LevelGroups {
             from_zero: stages(l).smooth_from_zero.bind_chunks_named(gpu, d, |c| {
                 let mut b = f.operator.named(c);
-                b.extend([("b", &f.b.buffers[c]), ("out", &f.t.buffers[c])]);
+                let t = f.t.expect("a level smoothed by Jacobi has scratch");
+                b.extend([("b", &f.b.buffers[c]), ("out", &t.buffers[c])]);
                 b
             }),
             sweep_to_t: sweep_with(&stages(l).smooth, d, f, f.x, f.t),
-            sweep_to_x: sweep_with(&stages(l).smooth, d, f, f.t, f.x),
+            sweep_to_x: sweep_with(&stages(l).smooth, d, f, f.t.unwrap(), Some(f.x)),
         };
-        let mut groups = vec![level_groups(0, fine_domain, fine)];
+        let mut groups = vec![fine.t.map(|_| level_groups(0, fine_domain, fine))];
         for (i, l) in coarse.iter().enumerate() {
-            groups.push(level_groups(i + 1, &l.domain, &view(&l.fields)));
+            groups.push(Some(level_groups(i + 1, &l.domain, &view(&l.fields))));
         }
+        let gauss_seidel = match fine.t {
+            Some(_) => None,
+            None => {
+                check_even_chunks(fine_domain, coarse.first().map(|l| &l.domain.grid))?;
+                Some(GaussSeidel::new(gpu, fine_domain, fine)?)
+            }
+        };
 
         let mut transitions = Vec::new();
         for (i, l) in coarse.iter().enumerate() {
@@ -450,7 +548,12 @@ impl Multigrid {
                 b
             });
             let one_buffer = finer_domain.chunks.len() == 1;
-            let restriction = if one_buffer {
+            // A fine level smoothed in place has no scratch for the two-pass form; its
+            // chunks start at even planes (`check_even_chunks`), so each coarse chunk's
+            // children lie in one fine chunk and the fused form runs chunk by chunk.
+            let in_place = i == 0 && fine.t.is_none();
+            let fuse = one_buffer || in_place;
+            let restriction = if fuse {
                 let with_sweep = l.aligned.is_none() && bottom_start != Some(i);
                 let kernel = if with_sweep {
                     &k.restrict_residual_sweep
@@ -458,11 +561,13 @@ impl Multigrid {
                     &k.restrict_residual
                 };
                 let groups = kernel.bind_chunks_named(gpu, aligned_domain, |c| {
-                    let mut b = vec![("other", &finer_domain.info_buffers[0])];
-                    b.extend(finer.operator.named(0));
+                    // The fine chunk under coarse chunk c (the one buffer where it is one).
+                    let f = if one_buffer { 0 } else { c };
+                    let mut b = vec![("other", &finer_domain.info_buffers[f])];
+                    b.extend(finer.operator.named(f));
                     b.extend([
-                        ("b", &finer.b.buffers[0]),
-                        ("x", &finer.x.buffers[0]),
+                        ("b", &finer.b.buffers[f]),
+                        ("x", &finer.x.buffers[f]),
                         ("coarse_b", &aligned.b.buffers[c]),
                         // Bound either way; written only with the first sweep.
                         ("coarse_diag", &aligned.diag.buffers[c]),
@@ -481,21 +586,23 @@ impl Multigrid {
                     restrict: k.restrict.bind_chunks(gpu, aligned_domain, |c| {
                         vec![
                             &finer_domain.info_buffers[c],
-                            &finer.t.buffers[c],
+                            &finer.t.expect("a two-pass restriction has scratch").buffers[c],
                             &aligned.b.buffers[c],
                         ]
                     }),
                 }
             };
-            let prolongation = if one_buffer {
+            // In place (two passes) where the level has no scratch to sweep into.
+            let prolongation = if one_buffer && !in_place {
                 Prolongation::Fused(k.prolong_smooth.bind_chunks_named(gpu, finer_domain, |_| {
+                    let t = finer.t.expect("a level smoothed by Jacobi has scratch");
                     let mut b = vec![("other", &aligned_domain.info_buffers[0])];
                     b.extend(finer.operator.named(0));
                     b.extend([
                         ("b", &finer.b.buffers[0]),
                         ("x", &finer.x.buffers[0]),
                         ("coarse_x", &aligned.x.buffers[0]),
-                        ("out", &finer.t.buffers[0]),
+                        ("out", &t.buffers[0]),
                     ]);
                     b
                 }))
@@ -527,6 +634,7 @@ impl Multigrid {
             k,
             fine_k,
             groups,
+            gauss_seidel,
             transitions,
             coarsest_sweeps,
             bottom,
@@ -570,8 +678,9 @@ impl Multigrid {
     /// One V-cycle: `fine.x` = M⁻¹ `fine.b` (fine.t is overwritten). The fine operator's
     /// ghost planes and fine.b's values must be current; fine.x leaves with current ghosts
     /// where the fine level is chunked (one buffer reads none). `fine_t_ready`: the caller's
-    /// last kernel already wrote the fine level's first sweep, fine.t = ω b / diag (the
-    /// potential solver's CG update does, cg_update.wgsl), so the cycle skips it.
+    /// last kernel already wrote the fine level's first sweep, fine.t = ω b / diag, or
+    /// where the fine level is smoothed in place its first colour into fine.x (the solver's
+    /// CG update does, cg_update.wgsl), so the cycle skips it.
     /// `finish`: the caller's kernel for the cycle's last fine sweep (t → x, the same
     /// expression as the smoother's), which may do more with x as it writes it; only where
     /// [`Multigrid::ends_with_fine_sweep`].
@@ -586,7 +695,9 @@ impl Multigrid {
         let depth = self.depth();
         for l in 0..depth {
             let (domain, _, t) = self.level(l, fine);
-            if self.first_sweep_done(l) || (l == 0 && fine_t_ready) {
+            if l == 0 && self.gauss_seidel.is_some() {
+                self.gauss_seidel_forward(rec, fine, first_colour(fine_t_ready));
+            } else if self.first_sweep_done(l) || (l == 0 && fine_t_ready) {
                 self.sweep_back(rec, l, fine);
             } else {
                 self.sweep_pair_from_zero(rec, l, fine);
@@ -608,7 +719,8 @@ impl Multigrid {
                 ),
                 Restriction::TwoPass { residual, restrict } => {
                     self.dispatch(rec, domain, &self.stages(l).residual, residual);
-                    t.exchange_chunk_halos(rec);
+                    t.expect("a two-pass restriction has scratch")
+                        .exchange_chunk_halos(rec);
                     self.dispatch(rec, aligned_domain, &self.stages(l).restrict, restrict);
                 }
             }
@@ -622,6 +734,15 @@ impl Multigrid {
                 pass.set_pipeline(&b.vcycle.pipeline);
                 pass.set_bind_group(0, &b.vcycle_group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
+            }
+            None if depth == 0 && self.gauss_seidel.is_some() => {
+                // The fine level is the coarsest: symmetric pairs of sweeps from zero.
+                self.gauss_seidel_forward(rec, fine, first_colour(fine_t_ready));
+                self.gauss_seidel_backward(rec, fine, None);
+                for _ in 1..self.coarsest_sweeps {
+                    self.gauss_seidel_forward(rec, fine, FirstColour::Swept);
+                    self.gauss_seidel_backward(rec, fine, None);
+                }
             }
             None => {
                 if self.first_sweep_done(depth) {
@@ -650,11 +771,15 @@ impl Multigrid {
                     }
                     self.dispatch(rec, domain, &self.stages(l).prolong, groups);
                     x.exchange_chunk_halos(rec);
+                    if l == 0 && self.gauss_seidel.is_some() {
+                        self.gauss_seidel_backward(rec, fine, finish);
+                        continue;
+                    }
                     self.dispatch(
                         rec,
                         domain,
                         &self.stages(l).smooth,
-                        &self.groups[l].sweep_to_t,
+                        &self.jacobi(l).sweep_to_t,
                     );
                     self.sweep_back_with(rec, l, fine, finish);
                 }
@@ -677,10 +802,59 @@ impl Multigrid {
         self.bottom.as_ref().map_or(self.coarse.len(), |b| b.first)
     }
 
-    /// Whether the cycle ends with a sweep of the fine level from t into x, which a caller
-    /// may replace (`encode_vcycle`'s `finish`); not where the fine level is the bottom's.
+    /// Whether the cycle ends with a sweep of the fine level (from t into x, or of the first
+    /// Gauss-Seidel colour where it is smoothed in place), which a caller may replace
+    /// (`encode_vcycle`'s `finish`); not where the fine level is the bottom's or the
+    /// coarsest.
     pub fn ends_with_fine_sweep(&self) -> bool {
         self.depth() > 0
+    }
+
+    /// Level `l`'s damped-Jacobi bind groups (every level but a fine one smoothed in place).
+    fn jacobi(&self, l: usize) -> &LevelGroups {
+        self.groups[l]
+            .as_ref()
+            .expect("this level is smoothed by Gauss-Seidel")
+    }
+
+    /// The fine level's Gauss-Seidel colours in order, each followed by the halo exchange
+    /// the next one reads; `first` says how the first colour is done.
+    fn gauss_seidel_forward(&self, rec: &mut Recorder, fine: &FineLevel, first: FirstColour) {
+        let gs = self
+            .gauss_seidel
+            .as_ref()
+            .expect("a fine level smoothed in place");
+        for (colour, (k, groups)) in gs.sweeps.iter().enumerate() {
+            match (colour, first) {
+                (0, FirstColour::FromZero) => {
+                    self.dispatch(rec, &self.fine_domain, &gs.from_zero, &gs.from_zero_groups)
+                }
+                (0, FirstColour::Written) => {}
+                _ => self.dispatch(rec, &self.fine_domain, k, groups),
+            }
+            fine.x.exchange_chunk_halos(rec);
+        }
+    }
+
+    /// The colours in reverse order, the adjoint of `gauss_seidel_forward` (so that the
+    /// V-cycle stays symmetric); the last, colour 0, by the caller's `finish` where given.
+    fn gauss_seidel_backward(
+        &self,
+        rec: &mut Recorder,
+        fine: &FineLevel,
+        finish: Option<FineFinish>,
+    ) {
+        let gs = self
+            .gauss_seidel
+            .as_ref()
+            .expect("a fine level smoothed in place");
+        for (colour, (k, groups)) in gs.sweeps.iter().enumerate().rev() {
+            match finish.filter(|_| colour == 0) {
+                Some(f) => self.dispatch(rec, &self.fine_domain, f.kernel, f.groups),
+                None => self.dispatch(rec, &self.fine_domain, k, groups),
+            }
+            fine.x.exchange_chunk_halos(rec);
+        }
     }
 
     /// Dispatches one V-cycle encodes (each waits for the one before): encodes one, drops it.
@@ -708,12 +882,16 @@ impl Multigrid {
         rec.pass()
     }
 
-    fn level<'a>(&'a self, l: usize, fine: &FineLevel<'a>) -> (&'a Domain, &'a Field, &'a Field) {
+    fn level<'a>(
+        &'a self,
+        l: usize,
+        fine: &FineLevel<'a>,
+    ) -> (&'a Domain, &'a Field, Option<&'a Field>) {
         if l == 0 {
             (&self.fine_domain, fine.x, fine.t)
         } else {
             let c = &self.coarse[l - 1];
-            (&c.domain, &c.fields.x, &c.fields.t)
+            (&c.domain, &c.fields.x, Some(&c.fields.t))
         }
     }
 
@@ -733,7 +911,7 @@ impl Multigrid {
             rec,
             domain,
             &self.stages(l).smooth,
-            &self.groups[l].sweep_to_t,
+            &self.jacobi(l).sweep_to_t,
         );
         self.sweep_back(rec, l, fine);
     }
@@ -745,7 +923,7 @@ impl Multigrid {
             rec,
             domain,
             &self.stages(l).smooth_from_zero,
-            &self.groups[l].from_zero,
+            &self.jacobi(l).from_zero,
         );
         self.sweep_back(rec, l, fine);
     }
@@ -764,18 +942,42 @@ impl Multigrid {
         finish: Option<FineFinish>,
     ) {
         let (domain, x, t) = self.level(l, fine);
-        t.exchange_chunk_halos(rec);
+        t.expect("a level smoothed by Jacobi has scratch")
+            .exchange_chunk_halos(rec);
         match finish {
             Some(f) => self.dispatch(rec, domain, f.kernel, f.groups),
             None => self.dispatch(
                 rec,
                 domain,
                 &self.stages(l).smooth,
-                &self.groups[l].sweep_to_x,
+                &self.jacobi(l).sweep_to_x,
             ),
         }
         x.exchange_chunk_halos(rec);
     }
+}
+
+/// Refuses a fine level smoothed in place whose chunks do not all start at an even plane
+/// where `coarse` (the first coarse level's grid) halves the chunking axis: a coarse cell's
+/// children must then lie in one fine chunk, since the restriction cannot sum a residual
+/// from a ghost plane (`Domain::with_even_chunks` splits a grid so).
+fn check_even_chunks(fine: &Domain, coarse: Option<&Grid>) -> Result<()> {
+    let Some(coarse) = coarse else {
+        return Ok(());
+    };
+    let halved = coarse.planes() != fine.grid.planes();
+    if let Some(c) = fine
+        .chunks
+        .iter()
+        .find(|c| halved && c.first_plane % 2 == 1)
+    {
+        anyhow::bail!(
+            "a multigrid fine level smoothed in place needs chunks that start at even planes, \
+             but one starts at plane {} (build its domain with Domain::with_even_chunks)",
+            c.first_plane
+        );
+    }
+    Ok(())
 }
 
 fn view(f: &LevelFields) -> FineLevel<'_> {
@@ -788,7 +990,7 @@ fn view(f: &LevelFields) -> FineLevel<'_> {
         },
         b: &f.b,
         x: &f.x,
-        t: &f.t,
+        t: Some(&f.t),
     }
 }
 

@@ -878,6 +878,13 @@ impl Model for Gde {
             v.push(("catalyst_roughness_factor".into(), rf));
             v.push(("local_resistance_s_m".into(), film / rf));
         }
+        if self.steady_input.is_some() {
+            // Which operator form the steady solves used (`auto` decides by the device's
+            // memory, which on a CPU device is the host's free memory at the start): the
+            // forms agree to the solve tolerance, not bit for bit.
+            let free = f64::from(u8::from(self.steady_matrix_free));
+            v.push(("steady_operator_matrix_free".into(), free));
+        }
         v.extend(self.results.iter().cloned());
         // A run stopped by run.end_time inside a stage: that stage's current estimate,
         // flagged unconverged, and how many stages did not run at all.

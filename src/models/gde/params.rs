@@ -195,12 +195,14 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// stays below 1.95, so every mode is still damped.
 /// f32 fields of one steady solve (steady.rs) with a matrix-free operator, allocated while it
 /// runs: the correction x, the solver's conductivity σ (its fine operator is computed from
-/// σ, not stored), r, p, q and z (a solver `for_corrections`: no x_prev and no b, which it
-/// takes in r), and the multigrid levels (7 fields on 1/8 + 1/64 + … of the cells: one
-/// field's worth).
-pub const STEADY_SOLVE_FIELDS: u32 = 7;
-/// The same with the operator stored: gx, gy, gz and diag instead of σ.
-pub const STEADY_SOLVE_FIELDS_STORED: u32 = STEADY_SOLVE_FIELDS + 3;
+/// σ, not stored), r, p and z (a solver `for_corrections` with `CorrectionMemory::Least`: no
+/// x_prev, no b, which it takes in r, no q), and the multigrid levels (7 fields on 1/8 +
+/// 1/64 + … of the cells: one field's worth, the first coarse level kept once even where
+/// the image is split into chunks).
+pub const STEADY_SOLVE_FIELDS: u32 = 6;
+/// The same with the operator stored (`CorrectionMemory::Standard`): gx, gy, gz and diag
+/// instead of σ, and q.
+pub const STEADY_SOLVE_FIELDS_STORED: u32 = STEADY_SOLVE_FIELDS + 4;
 
 const SPECIES_TAU: Range = Range::open_closed(0.5, 20.0);
 
@@ -710,7 +712,7 @@ mod tests {
 
     /// `auto` stores the steady operator unless the stored path would take more than
     /// STORED_SHARE_MAX of the device's memory; the explicit choices hold whatever the
-    /// memory; the memory estimate follows the choice (12 B per voxel between the two).
+    /// memory; the memory estimate follows the choice (16 B per voxel between the two).
     #[test]
     fn auto_computes_the_steady_operator_only_where_memory_is_short() {
         let text = "name = \"t\"\nmodel = \"gde\"\n[grid]\nnx = 8\nny = 8\nnz = 8\ndx = 1e-6\n\
@@ -726,7 +728,7 @@ mod tests {
         assert!(p.steady_matrix_free(cells, short));
         assert_eq!(
             p.gpu_fields_on(cells, roomy) - p.gpu_fields_on(cells, short),
-            3
+            4
         );
         p.species.operator = SteadyOperator::Stored;
         assert!(!p.steady_matrix_free(cells, short));

@@ -20,8 +20,8 @@ use crate::geometry::{reach, CellBox, Connectivity};
 use crate::gpu::{Domain, Field, Gpu};
 use crate::grid::Grid;
 use crate::solvers::{
-    CellKind, Coarsening, EllipticSolver, FaceCondition, Faces, FineOperator, Preconditioner,
-    SolveControl,
+    CellKind, Coarsening, CorrectionMemory, EllipticSolver, FaceCondition, Faces, FineOperator,
+    Preconditioner, SolveControl,
 };
 
 /// The first solve's relative residual per unit of the target imbalance, by where it starts.
@@ -188,7 +188,9 @@ pub fn solve(
             *k = CellKind::Excluded;
         }
     }
-    let domain = Domain::new(gpu, permuted, periodic)?;
+    // Chunks start at even planes, as a solver with the least memory needs
+    // (CorrectionMemory::Least; results do not depend on the chunking).
+    let domain = Domain::with_even_chunks(gpu, permuted, periodic)?;
     let x = Field::new(gpu, &domain, "c normalised");
     // Nothing here needs levels uniform along the periodic sides, and keeping their odd
     // lengths uncoarsened costs iterations (Coarsening says how many).
@@ -196,16 +198,19 @@ pub fn solve(
     // The correction's operator follows the rule of the host's f64 residual below (inlet
     // face held, the outlet held for diffusivity and closed for a reaction, sides periodic
     // or closed), stored as built on the host, or computed on the GPU from one conductivity
-    // per cell (matrix-free: 4 B per voxel instead of 16, slower on lavapipe).
-    let form = if matrix_free {
-        FineOperator::Conductivity {
+    // per cell (matrix-free: 4 B per voxel instead of 16, slower on lavapipe). Matrix-free is
+    // the path for the largest images, so it also keeps the fewest vectors (no A p, the fine
+    // level smoothed in place: 4 B per voxel fewer again).
+    let (form, memory) = if matrix_free {
+        let form = FineOperator::Conductivity {
             held_x: [true, !reaction],
             periodic_sides: periodic,
-        }
+        };
+        (form, CorrectionMemory::Least)
     } else {
-        FineOperator::Stored
+        (FineOperator::Stored, CorrectionMemory::Standard)
     };
-    let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, mg, form, "c")?;
+    let mut solver = EllipticSolver::for_corrections(gpu, &domain, &x, mg, form, memory, "c")?;
     let side = if periodic {
         FaceCondition::Periodic
     } else {
