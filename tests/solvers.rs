@@ -669,7 +669,8 @@ fn fused_multigrid_bottom_matches_the_per_level_vcycle() {
             // colour from zero, the others, the restriction, the prolongation and every colour
             // again in place; four on each coarse one (its first sweep comes with the
             // restriction into it); then the bottom's one.
-            let colours = if ny % 2 == 1 { 3 } else { 2 };
+            let odd = |n: usize| n > 1 && n % 2 == 1;
+            let colours = if odd(ny) || odd(nz) { 3 } else { 2 };
             let fine_dispatches = if scratch { 5 } else { 2 * colours + 2 };
             let expected = fine_dispatches + 4 * (per_level_levels - 1) + 1;
             assert_eq!(fused.1, expected, "{case}");

@@ -13,6 +13,8 @@
 //   JACOBI: main only, see above.
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
 //           dispatch instead of a buffer copy, which would end the compute pass).
+//   GAUSS_SEIDEL, COLOURS: `last_colour`'s operand is z itself, and the fine level's colours
+//           (solvers/include/colours.wgsl).
 #include "common/grid.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/operator.wgsl"

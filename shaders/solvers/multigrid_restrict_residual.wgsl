@@ -2,8 +2,10 @@
 // level. Each coarse cell sums b - A x over its children (as multigrid_restrict.wgsl sums the
 // residual kernel's output), so the fine residual is never stored: one pass and one fine
 // field's write and read fewer per level. A child's residual reads its neighbours, so this
-// pass needs the whole fine level in one buffer (a child in the upper ghost plane of a fine
-// chunk would need the plane beyond it); chunked fine levels use the two-pass form.
+// pass needs every child of a coarse cell in the fine chunk it reads (a child in the upper
+// ghost plane of a fine chunk would need the plane beyond it): it runs over a fine level in
+// one buffer, or chunk by chunk over a fine level smoothed in place whose chunks start at
+// even planes (src/solvers/multigrid.rs); other chunked levels use the two-pass form.
 // It writes the coarse right-hand side, and with the pipeline constant WITH_FIRST_SWEEP also
 // the coarse level's first sweep from x = 0, t = ω b / diag, which reads b only at the cell
 // (multigrid_smooth_from_zero.wgsl): one dispatch fewer per level.

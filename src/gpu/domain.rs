@@ -127,6 +127,18 @@ fn even_spans(planes: u32, most: u32) -> Vec<ChunkSpan> {
     spans
 }
 
+/// Refuses a grid whose cell indices would not fit the kernels' 32-bit arithmetic.
+fn check_cells(grid: &Grid) -> Result<()> {
+    if grid.cells() > u32::MAX as u64 / 2 {
+        bail!(
+            "grid has {} cells; at most {} are supported (32-bit indices)",
+            grid.cells(),
+            u32::MAX / 2
+        );
+    }
+    Ok(())
+}
+
 fn check_ghost(ghost: u32) -> Result<()> {
     if !(1..=MAX_GHOST).contains(&ghost) {
         bail!("a domain has 1 to {MAX_GHOST} ghost planes on each side, not {ghost}");
@@ -162,13 +174,7 @@ impl Domain {
         periodic_chunk_axis: bool,
         ghost: u32,
     ) -> Result<Arc<Domain>> {
-        if grid.cells() > u32::MAX as u64 / 2 {
-            bail!(
-                "grid has {} cells; at most {} are supported (32-bit indices)",
-                grid.cells(),
-                u32::MAX / 2
-            );
-        }
+        check_cells(&grid)?;
         let chunks = split_planes_ghosts(
             grid.planes(),
             grid.plane_cells() * 4,
@@ -186,6 +192,7 @@ impl Domain {
         grid: Grid,
         periodic_chunk_axis: bool,
     ) -> Result<Arc<Domain>> {
+        check_cells(&grid)?;
         let plane_bytes = grid.plane_cells() * 4;
         let fit = gpu.max_binding_bytes / plane_bytes.max(1);
         let chunks = if grid.planes() as u64 + 2 <= fit {

@@ -134,7 +134,8 @@ struct Transition {
 
 /// How level l's residual reaches level l + 1's right-hand side.
 enum Restriction {
-    /// Summed by the restriction itself (level l is one buffer).
+    /// Summed by the restriction itself (level l is one buffer, or a fine level smoothed in
+    /// place whose chunks start at even planes, run chunk by chunk).
     Fused(Vec<wgpu::BindGroup>),
     /// The same, also writing level l + 1's first sweep (levels l and l + 1 are one buffer,
     /// and l + 1 is not the bottom's first level, which sweeps inside the bottom kernel).
