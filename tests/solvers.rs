@@ -406,6 +406,24 @@ fn random_correction_problem(grid: Grid, periodic: bool, far: FaceCondition) -> 
     p
 }
 
+/// The correction solves' cases (grid, periodic sides, far x face, chunk bytes): 3D with
+/// periodic sides of odd length, closed sides and a closed far face (gde's reaction), 2D,
+/// and 16 planes of 24·10 f32 (960 B) in two chunks of 8 planes.
+fn correction_cases() -> Vec<(Grid, bool, FaceCondition, Option<u64>)> {
+    use FaceCondition::{Closed, Dirichlet};
+    vec![
+        (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
+        (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
+        (Grid::new_2d(40, 30, 1e-6), false, Dirichlet(0.0), None),
+        (
+            Grid::new_3d(24, 10, 16, 1e-6),
+            true,
+            Dirichlet(0.0),
+            Some(10 * 960),
+        ),
+    ]
+}
+
 /// The matrix-free fine operator (shaders/solvers/include/operator_conductivity.wgsl, gde's
 /// steady solves: 4 B per cell instead of 16) computes every face and diagonal by the
 /// expressions, in the order, of the stored form's generic set-up (operator_setup.wgsl), so
@@ -416,19 +434,7 @@ fn random_correction_problem(grid: Grid, periodic: bool, far: FaceCondition) -> 
 #[test]
 fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
     let (gpu, _lock) = common::gpu();
-    use FaceCondition::{Closed, Dirichlet};
-    let cases = [
-        (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
-        (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
-        (Grid::new_2d(40, 30, 1e-6), false, Dirichlet(0.0), None),
-        // 16 planes of 24·10 f32 (960 B): chunks of at most 8 planes.
-        (
-            Grid::new_3d(24, 10, 16, 1e-6),
-            true,
-            Dirichlet(0.0),
-            Some(10 * 960),
-        ),
-    ];
+    let cases = correction_cases();
     for (grid, periodic, far, chunks) in cases {
         let p = random_correction_problem(grid, periodic, far);
         let (stored, it_stored) = correction_solve(&gpu, &p, true, chunks);
@@ -451,20 +457,14 @@ fn a_conductivity_operator_solves_as_the_stored_set_up_does() {
 #[test]
 fn the_least_memory_solver_agrees_with_the_standard_one() {
     let (gpu, _lock) = common::gpu();
-    use FaceCondition::{Closed, Dirichlet};
-    let cases = [
-        (Grid::new_3d(24, 17, 15, 1e-6), true, Dirichlet(0.0), None),
-        (Grid::new_3d(20, 12, 10, 2e-6), false, Closed, None),
-        (Grid::new_2d(40, 30, 1e-6), false, Dirichlet(0.0), None),
-        (Grid::new_2d(4, 3, 1e-6), true, Dirichlet(0.0), None),
-        // 16 planes of 24·10 f32 (960 B): two chunks of 8 planes.
-        (
-            Grid::new_3d(24, 10, 16, 1e-6),
-            true,
-            Dirichlet(0.0),
-            Some(10 * 960),
-        ),
-    ];
+    let mut cases = correction_cases();
+    // Small enough to be its own coarsest level, with an odd periodic side: three colours.
+    cases.push((
+        Grid::new_2d(4, 3, 1e-6),
+        true,
+        FaceCondition::Dirichlet(0.0),
+        None,
+    ));
     for (grid, periodic, far, chunks) in cases {
         let p = random_correction_problem(grid, periodic, far);
         let (standard, it_standard) = correction_solve(&gpu, &p, true, chunks);
