@@ -96,7 +96,7 @@ fn last_colour(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_inv
         let dg = diagonal(cell);
         var zi = z[i];
         if (colour_of(cell) == 0u) {
-            zi = (r[i] + coupled_sum(cell)) / dg;
+            zi = gauss_seidel_sweep(r[i], dg, coupled_sum(cell));
             z[i] = zi;
         }
         v = finish_cell(i, dg, zi);

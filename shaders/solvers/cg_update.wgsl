@@ -61,7 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
             q[i] = OMEGA * rn / dg;
         }
         if (FIRST_COLOUR) {
-            q[i] = select(0.0, rn / dg, colour_of(cell) == 0u);
+            q[i] = gauss_seidel_from_zero(cell, rn, dg);
         }
     }
     write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));

@@ -30,7 +30,7 @@ fn from_zero(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid) {
         let i = cell.local;
-        x[i] = select(0.0, b[i] / diagonal(cell), colour_of(cell) == 0u);
+        x[i] = gauss_seidel_from_zero(cell, b[i], diagonal(cell));
     }
 }
 
@@ -39,6 +39,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
     if (cell.valid && colour_of(cell) == COLOUR) {
         let i = cell.local;
-        x[i] = (b[i] + coupled_sum(cell)) / diagonal(cell);
+        x[i] = gauss_seidel_sweep(b[i], diagonal(cell), coupled_sum(cell));
     }
 }

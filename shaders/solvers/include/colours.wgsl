@@ -1,5 +1,7 @@
 // The colours of the fine level's Gauss-Seidel sweeps (solvers/multigrid_gauss_seidel.wgsl),
-// for every stage that sweeps a colour or writes one (cg_update.wgsl, cg_precondition.wgsl).
+// and the sweep's expressions at a cell, for every stage that sweeps a colour or writes one
+// (cg_update.wgsl, cg_precondition.wgsl): one expression each, so that a sweep fused into
+// another kernel gives the same bits as the plain one.
 // COLOURS is chosen by the host from the grid (src/solvers/multigrid.rs,
 // `gauss_seidel_colours`): 2, (x + y + z) mod 2, where every side axis has even length or one
 // cell. An odd side axis wraps two cells of one parity onto each other (periodic sides;
@@ -19,4 +21,15 @@ fn colour_of(c: Cell) -> u32 {
         return (c.x + c.y + c.z) & 1u;
     }
     return ((c.x & 1u) + side_colour(c.y, grid.ny) + side_colour(c.z, grid.nz)) % 3u;
+}
+
+// The first colour's sweep from x = 0 at a cell: b / diag on colour 0, 0 elsewhere.
+fn gauss_seidel_from_zero(c: Cell, b: f32, diag: f32) -> f32 {
+    return select(0.0, b / diag, colour_of(c) == 0u);
+}
+
+// One Gauss-Seidel update at a cell: (b + Σ_faces g x_nb) / diag, with coupled = Σ_faces g x_nb
+// (solvers/include/operator.wgsl).
+fn gauss_seidel_sweep(b: f32, diag: f32, coupled: f32) -> f32 {
+    return (b + coupled) / diag;
 }
