@@ -479,11 +479,13 @@ fn gde_report(gpu: &Gpu, scale: u32, copy: f64) {
 /// by every stencil pass): 8 + 7 + 6 + 7 + 7 + 3 + 6 = 44 fields; computed from σ (one
 /// field): 8 + 4 + 3 + 4 + 4 + 3 + 3 = 29; with the fewest vectors (A p computed again, the
 /// fine level swept in place in two colours: update 7, colour 1 4, restriction 3,
-/// prolongation 2, colour 1 4, colour 0 with the sums 4, direction 3, A p 2) also 29.
-const STEADY_BYTES_PER_CELL: [(&str, f64); 3] = [
+/// prolongation 2, colour 1 4, colour 0 with the sums 4, direction 3, A p 2) also 29; with
+/// p and σ in f16 as well (half a field each: 6 + 3.5 + 2.5 + 2 + 3.5 + 3.5 + 2 + 1) 24.
+const STEADY_BYTES_PER_CELL: [(&str, f64); 4] = [
     ("stored", 44.0 * 4.0),
     ("matrix-free", 29.0 * 4.0),
     ("matrix-free, fewest vectors", 29.0 * 4.0),
+    ("matrix-free, fewest vectors, p and σ in f16", 24.0 * 4.0),
 ];
 
 /// The steady solve bench's image: 96³ scaled, at most 256³ (its fields are built on the
@@ -555,12 +557,23 @@ fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
     let conductivity = FineOperator::Conductivity {
         held_x: [true, true],
         periodic_sides: true,
+        half: false,
     };
-    let paths = [
+    let half_conductivity = FineOperator::Conductivity {
+        held_x: [true, true],
+        periodic_sides: true,
+        half: true,
+    };
+    let mut paths = vec![
         (FineOperator::Stored, CorrectionMemory::Standard),
         (conductivity, CorrectionMemory::Standard),
         (conductivity, CorrectionMemory::Least),
     ];
+    if gpu.summary.shader_f16 {
+        paths.push((half_conductivity, CorrectionMemory::Half));
+    } else {
+        println!("  steady correction solve in f16: not timed (no f16 shaders)");
+    }
     for ((form, memory), (name, bytes)) in paths.into_iter().zip(STEADY_BYTES_PER_CELL) {
         let domain = Domain::with_even_chunks(gpu, grid, true).unwrap();
         let x = Field::new(gpu, &domain, "x");
@@ -572,8 +585,14 @@ fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
                 setup.upload(gpu, &sigma, &kind, &b).unwrap();
                 Some(setup)
             }
-            FineOperator::Conductivity { .. } => {
+            FineOperator::Conductivity { half: false, .. } => {
                 solver.conductivity().upload(gpu, &sigma).unwrap();
+                None
+            }
+            FineOperator::Conductivity { half: true, .. } => {
+                let halved: Vec<half::f16> =
+                    sigma.iter().map(|&v| half::f16::from_f32(v)).collect();
+                solver.conductivity().upload_as(gpu, &halved).unwrap();
                 None
             }
         };

@@ -565,7 +565,9 @@ fn memory_estimate(s: &Scenario, gpu: &Gpu) -> Result<u64> {
 /// `memory_estimate` for a run given `memory` bytes of the device (its share under
 /// `--parallel`), where a model chooses its path by the memory it has.
 fn memory_estimate_on(s: &Scenario, gpu: &Gpu, memory: Option<u64>) -> Result<u64> {
-    let count = s.params.gpu_fields_on(s.grid.cells(), memory);
+    let count = s
+        .params
+        .gpu_fields_on(&s.grid, memory, gpu.summary.shader_f16);
     let fields = gpu::domain::estimate_field_bytes(
         &s.grid,
         gpu.max_binding_bytes,
@@ -579,11 +581,11 @@ fn memory_estimate_on(s: &Scenario, gpu: &Gpu, memory: Option<u64>) -> Result<u6
 /// Prints the memory estimate and refuses a run that cannot fit on the adapter, or that needs
 /// shader features it lacks.
 fn check_memory(s: &Scenario, gpu: &Gpu, quiet: bool) -> Result<()> {
-    if let Some(key) = s.params.needs_f16_shaders() {
+    if let Some((key, value, instead)) = s.params.needs_f16_shaders() {
         if !gpu.summary.shader_f16 {
             bail!(
-                "{}: {key} = \"f16\" needs an adapter with f16 shaders; {} has none (see \
-                 `mesolyte info`); use \"f32\" there",
+                "{}: {key} = \"{value}\" needs an adapter with f16 shaders; {} has none (see \
+                 `mesolyte info`); use \"{instead}\" there",
                 s.file,
                 gpu.summary.name
             );

@@ -965,16 +965,19 @@ fn steady_solves_give_back_the_output_fields_they_borrow() {
 }
 
 /// The steady solves with the operator computed from a conductivity per voxel
-/// (`gde.species.operator = "matrix_free"`, 12 B per voxel fewer) give the stored operator's
-/// answers on a piece of the shipped GDL (both axes, periodic sides) and of the catalyst
-/// layer (a reaction: held catalyst voxels, Knudsen conductivities, the far face closed).
-/// The two operators differ only in the rounding of each face (f64 rounded once on the host,
-/// or f32 on the GPU), which the f64 refinement removes once it runs to a tight imbalance
-/// (1e-8 here; at the reaction's default the two stop at different points within it): D_eff
-/// and the currents agree to 1e-6. The matrix-free path also keeps the fewest vectors
-/// (`CorrectionMemory::Least`, its fine level smoothed by Gauss-Seidel), so its iteration
-/// counts differ somewhat; the summary says which form ran. A wrong face rule in the
-/// matrix-free form (a closed side left open, a held face missed) moves them by far more.
+/// (`gde.species.operator = "matrix_free"`, 17 B per voxel fewer, and `"matrix_free_f16"`,
+/// 5 B fewer again) give the stored operator's answers on a piece of the shipped GDL (both
+/// axes, periodic sides) and of the catalyst layer (a reaction: held catalyst voxels,
+/// Knudsen conductivities, the far face closed). The operators differ only in the rounding
+/// of each face (f64 rounded once on the host, f32 on the GPU, or σ rounded to f16 first),
+/// which the f64 refinement removes once it runs to a tight imbalance (1e-8 here; at the
+/// reaction's default the forms stop at different points within it): D_eff and the
+/// currents agree to 1e-6. The matrix-free forms also keep the fewest vectors
+/// (`CorrectionMemory::Least`, its fine level smoothed by Gauss-Seidel; `Half` with the
+/// search direction and, where it fits, σ in f16), so their iteration counts differ
+/// somewhat; the summary says which form ran and how many f16 vectors it kept. A wrong face
+/// rule in the matrix-free form (a closed side left open, a held face missed), or a wrong
+/// f16 scale, moves them by far more.
 #[test]
 fn a_matrix_free_steady_operator_gives_the_stored_answers() {
     let (gpu, _lock) = common::gpu();
@@ -988,6 +991,7 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
                 "gde.species.tolerance=1e-8",
             ],
             ["deff_ratio_z", "deff_ratio_x"],
+            2,
         ),
         (
             "gde-cl-oxygen.toml",
@@ -998,9 +1002,13 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
                 "gde.species.tolerance=1e-8",
             ],
             ["current_density_A_m2", "limiting_current_A_m2"],
+            1,
         ),
     ];
-    for (file, grid, keys) in cases {
+    // lavapipe has f16 shaders and these grids' planes are even: the f16 form keeps p in
+    // f16 always, and σ too for diffusivity; the limiting current's instant catalyst σ
+    // (1e20) is beyond f16, so that solve keeps σ in f32 (the summary counts the fewest).
+    for (file, grid, keys, f16_fields) in cases {
         let file = common::scenario(file);
         let run = |operator: &str| {
             let choice = format!("gde.species.operator=\"{operator}\"");
@@ -1010,24 +1018,42 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
             solve(&gpu, &mut m, 100);
             let it = result(&m, "stage_1_iterations") + result(&m, "stage_2_iterations");
             let summary = m.summary(&gpu, Moment::default()).unwrap();
-            let (_, form) = summary
-                .iter()
-                .find(|(k, _)| k == "steady_operator_matrix_free")
-                .expect("the summary names the operator form");
-            assert_eq!(*form, f64::from(u8::from(operator == "matrix_free")));
+            let value = |key: &str| {
+                let (_, v) = summary
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .unwrap_or_else(|| panic!("the summary has {key}"));
+                *v
+            };
+            let free = operator != "stored";
+            assert_eq!(
+                value("steady_operator_matrix_free"),
+                f64::from(u8::from(free))
+            );
+            let halves = if operator == "matrix_free_f16" {
+                f16_fields
+            } else {
+                0
+            };
+            assert_eq!(value("steady_f16_fields"), f64::from(halves), "{file}");
             (keys.map(|k| result(&m, k)), it)
         };
-        let ((stored, it_s), (free, it_f)) = (run("stored"), run("matrix_free"));
-        println!("{file}: stored {stored:?} in {it_s} iterations, matrix-free {free:?} in {it_f}");
-        for (a, b) in stored.iter().zip(&free) {
-            assert!(
-                *a > 0.0 && (a / b - 1.0).abs() < 1e-6,
-                "{stored:?} vs {free:?}"
+        let (stored, it_s) = run("stored");
+        for operator in ["matrix_free", "matrix_free_f16"] {
+            let (free, it_f) = run(operator);
+            println!(
+                "{file}: stored {stored:?} in {it_s} iterations, {operator} {free:?} in {it_f}"
             );
+            for (a, b) in stored.iter().zip(&free) {
+                assert!(
+                    *a > 0.0 && (a / b - 1.0).abs() < 1e-6,
+                    "{stored:?} vs {free:?}"
+                );
+            }
+            // A Gauss-Seidel-smoothed fine level: a different preconditioner of about the
+            // same strength.
+            assert!(it_f <= 1.3 * it_s + 2.0, "{it_s} vs {it_f} iterations");
         }
-        // The matrix-free path also keeps the least memory: a Gauss-Seidel-smoothed fine
-        // level, a different preconditioner of about the same strength.
-        assert!(it_f <= 1.3 * it_s + 2.0, "{it_s} vs {it_f} iterations");
     }
 }
 

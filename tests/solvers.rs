@@ -308,16 +308,18 @@ fn wider_ghost_domains_solve_as_one_ghost_domains_do() {
 /// cells: with the fine operator stored, written by OperatorSetup from σ, kinds and faces, or
 /// computed on the fly from the signed conductivity (`FineOperator::Conductivity`).
 fn correction_solve(gpu: &Gpu, p: &Problem, stored: bool, chunks: Option<u64>) -> (Vec<f32>, u32) {
-    correction_solve_keeping(gpu, p, stored, chunks, CorrectionMemory::Standard)
+    correction_solve_keeping(gpu, p, stored, chunks, CorrectionMemory::Standard, false)
 }
 
-/// `correction_solve` keeping the vectors `memory` says.
+/// `correction_solve` keeping the vectors `memory` says, and (conductivity form only) σ in
+/// f16 if `half_sigma`.
 fn correction_solve_keeping(
     gpu: &Gpu,
     p: &Problem,
     stored: bool,
     chunks: Option<u64>,
     memory: CorrectionMemory,
+    half_sigma: bool,
 ) -> (Vec<f32>, u32) {
     let domain: Arc<Domain> = match chunks {
         None => Domain::new(gpu, p.grid, p.periodic).unwrap(),
@@ -335,6 +337,7 @@ fn correction_solve_keeping(
         FineOperator::Conductivity {
             held_x: [held(p.faces[0][0]), held(p.faces[0][1])],
             periodic_sides: p.periodic,
+            half: half_sigma,
         }
     };
     let x = Field::new(gpu, &domain, "x");
@@ -361,7 +364,12 @@ fn correction_solve_keeping(
                 CellKind::Excluded => 0.0,
             })
             .collect();
-        solver.conductivity().upload(gpu, &signed).unwrap();
+        if half_sigma {
+            let halved: Vec<half::f16> = signed.iter().map(|&v| half::f16::from_f32(v)).collect();
+            solver.conductivity().upload_as(gpu, &halved).unwrap();
+        } else {
+            solver.conductivity().upload(gpu, &signed).unwrap();
+        }
         solver.rhs().upload(gpu, &b).unwrap();
         None
     };
@@ -471,7 +479,7 @@ fn the_least_memory_solver_agrees_with_the_standard_one() {
         let scale = standard.iter().fold(0f32, |m, v| m.max(v.abs()));
         for stored in [true, false] {
             let least = CorrectionMemory::Least;
-            let (x, it) = correction_solve_keeping(&gpu, &p, stored, chunks, least);
+            let (x, it) = correction_solve_keeping(&gpu, &p, stored, chunks, least, false);
             let worst = standard
                 .iter()
                 .zip(&x)
@@ -484,7 +492,7 @@ fn the_least_memory_solver_agrees_with_the_standard_one() {
             assert!(worst <= 1e-4 * scale, "{worst} of {scale}");
             assert!(it <= it_standard + 3, "{it} against {it_standard}");
             // The same bits again: the in-place sweeps race with nothing.
-            let (again, _) = correction_solve_keeping(&gpu, &p, stored, chunks, least);
+            let (again, _) = correction_solve_keeping(&gpu, &p, stored, chunks, least, false);
             assert!(again == x, "a repeated solve differs");
         }
     }
@@ -505,6 +513,57 @@ fn the_least_memory_solver_agrees_with_the_standard_one() {
         .expect("odd chunk starts are refused")
         .to_string();
     assert!(err.contains("even planes"), "{err}");
+}
+
+/// The half-precision correction solver (`CorrectionMemory::Half`: p in f16, and σ in f16
+/// with `half`: gde's largest images, about 20 B per voxel). p is only the search direction
+/// (x and r move along the same stored p), so the answer must agree with the standard
+/// solver's to the solve tolerance, at a few iterations more; σ in f16 makes the operator
+/// that of σ rounded to f16, so against a standard solve of those rounded values the same
+/// holds. A wrong scale of p (its power of two set from ‖z‖, cg_scalars.wgsl), a conversion
+/// that loses the sign of a held cell's σ, or a first direction written before its scale
+/// shows as a wrong answer or a failed solve. Grids with an odd number of cells per plane
+/// are refused (halo copies move 4-byte words).
+#[test]
+fn the_half_precision_solver_agrees_with_the_standard_one() {
+    let (gpu, _lock) = common::gpu();
+    assert!(
+        gpu.summary.shader_f16,
+        "lavapipe has f16 shaders; the test needs them"
+    );
+    let half = CorrectionMemory::Half;
+    for (grid, periodic, far, chunks) in correction_cases() {
+        let mut p = random_correction_problem(grid, periodic, far);
+        // σ as f16 keeps it: the operator a half-precision conductivity computes.
+        for s in &mut p.sigma {
+            *s = half::f16::from_f32(*s).to_f32();
+        }
+        let (standard, it_standard) = correction_solve(&gpu, &p, true, chunks);
+        let scale = standard.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (stored, half_sigma) in [(true, false), (false, false), (false, true)] {
+            let (x, it) = correction_solve_keeping(&gpu, &p, stored, chunks, half, half_sigma);
+            let worst = standard
+                .iter()
+                .zip(&x)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            eprintln!(
+                "{grid:?} stored {stored}, σ in f16 {half_sigma}: {it} iterations, \
+                 {it_standard} standard; largest difference {:.2e} of the largest value",
+                worst / scale
+            );
+            assert!(worst <= 1e-4 * scale, "{worst} of {scale}");
+            assert!(it <= it_standard + 4, "{it} against {it_standard}");
+            let (again, _) = correction_solve_keeping(&gpu, &p, stored, chunks, half, half_sigma);
+            assert!(again == x, "a repeated solve differs");
+        }
+    }
+    // 5 × 3 cells per plane: refused when the solver is built.
+    let domain = Domain::new(&gpu, Grid::new_3d(5, 3, 4, 1e-6), false).unwrap();
+    let x = Field::new(&gpu, &domain, "x");
+    let built =
+        EllipticSolver::for_corrections(&gpu, &domain, &x, MG, FineOperator::Stored, half, "x");
+    let err = built.err().expect("odd planes are refused").to_string();
+    assert!(err.contains("even number of cells per plane"), "{err}");
 }
 
 /// A plane of cells held at 0.25 V in the middle of a 2D strip: the left half carries

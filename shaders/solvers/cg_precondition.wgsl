@@ -21,6 +21,8 @@
 #include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/colours.wgsl"
+#include "solvers/include/cg.wgsl"
+#include "solvers/include/direction_f32.wgsl"
 
 override JACOBI: bool = false;
 override FIRST: bool = false;
@@ -30,7 +32,9 @@ override GAUSS_SEIDEL: bool = false;
 @group(0) @binding(2) var<storage, read> diag: array<f32>;
 @group(0) @binding(3) var<storage, read_write> z: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> p: array<f32>;
+// For a half-precision p's scale only (FIRST is not used with one: its scale comes from the
+// sums of this stage, src/solvers/elliptic.rs).
+@group(0) @binding(5) var<storage, read> scalars: Scalars;
 // last_sweep only: the fine operator's faces and the V-cycle's fine scratch.
 @group(0) @binding(6) var<storage, read> gx: array<f32>;
 @group(0) @binding(7) var<storage, read> gy: array<f32>;
@@ -46,13 +50,14 @@ fn operand(j: u32, k: vec3<u32>) -> f32 {
     return t[j];
 }
 
-// The cell's z (already final): p = z on the first iteration, and its (r·z, |D⁻¹r|²).
+// The cell's z (already final): p = z on the first iteration, and its (r·z, |D⁻¹r|², z²),
+// the last for the scale of a half-precision p (cg_scalars.wgsl).
 fn finish_cell(i: u32, dg: f32, zi: f32) -> vec4<f32> {
     if (FIRST) {
-        p[i] = zi;
+        set_direction(i, zi);
     }
     let scaled = r[i] / dg;
-    return vec4<f32>(r[i] * zi, scaled * scaled, 0.0, 0.0);
+    return vec4<f32>(r[i] * zi, scaled * scaled, zi * zi, 0.0);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

@@ -1,8 +1,10 @@
 // Potential solve: the CG scalars, summed over all workgroup partials by one workgroup in a
 // fixed order (deterministic), and kept on the GPU so iterations need no read-back.
-//   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)², converged
+//   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)², converged, β = 0 and
+//           the direction's scale from ‖z‖ (a half-precision p is then set by cg_direction)
 //   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration
-//   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)²
+//   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)², the
+//           direction's new scale from ‖z‖ and the one its stored values have now
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
@@ -37,12 +39,28 @@ fn set_converged() {
     scalars.converged = select(0u, 1u, done);
 }
 
+// The power of two that puts a half-precision direction's largest values near 256 (f16 keeps
+// 11 bits from 6.1e-5 to 65504): ‖z‖₂ bounds every entry of z, and p = z + βp stays of its
+// order. A power of two, so that rescaling loses nothing. zz = Σ z².
+fn direction_scale_for(zz: f32) -> f32 {
+    if (!(zz > 0.0) || zz > 3.0e38) {
+        return 1.0;
+    }
+    // Built from its exponent bits: exact on every device, where exp2 need not be.
+    let e = i32(clamp(floor(log2(256.0 / sqrt(zz))), -100.0, 100.0));
+    return bitcast<f32>(u32(e + 127) << 23u);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
         scalars.rz = t.x;
         scalars.rr = t.y;
+        scalars.beta = 0.0;
+        let scale = direction_scale_for(t.z);
+        scalars.direction_scale = scale;
+        scalars.previous_direction_scale = scale;
         set_converged();
     }
 }
@@ -65,6 +83,8 @@ fn beta(@builtin(local_invocation_index) lid: u32) {
         scalars.beta = select(0.0, t.x / scalars.rz, scalars.rz != 0.0);
         scalars.rz = t.x;
         scalars.rr = t.y;
+        scalars.previous_direction_scale = scalars.direction_scale;
+        scalars.direction_scale = direction_scale_for(t.z);
     }
 }
 

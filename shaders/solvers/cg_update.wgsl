@@ -17,9 +17,9 @@
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/colours.wgsl"
+#include "solvers/include/direction_f32.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
-@group(0) @binding(2) var<storage, read> p: array<f32>;
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> r: array<f32>;
@@ -36,7 +36,7 @@ override FIRST_COLOUR: bool = false;
 
 // The operand of A p (solvers/include/operator.wgsl), for RECOMPUTE_AP.
 fn operand(j: u32, k: vec3<u32>) -> f32 {
-    return p[j];
+    return direction(j);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -46,11 +46,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     var scaled = 0.0;
     if (cell.valid) {
         let i = cell.local;
-        x[i] = x[i] + scalars.alpha * p[i];
+        let pi = direction(i);
+        x[i] = x[i] + scalars.alpha * pi;
         let dg = diagonal(cell);
         var ap: f32;
         if (RECOMPUTE_AP) {
-            ap = dg * p[i] - coupled_sum(cell);
+            ap = dg * pi - coupled_sum(cell);
         } else {
             ap = q[i];
         }

@@ -33,6 +33,10 @@ shader_table!(
     "solvers/include/operator.wgsl",
     "solvers/include/operator_stored.wgsl",
     "solvers/include/operator_conductivity.wgsl",
+    "solvers/include/conductivity_f32.wgsl",
+    "solvers/include/conductivity_f16.wgsl",
+    "solvers/include/direction_f32.wgsl",
+    "solvers/include/direction_f16.wgsl",
     "solvers/include/neighbours.wgsl",
     "solvers/include/diagonal_only.wgsl",
     "solvers/include/stored_operand.wgsl",
@@ -115,6 +119,41 @@ pub const CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[(
     "solvers/include/operator_conductivity.wgsl",
 )];
 
+/// The same with the conductivity in f16 (`FineOperator::Conductivity`'s `half`).
+pub const HALF_CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[
+    (
+        "solvers/include/operator_stored.wgsl",
+        "solvers/include/operator_conductivity.wgsl",
+    ),
+    (
+        "solvers/include/conductivity_f32.wgsl",
+        "solvers/include/conductivity_f16.wgsl",
+    ),
+];
+
+/// The CG search direction p in f16 (`CorrectionMemory::Half`), for every stage that reads
+/// or writes it.
+pub const HALF_DIRECTION: &[(&str, &str)] = &[(
+    "solvers/include/direction_f32.wgsl",
+    "solvers/include/direction_f16.wgsl",
+)];
+
+/// Both halves at once, as gde's largest images run them.
+pub const HALF_DIRECTION_AND_CONDUCTIVITY: &[(&str, &str)] = &[
+    (
+        "solvers/include/operator_stored.wgsl",
+        "solvers/include/operator_conductivity.wgsl",
+    ),
+    (
+        "solvers/include/conductivity_f32.wgsl",
+        "solvers/include/conductivity_f16.wgsl",
+    ),
+    (
+        "solvers/include/direction_f32.wgsl",
+        "solvers/include/direction_f16.wgsl",
+    ),
+];
+
 /// Stages built with include swaps as well as plainly; tests validate each variant like the
 /// stages.
 pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
@@ -141,6 +180,39 @@ pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
     (
         "solvers/multigrid_prolong_smooth.wgsl",
         CONDUCTIVITY_OPERATOR,
+    ),
+    // The stages that read a half-precision conductivity or direction.
+    (
+        "solvers/cg_start_from_zero.wgsl",
+        HALF_CONDUCTIVITY_OPERATOR,
+    ),
+    (
+        "solvers/multigrid_restrict_residual.wgsl",
+        HALF_CONDUCTIVITY_OPERATOR,
+    ),
+    ("solvers/multigrid_coarsen.wgsl", HALF_CONDUCTIVITY_OPERATOR),
+    (
+        "solvers/multigrid_gauss_seidel.wgsl",
+        HALF_CONDUCTIVITY_OPERATOR,
+    ),
+    ("solvers/multigrid_smooth.wgsl", HALF_CONDUCTIVITY_OPERATOR),
+    (
+        "solvers/multigrid_smooth_from_zero.wgsl",
+        HALF_CONDUCTIVITY_OPERATOR,
+    ),
+    (
+        "solvers/multigrid_prolong_smooth.wgsl",
+        HALF_CONDUCTIVITY_OPERATOR,
+    ),
+    ("solvers/cg_direction.wgsl", HALF_DIRECTION),
+    ("solvers/cg_apply.wgsl", HALF_DIRECTION),
+    ("solvers/cg_update.wgsl", HALF_DIRECTION),
+    ("solvers/cg_precondition.wgsl", HALF_DIRECTION),
+    ("solvers/cg_apply.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
+    ("solvers/cg_update.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
+    (
+        "solvers/cg_precondition.wgsl",
+        HALF_DIRECTION_AND_CONDUCTIVITY,
     ),
 ];
 

@@ -100,11 +100,11 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
     /// Scalar f32 fields the model keeps on the GPU (for the memory estimate).
     fn gpu_fields(&self) -> u32;
 
-    /// `gpu_fields` for a grid of `cells` on a device with `memory` bytes (None: not
-    /// reported), for a model that trades speed for memory where memory is short (gde's
-    /// steady operator); the memory estimate uses this one.
-    fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
-        let _ = (cells, memory);
+    /// `gpu_fields` for `grid` on a device with `memory` bytes (None: not reported) and, if
+    /// `shader_f16`, f16 shaders, for a model that trades speed for memory where memory is
+    /// short (gde's steady solves); the memory estimate uses this one.
+    fn gpu_fields_on(&self, grid: &Grid, memory: Option<u64>, shader_f16: bool) -> u32 {
+        let _ = (grid, memory, shader_f16);
         self.gpu_fields()
     }
 
@@ -114,9 +114,10 @@ pub trait ModelSpec: Any + std::fmt::Debug + Send + Sync {
         1
     }
 
-    /// The scenario key whose setting needs the adapter's f16 shaders, if any (checked when
-    /// the adapter opens, before any GPU work).
-    fn needs_f16_shaders(&self) -> Option<&'static str> {
+    /// The scenario key whose setting needs the adapter's f16 shaders, if any: the key, its
+    /// value and the value to use instead (checked when the adapter opens, before any GPU
+    /// work).
+    fn needs_f16_shaders(&self) -> Option<(&'static str, &'static str, &'static str)> {
         None
     }
 

@@ -51,8 +51,9 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
 use super::multigrid::{gauss_seidel_colours, Coarsening, FineFinish, FineLevel, Multigrid};
-use super::operator::{FineOperator, LevelOperator};
-use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
+use super::operator::{half_fields_fit, FineOperator, LevelOperator};
+use crate::gpu::shaders::HALF_DIRECTION;
+use crate::gpu::{Domain, Element, Field, Gpu, Kernel, Recorder};
 
 /// Preconditioner of the conjugate gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,18 @@ pub enum CorrectionMemory {
     /// preconditioner (iteration counts differ, answers agree to the tolerance), and more
     /// dispatches per V-cycle. Its domain must be split with `Domain::with_even_chunks`.
     Least,
+    /// As `Least`, with the search direction p in f16 (2 B per cell fewer;
+    /// shaders/solvers/include/direction_f16.wgsl): x and r still move along the same stored
+    /// p, so the rounding costs iterations, not accuracy. Needs `half_fields_fit`
+    /// (operator.rs).
+    Half,
+}
+
+impl CorrectionMemory {
+    /// Whether the solver keeps q = A p (and the multigrid its fine scratch).
+    fn keeps_q(self) -> bool {
+        self == CorrectionMemory::Standard
+    }
 }
 
 /// The CG scalars on the GPU (`Scalars` of shaders/solvers/include/cg.wgsl).
@@ -91,7 +104,9 @@ pub(crate) struct Scalars {
     iterations: u32,
     converged: u32,
     theta_max: f32,
-    _pad: [u32; 3],
+    direction_scale: f32,
+    previous_direction_scale: f32,
+    _pad: u32,
 }
 
 /// How far one solve goes, and where it may start.
@@ -156,6 +171,7 @@ enum Sum {
 /// solve, and the size of `Scalars`.
 const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
 const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
+const DIRECTION_SCALES_OFFSET: u64 = std::mem::offset_of!(Scalars, direction_scale) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
 const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
 
@@ -192,6 +208,7 @@ enum OperatorStore {
 impl OperatorStore {
     fn new(gpu: &Gpu, domain: &Arc<Domain>, label: &str, form: FineOperator) -> OperatorStore {
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
+        let typed = |name: &str, e| Field::typed(gpu, domain, &format!("{label} {name}"), e);
         match form {
             FineOperator::Stored => OperatorStore::Stored {
                 gx: f("gx"),
@@ -202,8 +219,9 @@ impl OperatorStore {
             FineOperator::Conductivity {
                 held_x,
                 periodic_sides,
+                half,
             } => OperatorStore::Conductivity {
-                sigma: f("sigma"),
+                sigma: typed("sigma", if half { Element::F16 } else { Element::F32 }),
                 held_x,
                 periodic_sides,
             },
@@ -358,15 +376,22 @@ impl EllipticSolver {
         start: Start,
         form: FineOperator,
     ) -> Result<EllipticSolver> {
-        super::operator::check(form, domain)?;
+        super::operator::check(gpu, form, domain)?;
         let warm_start = start == Start::Warm;
-        let keep_q = start != Start::Zero(CorrectionMemory::Least);
+        let (keep_q, half_p) = match start {
+            Start::Warm => (true, false),
+            Start::Zero(memory) => (memory.keeps_q(), memory == CorrectionMemory::Half),
+        };
+        if half_p && !half_fields_fit(gpu, domain) {
+            bail!("a solver with its direction in f16 needs the adapter's f16 shaders and an even number of cells per plane");
+        }
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
+        let p_element = if half_p { Element::F16 } else { Element::F32 };
         let v = Vectors {
             operator: OperatorStore::new(gpu, domain, label, form),
             b: warm_start.then(|| f("b")),
             r: f("r"),
-            p: f("p"),
+            p: Field::typed(gpu, domain, &format!("{label} p"), p_element),
             q: keep_q.then(|| f("q")),
             z: f("z"),
         };
@@ -396,9 +421,11 @@ impl EllipticSolver {
             }
             Preconditioner::Jacobi => None,
         };
-        // The stages that read the fine operator, built for its form.
+        // The stages that read the fine operator, built for its form, and with p's precision
+        // (those that do not touch p ignore that swap).
+        let p_swaps: &[(&str, &str)] = if half_p { HALF_DIRECTION } else { &[] };
         let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
-            form.kernel(gpu, domain, path, entry, constants)
+            form.kernel_with(gpu, domain, path, entry, constants, p_swaps)
         };
         // Colours of the fine level's Gauss-Seidel sweeps where it is smoothed in place.
         let colours = f64::from(gauss_seidel_colours(domain.grid.counts()));
@@ -442,7 +469,13 @@ impl EllipticSolver {
                 precondition("main", true, false)?,
                 precondition("main", true, true)?,
             ],
-            direction: kernel("solvers/cg_direction.wgsl")?,
+            direction: Kernel::with_constants_and_includes(
+                gpu,
+                "solvers/cg_direction.wgsl",
+                "main",
+                &[],
+                p_swaps,
+            )?,
         };
         // The warm start's direction d goes into p, its image A d into q.
         let warm_bg = x_prev.as_ref().map(|prev| {
@@ -458,9 +491,10 @@ impl EllipticSolver {
                 &op,
                 c,
                 &[
-                    ("x", &v.p.buffers[c]),
+                    ("p", &v.p.buffers[c]),
                     ("q", v.q_or_z(c)),
                     ("partials", &partials),
+                    ("scalars", &scalars),
                 ],
             )
         });
@@ -507,6 +541,7 @@ impl EllipticSolver {
                             ("partials", &partials),
                             ("p", &v.p.buffers[c]),
                             ("t", v.t_or_r(c)),
+                            ("scalars", &scalars),
                         ],
                     )
                 })
@@ -535,8 +570,12 @@ impl EllipticSolver {
             }
             None => None,
         };
-        let direction_bg = k.direction.bind_chunks(gpu, domain, |c| {
-            vec![&scalars, &v.z.buffers[c], &v.p.buffers[c]]
+        let direction_bg = k.direction.bind_chunks_named(gpu, domain, |c| {
+            vec![
+                ("scalars", &scalars),
+                ("z", &v.z.buffers[c]),
+                ("p", &v.p.buffers[c]),
+            ]
         });
         // Auto layouts belong to one pipeline each, so every entry point gets its own group.
         let mut sums_built = Vec::new();
@@ -692,9 +731,15 @@ impl EllipticSolver {
     /// Every iteration follows an update (the warm start's, or the last iteration's).
     fn iteration(&self, rec: &mut Recorder, first: bool) {
         let v = &self.v;
-        self.precondition(rec, first, true);
+        // A half-precision p takes its scale from the sums of z, so its first direction is
+        // written after them, by the direction update with β = 0.
+        let half_p = self.start == Start::Zero(CorrectionMemory::Half);
+        self.precondition(rec, first && !half_p, true);
         if first {
             self.single(rec, Sum::Init);
+            if half_p {
+                self.cells(rec, &self.k.direction, &self.direction_bg);
+            }
         } else {
             self.single(rec, Sum::Beta);
             self.cells(rec, &self.k.direction, &self.direction_bg);
@@ -771,6 +816,12 @@ impl EllipticSolver {
             &self.scalars,
             THETA_MAX_OFFSET,
             bytemuck::bytes_of(&warm_step_max),
+        );
+        // A half-precision p is all zero until the first direction sets its scale.
+        gpu.queue.write_buffer(
+            &self.scalars,
+            DIRECTION_SCALES_OFFSET,
+            bytemuck::bytes_of(&[1.0f32; 2]),
         );
         let relative = |s: &Scalars| {
             if s.bb > 0.0 {
@@ -859,7 +910,20 @@ mod layout_tests {
             Scalars,
             "solvers/cg_scalars.wgsl",
             "Scalars",
-            [rz, alpha, beta, rr, bb, tol2, iterations, converged, theta_max, _pad]
+            [
+                rz,
+                alpha,
+                beta,
+                rr,
+                bb,
+                tol2,
+                iterations,
+                converged,
+                theta_max,
+                direction_scale,
+                previous_direction_scale,
+                _pad
+            ]
         );
     }
 }

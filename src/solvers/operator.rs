@@ -3,7 +3,7 @@
 //! - Stored: each cell's +x, +y, +z face conductance and the full diagonal, 16 bytes per
 //!   cell, written by the user's set-up kernel before each solve: any operator of the
 //!   solver's form (the dendrite potential, superfill's species, `OperatorSetup`).
-//! - Conductivity (matrix-free): one value per cell, 4 bytes, from which every kernel that
+//! - Conductivity (matrix-free): one value per cell, 4 bytes (2 in f16), from which every kernel that
 //!   reads the fine level computes faces and diagonal as it needs them
 //!   (shaders/solvers/include/operator_conductivity.wgsl, swapped in for
 //!   operator_stored.wgsl): the harmonic-mean rule of `OperatorSetup` for solved, held and
@@ -15,8 +15,8 @@
 
 use anyhow::{bail, Result};
 
-use crate::gpu::shaders::CONDUCTIVITY_OPERATOR;
-use crate::gpu::{Domain, Field, Gpu, Kernel};
+use crate::gpu::shaders::{CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY_OPERATOR};
+use crate::gpu::{Domain, Element, Field, Gpu, Kernel};
 
 /// How a solver keeps its fine operator.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,12 +27,21 @@ pub enum FineOperator {
     /// cell is: σ > 0 solved; σ < 0 held at a fixed value, conducting |σ| to solved
     /// neighbours; 0 excluded. `held_x`: whether the low and high x faces of the domain are
     /// held (Dirichlet, half a cell away) or closed. `periodic_sides`: whether y and z wrap
-    /// (else they are closed), as the domain's chunking axis must then.
+    /// (else they are closed), as the domain's chunking axis must then. `half`: σ is kept in
+    /// f16 (2 B per cell; shaders/solvers/include/conductivity_f16.wgsl), for corrections
+    /// whose residual the user takes with the exact operator; every nonzero |σ| must lie in
+    /// f16's normal range (`HALF_SIGMA_RANGE`), the adapter must have f16 shaders and the
+    /// grid an even number of cells per plane.
     Conductivity {
         held_x: [bool; 2],
         periodic_sides: bool,
+        half: bool,
     },
 }
+
+/// The magnitudes a half-precision σ may take: f16's normal range, where it keeps 11 bits
+/// (below it a value loses bits, and one that rounds to 0 would mean "excluded").
+pub const HALF_SIGMA_RANGE: (f32, f32) = (6.103_515_6e-5, 65504.0);
 
 impl FineOperator {
     /// Entry `entry` of stage `path` (one that reads a level's operator) for this form, on
@@ -45,11 +54,28 @@ impl FineOperator {
         entry: &str,
         constants: &[(&str, f64)],
     ) -> Result<Kernel> {
+        self.kernel_with(gpu, domain, path, entry, constants, &[])
+    }
+
+    /// `kernel` with the stage's own include `swaps` too (a half-precision direction,
+    /// src/solvers/elliptic.rs).
+    pub fn kernel_with(
+        &self,
+        gpu: &Gpu,
+        domain: &Domain,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        swaps: &[(&'static str, &'static str)],
+    ) -> Result<Kernel> {
         match *self {
-            FineOperator::Stored => Kernel::with_constants(gpu, path, entry, constants),
+            FineOperator::Stored => {
+                Kernel::with_constants_and_includes(gpu, path, entry, constants, swaps)
+            }
             FineOperator::Conductivity {
                 held_x,
                 periodic_sides,
+                half,
             } => {
                 let g = &domain.grid;
                 // As the host rules of the stored set-ups compute it: 1/h² in f32.
@@ -63,7 +89,13 @@ impl FineOperator {
                     ("HELD_HIGH_X", Kernel::flag(held_x[1])),
                     ("PERIODIC_SIDES", Kernel::flag(periodic_sides)),
                 ]);
-                Kernel::with_constants_and_includes(gpu, path, entry, &all, CONDUCTIVITY_OPERATOR)
+                let form = if half {
+                    HALF_CONDUCTIVITY_OPERATOR
+                } else {
+                    CONDUCTIVITY_OPERATOR
+                };
+                let all_swaps: Vec<_> = form.iter().chain(swaps).copied().collect();
+                Kernel::with_constants_and_includes(gpu, path, entry, &all, &all_swaps)
             }
         }
     }
@@ -105,26 +137,39 @@ impl<'a> LevelOperator<'a> {
         match *self {
             LevelOperator::Stored { .. } => FineOperator::Stored,
             LevelOperator::Conductivity {
+                sigma,
                 held_x,
                 periodic_sides,
-                ..
             } => FineOperator::Conductivity {
                 held_x,
                 periodic_sides,
+                half: sigma.element() == Element::F16,
             },
         }
     }
 }
 
-/// Refuses a conductivity form whose periodic sides the domain cannot wrap.
-pub(super) fn check(form: FineOperator, domain: &Domain) -> Result<()> {
+/// Whether fields of f16 work here: the adapter's f16 shaders, and an even number of cells
+/// per plane (halo copies move 4-byte words). Half-precision conductivities and directions
+/// need it.
+pub fn half_fields_fit(gpu: &Gpu, domain: &Domain) -> bool {
+    gpu.summary.shader_f16 && domain.grid.plane_cells().is_multiple_of(2)
+}
+
+/// Refuses a conductivity form whose periodic sides the domain cannot wrap, and one in f16
+/// where f16 fields do not fit (`half_fields_fit`).
+pub(super) fn check(gpu: &Gpu, form: FineOperator, domain: &Domain) -> Result<()> {
     if let FineOperator::Conductivity {
-        periodic_sides: true,
+        periodic_sides,
+        half,
         ..
     } = form
     {
-        if !domain.periodic_chunk_axis {
+        if periodic_sides && !domain.periodic_chunk_axis {
             bail!("a conductivity operator with periodic sides needs a domain periodic along its chunking axis");
+        }
+        if half && !half_fields_fit(gpu, domain) {
+            bail!("a conductivity in f16 needs the adapter's f16 shaders and an even number of cells per plane");
         }
     }
     Ok(())

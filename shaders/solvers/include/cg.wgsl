@@ -17,7 +17,10 @@ struct Scalars {
     // The largest step of the warm start along the last change of φ (written by the host;
     // cg_start.wgsl).
     theta_max: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // The power of two a half-precision p is stored times, now and at the last direction
+    // update (solvers/include/direction_f16.wgsl; set by cg_scalars.wgsl, 1 at a solve's
+    // start, unused by an f32 p).
+    direction_scale: f32,
+    previous_direction_scale: f32,
+    _pad: u32,
 }

@@ -1,6 +1,7 @@
 // The operator of solvers/include/operator.wgsl computed on the fly (matrix-free) from one
-// value per cell, `sigma`: 4 bytes per cell where the stored form takes 16 (gde's steady
-// solves, src/solvers/elliptic.rs `FineOperator::Conductivity`). Swapped in for
+// value per cell, `sigma` (solvers/include/conductivity_f32.wgsl, or _f16): 4 or 2 bytes per
+// cell where the stored form takes 16 (gde's steady solves, src/solvers/elliptic.rs
+// `FineOperator::Conductivity`). Swapped in for
 // solvers/include/operator_stored.wgsl on the fine level only; the multigrid's coarse levels
 // keep their Galerkin operators stored.
 //
@@ -18,8 +19,7 @@
 
 #include "solvers/include/neighbours.wgsl"
 #include "solvers/include/conductance.wgsl"
-
-@group(0) @binding(20) var<storage, read> sigma: array<f32>;
+#include "solvers/include/conductivity_f32.wgsl"
 
 override INV_H2_X: f32 = 1.0;
 override INV_H2_Y: f32 = 1.0;
@@ -53,8 +53,8 @@ fn face_up(info: GridInfo, k: vec3<u32>, i: u32, axis: u32) -> f32 {
     if (nb.x == 0u) {
         return 0.0;
     }
-    let a = sigma[i];
-    let b = sigma[nb.y];
+    let a = conductivity(i);
+    let b = conductivity(nb.y);
     if (a > 0.0 && b > 0.0) {
         return harmonic(a, b) * inv_h2(axis);
     }
@@ -62,7 +62,7 @@ fn face_up(info: GridInfo, k: vec3<u32>, i: u32, axis: u32) -> f32 {
 }
 
 fn diagonal_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
-    let a = sigma[i];
+    let a = conductivity(i);
     if (a <= 0.0) {
         return 1.0;
     }
@@ -75,7 +75,7 @@ fn diagonal_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
             let up = side == 1u;
             let nb = across(info, k, i, axis, up);
             if (nb.x == 1u) {
-                let b = abs(sigma[nb.y]);
+                let b = abs(conductivity(nb.y));
                 if (b > 0.0) {
                     // The lower cell's σ first, as face_up and operator_setup.wgsl order it:
                     // the same bits as the stored form.

@@ -37,17 +37,23 @@ impl crate::models::ModelSpec for GdeParams {
         GdeParams::gpu_fields(self)
     }
 
-    fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
-        GdeParams::gpu_fields_on(self, cells, memory)
+    fn gpu_fields_on(&self, grid: &Grid, memory: Option<u64>, shader_f16: bool) -> u32 {
+        GdeParams::gpu_fields_on(self, grid, memory, shader_f16)
     }
 
     fn has_geometry(&self) -> bool {
         true
     }
 
-    fn needs_f16_shaders(&self) -> Option<&'static str> {
+    fn needs_f16_shaders(&self) -> Option<(&'static str, &'static str, &'static str)> {
         let f16 = self.flow.storage == PopulationStorage::F16 && !self.flow.axes.is_empty();
-        f16.then_some("gde.flow.storage")
+        let steady = self.species.operator == SteadyOperator::MatrixFreeF16
+            && self.species.solver == SpeciesSolverKind::Multigrid;
+        if f16 {
+            Some(("gde.flow.storage", "f16", "f32"))
+        } else {
+            steady.then_some(("gde.species.operator", "matrix_free_f16", "matrix_free"))
+        }
     }
 
     /// Only steady species solves: one clock step each.
@@ -95,7 +101,7 @@ use crate::grid::Grid;
 use crate::models::contract::{Metric, Model, Moment, OutputField, PictureSpec};
 use flow::FlowSolver;
 use geometry::Voxels;
-use params::{Drive, PopulationStorage, SpeciesSolverKind, AXES};
+use params::{Drive, PopulationStorage, SpeciesSolverKind, SteadyForm, SteadyOperator, AXES};
 use species::{knudsen_diffusivity_field, SpeciesSolver, SpeciesTask};
 use units::FARADAY;
 
@@ -178,9 +184,11 @@ pub struct Gde {
     /// With gde.species.solver = "multigrid": the image and each cell's diffusivity over
     /// the bulk one (Knudsen), for the steady solves (steady.rs).
     steady_input: Option<(Voxels, Option<Vec<f64>>)>,
-    /// Whether the steady solves compute their operator (`GdeParams::steady_matrix_free`,
-    /// resolved for this device when the model is built).
-    steady_matrix_free: bool,
+    /// How the steady solves run (`GdeParams::steady_form`, resolved for this device when
+    /// the model is built).
+    steady_form: SteadyForm,
+    /// The fewest f16 vectors a steady solve has kept so far (`SteadySolution::f16_fields`).
+    steady_f16_fields: Option<u32>,
 }
 
 impl Gde {
@@ -251,7 +259,8 @@ impl Gde {
                 .product();
             faces * grid.dx * grid.dx / inlet
         });
-        let params_matrix_free = params.steady_matrix_free(grid.cells(), gpu.summary.memory_bytes);
+        let steady_form =
+            params.steady_form(&grid, gpu.summary.memory_bytes, gpu.summary.shader_f16);
         let mut gde = Gde {
             specific_surface_m_inv: voxels.specific_surface(grid.dx),
             catalyst_roughness_factor,
@@ -275,7 +284,8 @@ impl Gde {
             results: Vec::new(),
             messages: Vec::new(),
             steady_input,
-            steady_matrix_free: params_matrix_free,
+            steady_form,
+            steady_f16_fields: None,
         };
         gde.skip_stages_without_path();
         Ok(gde)
@@ -525,7 +535,7 @@ impl Gde {
             relative.as_deref(),
             task,
             target,
-            self.steady_matrix_free,
+            self.steady_form,
         );
         if lend {
             self.label.reallocate(gpu);
@@ -536,6 +546,10 @@ impl Gde {
                 .for_each(|f| f.reallocate(gpu));
         }
         let r = solved?;
+        let fewest = self
+            .steady_f16_fields
+            .map_or(r.f16_fields, |n| n.min(r.f16_fields));
+        self.steady_f16_fields = Some(fewest);
         let c_in = sp.concentration_in_mol_m3;
         let solid = |i: usize| voxels.labels[i] != geometry::PORE;
         let c: Vec<f32> = r
@@ -882,8 +896,13 @@ impl Model for Gde {
             // Which operator form the steady solves used (`auto` decides by the device's
             // memory, which on a CPU device is the host's free memory at the start): the
             // forms agree to the solve tolerance, not bit for bit.
-            let free = f64::from(u8::from(self.steady_matrix_free));
+            let free = f64::from(u8::from(self.steady_form.matrix_free()));
             v.push(("steady_operator_matrix_free".into(), free));
+            // And how many of the matrix-free solver's vectors were f16 (0 to 2), in the
+            // solve that kept fewest (`SteadySolution::f16_fields`; none before one ran).
+            if let Some(n) = self.steady_f16_fields {
+                v.push(("steady_f16_fields".into(), f64::from(n)));
+            }
         }
         v.extend(self.results.iter().cloned());
         // A run stopped by run.end_time inside a stage: that stage's current estimate,

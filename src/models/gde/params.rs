@@ -78,19 +78,38 @@ pub struct SpeciesParams {
 
 /// Where the steady solves' fine operator lives (`gde.species.operator`): stored (four
 /// fields per voxel, the faster on lavapipe: 3.2 s against 4.6 s on the shipped GDL), or
-/// computed from one conductivity per voxel (`FineOperator::Conductivity`: 12 B per voxel
-/// fewer), or `Auto`: stored unless that would take more than `STORED_SHARE_MAX` of the
-/// device's memory. Both give the same answer to round-off.
+/// computed from one conductivity per voxel (`FineOperator::Conductivity`: 17 B per voxel
+/// fewer), the same with the search direction and the conductivity in f16 (5 B fewer
+/// again, slower on lavapipe), or `Auto`: the first of the three whose estimate takes at
+/// most `STORED_SHARE_MAX` of the device's memory (the f16 form only where the adapter has
+/// f16 shaders and the planes fit, else the matrix-free one). All give the same answer to
+/// the solve's tolerance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SteadyOperator {
     Auto,
     Stored,
     MatrixFree,
+    MatrixFreeF16,
 }
 
-/// The share of the device's memory above which `SteadyOperator::Auto` computes the operator
-/// instead of storing it: below the 90 % at which a run is refused, so that a stored
-/// operator never pushes a run that the matrix-free one would fit over that line.
+/// How the steady solves run, `SteadyOperator` resolved for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SteadyForm {
+    Stored,
+    MatrixFree,
+    MatrixFreeF16,
+}
+
+impl SteadyForm {
+    /// Whether the fine operator is computed from a conductivity per voxel.
+    pub fn matrix_free(self) -> bool {
+        self != SteadyForm::Stored
+    }
+}
+
+/// The share of the device's memory up to which `SteadyOperator::Auto` takes a form: below
+/// the 90 % at which a run is refused, so that a faster form never pushes a run that a
+/// leaner one would fit over that line.
 pub const STORED_SHARE_MAX: f64 = 0.7;
 
 /// The method of the effective-diffusivity and reaction stages (`gde.species.solver`).
@@ -200,6 +219,10 @@ const TAU: Range = Range::open_closed(0.5, 3.0);
 /// 1/64 + … of the cells: one field's worth, the first coarse level kept once even where
 /// the image is split into chunks).
 pub const STEADY_SOLVE_FIELDS: u32 = 6;
+/// The same with p and σ in f16 (`CorrectionMemory::Half`, a half-precision conductivity):
+/// the two together take one field's 4 B. Counted for diffusivity solves only: a reaction's
+/// catalyst σ may fall outside f16's range (steady.rs then keeps σ in f32).
+pub const STEADY_SOLVE_FIELDS_HALF: u32 = STEADY_SOLVE_FIELDS - 1;
 /// The same with the operator stored (`CorrectionMemory::Standard`): gx, gy, gz and diag
 /// instead of σ, and q.
 pub const STEADY_SOLVE_FIELDS_STORED: u32 = STEADY_SOLVE_FIELDS + 4;
@@ -544,11 +567,16 @@ impl GdeParams {
                 _ => SpeciesSolverKind::Lattice,
             },
             operator: match sp
-                .choice("operator", &["auto", "stored", "matrix_free"], Some("auto"))?
+                .choice(
+                    "operator",
+                    &["auto", "stored", "matrix_free", "matrix_free_f16"],
+                    Some("auto"),
+                )?
                 .as_str()
             {
                 "stored" => SteadyOperator::Stored,
                 "matrix_free" => SteadyOperator::MatrixFree,
+                "matrix_free_f16" => SteadyOperator::MatrixFreeF16,
                 _ => SteadyOperator::Auto,
             },
             knudsen: sp.bool_or("knudsen", false)?,
@@ -624,13 +652,29 @@ impl GdeParams {
                 "nothing to compute: give gde.flow.axes, gde.species.axes or gde.reaction.enabled = true",
             ));
         }
-        Ok(GdeParams {
+        let params = GdeParams {
             geometry,
             base_dir,
             flow,
             species,
             reaction,
-        })
+        };
+        if params.species.operator == SteadyOperator::MatrixFreeF16
+            && params.species.solver == SpeciesSolverKind::Multigrid
+            && !params.steady_planes_even(grid)
+        {
+            return Err(s.error(
+                "species.operator",
+                format!(
+                    "\"matrix_free_f16\" needs an even number of cells in each plane of every \
+                     steady solve's grid (its axis times the first other one; here {}×{}×{}): \
+                     f16 chunk copies move 4-byte words; crop or pad the image by one voxel, \
+                     or use \"matrix_free\"",
+                    grid.nx, grid.ny, grid.nz
+                ),
+            ));
+        }
+        Ok(params)
     }
 
     /// Scalar f32 fields on the GPU (for the memory estimate): label, 19 flow populations and
@@ -638,34 +682,72 @@ impl GdeParams {
     /// concentration, face flux and (Knudsen) a per-cell rate, or with the steady solve the
     /// concentration and the solve's fields while it runs.
     pub fn gpu_fields(&self) -> u32 {
-        self.fields_with(self.species.operator == SteadyOperator::MatrixFree)
+        self.fields_with(match self.species.operator {
+            SteadyOperator::Auto | SteadyOperator::Stored => SteadyForm::Stored,
+            SteadyOperator::MatrixFree => SteadyForm::MatrixFree,
+            SteadyOperator::MatrixFreeF16 => SteadyForm::MatrixFreeF16,
+        })
     }
 
-    /// `gpu_fields` on a device with `memory` bytes (None: not reported), for a grid of
-    /// `cells`, with `Auto` resolved as `steady_matrix_free` resolves it.
-    pub fn gpu_fields_on(&self, cells: u64, memory: Option<u64>) -> u32 {
-        self.fields_with(self.steady_matrix_free(cells, memory))
+    /// `gpu_fields` on a device with `memory` bytes (None: not reported) and, if
+    /// `shader_f16`, f16 shaders, for `grid`, with `Auto` resolved as `steady_form` resolves
+    /// it.
+    pub fn gpu_fields_on(&self, grid: &Grid, memory: Option<u64>, shader_f16: bool) -> u32 {
+        self.fields_with(self.steady_form(grid, memory, shader_f16))
     }
 
-    /// Whether the steady solves compute their operator (`SteadyOperator`), on a grid of
-    /// `cells` and a device with `memory` bytes. `Auto` stores it where the stored path
-    /// takes at most `STORED_SHARE_MAX` of the memory (or the memory is not reported).
-    pub fn steady_matrix_free(&self, cells: u64, memory: Option<u64>) -> bool {
+    /// Whether every steady solve's grid has an even number of cells per plane, as f16
+    /// fields need (their halo copies move 4-byte words). A solve's grid is permuted to run
+    /// along its axis, then the first other axis (steady.rs `others`): its planes hold those
+    /// two.
+    fn steady_planes_even(&self, grid: &Grid) -> bool {
+        let n = [grid.nx, grid.ny, grid.nz];
+        let plane_even = |axis: usize| {
+            let first_other = if axis == 0 { 1 } else { 0 };
+            (n[axis] * n[first_other]).is_multiple_of(2)
+        };
+        let reaction = self.reaction.enabled.then_some(self.reaction.axis);
+        self.species
+            .axes
+            .iter()
+            .copied()
+            .chain(reaction)
+            .all(plane_even)
+    }
+
+    /// How the steady solves run on `grid` and a device with `memory` bytes (None: not
+    /// reported) and, if `shader_f16`, f16 shaders (`SteadyOperator`). `Auto` takes the
+    /// first form whose estimate is at most `STORED_SHARE_MAX` of the memory (stored where
+    /// the memory is not reported), or the leanest it may use.
+    pub fn steady_form(&self, grid: &Grid, memory: Option<u64>, shader_f16: bool) -> SteadyForm {
         match self.species.operator {
-            SteadyOperator::Stored => false,
-            SteadyOperator::MatrixFree => true,
-            SteadyOperator::Auto => memory.is_some_and(|have| {
-                let stored = 4.0 * cells as f64 * self.fields_with(false) as f64;
-                stored > STORED_SHARE_MAX * have as f64
-            }),
+            SteadyOperator::Stored => SteadyForm::Stored,
+            SteadyOperator::MatrixFree => SteadyForm::MatrixFree,
+            SteadyOperator::MatrixFreeF16 => SteadyForm::MatrixFreeF16,
+            SteadyOperator::Auto => {
+                let Some(have) = memory else {
+                    return SteadyForm::Stored;
+                };
+                let mut forms = vec![SteadyForm::Stored, SteadyForm::MatrixFree];
+                if shader_f16 && self.steady_planes_even(grid) {
+                    forms.push(SteadyForm::MatrixFreeF16);
+                }
+                let fits = |form: &&SteadyForm| {
+                    let need = 4.0 * grid.cells() as f64 * self.fields_with(**form) as f64;
+                    need <= STORED_SHARE_MAX * have as f64
+                };
+                *forms.iter().find(fits).unwrap_or(&forms[forms.len() - 1])
+            }
         }
     }
 
-    fn fields_with(&self, matrix_free: bool) -> u32 {
-        let steady = if matrix_free {
-            STEADY_SOLVE_FIELDS
-        } else {
-            STEADY_SOLVE_FIELDS_STORED
+    fn fields_with(&self, form: SteadyForm) -> u32 {
+        let steady = match form {
+            SteadyForm::Stored => STEADY_SOLVE_FIELDS_STORED,
+            SteadyForm::MatrixFree => STEADY_SOLVE_FIELDS,
+            // A reaction's σ may stay f32 (steady.rs), so it is counted so.
+            SteadyForm::MatrixFreeF16 if self.reaction.enabled => STEADY_SOLVE_FIELDS,
+            SteadyForm::MatrixFreeF16 => STEADY_SOLVE_FIELDS_HALF,
         };
         let mut n = 1;
         if !self.flow.axes.is_empty() {
@@ -711,30 +793,53 @@ mod tests {
     }
 
     /// `auto` stores the steady operator unless the stored path would take more than
-    /// STORED_SHARE_MAX of the device's memory; the explicit choices hold whatever the
-    /// memory; the memory estimate follows the choice (16 B per voxel between the two).
+    /// STORED_SHARE_MAX of the device's memory, then computes it, in f32 unless that too
+    /// would (and f16 fields fit); the explicit choices hold whatever the memory; the
+    /// memory estimate follows the choice (16 B per voxel between the first two, 4 between
+    /// the last two).
     #[test]
     fn auto_computes_the_steady_operator_only_where_memory_is_short() {
         let text = "name = \"t\"\nmodel = \"gde\"\n[grid]\nnx = 8\nny = 8\nnz = 8\ndx = 1e-6\n\
                     [run]\nend_time = 1e6\n[gde.geometry]\nkind = \"empty\"\n[gde.species]\naxes = [\"x\"]\n";
         let s = crate::Scenario::parse("t.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
         let mut p = s.params.downcast_ref::<GdeParams>().unwrap().clone();
-        let cells = 1_000_000u64;
-        let stored = 4 * cells * p.gpu_fields_on(cells, None) as u64;
+        let grid = Grid::new_3d(100, 100, 100, 1e-6);
+        let cells = grid.cells();
+        let bytes = |fields: u32| Some(4 * cells * fields as u64);
+        let stored = bytes(p.gpu_fields_on(&grid, None, true)).unwrap();
         let roomy = Some(10 * stored);
-        let short = Some(stored);
-        assert!(!p.steady_matrix_free(cells, roomy));
-        assert!(!p.steady_matrix_free(cells, None));
-        assert!(p.steady_matrix_free(cells, short));
+        // The matrix-free f32 form fits in 70 % of `short`, and the f16 one in 70 % of
+        // `shorter`, which the f32 one does not.
+        let short = bytes(STEADY_SOLVE_FIELDS * 10 / 7 + 1);
+        let shorter = bytes(STEADY_SOLVE_FIELDS_HALF * 10 / 7 + 1);
+        assert_eq!(p.steady_form(&grid, roomy, true), SteadyForm::Stored);
+        assert_eq!(p.steady_form(&grid, None, true), SteadyForm::Stored);
+        assert_eq!(p.steady_form(&grid, short, true), SteadyForm::MatrixFree);
         assert_eq!(
-            p.gpu_fields_on(cells, roomy) - p.gpu_fields_on(cells, short),
+            p.steady_form(&grid, shorter, true),
+            SteadyForm::MatrixFreeF16
+        );
+        // Without f16 shaders, or with odd planes in a solve's permuted grid (x here: its
+        // planes are nx·ny), the f16 form is not taken.
+        assert_eq!(p.steady_form(&grid, shorter, false), SteadyForm::MatrixFree);
+        let odd = Grid::new_3d(99, 99, 100, 1e-6);
+        assert_eq!(p.steady_form(&odd, shorter, true), SteadyForm::MatrixFree);
+        assert_eq!(
+            p.gpu_fields_on(&grid, roomy, true) - p.gpu_fields_on(&grid, short, true),
             4
         );
+        assert_eq!(
+            p.gpu_fields_on(&grid, short, true) - p.gpu_fields_on(&grid, shorter, true),
+            1
+        );
         p.species.operator = SteadyOperator::Stored;
-        assert!(!p.steady_matrix_free(cells, short));
+        assert_eq!(p.steady_form(&grid, shorter, true), SteadyForm::Stored);
         p.species.operator = SteadyOperator::MatrixFree;
-        assert!(p.steady_matrix_free(cells, roomy));
+        assert_eq!(p.steady_form(&grid, roomy, true), SteadyForm::MatrixFree);
         assert_eq!(p.gpu_fields(), STEADY_SOLVE_FIELDS);
+        p.species.operator = SteadyOperator::MatrixFreeF16;
+        assert_eq!(p.steady_form(&grid, roomy, true), SteadyForm::MatrixFreeF16);
+        assert_eq!(p.gpu_fields(), STEADY_SOLVE_FIELDS_HALF);
     }
 
     /// The surface rate: cathodic Butler-Volmer (Tafel) branch k0 exp(α_c F η / RT), in

@@ -16,12 +16,13 @@
 use anyhow::{bail, Result};
 
 use super::geometry::{Voxels, CATALYST, PORE};
+use super::params::SteadyForm;
 use crate::geometry::{reach, CellBox, Connectivity};
 use crate::gpu::{Domain, Field, Gpu};
 use crate::grid::Grid;
 use crate::solvers::{
     CellKind, Coarsening, CorrectionMemory, EllipticSolver, FaceCondition, Faces, FineOperator,
-    Preconditioner, SolveControl,
+    Preconditioner, SolveControl, HALF_SIGMA_RANGE,
 };
 
 /// The first solve's relative residual per unit of the target imbalance, by where it starts.
@@ -86,6 +87,9 @@ pub struct SteadySolution {
     pub iterations: u32,
     /// Solves it took: 1, or more where the first left the currents above the target.
     pub rounds: u32,
+    /// The solver's vectors kept in f16 (matrix-free only): 0, 1 (the search direction) or
+    /// 2 (the direction and the conductivity).
+    pub f16_fields: u32,
     /// The normalised concentration (1 at the inlet; 0 in solid), in the grid's own storage
     /// order.
     pub profile: Vec<f32>,
@@ -108,8 +112,8 @@ fn harmonic(a: f64, b: f64) -> f64 {
 /// Solves `task` along `axis` of `voxels` on `grid`; `relative` is each cell's diffusivity
 /// over the bulk one (None: 1 everywhere); `side_walls` closes the side faces (else periodic);
 /// `target` is the imbalance (`SteadySolution::imbalance`) to refine the solution to, as far
-/// as f32 allows; `matrix_free`: the solver computes its operator from a conductivity per
-/// cell instead of storing it (`gde.species.operator`).
+/// as f32 allows; `steady_form`: whether the solver stores its operator or computes it from
+/// a conductivity per cell, and in which precision (`gde.species.operator`).
 #[allow(clippy::too_many_arguments)]
 pub fn solve(
     gpu: &Gpu,
@@ -120,8 +124,9 @@ pub fn solve(
     relative: Option<&[f64]>,
     task: SteadyTask,
     target: f64,
-    matrix_free: bool,
+    steady_form: SteadyForm,
 ) -> Result<SteadySolution> {
+    let matrix_free = steady_form.matrix_free();
     let n = grid.counts();
     let h = [grid.dx, grid.dy, grid.dz];
     let [b, c] = others(axis);
@@ -200,13 +205,38 @@ pub fn solve(
     // or closed), stored as built on the host, or computed on the GPU from one conductivity
     // per cell (matrix-free: 4 B per voxel instead of 16, slower on lavapipe). Matrix-free is
     // the path for the largest images, so it also keeps the fewest vectors (no A p, the fine
-    // level smoothed in place: 4 B per voxel fewer again).
+    // level smoothed in place: 4 B per voxel fewer again). Its f16 form keeps the search
+    // direction in f16, and the conductivity too where each value fits f16's normal range
+    // (always for diffusivity; a catalyst's σ over the decades of k may not): 2 B per voxel
+    // fewer for each. Both only perturb the preconditioning solve; the f64 residual below
+    // takes the exact operator, so the answer is the same to the target.
+    let signed: Vec<f32> = kind
+        .iter()
+        .zip(&sigma)
+        .map(|(k, &s)| match k {
+            CellKind::Solved => s,
+            CellKind::Held => -s,
+            CellKind::Excluded => 0.0,
+        })
+        .collect();
+    let halves = steady_form == SteadyForm::MatrixFreeF16;
+    let (low, high) = HALF_SIGMA_RANGE;
+    let half_sigma = halves
+        && signed
+            .iter()
+            .all(|&v| v == 0.0 || (low..=high).contains(&v.abs()));
     let (form, memory) = if matrix_free {
         let form = FineOperator::Conductivity {
             held_x: [true, !reaction],
             periodic_sides: periodic,
+            half: half_sigma,
         };
-        (form, CorrectionMemory::Least)
+        let memory = if halves {
+            CorrectionMemory::Half
+        } else {
+            CorrectionMemory::Least
+        };
+        (form, memory)
     } else {
         (FineOperator::Stored, CorrectionMemory::Standard)
     };
@@ -244,16 +274,10 @@ pub fn solve(
     // homogeneous faces, uploaded here once (the stored form as the host builds it, or the
     // conductivities whose sign says what a cell is, FineOperator::Conductivity), and the
     // solution's residual as b, uploaded per solve.
-    if matrix_free {
-        let signed: Vec<f32> = kind
-            .iter()
-            .zip(&sigma)
-            .map(|(k, &s)| match k {
-                CellKind::Solved => s,
-                CellKind::Held => -s,
-                CellKind::Excluded => 0.0,
-            })
-            .collect();
+    if half_sigma {
+        let halved: Vec<half::f16> = signed.iter().map(|&v| half::f16::from_f32(v)).collect();
+        solver.conductivity().upload_as(gpu, &halved)?;
+    } else if matrix_free {
         solver.conductivity().upload(gpu, &signed)?;
     } else {
         let operator = solver.operator();
@@ -351,6 +375,7 @@ pub fn solve(
         imbalance: currents.imbalance,
         iterations,
         rounds,
+        f16_fields: u32::from(halves) + u32::from(half_sigma),
         profile,
     })
 }
