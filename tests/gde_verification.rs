@@ -966,7 +966,7 @@ fn steady_solves_give_back_the_output_fields_they_borrow() {
 
 /// The steady solves with the operator computed from a conductivity per voxel
 /// (`gde.species.operator = "matrix_free"`, 17 B per voxel fewer, and `"matrix_free_f16"`,
-/// 5 B fewer again) give the stored operator's answers on a piece of the shipped GDL (both
+/// 4 B fewer again) give the stored operator's answers on a piece of the shipped GDL (both
 /// axes, periodic sides) and of the catalyst layer (a reaction: held catalyst voxels,
 /// Knudsen conductivities, the far face closed). The operators differ only in the rounding
 /// of each face (f64 rounded once on the host, f32 on the GPU, or σ rounded to f16 first),
@@ -1039,6 +1039,7 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
             (keys.map(|k| result(&m, k)), it)
         };
         let (stored, it_s) = run("stored");
+        let mut it_f32 = f64::NAN;
         for operator in ["matrix_free", "matrix_free_f16"] {
             let (free, it_f) = run(operator);
             println!(
@@ -1051,8 +1052,13 @@ fn a_matrix_free_steady_operator_gives_the_stored_answers() {
                 );
             }
             // A Gauss-Seidel-smoothed fine level: a different preconditioner of about the
-            // same strength.
+            // same strength; f16 directions and σ cost at most one iteration a solve.
             assert!(it_f <= 1.3 * it_s + 2.0, "{it_s} vs {it_f} iterations");
+            if operator == "matrix_free" {
+                it_f32 = it_f;
+            } else {
+                assert!(it_f <= it_f32 + 2.0, "{it_f} against {it_f32} in f32");
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 #include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/cg.wgsl"
 #include "solvers/include/cg_partials.wgsl"
-#include "solvers/include/direction_f32.wgsl"
+#include "solvers/include/direction_read_f32.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;

@@ -12,7 +12,9 @@
 // Pipeline constants (src/models/dendrite/potential.rs builds one pipeline per combination):
 //   JACOBI: main only, see above.
 //   FIRST:  a solve's first iteration, which also sets the first search direction p = z (a
-//           dispatch instead of a buffer copy, which would end the compute pass).
+//           dispatch instead of a buffer copy, which would end the compute pass). Not with a
+//           half-precision p, whose scale comes from this stage's sums: cg_direction then
+//           writes the first direction (src/solvers/elliptic.rs).
 //   GAUSS_SEIDEL, COLOURS: `last_colour`'s operand is z itself, and the fine level's colours
 //           (solvers/include/colours.wgsl).
 #include "common/grid.wgsl"

@@ -2,13 +2,16 @@
 // fixed order (deterministic), and kept on the GPU so iterations need no read-back.
 //   main:   after the first precondition  rz = Σ r·z, rr = Σ (D⁻¹r)², converged, β = 0 and
 //           the direction's scale from ‖z‖ (a half-precision p is then set by cg_direction)
-//   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration
+//   alpha:  after apply     α = rz / Σ p·q, or 0 once converged; counts the iteration;
+//           Σ p·q = 0 before convergence is a breakdown (converged = BROKE_DOWN: no step
+//           moves x again, and the host stops with an error instead of iterating on)
 //   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)², the
 //           direction's new scale from ‖z‖ and the one its stored values have now
 //   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
-//           (cg_start.wgsl); also bb = Σ (D⁻¹b)² and iterations = 0, a solve's start
+//           (cg_start.wgsl); also bb = Σ (D⁻¹b)², iterations = 0 and converged = 0, a
+//           solve's start
 #include "solvers/include/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
@@ -33,21 +36,34 @@ fn total(lid: u32) -> vec4<f32> {
     return sums[0];
 }
 
-// rr ≤ tol2·bb; a zero right-hand side counts as solved (the host's residual is 0 there).
+// `converged` after a breakdown (src/solvers/elliptic.rs reads it).
+const BROKE_DOWN: u32 = 2u;
+
+// rr ≤ tol2·bb; a zero right-hand side counts as solved (the host's residual is 0 there). A
+// breakdown stays one until the next solve's start.
 fn set_converged() {
+    if (scalars.converged == BROKE_DOWN) {
+        return;
+    }
     let done = scalars.rr <= scalars.tol2 * scalars.bb || scalars.bb <= 0.0;
     scalars.converged = select(0u, 1u, done);
 }
 
-// The power of two that puts a half-precision direction's largest values near 256 (f16 keeps
-// 11 bits from 6.1e-5 to 65504): ‖z‖₂ bounds every entry of z, and p = z + βp stays of its
-// order. A power of two, so that rescaling loses nothing. zz = Σ z².
+// The scale of a half-precision direction (solvers/include/direction_f16.wgsl): the power of
+// two S with S ‖z‖₂ in (1024, 2048], zz = Σ z². No entry of z then exceeds 2048 scaled, and
+// p = z + βp stays of that order (f16 reaches 65504; beyond it direction_f16 clamps). On N
+// cells a typical entry scales to about 2048/√N (0.06 at 10⁹ cells), inside f16's normal
+// range (from 6.1e-5); entries far below it keep less relative precision, but their absolute
+// error stays below the rounding of the typical ones. A power of two, so that rescaling
+// loses nothing and a right-hand side scaled by one gives the same iterates scaled. Like the
+// solver's own sums (bb, rr), zz is an f32 sum: corrections whose z is below about 1e-19
+// everywhere would underflow it (scale 1, p rounds to 0: a breakdown, reported).
 fn direction_scale_for(zz: f32) -> f32 {
     if (!(zz > 0.0) || zz > 3.0e38) {
         return 1.0;
     }
     // Built from its exponent bits: exact on every device, where exp2 need not be.
-    let e = i32(clamp(floor(log2(256.0 / sqrt(zz))), -100.0, 100.0));
+    let e = i32(clamp(floor(log2(2048.0 / sqrt(zz))), -100.0, 100.0));
     return bitcast<f32>(u32(e + 127) << 23u);
 }
 
@@ -73,6 +89,9 @@ fn alpha(@builtin(local_invocation_index) lid: u32) {
         let go = scalars.converged == 0u;
         scalars.alpha = select(0.0, step, go);
         scalars.iterations += select(0u, 1u, go);
+        if (go && t.x == 0.0) {
+            scalars.converged = BROKE_DOWN;
+        }
     }
 }
 
@@ -105,5 +124,6 @@ fn theta(@builtin(local_invocation_index) lid: u32) {
         scalars.alpha = clamp(step, 0.0, scalars.theta_max);
         scalars.bb = t.z;
         scalars.iterations = 0u;
+        scalars.converged = 0u;
     }
 }

@@ -17,7 +17,7 @@
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
 #include "solvers/include/colours.wgsl"
-#include "solvers/include/direction_f32.wgsl"
+#include "solvers/include/direction_read_f32.wgsl"
 
 @group(0) @binding(1) var<storage, read> scalars: Scalars;
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;

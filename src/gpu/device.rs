@@ -205,7 +205,8 @@ impl Gpu {
         if summary.timestamp_query {
             features |= wgpu::Features::TIMESTAMP_QUERY;
         }
-        // For the optional f16 storage of the D3Q19 populations (gde.flow.storage).
+        // For the optional f16 storage of the D3Q19 populations (gde.flow.storage) and of the
+        // steady solves' direction and conductivity (gde.species.operator = "matrix_free_f16").
         if summary.shader_f16 {
             features |= wgpu::Features::SHADER_F16;
         }

@@ -37,6 +37,8 @@ shader_table!(
     "solvers/include/conductivity_f16.wgsl",
     "solvers/include/direction_f32.wgsl",
     "solvers/include/direction_f16.wgsl",
+    "solvers/include/direction_read_f32.wgsl",
+    "solvers/include/direction_read_f16.wgsl",
     "solvers/include/neighbours.wgsl",
     "solvers/include/diagonal_only.wgsl",
     "solvers/include/stored_operand.wgsl",
@@ -133,10 +135,32 @@ pub const HALF_CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[
 
 /// The CG search direction p in f16 (`CorrectionMemory::Half`), for every stage that reads
 /// or writes it.
-pub const HALF_DIRECTION: &[(&str, &str)] = &[(
-    "solvers/include/direction_f32.wgsl",
-    "solvers/include/direction_f16.wgsl",
-)];
+pub const HALF_DIRECTION: &[(&str, &str)] = &[
+    (
+        "solvers/include/direction_f32.wgsl",
+        "solvers/include/direction_f16.wgsl",
+    ),
+    (
+        "solvers/include/direction_read_f32.wgsl",
+        "solvers/include/direction_read_f16.wgsl",
+    ),
+];
+
+/// p in f16 with the conductivity form in f32 (gde's reactions whose σ leaves f16's range).
+pub const HALF_DIRECTION_WITH_CONDUCTIVITY: &[(&str, &str)] = &[
+    (
+        "solvers/include/operator_stored.wgsl",
+        "solvers/include/operator_conductivity.wgsl",
+    ),
+    (
+        "solvers/include/direction_f32.wgsl",
+        "solvers/include/direction_f16.wgsl",
+    ),
+    (
+        "solvers/include/direction_read_f32.wgsl",
+        "solvers/include/direction_read_f16.wgsl",
+    ),
+];
 
 /// Both halves at once, as gde's largest images run them.
 pub const HALF_DIRECTION_AND_CONDUCTIVITY: &[(&str, &str)] = &[
@@ -151,6 +175,10 @@ pub const HALF_DIRECTION_AND_CONDUCTIVITY: &[(&str, &str)] = &[
     (
         "solvers/include/direction_f32.wgsl",
         "solvers/include/direction_f16.wgsl",
+    ),
+    (
+        "solvers/include/direction_read_f32.wgsl",
+        "solvers/include/direction_read_f16.wgsl",
     ),
 ];
 
@@ -208,6 +236,12 @@ pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
     ("solvers/cg_apply.wgsl", HALF_DIRECTION),
     ("solvers/cg_update.wgsl", HALF_DIRECTION),
     ("solvers/cg_precondition.wgsl", HALF_DIRECTION),
+    ("solvers/cg_apply.wgsl", HALF_DIRECTION_WITH_CONDUCTIVITY),
+    ("solvers/cg_update.wgsl", HALF_DIRECTION_WITH_CONDUCTIVITY),
+    (
+        "solvers/cg_precondition.wgsl",
+        HALF_DIRECTION_WITH_CONDUCTIVITY,
+    ),
     ("solvers/cg_apply.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
     ("solvers/cg_update.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
     (

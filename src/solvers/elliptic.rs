@@ -10,8 +10,9 @@
 //! conditions per domain face). A solver built `for_corrections` may instead keep its fine
 //! operator as one signed conductivity per cell and compute faces and diagonal as it goes
 //! (`FineOperator::Conductivity`, operator.rs: the generic set-up's rule with held x faces,
-//! 4 B per cell instead of 16), and may keep the fewest vectors (`CorrectionMemory::Least`:
-//! no A p, the fine level smoothed in place). Boundary values live in the operator: a
+//! 4 B per cell instead of 16, or 2 in f16), and may keep the fewest vectors
+//! (`CorrectionMemory::Least`: no A p, the fine level smoothed in place; `Half`: the same
+//! with the search direction p in f16). Boundary values live in the operator: a
 //! Dirichlet face half a cell away adds its conductance to the diagonal and conductance ×
 //! value to b; a closed face has conductance 0. Side axes (y, z) wrap in every stencil, so a
 //! stored operator is periodic where its faces across the wrap conduct and closed where they
@@ -142,13 +143,15 @@ struct Kernels {
     /// V-cycle's first fine sweep.
     update: Kernel,
     /// cg_precondition.wgsl with JACOBI: z = D⁻¹r and the residual norm; [1] is the
-    /// first iteration's (FIRST), which also sets p = z.
+    /// first iteration's (FIRST), which also sets p = z (not used with a half-precision p,
+    /// whose first direction cg_direction writes once its scale is known).
     jacobi: [Kernel; 2],
     direction: Kernel,
 }
 
 /// The multigrid preconditioner: the V-cycle writes z and cg_precondition.wgsl sums
-/// (r·z, |D⁻¹r|²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z),
+/// (r·z, |D⁻¹r|², z²) ([1]: with FIRST, in a solve's first iteration, which also sets p = z;
+/// not with a half-precision p),
 /// bound per chunk. Where the cycle ends with a fine sweep, its entry `last_sweep` is that
 /// sweep and sums z as it writes it (`fused`); otherwise `main` runs after the cycle.
 struct VCycle {
@@ -171,6 +174,8 @@ enum Sum {
 /// solve, and the size of `Scalars`.
 const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
 const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
+/// `Scalars::converged` after a breakdown (shaders/solvers/cg_scalars.wgsl's BROKE_DOWN).
+const BROKE_DOWN: u32 = 2;
 const DIRECTION_SCALES_OFFSET: u64 = std::mem::offset_of!(Scalars, direction_scale) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
 const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
@@ -183,7 +188,7 @@ struct Vectors {
     b: Option<Field>,
     r: Field,
     p: Field,
-    /// A p, and the V-cycle's fine scratch; None with `CorrectionMemory::Least`.
+    /// A p, and the V-cycle's fine scratch; None with `CorrectionMemory::Least` and `Half`.
     q: Option<Field>,
     z: Field,
 }
@@ -864,6 +869,13 @@ impl EllipticSolver {
                 bail!(
                     "the elliptic solver broke down (non-finite residual) after {} iterations",
                     s.iterations
+                );
+            }
+            if s.converged == BROKE_DOWN {
+                bail!(
+                    "the elliptic solver broke down (p·Ap = 0 before convergence) after {} iterations, at relative residual {:.3e}",
+                    s.iterations,
+                    relative(&s)
                 );
             }
             if s.converged != 0 {

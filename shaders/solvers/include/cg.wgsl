@@ -1,9 +1,10 @@
 // Conjugate-gradient scalars kept on the GPU (the per-workgroup partial sums the CG
 // kernels reduce into them are solvers/include/cg_partials.wgsl).
 
-// `converged` (rr ≤ tol2·bb, judged here in f32 so that host and GPU agree) stops the
-// iterations on the GPU: an iteration that starts converged steps by α = 0, leaving φ and r
-// as they were, and is not counted in `iterations`. The host can therefore queue iterations
+// `converged` (rr ≤ tol2·bb, judged here in f32 so that host and GPU agree; 2 after a
+// breakdown, cg_scalars.wgsl) stops the iterations on the GPU: an iteration that starts
+// converged steps by α = 0, leaving φ and r as they were, and is not counted in
+// `iterations`. The host can therefore queue iterations
 // ahead of its check without changing the result (src/models/dendrite/potential.rs).
 struct Scalars {
     rz: f32,

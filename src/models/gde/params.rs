@@ -79,7 +79,7 @@ pub struct SpeciesParams {
 /// Where the steady solves' fine operator lives (`gde.species.operator`): stored (four
 /// fields per voxel, the faster on lavapipe: 3.2 s against 4.6 s on the shipped GDL), or
 /// computed from one conductivity per voxel (`FineOperator::Conductivity`: 17 B per voxel
-/// fewer), the same with the search direction and the conductivity in f16 (5 B fewer
+/// fewer), the same with the search direction and the conductivity in f16 (4 B fewer
 /// again, slower on lavapipe), or `Auto`: the first of the three whose estimate takes at
 /// most `STORED_SHARE_MAX` of the device's memory (the f16 form only where the adapter has
 /// f16 shaders and the planes fit, else the matrix-free one). All give the same answer to
@@ -696,15 +696,13 @@ impl GdeParams {
         self.fields_with(self.steady_form(grid, memory, shader_f16))
     }
 
-    /// Whether every steady solve's grid has an even number of cells per plane, as f16
-    /// fields need (their halo copies move 4-byte words). A solve's grid is permuted to run
-    /// along its axis, then the first other axis (steady.rs `others`): its planes hold those
-    /// two.
+    /// Whether every steady solve's grid (permuted to run along its axis,
+    /// `steady::permuted_grid`) has an even number of cells per plane, as f16 fields need
+    /// (their halo copies move 4-byte words).
     fn steady_planes_even(&self, grid: &Grid) -> bool {
-        let n = [grid.nx, grid.ny, grid.nz];
         let plane_even = |axis: usize| {
-            let first_other = if axis == 0 { 1 } else { 0 };
-            (n[axis] * n[first_other]).is_multiple_of(2)
+            let permuted = super::steady::permuted_grid(grid, axis);
+            permuted.plane_cells().is_multiple_of(2)
         };
         let reaction = self.reaction.enabled.then_some(self.reaction.axis);
         self.species

@@ -104,6 +104,17 @@ fn others(axis: usize) -> [usize; 2] {
     }
 }
 
+/// The grid a solve along `axis` runs on: that axis first (x), then the others in order.
+pub fn permuted_grid(grid: &Grid, axis: usize) -> Grid {
+    let n = grid.counts();
+    let h = [grid.dx, grid.dy, grid.dz];
+    let [b, c] = others(axis);
+    let mut permuted = *grid;
+    (permuted.nx, permuted.ny, permuted.nz) = (n[axis], n[b], n[c]);
+    (permuted.dx, permuted.dy, permuted.dz) = (h[axis], h[b], h[c]);
+    permuted
+}
+
 /// Conductance of two cells in series, as the solver's set-up computes it.
 fn harmonic(a: f64, b: f64) -> f64 {
     2.0 * a * b / (a + b)
@@ -128,11 +139,8 @@ pub fn solve(
 ) -> Result<SteadySolution> {
     let matrix_free = steady_form.matrix_free();
     let n = grid.counts();
-    let h = [grid.dx, grid.dy, grid.dz];
     let [b, c] = others(axis);
-    let mut permuted = *grid;
-    (permuted.nx, permuted.ny, permuted.nz) = (n[axis], n[b], n[c]);
-    (permuted.dx, permuted.dy, permuted.dz) = (h[axis], h[b], h[c]);
+    let permuted = permuted_grid(grid, axis);
     // Permuted index (i along the axis, j, k) -> the grid's index.
     let original = |i: u32, j: u32, k: u32| {
         let mut p = [0u32; 3];
@@ -210,21 +218,20 @@ pub fn solve(
     // (always for diffusivity; a catalyst's σ over the decades of k may not): 2 B per voxel
     // fewer for each. Both only perturb the preconditioning solve; the f64 residual below
     // takes the exact operator, so the answer is the same to the target.
-    let signed: Vec<f32> = kind
-        .iter()
-        .zip(&sigma)
-        .map(|(k, &s)| match k {
-            CellKind::Solved => s,
-            CellKind::Held => -s,
-            CellKind::Excluded => 0.0,
-        })
-        .collect();
+    // The conductivity's sign says what a cell is (FineOperator::Conductivity).
+    let signed = |(k, &s): (&CellKind, &f32)| match k {
+        CellKind::Solved => s,
+        CellKind::Held => -s,
+        CellKind::Excluded => 0.0,
+    };
     let halves = steady_form == SteadyForm::MatrixFreeF16;
     let (low, high) = HALF_SIGMA_RANGE;
     let half_sigma = halves
-        && signed
+        && kind
             .iter()
-            .all(|&v| v == 0.0 || (low..=high).contains(&v.abs()));
+            .zip(&sigma)
+            .map(signed)
+            .all(|v| v == 0.0 || (low..=high).contains(&v.abs()));
     let (form, memory) = if matrix_free {
         let form = FineOperator::Conductivity {
             held_x: [true, !reaction],
@@ -274,11 +281,14 @@ pub fn solve(
     // homogeneous faces, uploaded here once (the stored form as the host builds it, or the
     // conductivities whose sign says what a cell is, FineOperator::Conductivity), and the
     // solution's residual as b, uploaded per solve.
+    // (Each host copy lives only for its upload: at 512³ one is 0.3 to 0.5 GB.)
     if half_sigma {
-        let halved: Vec<half::f16> = signed.iter().map(|&v| half::f16::from_f32(v)).collect();
+        let each = kind.iter().zip(&sigma).map(signed);
+        let halved: Vec<half::f16> = each.map(half::f16::from_f32).collect();
         solver.conductivity().upload_as(gpu, &halved)?;
     } else if matrix_free {
-        solver.conductivity().upload(gpu, &signed)?;
+        let values: Vec<f32> = kind.iter().zip(&sigma).map(signed).collect();
+        solver.conductivity().upload(gpu, &values)?;
     } else {
         let operator = solver.operator();
         for (field, values) in [operator.gx, operator.gy, operator.gz, operator.diag]
