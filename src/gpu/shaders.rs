@@ -121,17 +121,12 @@ pub const CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[(
     "solvers/include/operator_conductivity.wgsl",
 )];
 
-/// The same with the conductivity in f16 (`FineOperator::Conductivity`'s `half`).
-pub const HALF_CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[
-    (
-        "solvers/include/operator_stored.wgsl",
-        "solvers/include/operator_conductivity.wgsl",
-    ),
-    (
-        "solvers/include/conductivity_f32.wgsl",
-        "solvers/include/conductivity_f16.wgsl",
-    ),
-];
+/// With `CONDUCTIVITY_OPERATOR`: the conductivity in f16 (`FineOperator::Conductivity`'s
+/// `half`).
+pub const HALF_CONDUCTIVITY: &[(&str, &str)] = &[(
+    "solvers/include/conductivity_f32.wgsl",
+    "solvers/include/conductivity_f16.wgsl",
+)];
 
 /// The CG search direction p in f16 (`CorrectionMemory::Half`), for every stage that reads
 /// or writes it.
@@ -146,107 +141,95 @@ pub const HALF_DIRECTION: &[(&str, &str)] = &[
     ),
 ];
 
-/// p in f16 with the conductivity form in f32 (gde's reactions whose σ leaves f16's range).
-pub const HALF_DIRECTION_WITH_CONDUCTIVITY: &[(&str, &str)] = &[
-    (
-        "solvers/include/operator_stored.wgsl",
-        "solvers/include/operator_conductivity.wgsl",
-    ),
-    (
-        "solvers/include/direction_f32.wgsl",
-        "solvers/include/direction_f16.wgsl",
-    ),
-    (
-        "solvers/include/direction_read_f32.wgsl",
-        "solvers/include/direction_read_f16.wgsl",
-    ),
-];
+type Swaps = &'static [(&'static str, &'static str)];
 
-/// Both halves at once, as gde's largest images run them.
-pub const HALF_DIRECTION_AND_CONDUCTIVITY: &[(&str, &str)] = &[
-    (
-        "solvers/include/operator_stored.wgsl",
-        "solvers/include/operator_conductivity.wgsl",
-    ),
-    (
-        "solvers/include/conductivity_f32.wgsl",
-        "solvers/include/conductivity_f16.wgsl",
-    ),
-    (
-        "solvers/include/direction_f32.wgsl",
-        "solvers/include/direction_f16.wgsl",
-    ),
-    (
-        "solvers/include/direction_read_f32.wgsl",
-        "solvers/include/direction_read_f16.wgsl",
-    ),
-];
-
-/// Stages built with include swaps as well as plainly; tests validate each variant like the
-/// stages.
-pub const VARIANTS: &[(&str, &[(&str, &str)])] = &[
-    ("gde/flow_step.wgsl", F16_POPULATIONS),
-    ("gde/flow_fields.wgsl", F16_POPULATIONS),
-    ("gde/lattice_merge.wgsl", F16_POPULATIONS),
-    // Every stage that reads the elliptic solver's fine level.
-    ("solvers/cg_apply.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/cg_start.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/cg_start_from_zero.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/cg_update.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/cg_precondition.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/multigrid_smooth.wgsl", CONDUCTIVITY_OPERATOR),
+/// Stages built with include swaps as well as plainly, each with the swap lists it is built
+/// with (applied together); tests validate each variant like the stages.
+pub const VARIANTS: &[(&str, &[Swaps])] = &[
+    ("gde/flow_step.wgsl", &[F16_POPULATIONS]),
+    ("gde/flow_fields.wgsl", &[F16_POPULATIONS]),
+    ("gde/lattice_merge.wgsl", &[F16_POPULATIONS]),
+    // Every stage that reads the elliptic solver's fine level, with σ in f32 and in f16.
+    ("solvers/cg_apply.wgsl", &[CONDUCTIVITY_OPERATOR]),
+    ("solvers/cg_start.wgsl", &[CONDUCTIVITY_OPERATOR]),
+    ("solvers/cg_start_from_zero.wgsl", &[CONDUCTIVITY_OPERATOR]),
+    ("solvers/cg_update.wgsl", &[CONDUCTIVITY_OPERATOR]),
+    ("solvers/cg_precondition.wgsl", &[CONDUCTIVITY_OPERATOR]),
+    ("solvers/multigrid_smooth.wgsl", &[CONDUCTIVITY_OPERATOR]),
     (
         "solvers/multigrid_smooth_from_zero.wgsl",
-        CONDUCTIVITY_OPERATOR,
+        &[CONDUCTIVITY_OPERATOR],
     ),
     (
         "solvers/multigrid_restrict_residual.wgsl",
-        CONDUCTIVITY_OPERATOR,
+        &[CONDUCTIVITY_OPERATOR],
     ),
-    ("solvers/multigrid_coarsen.wgsl", CONDUCTIVITY_OPERATOR),
-    ("solvers/multigrid_gauss_seidel.wgsl", CONDUCTIVITY_OPERATOR),
-    (
-        "solvers/multigrid_prolong_smooth.wgsl",
-        CONDUCTIVITY_OPERATOR,
-    ),
-    // The stages that read a half-precision conductivity or direction.
-    (
-        "solvers/cg_start_from_zero.wgsl",
-        HALF_CONDUCTIVITY_OPERATOR,
-    ),
-    (
-        "solvers/multigrid_restrict_residual.wgsl",
-        HALF_CONDUCTIVITY_OPERATOR,
-    ),
-    ("solvers/multigrid_coarsen.wgsl", HALF_CONDUCTIVITY_OPERATOR),
+    ("solvers/multigrid_coarsen.wgsl", &[CONDUCTIVITY_OPERATOR]),
     (
         "solvers/multigrid_gauss_seidel.wgsl",
-        HALF_CONDUCTIVITY_OPERATOR,
-    ),
-    ("solvers/multigrid_smooth.wgsl", HALF_CONDUCTIVITY_OPERATOR),
-    (
-        "solvers/multigrid_smooth_from_zero.wgsl",
-        HALF_CONDUCTIVITY_OPERATOR,
+        &[CONDUCTIVITY_OPERATOR],
     ),
     (
         "solvers/multigrid_prolong_smooth.wgsl",
-        HALF_CONDUCTIVITY_OPERATOR,
+        &[CONDUCTIVITY_OPERATOR],
     ),
-    ("solvers/cg_direction.wgsl", HALF_DIRECTION),
-    ("solvers/cg_apply.wgsl", HALF_DIRECTION),
-    ("solvers/cg_update.wgsl", HALF_DIRECTION),
-    ("solvers/cg_precondition.wgsl", HALF_DIRECTION),
-    ("solvers/cg_apply.wgsl", HALF_DIRECTION_WITH_CONDUCTIVITY),
-    ("solvers/cg_update.wgsl", HALF_DIRECTION_WITH_CONDUCTIVITY),
+    (
+        "solvers/cg_start_from_zero.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_smooth.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_smooth_from_zero.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_restrict_residual.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_coarsen.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_gauss_seidel.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/multigrid_prolong_smooth.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    // The CG stages that touch p, with p in f16: the operator stored, computed from σ in
+    // f32 (gde's reactions whose σ leaves f16's range), or from σ in f16.
+    ("solvers/cg_direction.wgsl", &[HALF_DIRECTION]),
+    ("solvers/cg_apply.wgsl", &[HALF_DIRECTION]),
+    ("solvers/cg_update.wgsl", &[HALF_DIRECTION]),
+    ("solvers/cg_precondition.wgsl", &[HALF_DIRECTION]),
+    (
+        "solvers/cg_apply.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_DIRECTION],
+    ),
+    (
+        "solvers/cg_update.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_DIRECTION],
+    ),
     (
         "solvers/cg_precondition.wgsl",
-        HALF_DIRECTION_WITH_CONDUCTIVITY,
+        &[CONDUCTIVITY_OPERATOR, HALF_DIRECTION],
     ),
-    ("solvers/cg_apply.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
-    ("solvers/cg_update.wgsl", HALF_DIRECTION_AND_CONDUCTIVITY),
+    (
+        "solvers/cg_apply.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY, HALF_DIRECTION],
+    ),
+    (
+        "solvers/cg_update.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY, HALF_DIRECTION],
+    ),
     (
         "solvers/cg_precondition.wgsl",
-        HALF_DIRECTION_AND_CONDUCTIVITY,
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY, HALF_DIRECTION],
     ),
 ];
 

@@ -15,7 +15,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::gpu::shaders::{CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY_OPERATOR};
+use crate::gpu::shaders::{CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY};
 use crate::gpu::{Domain, Element, Field, Gpu, Kernel};
 
 /// How a solver keeps its fine operator.
@@ -89,12 +89,13 @@ impl FineOperator {
                     ("HELD_HIGH_X", Kernel::flag(held_x[1])),
                     ("PERIODIC_SIDES", Kernel::flag(periodic_sides)),
                 ]);
-                let form = if half {
-                    HALF_CONDUCTIVITY_OPERATOR
-                } else {
-                    CONDUCTIVITY_OPERATOR
-                };
-                let all_swaps: Vec<_> = form.iter().chain(swaps).copied().collect();
+                let half_sigma: &[(&str, &str)] = if half { HALF_CONDUCTIVITY } else { &[] };
+                let all_swaps: Vec<_> = CONDUCTIVITY_OPERATOR
+                    .iter()
+                    .chain(half_sigma)
+                    .chain(swaps)
+                    .copied()
+                    .collect();
                 Kernel::with_constants_and_includes(gpu, path, entry, &all, &all_swaps)
             }
         }
