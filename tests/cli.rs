@@ -230,14 +230,15 @@ fn resumed_superfill_run_matches_uninterrupted_run_bit_for_bit() {
     let args: Vec<&str> = sets.iter().flat_map(|s| ["--set", *s]).collect();
     let cut = assert_resume_matches_batched(dir.path(), &file, &args, "run.check_every=1");
     let full = dir.path().join("full");
-    let summary = |d: &Path| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())
-                .unwrap();
-        v.as_object_mut().unwrap().remove("wall_time_s");
-        v
-    };
-    assert_eq!(summary(&full), summary(&cut));
+    assert_eq!(summary_but_wall_time(&full), summary_but_wall_time(&cut));
+}
+
+/// A run's summary.json without its wall time (the one key a resume may change).
+fn summary_but_wall_time(d: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("wall_time_s");
+    v
 }
 
 /// The dendrite model's state beyond its fields (the potential's last solution for the warm
@@ -378,28 +379,43 @@ fn resumed_f16_flow_run_matches_uninterrupted_run_bit_for_bit() {
 
 /// The same on the default steady path, where each stage is one step of the clock and the
 /// state between stages is the labels, the last stage's concentration and the results:
-/// three diffusivity axes, the reaction and the limiting current (6 outputs, cut after 5).
+/// three diffusivity axes, the reaction and the limiting current (6 outputs, cut after 5),
+/// summary included (its `steady_f16_fields` is the fewest over all stages, so it is state
+/// too), with the operator stored (`auto` here) and matrix-free in f16.
 #[test]
 fn resumed_steady_gde_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;
-    let dir = tempfile::tempdir().unwrap();
     let file = scenario("gde-cl-oxygen.toml");
-    assert_resume_matches(
-        dir.path(),
-        &file,
-        &[
-            "--set",
-            "grid.nx=16",
-            "--set",
-            "grid.ny=16",
-            "--set",
-            "grid.nz=20",
-            "--set",
-            "gde.species.axes=[\"x\", \"y\", \"z\"]",
-            "--set",
-            "run.output_every=1",
-        ],
-    );
+    for operator in [
+        "gde.species.operator=\"auto\"",
+        "gde.species.operator=\"matrix_free_f16\"",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let cut = assert_resume_matches(
+            dir.path(),
+            &file,
+            &[
+                "--set",
+                "grid.nx=16",
+                "--set",
+                "grid.ny=16",
+                "--set",
+                "grid.nz=20",
+                "--set",
+                "gde.species.axes=[\"x\", \"y\", \"z\"]",
+                "--set",
+                "run.output_every=1",
+                "--set",
+                operator,
+            ],
+        );
+        let full = dir.path().join("full");
+        assert_eq!(
+            summary_but_wall_time(&full),
+            summary_but_wall_time(&cut),
+            "{operator}"
+        );
+    }
 }
 
 #[test]

@@ -59,8 +59,12 @@ fn set_converged() {
 // solver's own sums (bb, rr), zz is an f32 sum: corrections whose z is below about 1e-19
 // everywhere would underflow it (scale 1, p rounds to 0: a breakdown, reported).
 fn direction_scale_for(zz: f32) -> f32 {
-    if (!(zz > 0.0) || zz > 3.0e38) {
+    if (!(zz > 0.0)) {
         return 1.0;
+    }
+    if (zz > 3.0e38) {
+        // Σ z² overflowed: z is huge, so scale well down (2⁻⁶⁴) rather than clamp every p.
+        return bitcast<f32>(u32(127 - 64) << 23u);
     }
     // Built from its exponent bits: exact on every device, where exp2 need not be.
     let e = i32(clamp(floor(log2(2048.0 / sqrt(zz))), -100.0, 100.0));

@@ -207,6 +207,19 @@ pub const VARIANTS: &[(&str, &[Swaps])] = &[
     ("solvers/cg_apply.wgsl", &[HALF_DIRECTION]),
     ("solvers/cg_update.wgsl", &[HALF_DIRECTION]),
     ("solvers/cg_precondition.wgsl", &[HALF_DIRECTION]),
+    // σ in f16 with p in f32 (gde never builds it; tests/solvers.rs does).
+    (
+        "solvers/cg_apply.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/cg_update.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
+    (
+        "solvers/cg_precondition.wgsl",
+        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
+    ),
     (
         "solvers/cg_apply.wgsl",
         &[CONDUCTIVITY_OPERATOR, HALF_DIRECTION],

@@ -3,13 +3,14 @@
 //! - Stored: each cell's +x, +y, +z face conductance and the full diagonal, 16 bytes per
 //!   cell, written by the user's set-up kernel before each solve: any operator of the
 //!   solver's form (the dendrite potential, superfill's species, `OperatorSetup`).
-//! - Conductivity (matrix-free): one value per cell, 4 bytes (2 in f16), from which every kernel that
-//!   reads the fine level computes faces and diagonal as it needs them
+//! - Conductivity (matrix-free): one value per cell, 4 bytes (2 in f16), from which every
+//!   kernel that reads the fine level computes faces and diagonal as it needs them
 //!   (shaders/solvers/include/operator_conductivity.wgsl, swapped in for
 //!   operator_stored.wgsl): the harmonic-mean rule of `OperatorSetup` for solved, held and
 //!   excluded cells, with held (Dirichlet) x faces and periodic or closed sides, and no
-//!   sources. For solvers whose operator is that rule alone and memory is what limits the
-//!   grid (gde's steady solves on micro-CT images).
+//!   sources; in f32 it gives the stored set-up's bits, in f16 the rule of σ rounded to 11
+//!   bits. For solvers whose operator is that rule alone and memory is what limits the grid
+//!   (gde's steady solves on micro-CT images).
 //!
 //! The multigrid's coarse levels keep their Galerkin operators stored either way.
 

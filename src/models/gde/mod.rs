@@ -928,6 +928,7 @@ impl Model for Gde {
             "passes": self.passes,
             "estimate": self.estimate.to_bits(),
             "results": self.results.iter().map(|(k, v)| json!([k, v.to_bits()])).collect::<Vec<_>>(),
+            "steady_f16_fields": self.steady_f16_fields,
         })
     }
 
@@ -953,6 +954,8 @@ impl Model for Gde {
                     .collect()
             })
             .unwrap_or_default();
+        // Absent (null) before any steady solve, and in checkpoints older than the key.
+        self.steady_f16_fields = v["steady_f16_fields"].as_u64().map(|n| n as u32);
         Ok(())
     }
 

@@ -659,18 +659,18 @@ impl GdeParams {
             species,
             reaction,
         };
-        if params.species.operator == SteadyOperator::MatrixFreeF16
-            && params.species.solver == SpeciesSolverKind::Multigrid
-            && !params.steady_planes_even(grid)
-        {
+        let f16 = params.species.operator == SteadyOperator::MatrixFreeF16
+            && params.species.solver == SpeciesSolverKind::Multigrid;
+        if let (true, Some((axis, cells))) = (f16, params.steady_odd_plane(grid)) {
             return Err(s.error(
                 "species.operator",
                 format!(
-                    "\"matrix_free_f16\" needs an even number of cells in each plane of every \
-                     steady solve's grid (its axis times the first other one; here {}×{}×{}): \
-                     f16 chunk copies move 4-byte words; crop or pad the image by one voxel, \
+                    "\"matrix_free_f16\" needs an even number of cells per plane of each steady \
+                     solve's grid, whose planes span its axis and the first other one (x: x·y, \
+                     y: y·x, z: z·x; a 2D image: the axis alone); the solve along {} has {cells} \
+                     (f16 chunk copies move 4-byte words): crop or pad the image by one voxel, \
                      or use \"matrix_free\"",
-                    grid.nx, grid.ny, grid.nz
+                    AXES[axis]
                 ),
             ));
         }
@@ -696,21 +696,20 @@ impl GdeParams {
         self.fields_with(self.steady_form(grid, memory, shader_f16))
     }
 
-    /// Whether every steady solve's grid (permuted to run along its axis,
-    /// `steady::permuted_grid`) has an even number of cells per plane, as f16 fields need
-    /// (their halo copies move 4-byte words).
-    fn steady_planes_even(&self, grid: &Grid) -> bool {
-        let plane_even = |axis: usize| {
-            let permuted = super::steady::permuted_grid(grid, axis);
-            permuted.plane_cells().is_multiple_of(2)
-        };
+    /// The first steady solve whose grid (permuted to run along its axis,
+    /// `steady::permuted_grid`) has an odd number of cells per plane, with that number: f16
+    /// fields need an even one (their halo copies move 4-byte words).
+    fn steady_odd_plane(&self, grid: &Grid) -> Option<(usize, u64)> {
         let reaction = self.reaction.enabled.then_some(self.reaction.axis);
         self.species
             .axes
             .iter()
             .copied()
             .chain(reaction)
-            .all(plane_even)
+            .find_map(|axis| {
+                let cells = super::steady::permuted_grid(grid, axis).plane_cells();
+                (!cells.is_multiple_of(2)).then_some((axis, cells))
+            })
     }
 
     /// How the steady solves run on `grid` and a device with `memory` bytes (None: not
@@ -727,7 +726,7 @@ impl GdeParams {
                     return SteadyForm::Stored;
                 };
                 let mut forms = vec![SteadyForm::Stored, SteadyForm::MatrixFree];
-                if shader_f16 && self.steady_planes_even(grid) {
+                if shader_f16 && self.steady_odd_plane(grid).is_none() {
                     forms.push(SteadyForm::MatrixFreeF16);
                 }
                 let fits = |form: &&SteadyForm| {
