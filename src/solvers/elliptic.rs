@@ -52,7 +52,7 @@ use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
 use super::multigrid::{gauss_seidel_colours, Coarsening, FineFinish, FineLevel, Multigrid};
-use super::operator::{half_fields_fit, FineOperator, LevelOperator};
+use super::operator::{require_half_fields, FineOperator, LevelOperator};
 use crate::gpu::shaders::HALF_DIRECTION;
 use crate::gpu::{Domain, Element, Field, Gpu, Kernel, Recorder};
 
@@ -80,7 +80,7 @@ pub enum CorrectionMemory {
     Least,
     /// As `Least`, with the search direction p in f16 (2 B per cell fewer;
     /// shaders/solvers/include/direction_f16.wgsl): x and r still move along the same stored
-    /// p, so the rounding costs iterations, not accuracy. Needs `half_fields_fit`
+    /// p, so the rounding costs iterations, not accuracy. Needs `require_half_fields`
     /// (operator.rs).
     Half,
 }
@@ -387,8 +387,8 @@ impl EllipticSolver {
             Start::Warm => (true, false),
             Start::Zero(memory) => (memory.keeps_q(), memory == CorrectionMemory::Half),
         };
-        if half_p && !half_fields_fit(gpu, domain) {
-            bail!("a solver with its direction in f16 needs the adapter's f16 shaders and an even number of cells per plane");
+        if half_p {
+            require_half_fields(gpu, domain, "a solver's search direction")?;
         }
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let p_element = if half_p { Element::F16 } else { Element::F32 };

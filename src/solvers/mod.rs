@@ -12,5 +12,5 @@ pub use elliptic::{
     CorrectionMemory, EllipticSolver, OperatorFields, Preconditioner, SolveControl, SolveReport,
 };
 pub use multigrid::Coarsening;
-pub use operator::{half_fields_fit, FineOperator, HALF_SIGMA_RANGE};
+pub use operator::{FineOperator, HALF_SIGMA_RANGE};
 pub use setup::{CellKind, FaceCondition, Faces, OperatorSetup};

@@ -151,15 +151,20 @@ impl<'a> LevelOperator<'a> {
     }
 }
 
-/// Whether fields of f16 work here: the adapter's f16 shaders, and an even number of cells
-/// per plane (halo copies move 4-byte words). Half-precision conductivities and directions
-/// need it.
-pub fn half_fields_fit(gpu: &Gpu, domain: &Domain) -> bool {
-    gpu.summary.shader_f16 && domain.grid.plane_cells().is_multiple_of(2)
+/// Refuses an f16 field (`what`: a half-precision conductivity or direction) where f16
+/// fields do not work: they need the adapter's f16 shaders and an even number of cells per
+/// plane (halo copies move 4-byte words).
+pub(super) fn require_half_fields(gpu: &Gpu, domain: &Domain, what: &str) -> Result<()> {
+    if !(gpu.summary.shader_f16 && domain.grid.plane_cells().is_multiple_of(2)) {
+        bail!(
+            "{what} in f16 needs the adapter's f16 shaders and an even number of cells per plane"
+        );
+    }
+    Ok(())
 }
 
 /// Refuses a conductivity form whose periodic sides the domain cannot wrap, and one in f16
-/// where f16 fields do not fit (`half_fields_fit`).
+/// where f16 fields do not work (`require_half_fields`).
 pub(super) fn check(gpu: &Gpu, form: FineOperator, domain: &Domain) -> Result<()> {
     if let FineOperator::Conductivity {
         periodic_sides,
@@ -170,8 +175,8 @@ pub(super) fn check(gpu: &Gpu, form: FineOperator, domain: &Domain) -> Result<()
         if periodic_sides && !domain.periodic_chunk_axis {
             bail!("a conductivity operator with periodic sides needs a domain periodic along its chunking axis");
         }
-        if half && !half_fields_fit(gpu, domain) {
-            bail!("a conductivity in f16 needs the adapter's f16 shaders and an even number of cells per plane");
+        if half {
+            require_half_fields(gpu, domain, "a conductivity")?;
         }
     }
     Ok(())
