@@ -395,6 +395,51 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
     }
 }
 
+/// Converged, not just consistent: FiPy's trench at the shipped 5 nm against 2.5 nm cells,
+/// over the whole fill. The centre line crosses 0.1, 0.25 and 0.4 µm above the bottom and
+/// reaches the trench top (the fill time) within 2 % of the finer run's times, both fill
+/// without a void over a cell, and both deposit what Faraday's law says within 3 % all
+/// along (the level set does not conserve volume by itself). Recorded at the defaults of
+/// 2026-12-05 (Courant number 0.4, reinitialised every 2 cells of travel): 6.43 and 6.45 s
+/// at 0.4 µm, fill 6.690 and 6.727 s (+0.6 %). Reinitialised every cell of travel (Courant
+/// number 0.2, every 5 steps), the 2.5 nm run trapped pockets and filled 6 % late.
+#[test]
+fn the_trench_fill_converges_at_half_the_cell_size() {
+    let (_gpu, _lock) = common::gpu();
+    let run = |grid: [&str; 3]| {
+        let mut keys = grid.to_vec();
+        keys.extend(["run.end_time=7", "run.output_every=0.1"]);
+        run_scenario("superfill-trench-2d.toml", &keys)
+    };
+    let coarse = run(["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"]);
+    let fine = run(["grid.nx=120", "grid.ny=340", "grid.dx=2.5e-9"]);
+    let times = |(rows, summary): &(
+        Vec<std::collections::HashMap<String, f64>>,
+        serde_json::Value,
+    )| {
+        let mut t: Vec<f64> = [0.1e-6, 0.25e-6, 0.4e-6]
+            .iter()
+            .map(|&h| first_reaching(rows, "centre_height_m", h))
+            .collect();
+        t.push(summary["fill_time_s"].as_f64().unwrap());
+        t
+    };
+    let (tc, tf) = (times(&coarse), times(&fine));
+    eprintln!("centre at 0.1, 0.25, 0.4 µm and the top: 5 nm {tc:?}, 2.5 nm {tf:?}");
+    for (a, b) in tc.iter().zip(&tf) {
+        assert!(
+            (a / b - 1.0).abs() < 0.02,
+            "5 nm {tc:?} against 2.5 nm {tf:?}"
+        );
+    }
+    for (rows, summary) in [&coarse, &fine] {
+        assert_eq!(summary["void_free"].as_f64(), Some(1.0), "{summary}");
+        for r in &rows[1..] {
+            assert!(r["faraday_volume_error"].abs() < 0.03, "{r:?}");
+        }
+    }
+}
+
 /// Without accelerator every surface grows at the suppressed rate: the centre line rises
 /// with the field (conformal growth) until the sidewalls meet, and the detector reports the
 /// closure (seam cells, or voids where the sidewalls trap electrolyte).
@@ -685,14 +730,15 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
     let keys = format!(
         "width_m = {width:e}\ndepth_m = 0.2e-6\npitch_m = {:e}\nbottom_m = {bottom:e}\n\
          boundary_layer_m = 0.3e-6\ncu_bulk_mol_m3 = 5000.0\naccelerator_bulk_mol_m3 = 0.0\n\
-         initial_coverage = {theta0}\n",
+         initial_coverage = {theta0}\ncfl = 0.1\n",
         2.0 * half_box
     );
     let mut m = model(gpu, grid, &keys);
     let p = m.params.clone();
     let (theta_f, v_f, t_inc) = corner_facet(|t| p.flat_velocity(t), theta0, width);
     let v0 = p.flat_velocity(theta0);
-    let dt = 0.1 * dx / v_f;
+    // The facet is the fastest surface: the run's step at its Courant number.
+    let dt = p.cfl * dx / v_f;
     // After the facets meet, the axis outruns the flat bottom at √2 v_f − v0: the exact
     // solution's centre line is 0.005 W above the flat bottom's height at t_rise.
     let t_rise = t_inc + 0.005 * width / (s2 * v_f - v0);
@@ -711,8 +757,8 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
     let (mut t, mut incubation, mut out) = (0.0, f64::NAN, Vec::new());
     let mut rise_before = 0.0;
     for &frac in at.iter().chain([1.5].iter()) {
-        // Chunks of 5 steps (species_every), watching the centre line; the incubation's end
-        // is interpolated between chunks.
+        // Chunks of 5 steps, watching the centre line; the incubation's end is interpolated
+        // between chunks.
         while t < frac * t_inc {
             m.steps(gpu, dt, 5).unwrap();
             t += 5.0 * dt;
@@ -796,17 +842,20 @@ fn bottom_corners_grow_the_exact_incubation_facets() {
 
 /// Vias superfill over a narrower range of conditions than trenches of the same width and
 /// aspect ratio (Josell, Wheeler & Moffat, Electrochem. Solid-State Lett. 5, C44 (2002)):
-/// FiPy's bath at 10 nm cells, the 0.25 µm × 0.5 µm trench (2D) against the via of the same
-/// diameter and depth (3D, quarter domain). Both fill without a void at −0.30 V; at
-/// −0.385 V the trench still does, but the via's mouth closes over a void while its bottom
-/// is still far down. Swept (docs/models/superfill.md), the via is void-free through −0.30 V
-/// and has voids from −0.35 V, the trench is void-free through −0.39 V and has voids from
-/// −0.40 V. At −0.385 V the answer is the same with outputs every 0.1, 0.25 and 1 s for the
-/// trench and every 0.25, 0.5 and 1 s for the via (its void 2.0–2.1 % of it).
+/// FiPy's bath, the 0.25 µm × 0.5 µm trench (2D, the shipped 5 nm cells) against the via of
+/// the same diameter and depth (3D, quarter domain, 10 nm cells). Both fill without a void
+/// at −0.30 V; at −0.385 V the trench still does, but the via's mouth closes over a void
+/// while its bottom is still far down. Swept (docs/models/superfill.md), the via is
+/// void-free through −0.30 V and has voids from −0.35 V; the trench at 5 nm is void-free
+/// through −0.39 V and has voids from −0.40 V. (At 10 nm and the default Courant number
+/// 0.4 the trench has voids of 2 to 17 cells, 0.2–1.3 % of it, anywhere from −0.35 V to
+/// −0.385 V, depending on the output interval: that grid is too coarse for the edge of its
+/// window.) The via's void at −0.385 V was 2.0–2.1 % of it with outputs every 0.25, 0.5
+/// and 1 s at Courant number 0.2, 2.9 % at 0.4.
 #[test]
 fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
     let (_gpu, _lock) = common::gpu();
-    let trench = ["grid.nx=30", "grid.ny=85", "grid.dx=1e-8"];
+    let trench = ["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"];
     let via = ["grid.nx=30", "grid.ny=30", "grid.nz=85", "grid.dx=1e-8"];
     let mut found = Vec::new();
     for (scenario, grid) in [
@@ -849,8 +898,10 @@ fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
 /// The fill's events come from heights sampled every few steps, not only at outputs: the
 /// 10 nm trench's fill time and incubation do not depend on how often the run writes
 /// output (outputs every 2 s put the fill time 9 % late, at 7.10 s against 6.50 s, while
-/// they were read from outputs alone). Within 0.5 % (fill) and 3 % (incubation) between
-/// outputs every 0.1 s and every 2 s.
+/// they were read from outputs alone). Within 1.5 % (fill) and 3 % (incubation) between
+/// outputs every 0.1 s and every 2 s. Outputs also shorten the steps that end on them, and
+/// on this coarse grid that step sequence alone moves the fill by 0.9 % at the default
+/// Courant number 0.4 (0.02 % at 0.2; 0.5 % at the shipped 5 nm).
 #[test]
 fn the_fill_time_does_not_depend_on_the_output_interval() {
     let (_gpu, _lock) = common::gpu();
@@ -871,7 +922,7 @@ fn the_fill_time_does_not_depend_on_the_output_interval() {
     let (fine, coarse) = (events("0.1"), events("2"));
     eprintln!("fill and incubation: outputs every 0.1 s {fine:?}, every 2 s {coarse:?}");
     assert!(
-        (coarse.0 / fine.0 - 1.0).abs() < 0.005,
+        (coarse.0 / fine.0 - 1.0).abs() < 0.015,
         "{fine:?} vs {coarse:?}"
     );
     assert!(

@@ -174,6 +174,9 @@ pub struct Superfill {
     height_probe: Vec<u64>,
     /// Concentration solves and their iterations so far.
     pub solves: (u64, u64),
+    /// Steps made by [`Superfill::steps`], which numbers them on from call to call as a run
+    /// does, so that reinitialisations and solves keep their cadence across calls.
+    stepped: u64,
 }
 
 impl Superfill {
@@ -256,6 +259,7 @@ impl Superfill {
             messages: Vec::new(),
             height_probe: height_probe(&grid),
             solves: (0, 0),
+            stepped: 0,
             domain,
             grid,
             params,
@@ -747,11 +751,13 @@ impl Superfill {
         Ok(a.iter().map(|&v| v as i64).sum())
     }
 
-    /// The run's steps without the loop (verification tests).
+    /// The run's steps without the loop (verification tests), numbered on from the last
+    /// call.
     pub fn steps(&mut self, gpu: &Gpu, dt: f64, steps: u64) -> Result<()> {
         self.write_uniform(gpu, dt);
-        for k in 0..steps {
-            self.step(gpu, k + 1)?;
+        for _ in 0..steps {
+            self.stepped += 1;
+            self.step(gpu, self.stepped)?;
         }
         Ok(())
     }
