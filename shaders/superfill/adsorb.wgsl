@@ -1,10 +1,14 @@
 // Accelerator adsorption on the interface cells after the accelerator solve, with the
 // solve's sink (species_setup.wgsl) so that what leaves the solution arrives on the
-// surface: Δθ = Δt k c (1 − θ), the amount growing by Δθ × area. Where the neighbourhood's
+// surface: Δθ = Δt k c (1 − θ), the amount growing by Δθ × area. Where a neighbourhood's
 // coverage θ (coverage.wgsl) exceeds 1 (a shrinking surface packs more accelerator than it
-// has sites for) the cell keeps the fraction 1/θ of its amount and releases the rest to the
-// solution (`excess`, returned by the next accelerator solve), so θ stays in [0, 1] and the
-// total accelerator, surface plus solution, is kept. With leveler, which binds more strongly
+// has sites for) the cells release the excess to the solution (`excess`, returned by the
+// next accelerator solve), so θ stays in [0, 1] and the total accelerator, surface plus
+// solution, is kept. Each cell keeps the fraction 1/θ_max of its amount, θ_max the largest
+// coverage among the neighbourhoods it belongs to (those of the cells in its own): then no
+// neighbourhood holds more than its area's worth. With its own neighbourhood's 1/θ alone,
+// neighbourhoods whose cells were scaled by different factors stayed above 1 (1.06 at
+// 2.5 nm where the trench bottom closes) until the next step. With leveler, which binds more strongly
 // and keeps its sites (FiPy leveler.py holds θ to 1 − θ_L), the accelerator above 1 − θ_L
 // is displaced.
 //
@@ -28,6 +32,28 @@
 @group(0) @binding(9) var<storage, read_write> amount_lev: array<i32>;
 @group(0) @binding(10) var<storage, read> vel_cell: array<f32>;
 
+fn level(j: u32) -> f32 {
+    return theta_cell[j];
+}
+
+#include "superfill/include/stencil.wgsl"
+
+// The largest accelerator and leveler coverages among the neighbourhoods that hold cell c
+// (the neighbourhood relation is symmetric, mirror images included).
+fn largest_coverages(c: Cell) -> vec2<f32> {
+    let kz = select(0, 1, is_3d());
+    var most = vec2<f32>(0.0);
+    for (var dz = -kz; dz <= kz; dz++) {
+        for (var dy = -1; dy <= 1; dy++) {
+            for (var dx = -1; dx <= 1; dx++) {
+                let j = offset_cell(c, vec3<i32>(dx, dy, dz));
+                most = max(most, vec2<f32>(theta_cell[j], theta_lev_cell[j]));
+            }
+        }
+    }
+    return most;
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = thread_cell(gid);
@@ -41,10 +67,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let theta = theta_cell[i];
+    let most = largest_coverages(c);
     let m = amount[i];
     var kept = m;
-    if (theta > 1.0) {
-        kept = i32(floor(f32(m) / theta));
+    if (most.x > 1.0) {
+        kept = i32(floor(f32(m) / most.x));
     }
     excess[i] = f32(m - kept) / M_SCALE;
     // Accelerator covers only what leveler leaves free, θ ≤ 1 − θ_L: what the leveler
@@ -63,8 +90,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     amount[i] = max(kept + i32(round(gain * a * M_SCALE)), 0);
     let m_lev = amount_lev[i];
     var kept_lev = m_lev;
-    if (theta_lev_cell[i] > 1.0) {
-        kept_lev = i32(floor(f32(m_lev) / theta_lev_cell[i]));
+    if (most.y > 1.0) {
+        kept_lev = i32(floor(f32(m_lev) / most.y));
     }
     let rate_lev = p.k_lev * cl * (1.0 - t_lev) - p.lev_burial * vel_cell[i] * t_lev;
     let gain_lev = max(p.dt * rate_lev, -t_lev);

@@ -43,18 +43,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var dz = -kz; dz <= kz; dz++) {
         for (var dy = -1; dy <= 1; dy++) {
             for (var dx = -1; dx <= 1; dx++) {
-                // Mirror each axis in turn (a diagonal neighbour is two axis steps).
-                var q = c;
-                q.local = mirror_index(q, 0u, dx);
-                q.x = u32(clamp(i32(q.x) + dx, 0, i32(grid.nx) - 1));
-                q.local = mirror_index(q, 1u, dy);
-                q.y = u32(clamp(i32(q.y) + dy, 0, i32(grid.ny) - 1));
-                if (kz == 1) {
-                    q.local = mirror_index(q, 2u, dz);
-                }
-                m += f32(amount[q.local]);
-                m_lev += f32(amount_lev[q.local]);
-                a += area[q.local];
+                let j = offset_cell(c, vec3<i32>(dx, dy, dz));
+                m += f32(amount[j]);
+                m_lev += f32(amount_lev[j]);
+                a += area[j];
             }
         }
     }

@@ -28,15 +28,6 @@ fn level(j: u32) -> f32 {
 
 #include "superfill/include/stencil.wgsl"
 
-// Local index of the cell `off` cells away, mirrored at the faces axis by axis.
-fn offset_cell(c: Cell, off: vec3<i32>) -> u32 {
-    var j = i32(c.local);
-    for (var a = 0u; a < dims(); a++) {
-        j += i32(mirror_index(c, a, off[a])) - i32(c.local);
-    }
-    return u32(j);
-}
-
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = thread_cell(gid);

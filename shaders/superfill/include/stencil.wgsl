@@ -22,6 +22,16 @@ fn dims() -> u32 {
     return select(2u, 3u, is_3d());
 }
 
+// Local index of the cell `off` cells away, mirrored at the faces axis by axis (a mirror
+// moves the index along its axis only, so the axes' moves add up).
+fn offset_cell(c: Cell, off: vec3<i32>) -> u32 {
+    var j = i32(c.local);
+    for (var a = 0u; a < dims(); a++) {
+        j += i32(mirror_index(c, a, off[a])) - i32(c.local);
+    }
+    return u32(j);
+}
+
 fn minmod(a: f32, b: f32) -> f32 {
     if (a * b <= 0.0) {
         return 0.0;
