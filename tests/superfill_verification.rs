@@ -463,7 +463,7 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 /// without a void over a cell, and both deposit what Faraday's law says within 3 % all
 /// along (the level set does not conserve volume by itself). Recorded at the defaults of
 /// 2026-12-05 (Courant number 0.4, reinitialised every 2 cells of travel): 6.43 and 6.45 s
-/// at 0.4 µm, fill 6.690 and 6.727 s (+0.6 %). Reinitialised every cell of travel (Courant
+/// at 0.4 µm, fill 6.712 and 6.772 s (+0.9 %). Reinitialised every cell of travel (Courant
 /// number 0.2, every 5 steps), the 2.5 nm run trapped pockets and filled 6 % late.
 #[test]
 fn the_trench_fill_converges_at_half_the_cell_size() {
@@ -868,7 +868,7 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
 /// within 1 % of v_f t at 0.6 and 0.9 t_inc and its coverage within 2 % of θ_f (a corner
 /// growing without the catalyst's enrichment would lag by 41 %); the incubation ends within
 /// 7 % of the exact time at 5 nm and 3 % at 2.5 nm, and its error falls with every halving
-/// of Δx (13.1 %, 6.5 %, 2.6 % early at 10, 5, 2.5 nm when recorded).
+/// of Δx (13.2 %, 6.6 %, 2.3 % early at 10, 5, 2.5 nm when recorded).
 #[test]
 fn bottom_corners_grow_the_exact_incubation_facets() {
     let (gpu, _lock) = common::gpu();
@@ -913,7 +913,7 @@ fn bottom_corners_grow_the_exact_incubation_facets() {
 /// 0.4 the trench has voids of 2 to 17 cells, 0.2–1.3 % of it, anywhere from −0.35 V to
 /// −0.385 V, depending on the output interval: that grid is too coarse for the edge of its
 /// window.) The via's void at −0.385 V was 2.0–2.1 % of it with outputs every 0.25, 0.5
-/// and 1 s at Courant number 0.2, 2.9 % at 0.4.
+/// and 1 s at Courant number 0.2, 3.0 % at 0.4.
 #[test]
 fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
     let (_gpu, _lock) = common::gpu();
