@@ -8,9 +8,9 @@
 // coverage among the neighbourhoods it belongs to (those of the cells in its own): then no
 // neighbourhood holds more than its area's worth. With its own neighbourhood's 1/θ alone,
 // neighbourhoods whose cells were scaled by different factors stayed above 1 (1.06 at
-// 2.5 nm where the trench bottom closes) until the next step. With leveler, which binds more strongly
-// and keeps its sites (FiPy leveler.py holds θ to 1 − θ_L), the accelerator above 1 − θ_L
-// is displaced.
+// 2.5 nm where the trench bottom closes) until the next step. With leveler, which binds
+// more strongly and keeps its sites (FiPy leveler.py holds θ to 1 − θ_L), the accelerator
+// above 1 − θ_L is displaced.
 //
 // With leveler (FiPy leveler.py's equations): leveler sites block accelerator adsorption
 // (1 − θ − θ_L), leveler in solution displaces adsorbed accelerator (−k_L c_L θ), the
