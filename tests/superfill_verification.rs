@@ -313,9 +313,9 @@ fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
 /// Δx²/(DΔt) (3e-8 here) is far below an f32's rounding of the diagonal: neither Cu²⁺ nor
 /// the accelerator may rise above its bulk value (the surface only consumes them), and the
 /// Cu²⁺ stays on the steady 1D profile through the box. Formed as rhs − d c_old + Σ c_nb,
-/// the residual kept a source of the lost time term times c_old in every cell: 0.5 % too
-/// much Cu²⁺ at the top of these 640 rows (0.8 % over FiPy's trench at 1.25 nm, where the
-/// run stopped as diverged).
+/// the residual kept a source of the lost time term times c_old in every cell: here Cu²⁺
+/// up to 250.47 against a bulk of 250, and 0.34 % above the steady profile mid-box (0.8 %
+/// above bulk over FiPy's trench at 1.25 nm, where the run stopped as diverged).
 #[test]
 fn fine_grids_keep_the_concentrations_below_their_bulk_values() {
     let (gpu, _lock) = common::gpu();
@@ -462,7 +462,7 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 /// reaches the trench top (the fill time) within 2 % of the finer run's times, both fill
 /// without a void over a cell, and both deposit what Faraday's law says within 3 % all
 /// along (the level set does not conserve volume by itself). Recorded at the defaults of
-/// 2026-12-05 (Courant number 0.4, reinitialised every 2 cells of travel): 6.43 and 6.45 s
+/// 2026-12-05 (Courant number 0.4, reinitialised every 2 cells of travel): 6.44 and 6.47 s
 /// at 0.4 µm, fill 6.712 and 6.772 s (+0.9 %). Reinitialised every cell of travel (Courant
 /// number 0.2, every 5 steps), the 2.5 nm run trapped pockets and filled 6 % late.
 #[test]
@@ -933,7 +933,7 @@ fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
             let (rows, s) = run_scenario(scenario, &keys);
             let voids = s["void_volume_fraction"].as_f64().unwrap();
             if let Some(first) = rows.iter().position(|r| r["void_count"] > 0.0) {
-                // The census (every 25 steps, a few hundredths of a second here) dates the
+                // The census (every 25 steps, under a second here) dates the
                 // closure between the outputs (1 s apart) around it.
                 let closed = s["void_closed_time_s"].as_f64().unwrap_or(f64::NAN);
                 let (before, after) = (rows[first - 1]["time_s"], rows[first]["time_s"]);
@@ -962,7 +962,7 @@ fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
 /// output (outputs every 2 s put the fill time 9 % late, at 7.10 s against 6.50 s, while
 /// they were read from outputs alone). Within 1.5 % (fill) and 3 % (incubation) between
 /// outputs every 0.1 s and every 2 s. Outputs also shorten the steps that end on them, and
-/// on this coarse grid that step sequence alone moves the fill by 0.9 % at the default
+/// on this coarse grid that step sequence alone moves the fill by 1.0 % at the default
 /// Courant number 0.4 (0.02 % at 0.2; 0.5 % at the shipped 5 nm).
 #[test]
 fn the_fill_time_does_not_depend_on_the_output_interval() {

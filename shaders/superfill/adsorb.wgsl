@@ -6,7 +6,8 @@
 // next accelerator solve), so θ stays in [0, 1] and the total accelerator, surface plus
 // solution, is kept. Each cell keeps the fraction 1/θ_max of its amount, θ_max the largest
 // coverage among the neighbourhoods it belongs to (those of the cells in its own): then no
-// neighbourhood holds more than its area's worth. With its own neighbourhood's 1/θ alone,
+// neighbourhood holds more than its area's worth after the cap (the adsorption that follows
+// adds only where a cell's own θ is below 1). With its own neighbourhood's 1/θ alone,
 // neighbourhoods whose cells were scaled by different factors stayed above 1 (1.06 at
 // 2.5 nm where the trench bottom closes) until the next step. With leveler, which binds
 // more strongly and keeps its sites (FiPy leveler.py holds θ to 1 − θ_L), the accelerator

@@ -131,7 +131,7 @@ pub const REINIT_TRAVEL_CELLS: f64 = 2.0;
 
 /// Front travel, in cells, between two concentration solves by default. The fields lag the
 /// surface in between: where depletion matters (FiPy leveler.py's 99 µm layer) the bump
-/// came 2 % early solving every cell of travel against every step, 6 % every 2 cells.
+/// came 2 % early solving every cell of travel against every step, 8 % every 2 cells.
 pub const SPECIES_TRAVEL_CELLS: f64 = 1.0;
 
 /// Steps in which the front travels at most `cells` at Courant number `cfl` (at least 1).
@@ -275,9 +275,12 @@ impl SuperfillParams {
         )?;
         let shape = read_shape(s, grid)?;
         let cfl = s.f64_or("cfl", 0.4, Range::open_closed(0.0, 0.5), "")?;
-        let reinit_steps = travel_steps(REINIT_TRAVEL_CELLS, cfl).min(1000);
-        let reinit_every = s.u64_or("reinit_every", reinit_steps, 1, 1000)?;
         let band_cells = s.u64_or("band_cells", 6, 4, 20)? as f64;
+        // A band narrower than 6 cells allows less travel between reinitialisations (the
+        // check below).
+        let reinit_travel = REINIT_TRAVEL_CELLS.min(band_cells / 3.0);
+        let reinit_steps = travel_steps(reinit_travel, cfl).min(1000);
+        let reinit_every = s.u64_or("reinit_every", reinit_steps, 1, 1000)?;
         if reinit_every as f64 * cfl > band_cells / 3.0 {
             return Err(s.error(
                 "reinit_every",
@@ -545,9 +548,9 @@ mod tests {
         assert!((p.adsorption_rate() - 1.7600066).abs() < 1e-6);
     }
 
-    /// By default the level set is reinitialised every 2 cells of front travel and the
-    /// concentrations solved every cell, whatever the Courant number, within the keys'
-    /// ranges and never past the band check.
+    /// By default the level set is reinitialised every 2 cells of front travel (a third of
+    /// the band where that is less) and the concentrations solved every cell, whatever the
+    /// Courant number, within the keys' ranges and never past the band check.
     #[test]
     fn reinitialisation_and_solves_follow_the_front_travel() {
         let p = default_params();
@@ -566,8 +569,14 @@ mod tests {
             assert!(reinit as f64 * cfl <= REINIT_TRAVEL_CELLS + 1e-12);
         }
         let grid = Grid::new_2d(60, 170, 5e-9);
-        for (cfl, reinit, species) in [(0.4, 5, 2), (0.001, 1000, 100)] {
-            let keys = format!("bottom_m = 50e-9\ncfl = {cfl}");
+        for (band, cfl, reinit, species) in [
+            (6, 0.4, 5, 2),
+            (6, 0.001, 1000, 100),
+            (4, 0.4, 3, 2),
+            (5, 0.4, 4, 2),
+            (4, 0.5, 2, 2),
+        ] {
+            let keys = format!("bottom_m = 50e-9\ncfl = {cfl}\nband_cells = {band}");
             let table: toml::Table = toml::from_str(&keys).unwrap();
             let p = SuperfillParams::read(&mut Section::new("t.toml", "superfill", table), &grid);
             let p = p.unwrap();
