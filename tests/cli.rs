@@ -147,6 +147,24 @@ fn read_file(p: PathBuf) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// The grid of the gde resume tests (16 × 16 × 20), as `--set` arguments.
+const GDE_RESUME_GRID: [&str; 6] = [
+    "--set",
+    "grid.nx=16",
+    "--set",
+    "grid.ny=16",
+    "--set",
+    "grid.nz=20",
+];
+
+/// The clock of the gde resume tests that iterate a lattice: outputs every 200 to 1400.
+const LATTICE_RESUME_CLOCK: [&str; 4] = [
+    "--set",
+    "run.end_time=1400",
+    "--set",
+    "run.output_every=200",
+];
+
 /// Runs `file` with `args` once through and once halted after 5 outputs and resumed (a
 /// checkpoint every other output, so the resume also redoes work after it), asserts that
 /// every snapshot, the collection, metrics.csv and the checkpoint are identical, and returns
@@ -321,24 +339,9 @@ fn resumed_gde_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("gde-cl-oxygen.toml");
-    assert_resume_matches(
-        dir.path(),
-        &file,
-        &[
-            "--set",
-            "gde.species.solver=\"lattice\"",
-            "--set",
-            "grid.nx=16",
-            "--set",
-            "grid.ny=16",
-            "--set",
-            "grid.nz=20",
-            "--set",
-            "run.end_time=1400",
-            "--set",
-            "run.output_every=200",
-        ],
-    );
+    let lattice = ["--set", "gde.species.solver=\"lattice\""];
+    let args = [&lattice[..], &GDE_RESUME_GRID, &LATTICE_RESUME_CLOCK].concat();
+    assert_resume_matches(dir.path(), &file, &args);
 }
 
 /// A flow run with its populations in f16 (`gde.flow.storage`) resumes bit for bit: the
@@ -353,28 +356,16 @@ fn resumed_f16_flow_run_matches_uninterrupted_run_bit_for_bit() {
     drop(gpu);
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("gde-gdl-permeability.toml");
-    assert_resume_matches(
-        dir.path(),
-        &file,
-        &[
-            "--set",
-            "gde.flow.storage=\"f16\"",
-            "--set",
-            "gde.flow.axes=[\"z\"]",
-            "--set",
-            "gde.flow.tolerance=1e-12",
-            "--set",
-            "grid.nx=16",
-            "--set",
-            "grid.ny=16",
-            "--set",
-            "grid.nz=20",
-            "--set",
-            "run.end_time=1400",
-            "--set",
-            "run.output_every=200",
-        ],
-    );
+    let flow = [
+        "--set",
+        "gde.flow.storage=\"f16\"",
+        "--set",
+        "gde.flow.axes=[\"z\"]",
+        "--set",
+        "gde.flow.tolerance=1e-12",
+    ];
+    let args = [&flow[..], &GDE_RESUME_GRID, &LATTICE_RESUME_CLOCK].concat();
+    assert_resume_matches(dir.path(), &file, &args);
 }
 
 /// The same on the default steady path, where each stage is one step of the clock and the
@@ -391,24 +382,16 @@ fn resumed_steady_gde_run_matches_uninterrupted_run_bit_for_bit() {
         "gde.species.operator=\"matrix_free_f16\"",
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let cut = assert_resume_matches(
-            dir.path(),
-            &file,
-            &[
-                "--set",
-                "grid.nx=16",
-                "--set",
-                "grid.ny=16",
-                "--set",
-                "grid.nz=20",
-                "--set",
-                "gde.species.axes=[\"x\", \"y\", \"z\"]",
-                "--set",
-                "run.output_every=1",
-                "--set",
-                operator,
-            ],
-        );
+        let steady = [
+            "--set",
+            "gde.species.axes=[\"x\", \"y\", \"z\"]",
+            "--set",
+            "run.output_every=1",
+            "--set",
+            operator,
+        ];
+        let args = [&GDE_RESUME_GRID[..], &steady].concat();
+        let cut = assert_resume_matches(dir.path(), &file, &args);
         let full = dir.path().join("full");
         assert_eq!(
             summary_but_wall_time(&full),
