@@ -36,9 +36,9 @@ pub struct ModelEntry {
     pub seed_instead: &'static str,
     /// Reads and validates the model's section.
     pub parse: ParseSection,
-    /// The most steps between two plans of the time step (`run.check_every`'s upper bound
-    /// and, when below 500, its default).
-    pub max_check_every: u64,
+    /// The most steps between two plans of the time step: the loop's batches are no longer
+    /// (superfill: 1). `run.check_every`, the divergence guard's cadence, is independent of it.
+    pub plan_every: u64,
 }
 
 impl std::fmt::Debug for ModelEntry {

@@ -46,7 +46,7 @@ pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     uses_seed: true,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(DendriteParams::read(s, grid)?)),
-    max_check_every: 1_000_000_000,
+    plan_every: u64::MAX,
 };
 
 impl crate::models::ModelSpec for DendriteParams {

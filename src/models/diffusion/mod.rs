@@ -24,7 +24,7 @@ pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     uses_seed: false,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(DiffusionParams::read(s, grid)?)),
-    max_check_every: 1_000_000_000,
+    plan_every: u64::MAX,
 };
 
 impl crate::models::ModelSpec for DiffusionParams {

@@ -29,7 +29,7 @@ pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     uses_seed: false,
     seed_instead: "gde.geometry.seed sets a generated geometry",
     parse: |s, grid| Ok(std::sync::Arc::new(GdeParams::read(s, grid)?)),
-    max_check_every: 1_000_000_000,
+    plan_every: u64::MAX,
 };
 
 impl crate::models::ModelSpec for GdeParams {

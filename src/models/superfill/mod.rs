@@ -38,7 +38,7 @@ pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
     uses_seed: false,
     seed_instead: "",
     parse: |s, grid| Ok(Arc::new(SuperfillParams::read(s, grid)?)),
-    max_check_every: 1,
+    plan_every: 1,
 };
 
 impl crate::models::ModelSpec for SuperfillParams {
