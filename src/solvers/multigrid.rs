@@ -35,7 +35,8 @@
 //!   also builds those levels' operators in one), instead of 4 per level and the coarsest's
 //!   sweeps. Its first level's vectors have room behind them for the coarser levels. (Those
 //!   levels also keep fields of their own, a few thousand cells, which only the per-level
-//!   path of `with_bottom(.., false)` uses: `new` takes it on a CPU device, see there.)
+//!   path of `with_bottom(.., false)` uses, the tests' reference.) On a CPU device the
+//!   bottom's workgroup is smaller (`CPU_BOTTOM_THREADS`).
 //!   dendrite-3d's V-cycle is 13 dispatches in a solve (26 before the bottom and the fused
 //!   first sweeps).
 //!   `dispatches_per_vcycle` counts them (tested); they share one compute pass unless a copy
@@ -295,6 +296,13 @@ pub(crate) fn gauss_seidel_colours(n: [u32; 3]) -> u32 {
 /// stage, a few microseconds on a GPU, about what one more dependent dispatch costs.
 const BOTTOM_CELLS: u64 = 8192;
 
+/// The bottom's workgroup on a CPU device (lavapipe), where one workgroup runs on one core
+/// and every barrier switches all its invocations in turn: at 256 there, per-level
+/// dispatches had run FiPy's trench (superfill-trench-2d to 7.8 s) 12 % faster than the
+/// fused bottom; at 32 the fused bottom takes its solves from 16.0 to 12.6 ms per step (16:
+/// 14.7 ms, 64: 12.9 ms; docs/performance.md).
+const CPU_BOTTOM_THREADS: u32 = 32;
+
 /// A bottom level's entry in the bottom kernels' table (`BottomLevel` of
 /// multigrid_bottom.wgsl): its grid and its offset in the first bottom level's vectors.
 #[repr(C)]
@@ -392,18 +400,15 @@ fn grid_of(n: [u32; 3], dx: f64) -> Grid {
 }
 
 impl Multigrid {
-    /// The V-cycle for `fine` on `fine_domain`. The bottom is fused into one dispatch on a
-    /// GPU and not on a CPU device (lavapipe), where that one workgroup runs on one core and
-    /// switches all its invocations at each of its barriers: per-level dispatches ran FiPy's
-    /// trench (superfill-trench-2d to 7.8 s) 12 % faster there (docs/performance.md). Both
-    /// forms give the same bits.
+    /// The V-cycle for `fine` on `fine_domain`, its bottom fused into one dispatch (on a
+    /// CPU device of `CPU_BOTTOM_THREADS` invocations). Both forms give the same bits.
     pub fn new(
         gpu: &Gpu,
         fine_domain: &Arc<Domain>,
         fine: &FineLevel,
         coarsening: Coarsening,
     ) -> Result<Multigrid> {
-        Self::with_bottom(gpu, fine_domain, fine, coarsening, !gpu.cpu)
+        Self::with_bottom(gpu, fine_domain, fine, coarsening, true)
     }
 
     /// With `fused_bottom` false every level runs its own dispatches: the same V-cycle, bit
@@ -1038,7 +1043,14 @@ impl Bottom {
         let limits = &gpu.limits;
         let wide = limits.max_compute_invocations_per_workgroup >= 1024
             && limits.max_compute_workgroup_size_x >= 1024;
-        let threads = [("THREADS", if wide { 1024.0 } else { 256.0 })];
+        let threads = if gpu.cpu {
+            CPU_BOTTOM_THREADS
+        } else if wide {
+            1024
+        } else {
+            256
+        };
+        let threads = [("THREADS", threads as f64)];
         let path = "solvers/multigrid_bottom.wgsl";
         let vcycle = Kernel::with_constants(gpu, path, "main", &threads)?;
         let build = Kernel::with_constants(gpu, path, "build", &threads)?;
