@@ -6,6 +6,11 @@
 // point 2 cells along the way, and reinitialisation repairs their φ every few steps.
 // With ACCUMULATE the kernel also adds the step's deposited volume per interface cell
 // (v Δt × area, in cell volumes) for the Faraday check.
+// The search reaches 3 cells along each axis, 3√d cells at most, and interface cells lie
+// within a cell of the zero level, so a cell farther than 3√d + 1 cells from it (|φ| a
+// distance, with half a cell to spare for the steps since the last reinitialisation) finds
+// none and takes zeros at once: most of the grid, whose φ sits at the band's clamp. The
+// search there cost a third of a step's kernels outside the solves on FiPy's trench.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 
@@ -35,6 +40,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let i = c.local;
+    if (abs(phi[i]) * p.inv_dx > 3.0 * sqrt(f32(dims())) + 1.5) {
+        vel_ext[i] = 0.0;
+        theta_ext[i] = 0.0;
+        theta_lev_ext[i] = 0.0;
+        return;
+    }
     if (ACCUMULATE) {
         deposited[i] += p.dt * vel_cell[i] * p.inv_dx * area[i];
     }
