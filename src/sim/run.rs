@@ -348,7 +348,7 @@ fn check_planned_step(
 /// in submissions of at most `check_every` steps and of at most the model's `plan_every`
 /// (the time step is planned before each), with a divergence check every `check_every`
 /// steps: superfill plans every step, and a guard after each (six reductions, each read
-/// back) took a tenth of FiPy's trench.
+/// back) took 0.8 s of the 11 s FiPy's trench ran.
 fn advance_to(
     target: f64,
     gpu: &Gpu,
