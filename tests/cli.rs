@@ -226,29 +226,67 @@ fn assert_resume_matches_batched(
     cut
 }
 
+/// FiPy's trench at 20 nm to 6 s, outputs every 0.5 s, solves every 2 steps: a small
+/// superfill run through its fill.
+const SUPERFILL_SMALL_TRENCH: [&str; 16] = [
+    "--set",
+    "grid.nx=15",
+    "--set",
+    "grid.ny=44",
+    "--set",
+    "grid.dx=2e-8",
+    "--set",
+    "superfill.bottom_m=60e-9",
+    "--set",
+    "superfill.boundary_layer_m=0.32e-6",
+    "--set",
+    "superfill.species_every=2",
+    "--set",
+    "run.end_time=6.0",
+    "--set",
+    "run.output_every=0.5",
+];
+
 /// The superfill model's state (level set, surface amounts, concentrations and their solves'
 /// warm starts, the Faraday tally, seam marks, and the event history) survives a resume bit
 /// for bit, summary included, through reinitialisations and concentration solves (every 5
-/// and 2 steps here) that fall on both sides of the checkpoint.
+/// and 2 steps here) that fall on both sides of the checkpoint, and guards every 7 steps.
 #[test]
 fn resumed_superfill_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("superfill-trench-2d.toml");
-    let sets = [
-        "grid.nx=15",
-        "grid.ny=44",
-        "grid.dx=2e-8",
-        "superfill.bottom_m=60e-9",
-        "superfill.boundary_layer_m=0.32e-6",
-        "superfill.species_every=2",
-        "run.end_time=6.0",
-        "run.output_every=0.5",
-    ];
-    let args: Vec<&str> = sets.iter().flat_map(|s| ["--set", *s]).collect();
-    let cut = assert_resume_matches_batched(dir.path(), &file, &args, "run.check_every=1");
+    let cut = assert_resume_matches(dir.path(), &file, &SUPERFILL_SMALL_TRENCH);
     let full = dir.path().join("full");
     assert_eq!(summary_but_wall_time(&full), summary_but_wall_time(&cut));
+}
+
+/// superfill plans its step before every step whatever `run.check_every` says (its
+/// registry entry's `plan_every`, src/sim/run.rs): the key sets only how often the
+/// divergence guard runs, which changes nothing. Guarded every step or every 1000 steps,
+/// the run gives the same bits; had the plan followed `check_every` again, the second run
+/// would keep its first step through the fill, whose speed grows tenfold.
+#[test]
+fn superfill_results_do_not_depend_on_the_guard_cadence() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("superfill-trench-2d.toml");
+    let run = |check_every: &str| {
+        let out = dir.path().join(check_every);
+        let mut a = vec!["run", file.as_str(), "--out", out.to_str().unwrap(), "-q"];
+        a.extend(SUPERFILL_SMALL_TRENCH);
+        a.extend(["--set", check_every, "--no-pictures"]);
+        ok(&mesolyte(&a));
+        out
+    };
+    let every_step = run("run.check_every=1");
+    let rarely = run("run.check_every=1000");
+    let metrics = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+    assert_eq!(metrics(&every_step), metrics(&rarely));
+    assert_eq!(
+        summary_but_wall_time(&every_step),
+        summary_but_wall_time(&rarely)
+    );
 }
 
 /// A run's summary.json without its wall time (the one key a resume may change).
