@@ -270,9 +270,9 @@ fn multigrid_iterations_stay_flat_as_the_grid_grows() {
 /// the cycle is the fine level's 4 (the second sweep down, the first being written by the CG
 /// update; the restriction with the residual; the prolongation inside the first sweep up;
 /// one more sweep, which also sums the CG's r·z) and the bottom's 1: 5. (6 with the sums in
-/// a dispatch of their own, 17 with each coarse level dispatched on its own, as a CPU device
-/// runs them, 56 before the per-level fusions.) The test asks for the GPU form whatever the
-/// adapter, so that its count is pinned here too.
+/// a dispatch of their own, 17 with each coarse level dispatched on its own, 56 before the
+/// per-level fusions.) A CPU device runs the same dispatches, its bottom's workgroup
+/// smaller; the test asks for the GPU form whatever the adapter.
 #[test]
 fn periodic_multigrid_is_chunking_independent_and_lean() {
     let (mut gpu, _lock) = common::gpu();

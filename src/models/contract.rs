@@ -117,7 +117,8 @@ pub type Metric = (String, f64);
 
 pub trait Model {
     /// The stable time step (s) at the current state; called before each batch of steps
-    /// (at most `run.check_every` steps), so it may reduce fields on the GPU.
+    /// (at most `run.check_every` steps and the registry entry's `plan_every`), so it may
+    /// reduce fields on the GPU.
     fn stable_dt(&mut self, gpu: &Gpu) -> Result<f64>;
 
     /// Advances `steps` steps of `dt` seconds from the loop's clock `from` (its step keys

@@ -297,10 +297,10 @@ pub(crate) fn gauss_seidel_colours(n: [u32; 3]) -> u32 {
 const BOTTOM_CELLS: u64 = 8192;
 
 /// The bottom's workgroup on a CPU device (lavapipe), where one workgroup runs on one core
-/// and every barrier switches all its invocations in turn: at 256 there, per-level
-/// dispatches had run FiPy's trench (superfill-trench-2d to 7.8 s) 12 % faster than the
-/// fused bottom; at 32 the fused bottom takes its solves from 16.0 to 12.6 ms per step (16:
-/// 14.7 ms, 64: 12.9 ms; docs/performance.md).
+/// and every barrier switches all its invocations in turn: at 1024 (lavapipe's largest)
+/// per-level dispatches had run FiPy's trench (superfill-trench-2d to 7.8 s) 12 % faster
+/// than the fused bottom; at 32 the fused bottom takes its solves from 16.0 ms per step
+/// (per-level) to 12.3–12.9 ms (16: 14.7 ms, 64: 12.9–13.4 ms; docs/performance.md).
 const CPU_BOTTOM_THREADS: u32 = 32;
 
 /// A bottom level's entry in the bottom kernels' table (`BottomLevel` of
