@@ -226,26 +226,19 @@ fn assert_resume_matches_batched(
     cut
 }
 
-/// FiPy's trench at 20 nm to 6 s, outputs every 0.5 s, solves every 2 steps: a small
-/// superfill run through its fill.
-const SUPERFILL_SMALL_TRENCH: [&str; 16] = [
-    "--set",
-    "grid.nx=15",
-    "--set",
-    "grid.ny=44",
-    "--set",
-    "grid.dx=2e-8",
-    "--set",
-    "superfill.bottom_m=60e-9",
-    "--set",
-    "superfill.boundary_layer_m=0.32e-6",
-    "--set",
-    "superfill.species_every=2",
-    "--set",
-    "run.end_time=6.0",
-    "--set",
-    "run.output_every=0.5",
-];
+/// `common::SUPERFILL_SMALL_GRID` to 6 s, outputs every 0.5 s, solves every 2 steps.
+fn superfill_small_trench() -> Vec<&'static str> {
+    let mut a = common::SUPERFILL_SMALL_GRID.to_vec();
+    a.extend([
+        "--set",
+        "superfill.species_every=2",
+        "--set",
+        "run.end_time=6.0",
+        "--set",
+        "run.output_every=0.5",
+    ]);
+    a
+}
 
 /// The superfill model's state (level set, surface amounts, concentrations and their solves'
 /// warm starts, the Faraday tally, seam marks, and the event history) survives a resume bit
@@ -256,7 +249,7 @@ fn resumed_superfill_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("superfill-trench-2d.toml");
-    let cut = assert_resume_matches(dir.path(), &file, &SUPERFILL_SMALL_TRENCH);
+    let cut = assert_resume_matches(dir.path(), &file, &superfill_small_trench());
     let full = dir.path().join("full");
     assert_eq!(summary_but_wall_time(&full), summary_but_wall_time(&cut));
 }
@@ -274,7 +267,7 @@ fn superfill_results_do_not_depend_on_the_guard_cadence() {
     let run = |check_every: &str| {
         let out = dir.path().join(check_every);
         let mut a = vec!["run", file.as_str(), "--out", out.to_str().unwrap(), "-q"];
-        a.extend(SUPERFILL_SMALL_TRENCH);
+        a.extend(superfill_small_trench());
         a.extend(["--set", check_every, "--no-pictures"]);
         ok(&mesolyte(&a));
         out

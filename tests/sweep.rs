@@ -291,28 +291,18 @@ fn a_superfill_additive_sweep_says_which_runs_are_void_free() {
     let _lock = common::gpu().1;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
-    let args: Vec<String> = [
+    let file = scenario("superfill-sweep-2d.toml");
+    let mut args = vec![
         "sweep",
-        &scenario("superfill-sweep-2d.toml"),
+        file.as_str(),
         "--out",
         out.to_str().unwrap(),
         "--vary",
         "superfill.accelerator_bulk_mol_m3=0.0,5e-3",
-        "--set",
-        "grid.nx=15",
-        "--set",
-        "grid.ny=44",
-        "--set",
-        "grid.dx=2e-8",
-        "--set",
-        "superfill.bottom_m=60e-9",
-        "--set",
-        "superfill.boundary_layer_m=0.32e-6",
-        "-q",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
+    args.extend(common::SUPERFILL_SMALL_GRID);
+    args.push("-q");
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     ok(&mesolyte_owned(&args));
     let rows = table(&out);
     assert_eq!(numbers(&rows, "void_free"), vec![0.0, 1.0]);

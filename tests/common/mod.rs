@@ -62,3 +62,18 @@ pub fn scenario(name: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// FiPy's trench on 15 × 44 cells of 20 nm, its rounded bottom and diffusion layer fitted to
+/// that grid, as `--set` arguments: small superfill runs through a whole fill.
+pub const SUPERFILL_SMALL_GRID: [&str; 10] = [
+    "--set",
+    "grid.nx=15",
+    "--set",
+    "grid.ny=44",
+    "--set",
+    "grid.dx=2e-8",
+    "--set",
+    "superfill.bottom_m=60e-9",
+    "--set",
+    "superfill.boundary_layer_m=0.32e-6",
+];
