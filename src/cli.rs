@@ -144,7 +144,9 @@ struct SweepArgs {
 pub fn main() -> ExitCode {
     quiet_headless_probing();
     let cli = Cli::parse();
-    match dispatch(cli.command) {
+    let result = dispatch(cli.command);
+    eprint!("{}", crate::gpu::profile::report());
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -282,6 +282,49 @@ fn superfill_results_do_not_depend_on_the_guard_cadence() {
     );
 }
 
+/// `MESOLYTE_PROFILE=1` (src/gpu/profile.rs) prints GPU time per kernel at exit and changes
+/// no result: the profiled run's metrics equal the plain run's, each step's two advection
+/// stages appear as two dispatches of superfill/advect.wgsl, and the plain run prints no
+/// table. (The times themselves are not checked: tests do not time things.)
+#[test]
+fn the_profile_counts_each_kernels_dispatches_and_changes_no_result() {
+    let _lock = common::gpu().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("superfill-trench-2d.toml");
+    let run = |name: &str, profile: &str| {
+        let out = dir.path().join(name);
+        let mut a = vec!["run", file.as_str(), "--out", out.to_str().unwrap(), "-q"];
+        a.extend(common::SUPERFILL_SMALL_GRID);
+        a.extend(["--set", "run.end_time=2.0", "--no-pictures"]);
+        let env = [("MESOLYTE_PROFILE", std::ffi::OsStr::new(profile))];
+        let o = common::mesolyte_with_env(&a, &env);
+        ok(&o);
+        (out, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (plain, quiet) = run("plain", "");
+    let (profiled, table) = run("profiled", "1");
+    assert!(!quiet.contains("GPU time per kernel"), "{quiet}");
+    let metrics = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+    assert_eq!(metrics(&plain), metrics(&profiled));
+    if table.contains("no timestamp queries") {
+        return; // an adapter without them: nothing to count
+    }
+    assert!(table.contains("GPU time per kernel"), "{table}");
+    let steps: u64 = metrics(&profiled)
+        .lines()
+        .last()
+        .and_then(|row| row.split(',').nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("the last row's step") as u64;
+    let advect: u64 = table
+        .lines()
+        .filter(|l| l.contains("superfill/advect.wgsl main"))
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(advect, 2 * steps, "{table}");
+    assert!(table.contains("solvers/cg_apply.wgsl main"), "{table}");
+}
+
 /// A run's summary.json without its wall time (the one key a resume may change).
 fn summary_but_wall_time(d: &Path) -> serde_json::Value {
     let mut v: serde_json::Value =

@@ -227,6 +227,7 @@ impl Gpu {
             max_binding_bytes = max_binding_bytes.min(cap.max(256));
         }
         let cpu = adapter.get_info().device_type == wgpu::DeviceType::Cpu;
+        super::profile::start(&device, &queue);
         Ok(Gpu {
             device,
             queue,
@@ -244,6 +245,7 @@ impl Gpu {
     /// which share the device from threads of their own, each wait for their own work only.
     pub fn submit(&self, commands: wgpu::CommandBuffer) {
         let index = self.queue.submit([commands]);
+        super::profile::submitted();
         self.last_submission
             .lock()
             .unwrap_or_else(|e| e.into_inner())

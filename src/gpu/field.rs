@@ -349,6 +349,7 @@ impl Field {
         if let Some((pipeline, bg, groups)) = &self.wrap {
             let pass = rec.pass();
             pass.set_pipeline(pipeline);
+            super::profile::dispatching(pipeline);
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(*groups, 1, 1);
             return;

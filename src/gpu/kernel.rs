@@ -98,6 +98,11 @@ impl Kernel {
                 },
                 cache: None,
             });
+        if super::profile::enabled() {
+            // A few dozen kernels per run, named once.
+            let name: &'static str = Box::leak(format!("{path} {entry}").into_boxed_str());
+            super::profile::name_kernel(&pipeline, name);
+        }
         let layout = pipeline.get_bind_group_layout(0);
         Ok(Kernel {
             pipeline,

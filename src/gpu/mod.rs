@@ -4,6 +4,7 @@ mod device;
 pub mod domain;
 pub mod field;
 mod kernel;
+pub mod profile;
 pub mod recorder;
 pub mod reduce;
 pub mod shaders;

@@ -23,8 +23,17 @@ impl<'e> Recorder<'e> {
         }
     }
 
-    /// The open compute pass, begun on first use.
+    /// The open compute pass, begun on first use; under the profile (gpu/profile.rs) a new,
+    /// timed one each call, named after the caller's line (`track_caller` on the helpers in
+    /// between leads it to the line that chose the kernel).
+    #[track_caller]
     pub fn pass(&mut self) -> &mut wgpu::ComputePass<'static> {
+        if super::profile::enabled() {
+            self.pass = None;
+            let site = std::panic::Location::caller();
+            let encoder = &mut *self.encoder;
+            return self.pass.insert(super::profile::begin_pass(encoder, site));
+        }
         // forget_lifetime: the pass no longer borrows the encoder statically; wgpu keeps the
         // encoder locked at run time until the pass is dropped, which `encoder` does first.
         let encoder = &mut *self.encoder;
@@ -39,5 +48,16 @@ impl<'e> Recorder<'e> {
     pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
         self.pass = None;
         self.encoder
+    }
+}
+
+impl Drop for Recorder<'_> {
+    /// Under the profile, the recorded passes' timestamps go where the read after the
+    /// submission finds them.
+    fn drop(&mut self) {
+        self.pass = None;
+        if super::profile::enabled() {
+            super::profile::end_recording(self.encoder);
+        }
     }
 }

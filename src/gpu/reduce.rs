@@ -332,15 +332,19 @@ impl AxisReduce {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&acc, 0, None);
         {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+            let mut rec = super::Recorder::new(&mut enc);
+            let pass = rec.pass();
             pass.set_pipeline(&self.accumulate.pipeline);
+            super::profile::dispatching(&self.accumulate.pipeline);
             for (c, &(gx, gy)) in self.chunk_groups.iter().enumerate() {
                 let bg = self.accumulate.bind_named(gpu, &named(c));
                 pass.set_bind_group(0, &bg, &[]);
                 pass.dispatch_workgroups(gx, gy, 1);
             }
             let bg = self.finish.bind_named(gpu, &named(0));
+            let pass = rec.pass();
             pass.set_pipeline(&self.finish.pipeline);
+            super::profile::dispatching(&self.finish.pipeline);
             pass.set_bind_group(0, &bg, &[]);
             pass.dispatch_workgroups(self.finish_groups.0, self.finish_groups.1, 1);
         }

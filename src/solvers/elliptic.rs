@@ -656,14 +656,17 @@ impl EllipticSolver {
         *bytemuck::from_bytes(bytemuck::cast_slice(&raw))
     }
 
+    #[track_caller]
     fn single(&self, rec: &mut Recorder, which: Sum) {
         let (k, bg) = &self.sums[which as usize];
         let pass = rec.pass();
         pass.set_pipeline(&k.pipeline);
+        crate::gpu::profile::dispatching(&k.pipeline);
         pass.set_bind_group(0, bg, &[]);
         pass.dispatch_workgroups(1, 1, 1);
     }
 
+    #[track_caller]
     fn cells(&self, rec: &mut Recorder, k: &Kernel, groups: &[wgpu::BindGroup]) {
         self.domain.dispatch(rec.pass(), &k.pipeline, groups);
     }

@@ -676,6 +676,7 @@ impl Multigrid {
         if let Some(b) = self.bottom.as_ref().filter(|b| b.levels > 1) {
             let pass = rec.pass();
             pass.set_pipeline(&b.build.pipeline);
+            crate::gpu::profile::dispatching(&b.build.pipeline);
             pass.set_bind_group(0, &b.build_group, &[]);
             pass.dispatch_workgroups(1, 1, 1);
         }
@@ -738,6 +739,7 @@ impl Multigrid {
             Some(b) => {
                 let pass = self.pass_for_dispatch(rec);
                 pass.set_pipeline(&b.vcycle.pipeline);
+                crate::gpu::profile::dispatching(&b.vcycle.pipeline);
                 pass.set_bind_group(0, &b.vcycle_group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
             }

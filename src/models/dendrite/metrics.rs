@@ -11,7 +11,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 use std::sync::Arc;
 
-use crate::gpu::{Domain, Field, Gpu, Kernel};
+use crate::gpu::{Domain, Field, Gpu, Kernel, Recorder};
 
 const VALUES: usize = 5;
 
@@ -96,8 +96,10 @@ impl ColumnKernel {
         });
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+            let mut rec = Recorder::new(&mut enc);
+            let pass = rec.pass();
             pass.set_pipeline(&self.kernel.pipeline);
+            crate::gpu::profile::dispatching(&self.kernel.pipeline);
             for (span, bg) in d.chunks.iter().zip(&bgs) {
                 pass.set_bind_group(0, bg, &[]);
                 if g.is_3d() {

@@ -248,9 +248,9 @@ impl FlowSolver {
     pub fn update_fields(&self, gpu: &Gpu) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+            let mut rec = Recorder::new(&mut enc);
             self.lattice.domain().dispatch(
-                &mut pass,
+                rec.pass(),
                 &self.fields_kernel.pipeline,
                 &self.fields_bg,
             );

@@ -155,6 +155,7 @@ impl Lattice {
         if let Some(k) = &self.merge_kernel {
             let pass = rec.pass();
             pass.set_pipeline(&k.pipeline);
+            crate::gpu::profile::dispatching(&k.pipeline);
             for (bg, _, _, wraps) in &self.merges {
                 if *wraps && !self.z_periodic {
                     continue;

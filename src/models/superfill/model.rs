@@ -303,6 +303,7 @@ impl Superfill {
     }
 
     /// Binds `list` (and the step parameters as `p`) by name and dispatches over the cells.
+    #[track_caller]
     fn dispatch(
         &self,
         gpu: &Gpu,
