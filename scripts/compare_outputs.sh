@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs small versions of the shipped scenarios (dendrite 2D/3D, one chunk and chunked, both
-# preconditioners; every gde geometry and stage kind; the diffusion cases) with one binary and
+# preconditioners; every gde geometry and stage kind; the diffusion cases; the superfill
+# trench, one chunk and chunked, the leveler case and a coarse via) with one binary and
 # prints a SHA-256 per output file, so that two builds can be compared byte for byte:
 #   bash scripts/compare_outputs.sh target/release/mesolyte /tmp/after > after.txt
 #   diff before.txt after.txt
@@ -30,10 +31,15 @@ case_run gde-sphere gde-sphere-array grid.nx=16 grid.ny=16 grid.nz=16 "${g[@]}"
 case_run gde-diffusivity gde-gdl-diffusivity grid.nx=24 grid.ny=24 grid.nz=16 "${g[@]}"
 case_run gde-permeability gde-gdl-permeability grid.nx=24 grid.ny=24 grid.nz=16 "${g[@]}"
 case_run gde-cl gde-cl-oxygen grid.nx=16 grid.ny=16 grid.nz=16 "${g[@]}"
-MESOLYTE_MAX_BINDING_BYTES=4096 case_run gde-cl-chunked gde-cl-oxygen grid.nx=16 grid.ny=16 grid.nz=16 "${g[@]}"
+MESOLYTE_MAX_BINDING_BYTES=6144 case_run gde-cl-chunked gde-cl-oxygen grid.nx=16 grid.ny=16 grid.nz=16 "${g[@]}"
 case_run diffusion-depletion diffusion-depletion-2d grid.nx=40 grid.ny=10 run.end_time=0.2 run.output_every=0.1
 case_run diffusion-gaussian diffusion-gaussian-2d grid.nx=32 grid.ny=32 run.end_time=0.05 run.output_every=0.025
 case_run diffusion-mode diffusion-mode-3d grid.nx=16 grid.ny=16 grid.nz=16 run.end_time=0.05 run.output_every=0.025
+s2=(grid.nx=30 grid.ny=85 grid.dx=1e-8 run.end_time=8 run.output_every=1)
+case_run superfill-trench superfill-trench-2d "${s2[@]}"
+MESOLYTE_MAX_BINDING_BYTES=3072 case_run superfill-trench-chunked superfill-trench-2d "${s2[@]}"
+case_run superfill-leveler superfill-leveler-2d run.end_time=30 run.output_every=10
+case_run superfill-via superfill-via-3d grid.nx=30 grid.ny=30 grid.nz=85 grid.dx=1e-8 run.end_time=3 run.output_every=1
 cd "$out"
 for f in $(find . -type f ! -name '*.log' | sort); do
     case $f in

@@ -28,7 +28,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let i = c.local;
-    let moved = phi_d[i] - p.dt * vel_ext[i] * godunov_gradient(c, true);
+    // Where the extended velocity is zero (beyond the extension's reach: most of the clamped
+    // plateau) the stage leaves φ as it is; skipping the stencil there gives the same bits.
+    let v = vel_ext[i];
+    var moved = phi_d[i];
+    if (v != 0.0) {
+        moved = phi_d[i] - p.dt * v * godunov_gradient(c, true);
+    }
     let next = KEEP * phi_in[i] + (1.0 - KEEP) * moved;
     phi_out[i] = clamp(next, -p.band, p.band);
 }
