@@ -730,3 +730,42 @@ fn a_probe_reads_the_cells_asked_for_from_any_chunk() {
         }
     }
 }
+
+/// A device builds each kernel once (gpu/kernel.rs, `Kernel::build`): asking again for the
+/// same stage, entry and constants returns the same pipeline, and any other constant value
+/// another one, which computes with its own value (the kernel's output says which it ran).
+#[test]
+fn kernels_are_built_once_per_device_and_constants() {
+    let (gpu, _lock) = common::gpu();
+    let g = Grid::new_2d(7, 5, 1.0);
+    let d = ghost_domains(&gpu, g, false, 1).remove(0);
+    let values = cell_values(&g, 1);
+    let build = |periodic_x: bool| {
+        Kernel::with_constants(
+            &gpu,
+            "test/neighbour_reach.wgsl",
+            "main",
+            &[
+                ("REACH", 1.0),
+                ("PERIODIC_X", Kernel::flag(periodic_x)),
+                ("PERIODIC_Y", 0.0),
+                ("PERIODIC_Z", 0.0),
+            ],
+        )
+        .unwrap()
+    };
+    let (a, again, other) = (build(false), build(false), build(true));
+    assert!(a.pipeline == again.pipeline && a.layout == again.layout);
+    assert!(a.pipeline != other.pipeline);
+    // Each computes with its own constants, the same as on the CPU.
+    for periodic in [[false; 3], [true, false, false]] {
+        assert_eq!(
+            gpu_reach(&gpu, &d, &values, periodic),
+            cpu_reach(&g, &values, 1, periodic)
+        );
+    }
+    assert_ne!(
+        cpu_reach(&g, &values, 1, [false; 3]),
+        cpu_reach(&g, &values, 1, [true, false, false])
+    );
+}

@@ -49,6 +49,8 @@ pub struct Gpu {
     /// choose another equivalent form.
     pub cpu: bool,
     pub(super) common: std::sync::OnceLock<super::CommonKernels>,
+    /// Every kernel built on this device, by what it was built from (`Kernel::build`).
+    pub(super) kernels: Mutex<HashMap<super::kernel::KernelKey, super::Kernel>>,
     /// Each thread's latest submission (see [`Gpu::submit`]).
     last_submission: Mutex<HashMap<ThreadId, wgpu::SubmissionIndex>>,
 }
@@ -236,6 +238,7 @@ impl Gpu {
             max_binding_bytes,
             cpu,
             common: Default::default(),
+            kernels: Default::default(),
             last_submission: Default::default(),
         })
     }

@@ -8,12 +8,23 @@ use anyhow::{anyhow, bail, Result};
 
 use super::{shaders, Gpu};
 
+/// A kernel's pipeline and bind-group layout; clones share them (wgpu handles).
+#[derive(Clone)]
 pub struct Kernel {
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
     pub name: &'static str,
     /// The group-0 resource variables of the composed shader, from naga's reflection.
     slots: Vec<Slot>,
+}
+
+/// What a kernel is built from (`Kernel::build`'s arguments; constants by their bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct KernelKey {
+    path: &'static str,
+    entry: String,
+    constants: Vec<(String, u64)>,
+    swaps: Vec<(String, String)>,
 }
 
 /// One `@group(0) @binding(n) var` of a shader.
@@ -70,7 +81,41 @@ impl Kernel {
         Self::build(gpu, path, entry, constants, swaps)
     }
 
+    /// The kernel built for these arguments, once per device: every solver and model asking
+    /// for the same stage, entry, constants and include swaps gets the same pipeline (a
+    /// pipeline is immutable; each user binds its own buffers). FiPy's trench asks for 92
+    /// kernels, 42 of them different (its three species solvers have the same kernels), and
+    /// on lavapipe each build costs milliseconds (WGSL to SPIR-V, then lavapipe's NIR and
+    /// shader-cache lookup, or LLVM).
     fn build(
+        gpu: &Gpu,
+        path: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        swaps: &[(&str, &str)],
+    ) -> Result<Kernel> {
+        let key = KernelKey {
+            path,
+            entry: entry.to_string(),
+            constants: constants
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_bits()))
+                .collect(),
+            swaps: swaps
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        };
+        let cached = || gpu.kernels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cached().get(&key) {
+            return Ok(k.clone());
+        }
+        let kernel = Self::compile(gpu, path, entry, constants, swaps)?;
+        cached().insert(key, kernel.clone());
+        Ok(kernel)
+    }
+
+    fn compile(
         gpu: &Gpu,
         path: &'static str,
         entry: &str,
