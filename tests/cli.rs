@@ -242,8 +242,9 @@ fn superfill_small_trench() -> Vec<&'static str> {
 
 /// The superfill model's state (level set, surface amounts, concentrations, the Faraday
 /// tally, seam marks, and the event history; the concentration solves start from zero and
-/// keep nothing between steps) survives a resume bit for bit, summary included, through reinitialisations and concentration solves (every 5
-/// and 2 steps here) that fall on both sides of the checkpoint, and guards every 7 steps.
+/// keep nothing between steps) survives a resume bit for bit, summary included, through
+/// reinitialisations and concentration solves (every 5 and 2 steps here) that fall on both
+/// sides of the checkpoint, and guards every 7 steps.
 #[test]
 fn resumed_superfill_run_matches_uninterrupted_run_bit_for_bit() {
     let _lock = common::gpu().1;

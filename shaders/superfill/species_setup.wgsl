@@ -18,8 +18,8 @@
 // The solver's unknown is the step's change δ = c − c_old, so b is the residual of c_old,
 // b − A c_old: its relative tolerance then applies to this step's change, not to c, and
 // what a loose tolerance leaves is in the next step's residual instead of lost (solved for
-// c itself, changes below the tolerance were never made, and c drifted). The previous
-// step's δ is the warm start. species_update.wgsl adds δ to c.
+// c itself, changes below the tolerance were never made, and c drifted). Each solve starts
+// from δ = 0 (a solver for corrections). species_update.wgsl adds δ to c.
 //
 // The residual is summed from differences, Σ g (c_nb − c_old) − s A c_old + source +
 // robin (c_bulk − c_old), the time term's (c_old − c_old) left out: formed as

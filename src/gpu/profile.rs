@@ -2,15 +2,16 @@
 //! every compute pass a [`Recorder`](super::Recorder) opens holds one dispatch (or one
 //! kernel's dispatches over its chunks) between two timestamps (`TIMESTAMP_QUERY`), each
 //! submission waits for its work and reads them, and `mesolyte` prints a table at exit:
-//! per kernel and the line that recorded it, the dispatches, their total and mean GPU time
-//! and their share.
+//! per kernel and the line that recorded it, the passes, their total and mean GPU time and
+//! their share.
 //!
 //! The profile changes what it measures: a pass per dispatch costs more on some devices
 //! (lavapipe: 34 against 18.5 µs for a tiny dispatch, docs/performance.md), and waiting
 //! after every submission leaves the device idle while the host records the next one. So
 //! the wall time of a profiled run is not the run's; the table says how its GPU time
 //! divides. Only the first thread that records is profiled (a parallel sweep's other runs
-//! go untimed), so that no other thread's submission can meet the read-back mapped.
+//! go untimed), so that no other thread's submission can meet the read-back mapped, and
+//! only the first device opened (the CLI opens one).
 
 use std::collections::HashMap;
 use std::panic::Location;
@@ -56,16 +57,22 @@ fn with<R>(f: impl FnOnce(&mut Profiler) -> R) -> Option<R> {
 }
 
 impl Profiler {
-    /// Whether this thread's passes are the ones timed (the first thread to ask).
-    fn mine(&mut self) -> bool {
+    /// Whether this thread's passes are the ones timed: the first thread that opens a pass
+    /// (`claim`) becomes the owner; a thread that only submits does not.
+    fn mine(&mut self, claim: bool) -> bool {
         let me = std::thread::current().id();
-        *self.owner.get_or_insert(me) == me
+        if claim {
+            return *self.owner.get_or_insert(me) == me;
+        }
+        self.owner == Some(me)
     }
 }
 
 /// Sets the profile up on a device that was opened with `TIMESTAMP_QUERY`, or says why not.
+/// The first device opened is the one profiled (the CLI opens one): its query set cannot
+/// serve another's passes.
 pub(super) fn start(device: &wgpu::Device, queue: &wgpu::Queue) {
-    if !enabled() {
+    if !enabled() || with(|_| ()).is_some() {
         return;
     }
     if !device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
@@ -113,7 +120,7 @@ pub(crate) fn dispatching(pipeline: &wgpu::ComputePipeline) {
         return;
     }
     with(|p| {
-        if !p.mine() {
+        if !p.mine(false) {
             return;
         }
         let name = p.kernels.get(pipeline).copied();
@@ -130,7 +137,7 @@ pub(super) fn begin_pass(
 ) -> wgpu::ComputePass<'static> {
     let mut guard = PROFILER.lock().unwrap_or_else(|e| e.into_inner());
     let writes = guard.as_mut().and_then(|p| {
-        if !p.mine() || (p.passes.len() as u32 + 1) * 2 > CAPACITY {
+        if !p.mine(true) || (p.passes.len() as u32 + 1) * 2 > CAPACITY {
             p.untimed += 1;
             return None;
         }
@@ -154,15 +161,17 @@ pub(super) fn begin_pass(
 /// finds them (a recorder's end, before its encoder is finished).
 pub(super) fn end_recording(encoder: &mut wgpu::CommandEncoder) {
     with(|p| {
-        if !p.mine() {
+        if !p.mine(false) {
             return;
         }
         let (from, to) = (p.copied as u32 * 2, p.passes.len() as u32 * 2);
         if to > from {
-            let offset = from as u64 * 8;
-            encoder.resolve_query_set(&p.queries, from..to, &p.resolved, offset);
+            // A query resolve's destination offset must be a multiple of 256 bytes, a copy's
+            // only of 4: resolve to the start, then copy to where this range belongs (the
+            // commands run in order, so one recorder's copy precedes the next one's resolve).
+            encoder.resolve_query_set(&p.queries, from..to, &p.resolved, 0);
             let bytes = (to - from) as u64 * 8;
-            encoder.copy_buffer_to_buffer(&p.resolved, offset, &p.readable, offset, bytes);
+            encoder.copy_buffer_to_buffer(&p.resolved, 0, &p.readable, from as u64 * 8, bytes);
             p.copied = p.passes.len();
         }
     });
@@ -172,7 +181,7 @@ pub(super) fn end_recording(encoder: &mut wgpu::CommandEncoder) {
 /// timestamps (passes of an encoder that was never submitted then read 0 and are skipped).
 pub(super) fn submitted() {
     with(|p| {
-        if !p.mine() {
+        if !p.mine(false) {
             return;
         }
         if p.copied == 0 {
@@ -219,7 +228,7 @@ pub fn report() -> String {
             "GPU time per kernel ({PROFILE_ENV}; a pass per dispatch and a wait per submission, \
              so the run's wall time is not the unprofiled one's): {total:.3} s in all\n\
              {:>9} {:>6} {:>9} {:>10}  kernel (recorded at)\n",
-            "total s", "share", "dispatches", "mean µs"
+            "total s", "share", "passes", "mean µs"
         );
         for ((name, site), (count, t)) in rows {
             out += &format!(

@@ -873,6 +873,7 @@ impl Multigrid {
         self.dispatches.get()
     }
 
+    #[track_caller]
     fn dispatch(
         &self,
         rec: &mut Recorder,
@@ -885,6 +886,7 @@ impl Multigrid {
     }
 
     /// The compute pass for the next dispatch, counted for `dispatches_per_vcycle`.
+    #[track_caller]
     fn pass_for_dispatch<'r>(&self, rec: &'r mut Recorder) -> &'r mut wgpu::ComputePass<'static> {
         self.dispatches.set(self.dispatches.get() + 1);
         rec.pass()

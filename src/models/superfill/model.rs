@@ -202,7 +202,8 @@ impl Superfill {
         // Each solve is for a change δ and starts from δ = 0 (a solver for corrections): the
         // previous solve's δ as the start (the warm solver with no step along its change, as
         // before 2026-12-06) took more iterations (1491 against 1459 over FiPy's trench to
-        // 7.8 s) and two more kernels per solve, and kept a field more per species.
+        // 7.8 s) and two more kernels per solve, and kept two fields more per species (x_prev,
+        // and b, which a solver for corrections keeps in its residual's memory).
         let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
         let solver = |x: &Field, label: &str| {
             let (form, memory) = (FineOperator::Stored, CorrectionMemory::Standard);
