@@ -336,8 +336,7 @@ impl Domain {
         pipeline: &wgpu::ComputePipeline,
         bind_groups: &[wgpu::BindGroup],
     ) {
-        pass.set_pipeline(pipeline);
-        super::profile::dispatching(pipeline);
+        super::set_pipeline(pass, pipeline);
         for (c, bg) in bind_groups.iter().enumerate() {
             pass.set_bind_group(0, bg, &[]);
             let (gx, gy, gz) = self.groups[c];

@@ -348,8 +348,7 @@ impl Field {
         let g = d.ghost as u64;
         if let Some((pipeline, bg, groups)) = &self.wrap {
             let pass = rec.pass();
-            pass.set_pipeline(pipeline);
-            super::profile::dispatching(pipeline);
+            super::set_pipeline(pass, pipeline);
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(*groups, 1, 1);
             return;

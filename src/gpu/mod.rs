@@ -19,7 +19,7 @@ pub use device::{
 pub use domain::{ChunkSpan, Domain, GridInfo, WORKGROUP};
 pub use field::{Element, Field, FieldValue};
 pub use kernel::Kernel;
-pub use recorder::Recorder;
+pub use recorder::{set_pipeline, Recorder};
 pub use reduce::{column_reduce, plane_reduce, Along, AxisReduce, Reduced};
 pub use stats::{field_stats, Stats, StatsQuery};
 

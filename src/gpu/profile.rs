@@ -37,8 +37,8 @@ struct Profiler {
     queries: wgpu::QuerySet,
     resolved: wgpu::Buffer,
     readable: wgpu::Buffer,
-    /// Each timed pass since the last read: its kernel (if it went through
-    /// `Domain::dispatch`) and the line that opened it.
+    /// Each timed pass since the last read: its kernel (named when its pipeline was set)
+    /// and the line that opened it.
     passes: Vec<(Option<&'static str>, &'static Location<'static>)>,
     /// Passes whose timestamps have been copied into `readable` (a recorder's end).
     copied: usize,
@@ -113,9 +113,8 @@ pub(super) fn name_kernel(pipeline: &wgpu::ComputePipeline, name: &'static str) 
     with(|p| p.kernels.insert(pipeline.clone(), name));
 }
 
-/// Names the kernel of the pass opened last (Domain::dispatch and the dispatches of one
-/// workgroup).
-pub(crate) fn dispatching(pipeline: &wgpu::ComputePipeline) {
+/// Names the kernel of the pass opened last (`recorder::set_pipeline`).
+pub(super) fn dispatching(pipeline: &wgpu::ComputePipeline) {
     if !enabled() {
         return;
     }
@@ -180,6 +179,9 @@ pub(super) fn end_recording(encoder: &mut wgpu::CommandEncoder) {
 /// After a submission: waits for it, adds its passes' times to the totals, and clears the
 /// timestamps (passes of an encoder that was never submitted then read 0 and are skipped).
 pub(super) fn submitted() {
+    if !enabled() {
+        return;
+    }
     with(|p| {
         if !p.mine(false) {
             return;

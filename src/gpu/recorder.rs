@@ -61,3 +61,10 @@ impl Drop for Recorder<'_> {
         }
     }
 }
+
+/// Sets `pipeline` on `pass`, as every dispatch in `src/` does through here, so that the
+/// profile (gpu/profile.rs) can name the pass's kernel.
+pub fn set_pipeline(pass: &mut wgpu::ComputePass, pipeline: &wgpu::ComputePipeline) {
+    pass.set_pipeline(pipeline);
+    super::profile::dispatching(pipeline);
+}

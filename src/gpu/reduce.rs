@@ -334,8 +334,7 @@ impl AxisReduce {
         {
             let mut rec = super::Recorder::new(&mut enc);
             let pass = rec.pass();
-            pass.set_pipeline(&self.accumulate.pipeline);
-            super::profile::dispatching(&self.accumulate.pipeline);
+            super::set_pipeline(pass, &self.accumulate.pipeline);
             for (c, &(gx, gy)) in self.chunk_groups.iter().enumerate() {
                 let bg = self.accumulate.bind_named(gpu, &named(c));
                 pass.set_bind_group(0, &bg, &[]);
@@ -343,8 +342,7 @@ impl AxisReduce {
             }
             let bg = self.finish.bind_named(gpu, &named(0));
             let pass = rec.pass();
-            pass.set_pipeline(&self.finish.pipeline);
-            super::profile::dispatching(&self.finish.pipeline);
+            super::set_pipeline(pass, &self.finish.pipeline);
             pass.set_bind_group(0, &bg, &[]);
             pass.dispatch_workgroups(self.finish_groups.0, self.finish_groups.1, 1);
         }

@@ -144,8 +144,7 @@ pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
     {
         let mut rec = super::Recorder::new(&mut enc);
         let pass = rec.pass();
-        pass.set_pipeline(&kernel.pipeline);
-        super::profile::dispatching(&kernel.pipeline);
+        super::set_pipeline(pass, &kernel.pipeline);
         let mut offset = 0u64;
         for (c, &g) in groups.iter().enumerate() {
             let gx = g.min(gpu.max_groups_per_dim() as u64) as u32;

@@ -660,8 +660,7 @@ impl EllipticSolver {
     fn single(&self, rec: &mut Recorder, which: Sum) {
         let (k, bg) = &self.sums[which as usize];
         let pass = rec.pass();
-        pass.set_pipeline(&k.pipeline);
-        crate::gpu::profile::dispatching(&k.pipeline);
+        crate::gpu::set_pipeline(pass, &k.pipeline);
         pass.set_bind_group(0, bg, &[]);
         pass.dispatch_workgroups(1, 1, 1);
     }

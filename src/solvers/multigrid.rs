@@ -675,8 +675,7 @@ impl Multigrid {
         }
         if let Some(b) = self.bottom.as_ref().filter(|b| b.levels > 1) {
             let pass = rec.pass();
-            pass.set_pipeline(&b.build.pipeline);
-            crate::gpu::profile::dispatching(&b.build.pipeline);
+            crate::gpu::set_pipeline(pass, &b.build.pipeline);
             pass.set_bind_group(0, &b.build_group, &[]);
             pass.dispatch_workgroups(1, 1, 1);
         }
@@ -738,8 +737,7 @@ impl Multigrid {
         match &self.bottom {
             Some(b) => {
                 let pass = self.pass_for_dispatch(rec);
-                pass.set_pipeline(&b.vcycle.pipeline);
-                crate::gpu::profile::dispatching(&b.vcycle.pipeline);
+                crate::gpu::set_pipeline(pass, &b.vcycle.pipeline);
                 pass.set_bind_group(0, &b.vcycle_group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
             }

@@ -98,8 +98,7 @@ impl ColumnKernel {
         {
             let mut rec = Recorder::new(&mut enc);
             let pass = rec.pass();
-            pass.set_pipeline(&self.kernel.pipeline);
-            crate::gpu::profile::dispatching(&self.kernel.pipeline);
+            crate::gpu::set_pipeline(pass, &self.kernel.pipeline);
             for (span, bg) in d.chunks.iter().zip(&bgs) {
                 pass.set_bind_group(0, bg, &[]);
                 if g.is_3d() {

@@ -154,8 +154,7 @@ impl Lattice {
             .dispatch(rec.pass(), &step.odd.pipeline, &step.odd_bg);
         if let Some(k) = &self.merge_kernel {
             let pass = rec.pass();
-            pass.set_pipeline(&k.pipeline);
-            crate::gpu::profile::dispatching(&k.pipeline);
+            crate::gpu::set_pipeline(pass, &k.pipeline);
             for (bg, _, _, wraps) in &self.merges {
                 if *wraps && !self.z_periodic {
                     continue;
