@@ -3,8 +3,8 @@
 // neighbours that are interface cells now or, when none is (where two fronts meet), to
 // those among all its neighbours (8 in 2D, 26 in 3D: with faces only, accelerator was left
 // behind in the metal there and the fill slowed on fine grids), in proportion to
-// max(n·ê, 0) + 0.05 (n the unit normal at the giver, pointing into the electrolyte: the
-// way the surface went), in i32
+// max(n·ê, 0) + SIDE_SHARE (n the unit normal at the giver, pointing into the electrolyte:
+// the way the surface went), in i32
 // fixed point with the last receiver taking the remainder, so the shares add up to the
 // amount exactly. Every receiver recomputes the giver's shares from the same inputs, so
 // giver and receivers agree bit for bit. A giver with no receiver keeps its amount. The
@@ -70,10 +70,23 @@ fn is_face(o: vec3<i32>) -> bool {
     return abs(o.x) + abs(o.y) + abs(o.z) == 1;
 }
 
-// Weight of the receiver at offset o for a giver with normal n: the way the surface went,
-// and a little for every receiver.
-fn weight(n: vec3<f32>, o: vec3<i32>) -> f32 {
-    return max(dot(n, normalize(vec3<f32>(o))), 0.0) + 0.05;
+// What a receiver across the normal gets: only enough that the weights cannot all be zero
+// (where two fronts meet, n may point away from every receiver). The accelerator goes the
+// way the surface went; with 0.05 (until 2026-12-06) a sidewall cell turning metal passed
+// 4 % of its amount to each row beside it, and ripples of about 4 cells grew on the
+// sidewalls, faster on finer grids (docs/models/superfill.md, Refinement).
+const SIDE_SHARE: f32 = 0.001;
+
+// Weight of the receiver r at offset o for a giver with normal n: the normal between them
+// (the mean of the two cells' normals) along the offset.
+fn weight(n: vec3<f32>, r: Cell, o: vec3<i32>) -> f32 {
+    var between = n + unit_normal(r);
+    if (length(between) > 1e-3) {
+        between = normalize(between);
+    } else {
+        between = n;
+    }
+    return max(dot(between, normalize(vec3<f32>(o))), 0.0) + SIDE_SHARE;
 }
 
 // How many interface cells among g's face neighbours (faces) or, if none, among all its
@@ -86,7 +99,7 @@ fn receivers(g: Cell, n: vec3<f32>, faces: bool) -> vec2<f32> {
         let r = near(g, o);
         if (r.inside && area[r.cell.local] > 0.0 && (is_face(o) || !faces)) {
             count += 1.0;
-            total += weight(n, o);
+            total += weight(n, r.cell, o);
         }
     }
     return vec2<f32>(count, total);
@@ -114,7 +127,7 @@ fn share(g: Cell, to: u32) -> i32 {
         seen += 1.0;
         var part = m - given;
         if (seen < r.x) {
-            part = i32(floor(f32(m) * weight(n, o) / r.y));
+            part = i32(floor(f32(m) * weight(n, q.cell, o) / r.y));
         }
         given += part;
         if (q.cell.local == to) {

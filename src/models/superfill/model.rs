@@ -11,9 +11,10 @@
 //!    one backward-Euler step of Cu²⁺ and of the accelerator in solution, each a linear
 //!    solve on the engine's elliptic solver with the interface sinks and the top's Robin
 //!    closure (species_setup.wgsl);
-//! 4. adsorb accelerator with the solved concentration (adsorb.wgsl) and recompute coverage
-//!    and velocity for the next step; every `reinit_every` steps, reinitialise φ to a
-//!    signed distance (reinit.wgsl).
+//! 4. every `reinit_every` steps, reinitialise φ to a signed distance (reinit.wgsl) and
+//!    recompute the areas and coverage; then adsorb accelerator with the solved
+//!    concentration, capping θ at 1 (adsorb.wgsl), and recompute coverage and velocity for
+//!    the next step.
 
 use anyhow::Result;
 use std::sync::Arc;
@@ -538,11 +539,19 @@ impl Superfill {
         halos(rec, &[&self.c_cu, &self.c_acc, &self.c_lev]);
     }
 
-    /// Step 4: adsorption, coverage and velocity for the next step, and a reinitialisation
-    /// when `reinit` says so.
+    /// Step 4: a reinitialisation when `reinit` says so, then adsorption, coverage and
+    /// velocity for the next step.
     fn encode_finish(&mut self, gpu: &Gpu, rec: &mut Recorder, solved: bool, reinit: bool) {
         if solved {
             self.encode_species_update(gpu, rec);
+        }
+        // Reinitialisation before the cap: it moves φ within cells, and the areas with it, so
+        // a cap applied before it left coverages up to 1.006 where the trench bottom closes
+        // (FiPy's trench at 5 nm, 2026-12-06).
+        if reinit {
+            self.encode_reinit(gpu, rec, reinit_iterations(&self.params, &self.grid, false));
+            self.encode_interface(gpu, rec, self.cur, self.cur);
+            self.encode_coverage(gpu, rec);
         }
         self.dispatch(
             gpu,
@@ -561,10 +570,6 @@ impl Superfill {
             ],
         );
         halos(rec, &[&self.amount[self.am], &self.amount_lev[self.am]]);
-        if reinit {
-            self.encode_reinit(gpu, rec, reinit_iterations(&self.params, &self.grid, false));
-            self.encode_interface(gpu, rec, self.cur, self.cur);
-        }
         self.encode_coverage(gpu, rec);
     }
 
