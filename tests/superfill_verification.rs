@@ -506,7 +506,7 @@ fn the_trench_fill_converges_at_half_the_cell_size() {
 }
 
 /// Roughness of the trench's sidewall in cells: for each row from 12 cells above the
-/// trench's bottom up to 460 nm, where the zero level crosses it going out from the axis
+/// trench's bottom up to 460 nm above the box's floor (below the trench's rounded top), where the zero level crosses it going out from the axis
 /// (linear between cells), minus the mean over that row and its 4 neighbours on each side;
 /// the root mean square of that. φ is the run's `phi_m`, rows of nx cells of size dx.
 fn sidewall_ripple(phi: &[f32], nx: usize, dx: f64) -> f64 {
@@ -521,6 +521,7 @@ fn sidewall_ripple(phi: &[f32], nx: usize, dx: f64) -> f64 {
             Some(((r as f64 + 0.5) * dx, i as f64 - 0.5 + a / (a - b)))
         })
         .collect();
+    assert!(!wall.is_empty(), "no sidewall: the trench has filled");
     let bottom = wall[0].0;
     let x: Vec<f64> = wall
         .iter()
@@ -531,6 +532,7 @@ fn sidewall_ripple(phi: &[f32], nx: usize, dx: f64) -> f64 {
         .windows(9)
         .map(|w| w[4] - w.iter().sum::<f64>() / 9.0)
         .collect();
+    assert!(residues.len() >= 5, "only {} rows of sidewall", x.len());
     (residues.iter().map(|r| r * r).sum::<f64>() / residues.len() as f64).sqrt()
 }
 
@@ -941,14 +943,15 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
 /// Josell, Moffat & Wheeler, J. Electrochem. Soc. 151, C19 (2004): the incubation period's
 /// exact solution (`corner_facet`) on a trench 0.25 µm wide with θ0 = 0.1 pre-adsorbed
 /// (θ_f = 0.2455, v_f = 2.4 v0, t_inc = 0.90 s). At 0.6 and 0.9 t_inc the facet's position
-/// is within 1.5 % of v_f t at 5 nm and 1 % at 2.5 nm, its coverage within 5 % and 2 % of
+/// is within 1.5 % of v_f t at 5 nm and 1 % at 2.5 nm, its coverage within 6 % and 2 % of
 /// θ_f (a corner growing without the catalyst's enrichment would lag by 41 %, and θ0 is
 /// 41 % of θ_f); the incubation ends within 7 % of the exact time at 5 nm and 3 % at
 /// 2.5 nm, and its error falls with every halving of Δx. Recorded 2026-12-06: position
 /// +1.2 % and +0.6 % at 5 nm, +0.4 % and +0.2 % at 2.5 nm; coverage −3.9 % and +1.2 %
 /// at 5 nm (the point value swings by ±4 % between outputs there), −0.2 % and 0.0 % at
 /// 2.5 nm; incubation 9.5 %, 5.1 %, 1.7 % early at 10, 5, 2.5 nm. (Before the surface
-/// transfer followed the normal between giver and receiver, 5 nm gave +0.8 % and −1.1 %.)
+/// transfer followed the normal between giver and receiver, 5 nm gave position +0.8 and
+/// +0.4 %, coverage −1.1 and +1.2 %.)
 #[test]
 fn bottom_corners_grow_the_exact_incubation_facets() {
     let (gpu, _lock) = common::gpu();
@@ -959,7 +962,7 @@ fn bottom_corners_grow_the_exact_incubation_facets() {
         if dx < 6e-9 {
             // (position, coverage) tolerances: 5 nm, then 2.5 nm.
             let (d_tol, th_tol) = if dx > 3e-9 {
-                (0.015, 0.05)
+                (0.015, 0.06)
             } else {
                 (0.01, 0.02)
             };

@@ -3,8 +3,9 @@
 // neighbours that are interface cells now or, when none is (where two fronts meet), to
 // those among all its neighbours (8 in 2D, 26 in 3D: with faces only, accelerator was left
 // behind in the metal there and the fill slowed on fine grids), in proportion to
-// max(n·ê, 0) + SIDE_SHARE (n the unit normal at the giver, pointing into the electrolyte:
-// the way the surface went), in i32
+// max(n̄·ê, 0) + SIDE_SHARE (n̄ the normalised mean of the giver's and the receiver's unit
+// normals, which point into the electrolyte: the way the surface went; the giver's alone
+// where the two cancel), in i32
 // fixed point with the last receiver taking the remainder, so the shares add up to the
 // amount exactly. Every receiver recomputes the giver's shares from the same inputs, so
 // giver and receivers agree bit for bit. A giver with no receiver keeps its amount. The

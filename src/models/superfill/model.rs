@@ -64,7 +64,8 @@ fn height_probe(grid: &Grid) -> Vec<u64> {
     column(0).chain(column(far)).collect()
 }
 
-/// Cells the widest stencil reaches (extend.wgsl), the ghost planes of a chunked field.
+/// Cells the widest stencils reach (extend.wgsl; transfer.wgsl, whose receivers' normals
+/// read a cell beyond the giver's neighbours), the ghost planes of a chunked field.
 pub const STENCIL_REACH: u32 = 3;
 
 fn counted_before_censuses() -> bool {
