@@ -506,9 +506,10 @@ fn the_trench_fill_converges_at_half_the_cell_size() {
 }
 
 /// Roughness of the trench's sidewall in cells: for each row from 12 cells above the
-/// trench's bottom up to 460 nm above the box's floor (below the trench's rounded top), where the zero level crosses it going out from the axis
-/// (linear between cells), minus the mean over that row and its 4 neighbours on each side;
-/// the root mean square of that. φ is the run's `phi_m`, rows of nx cells of size dx.
+/// trench's bottom up to 460 nm above the box's floor (below the trench's rounded top),
+/// where the zero level crosses it going out from the axis (linear between cells), minus
+/// the mean over that row and its 4 neighbours on each side; the root mean square of that.
+/// φ is the run's `phi_m`, rows of nx cells of size dx.
 fn sidewall_ripple(phi: &[f32], nx: usize, dx: f64) -> f64 {
     // (height, crossing in cells) of every row with electrolyte on the axis and metal beside.
     let wall: Vec<(f64, f64)> = phi

@@ -186,7 +186,7 @@ pub struct Superfill {
 
 impl Superfill {
     pub fn new(gpu: &Gpu, grid: Grid, params: SuperfillParams) -> Result<Superfill> {
-        // Stencils reach 3 cells (the extension's closest-point neighbourhood): a field
+        // Stencils reach 3 cells (the extension, the transfer; STENCIL_REACH): a field
         // larger than one storage binding is split into chunks with 3 ghost planes a side,
         // refreshed after each kernel that writes a field a later stencil reads.
         let domain = Domain::with_ghosts(gpu, grid, false, STENCIL_REACH)?;
