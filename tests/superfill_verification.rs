@@ -165,8 +165,9 @@ fn an_expanding_circle_keeps_its_radius_and_converges_at_second_order() {
 
 /// The surface accelerator on a growing surface (FiPy's levelSet/surfactant
 /// expandingCircle, superfill.md §2.3): a quarter circle of metal growing at v = kθ with no
-/// adsorption has r(t) = √(2 k r0 θ0 t + r0²) and θ = θ0 r0 / r. Checked within 1 %, and
-/// the total surface amount conserved exactly (fixed point).
+/// adsorption has r(t) = √(2 k r0 θ0 t + r0²) and θ = θ0 r0 / r. Checked within 1 % (θ's
+/// mean; every interface cell within 3 %), and the total surface amount conserved exactly
+/// (fixed point).
 #[test]
 fn coverage_on_an_expanding_circle_follows_the_exact_solution_and_is_conserved() {
     let (gpu, _lock) = common::gpu();
@@ -225,6 +226,12 @@ fn coverage_on_an_expanding_circle_follows_the_exact_solution_and_is_conserved()
         (mean / theta_exact - 1.0).abs() < 0.01,
         "θ {mean} vs {theta_exact}"
     );
+    // Cell by cell too: 0.4547–0.4628 around 0.4558 (2026-12-06); 0.40–0.51 before the
+    // transfer's forward pass.
+    assert!(
+        lo > 0.97 * theta_exact && hi < 1.03 * theta_exact,
+        "θ from {lo} to {hi} around {theta_exact}"
+    );
 }
 
 /// Flat-surface kinetics with the default bath (FiPy simpleTrenchSystem's parameters,
@@ -276,6 +283,9 @@ fn a_flat_surface_gains_coverage_and_height_at_the_kinetic_rates() {
 /// mostly above the box): a fully accelerated flat surface under δ = 50 µm, with the box
 /// only 0.2 µm above it, deposits at v = v(1) c_s/c_bulk with
 /// c_s/c_bulk = 1/(1 + i(1) δ/(n F D c_bulk)), within 1 %: 3.3 % of the undepleted speed.
+/// Also the case whose accelerator solve broke down at f32's underflow floor (a trace of
+/// accelerator released by rounding from the fully covered surface into a bath without any:
+/// Σ (D⁻¹b)² = 1.4e-37), which now keeps its iterate (src/solvers/elliptic.rs, UNDERFLOW_RR).
 #[test]
 fn depletion_across_a_thick_layer_above_the_box_sets_the_deposition_rate() {
     let (gpu, _lock) = common::gpu();
@@ -458,22 +468,27 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 }
 
 /// Converged, not just consistent: FiPy's trench at the shipped 5 nm against 2.5 nm cells,
-/// over the whole fill. The centre line crosses 0.1, 0.25 and 0.4 µm above the bottom and
-/// reaches the trench top (the fill time) within 2 % of the finer run's times, both fill
-/// without a void over a cell, and both deposit what Faraday's law says within 3 % all
-/// along (the level set does not conserve volume by itself). Recorded 2026-12-06 (Courant
-/// number 0.4, reinitialised every 2 cells of travel): 6.431 and 6.456 s at 0.4 µm, fill
-/// 6.700 and 6.724 s (+0.4 %); a third run at 1.25 nm, too long for a test, fills at
-/// 6.772 s (+1.1 % on 5 nm). Before the surface transfer stopped roughening the sidewalls
-/// (the_trench_sidewalls_stay_smooth_as_they_close_in), 6.708 and 6.741 s, and 6.851 s
-/// at 1.25 nm. Reinitialised every cell of travel (Courant number 0.2, every 5 steps), the
-/// 2.5 nm run trapped pockets and filled 6 % late.
+/// over the whole fill and the bump after it (to 9.1 s; the shipped scenario stops at about
+/// 9.3 s, when the bump comes within 8 cells of the box top). The centre line crosses 0.1,
+/// 0.25 and 0.4 µm above the bottom and reaches the trench top (the fill time) within 2 %
+/// of the finer run's times; the centre overtakes the field within 1 % of the same time;
+/// the bump at the end agrees within 2 % and, from 8.6 s on, within 0.5 nm (a tenth of the
+/// coarse cell); both fill without a void over a cell, and both deposit what Faraday's law
+/// says within 3 % all along (the level set does not conserve volume by itself). Recorded
+/// 2026-12-06 (Courant number 0.4, reinitialised every 2 cells of travel, the transfer's
+/// forward pass): fill 6.700 and 6.716 s (+0.24 %); bump 19.16 and 19.26 nm at 9.1 s, at
+/// most 0.37 nm apart from 8.6 s. Before the forward pass (a_tilted_plane_keeps_uniform_-
+/// coverage_and_stays_flat) the fill was 6.700 and 6.724 s, 6.772 s at 1.25 nm (+1.1 %), and
+/// the bumps parted by 1 to 3 nm (19.6 and 17.3 nm at 9.0 s). Before the surface transfer
+/// stopped roughening the sidewalls (the_trench_sidewalls_stay_smooth_as_they_close_in),
+/// 6.708 and 6.741 s, and 6.851 s at 1.25 nm. Reinitialised every cell of travel (Courant
+/// number 0.2, every 5 steps), the 2.5 nm run trapped pockets and filled 6 % late.
 #[test]
 fn the_trench_fill_converges_at_half_the_cell_size() {
     let (_gpu, _lock) = common::gpu();
     let run = |grid: [&str; 3]| {
         let mut keys = grid.to_vec();
-        keys.extend(["run.end_time=7", "run.output_every=0.1"]);
+        keys.extend(["run.end_time=9.1", "run.output_every=0.1"]);
         run_scenario("superfill-trench-2d.toml", &keys)
     };
     let coarse = run(["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"]);
@@ -487,16 +502,28 @@ fn the_trench_fill_converges_at_half_the_cell_size() {
             .map(|&h| first_reaching(rows, "centre_height_m", h))
             .collect();
         t.push(summary["fill_time_s"].as_f64().unwrap());
+        t.push(bump_onset(rows));
         t
     };
     let (tc, tf) = (times(&coarse), times(&fine));
-    eprintln!("centre at 0.1, 0.25, 0.4 µm and the top: 5 nm {tc:?}, 2.5 nm {tf:?}");
-    for (a, b) in tc.iter().zip(&tf) {
+    eprintln!("centre at 0.1, 0.25, 0.4 µm, the top, above the field: 5 nm {tc:?}, 2.5 nm {tf:?}");
+    for (i, (a, b)) in tc.iter().zip(&tf).enumerate() {
+        let within = if i == 4 { 0.01 } else { 0.02 };
         assert!(
-            (a / b - 1.0).abs() < 0.02,
+            (a / b - 1.0).abs() < within,
             "5 nm {tc:?} against 2.5 nm {tf:?}"
         );
     }
+    let bumps: Vec<(f64, f64)> = [8.6, 8.7, 8.8, 8.9, 9.0, 9.1]
+        .iter()
+        .map(|&t| (bump_at(&coarse.0, t), bump_at(&fine.0, t)))
+        .collect();
+    eprintln!("bump at 8.6 to 9.1 s (m): {bumps:?}");
+    for &(a, b) in &bumps {
+        assert!((a - b).abs() < 0.5e-9, "bumps {bumps:?}");
+    }
+    let (a, b) = bumps[bumps.len() - 1];
+    assert!(b > 10e-9 && (a / b - 1.0).abs() < 0.02, "bumps {bumps:?}");
     for (rows, summary) in [&coarse, &fine] {
         assert_eq!(summary["void_free"].as_f64(), Some(1.0), "{summary}");
         for r in &rows[1..] {
@@ -546,7 +573,8 @@ fn sidewall_ripple(phi: &[f32], nx: usize, dx: f64) -> f64 {
 /// (0.011 cells root mean square at 5 s in this run; with outputs every 0.1 s, 0.018 and
 /// 0.064 cells at 5 and 6 s at 5 nm, 0.081 and 0.165 at 2.5 nm), the fill's last stage
 /// then moving by 1.3 % with the solver's tolerance (docs/models/superfill.md,
-/// Refinement). Recorded since: 0.0022 and 0.0055 cells at 5 and 6 s.
+/// Refinement). Recorded since: 0.0011 and 0.0022 cells at 5 and 6 s (2026-12-06, with the
+/// transfer's forward pass; 0.0022 and 0.0055 before it).
 #[test]
 fn the_trench_sidewalls_stay_smooth_as_they_close_in() {
     let (_gpu, _lock) = common::gpu();
@@ -947,10 +975,12 @@ fn corner_facet_run(gpu: &Gpu, dx: f64, at: &[f64]) -> (Vec<(f64, f64)>, f64) {
 /// is within 1.5 % of v_f t at 5 nm and 1 % at 2.5 nm, its coverage within 6 % and 2 % of
 /// θ_f (a corner growing without the catalyst's enrichment would lag by 41 %, and θ0 is
 /// 41 % of θ_f); the incubation ends within 7 % of the exact time at 5 nm and 3 % at
-/// 2.5 nm, and its error falls with every halving of Δx. Recorded 2026-12-06: position
-/// +1.2 % and +0.6 % at 5 nm, +0.4 % and +0.2 % at 2.5 nm; coverage −3.9 % and +1.2 %
-/// at 5 nm (the point value swings by ±4 % between outputs there), −0.2 % and 0.0 % at
-/// 2.5 nm; incubation 9.5 %, 5.1 %, 1.7 % early at 10, 5, 2.5 nm. (Before the surface
+/// 2.5 nm, and its error falls with every halving of Δx. Recorded 2026-12-06, with the
+/// transfer's forward pass: position +1.1 % and +0.6 % at 5 nm, +0.4 % and +0.2 % at
+/// 2.5 nm; coverage −3.9 % and +1.3 % at 5 nm (the point value swings by ±4 % between
+/// outputs there), −0.2 % and +0.1 % at 2.5 nm; incubation 9.9 %, 5.2 %, 1.7 % early at
+/// 10, 5, 2.5 nm (without the forward pass +1.2/+0.6 %, −3.9/+1.2 %, and 9.5, 5.1, 1.7 %
+/// early). (Before the surface
 /// transfer followed the normal between giver and receiver, 5 nm gave position +0.8 and
 /// +0.4 %, coverage −1.1 and +1.2 %.)
 #[test]
@@ -1176,4 +1206,78 @@ fn several_chunks_fill_a_via_as_one_buffer_does() {
         "level sets {:.3} dx apart",
         phi_gap / dx
     );
+}
+
+/// A plane keeps its coverage: on a flat surface moving along its normal nothing stretches,
+/// so with v = kθ and no adsorption θ must stay uniform and the plane flat, at any tilt. A
+/// plane tilted by 3° and by 10°, moved 20 cells at the shipped Courant number (0.4), keeps
+/// θ within 1 % (standard deviation along it) and its zero level within 0.02 cells of a
+/// plane (measured 0.16 % and 0.08 %, 0.003 and 0.001 cells). Without the transfer's
+/// forward pass (transfer.wgsl), shares owed to neighbours crossing in the same step went up
+/// the giver's own column and the coverage grew a checkerboard: at 3° 6.0 %, the plane rough
+/// by 0.074 cells (13.7 % and 0.12 cells at a Courant number of 0.2).
+#[test]
+fn a_tilted_plane_keeps_uniform_coverage_and_stays_flat() {
+    let (gpu, _lock) = common::gpu();
+    let (nx, ny) = (128u32, 128u32);
+    let grid = Grid::new_2d(nx, ny, 1e-8);
+    let keys = format!(
+        "{SMALL_FEATURE}exchange_current_A_m2 = 0.0\naccelerator_bulk_mol_m3 = 0.0\ncu_diffusivity_m2_s = 1e-6\nband_cells = 8\n"
+    )
+    .replace("boundary_layer_m = 1e-3\n", "boundary_layer_m = 2e-6\n");
+    for deg in [3.0f64, 10.0] {
+        let mut m = model(&gpu, grid, &keys);
+        let k = m.params.flat_velocity(1.0);
+        let theta0 = 0.5;
+        let (s, c) = deg.to_radians().sin_cos();
+        let (x0, y0) = (nx as f64 / 2.0, 40.0);
+        // Distance above the plane through (x0, y0) whose normal is (−sin, cos).
+        let above = |x: f64, y: f64| (y - y0) * c - (x - x0) * s;
+        let phi0: Vec<f32> = centres(&grid)
+            .into_iter()
+            .map(|p| (above(p[0], p[1]) * grid.dx) as f32)
+            .collect();
+        m.set_level_set(&gpu, &phi0, theta0).unwrap();
+        let dt = 0.4 * grid.dx / (k * theta0);
+        let steps = (20.0 * grid.dx / (k * theta0) / dt).ceil() as u64;
+        m.steps(&gpu, dt, steps).unwrap();
+        let (area, theta, phi) = (
+            m.area.download(&gpu),
+            m.theta_cell.download(&gpu),
+            m.level_set(&gpu),
+        );
+        // Away from the side faces, whose mirror images fold the plane.
+        let middle = |i: usize| (32..nx as usize - 32).contains(&i);
+        let on: Vec<f64> = (0..area.len())
+            .filter(|&i| area[i] > 0.0 && middle(i % nx as usize))
+            .map(|i| theta[i] as f64)
+            .collect();
+        let mut heights = vec![];
+        for i in (0..nx as usize).filter(|&i| middle(i)) {
+            for j in 0..ny as usize - 1 {
+                let (p0, p1) = (
+                    phi[j * nx as usize + i] as f64,
+                    phi[(j + 1) * nx as usize + i] as f64,
+                );
+                if p0 <= 0.0 && p1 > 0.0 {
+                    heights.push(above(i as f64 + 0.5, j as f64 + 0.5 + p0 / (p0 - p1)));
+                }
+            }
+        }
+        let spread = |v: &[f64]| {
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+            (mean, sd)
+        };
+        let ((mean, sd), (travel, rough)) = (spread(&on), spread(&heights));
+        eprintln!(
+            "{deg}°: θ {mean:.4} ± {:.2} %, plane moved {travel:.3} cells, rough {rough:.4} cells",
+            100.0 * sd / mean
+        );
+        assert!(
+            (mean / theta0 - 1.0).abs() < 0.01 && sd / mean < 0.01,
+            "{deg}°: θ {mean} ± {sd}"
+        );
+        assert!(rough < 0.02, "{deg}°: the plane is rough by {rough} cells");
+    }
 }

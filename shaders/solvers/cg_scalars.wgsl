@@ -57,7 +57,9 @@ fn set_converged() {
 // error stays below the rounding of the typical ones. A power of two, so that rescaling
 // loses nothing and a right-hand side scaled by one gives the same iterates scaled. Like the
 // solver's own sums (bb, rr), zz is an f32 sum: corrections whose z is below about 1e-19
-// everywhere would underflow it (scale 1, p rounds to 0: a breakdown, reported).
+// everywhere would underflow it (scale 1, p rounds to 0: a breakdown; the host accepts the
+// iterate when Σ (D⁻¹r)² is below 1e-30 there, src/solvers/elliptic.rs's UNDERFLOW_RR, and
+// reports it otherwise).
 fn direction_scale_for(zz: f32) -> f32 {
     if (!(zz > 0.0)) {
         return 1.0;

@@ -102,7 +102,9 @@ pub struct Kernels {
     pub extend: [Kernel; 2],
     /// advect.wgsl's two stages.
     pub advect: [Kernel; 2],
-    pub transfer: Kernel,
+    /// transfer.wgsl's forward pass (shares between cells turning metal together), then
+    /// its main pass.
+    pub transfer: [Kernel; 2],
     /// species_setup.wgsl for Cu²⁺, the accelerator and the leveler.
     pub setup: [Kernel; 3],
     pub update: Kernel,
@@ -127,7 +129,10 @@ impl Kernels {
                 c("superfill/advect.wgsl", "KEEP", 0.0)?,
                 c("superfill/advect.wgsl", "KEEP", 0.5)?,
             ],
-            transfer: k("superfill/transfer.wgsl")?,
+            transfer: [
+                Kernel::with_entry(gpu, "superfill/transfer.wgsl", "forward")?,
+                k("superfill/transfer.wgsl")?,
+            ],
             setup: [
                 c("superfill/species_setup.wgsl", "SPECIES", 0.0)?,
                 c("superfill/species_setup.wgsl", "SPECIES", 1.0)?,

@@ -127,11 +127,11 @@ pub struct Superfill {
     cur: usize,
     /// Stage-1 φ of the advection, and φ0 of a reinitialisation.
     phi_stage: Field,
-    /// Surface accelerator (i32 fixed point, θ × area × M_SCALE), double-buffered.
+    /// Surface accelerator (i32 fixed point, θ × area × M_SCALE): [0] holds the state, [1]
+    /// what the transfer's forward pass leaves for its main pass.
     pub amount: [Field; 2],
-    /// The leveler's surface amounts, moved with `amount` (same buffer index `am`).
+    /// The leveler's surface amounts, held and moved as `amount`.
     amount_lev: [Field; 2],
-    am: usize,
     pub area: Field,
     metal_frac: Field,
     /// Sums of `metal_frac` along the vertical: each column's metal height.
@@ -233,7 +233,6 @@ impl Superfill {
                 Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
                 Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
             ],
-            am: 0,
             area: f("interface_area"),
             metal_frac: f("metal_fraction"),
             columns: AxisReduce::new(
@@ -357,12 +356,12 @@ impl Superfill {
             rec,
             &self.k.coverage,
             vec![
-                ("amount", &self.amount[self.am]),
+                ("amount", &self.amount[0]),
                 ("area", &self.area),
                 ("c_cu", &self.c_cu),
                 ("theta_cell", &self.theta_cell),
                 ("vel_cell", &self.vel_cell),
-                ("amount_lev", &self.amount_lev[self.am]),
+                ("amount_lev", &self.amount_lev[0]),
                 ("theta_lev_cell", &self.theta_lev_cell),
             ],
         );
@@ -452,22 +451,24 @@ impl Superfill {
         if self.params.has_leveler() {
             surfaces.push(&self.amount_lev);
         }
+        // The forward pass into the other buffer, the main pass back.
         for amounts in surfaces {
-            self.dispatch(
-                gpu,
-                rec,
-                &self.k.transfer,
-                vec![
-                    ("phi", &self.phi[next]),
-                    ("area", &self.area),
-                    ("amount_in", &amounts[self.am]),
-                    ("amount_out", &amounts[1 - self.am]),
-                ],
-            );
-            halos(rec, &[&amounts[1 - self.am]]);
+            for (pass, (from, to)) in [(0, 1), (1, 0)].into_iter().enumerate() {
+                self.dispatch(
+                    gpu,
+                    rec,
+                    &self.k.transfer[pass],
+                    vec![
+                        ("phi", &self.phi[next]),
+                        ("area", &self.area),
+                        ("amount_in", &amounts[from]),
+                        ("amount_out", &amounts[to]),
+                    ],
+                );
+                halos(rec, &[&amounts[to]]);
+            }
         }
         self.cur = next;
-        self.am = 1 - self.am;
         self.encode_coverage(gpu, rec);
     }
 
@@ -562,15 +563,15 @@ impl Superfill {
                 ("area", &self.area),
                 ("theta_cell", &self.theta_cell),
                 ("c_acc", &self.c_acc),
-                ("amount", &self.amount[self.am]),
+                ("amount", &self.amount[0]),
                 ("excess", &self.excess),
                 ("theta_lev_cell", &self.theta_lev_cell),
                 ("c_lev", &self.c_lev),
-                ("amount_lev", &self.amount_lev[self.am]),
+                ("amount_lev", &self.amount_lev[0]),
                 ("vel_cell", &self.vel_cell),
             ],
         );
-        halos(rec, &[&self.amount[self.am], &self.amount_lev[self.am]]);
+        halos(rec, &[&self.amount[0], &self.amount_lev[0]]);
         self.encode_coverage(gpu, rec);
     }
 
@@ -726,7 +727,7 @@ impl Superfill {
             .iter()
             .map(|&a| (theta0 * a as f64 * M_SCALE).round() as i32)
             .collect();
-        self.amount[self.am].upload_as(gpu, &amounts)?;
+        self.amount[0].upload_as(gpu, &amounts)?;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         self.encode_coverage(gpu, &mut Recorder::new(&mut enc));
         gpu.submit(enc.finish());
@@ -766,7 +767,7 @@ impl Superfill {
 
     /// The surface accelerator in amount units (θ × area in cell faces × M_SCALE), exact.
     pub fn total_amount(&self, gpu: &Gpu) -> Result<i64> {
-        let a = self.amount[self.am].download_as::<i32>(gpu)?;
+        let a = self.amount[0].download_as::<i32>(gpu)?;
         Ok(a.iter().map(|&v| v as i64).sum())
     }
 
@@ -825,13 +826,13 @@ impl Model for Superfill {
     fn state_fields(&self) -> Vec<&Field> {
         vec![
             &self.phi[self.cur],
-            &self.amount[self.am],
+            &self.amount[0],
             &self.c_cu,
             &self.c_acc,
             &self.deposited,
             &self.excess,
             &self.seam,
-            &self.amount_lev[self.am],
+            &self.amount_lev[0],
             &self.c_lev,
         ]
     }
