@@ -1,6 +1,6 @@
 // Moves the surface accelerator with the interface, conserving it exactly, in two passes:
-// `forward` (below) settles what cells turning metal in the same step owe each other, then
-// `main` empties them. In `main` a cell holding
+// the forward pass (`gather`, then `forward`, below) settles what cells turning metal in
+// the same step owe each other, then `main` empties them. In `main` a cell holding
 // an amount that is no longer an interface cell (it turned metal) hands it to its face
 // neighbours that are interface cells now or, when none is (where two fronts meet), to
 // those among all its neighbours (8 in 2D, 26 in 3D: with faces only, accelerator was left
@@ -22,6 +22,10 @@
 @group(0) @binding(3) var<storage, read> area: array<f32>;
 @group(0) @binding(4) var<storage, read> amount_in: array<i32>;
 @group(0) @binding(5) var<storage, read_write> amount_out: array<i32>;
+// What each cell turning metal passes on in the forward pass (`gather` writes it, `forward`
+// reads it): computed once per cell, so that `forward` reaches no farther than its
+// neighbours' neighbours' neighbours, the ghost planes' width.
+@group(0) @binding(6) var<storage, read_write> passed: array<i32>;
 
 fn level(j: u32) -> f32 {
     return phi[j];
@@ -151,7 +155,7 @@ fn gives(g: Cell) -> bool {
     return amount_in[g.local] != 0 && area[g.local] <= 0.0 && receivers(g, unit_normal(g), false).x > 0.0;
 }
 
-// --- The forward pass (entry `forward`), run before `main` on the same step. ---
+// --- The forward pass (entries `gather` and `forward`), run before `main` on the same step. ---
 // Neighbours that turn metal in the same step cannot receive from each other in `main`, so
 // without this pass the share a giver owes a neighbour crossing with it went up its own
 // column instead. With the Courant number at 0.4, a surface tilted by less than about 20°
@@ -242,6 +246,21 @@ fn passing(g: Cell) -> i32 {
     return m;
 }
 
+// The forward pass's first half: what each cell turning metal passes on (3 cells' reach).
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = thread_cell(gid);
+    if (!c.valid) {
+        return;
+    }
+    var m = 0;
+    if (co_giver(c)) {
+        m = passing(c);
+    }
+    passed[c.local] = m;
+}
+
+// Its second half: the exchange between cells turning metal together (3 cells' reach).
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = thread_cell(gid);
@@ -252,12 +271,12 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m = amount_in[i];
     if (co_giver(c)) {
         // Both sides compute each share from the same inputs, so the exchange is exact.
-        m -= split(c, passing(c), i).y;
+        m -= split(c, passed[i], i).y;
         for (var k = 0u; k < neighbours(); k++) {
             let o = offset(k);
             let g = near(c, o);
             if (is_face(o) && g.inside && co_giver(g.cell)) {
-                m += split(g.cell, passing(g.cell), i).x;
+                m += split(g.cell, passed[g.cell.local], i).x;
             }
         }
     }

@@ -102,9 +102,9 @@ pub struct Kernels {
     pub extend: [Kernel; 2],
     /// advect.wgsl's two stages.
     pub advect: [Kernel; 2],
-    /// transfer.wgsl's forward pass (shares between cells turning metal together), then
-    /// its main pass.
-    pub transfer: [Kernel; 2],
+    /// transfer.wgsl's forward pass (`gather`, `forward`: shares between cells turning
+    /// metal together), then its main pass.
+    pub transfer: [Kernel; 3],
     /// species_setup.wgsl for Cu²⁺, the accelerator and the leveler.
     pub setup: [Kernel; 3],
     pub update: Kernel,
@@ -130,6 +130,7 @@ impl Kernels {
                 c("superfill/advect.wgsl", "KEEP", 0.5)?,
             ],
             transfer: [
+                Kernel::with_entry(gpu, "superfill/transfer.wgsl", "gather")?,
                 Kernel::with_entry(gpu, "superfill/transfer.wgsl", "forward")?,
                 k("superfill/transfer.wgsl")?,
             ],

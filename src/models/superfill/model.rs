@@ -65,7 +65,8 @@ fn height_probe(grid: &Grid) -> Vec<u64> {
 }
 
 /// Cells the widest stencils reach (extend.wgsl; transfer.wgsl, whose receivers' normals
-/// read a cell beyond the giver's neighbours), the ghost planes of a chunked field.
+/// read a cell beyond the giver's neighbours, and whose forward pass is split in two,
+/// `gather` and `forward`, to stay within it), the ghost planes of a chunked field.
 pub const STENCIL_REACH: u32 = 3;
 
 fn counted_before_censuses() -> bool {
@@ -132,6 +133,8 @@ pub struct Superfill {
     pub amount: [Field; 2],
     /// The leveler's surface amounts, held and moved as `amount`.
     amount_lev: [Field; 2],
+    /// What each cell turning metal passes on in the transfer's forward pass (scratch).
+    passed: Field,
     pub area: Field,
     metal_frac: Field,
     /// Sums of `metal_frac` along the vertical: each column's metal height.
@@ -233,6 +236,7 @@ impl Superfill {
                 Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
                 Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
             ],
+            passed: Field::typed(gpu, &domain, "theta_amount_passed", Element::I32),
             area: f("interface_area"),
             metal_frac: f("metal_fraction"),
             columns: AxisReduce::new(
@@ -451,21 +455,25 @@ impl Superfill {
         if self.params.has_leveler() {
             surfaces.push(&self.amount_lev);
         }
-        // The forward pass into the other buffer, the main pass back.
+        // The forward pass (what each giver passes on, then the exchange) into the other
+        // buffer, the main pass back.
         for amounts in surfaces {
-            for (pass, (from, to)) in [(0, 1), (1, 0)].into_iter().enumerate() {
-                self.dispatch(
-                    gpu,
-                    rec,
-                    &self.k.transfer[pass],
-                    vec![
-                        ("phi", &self.phi[next]),
-                        ("area", &self.area),
-                        ("amount_in", &amounts[from]),
-                        ("amount_out", &amounts[to]),
-                    ],
-                );
-                halos(rec, &[&amounts[to]]);
+            let passes = [
+                (&amounts[0], &self.passed),
+                (&amounts[0], &amounts[1]),
+                (&amounts[1], &amounts[0]),
+            ];
+            // Each entry binds the names it uses (`gather` writes `passed`, `main` ignores it).
+            for (pass, (from, to)) in passes.into_iter().enumerate() {
+                let list = vec![
+                    ("phi", &self.phi[next]),
+                    ("area", &self.area),
+                    ("amount_in", from),
+                    ("passed", &self.passed),
+                    ("amount_out", to),
+                ];
+                self.dispatch(gpu, rec, &self.k.transfer[pass], list);
+                halos(rec, &[to]);
             }
         }
         self.cur = next;
