@@ -1189,8 +1189,11 @@ fn several_chunks_fill_the_trench_as_one_buffer_does() {
 }
 
 /// The same in 3D, where the chunks split the vertical z: a quarter via at 10 nm
-/// (15 × 15 × 85 cells) in 5 chunks, 100 steps to the end of incubation (4.5 s). Measured
-/// identical to the bit here; the tolerances are the trench's.
+/// (15 × 15 × 85 cells) in 5 chunks, 100 steps to the end of incubation (4.5 s), must be
+/// identical to the bit (time, surface amount, level set): here the solves' sums do not
+/// drift apart as the trench's do. With the transfer's forward pass as one kernel, which
+/// read 4 cells away, beyond the 3 ghost planes, the amounts parted by 2094 units of 3.1e9
+/// (2026-12-06), within the trench's tolerances.
 #[test]
 fn several_chunks_fill_a_via_as_one_buffer_does() {
     let dx = 10e-9;
@@ -1199,13 +1202,9 @@ fn several_chunks_fill_a_via_as_one_buffer_does() {
     // Planes of 15 × 15 cells (900 bytes): 19 planes and 6 ghost planes per buffer.
     let (_, time_gap, amount_gap, phi_gap) =
         chunked_against_one_buffer(Grid::new_3d(15, 15, 85, dx), keys, 100, 900 * 25);
-    assert!(time_gap < 2e-4, "time {time_gap}");
-    assert!(amount_gap < 2e-4, "surface accelerator {amount_gap}");
-    assert!(
-        phi_gap < 0.05 * dx,
-        "level sets {:.3} dx apart",
-        phi_gap / dx
-    );
+    assert_eq!(time_gap, 0.0, "time");
+    assert_eq!(amount_gap, 0.0, "surface accelerator");
+    assert_eq!(phi_gap, 0.0, "level sets");
 }
 
 /// A plane keeps its coverage: on a flat surface moving along its normal nothing stretches,

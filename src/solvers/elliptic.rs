@@ -176,10 +176,12 @@ const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
 const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
 /// `Scalars::converged` after a breakdown (shaders/solvers/cg_scalars.wgsl's BROKE_DOWN).
 const BROKE_DOWN: u32 = 2;
-/// Σ (D⁻¹r)² at or below which a breakdown is f32's floor, not the operator's: the CG
-/// products p·Ap of a residual that small underflow (f32's smallest normal number is
-/// 1.2e-38), so the solve has gone as far as f32 goes and its x stands, whatever relative
-/// residual it reached. (superfill's accelerator solve met one, at Σ (D⁻¹b)² = 1.4e-37 and
+/// Σ (D⁻¹r)² at or below which a breakdown is taken for f32's floor, not the operator's:
+/// the CG products p·Ap underflow (f32's smallest normal number is 1.2e-38) once the
+/// residual's entries fall to about 1e-19, and a correction whose squares sum to less than
+/// 1e-30 (entries of 1e-15 or less, in the unknown's units) is below anything our models
+/// solve for, so its x stands, whatever relative residual it reached. An absolute floor,
+/// chosen for our units (concentrations in mol/m³, potentials in V). (superfill's accelerator solve met one, at Σ (D⁻¹b)² = 1.4e-37 and
 /// a relative residual of 5.4e-4, on a trace released by rounding into a bath without
 /// accelerator: tests/superfill_verification.rs, depletion_across_a_thick_layer_...)
 const UNDERFLOW_RR: f32 = 1e-30;

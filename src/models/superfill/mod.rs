@@ -27,9 +27,9 @@ use crate::gpu::Gpu;
 use crate::grid::Grid;
 use crate::models::contract::Model;
 
-/// Scalar fields on the GPU: 24 of the model's own and about 33 for the three
+/// Scalar fields on the GPU: 25 of the model's own and about 33 for the three
 /// concentration solves (10 vectors each and their multigrid levels).
-pub const GPU_FIELDS: u32 = 57;
+pub const GPU_FIELDS: u32 = 58;
 
 /// The superfill model's registry entry (src/models/mod.rs).
 pub const ENTRY: crate::models::ModelEntry = crate::models::ModelEntry {
