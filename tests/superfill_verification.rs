@@ -1251,18 +1251,19 @@ fn a_tilted_plane_keeps_uniform_coverage_and_stays_flat() {
             .filter(|&i| area[i] > 0.0 && middle(i % nx as usize))
             .map(|i| theta[i] as f64)
             .collect();
-        let mut heights = vec![];
-        for i in (0..nx as usize).filter(|&i| middle(i)) {
-            for j in 0..ny as usize - 1 {
-                let (p0, p1) = (
-                    phi[j * nx as usize + i] as f64,
-                    phi[(j + 1) * nx as usize + i] as f64,
+        let heights: Vec<f64> = (0..nx as usize)
+            .filter(|&i| middle(i))
+            .map(|i| {
+                let h = mesolyte::models::superfill::surface_height(
+                    &phi,
+                    i,
+                    nx as usize,
+                    ny as usize,
+                    grid.dx,
                 );
-                if p0 <= 0.0 && p1 > 0.0 {
-                    heights.push(above(i as f64 + 0.5, j as f64 + 0.5 + p0 / (p0 - p1)));
-                }
-            }
-        }
+                above(i as f64 + 0.5, h / grid.dx)
+            })
+            .collect();
         let spread = |v: &[f64]| {
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();

@@ -96,15 +96,22 @@ fn weight(n: vec3<f32>, r: Cell, o: vec3<i32>) -> f32 {
     return max(dot(between, normalize(vec3<f32>(o))), 0.0) + SIDE_SHARE;
 }
 
-// How many interface cells among g's face neighbours (faces) or, if none, among all its
-// neighbours (edges and corners too), and their total weight.
-fn receivers(g: Cell, n: vec3<f32>, faces: bool) -> vec2<f32> {
+// Whether the neighbour q at offset o takes a share of a giver: an interface cell, or with
+// `co` (the forward pass) a cell that gives in the same step; with `faces`, face neighbours
+// only.
+fn takes(q: Near, o: vec3<i32>, faces: bool, co: bool) -> bool {
+    return q.inside && (is_face(o) || !faces) && (area[q.cell.local] > 0.0 || (co && gives(q.cell)));
+}
+
+// How many takers among g's face neighbours (faces) or, if none, among all its neighbours
+// (edges and corners too), and their total weight.
+fn receivers(g: Cell, n: vec3<f32>, faces: bool, co: bool) -> vec2<f32> {
     var count = 0.0;
     var total = 0.0;
     for (var k = 0u; k < neighbours(); k++) {
         let o = offset(k);
         let r = near(g, o);
-        if (r.inside && area[r.cell.local] > 0.0 && (is_face(o) || !faces)) {
+        if (takes(r, o, faces, co)) {
             count += 1.0;
             total += weight(n, r.cell, o);
         }
@@ -114,7 +121,7 @@ fn receivers(g: Cell, n: vec3<f32>, faces: bool) -> vec2<f32> {
 
 // Whether g hands its amount to face neighbours (else to any neighbours).
 fn to_faces(g: Cell, n: vec3<f32>) -> bool {
-    return receivers(g, n, true).x > 0.0;
+    return receivers(g, n, true, false).x > 0.0;
 }
 
 // The part of amount m for the `seen`-th of r.x takers (r.y their total weight), whose
@@ -132,13 +139,13 @@ fn share(g: Cell, to: u32) -> i32 {
     let m = amount_in[g.local];
     let n = unit_normal(g);
     let faces = to_faces(g, n);
-    let r = receivers(g, n, faces);
+    let r = receivers(g, n, faces, false);
     var given = 0;
     var seen = 0.0;
     for (var k = 0u; k < neighbours(); k++) {
         let o = offset(k);
         let q = near(g, o);
-        if (!q.inside || area[q.cell.local] <= 0.0 || (faces && !is_face(o))) {
+        if (!takes(q, o, faces, false)) {
             continue;
         }
         seen += 1.0;
@@ -151,8 +158,19 @@ fn share(g: Cell, to: u32) -> i32 {
     return 0;
 }
 
+// Whether g gives this step: it holds an amount, turned metal, and has an interface cell
+// among its neighbours to hand it to (a giver without one keeps its amount).
 fn gives(g: Cell) -> bool {
-    return amount_in[g.local] != 0 && area[g.local] <= 0.0 && receivers(g, unit_normal(g), false).x > 0.0;
+    if (amount_in[g.local] == 0 || area[g.local] > 0.0) {
+        return false;
+    }
+    for (var k = 0u; k < neighbours(); k++) {
+        let r = near(g, offset(k));
+        if (r.inside && area[r.cell.local] > 0.0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // --- The forward pass (entries `gather` and `forward`), run before `main` on the same step. ---
@@ -166,55 +184,19 @@ fn gives(g: Cell) -> bool {
 // it owes its giving face neighbours to them, and `main` then passes each giver's total on
 // to the interface cells, so a run carries its sideways flux at every cell.
 
-// Whether a face neighbour q of a giver also gives this step (it holds an amount, turned
-// metal, and has an interface cell among its neighbours to hand it to in `main`).
-fn co_giver(q: Cell) -> bool {
-    if (amount_in[q.local] == 0 || area[q.local] > 0.0) {
-        return false;
-    }
-    for (var k = 0u; k < neighbours(); k++) {
-        let r = near(q, offset(k));
-        if (r.inside && area[r.cell.local] > 0.0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-// Whether face neighbour q takes a share of a giver in the forward pass.
-fn takes(q: Near) -> bool {
-    return q.inside && (area[q.cell.local] > 0.0 || co_giver(q.cell));
-}
-
-// Giver g's face neighbours that take a share in the forward pass: their count and total
-// weight.
-fn forward_receivers(g: Cell, n: vec3<f32>) -> vec2<f32> {
-    var count = 0.0;
-    var total = 0.0;
-    for (var k = 0u; k < neighbours(); k++) {
-        let o = offset(k);
-        let q = near(g, o);
-        if (is_face(o) && takes(q)) {
-            count += 1.0;
-            total += weight(n, q.cell, o);
-        }
-    }
-    return vec2<f32>(count, total);
-}
-
 // Giver g's amount m split among its forward takers in the same fixed-point shares as
 // `share` (the last taker the remainder): the part to the cell at local index `to` if that
 // is a co-giver among g's face neighbours (x), and all it hands to co-givers (y).
 fn split(g: Cell, m: i32, to: u32) -> vec2<i32> {
     let n = unit_normal(g);
-    let r = forward_receivers(g, n);
+    let r = receivers(g, n, true, true);
     var given = 0;
     var moved = vec2<i32>(0);
     var seen = 0.0;
     for (var k = 0u; k < neighbours(); k++) {
         let o = offset(k);
         let q = near(g, o);
-        if (!is_face(o) || !takes(q)) {
+        if (!takes(q, o, true, true)) {
             continue;
         }
         seen += 1.0;
@@ -239,7 +221,7 @@ fn passing(g: Cell) -> i32 {
     for (var k = 0u; k < neighbours(); k++) {
         let o = offset(k);
         let q = near(g, o);
-        if (is_face(o) && q.inside && co_giver(q.cell)) {
+        if (is_face(o) && q.inside && gives(q.cell)) {
             m += split(q.cell, amount_in[q.cell.local], g.local).x;
         }
     }
@@ -254,7 +236,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     var m = 0;
-    if (co_giver(c)) {
+    if (gives(c)) {
         m = passing(c);
     }
     passed[c.local] = m;
@@ -269,13 +251,13 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let i = c.local;
     var m = amount_in[i];
-    if (co_giver(c)) {
+    if (gives(c)) {
         // Both sides compute each share from the same inputs, so the exchange is exact.
         m -= split(c, passed[i], i).y;
         for (var k = 0u; k < neighbours(); k++) {
             let o = offset(k);
             let g = near(c, o);
-            if (is_face(o) && g.inside && co_giver(g.cell)) {
+            if (is_face(o) && g.inside && gives(g.cell)) {
                 m += split(g.cell, passed[g.cell.local], i).x;
             }
         }
