@@ -40,13 +40,15 @@ fn level(j: u32) -> f32 {
 #include "superfill/include/stencil.wgsl"
 
 // The largest accelerator and leveler coverages among the neighbourhoods that hold cell c
-// (the neighbourhood relation is symmetric, mirror images included).
+// (coverage.wgsl's 5×5 or 5×5×5; the relation is symmetric, mirror images included).
+// Scaling each cell by at most 1/θ of every weighted neighbourhood holding it leaves none
+// of them above 1.
 fn largest_coverages(c: Cell) -> vec2<f32> {
     let kz = select(0, 1, is_3d());
     var most = vec2<f32>(0.0);
-    for (var dz = -kz; dz <= kz; dz++) {
-        for (var dy = -1; dy <= 1; dy++) {
-            for (var dx = -1; dx <= 1; dx++) {
+    for (var dz = -2 * kz; dz <= 2 * kz; dz++) {
+        for (var dy = -2; dy <= 2; dy++) {
+            for (var dx = -2; dx <= 2; dx++) {
                 let j = offset_cell(c, vec3<i32>(dx, dy, dz));
                 most = max(most, vec2<f32>(theta_cell[j], theta_lev_cell[j]));
             }
