@@ -46,9 +46,9 @@ fn level(j: u32) -> f32 {
 fn largest_coverages(c: Cell) -> vec2<f32> {
     let kz = select(0, 1, is_3d());
     var most = vec2<f32>(0.0);
-    for (var dz = -2 * kz; dz <= 2 * kz; dz++) {
-        for (var dy = -2; dy <= 2; dy++) {
-            for (var dx = -2; dx <= 2; dx++) {
+    for (var dz = -COVERAGE_REACH * kz; dz <= COVERAGE_REACH * kz; dz++) {
+        for (var dy = -COVERAGE_REACH; dy <= COVERAGE_REACH; dy++) {
+            for (var dx = -COVERAGE_REACH; dx <= COVERAGE_REACH; dx++) {
                 let j = offset_cell(c, vec3<i32>(dx, dy, dz));
                 most = max(most, vec2<f32>(theta_cell[j], theta_lev_cell[j]));
             }

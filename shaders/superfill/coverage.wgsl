@@ -60,9 +60,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m = 0.0;
     var m_lev = 0.0;
     var a = 0.0;
-    for (var dz = -2 * kz; dz <= 2 * kz; dz++) {
-        for (var dy = -2; dy <= 2; dy++) {
-            for (var dx = -2; dx <= 2; dx++) {
+    for (var dz = -COVERAGE_REACH * kz; dz <= COVERAGE_REACH * kz; dz++) {
+        for (var dy = -COVERAGE_REACH; dy <= COVERAGE_REACH; dy++) {
+            for (var dx = -COVERAGE_REACH; dx <= COVERAGE_REACH; dx++) {
                 let j = offset_cell(c, vec3<i32>(dx, dy, dz));
                 let w = axis_weight(dx) * axis_weight(dy) * axis_weight(dz);
                 m += w * f32(amount[j]);

@@ -3,6 +3,10 @@
 // including shader says which field the stencils read: `fn level(j: u32) -> f32`, φ at
 // local index j (metres). Requires common/grid.wgsl.
 
+// Cells the coverage neighbourhood reaches along each axis (coverage.wgsl averages θ over it;
+// adsorb.wgsl's cap must look over the same one).
+const COVERAGE_REACH: i32 = 2;
+
 // Local index of the cell `k` cells (|k| <= grid.ghost) along `axis` from c, reflected at
 // the domain's faces.
 fn mirror_index(c: Cell, axis: u32, k: i32) -> u32 {
