@@ -1,7 +1,7 @@
 // The linear system of one backward-Euler step of a dissolved species for the engine's
 // elliptic solver (src/solvers/): Cu²⁺ (SPECIES = 0), the accelerator (1) or the leveler
-// (2),
-//   (Δx²/(DΔt)) (c − c_old) = Σ_faces g (c_nb − c) − s A c + source,
+// (2), over the time Δt_s since the last solve (`species_every` steps; params.wgsl),
+//   (Δx²/(DΔt_s)) (c − c_old) = Σ_faces g (c_nb − c) − s A c + source,
 // in units of D Δx^(d−2) per cell. Faces between two electrolyte cells have g = 1, faces
 // touching metal 0 (no flux into the deposit but through the interface sink); metal cells
 // are decoupled rows c = 0 with a small diagonal: multigrid's Galerkin coarse operators sum

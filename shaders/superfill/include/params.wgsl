@@ -22,10 +22,12 @@ struct StepParams {
     // sink_lev A (see species_setup.wgsl).
     sink_cu: f32,
     sink_acc: f32,
-    // Capacity Δx²/(D Δt) of each species.
+    // Capacity Δx²/(D Δt_s) of each species, Δt_s the time since the last solve (the
+    // steps between solves), not the step dt: a solve advances the solution over all of it.
     cap_cu: f32,
     cap_acc: f32,
-    // Accelerator released by saturated cells, per unit of `excess`: Γ Δx/(D_acc Δt).
+    // Accelerator released by saturated cells since the last solve, per unit of `excess`:
+    // Γ Δx/(D_acc Δt_s).
     src_acc: f32,
     // Conductance of the top face to the bulk across the rest of the diffusion layer,
     // Δx/(Δx/2 + L), in units of a cell face's.
@@ -42,7 +44,9 @@ struct StepParams {
     sink_lev: f32,
     cap_lev: f32,
     lev_bulk: f32,
-    _pad0: f32,
+    // The time the species solves advance over: the steps since the last solve. After a
+    // solve the surface's uptake over it is reckoned with the solve's sink (adsorb.wgsl).
+    solve_dt: f32,
 }
 
 // Surface accelerator amounts are i32 fixed point: θ × interface area (in cell faces) ×

@@ -52,13 +52,21 @@ pub struct StepParams {
     sink_lev: f32,
     cap_lev: f32,
     lev_bulk: f32,
-    _pad0: f32,
+    solve_dt: f32,
 }
 
 impl StepParams {
     /// The parameters of a step of `dt` seconds, with `layer_left` metres of diffusion
-    /// layer between the box top and the bulk.
-    pub fn new(p: &SuperfillParams, grid: &Grid, dt: f64, layer_left: f64) -> StepParams {
+    /// layer between the box top and the bulk. `solve_dt` is the time the species solves
+    /// advance the solution over: the steps since the last solve (`species_every` of them),
+    /// while `dt` moves the surface by one step.
+    pub fn new(
+        p: &SuperfillParams,
+        grid: &Grid,
+        dt: f64,
+        solve_dt: f64,
+        layer_left: f64,
+    ) -> StepParams {
         let dx = grid.dx;
         let (i_sup, i_acc) = p.currents();
         let lev = &p.leveler;
@@ -76,9 +84,9 @@ impl StepParams {
             // i/(nF) per unit current and concentration, times Δx/D: species_setup.wgsl.
             sink_cu: (dx / (p.ion_charge * FARADAY * p.cu_bulk * p.cu_diffusivity)) as f32,
             sink_acc: (p.adsorption_rate() * p.site_density * dx / p.acc_diffusivity) as f32,
-            cap_cu: (dx * dx / (p.cu_diffusivity * dt)) as f32,
-            cap_acc: (dx * dx / (p.acc_diffusivity * dt)) as f32,
-            src_acc: (p.site_density * dx / (p.acc_diffusivity * dt)) as f32,
+            cap_cu: (dx * dx / (p.cu_diffusivity * solve_dt)) as f32,
+            cap_acc: (dx * dx / (p.acc_diffusivity * solve_dt)) as f32,
+            src_acc: (p.site_density * dx / (p.acc_diffusivity * solve_dt)) as f32,
             robin_top: (dx / (0.5 * dx + layer_left.max(0.0))) as f32,
             cu_bulk: p.cu_bulk as f32,
             acc_bulk: p.acc_bulk as f32,
@@ -87,9 +95,9 @@ impl StepParams {
             consumption: p.consumption as f32,
             consumption_order: p.consumption_order as f32,
             sink_lev: (lev.rate * p.site_density * dx / lev.diffusivity) as f32,
-            cap_lev: (dx * dx / (lev.diffusivity * dt)) as f32,
+            cap_lev: (dx * dx / (lev.diffusivity * solve_dt)) as f32,
             lev_bulk: lev.bulk as f32,
-            _pad0: 0.0,
+            solve_dt: solve_dt as f32,
         }
     }
 }
@@ -108,7 +116,10 @@ pub struct Kernels {
     /// species_setup.wgsl for Cu²⁺, the accelerator and the leveler.
     pub setup: [Kernel; 3],
     pub update: Kernel,
-    pub adsorb: Kernel,
+    /// adsorb.wgsl on a step without a species solve (uptake with the last solve's c,
+    /// releases added to `excess`) and after one (the uptake of the steps since the last
+    /// solve reckoned with this solve's change, `excess` started afresh).
+    pub adsorb: [Kernel; 2],
     pub reinit: Kernel,
 }
 
@@ -140,7 +151,10 @@ impl Kernels {
                 c("superfill/species_setup.wgsl", "SPECIES", 2.0)?,
             ],
             update: k("superfill/species_update.wgsl")?,
-            adsorb: k("superfill/adsorb.wgsl")?,
+            adsorb: [
+                c("superfill/adsorb.wgsl", "AFTER_SOLVE", Kernel::flag(false))?,
+                c("superfill/adsorb.wgsl", "AFTER_SOLVE", Kernel::flag(true))?,
+            ],
             reinit: k("superfill/reinit.wgsl")?,
         })
     }
@@ -182,7 +196,7 @@ mod tests {
                 sink_lev,
                 cap_lev,
                 lev_bulk,
-                _pad0
+                solve_dt
             ]
         );
     }

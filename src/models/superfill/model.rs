@@ -8,13 +8,13 @@
 //!    (interface.wgsl) and hand the surface accelerator of cells that turned metal to the
 //!    new interface cells (transfer.wgsl), which conserves it exactly;
 //! 3. coverage on the moved interface (coverage.wgsl), then (every `species_every` steps)
-//!    one backward-Euler step of Cu²⁺ and of the accelerator in solution, each a linear
-//!    solve on the engine's elliptic solver with the interface sinks and the top's Robin
-//!    closure (species_setup.wgsl);
+//!    one backward-Euler step of Cu²⁺ and of the accelerator in solution over the time
+//!    since the last solve, each a linear solve on the engine's elliptic solver with the
+//!    interface sinks and the top's Robin closure (species_setup.wgsl);
 //! 4. every `reinit_every` steps, reinitialise φ to a signed distance (reinit.wgsl) and
-//!    recompute the areas and coverage; then adsorb accelerator with the solved
-//!    concentration, capping θ at 1 (adsorb.wgsl), and recompute coverage and velocity for
-//!    the next step.
+//!    recompute the areas and coverage; then cap θ at 1 and, after a solve, adsorb
+//!    accelerator with the solved concentration over the solve's interval (adsorb.wgsl),
+//!    and recompute coverage and velocity for the next step.
 
 use anyhow::Result;
 use std::sync::Arc;
@@ -148,6 +148,7 @@ pub struct Superfill {
     theta_lev_ext: Field,
     /// Deposited volume per cell from Faraday's law, in cell volumes.
     pub deposited: Field,
+    /// Accelerator released by the cap since the last solve, which returns it (adsorb.wgsl).
     excess: Field,
     pub c_cu: Field,
     pub c_acc: Field,
@@ -185,6 +186,11 @@ pub struct Superfill {
     /// Steps made by [`Superfill::steps`], which numbers them on from call to call as a run
     /// does, so that reinitialisations and solves keep their cadence across calls.
     stepped: u64,
+    /// The step the uniform holds, s.
+    dt: f64,
+    /// Time stepped since the last species solve, s: the next solve advances the solution
+    /// over it and its own step (state: a resumed run must solve over the same intervals).
+    since_solve: f64,
 }
 
 impl Superfill {
@@ -277,6 +283,8 @@ impl Superfill {
             height_probe: height_probe(&grid),
             solves: (0, 0),
             stepped: 0,
+            dt: 1.0,
+            since_solve: 0.0,
             domain,
             grid,
             params,
@@ -313,8 +321,15 @@ impl Superfill {
         Ok(m)
     }
 
+    /// Writes the step parameters for steps of `dt` (a solve in them covers `dt` and the
+    /// time since the last solve, `solve_dt` at the solve writes again).
     fn write_uniform(&mut self, gpu: &Gpu, dt: f64) {
-        let u = StepParams::new(&self.params, &self.grid, dt, self.layer_left);
+        self.dt = dt;
+        self.write_params(gpu, self.since_solve + dt);
+    }
+
+    fn write_params(&self, gpu: &Gpu, solve_dt: f64) {
+        let u = StepParams::new(&self.params, &self.grid, self.dt, solve_dt, self.layer_left);
         gpu.queue
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
     }
@@ -566,7 +581,7 @@ impl Superfill {
         self.dispatch(
             gpu,
             rec,
-            &self.k.adsorb,
+            &self.k.adsorb[usize::from(solved)],
             vec![
                 ("area", &self.area),
                 ("theta_cell", &self.theta_cell),
@@ -577,6 +592,8 @@ impl Superfill {
                 ("c_lev", &self.c_lev),
                 ("amount_lev", &self.amount_lev[0]),
                 ("vel_cell", &self.vel_cell),
+                ("delta_acc", &self.delta_acc),
+                ("delta_lev", &self.delta_lev),
             ],
         );
         halos(rec, &[&self.amount[0], &self.amount_lev[0]]);
@@ -592,11 +609,20 @@ impl Superfill {
         gpu.submit(enc.finish());
         let solve = number.is_multiple_of(self.params.species_every);
         if solve {
+            // The solves advance the dissolved species over every step since the last one,
+            // and the surface adsorbs over the same interval after them (adsorb.wgsl): with
+            // this step's dt alone a bath in transient ran species_every times slow (the
+            // Ward–Tordai test). queue.write_buffer lands before the next submission, after
+            // this step's move.
+            self.write_params(gpu, self.since_solve + self.dt);
+            self.since_solve = 0.0;
             self.solve_species(gpu, 0)?;
             self.solve_species(gpu, 1)?;
             if self.params.has_leveler() {
                 self.solve_species(gpu, 2)?;
             }
+        } else {
+            self.since_solve += self.dt;
         }
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         let reinit = number.is_multiple_of(self.params.reinit_every);
@@ -996,6 +1022,7 @@ impl Model for Superfill {
             "history": self.history,
             "initial_metal_volume": self.initial_metal_volume,
             "plans": self.plans,
+            "since_solve": self.since_solve,
             "layer_left": self.layer_left,
             "deposit_top": self.deposit_top,
         })
@@ -1011,6 +1038,7 @@ impl Model for Superfill {
         self.initial_metal_volume = number("initial_metal_volume")?;
         self.layer_left = number("layer_left")?;
         self.deposit_top = number("deposit_top")?;
+        self.since_solve = number("since_solve")?;
         self.plans = v["plans"]
             .as_u64()
             .ok_or_else(|| anyhow::anyhow!("checkpoint: superfill scalar plans missing"))?;
