@@ -47,8 +47,8 @@
 @group(0) @binding(11) var<storage, read> delta_acc: array<f32>;
 @group(0) @binding(12) var<storage, read> delta_lev: array<f32>;
 
-// This step solved for the species: adsorb from the solution over solve_dt, and start
-// `excess` afresh (the solve took in what it held).
+// This step solved for the species: reckon the uptake of the steps since the previous solve
+// with this solve's change, and start `excess` afresh (the solve took in what it held).
 override AFTER_SOLVE: bool = false;
 
 // `x` coverage on area `a`, in amount units.

@@ -12,9 +12,9 @@
 //!    since the last solve, each a linear solve on the engine's elliptic solver with the
 //!    interface sinks and the top's Robin closure (species_setup.wgsl);
 //! 4. every `reinit_every` steps, reinitialise φ to a signed distance (reinit.wgsl) and
-//!    recompute the areas and coverage; then cap θ at 1 and, after a solve, adsorb
-//!    accelerator with the solved concentration over the solve's interval (adsorb.wgsl),
-//!    and recompute coverage and velocity for the next step.
+//!    recompute the areas and coverage; then cap θ at 1 and adsorb accelerator with the
+//!    last solved concentration, after a solve reckoning the steps since the previous one
+//!    with its change (adsorb.wgsl), and recompute coverage and velocity for the next step.
 
 use anyhow::Result;
 use std::sync::Arc;
@@ -610,10 +610,10 @@ impl Superfill {
         let solve = number.is_multiple_of(self.params.species_every);
         if solve {
             // The solves advance the dissolved species over every step since the last one,
-            // and the surface adsorbs over the same interval after them (adsorb.wgsl): with
-            // this step's dt alone a bath in transient ran species_every times slow (the
-            // Ward–Tordai test). queue.write_buffer lands before the next submission, after
-            // this step's move.
+            // and the surface's uptake over those steps is reckoned after them (adsorb.wgsl):
+            // with this step's dt alone a bath in transient ran species_every times slow
+            // (the Ward–Tordai test). queue.write_buffer lands before the next submission,
+            // after this step's move.
             self.write_params(gpu, self.since_solve + self.dt);
             self.since_solve = 0.0;
             self.solve_species(gpu, 0)?;
