@@ -68,19 +68,8 @@ pub fn split_planes_ghosts(
     max_binding_bytes: u64,
     ghost: u32,
 ) -> Result<Vec<ChunkSpan>> {
-    check_ghost(ghost)?;
-    let fit = max_binding_bytes / plane_bytes.max(1);
-    let ghosts = 2 * ghost as u64;
-    if fit < ghosts + 1 {
-        bail!(
-            "one plane of the grid takes {} and a chunk needs {} planes ({ghosts} of them ghost \
-             planes), but the adapter's storage binding holds only {}; use fewer cells per plane",
-            super::format_bytes(plane_bytes),
-            ghosts + 1,
-            super::format_bytes(max_binding_bytes)
-        );
-    }
-    let per_chunk = (fit - ghosts).min(planes as u64) as u32;
+    let fit = planes_per_binding(plane_bytes, max_binding_bytes, ghost, 1)?;
+    let per_chunk = (fit - 2 * ghost as u64).min(planes as u64) as u32;
     let n = planes.div_ceil(per_chunk);
     if n > 1 && planes / n < ghost {
         bail!(
@@ -102,6 +91,53 @@ pub fn split_planes_ghosts(
         first += p;
     }
     Ok(spans)
+}
+
+/// The chunks of `Domain::with_even_chunks_ghosts`: as `split_planes_ghosts`, but every
+/// chunk starts at an even plane (each but the last holds an even number of planes).
+pub fn split_even_planes_ghosts(
+    planes: u32,
+    plane_bytes: u64,
+    max_binding_bytes: u64,
+    ghost: u32,
+) -> Result<Vec<ChunkSpan>> {
+    check_ghost(ghost)?;
+    let ghosts = 2 * ghost as u64;
+    if planes as u64 + ghosts <= max_binding_bytes / plane_bytes.max(1) {
+        return Ok(vec![ChunkSpan {
+            first_plane: 0,
+            planes,
+        }]);
+    }
+    // A chunk holds an even number of planes, at least as many as it has ghost planes on a
+    // side, and the binding room for the odd plane the last chunk may add.
+    let least = (ghost as u64).max(2).next_multiple_of(2);
+    let fit = planes_per_binding(plane_bytes, max_binding_bytes, ghost, least + 1)?;
+    let most = (fit - ghosts - 1) / 2 * 2;
+    Ok(even_spans(planes, most as u32))
+}
+
+/// Planes one storage binding holds, ghost planes included, once checked that it holds a
+/// chunk of `least` planes with `ghost` ghost planes on each side.
+fn planes_per_binding(
+    plane_bytes: u64,
+    max_binding_bytes: u64,
+    ghost: u32,
+    least: u64,
+) -> Result<u64> {
+    check_ghost(ghost)?;
+    let fit = max_binding_bytes / plane_bytes.max(1);
+    let ghosts = 2 * ghost as u64;
+    if fit < ghosts + least {
+        bail!(
+            "one plane of the grid takes {} and a chunk needs {} planes ({ghosts} of them ghost \
+             planes), but the adapter's storage binding holds only {}; use fewer cells per plane",
+            super::format_bytes(plane_bytes),
+            ghosts + least,
+            super::format_bytes(max_binding_bytes)
+        );
+    }
+    Ok(fit)
 }
 
 /// `planes` split into as few chunks as hold at most `most` (even, at least 2) planes each
@@ -174,14 +210,7 @@ impl Domain {
         periodic_chunk_axis: bool,
         ghost: u32,
     ) -> Result<Arc<Domain>> {
-        check_cells(&grid)?;
-        let chunks = split_planes_ghosts(
-            grid.planes(),
-            grid.plane_cells() * 4,
-            gpu.max_binding_bytes,
-            ghost,
-        )?;
-        Self::with_chunks_ghosts(gpu, grid, periodic_chunk_axis, chunks, ghost)
+        Self::split_by(gpu, grid, periodic_chunk_axis, ghost, split_planes_ghosts)
     }
 
     /// A domain with one ghost plane, split like `new` but with every chunk starting at an
@@ -192,29 +221,39 @@ impl Domain {
         grid: Grid,
         periodic_chunk_axis: bool,
     ) -> Result<Arc<Domain>> {
+        Self::with_even_chunks_ghosts(gpu, grid, periodic_chunk_axis, 1)
+    }
+
+    /// [`Domain::with_even_chunks`] with `ghost` (1 to `MAX_GHOST`) ghost planes on each side
+    /// of every chunk.
+    pub fn with_even_chunks_ghosts(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+        ghost: u32,
+    ) -> Result<Arc<Domain>> {
+        Self::split_by(
+            gpu,
+            grid,
+            periodic_chunk_axis,
+            ghost,
+            split_even_planes_ghosts,
+        )
+    }
+
+    /// A domain split by `split` (`split_planes_ghosts` or `split_even_planes_ghosts`) for
+    /// the adapter's storage binding.
+    fn split_by(
+        gpu: &Gpu,
+        grid: Grid,
+        periodic_chunk_axis: bool,
+        ghost: u32,
+        split: fn(u32, u64, u64, u32) -> Result<Vec<ChunkSpan>>,
+    ) -> Result<Arc<Domain>> {
         check_cells(&grid)?;
         let plane_bytes = grid.plane_cells() * 4;
-        let fit = gpu.max_binding_bytes / plane_bytes.max(1);
-        let chunks = if grid.planes() as u64 + 2 <= fit {
-            vec![ChunkSpan {
-                first_plane: 0,
-                planes: grid.planes(),
-            }]
-        } else {
-            // Two ghost planes, and room for the odd plane the last chunk may add.
-            let most = fit.saturating_sub(3) / 2 * 2;
-            if most < 2 {
-                bail!(
-                    "one plane of the grid takes {} and a chunk needs 5 planes (2 of them ghost \
-                     planes), but the adapter's storage binding holds only {}; use fewer cells \
-                     per plane",
-                    super::format_bytes(plane_bytes),
-                    super::format_bytes(gpu.max_binding_bytes)
-                );
-            }
-            even_spans(grid.planes(), most as u32)
-        };
-        Self::with_chunks(gpu, grid, periodic_chunk_axis, chunks)
+        let chunks = split(grid.planes(), plane_bytes, gpu.max_binding_bytes, ghost)?;
+        Self::with_chunks_ghosts(gpu, grid, periodic_chunk_axis, chunks, ghost)
     }
 
     /// A domain split into the given chunks (consecutive, covering all planes; the caller
