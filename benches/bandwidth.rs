@@ -628,16 +628,20 @@ fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
 }
 
 /// Bytes one superfill step moves per cell outside the concentration solves, counting each
-/// binding a kernel reads or writes once (neighbour reads hit cache): extend 8 fields,
-/// advect 2 × 4, interface 5, transfer 4, coverage 2 × 5, adsorb 6, and per step a fifth of
-/// a reinitialisation (16 sweeps × 3 fields and φ's copy, 2) and of the concentration
-/// update (5): 52.6 fields of 4 bytes.
-const SUPERFILL_BYTES_PER_CELL: f64 = 210.4;
+/// binding a kernel reads or writes once per cell (neighbour reads hit cache) and a binding
+/// it reads and writes twice: extend 10 (5 read, 3 written, `deposited` both), advect
+/// 2 × 4, interface 5, transfer 13 (gather 4, forward 5, main 4), coverage 2 × 7, adsorb
+/// 12 (6 read; the amounts and the pending release read and written), and on the steps
+/// that reinitialise (one in five) 16 sweeps × 3 fields, φ's copy (2) and the interface
+/// and coverage again (12): 74.4 fields of 4 bytes. The leveler's fields count: the kernels
+/// bind and touch them whether or not the bath holds leveler.
+const SUPERFILL_BYTES_PER_CELL: f64 = 297.6;
 
 /// Cell updates per second of the superfill step on FiPy's trench (scaled up with
 /// `scale`): the level-set and surface part alone (no concentration solves), and whole
-/// steps with the default solve every 5 steps; and the CG iterations per solve.
-fn superfill_rates(gpu: &Gpu, scale: u32) -> (Grid, f64, f64, f64) {
+/// steps with the scenario's solve cadence (`species_every`); and the CG iterations per
+/// solve. Returns the grid, both rates, the iterations and the cadence.
+fn superfill_rates(gpu: &Gpu, scale: u32) -> (Grid, f64, f64, f64, u64) {
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/superfill-trench-2d.toml"
@@ -669,18 +673,18 @@ fn superfill_rates(gpu: &Gpu, scale: u32) -> (Grid, f64, f64, f64) {
         (grid.cells() as f64 * steps as f64 / t, per_solve)
     };
     let (level_set, _) = rate(1_000_000);
-    let (whole, iterations) = rate(5);
-    (grid, level_set, whole, iterations)
+    let (whole, iterations) = rate(params.species_every);
+    (grid, level_set, whole, iterations, params.species_every)
 }
 
 fn superfill_report(gpu: &Gpu, scale: u32) {
-    let (grid, level_set, whole, iterations) = superfill_rates(gpu, scale);
+    let (grid, level_set, whole, iterations, every) = superfill_rates(gpu, scale);
     let reps = (400_000_000 / grid.cells()).clamp(5, 200) as u32;
     let copy = copy_bandwidth(gpu, grid, reps);
     let achieved = SUPERFILL_BYTES_PER_CELL * level_set;
     println!(
         "2D {}x{}: copy {:.2} GB/s | superfill step without solves {:.2} Mcell/s, {:.2} GB/s at {SUPERFILL_BYTES_PER_CELL} B/cell = {:.1}% of copy | \
-         whole steps (solves every 5) {:.2} Mcell/s, {:.1} CG iterations per solve",
+         whole steps (solves every {every}) {:.2} Mcell/s, {:.1} CG iterations per solve",
         grid.nx,
         grid.ny,
         copy / 1e9,

@@ -126,7 +126,7 @@ pub const TOP_MARGIN_CELLS: f64 = 8.0;
 /// Front travel, in cells, between two reinitialisations by default. Measured on FiPy's
 /// trench (docs/models/superfill.md, Refinement): reinitialised every cell of travel, the
 /// fine grids trapped one-cell pockets in the closing bottom and filled 6 % late at 2.5 nm;
-/// every 2 cells, 5 and 2.5 nm fill within 0.9 % of each other.
+/// every 2 cells, 5 and 2.5 nm fill within 0.4 % of each other (0.18 % since 2026-12-06).
 pub const REINIT_TRAVEL_CELLS: f64 = 2.0;
 
 /// Front travel, in cells, between two concentration solves by default. The fields lag the
