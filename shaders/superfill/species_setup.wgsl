@@ -11,9 +11,13 @@
 //   accelerator: Γ k c (1 − θ − θ_L)                        → s = sink_acc (1 − θ − θ_L),
 //   leveler: Γ k_L c (1 − θ_L)                              → s = sink_lev (1 − θ_L),
 // with A the cell's interface area in faces. Accelerator that saturated cells released
-// (adsorb.wgsl's `excess`) returns to the cell as a source. The top face closes the box
-// with the exact steady solution of the diffusion layer above it: flux D (c_bulk − c)/L
-// across the layer's remaining thickness L, a conductance Δx/(Δx/2 + L) to the bulk.
+// (adsorb.wgsl's `excess`) returns to the cell as a source; where such a cell has turned
+// metal since (the front passes an interface cell within a step or two, before the next
+// solve), its release is shared equally among its electrolyte face neighbours (until
+// 2026-12-07 it was dropped; it still is where no face neighbour is left electrolyte, in a
+// pocket that closed within the interval). The top face closes the box with the exact
+// steady solution of the diffusion layer above it: flux D (c_bulk − c)/L across the
+// layer's remaining thickness L, a conductance Δx/(Δx/2 + L) to the bulk.
 //
 // The solver's unknown is the step's change δ = c − c_old, so b is the residual of c_old,
 // b − A c_old: its relative tolerance then applies to this step's change, not to c, and
@@ -47,6 +51,36 @@ const METAL_DIAGONAL: f32 = 1e-3;
 @group(0) @binding(11) var<storage, read_write> b: array<f32>;
 @group(0) @binding(12) var<storage, read> theta_lev_cell: array<f32>;
 
+// `c` moved one cell along `axis` (towards +axis if `up`), to local index `j`.
+fn moved(c: Cell, axis: u32, up: bool, j: u32) -> Cell {
+    var m = c;
+    let delta = select(0xffffffffu, 1u, up);
+    if (axis == 0u) {
+        m.x += delta;
+    } else if (axis == 1u) {
+        m.y += delta;
+    } else {
+        m.z += delta;
+    }
+    m.local = j;
+    return m;
+}
+
+// The electrolyte cells among the face neighbours of cell `c`: those that share a metal
+// cell's pending release (the relation is symmetric, so the shares add up to the release).
+fn electrolyte_neighbours(c: Cell, dims: u32) -> f32 {
+    var n = 0.0;
+    for (var a = 0u; a < dims; a++) {
+        for (var s = 0u; s < 2u; s++) {
+            let k = neighbour(c, a, s == 1u, false);
+            if (k >= 0 && phi[u32(k)] > 0.0) {
+                n += 1.0;
+            }
+        }
+    }
+    return n;
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = thread_cell(gid);
@@ -67,15 +101,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let here = c_old[i];
     var d = 0.0;
     var inflow = 0.0;
+    // Releases pending in metal neighbours, this cell's share (accelerator only).
+    var released = 0.0;
     for (var a = 0u; a < dims; a++) {
         for (var s = 0u; s < 2u; s++) {
             let j = neighbour(c, a, s == 1u, false);
-            if (j >= 0 && phi[u32(j)] > 0.0) {
+            if (j < 0) {
+                continue;
+            }
+            let k = u32(j);
+            if (phi[k] > 0.0) {
                 d += 1.0;
-                inflow += c_old[u32(j)] - here;
+                inflow += c_old[k] - here;
                 if (s == 1u) {
                     up[a] = 1.0;
                 }
+            } else if (SPECIES == 1u && excess[k] != 0.0) {
+                released += excess[k] / electrolyte_neighbours(moved(c, a, s == 1u, k), dims);
             }
         }
     }
@@ -93,7 +135,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         cap = p.cap_acc;
         bulk = p.acc_bulk;
         sink = p.sink_acc * max(1.0 - theta - theta_lev, 0.0) * area[i];
-        source = p.src_acc * excess[i];
+        source = p.src_acc * (excess[i] + released);
     } else {
         cap = p.cap_lev;
         bulk = p.lev_bulk;

@@ -6,8 +6,9 @@ use super::model::Sample;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Events {
-    /// When the surface on the feature's axis reached the initial field level (the
-    /// feature's depth above its bottom), s; NaN if it has not.
+    /// When the surface on the feature's axis reached the feature's depth above its
+    /// dielectric bottom (the initial field level less the seed layer), s; NaN if it has
+    /// not.
     pub fill_time: f64,
     /// The end of the incubation period: when the centre line first rose at more than
     /// twice the field's speed, s; NaN if it has not.
@@ -26,7 +27,12 @@ impl Events {
     /// shortened to land on it) makes a window so short that the level set's jitter would
     /// read as a rate.
     pub fn from_history(h: &[Sample], depth: f64, min_rise: f64) -> Events {
-        let mut fill_time = f64::NAN;
+        // A seed layer as thick as the feature is deep puts the centre line at the feature's
+        // top from the start.
+        let mut fill_time = h
+            .first()
+            .filter(|s| s.centre >= depth)
+            .map_or(f64::NAN, |s| s.time);
         let mut incubation_time = f64::NAN;
         let void_closed_time = h
             .iter()
@@ -86,6 +92,9 @@ mod tests {
         assert!((e.incubation_time - 1.0).abs() < 1e-12);
         let none = Events::from_history(&h[..2], 0.5, 0.01);
         assert!(none.fill_time.is_nan() && none.incubation_time.is_nan());
+        // A centre line at the feature's top from the start (a seed layer as thick as the
+        // feature is deep) fills at once.
+        assert_eq!(Events::from_history(&h[..2], 0.0, 0.01).fill_time, 0.0);
         // A window of a millisecond in which the centre jitters up and the field not: no
         // event, though its rate is far above the field's.
         let jitter = [

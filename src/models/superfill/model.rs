@@ -600,7 +600,8 @@ impl Superfill {
                 ("delta_lev", &self.delta_lev),
             ],
         );
-        halos(rec, &[&self.amount[0], &self.amount_lev[0]]);
+        // The species set-up reads the releases of metal neighbours, in ghost planes too.
+        halos(rec, &[&self.amount[0], &self.amount_lev[0], &self.excess]);
         self.encode_coverage(gpu, rec);
     }
 
@@ -807,6 +808,17 @@ impl Superfill {
     pub fn total_amount(&self, gpu: &Gpu) -> Result<i64> {
         let a = self.amount[0].download_as::<i32>(gpu)?;
         Ok(a.iter().map(|&v| v as i64).sum())
+    }
+
+    /// The accelerator on the surface, in solution and released but not yet returned to
+    /// it (`excess`, taken in by the next solve), mol (a 2D cell as deep as `Grid` says).
+    pub fn accelerator_budget(&self, gpu: &Gpu) -> Result<[f64; 3]> {
+        let face = self.grid.cell_volume() / self.grid.dx;
+        let per_unit = self.params.site_density * face;
+        let surface = self.total_amount(gpu)? as f64 / M_SCALE * per_unit;
+        let sum = |f: &Field| f.download(gpu).iter().map(|&v| v as f64).sum::<f64>();
+        let dissolved = sum(&self.c_acc) * self.grid.cell_volume();
+        Ok([surface, dissolved, sum(&self.excess) * per_unit])
     }
 
     /// The run's steps without the loop (verification tests), numbered on from the last

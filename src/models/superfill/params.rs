@@ -328,6 +328,14 @@ impl SuperfillParams {
             box_height: Self::box_height(grid),
             dx: grid.dx,
         };
+        if let Kinetics::Tafel { b0, .. } = p.kinetics {
+            if b0 == 0.0 && acc_bulk == 0.0 && initial_coverage == 0.0 {
+                return Err(s.error(
+                    "exchange_current_A_m2",
+                    "is 0, and no accelerator reaches the surface (accelerator_bulk_mol_m3 and initial_coverage are 0): nothing deposits",
+                ));
+            }
+        }
         let above = p.box_above_field(grid);
         if above > boundary_layer * (1.0 + 1e-9) {
             return Err(s.error(
@@ -468,10 +476,15 @@ fn read_shape(s: &mut Section, grid: &Grid) -> Result<Shape, ScenarioError> {
             "a via's quarter cell needs a square box: [grid] ny = nx",
         ));
     }
-    if width >= pitch {
+    // The field's height (and the diffusion layer's closure, which follows it) is read on
+    // the box's far column, which must lie on the field beside the feature.
+    if width > pitch - 2.0 * grid.dx {
         return Err(s.error(
             "width_m",
-            format!("is {width:e} m, not less than pitch_m = {pitch:e} m"),
+            format!(
+                "is {width:e} m: with pitch_m = {pitch:e} m it leaves less than one cell ({:e} m) of field beside the feature, where the field's height is read; narrow the feature or refine the grid",
+                grid.dx
+            ),
         ));
     }
     let taper_deg = s.f64_or("taper_deg", 0.0, Range::closed(0.0, 30.0), " degrees")?;
@@ -582,5 +595,29 @@ mod tests {
             let p = p.unwrap();
             assert_eq!((p.reinit_every, p.species_every), (reinit, species));
         }
+    }
+
+    /// Inputs that would leave the field's column inside the feature, or a surface that
+    /// cannot deposit, are refused with the key.
+    #[test]
+    fn a_feature_as_wide_as_the_pitch_or_a_surface_that_cannot_deposit_is_refused() {
+        let grid = Grid::new_2d(30, 85, 1e-8);
+        let read = |keys: &str| {
+            let table: toml::Table = toml::from_str(keys).unwrap();
+            SuperfillParams::read(&mut Section::new("t.toml", "superfill", table), &grid)
+        };
+        let base = "bottom_m = 50e-9\npitch_m = 0.6e-6\n";
+        assert!(read(&format!("{base}width_m = 0.58e-6")).is_ok());
+        let e = read(&format!("{base}width_m = 0.59e-6"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("width_m") && e.contains("one cell"), "{e}");
+        let none = "exchange_current_A_m2 = 0.0\naccelerator_bulk_mol_m3 = 0.0";
+        let e = read(&format!("{base}{none}")).unwrap_err().to_string();
+        assert!(
+            e.contains("exchange_current_A_m2") && e.contains("nothing deposits"),
+            "{e}"
+        );
+        assert!(read(&format!("{base}{none}\ninitial_coverage = 0.1")).is_ok());
     }
 }
