@@ -479,7 +479,8 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 /// 2 %; at 5 nm it is not (below). Recorded 2026-12-07, with the cap's releases returned
 /// where their cell turned metal: fill 6.732 and 6.714 s (+0.27 %), the centre over the
 /// field at 8.59 and 8.43 s (+1.9 %), bumps 14.3 and 19.7 nm at 9.1 s, growing at 28.0 and
-/// 28.7 nm/s. Recorded 2026-12-06 with the species solves smoothed by Gauss-Seidel, before
+/// 28.7 nm/s; at 1.25 nm (measured, not a test) 6.704 s, 8.38 s and 21.9 nm: the bump's
+/// steps shrink (5.4, then 2.2 nm), where before that fix they did not. Recorded 2026-12-06 with the species solves smoothed by Gauss-Seidel, before
 /// that fix: fill 6.731 and 6.719 s (+0.18 %), the centre over the field at 8.57 and
 /// 8.49 s (+1.0 %), bumps 14.6 and 18.0 nm at 9.1 s, growing at 27.5 and 28.9 nm/s. The
 /// 5 nm bump lags by what its centre loses as the bottom leaves a neck two cells either side
