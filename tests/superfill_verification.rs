@@ -43,11 +43,13 @@ fn interior(grid: &Grid, i: usize) -> bool {
     (0..grid.dims() as usize).all(|a| c[a] >= 8 && c[a] + 8 < n[a])
 }
 
-/// A flat metal surface at height `h0` (m) across a 2D box.
+/// A flat metal surface at height `h0` (m) across the box (the vertical axis: y in 2D, z in
+/// 3D).
 fn flat(grid: &Grid, h0: f64) -> Vec<f32> {
+    let vertical = grid.dims() as usize - 1;
     centres(grid)
         .into_iter()
-        .map(|p| (p[1] * grid.dx - h0) as f32)
+        .map(|p| (p[vertical] * grid.dx - h0) as f32)
         .collect()
 }
 
@@ -480,8 +482,8 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 /// where their cell turned metal: fill 6.732 and 6.714 s (+0.27 %), the centre over the
 /// field at 8.59 and 8.43 s (+1.9 %), bumps 14.3 and 19.7 nm at 9.1 s, growing at 28.0 and
 /// 28.7 nm/s; at 1.25 nm (measured, not a test) 6.704 s, 8.38 s and 21.9 nm: the bump's
-/// steps shrink (5.4, then 2.2 nm), where before that fix they did not. Recorded 2026-12-06 with the species solves smoothed by Gauss-Seidel, before
-/// that fix: fill 6.731 and 6.719 s (+0.18 %), the centre over the field at 8.57 and
+/// steps shrink (5.4, then 2.2 nm), where before that fix they did not. Recorded 2026-12-06
+/// with the species solves smoothed by Gauss-Seidel, before that fix: fill 6.731 and 6.719 s (+0.18 %), the centre over the field at 8.57 and
 /// 8.49 s (+1.0 %), bumps 14.6 and 18.0 nm at 9.1 s, growing at 27.5 and 28.9 nm/s. The
 /// 5 nm bump lags by what its centre loses as the bottom leaves a neck two cells either side
 /// of the axis, where the cap releases accelerator that the 2.5 nm run keeps (without the
@@ -490,8 +492,8 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 /// field at 8.63 and 8.44 s (+2.2 %), bumps 13.2 and 19.4 nm at 9.1 s. Before the fix,
 /// when half of the accelerator the cap released was lost, the 5 nm centre lost only 0.11 s
 /// there (8.55 against 8.44 s, bumps 15.7 and 19.7 nm); solving every step (none
-/// overwritten either way) gives 8.66 and 8.47 s. At 1.25 nm (33 min on lavapipe, before the fix)
-/// the fill is 6.718 s with the (1, 2, 1) neighbourhood, and the 2.5 nm run is nearer the
+/// overwritten either way) gives 8.66 and 8.47 s. At 1.25 nm (33 min on lavapipe, before
+/// the fix) the fill is 6.718 s with the (1, 2, 1) neighbourhood, and the 2.5 nm run is nearer the
 /// 1.25 nm one than 5 nm is in both (docs/models/superfill.md, Refinement).
 /// With the plain 3×3 mean (an unstable scheme at 1.25 nm:
 /// short_ripples_on_a_moving_flat_surface_do_not_grow) the fill was 6.700 and 6.716 s and the
@@ -776,15 +778,10 @@ fn released_accelerator_reaches_the_solution_where_its_cell_turned_metal() {
             }
             None => 13,
         };
-        let vertical = grid.dims() as usize - 1;
         // Row `row` is the interface (φ = 0.9 Δx) and turns metal in the second step.
         let h0 = (row as f64 - 0.4) * dx;
-        let phi: Vec<f32> = centres(&grid)
-            .into_iter()
-            .map(|p| (p[vertical] * dx - h0) as f32)
-            .collect();
         let mut m = model(&gpu, grid, keys);
-        m.set_level_set(&gpu, &phi, 1.5).unwrap();
+        m.set_level_set(&gpu, &flat(&grid, h0), 1.5).unwrap();
         let start: f64 = m.accelerator_budget(&gpu).unwrap().iter().sum();
         let dt = 0.5 * dx / m.params.flat_velocity(1.0);
         m.steps(&gpu, dt, 1).unwrap();
