@@ -589,6 +589,7 @@ fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
                 solver.conductivity().upload(gpu, &sigma).unwrap();
                 None
             }
+            FineOperator::Split => unreachable!("the bench builds no split solver"),
             FineOperator::Conductivity { half: true, .. } => {
                 let halved: Vec<half::f16> =
                     sigma.iter().map(|&v| half::f16::from_f32(v)).collect();

@@ -5,6 +5,7 @@
 #include "common/grid.wgsl"
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
+#include "solvers/include/apply_full.wgsl"
 #include "solvers/include/cg.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 #include "solvers/include/direction_read_f32.wgsl"
@@ -33,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     if (cell.valid) {
         let i = cell.local;
         let pi = direction(i);
-        let v = diagonal(cell) * pi - coupled_sum(cell);
+        let v = applied(cell, pi);
         if (STORE_Q) {
             q[i] = v;
         }

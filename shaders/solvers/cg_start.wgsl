@@ -11,6 +11,7 @@
 #include "common/grid.wgsl"
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
+#include "solvers/include/apply_full.wgsl"
 #include "solvers/include/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> gx: array<f32>;
@@ -43,10 +44,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let i = cell.local;
         let dg = diagonal(cell);
         of_change = false;
-        let rn = b[i] - (dg * phi[i] - coupled_sum(cell));
+        let rn = b[i] - applied(cell, phi[i]);
         r[i] = rn;
         of_change = true;
-        let ad = dg * d[i] - coupled_sum(cell);
+        let ad = applied(cell, d[i]);
         q[i] = ad;
         let sr = rn / dg;
         let sq = ad / dg;

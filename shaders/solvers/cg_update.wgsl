@@ -4,7 +4,7 @@
 // fine level, from zero, t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is
 // the V-cycle's fine scratch and is not read again before the next A p
 // (src/models/dendrite/potential.rs): one dispatch fewer per V-cycle.
-// Pipeline constant RECOMPUTE_AP: A p is computed here again, by cg_apply.wgsl's expression
+// Pipeline constant RECOMPUTE_AP: A p is computed here again, by cg_apply.wgsl's `applied`
 // (the same bits), instead of read from q: the solver then keeps no q (4 B per cell fewer;
 // src/solvers/elliptic.rs, `CorrectionMemory::Least`). With it, FIRST_COLOUR writes the next
 // V-cycle's first fine sweep of that solver, which smooths in place: z = r / diag on the
@@ -16,6 +16,7 @@
 #include "solvers/include/jacobi.wgsl"
 #include "solvers/include/operator.wgsl"
 #include "solvers/include/operator_stored.wgsl"
+#include "solvers/include/apply_full.wgsl"
 #include "solvers/include/colours.wgsl"
 #include "solvers/include/direction_read_f32.wgsl"
 
@@ -51,7 +52,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let dg = diagonal(cell);
         var ap: f32;
         if (RECOMPUTE_AP) {
-            ap = dg * pi - coupled_sum(cell);
+            ap = applied(cell, pi);
         } else {
             ap = q[i];
         }

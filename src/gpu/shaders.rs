@@ -33,6 +33,8 @@ shader_table!(
     "solvers/include/operator.wgsl",
     "solvers/include/operator_stored.wgsl",
     "solvers/include/operator_conductivity.wgsl",
+    "solvers/include/apply_full.wgsl",
+    "solvers/include/apply_split.wgsl",
     "solvers/include/conductivity_f32.wgsl",
     "solvers/include/conductivity_f16.wgsl",
     "solvers/include/direction_f32.wgsl",
@@ -121,6 +123,13 @@ pub const CONDUCTIVITY_OPERATOR: &[(&str, &str)] = &[(
     "solvers/include/operator_conductivity.wgsl",
 )];
 
+/// The CG's products A p in difference form, from the stored faces and the diagonal's rest
+/// (`FineOperator::Split`, src/solvers/operator.rs), for the stages that form them.
+pub const SPLIT_OPERATOR: &[(&str, &str)] = &[(
+    "solvers/include/apply_full.wgsl",
+    "solvers/include/apply_split.wgsl",
+)];
+
 /// With `CONDUCTIVITY_OPERATOR`: the conductivity in f16 (`FineOperator::Conductivity`'s
 /// `half`).
 pub const HALF_CONDUCTIVITY: &[(&str, &str)] = &[(
@@ -201,6 +210,12 @@ pub const VARIANTS: &[(&str, &[Swaps])] = &[
         "solvers/multigrid_prolong_smooth.wgsl",
         &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
     ),
+    // The CG's products in difference form (superfill's species), with p in f32 and f16.
+    ("solvers/cg_apply.wgsl", &[SPLIT_OPERATOR]),
+    ("solvers/cg_update.wgsl", &[SPLIT_OPERATOR]),
+    ("solvers/cg_start.wgsl", &[SPLIT_OPERATOR]),
+    ("solvers/cg_apply.wgsl", &[SPLIT_OPERATOR, HALF_DIRECTION]),
+    ("solvers/cg_update.wgsl", &[SPLIT_OPERATOR, HALF_DIRECTION]),
     // The CG stages that touch p, with p in f16: the operator stored, computed from σ in
     // f32 (gde's reactions whose σ leaves f16's range), or from σ in f16.
     ("solvers/cg_direction.wgsl", &[HALF_DIRECTION]),

@@ -10,7 +10,9 @@
 //! conditions per domain face). A solver built `for_corrections` may instead keep its fine
 //! operator as one signed conductivity per cell and compute faces and diagonal as it goes
 //! (`FineOperator::Conductivity`, operator.rs: the generic set-up's rule with held x faces,
-//! 4 B per cell instead of 16, or 2 in f16), and may keep the fewest vectors
+//! 4 B per cell instead of 16, or 2 in f16), or stored with the diagonal's rest beside it
+//! (`FineOperator::Split`: the CG's products A p in difference form, for a rest far below
+//! the face count, which f32 would round away from the diagonal), and may keep the fewest vectors
 //! (`CorrectionMemory::Least`: no A p, the fine level smoothed in place; `Half`: the same
 //! with the search direction p in f16). Boundary values live in the operator: a
 //! Dirichlet face half a cell away adds its conductance to the diagonal and conductance ×
@@ -211,6 +213,8 @@ enum OperatorStore {
         gy: Field,
         gz: Field,
         diag: Field,
+        /// The diagonal's rest, for the split form's products (operator.rs).
+        rest: Option<Field>,
     },
     Conductivity {
         sigma: Field,
@@ -224,11 +228,12 @@ impl OperatorStore {
         let f = |name: &str| Field::new(gpu, domain, &format!("{label} {name}"));
         let typed = |name: &str, e| Field::typed(gpu, domain, &format!("{label} {name}"), e);
         match form {
-            FineOperator::Stored => OperatorStore::Stored {
+            FineOperator::Stored | FineOperator::Split => OperatorStore::Stored {
                 gx: f("gx"),
                 gy: f("gy"),
                 gz: f("gz"),
                 diag: f("diag"),
+                rest: (form == FineOperator::Split).then(|| f("rest")),
             },
             FineOperator::Conductivity {
                 held_x,
@@ -244,9 +249,9 @@ impl OperatorStore {
 
     fn level(&self) -> LevelOperator<'_> {
         match self {
-            OperatorStore::Stored { gx, gy, gz, diag } => {
-                LevelOperator::Stored { gx, gy, gz, diag }
-            }
+            OperatorStore::Stored {
+                gx, gy, gz, diag, ..
+            } => LevelOperator::Stored { gx, gy, gz, diag },
             OperatorStore::Conductivity {
                 sigma,
                 held_x,
@@ -259,9 +264,25 @@ impl OperatorStore {
         }
     }
 
+    /// Chunk `c`'s buffers by name for the stages that form the CG's products A p (those
+    /// that include solvers/include/apply_full.wgsl, or apply_split.wgsl with the rest).
+    fn named_for_products(&self, c: usize) -> Vec<(&'static str, &wgpu::Buffer)> {
+        let mut list = self.level().named(c);
+        if let OperatorStore::Stored {
+            rest: Some(rest), ..
+        } = self
+        {
+            list.push(("rest", &rest.buffers[c]));
+        }
+        list
+    }
+
     fn fields(&self) -> Vec<&Field> {
         match self {
-            OperatorStore::Stored { gx, gy, gz, diag } => vec![gx, gy, gz, diag],
+            // The rest is read at its own cell only: no ghost planes to exchange.
+            OperatorStore::Stored {
+                gx, gy, gz, diag, ..
+            } => vec![gx, gy, gz, diag],
             OperatorStore::Conductivity { sigma, .. } => vec![sigma],
         }
     }
@@ -295,12 +316,14 @@ impl Vectors {
 
 /// The linear system's fields a user's set-up kernel writes before each solve: the
 /// conductance of each cell's +x, +y, +z face, the full diagonal (Dirichlet faces included)
-/// and the right-hand side.
+/// and the right-hand side; with `FineOperator::Split` also the diagonal's rest, what it
+/// holds beyond the sum of the cell's face conductances.
 pub struct OperatorFields<'a> {
     pub gx: &'a Field,
     pub gy: &'a Field,
     pub gz: &'a Field,
     pub diag: &'a Field,
+    pub rest: Option<&'a Field>,
     pub b: &'a Field,
 }
 
@@ -499,10 +522,10 @@ impl EllipticSolver {
         });
         // Bound by name: the fine operator's buffers depend on its form, and a stage that
         // reads only the diagonal skips the faces.
-        let op = v.operator.level();
+        let op = &v.operator;
         let apply_p_bg = k.apply.bind_chunks_named(gpu, domain, |c| {
-            named_with(
-                &op,
+            product_named_with(
+                op,
                 c,
                 &[
                     ("p", &v.p.buffers[c]),
@@ -513,8 +536,8 @@ impl EllipticSolver {
             )
         });
         let start_bg = k.start.bind_chunks_named(gpu, domain, |c| match &v.b {
-            Some(b) => named_with(
-                &op,
+            Some(b) => product_named_with(
+                op,
                 c,
                 &[
                     ("phi", &phi.buffers[c]),
@@ -525,11 +548,11 @@ impl EllipticSolver {
                     ("partials", &partials),
                 ],
             ),
-            None => named_with(&op, c, &[("r", &v.r.buffers[c]), ("partials", &partials)]),
+            None => named_with(op, c, &[("r", &v.r.buffers[c]), ("partials", &partials)]),
         });
         let update_bg = k.update.bind_chunks_named(gpu, domain, |c| {
-            named_with(
-                &op,
+            product_named_with(
+                op,
                 c,
                 &[
                     ("scalars", &scalars),
@@ -547,7 +570,7 @@ impl EllipticSolver {
             [0, 1].map(|first| {
                 kernels[first].bind_chunks_named(gpu, domain, |c| {
                     named_with(
-                        &op,
+                        op,
                         c,
                         &[
                             ("r", &v.r.buffers[c]),
@@ -778,7 +801,14 @@ impl EllipticSolver {
     /// The fields of the linear system, for the bind groups of a user's set-up kernel.
     /// Panics for a solver whose fine operator is a conductivity (`conductivity`, `rhs`).
     pub fn operator(&self) -> OperatorFields<'_> {
-        let OperatorStore::Stored { gx, gy, gz, diag } = &self.v.operator else {
+        let OperatorStore::Stored {
+            gx,
+            gy,
+            gz,
+            diag,
+            rest,
+        } = &self.v.operator
+        else {
             panic!("this solver computes its operator from a conductivity: write `conductivity()`");
         };
         OperatorFields {
@@ -786,6 +816,7 @@ impl EllipticSolver {
             gy,
             gz,
             diag,
+            rest: rest.as_ref(),
             b: self.rhs(),
         }
     }
@@ -913,14 +944,25 @@ impl EllipticSolver {
     }
 }
 
-/// The operator's buffers of chunk `c` by name, then `rest`.
+/// The operator's buffers of chunk `c` by name, then `others`.
 fn named_with<'b>(
-    op: &LevelOperator<'b>,
+    op: &'b OperatorStore,
     c: usize,
-    rest: &[(&'static str, &'b wgpu::Buffer)],
+    others: &[(&'static str, &'b wgpu::Buffer)],
 ) -> Vec<(&'static str, &'b wgpu::Buffer)> {
-    let mut list = op.named(c);
-    list.extend_from_slice(rest);
+    let mut list = op.level().named(c);
+    list.extend_from_slice(others);
+    list
+}
+
+/// `named_with` for a stage that forms A p (`OperatorStore::named_for_products`).
+fn product_named_with<'b>(
+    op: &'b OperatorStore,
+    c: usize,
+    others: &[(&'static str, &'b wgpu::Buffer)],
+) -> Vec<(&'static str, &'b wgpu::Buffer)> {
+    let mut list = op.named_for_products(c);
+    list.extend_from_slice(others);
     list
 }
 

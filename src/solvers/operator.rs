@@ -2,7 +2,13 @@
 //!
 //! - Stored: each cell's +x, +y, +z face conductance and the full diagonal, 16 bytes per
 //!   cell, written by the user's set-up kernel before each solve: any operator of the
-//!   solver's form (the dendrite potential, superfill's species, `OperatorSetup`).
+//!   solver's form (the dendrite potential, `OperatorSetup`).
+//! - Split: stored, and the diagonal's rest (what is not its faces' sum: a time term, a
+//!   sink, a boundary's conductance) kept apart as well, 20 bytes per cell, so that the CG
+//!   applies A in difference form (shaders/solvers/include/apply_split.wgsl): exact where
+//!   the rest is far below the face count, which f32 rounds away from the whole diagonal
+//!   (superfill's species under a thick diffusion layer). Every other stage reads it as
+//!   stored.
 //! - Conductivity (matrix-free): one value per cell, 4 bytes (2 in f16), from which every
 //!   kernel that reads the fine level computes faces and diagonal as it needs them
 //!   (shaders/solvers/include/operator_conductivity.wgsl, swapped in for
@@ -16,7 +22,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::gpu::shaders::{CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY};
+use crate::gpu::shaders::{CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY, SPLIT_OPERATOR};
 use crate::gpu::{Domain, Element, Field, Gpu, Kernel};
 
 /// How a solver keeps its fine operator.
@@ -24,6 +30,9 @@ use crate::gpu::{Domain, Element, Field, Gpu, Kernel};
 pub enum FineOperator {
     /// Face conductances and diagonal, written by the user (`EllipticSolver::operator`).
     Stored,
+    /// As `Stored`, with the diagonal's rest beside it (`OperatorFields::rest`), which the
+    /// CG's products A p read instead of the whole diagonal.
+    Split,
     /// One conductivity per cell (`EllipticSolver::conductivity`), its sign saying what the
     /// cell is: σ > 0 solved; σ < 0 held at a fixed value, conducting |σ| to solved
     /// neighbours; 0 excluded. `held_x`: whether the low and high x faces of the domain are
@@ -72,6 +81,10 @@ impl FineOperator {
         match *self {
             FineOperator::Stored => {
                 Kernel::with_constants_and_includes(gpu, path, entry, constants, swaps)
+            }
+            FineOperator::Split => {
+                let all: Vec<_> = SPLIT_OPERATOR.iter().chain(swaps).copied().collect();
+                Kernel::with_constants_and_includes(gpu, path, entry, constants, &all)
             }
             FineOperator::Conductivity {
                 held_x,

@@ -81,6 +81,9 @@ impl OperatorSetup {
         let (sigma, kind, value) = (f("sigma"), f("cell kind"), f("cell value"));
         let kernel = Kernel::new(gpu, "solvers/operator_setup.wgsl")?;
         let op = solver.operator();
+        if op.rest.is_some() {
+            bail!("the generic set-up writes no diagonal's rest: build the solver with FineOperator::Stored");
+        }
         let groups = kernel.bind_chunks(gpu, domain, |c| {
             vec![
                 &params,

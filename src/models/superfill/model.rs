@@ -218,10 +218,12 @@ impl Superfill {
         // and b, which a solver for corrections keeps in its residual's memory). The least
         // memory form smooths the fine level by Gauss-Seidel: FiPy's trench to 7.8 s took 796
         // V-cycles instead of 1456 with damped Jacobi (its q field gone, A p computed again
-        // in the update), 15.9 s of GPU time instead of 22.1 s on lavapipe (2026-12-06).
+        // in the update), 15.9 s of GPU time instead of 22.1 s on lavapipe (2026-12-06). The
+        // operator is split: the time term, the sink and the Robin top are kept apart from
+        // the face count, which rounds them away in f32 under a thick layer (operator.rs).
         let mg = Preconditioner::Multigrid(Coarsening::EveryAxis);
         let solver = |x: &Field, label: &str| {
-            let (form, memory) = (FineOperator::Stored, CorrectionMemory::Least);
+            let (form, memory) = (FineOperator::Split, CorrectionMemory::Least);
             EllipticSolver::for_corrections(gpu, &domain, x, mg, form, memory, label)
         };
         let cu_solver = solver(&delta_cu, "cu")?;
@@ -530,6 +532,7 @@ impl Superfill {
                 ("gy", &op.gy.buffers[c]),
                 ("gz", &op.gz.buffers[c]),
                 ("diag", &op.diag.buffers[c]),
+                ("rest", &op.rest.expect("a split operator").buffers[c]),
                 ("b", &op.b.buffers[c]),
                 ("theta_lev_cell", &self.theta_lev_cell.buffers[c]),
             ]
