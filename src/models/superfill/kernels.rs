@@ -4,7 +4,7 @@
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
-use super::params::SuperfillParams;
+use super::params::{robin_conductance, SuperfillParams};
 use crate::constants::FARADAY;
 use crate::gpu::{Gpu, Kernel};
 use crate::grid::Grid;
@@ -87,7 +87,7 @@ impl StepParams {
             cap_cu: (dx * dx / (p.cu_diffusivity * solve_dt)) as f32,
             cap_acc: (dx * dx / (p.acc_diffusivity * solve_dt)) as f32,
             src_acc: (p.site_density * dx / (p.acc_diffusivity * solve_dt)) as f32,
-            robin_top: (dx / (0.5 * dx + layer_left.max(0.0))) as f32,
+            robin_top: robin_conductance(dx, layer_left) as f32,
             cu_bulk: p.cu_bulk as f32,
             acc_bulk: p.acc_bulk as f32,
             k_lev: lev.rate as f32,

@@ -156,11 +156,16 @@ pub const SOLVER_TOLERANCE: f64 = 1e-4;
 /// 1e-4 to 1e-7).
 pub const TOLERANCE_PER_ROBIN: f64 = 0.01;
 
+/// The box top's Robin conductance to the bulk, in faces: Δx/(Δx/2 + L) for cells of `dx`
+/// under `layer_above_box` = L m of diffusion layer (species_setup.wgsl's `robin_top`).
+pub fn robin_conductance(dx: f64, layer_above_box: f64) -> f64 {
+    dx / (0.5 * dx + layer_above_box.max(0.0))
+}
+
 /// The default solver tolerance for cells of `dx` under `layer_above_box` m of diffusion
 /// layer (`TOLERANCE_PER_ROBIN`).
 pub fn default_solver_tolerance(dx: f64, layer_above_box: f64) -> f64 {
-    let robin = dx / (0.5 * dx + layer_above_box.max(0.0));
-    SOLVER_TOLERANCE.min(TOLERANCE_PER_ROBIN * robin)
+    SOLVER_TOLERANCE.min(TOLERANCE_PER_ROBIN * robin_conductance(dx, layer_above_box))
 }
 
 /// Steps in which the front travels at most `cells` at Courant number `cfl` (at least 1).
