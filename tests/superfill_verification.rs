@@ -385,13 +385,13 @@ fn fine_grids_keep_the_concentrations_below_their_bulk_values() {
 
 /// A run of a shipped scenario with overrides; returns (metrics rows by column name,
 /// summary.json).
-fn run_scenario(
-    name: &str,
-    overrides: &[&str],
-) -> (
+/// A run's metrics rows (column name to value) and its summary.
+type RunOutput = (
     Vec<std::collections::HashMap<String, f64>>,
     serde_json::Value,
-) {
+);
+
+fn run_scenario(name: &str, overrides: &[&str]) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let scenario = common::scenario(name);
@@ -469,16 +469,33 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
     }
 }
 
+/// FiPy's trench on the shipped grid (5 nm) to 9.1 s, outputs every 0.1 s: the refinement
+/// test's coarse run, which the overpotential-window test reads too. Run once per test binary;
+/// the caller holds the GPU lock.
+fn shipped_trench_to_9_1_s() -> &'static RunOutput {
+    static RUN: std::sync::OnceLock<RunOutput> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let grid = ["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"];
+        let time = ["run.end_time=9.1", "run.output_every=0.1"];
+        run_scenario("superfill-trench-2d.toml", &[&grid[..], &time[..]].concat())
+    })
+}
+
 /// Converged, not just consistent: FiPy's trench at the shipped 5 nm against 2.5 nm cells,
 /// over the whole fill and the bump after it (to 9.1 s; the shipped scenario stops at about
 /// 9.5 s, when the bump comes within 8 cells of the box top). The centre line crosses 0.1,
 /// 0.25 and 0.4 µm above the bottom and reaches the trench top (the fill time) within 2 %
-/// of the finer run's times, and overtakes the field within 2.5 % of the same time; from
-/// 8.6 s on the bumps (centre less field) differ by less than one and a half coarse cells
-/// (7.5 nm) and grow at rates within 10 % of each other, over 10 nm at the end; both fill
+/// of the finer run's times, and overtakes the field within 3 % of the same time; from
+/// 8.6 s on the bumps (centre less field) differ by less than 1.8 coarse cells (9 nm) and
+/// grow at rates within 10 % of each other, over 10 nm at the end; both fill
 /// without a void over a cell, and both deposit what Faraday's law says within 3 % all along
 /// (the level set does not conserve volume by itself). The issue asks for the bump within
-/// 2 %; at 5 nm it is not (below). Recorded 2026-12-07, later, with the CG's products in
+/// 2 %; at 5 nm it is not (below). Recorded 2026-12-07, last, with each solve's mean
+/// corrected (shaders/solvers/cg_deflate.wgsl): fill 6.7325 and 6.7102 s (+0.33 %), the
+/// centre over the field at 8.629 and 8.398 s (+2.75 %), bumps 12.7 and 21.3 nm at 9.1 s
+/// (8.6 nm apart), growing at 27.2 and 29.3 nm/s. The 5 nm run at 1e-6 gives 8.616 s and
+/// 13.1 nm: the gap is the grid's; before the correction the loose tolerance had narrowed
+/// it (the test asked 2.5 % and 7.5 nm then). Earlier that day, with the CG's products in
 /// difference form: fill 6.7307 and 6.7114 s (+0.29 %), the centre over the field at 8.591
 /// and 8.406 s (+2.2 %, near this test's 2.5 %), bumps 14.2 and 20.8 nm at 9.1 s (6.6 nm
 /// apart, near its 7.5 nm), growing at 27.9 and 28.8 nm/s; at 1.25 nm (measured, not a
@@ -505,17 +522,18 @@ fn the_fipy_trench_incubates_fills_bottom_up_and_bumps() {
 #[test]
 fn the_trench_fill_converges_at_half_the_cell_size() {
     let (_gpu, _lock) = common::gpu();
-    let run = |grid: [&str; 3]| {
-        let mut keys = grid.to_vec();
-        keys.extend(["run.end_time=9.1", "run.output_every=0.1"]);
-        run_scenario("superfill-trench-2d.toml", &keys)
-    };
-    let coarse = run(["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"]);
-    let fine = run(["grid.nx=120", "grid.ny=340", "grid.dx=2.5e-9"]);
-    let times = |(rows, summary): &(
-        Vec<std::collections::HashMap<String, f64>>,
-        serde_json::Value,
-    )| {
+    let coarse = shipped_trench_to_9_1_s();
+    let fine = &run_scenario(
+        "superfill-trench-2d.toml",
+        &[
+            "grid.nx=120",
+            "grid.ny=340",
+            "grid.dx=2.5e-9",
+            "run.end_time=9.1",
+            "run.output_every=0.1",
+        ],
+    );
+    let times = |(rows, summary): &RunOutput| {
         let mut t: Vec<f64> = [0.1e-6, 0.25e-6, 0.4e-6]
             .iter()
             .map(|&h| first_reaching(rows, "centre_height_m", h))
@@ -524,11 +542,11 @@ fn the_trench_fill_converges_at_half_the_cell_size() {
         t.push(bump_onset(rows));
         t
     };
-    let (tc, tf) = (times(&coarse), times(&fine));
+    let (tc, tf) = (times(coarse), times(fine));
     eprintln!("centre at 0.1, 0.25, 0.4 µm, the top, above the field: 5 nm {tc:?}, 2.5 nm {tf:?}");
-    // The crossings and the fill within 2 %, the onset (the last) within 2.5 %.
+    // The crossings and the fill within 2 %, the onset (the last) within 3 %.
     for (k, (a, b)) in tc.iter().zip(&tf).enumerate() {
-        let tolerance = if k + 1 == tc.len() { 0.025 } else { 0.02 };
+        let tolerance = if k + 1 == tc.len() { 0.03 } else { 0.02 };
         assert!(
             (a / b - 1.0).abs() < tolerance,
             "5 nm {tc:?} against 2.5 nm {tf:?}"
@@ -540,12 +558,12 @@ fn the_trench_fill_converges_at_half_the_cell_size() {
         .collect();
     eprintln!("bump at 8.6 to 9.1 s (m): {bumps:?}");
     for &(a, b) in &bumps {
-        assert!((a - b).abs() < 7.5e-9, "bumps {bumps:?}");
+        assert!((a - b).abs() < 9e-9, "bumps {bumps:?}");
     }
     let ((a0, b0), (a, b)) = (bumps[0], bumps[bumps.len() - 1]);
     assert!(a > 10e-9 && b > 10e-9, "bumps {bumps:?}");
     assert!(((a - a0) / (b - b0) - 1.0).abs() < 0.1, "bumps {bumps:?}");
-    for (rows, summary) in [&coarse, &fine] {
+    for (rows, summary) in [coarse, fine] {
         assert_eq!(summary["void_free"].as_f64(), Some(1.0), "{summary}");
         for r in &rows[1..] {
             assert!(r["faraday_volume_error"].abs() < 0.03, "{r:?}");
@@ -636,10 +654,10 @@ fn the_trench_sidewalls_stay_smooth_as_they_close_in() {
 /// tolerance gives the fill and incubation of a much tighter one. The reference is the same
 /// run solved to 1e-8: what a solve's tolerance leaves in the box's mean is off the same
 /// way every step, and under a thick layer only weak terms hold that mean (Robin 1e-5 here),
-/// so until 2026-12-07 the shipped default, 1e-4, filled this trench at 1.233 s against
-/// 2.107 s (docs/models/superfill.md, Numerics). The default now follows the layer (1e-7
-/// here). Within 0.5 % (fill) and 2 % (incubation, read from outputs 0.1 s apart); both
-/// runs void-free.
+/// so until 2026-12-07 the default, 1e-4, filled this trench at 1.233 s against 2.107 s.
+/// Each solve now ends by correcting that mean (shaders/solvers/cg_deflate.wgsl;
+/// docs/models/superfill.md, Numerics), and 1e-4 does. Within 0.5 % (fill) and 2 %
+/// (incubation, read from outputs 0.1 s apart); both runs void-free.
 #[test]
 fn the_10nm_trench_at_its_default_tolerance_matches_a_tight_solve() {
     let (_gpu, _lock) = common::gpu();
@@ -1037,15 +1055,17 @@ fn bump_at(rows: &[std::collections::HashMap<String, f64>], t: f64) -> f64 {
 /// smoothing at the default tolerance and at 1e-6, 1.3 s with Gauss-Seidel smoothing (the
 /// shipped solver) at the default, and with Gauss-Seidel at 1e-6 the leveler held the bump
 /// back past 100 s (docs/models/superfill.md, leveler section); since the CG's products are
-/// formed in difference form (2026-12-07) 1e-6 and the layer's tolerance agree (5.9 and
-/// 6.2 s). What holds in every case,
+/// formed in difference form (2026-12-07) 1e-6 and tighter tolerances agree (5.9 and
+/// 6.2 s), and since each solve corrects its mean, the default 1e-4 agrees with them. What
+/// holds in every case,
 /// and what the issue asks, is the direction: the leveler delays the bump and keeps it
 /// lower. Here: the onset without leveler within 15 % of FiPy's (ours is about 86–88 s: it
 /// moves from 80–85 s at 10 nm to about 90 s at 2.5 nm, so FiPy's 10 nm is early too), the
 /// leveler delaying it by at least 0.5 s, and 10 s after the bump starts without leveler,
-/// the bump with leveler under 0.95 of it (FiPy: 22 nm against none). Measured: 87.0 and
-/// 93.2 s, 8.3 against 18.9 nm (2026-12-07, solved to the layer's tolerance, 5.1e-7; at
-/// 1e-4 that day 82.5 and 86.8 s, the tolerance's error; 83.1 and 87.6 s, 12.0 against
+/// the bump with leveler under 0.95 of it (FiPy: 22 nm against none). Measured: 87.1 and
+/// 93.3 s, 8.23 against 19.05 nm (2026-12-07, at 1e-4 with the solves' mean corrected; 87.0
+/// and 93.2 s, 8.3 against 18.9 nm solved to 5.1e-7 without it; at 1e-4 without it 82.5 and
+/// 86.8 s, the tolerance's error; 83.1 and 87.6 s, 12.0 against
 /// 20.5 nm with the cap's releases returned where their cell turned metal; 86.0 and 87.3 s,
 /// 18.9 against 21.8 nm before).
 #[test]
@@ -1272,20 +1292,28 @@ fn a_via_superfills_over_a_narrower_overpotential_window_than_a_trench() {
     let trench = ["grid.nx=60", "grid.ny=170", "grid.dx=5e-9"];
     let via = ["grid.nx=30", "grid.ny=30", "grid.nz=85", "grid.dx=1e-8"];
     let mut found = Vec::new();
-    for (scenario, grid) in [
-        ("superfill-trench-2d.toml", &trench[..]),
-        ("superfill-via-3d.toml", &via[..]),
+    // Each run ends soon after its feature fills (at −0.30 V the trench at 6.76 s, the via at
+    // 5.37 s; at −0.36 V at 3.56 and 2.86 s, 2026-12-07): what follows is the bump, which
+    // this test does not read, and in the via it costs 0.5 s of wall time per step. The
+    // trench at −0.30 V is the refinement test's run, which goes on to 9.1 s.
+    for (scenario, grid, ends) in [
+        ("superfill-trench-2d.toml", &trench[..], ["7", "4"]),
+        ("superfill-via-3d.toml", &via[..], ["5.7", "3.1"]),
     ] {
-        // Each run ends soon after both features fill (at −0.30 V the trench at 6.76 s, the
-        // via at 5.37 s; at −0.36 V at 3.56 and 2.86 s, 2026-12-07): what follows is the
-        // bump, which this test does not read.
-        for (eta, end) in [("-0.30", "7"), ("-0.36", "4")] {
+        for (eta, end) in [("-0.30", ends[0]), ("-0.36", ends[1])] {
             let mut keys: Vec<String> = grid.iter().map(|s| s.to_string()).collect();
             keys.push(format!("superfill.overpotential_V={eta}"));
             keys.push(format!("run.end_time={end}"));
             keys.push("run.output_every=1.0".into());
             let keys: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
-            let (rows, s) = run_scenario(scenario, &keys);
+            let run;
+            let (rows, s) = if scenario == "superfill-trench-2d.toml" && eta == "-0.30" {
+                // The shipped case on the shipped grid: the refinement test's run serves.
+                shipped_trench_to_9_1_s()
+            } else {
+                run = run_scenario(scenario, &keys);
+                &run
+            };
             let voids = s["void_volume_fraction"].as_f64().unwrap();
             if let Some(first) = rows.iter().position(|r| r["void_count"] > 0.0) {
                 // The census (every 25 steps, under a second here) dates the

@@ -12,6 +12,8 @@
 //           [0, θ_max], not counted: the update then moves the warm start along d
 //           (cg_start.wgsl); also bb = Σ (D⁻¹b)², iterations = 0 and converged = 0, a
 //           solve's start
+//   deflate: after cg_deflate.wgsl's sums   shift = Σ r / Σ rest over the coupled cells (0
+//           where the rest sums to 0), the split operator's last correction of x
 #include "solvers/include/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
@@ -131,5 +133,13 @@ fn theta(@builtin(local_invocation_index) lid: u32) {
         scalars.bb = t.z;
         scalars.iterations = 0u;
         scalars.converged = 0u;
+    }
+}
+
+@compute @workgroup_size(256)
+fn deflate(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.shift = select(0.0, t.x / t.y, t.y > 0.0);
     }
 }

@@ -55,6 +55,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let to_surface = clamp(-phi[i] * p.inv_dx * n, vec3<f32>(-2.0), vec3<f32>(2.0));
     let base = vec3<i32>(round(to_surface));
     let kz = select(0, 1, is_3d());
+    let moves = box_moves(c, base, 1);
     var wsum = 0.0;
     var v = 0.0;
     var t = 0.0;
@@ -63,7 +64,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var dy = -1; dy <= 1; dy++) {
             for (var dx = -1; dx <= 1; dx++) {
                 let off = base + vec3<i32>(dx, dy, dz);
-                let j = offset_cell(c, off);
+                let j = box_cell(c, moves, 1, vec3<i32>(dx, dy, dz));
                 let a = area[j];
                 if (a > 0.0) {
                     let d = vec3<f32>(off) - to_surface;

@@ -64,6 +64,7 @@ shader_table!(
     "solvers/cg_update.wgsl",
     "solvers/cg_direction.wgsl",
     "solvers/cg_precondition.wgsl",
+    "solvers/cg_deflate.wgsl",
     "solvers/multigrid_smooth.wgsl",
     "solvers/multigrid_smooth_from_zero.wgsl",
     "solvers/multigrid_gauss_seidel.wgsl",

@@ -12,7 +12,8 @@
 //! (`FineOperator::Conductivity`, operator.rs: the generic set-up's rule with held x faces,
 //! 4 B per cell instead of 16, or 2 in f16), or stored with the diagonal's rest beside it
 //! (`FineOperator::Split`: the CG's products A p in difference form, for a rest far below
-//! the face count, which f32 would round away from the diagonal), and may keep the fewest vectors
+//! the face count, which f32 would round away from the diagonal, and a last correction of
+//! x's mean, shaders/solvers/cg_deflate.wgsl), and may keep the fewest vectors
 //! (`CorrectionMemory::Least`: no A p, the fine level smoothed in place; `Half`: the same
 //! with the search direction p in f16). Boundary values live in the operator: a
 //! Dirichlet face half a cell away adds its conductance to the diagonal and conductance ×
@@ -109,7 +110,7 @@ pub(crate) struct Scalars {
     theta_max: f32,
     direction_scale: f32,
     previous_direction_scale: f32,
-    _pad: u32,
+    shift: f32,
 }
 
 /// How far one solve goes, and where it may start.
@@ -171,6 +172,7 @@ enum Sum {
     Beta = 2,
     Residual = 3,
     Theta = 4,
+    Deflate = 5,
 }
 /// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
 /// solve, and the size of `Scalars`.
@@ -189,7 +191,7 @@ const BROKE_DOWN: u32 = 2;
 const UNDERFLOW_RR: f32 = 1e-30;
 const DIRECTION_SCALES_OFFSET: u64 = std::mem::offset_of!(Scalars, direction_scale) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
-const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
+const SUM_ENTRIES: [&str; 6] = ["main", "alpha", "beta", "residual", "theta", "deflate"];
 
 /// The operator A (face conductances and diagonal), the right-hand side b, and the CG
 /// vectors on the fine grid.
@@ -361,6 +363,9 @@ pub struct EllipticSolver {
     jacobi_bg: [Vec<wgpu::BindGroup>; 2],
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
+    /// The split operator's last step (cg_deflate.wgsl): its sums and its shift of x, with
+    /// their bind groups per chunk. None for the other forms.
+    deflation: Option<[(Kernel, Vec<wgpu::BindGroup>); 2]>,
 }
 
 impl EllipticSolver {
@@ -621,6 +626,30 @@ impl EllipticSolver {
             let bg = kernel.bind(gpu, &[&partials, &scalars]);
             sums_built.push((kernel, bg));
         }
+        let deflation = match op {
+            OperatorStore::Stored {
+                diag,
+                rest: Some(rest),
+                ..
+            } => {
+                let stage = |entry: &str| -> Result<(Kernel, Vec<wgpu::BindGroup>)> {
+                    let kernel = Kernel::with_entry(gpu, "solvers/cg_deflate.wgsl", entry)?;
+                    let groups = kernel.bind_chunks_named(gpu, domain, |c| {
+                        vec![
+                            ("diag", &diag.buffers[c]),
+                            ("rest", &rest.buffers[c]),
+                            ("r", &v.r.buffers[c]),
+                            ("partials", &partials),
+                            ("x", &phi.buffers[c]),
+                            ("scalars", &scalars),
+                        ]
+                    });
+                    Ok((kernel, groups))
+                };
+                Some([stage("sums")?, stage("shift")?])
+            }
+            _ => None,
+        };
         // Iterations per read-back: a V-cycle costs tens of dispatches and a warm start needs a
         // few; Jacobi iterations are cheap and number in the hundreds.
         let batch = if vcycle.is_some() { 1 } else { 16 };
@@ -642,6 +671,7 @@ impl EllipticSolver {
             jacobi_bg,
             direction_bg,
             sums: sums_built,
+            deflation,
         })
     }
 
@@ -935,7 +965,16 @@ impl EllipticSolver {
         };
         self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        phi.exchange_chunk_halos(&mut Recorder::new(&mut enc));
+        let mut rec = Recorder::new(&mut enc);
+        if let Some([(sums, sums_bg), (shift, shift_bg)]) = &self.deflation {
+            // The split operator's mean over its coupled cells, which the stopping test
+            // hardly sees (cg_deflate.wgsl). The residual reported is the CG's, before it.
+            self.cells(&mut rec, sums, sums_bg);
+            self.single(&mut rec, Sum::Deflate);
+            self.cells(&mut rec, shift, shift_bg);
+        }
+        phi.exchange_chunk_halos(&mut rec);
+        drop(rec);
         gpu.submit(enc.finish());
         Ok(SolveReport {
             iterations: s.iterations,
@@ -988,7 +1027,7 @@ mod layout_tests {
                 theta_max,
                 direction_scale,
                 previous_direction_scale,
-                _pad
+                shift
             ]
         );
     }

@@ -7,8 +7,10 @@
 //!   sink, a boundary's conductance) kept apart as well, 20 bytes per cell, so that the CG
 //!   applies A in difference form (shaders/solvers/include/apply_split.wgsl): exact where
 //!   the rest is far below the face count, which f32 rounds away from the whole diagonal
-//!   (superfill's species under a thick diffusion layer). Every other stage reads it as
-//!   stored.
+//!   (superfill's species under a thick diffusion layer). A split solve also ends by
+//!   correcting x's mean over the coupled cells (shaders/solvers/cg_deflate.wgsl), which
+//!   only the rest holds there and the relative residual hardly sees. Every other stage
+//!   reads it as stored.
 //! - Conductivity (matrix-free): one value per cell, 4 bytes (2 in f16), from which every
 //!   kernel that reads the fine level computes faces and diagonal as it needs them
 //!   (shaders/solvers/include/operator_conductivity.wgsl, swapped in for

@@ -23,5 +23,7 @@ struct Scalars {
     // start, unused by an f32 p).
     direction_scale: f32,
     previous_direction_scale: f32,
-    _pad: u32,
+    // The split operator's last correction of x on its coupled cells (cg_deflate.wgsl, set
+    // by cg_scalars.wgsl's `deflate`).
+    shift: f32,
 }

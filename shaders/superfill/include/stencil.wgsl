@@ -26,14 +26,24 @@ fn dims() -> u32 {
     return select(2u, 3u, is_3d());
 }
 
-// Local index of the cell `off` cells away, mirrored at the faces axis by axis (a mirror
-// moves the index along its axis only, so the axes' moves add up).
-fn offset_cell(c: Cell, off: vec3<i32>) -> u32 {
-    var j = i32(c.local);
-    for (var a = 0u; a < dims(); a++) {
-        j += i32(mirror_index(c, a, off[a])) - i32(c.local);
+// Index moves from c to the rows `centre[a] + k − reach` along each axis a (k = 0 ..= 2 reach,
+// reach <= 2, |centre[a]| + reach <= grid.ghost), mirrored at the faces. A mirror moves an
+// index along its own axis only, so the moves of the three axes add up (box_cell): a loop over
+// a box of cells makes (2 reach + 1) mirror tests per axis in all, not one per axis and cell.
+fn box_moves(c: Cell, centre: vec3<i32>, reach: i32) -> array<vec3<i32>, 5> {
+    var moves: array<vec3<i32>, 5>;
+    for (var k = 0; k <= 2 * reach; k++) {
+        for (var a = 0u; a < dims(); a++) {
+            moves[k][a] = i32(mirror_index(c, a, centre[a] + k - reach)) - i32(c.local);
+        }
     }
-    return u32(j);
+    return moves;
+}
+
+// Local index of the cell `d` cells from the centre of box_moves (|d[a]| <= reach).
+fn box_cell(c: Cell, moves: array<vec3<i32>, 5>, reach: i32, d: vec3<i32>) -> u32 {
+    let m = vec3<i32>(moves[d.x + reach].x, moves[d.y + reach].y, moves[d.z + reach].z);
+    return u32(i32(c.local) + m.x + m.y + m.z);
 }
 
 fn minmod(a: f32, b: f32) -> f32 {
