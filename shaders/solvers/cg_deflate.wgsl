@@ -9,7 +9,7 @@
 // (superfill's species under a 50 µm layer filled the 10 nm trench 41 % early; its
 // docs/models/superfill.md, Numerics). A cheap last step removes that error where the
 // stopping test cannot see it.
-//   sums:  per-workgroup partials of (Σ r, Σ rest, 0, 0) over the coupled cells
+//   main:  per-workgroup partials of (Σ r, Σ rest, 0, 0) over the coupled cells
 //   shift: x += s on the coupled cells (s from cg_scalars.wgsl's `deflate`)
 #include "common/grid.wgsl"
 #include "solvers/include/cg.wgsl"
@@ -27,7 +27,7 @@ fn coupled(i: u32) -> bool {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
     var v = vec4<f32>(0.0);

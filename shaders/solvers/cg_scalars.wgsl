@@ -12,7 +12,7 @@
 //           [0, θ_max], not counted: the update then moves the warm start along d
 //           (cg_start.wgsl); also bb = Σ (D⁻¹b)², iterations = 0 and converged = 0, a
 //           solve's start
-//   deflate: after cg_deflate.wgsl's sums   shift = Σ r / Σ rest over the coupled cells (0
+//   deflate: after cg_deflate.wgsl's main   shift = Σ r / Σ rest over the coupled cells (0
 //           where the rest sums to 0), the split operator's last correction of x
 #include "solvers/include/cg.wgsl"
 

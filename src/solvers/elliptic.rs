@@ -646,7 +646,7 @@ impl EllipticSolver {
                     });
                     Ok((kernel, groups))
                 };
-                Some([stage("sums")?, stage("shift")?])
+                Some([stage("main")?, stage("shift")?])
             }
             _ => None,
         };
