@@ -10,7 +10,9 @@
 //! - a pore pocket sealed inside the solid (solved cells with no path to a Dirichlet face, a
 //!   singular block of the operator) must not stop the solve nor change the flux;
 //! - held cells are Dirichlet values at cell centres; periodic sides and chunked fields
-//!   (forced small chunks) give the same answer as one chunk.
+//!   (forced small chunks) give the same answer as one chunk;
+//! - a split operator's solve (`FineOperator::Split`) ends with the mean that only its
+//!   small rest holds: Σ (b − A x) = 0 over the coupled cells, exact for a uniform rest.
 //!
 //! The multigrid preconditioner's fused bottom is checked bit for bit against its per-level form.
 //! Conservation: the current through every x plane is the same to 1e-3 (f32 fields, relative

@@ -8,39 +8,22 @@
 // residual of 1e-4 let a solve stop with its mean per cent off, the same way every step
 // (superfill's species under a 50 µm layer filled the 10 nm trench 41 % early; its
 // docs/models/superfill.md, Numerics). A cheap last step removes that error where the
-// stopping test cannot see it.
-//   main:  per-workgroup partials of (Σ r, Σ rest, 0, 0) over the coupled cells
-//   shift: x += s on the coupled cells (s from cg_scalars.wgsl's `deflate`)
+// stopping test cannot see it. The sums ride on the CG update's partials
+// (solvers/include/apply_split.wgsl's `split_sums`), and cg_scalars.wgsl's `residual` sets s
+// after every update, so this one dispatch is all a solve adds.
 #include "common/grid.wgsl"
 #include "solvers/include/cg.wgsl"
-#include "solvers/include/cg_partials.wgsl"
 
 @group(0) @binding(1) var<storage, read> diag: array<f32>;
 @group(0) @binding(2) var<storage, read> rest: array<f32>;
-@group(0) @binding(3) var<storage, read> r: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> x: array<f32>;
-@group(0) @binding(6) var<storage, read> scalars: Scalars;
+@group(0) @binding(3) var<storage, read_write> x: array<f32>;
+@group(0) @binding(4) var<storage, read> scalars: Scalars;
 
-fn coupled(i: u32) -> bool {
-    return diag[i] != rest[i];
-}
-
+// x += s on the coupled cells.
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = thread_cell(gid);
-    var v = vec4<f32>(0.0);
-    if (cell.valid && coupled(cell.local)) {
-        v = vec4<f32>(r[cell.local], rest[cell.local], 0.0, 0.0);
-    }
-    write_partial(lid, wid, groups, v);
-}
-
-@compute @workgroup_size(WG_X, WG_Y, 1)
-fn shift(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = thread_cell(gid);
-    if (cell.valid && coupled(cell.local)) {
+    if (cell.valid && diag[cell.local] != rest[cell.local]) {
         x[cell.local] += scalars.shift;
     }
 }

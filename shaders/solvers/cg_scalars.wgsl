@@ -7,13 +7,13 @@
 //           moves x again, and the host stops with an error instead of iterating on)
 //   beta:   after a later precondition    β = rz_new / rz, rz = rz_new, rr = Σ (D⁻¹r)², the
 //           direction's new scale from ‖z‖ and the one its stored values have now
-//   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged
+//   residual: after update  rr = Σ (D⁻¹r)² of the updated residual, converged, and for a
+//           split operator the shift Σ r / Σ rest over its coupled cells (0 where the rest
+//           sums to 0), its last correction of x (cg_deflate.wgsl)
 //   theta:  after the start's projection   α = θ = Σ (D⁻¹r)(D⁻¹q) / Σ (D⁻¹q)² within
 //           [0, θ_max], not counted: the update then moves the warm start along d
 //           (cg_start.wgsl); also bb = Σ (D⁻¹b)², iterations = 0 and converged = 0, a
 //           solve's start
-//   deflate: after cg_deflate.wgsl's main   shift = Σ r / Σ rest over the coupled cells (0
-//           where the rest sums to 0), the split operator's last correction of x
 #include "solvers/include/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
@@ -120,6 +120,7 @@ fn residual(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
         scalars.rr = t.y;
+        scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
         set_converged();
     }
 }
@@ -133,13 +134,5 @@ fn theta(@builtin(local_invocation_index) lid: u32) {
         scalars.bb = t.z;
         scalars.iterations = 0u;
         scalars.converged = 0u;
-    }
-}
-
-@compute @workgroup_size(256)
-fn deflate(@builtin(local_invocation_index) lid: u32) {
-    let t = total(lid);
-    if (lid == 0u) {
-        scalars.shift = select(0.0, t.x / t.y, t.y > 0.0);
     }
 }

@@ -1,5 +1,6 @@
 // Potential solve, CG step: x += α p, r -= α q, and per-workgroup partial sums of
-// (0, |D⁻¹r|²) of the new residual (the convergence measure, read before the next V-cycle).
+// (0, |D⁻¹r|², Σ r, Σ rest) of the new residual (the convergence measure, read before the
+// next V-cycle; the last two over a split operator's coupled cells, else 0: apply_split.wgsl).
 // Pipeline constant FIRST_SWEEP (with multigrid): also the next V-cycle's first sweep on the
 // fine level, from zero, t = ω r / diag (multigrid_smooth_from_zero.wgsl), into q, which is
 // the V-cycle's fine scratch and is not read again before the next A p
@@ -45,6 +46,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let cell = thread_cell(gid);
     var scaled = 0.0;
+    var sums = vec2<f32>(0.0);
     if (cell.valid) {
         let i = cell.local;
         let pi = direction(i);
@@ -59,6 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         let rn = r[i] - scalars.alpha * ap;
         r[i] = rn;
         scaled = rn / dg;
+        sums = split_sums(cell, rn);
         if (FIRST_SWEEP) {
             q[i] = OMEGA * rn / dg;
         }
@@ -66,5 +69,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
             q[i] = gauss_seidel_from_zero(cell, rn, dg);
         }
     }
-    write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, 0.0, 0.0));
+    write_partial(lid, wid, groups, vec4<f32>(0.0, scaled * scaled, sums.x, sums.y));
 }

@@ -172,7 +172,6 @@ enum Sum {
     Beta = 2,
     Residual = 3,
     Theta = 4,
-    Deflate = 5,
 }
 /// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
 /// solve, and the size of `Scalars`.
@@ -191,7 +190,7 @@ const BROKE_DOWN: u32 = 2;
 const UNDERFLOW_RR: f32 = 1e-30;
 const DIRECTION_SCALES_OFFSET: u64 = std::mem::offset_of!(Scalars, direction_scale) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
-const SUM_ENTRIES: [&str; 6] = ["main", "alpha", "beta", "residual", "theta", "deflate"];
+const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
 
 /// The operator A (face conductances and diagonal), the right-hand side b, and the CG
 /// vectors on the fine grid.
@@ -363,9 +362,10 @@ pub struct EllipticSolver {
     jacobi_bg: [Vec<wgpu::BindGroup>; 2],
     direction_bg: Vec<wgpu::BindGroup>,
     sums: Vec<(Kernel, wgpu::BindGroup)>,
-    /// The split operator's last step (cg_deflate.wgsl): its sums and its shift of x, with
-    /// their bind groups per chunk. None for the other forms.
-    deflation: Option<[(Kernel, Vec<wgpu::BindGroup>); 2]>,
+    /// The split operator's last step (cg_deflate.wgsl), the shift of x by the mean's
+    /// correction that the CG update's sums set, with its bind groups per chunk. None for
+    /// the other forms.
+    deflation: Option<(Kernel, Vec<wgpu::BindGroup>)>,
 }
 
 impl EllipticSolver {
@@ -632,21 +632,16 @@ impl EllipticSolver {
                 rest: Some(rest),
                 ..
             } => {
-                let stage = |entry: &str| -> Result<(Kernel, Vec<wgpu::BindGroup>)> {
-                    let kernel = Kernel::with_entry(gpu, "solvers/cg_deflate.wgsl", entry)?;
-                    let groups = kernel.bind_chunks_named(gpu, domain, |c| {
-                        vec![
-                            ("diag", &diag.buffers[c]),
-                            ("rest", &rest.buffers[c]),
-                            ("r", &v.r.buffers[c]),
-                            ("partials", &partials),
-                            ("x", &phi.buffers[c]),
-                            ("scalars", &scalars),
-                        ]
-                    });
-                    Ok((kernel, groups))
-                };
-                Some([stage("main")?, stage("shift")?])
+                let kernel = kernel("solvers/cg_deflate.wgsl")?;
+                let groups = kernel.bind_chunks_named(gpu, domain, |c| {
+                    vec![
+                        ("diag", &diag.buffers[c]),
+                        ("rest", &rest.buffers[c]),
+                        ("x", &phi.buffers[c]),
+                        ("scalars", &scalars),
+                    ]
+                });
+                Some((kernel, groups))
             }
             _ => None,
         };
@@ -966,12 +961,10 @@ impl EllipticSolver {
         self.last_iterations = s.iterations;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         let mut rec = Recorder::new(&mut enc);
-        if let Some([(sums, sums_bg), (shift, shift_bg)]) = &self.deflation {
+        if let Some((shift, groups)) = &self.deflation {
             // The split operator's mean over its coupled cells, which the stopping test
             // hardly sees (cg_deflate.wgsl). The residual reported is the CG's, before it.
-            self.cells(&mut rec, sums, sums_bg);
-            self.single(&mut rec, Sum::Deflate);
-            self.cells(&mut rec, shift, shift_bg);
+            self.cells(&mut rec, shift, groups);
         }
         phi.exchange_chunk_halos(&mut rec);
         drop(rec);

@@ -5,3 +5,8 @@
 fn applied(c: Cell, xi: f32) -> f32 {
     return diagonal(c) * xi - coupled_sum(c);
 }
+
+// The split form's sums for its last correction (apply_split.wgsl); none here.
+fn split_sums(c: Cell, ri: f32) -> vec2<f32> {
+    return vec2<f32>(0.0);
+}

@@ -13,3 +13,11 @@
 fn applied(c: Cell, xi: f32) -> f32 {
     return rest[c.local] * xi - coupled_sum_about(c, xi);
 }
+
+// (r, rest) at a coupled cell (a row with faces, diag ≠ rest), else 0: cg_update.wgsl sums
+// them with the residual's norm, and a solve's last correction moves x by Σ r / Σ rest over
+// those cells (solvers/cg_deflate.wgsl).
+fn split_sums(c: Cell, ri: f32) -> vec2<f32> {
+    let own = rest[c.local];
+    return select(vec2<f32>(0.0), vec2<f32>(ri, own), diagonal(c) != own);
+}
