@@ -24,6 +24,6 @@ struct Scalars {
     direction_scale: f32,
     previous_direction_scale: f32,
     // The split operator's last correction of x on its coupled cells (cg_deflate.wgsl, set
-    // by cg_scalars.wgsl's `deflate`).
+    // by cg_scalars.wgsl's `residual` after every update).
     shift: f32,
 }
