@@ -68,12 +68,11 @@ fn level(j: u32) -> f32 {
 // of them above 1.
 fn largest_coverages(c: Cell) -> vec2<f32> {
     let kz = select(0, 1, is_3d());
-    let moves = box_moves(c, vec3<i32>(0), COVERAGE_REACH);
     var most = vec2<f32>(0.0);
     for (var dz = -COVERAGE_REACH * kz; dz <= COVERAGE_REACH * kz; dz++) {
         for (var dy = -COVERAGE_REACH; dy <= COVERAGE_REACH; dy++) {
             for (var dx = -COVERAGE_REACH; dx <= COVERAGE_REACH; dx++) {
-                let j = box_cell(c, moves, COVERAGE_REACH, vec3<i32>(dx, dy, dz));
+                let j = offset_cell(c, vec3<i32>(dx, dy, dz));
                 most = max(most, vec2<f32>(theta_cell[j], theta_lev_cell[j]));
             }
         }

@@ -57,14 +57,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let kz = select(0, 1, is_3d());
-    let moves = box_moves(c, vec3<i32>(0), COVERAGE_REACH);
     var m = 0.0;
     var m_lev = 0.0;
     var a = 0.0;
     for (var dz = -COVERAGE_REACH * kz; dz <= COVERAGE_REACH * kz; dz++) {
         for (var dy = -COVERAGE_REACH; dy <= COVERAGE_REACH; dy++) {
             for (var dx = -COVERAGE_REACH; dx <= COVERAGE_REACH; dx++) {
-                let j = box_cell(c, moves, COVERAGE_REACH, vec3<i32>(dx, dy, dz));
+                let j = offset_cell(c, vec3<i32>(dx, dy, dz));
                 let w = axis_weight(dx) * axis_weight(dy) * axis_weight(dz);
                 m += w * f32(amount[j]);
                 m_lev += w * f32(amount_lev[j]);
