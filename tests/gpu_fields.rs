@@ -6,7 +6,8 @@ mod common;
 
 use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::{
-    field_stats, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder, Stats, StatsQuery,
+    field_max, field_stats, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder, Stats,
+    StatsQuery,
 };
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
@@ -219,6 +220,23 @@ fn check_stats(gpu: &Gpu, g: Grid, cap: Option<u64>, seed: u64) {
         "{g:?}"
     );
     assert_eq!((got.min, got.max), (want.min, want.max));
+    assert_eq!(field_max(&gpu_cap, &f), want.max, "field_max, {g:?}");
+    // The largest value anywhere (not the planted 5), past a NaN and a -inf; none at all.
+    let mut other = common::noise(n, seed + 100);
+    other[n / 4] = f32::NAN;
+    other[n - 1] = f32::NEG_INFINITY;
+    f.upload(&gpu_cap, &other).unwrap();
+    let want_max = other
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+    assert_eq!(field_max(&gpu_cap, &f), want_max, "field_max, {g:?}");
+    f.upload(&gpu_cap, &vec![f32::NAN; n]).unwrap();
+    assert_eq!(
+        field_max(&gpu_cap, &f),
+        f64::NEG_INFINITY,
+        "field_max of NaNs, {g:?}"
+    );
     let tol = 1e-6 * want.sum_sq.max(1.0);
     assert!(
         (got.sum - want.sum).abs() < tol,

@@ -221,7 +221,7 @@ fn sums_max_and_min_along_every_axis_of_a_3d_grid() {
 #[test]
 fn planes_wider_than_one_workgroup_and_long_columns() {
     // 64 x 80 = 5120 cells per z plane: three workgroups share each plane. Columns along x of
-    // 20000 cells: one thread adds more values than it may before carrying its digits.
+    // 20000 cells: 625 threads add into each column's accumulator.
     let (gpu, _lock) = common::gpu();
     let g = Grid::new_3d(64, 80, 5, 1e-6);
     check_grid(&gpu, g, &common::noise(g.cells() as usize, 3));

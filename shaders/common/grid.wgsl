@@ -44,7 +44,7 @@ const WG_Y: u32 = 4u;
 fn thread_cell(gid: vec3<u32>) -> Cell {
     var c: Cell;
     c.x = gid.x;
-    if (grid.nz > 1u) {
+    if (is_3d()) {
         c.y = gid.y;
         c.z = grid.first_plane + gid.z;
         c.valid = gid.x < grid.nx && gid.y < grid.ny && gid.z < grid.planes;
@@ -59,7 +59,15 @@ fn thread_cell(gid: vec3<u32>) -> Cell {
     return c;
 }
 
+// The grid's dimensions where the pipeline was built for them (2 or 3), else 0: read from
+// `grid`. A CPU device cannot fold a test on a buffer's value, and its loops over the axes
+// (`for a < dims()`) then stay loops of select chains; with the constant they unroll.
+override GRID_DIMS: u32 = 0u;
+
 fn is_3d() -> bool {
+    if (GRID_DIMS != 0u) {
+        return GRID_DIMS == 3u;
+    }
     return grid.nz > 1u;
 }
 

@@ -5,12 +5,13 @@
 //
 // Sums are exact: every f32 is an integer multiple of 2^-149 below 2^128, so it is added as
 // an integer into a fixed-point accumulator of LIMBS 16-bit digits (held in i32, carries
-// propagated now and then), and `finish` rounds the exact total once to f64 (to nearest,
-// ties to even). Integer addition is associative, so threads, workgroups and chunks may add
-// in any order, with atomics: the result is the same on every run, for any chunking and
-// dispatch shape, and it is the correctly rounded sum. Max and min compare order-preserving
-// integer keys of the bits. Values are read as u32 bits, never as floats, so that no device
-// flushes a denormal on the way.
+// propagated now and then). Integer addition is associative, so threads, workgroups and
+// chunks may add in any order, with atomics: the accumulator is the same on every run, for
+// any chunking and dispatch shape. The host reads it back and rounds the exact total once to
+// f64 (a loop over 320 bits per result, which a CPU device ran slower than the whole
+// accumulation, one thread per result). Max and min compare order-preserving integer keys of
+// the bits. Values are read as u32 bits, never as floats, so that no device flushes a
+// denormal on the way.
 #include "common/grid.wgsl"
 
 // Per chunk: extents in the chunk, index strides and global offsets of the axes (a, b, d),
@@ -23,22 +24,21 @@ struct AxisChunk {
     stride_a: u32,
     stride_b: u32,
     stride_d: u32,
-    slices: u32,     // per plane: workgroups sharing one plane of this chunk
+    slices: u32,     // per plane: workgroups sharing one plane of this chunk; per column:
+                     // the pieces it is cut into, a thread each
     off_a: u32,
     off_b: u32,
     off_d: u32,
     n_b: u32,        // global extent of b (column results are numbered b + n_b d)
     groups: u32,     // workgroups of this chunk's dispatch that have work
     groups_x: u32,   // the dispatch's x size (it wraps into y past the adapter's limit)
+    piece: u32,      // per column: cells of a piece (the last one may be shorter)
     _pad0: u32,
-    _pad1: u32,
 }
 
 struct AxisQuery {
     masked: u32,     // 1: only cells whose mask element has the bits `mask_bits`
     mask_bits: u32,
-    results: u32,
-    groups_x: u32,   // of the finish dispatch
 }
 
 override COLUMNS: bool = false;
@@ -47,10 +47,9 @@ override COLUMNS: bool = false;
 @group(0) @binding(2) var<storage, read> query: AxisQuery;
 @group(0) @binding(3) var<storage, read> data: array<u32>;
 @group(0) @binding(4) var<storage, read> mask: array<u32>;
-// Per result WORDS words: LIMBS digits (i32 bits), max key, inverted min key, flags, count.
+// Per result WORDS words: LIMBS digits (i32 bits), max key, inverted min key, flags, count
+// (src/gpu/reduce.rs reads them in this order).
 @group(0) @binding(5) var<storage, read_write> acc: array<atomic<u32>>;
-// Per result: the sum's f64 bits (low, high word), max and min f32 bits, count.
-@group(0) @binding(6) var<storage, read_write> out: array<u32>;
 
 const THREADS: u32 = 256u;
 // 20 digits of 16 bits: 277 bits span the f32 range, 31 more absorb 2^31 values.
@@ -143,11 +142,11 @@ fn reset_private() {
     since_carry = 0u;
 }
 
-fn local_index(ta: u32, j: u32) -> u32 {
+// Local index of line j's cell at index 0 along a (line j: plane position or column j).
+fn line_start(j: u32) -> u32 {
     let tb = j % chunk.ext_b;
     let td = j / chunk.ext_b;
-    return grid.ghost * grid.plane_cells + ta * chunk.stride_a + tb * chunk.stride_b
-        + td * chunk.stride_d;
+    return grid.ghost * grid.plane_cells + tb * chunk.stride_b + td * chunk.stride_d;
 }
 
 // Adds this thread's carried digits and tags to result r in `acc`. Carried digits are below
@@ -174,13 +173,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let group = wid.x + wid.y * chunk.groups_x;
     reset_private();
     if (COLUMNS) {
-        // One thread per column of this chunk, along a.
-        let j = group * THREADS + lid;
-        if (j >= chunk.lines) {
+        // One thread per piece of a column of this chunk, along a; neighbouring threads take
+        // neighbouring columns. A column of one thread left the other cores idle where the
+        // columns are few and long (a 2D grid's 60 columns: one workgroup).
+        let t = group * THREADS + lid;
+        if (t >= chunk.lines * chunk.slices) {
             return;
         }
-        for (var ta = 0u; ta < chunk.ext_a; ta++) {
-            add_cell(local_index(ta, j));
+        let j = t % chunk.lines;
+        let first = (t / chunk.lines) * chunk.piece;
+        let end = min(first + chunk.piece, chunk.ext_a);
+        let start = line_start(j);
+        for (var ta = first; ta < end; ta++) {
+            add_cell(start + ta * chunk.stride_a);
         }
         let r = (j % chunk.ext_b + chunk.off_b) + chunk.n_b * (j / chunk.ext_b + chunk.off_d);
         flush_global(r);
@@ -197,7 +202,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     workgroupBarrier();
     for (var j = slice * THREADS + lid; j < chunk.lines; j += chunk.slices * THREADS) {
-        add_cell(local_index(ta, j));
+        add_cell(line_start(j) + ta * chunk.stride_a);
     }
     carry();
     for (var k = 0u; k < LIMBS; k++) {
@@ -223,107 +228,4 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         count = atomicLoad(&w_acc[COUNT]);
         flush_global(ta + chunk.off_a);
     }
-}
-
-fn digit_bit(i: u32) -> u32 {
-    return (bitcast<u32>(digits[i >> 4u]) >> (i & 15u)) & 1u;
-}
-
-// The f64 nearest to the digits' value times 2^-149 (ties to even), as (low, high) words.
-fn rounded_f64() -> vec2<u32> {
-    carry();
-    let negative = digits[LIMBS - 1u] < 0;
-    if (negative) {
-        for (var k = 0u; k < LIMBS; k++) {
-            digits[k] = -digits[k];
-        }
-        carry();
-    }
-    var top = LIMBS;
-    for (var k = LIMBS; k > 0u; k--) {
-        if (digits[k - 1u] != 0) {
-            top = k - 1u;
-            break;
-        }
-    }
-    if (top == LIMBS) {
-        return vec2<u32>(0u, 0u);
-    }
-    // Highest set bit; the 52 below it are the fraction, the next decides the rounding.
-    var n = top * 16u + 31u - countLeadingZeros(bitcast<u32>(digits[top]));
-    var lo = 0u;
-    var hi = 0u;
-    for (var j = 1u; j <= 52u && j <= n; j++) {
-        let pos = 52u - j;
-        let b = digit_bit(n - j);
-        if (pos >= 32u) {
-            hi |= b << (pos - 32u);
-        } else {
-            lo |= b << pos;
-        }
-    }
-    if (n >= 53u) {
-        let ri = n - 53u;
-        var sticky = (bitcast<u32>(digits[ri >> 4u]) & ((1u << (ri & 15u)) - 1u)) != 0u;
-        for (var k = 0u; k < (ri >> 4u); k++) {
-            sticky = sticky || digits[k] != 0;
-        }
-        if (digit_bit(ri) == 1u && (sticky || (lo & 1u) == 1u)) {
-            lo += 1u;
-            if (lo == 0u) {
-                hi += 1u;
-            }
-            if (hi == 0x100000u) {
-                // The mantissa rounded up to 2^53.
-                hi = 0u;
-                n += 1u;
-            }
-        }
-    }
-    // Value 2^(n - 149) times 1.fraction: always a normal f64.
-    hi |= (n + 1023u - 149u) << 20u;
-    if (negative) {
-        hi |= 0x80000000u;
-    }
-    return vec2<u32>(lo, hi);
-}
-
-fn unkey(k: u32) -> u32 {
-    return select(~k, k & 0x7fffffffu, (k >> 31u) == 1u);
-}
-
-@compute @workgroup_size(256)
-fn finish(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let r = gid.x + gid.y * query.groups_x * THREADS;
-    if (r >= query.results) {
-        return;
-    }
-    let base = r * WORDS;
-    for (var k = 0u; k < LIMBS; k++) {
-        digits[k] = bitcast<i32>(atomicLoad(&acc[base + k]));
-    }
-    let f = atomicLoad(&acc[base + FLAGS]);
-    let n = atomicLoad(&acc[base + COUNT]);
-    var sum = rounded_f64();
-    var maxv = unkey(atomicLoad(&acc[base + MAX_KEY]));
-    var minv = unkey(~atomicLoad(&acc[base + MIN_KEY]));
-    if (n == 0u) {
-        maxv = 0xff800000u;  // -inf: the max of nothing
-        minv = 0x7f800000u;
-    }
-    if ((f & NAN) != 0u || (f & (POS_INF | NEG_INF)) == (POS_INF | NEG_INF)) {
-        sum = vec2<u32>(0u, 0x7ff80000u);
-        maxv = 0x7fc00000u;
-        minv = 0x7fc00000u;
-    } else if ((f & POS_INF) != 0u) {
-        sum = vec2<u32>(0u, 0x7ff00000u);
-    } else if ((f & NEG_INF) != 0u) {
-        sum = vec2<u32>(0u, 0xfff00000u);
-    }
-    let o = r * 5u;
-    out[o] = sum.x;
-    out[o + 1u] = sum.y;
-    out[o + 2u] = maxv;
-    out[o + 3u] = minv;
-    out[o + 4u] = n;
 }

@@ -89,10 +89,20 @@ fn level_cells(info: GridInfo) -> u32 {
     return info.nx * info.ny * info.nz;
 }
 
+// g / n for g below 2^24 (a bottom level holds at most BOTTOM_CELLS): the f32 quotient, off
+// by at most one, corrected. A CPU device divides integers lane by lane and floats in its
+// vector unit; every sweep of the bottom finds each cell's coordinates this way.
+fn quotient(g: u32, n: u32) -> u32 {
+    var q = u32(f32(g) / f32(n));
+    q = select(q, q - 1u, q * n > g);
+    return select(q, q + 1u, (q + 1u) * n <= g);
+}
+
 // Coordinates of the level's g-th interior cell (storage order: x fastest).
 fn cell_coords(info: GridInfo, g: u32) -> vec3<u32> {
-    let row = g / info.nx;
-    return vec3<u32>(g % info.nx, row % info.ny, row / info.ny);
+    let row = quotient(g, info.nx);
+    let z = quotient(row, info.ny);
+    return vec3<u32>(g - row * info.nx, row - z * info.ny, z);
 }
 
 // The vector A is applied to, at packed index j (coordinates k on the level being swept).

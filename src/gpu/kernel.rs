@@ -162,6 +162,14 @@ impl Kernel {
         f64::from(u8::from(on))
     }
 
+    /// common/grid.wgsl's `GRID_DIMS` for a kernel that only ever runs on grids like `grid`
+    /// (2D or 3D): its tests of the dimension fold and its loops over the axes unroll.
+    /// Not for a stage that several multigrid levels share, since a 3D grid's coarse levels
+    /// may be flat.
+    pub fn dims_of(grid: &crate::grid::Grid) -> (&'static str, f64) {
+        ("GRID_DIMS", f64::from(grid.dims()))
+    }
+
     /// One bind group per chunk of `domain`: binding 0 is the chunk's `GridInfo`, bindings
     /// 1.. are `buffers(chunk)`.
     pub fn bind_chunks<'a>(

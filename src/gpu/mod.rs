@@ -21,12 +21,13 @@ pub use field::{Element, Field, FieldValue};
 pub use kernel::Kernel;
 pub use recorder::{set_pipeline, Recorder};
 pub use reduce::{column_reduce, plane_reduce, Along, AxisReduce, Reduced};
-pub use stats::{field_stats, Stats, StatsQuery};
+pub use stats::{field_max, field_stats, Stats, StatsQuery};
 
 /// Kernels every model uses, built once per device on first use.
 pub struct CommonKernels {
     pub halo_wrap: Kernel,
     pub stats: Kernel,
+    pub max: Kernel,
 }
 
 impl Gpu {
@@ -34,6 +35,7 @@ impl Gpu {
         self.common.get_or_init(|| CommonKernels {
             halo_wrap: Kernel::new(self, "field/halo_wrap.wgsl").expect("built-in shader"),
             stats: Kernel::new(self, "field/stats.wgsl").expect("built-in shader"),
+            max: Kernel::new(self, "field/max.wgsl").expect("built-in shader"),
         })
     }
 }

@@ -6,8 +6,8 @@
 //! back, never the field.
 //!
 //! Sums are exact until one final rounding: the kernel adds every f32 as an integer multiple
-//! of 2^-149 into a 320-bit fixed-point accumulator and rounds the total to the nearest f64
-//! (ties to even). So a sum is the correctly rounded sum of its f32 values: the same on every
+//! of 2^-149 into a 320-bit fixed-point accumulator, which is read back and rounded here to
+//! the nearest f64 (ties to even). So a sum is the correctly rounded sum of its f32 values: the same on every
 //! run, for any chunking, dispatch or thread order, and never less accurate than a sequential
 //! f64 sum, which it equals bit for bit whenever that sum made no rounding error. Max and min
 //! are exact (f32).
@@ -23,9 +23,19 @@ use super::{Domain, Field, Gpu, Kernel};
 const THREADS: u64 = 256;
 /// Values per thread a plane's workgroups aim at, before more workgroups share a plane.
 const VALUES_PER_THREAD: u64 = 8;
-/// Accumulator words per result in the kernel (`WORDS`), and words of a finished result.
+/// Cells of a column a thread adds at least, before the column is cut into more pieces.
+const COLUMN_PIECE: u64 = 32;
+/// Accumulator words per result in the kernel (`WORDS`): `LIMBS` 16-bit digits, the max
+/// key, the inverted min key, the flags and the count.
 const ACC_WORDS: u64 = 24;
-const OUT_WORDS: usize = 5;
+const LIMBS: usize = 20;
+const MAX_KEY: usize = 20;
+const MIN_KEY: usize = 21;
+const FLAGS: usize = 22;
+const COUNT: usize = 23;
+const NAN: u32 = 1;
+const POS_INF: u32 = 2;
+const NEG_INF: u32 = 4;
 /// Carried digits below 2^16 added into one result: at most this many keep an i32 digit
 /// from overflowing (the kernel's `flush_global`).
 const MAX_CONTRIBUTIONS: u64 = (1 << 15) - 1;
@@ -69,7 +79,8 @@ struct AxisChunk {
     n_b: u32,
     groups: u32,
     groups_x: u32,
-    _pad: [u32; 2],
+    piece: u32,
+    _pad: u32,
 }
 
 #[repr(C)]
@@ -77,8 +88,6 @@ struct AxisChunk {
 struct AxisQuery {
     masked: u32,
     mask_bits: u32,
-    results: u32,
-    groups_x: u32,
 }
 
 /// A reduction along one axis of one domain, set up once (pipelines, per-chunk parameters)
@@ -88,12 +97,10 @@ pub struct AxisReduce {
     axis: usize,
     along: Along,
     accumulate: Kernel,
-    finish: Kernel,
     chunk_params: Vec<wgpu::Buffer>,
     /// Workgroups (x, y) of each chunk's dispatch.
     chunk_groups: Vec<(u32, u32)>,
     results: u32,
-    finish_groups: (u32, u32),
     /// A mask fixed by `with_mask`: its chunks' buffers and the bits a cell's element must have.
     mask: Option<(Vec<wgpu::Buffer>, u32)>,
 }
@@ -123,7 +130,7 @@ impl AxisReduce {
             _ => (0, 1),
         };
         let chunks = domain.chunks.len() as u64;
-        // Workgroups that add into one plane's accumulator, over all chunks.
+        // Workgroups (planes) or threads (columns) that add into one result, over all chunks.
         let slice_cap = (MAX_CONTRIBUTIONS / chunks).max(1);
         if chunks > MAX_CONTRIBUTIONS {
             bail!("{chunks} chunks are too many for an exact reduction along an axis");
@@ -149,14 +156,19 @@ impl AxisReduce {
             let mut off = [0u32; 3];
             off[chunk_axis] = span.first_plane;
             let lines = ext[b] as u64 * ext[d] as u64;
-            let (slices, groups) = match along {
+            let (slices, groups, piece) = match along {
                 Along::Planes => {
                     let slices = lines
                         .div_ceil(THREADS * VALUES_PER_THREAD)
                         .clamp(1, slice_cap);
-                    (slices, ext[axis] as u64 * slices)
+                    (slices, ext[axis] as u64 * slices, 0)
                 }
-                Along::Columns => (1, lines.div_ceil(THREADS)),
+                Along::Columns => {
+                    let len = ext[axis] as u64;
+                    let piece = len.div_ceil(len.div_ceil(COLUMN_PIECE).clamp(1, slice_cap));
+                    let pieces = len.div_ceil(piece);
+                    (pieces, (lines * pieces).div_ceil(THREADS), piece)
+                }
             };
             let (gx, gy) = wrap_groups(gpu, groups);
             let p = AxisChunk {
@@ -174,7 +186,8 @@ impl AxisReduce {
                 n_b: n[b],
                 groups: groups as u32,
                 groups_x: gx,
-                _pad: [0; 2],
+                piece: piece as u32,
+                _pad: 0,
             };
             chunk_params.push(
                 gpu.device
@@ -193,11 +206,9 @@ impl AxisReduce {
             axis,
             along,
             accumulate: Kernel::with_constants(gpu, path, "main", &columns)?,
-            finish: Kernel::with_entry(gpu, path, "finish")?,
             chunk_params,
             chunk_groups,
             results: results as u32,
-            finish_groups: wrap_groups(gpu, results.div_ceil(THREADS)),
             mask: None,
         })
     }
@@ -292,20 +303,17 @@ impl AxisReduce {
         let acc = storage(
             "axis reduce accumulators",
             results * ACC_WORDS * 4,
-            U::STORAGE | U::COPY_DST,
+            U::STORAGE | U::COPY_DST | U::COPY_SRC,
         );
-        let out_bytes = results * OUT_WORDS as u64 * 4;
-        let out = storage("axis reduce results", out_bytes, U::STORAGE | U::COPY_SRC);
+        let acc_bytes = results * ACC_WORDS * 4;
         let staging = storage(
             "axis reduce read-back",
-            out_bytes,
+            acc_bytes,
             U::MAP_READ | U::COPY_DST,
         );
         let q = AxisQuery {
             masked: mask.is_some() as u32,
             mask_bits: mask.map_or(0, |m| m.1),
-            results: self.results,
-            groups_x: self.finish_groups.0,
         };
         let query = gpu
             .device
@@ -315,7 +323,6 @@ impl AxisReduce {
                 usage: U::STORAGE,
             });
         let d = &self.domain;
-        // One list for both entry points; each binds the names it uses.
         let named = |c: usize| {
             // Without a mask the kernel reads none; the field stands in for it.
             let m = mask.map_or(&field.buffers[c], |(m, _)| &m[c]);
@@ -326,7 +333,6 @@ impl AxisReduce {
                 ("data", &field.buffers[c]),
                 ("mask", m),
                 ("acc", &acc),
-                ("out", &out),
             ]
         };
         let mut enc = gpu.device.create_command_encoder(&Default::default());
@@ -340,13 +346,8 @@ impl AxisReduce {
                 pass.set_bind_group(0, &bg, &[]);
                 pass.dispatch_workgroups(gx, gy, 1);
             }
-            let bg = self.finish.bind_named(gpu, &named(0));
-            let pass = rec.pass();
-            super::set_pipeline(pass, &self.finish.pipeline);
-            pass.set_bind_group(0, &bg, &[]);
-            pass.dispatch_workgroups(self.finish_groups.0, self.finish_groups.1, 1);
         }
-        enc.copy_buffer_to_buffer(&out, 0, &staging, 0, out_bytes);
+        enc.copy_buffer_to_buffer(&acc, 0, &staging, 0, acc_bytes);
         gpu.submit(enc.finish());
         let words: Vec<u32> = read_mapped_as(gpu, &staging);
         let n = self.results as usize;
@@ -356,14 +357,79 @@ impl AxisReduce {
             min: Vec::with_capacity(n),
             count: Vec::with_capacity(n),
         };
-        for w in words.chunks_exact(OUT_WORDS) {
-            r.sum
-                .push(f64::from_bits(w[0] as u64 | (w[1] as u64) << 32));
-            r.max.push(f32::from_bits(w[2]));
-            r.min.push(f32::from_bits(w[3]));
-            r.count.push(w[4]);
+        for w in words.chunks_exact(ACC_WORDS as usize) {
+            let count = w[COUNT];
+            let flags = w[FLAGS];
+            let (mut max, mut min) = (unkey(w[MAX_KEY]), unkey(!w[MIN_KEY]));
+            if count == 0 {
+                (max, min) = (f32::NEG_INFINITY, f32::INFINITY);
+            }
+            let both = POS_INF | NEG_INF;
+            let sum = if flags & NAN != 0 || flags & both == both {
+                (max, min) = (f32::NAN, f32::NAN);
+                f64::NAN
+            } else if flags & POS_INF != 0 {
+                f64::INFINITY
+            } else if flags & NEG_INF != 0 {
+                f64::NEG_INFINITY
+            } else {
+                rounded_sum(&w[..LIMBS])
+            };
+            r.sum.push(sum);
+            r.max.push(max);
+            r.min.push(min);
+            r.count.push(count);
         }
         r
+    }
+}
+
+/// The f32 whose order-preserving key (axis_reduce.wgsl's `key`) is `k`.
+fn unkey(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
+}
+
+/// The f64 nearest (ties to even) to the accumulator's value: Σ digit_k 2^(16k), each digit
+/// an i32, times 2^-149.
+fn rounded_sum(digits: &[u32]) -> f64 {
+    // Carried into digits in [0, 2^16) and the top one's sign; the total is below 2^320.
+    let mut d: Vec<i64> = digits.iter().map(|&w| w as i32 as i64).collect();
+    for k in 0..d.len() - 1 {
+        let c = d[k] >> 16;
+        d[k] -= c << 16;
+        d[k + 1] += c;
+    }
+    let negative = d[d.len() - 1] < 0;
+    if negative {
+        // The magnitude's digits: negate, then carry again.
+        d.iter_mut().for_each(|x| *x = -*x);
+        for k in 0..d.len() - 1 {
+            let c = d[k] >> 16;
+            d[k] -= c << 16;
+            d[k + 1] += c;
+        }
+    }
+    let Some(top) = d.iter().rposition(|&x| x != 0) else {
+        return 0.0;
+    };
+    // The top eight digits (at least 113 significant bits) as one integer; any lower digit
+    // that is not zero sets its last bit, far below the bit f64 rounds at, so the conversion
+    // rounds as the whole value would.
+    let low = top.saturating_sub(7);
+    let mut m: u128 = 0;
+    for k in (low..=top).rev() {
+        m = (m << 16) | d[k] as u128;
+    }
+    if d[..low].iter().any(|&x| x != 0) {
+        m |= 1;
+    }
+    // Times 2^(16 low - 149), a power of two f64 holds exactly (16 low ≤ 192).
+    let scale = f64::from_bits(((16 * low as i64 - 149 + 1023) as u64) << 52);
+    let v = m as f64 * scale;
+    if negative {
+        -v
+    } else {
+        v
     }
 }
 
@@ -390,14 +456,14 @@ mod tests {
             "AxisChunk",
             [
                 ext_a, ext_b, ext_d, lines, stride_a, stride_b, stride_d, slices, off_a, off_b,
-                off_d, n_b, groups, groups_x, _pad
+                off_d, n_b, groups, groups_x, piece, _pad
             ]
         );
         layout!(
             AxisQuery,
             "field/axis_reduce.wgsl",
             "AxisQuery",
-            [masked, mask_bits, results, groups_x]
+            [masked, mask_bits]
         );
     }
 }

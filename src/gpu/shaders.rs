@@ -18,6 +18,7 @@ shader_table!(
     "common/float.wgsl",
     "common/faces.wgsl",
     "field/halo_wrap.wgsl",
+    "field/max.wgsl",
     "field/stats.wgsl",
     "field/axis_reduce.wgsl",
     "bench/copy.wgsl",

@@ -466,8 +466,11 @@ impl EllipticSolver {
         // The stages that read the fine operator, built for its form, and with p's precision
         // (those that do not touch p ignore that swap).
         let p_swaps: &[(&str, &str)] = if half_p { HALF_DIRECTION } else { &[] };
+        // They run on the fine level only: built for its dimensions.
         let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
-            form.kernel_with(gpu, domain, path, entry, constants, p_swaps)
+            let mut all = constants.to_vec();
+            all.push(Kernel::dims_of(&domain.grid));
+            form.kernel_with(gpu, domain, path, entry, &all, p_swaps)
         };
         // Colours of the fine level's Gauss-Seidel sweeps where it is smoothed in place.
         let colours = f64::from(gauss_seidel_colours(domain.grid.counts()));

@@ -233,7 +233,11 @@ impl GaussSeidel {
         let form = fine.operator.form();
         let colours = gauss_seidel_colours(domain.grid.counts());
         let kernel = |entry: &str, colour: u32| {
-            let constants = [("COLOURS", colours as f64), ("COLOUR", colour as f64)];
+            let constants = [
+                ("COLOURS", colours as f64),
+                ("COLOUR", colour as f64),
+                Kernel::dims_of(&domain.grid),
+            ];
             form.kernel(gpu, domain, path, entry, &constants)
         };
         let bind = |k: &Kernel| {

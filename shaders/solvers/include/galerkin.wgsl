@@ -18,7 +18,8 @@ const GALERKIN_SCALE: f32 = 0.5;
 // one coarse cell when the axis is coarsened by f.
 fn internal(k: u32, n: u32, f: u32) -> bool {
     let above = select(k + 1u, 0u, k + 1u == n);
-    return above / f == k / f;
+    // f is 1 or 2: a shift, not a division (which a CPU device does lane by lane).
+    return above >> (f - 1u) == k >> (f - 1u);
 }
 
 // The coarse cell's (gx, gy, gz, diag) over its children `kids` on the fine level `fine`.

@@ -21,7 +21,7 @@ use std::time::Instant;
 pub use params::{DendriteParams, FarBoundary, LiStep, SideBoundary, Transport};
 pub use units::ModelNumbers;
 
-use crate::gpu::{field_stats, Domain, Element, Field, Gpu, Kernel, Recorder, StatsQuery};
+use crate::gpu::{field_max, Domain, Element, Field, Gpu, Kernel, Recorder};
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
 use crate::solvers::{SolveControl, SolveReport};
@@ -607,8 +607,7 @@ impl Dendrite {
     /// fraction on the grid, with headroom for its rise during the coming batch of steps
     /// (the guard stops the run if it reaches MAX_SITE_FRACTION).
     fn planned_dt(&self, gpu: &Gpu) -> f64 {
-        let c_now = field_stats(gpu, &self.c, StatsQuery::default()).max
-            / self.params.electrolyte_site_density_mol_m3;
+        let c_now = field_max(gpu, &self.c) / self.params.electrolyte_site_density_mol_m3;
         let c_plan = (c_now + 0.5 * (1.0 - c_now)).clamp(NOMINAL_SITE_FRACTION, MAX_SITE_FRACTION);
         stable_dt_at(&self.params, &self.grid, c_plan)
     }

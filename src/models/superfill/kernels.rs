@@ -120,14 +120,18 @@ pub struct Kernels {
     /// releases added to `excess`) and after one (the uptake of the steps since the last
     /// solve reckoned with this solve's change, `excess` started afresh).
     pub adsorb: [Kernel; 2],
-    pub reinit: Kernel,
+    /// reinit.wgsl's `start` (φ0's fix and signs, once per reinitialisation), then its sweep.
+    pub reinit: [Kernel; 2],
 }
 
 impl Kernels {
-    pub fn new(gpu: &Gpu) -> Result<Kernels> {
-        let k = |path: &'static str| Kernel::new(gpu, path);
+    /// The model's kernels, built for the dimensions of `grid` (`Kernel::dims_of`).
+    pub fn new(gpu: &Gpu, grid: &Grid) -> Result<Kernels> {
+        let dims = Kernel::dims_of(grid);
+        let e = |path: &'static str, entry: &str| Kernel::with_constants(gpu, path, entry, &[dims]);
+        let k = |path: &'static str| e(path, "main");
         let c = |path: &'static str, name: &str, v: f64| {
-            Kernel::with_constants(gpu, path, "main", &[(name, v)])
+            Kernel::with_constants(gpu, path, "main", &[(name, v), dims])
         };
         Ok(Kernels {
             interface: k("superfill/interface.wgsl")?,
@@ -141,8 +145,8 @@ impl Kernels {
                 c("superfill/advect.wgsl", "KEEP", 0.5)?,
             ],
             transfer: [
-                Kernel::with_entry(gpu, "superfill/transfer.wgsl", "gather")?,
-                Kernel::with_entry(gpu, "superfill/transfer.wgsl", "forward")?,
+                e("superfill/transfer.wgsl", "gather")?,
+                e("superfill/transfer.wgsl", "forward")?,
                 k("superfill/transfer.wgsl")?,
             ],
             setup: [
@@ -155,7 +159,10 @@ impl Kernels {
                 c("superfill/adsorb.wgsl", "AFTER_SOLVE", Kernel::flag(false))?,
                 c("superfill/adsorb.wgsl", "AFTER_SOLVE", Kernel::flag(true))?,
             ],
-            reinit: k("superfill/reinit.wgsl")?,
+            reinit: [
+                e("superfill/reinit.wgsl", "start")?,
+                k("superfill/reinit.wgsl")?,
+            ],
         })
     }
 }

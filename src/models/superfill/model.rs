@@ -24,7 +24,7 @@ use super::kernels::{Kernels, StepParams, M_SCALE};
 use super::params::{SuperfillParams, TOP_MARGIN_CELLS};
 use super::shape;
 use crate::gpu::{
-    field_stats, Along, AxisReduce, Domain, Element, Field, Gpu, Recorder, StatsQuery,
+    field_max, field_stats, Along, AxisReduce, Domain, Element, Field, Gpu, Recorder, StatsQuery,
 };
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
@@ -238,7 +238,7 @@ impl Superfill {
         let phi0 = shape::initial_phi(&params, &grid);
         let feature = shape::feature_cells(&params, &grid, &phi0);
         let mut m = Superfill {
-            k: Kernels::new(gpu)?,
+            k: Kernels::new(gpu, &grid)?,
             uniform,
             phi,
             cur: 0,
@@ -415,25 +415,24 @@ impl Superfill {
         );
     }
 
-    /// φ0 = φ, then `iterations` (even) reinitialisation sweeps ending in buffer `cur`.
+    /// What the sweeps need of φ0 = φ (the fix next to the interface, the sign elsewhere)
+    /// into the stage buffer, then `iterations` (even) reinitialisation sweeps ending in
+    /// buffer `cur`.
     fn encode_reinit(&self, gpu: &Gpu, rec: &mut Recorder, iterations: u32) {
-        // Whole buffers, ghost planes included (φ's are current).
-        for (from, to) in self.phi[self.cur]
-            .buffers
-            .iter()
-            .zip(&self.phi_stage.buffers)
-        {
-            rec.encoder()
-                .copy_buffer_to_buffer(from, 0, to, 0, from.size());
-        }
+        self.dispatch(
+            gpu,
+            rec,
+            &self.k.reinit[0],
+            vec![("phi_in", &self.phi[self.cur]), ("fixed", &self.phi_stage)],
+        );
         for it in 0..iterations {
             let from = (self.cur + it as usize) % 2;
             self.dispatch(
                 gpu,
                 rec,
-                &self.k.reinit,
+                &self.k.reinit[1],
                 vec![
-                    ("phi0", &self.phi_stage),
+                    ("fixed", &self.phi_stage),
                     ("phi_in", &self.phi[from]),
                     ("phi_out", &self.phi[1 - from]),
                 ],
@@ -850,7 +849,7 @@ impl Model for Superfill {
         if self.plans.is_multiple_of(COLUMN_PLANS) {
             self.plan_columns(gpu)?;
         }
-        let v = field_stats(gpu, &self.vel_cell, StatsQuery::default()).max;
+        let v = field_max(gpu, &self.vel_cell);
         let v = v.max(self.params.flat_velocity(0.0) * 1e-3);
         let mut dt = self.params.cfl * self.grid.dx / v;
         let k = self.params.adsorption_rate() * self.params.acc_bulk;
@@ -951,8 +950,8 @@ impl Model for Superfill {
 
     fn metrics(&mut self, gpu: &Gpu, now: Moment) -> Result<Vec<Metric>> {
         let s = self.look(gpu)?;
-        let theta = field_stats(gpu, &self.theta_cell, StatsQuery::default()).max;
-        let vmax = field_stats(gpu, &self.vel_cell, StatsQuery::default()).max;
+        let theta = field_max(gpu, &self.theta_cell);
+        let vmax = field_max(gpu, &self.vel_cell);
         let deposited = self.faraday_volume(gpu);
         let grown = self.metal_volume(gpu) - self.initial_metal_volume;
         let faraday_error = if deposited > 0.0 {
