@@ -121,73 +121,27 @@ impl Stats {
 
 /// Reduces `field` (an f32 field: the kernel reads floats) on the GPU.
 pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
-    assert_eq!(
-        field.element(),
-        super::field::Element::F32,
-        "field_stats reads f32 values; field {} holds other values",
-        field.name
-    );
-    let d = &field.domain;
-    let kernel = &gpu.common().stats;
-    let plane = d.grid.plane_cells();
-    let groups: Vec<u64> = d
-        .chunks
-        .iter()
-        .map(|c| (c.planes as u64 * plane).div_ceil(VALUES_PER_GROUP))
-        .collect();
-    let total: u64 = groups.iter().sum();
-    let size = total * std::mem::size_of::<Partial>() as u64;
-    let partials = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("stats partials"),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("stats read-back"),
-        size,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = gpu.device.create_command_encoder(&Default::default());
-    {
-        let mut rec = super::Recorder::new(&mut enc);
-        let pass = rec.pass();
-        super::set_pipeline(pass, &kernel.pipeline);
-        let mut offset = 0u64;
-        for (c, &g) in groups.iter().enumerate() {
-            let gx = g.min(gpu.max_groups_per_dim() as u64) as u32;
-            let gy = g.div_ceil(gx as u64) as u32;
-            let params = StatsParams {
+    let raw = per_group(
+        gpu,
+        field,
+        &gpu.common().stats,
+        VALUES_PER_GROUP,
+        std::mem::size_of::<Partial>() as u64,
+        |offset, groups_x| {
+            bytemuck::bytes_of(&StatsParams {
                 threshold: q.threshold,
                 lo: q.lo,
                 hi: q.hi,
-                out_offset: offset as u32,
-                groups_x: gx,
+                out_offset: offset,
+                groups_x,
                 _pad: [0; 3],
-            };
-            let ubuf = gpu
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("stats params"),
-                    contents: bytemuck::bytes_of(&params),
-                    usage: wgpu::BufferUsages::STORAGE,
-                });
-            let bg = kernel.bind(
-                gpu,
-                &[&d.info_buffers[c], &ubuf, &field.buffers[c], &partials],
-            );
-            pass.set_bind_group(0, &bg, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
-            offset += g;
-        }
-    }
-    enc.copy_buffer_to_buffer(&partials, 0, &staging, 0, size);
-    gpu.submit(enc.finish());
-    let raw = super::field::read_mapped(gpu, &staging);
+            })
+            .to_vec()
+        },
+    );
     let parts: &[Partial] = bytemuck::cast_slice(&raw);
     let mut s = Stats {
-        count: d.grid.cells(),
+        count: field.domain.grid.cells(),
         sum: 0.0,
         sum_sq: 0.0,
         min: f64::INFINITY,
@@ -219,33 +173,63 @@ pub fn field_stats(gpu: &Gpu, field: &Field, q: StatsQuery) -> Stats {
 /// The largest finite value of `field` (an f32 field), `-inf` if it holds none: the same
 /// number as `field_stats(..).max`, for a fraction of its cost (field/max.wgsl).
 pub fn field_max(gpu: &Gpu, field: &Field) -> f64 {
+    let raw = per_group(
+        gpu,
+        field,
+        &gpu.common().max,
+        MAX_VALUES_PER_GROUP,
+        4,
+        |offset, groups_x| {
+            bytemuck::bytes_of(&MaxParams {
+                out_offset: offset,
+                groups_x,
+            })
+            .to_vec()
+        },
+    );
+    let parts: &[f32] = bytemuck::cast_slice(&raw);
+    parts
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &p| m.max(p as f64))
+}
+
+/// Runs `kernel` (field/stats.wgsl or field/max.wgsl) over every chunk of `field`, one
+/// workgroup per `values` cells, and reads back its per-workgroup partials of `bytes`
+/// each, as words. `params(offset, groups_x)` gives a chunk's parameters: the index of its first
+/// partial and its dispatch's x size (the dispatch wraps into y past the adapter's limit).
+fn per_group(
+    gpu: &Gpu,
+    field: &Field,
+    kernel: &super::Kernel,
+    values: u64,
+    bytes: u64,
+    params: impl Fn(u32, u32) -> Vec<u8>,
+) -> Vec<u32> {
     assert_eq!(
         field.element(),
         super::field::Element::F32,
-        "field_max reads f32 values; field {} holds other values",
+        "the reductions read f32 values; field {} holds other values",
         field.name
     );
     let d = &field.domain;
-    let kernel = &gpu.common().max;
     let plane = d.grid.plane_cells();
     let groups: Vec<u64> = d
         .chunks
         .iter()
-        .map(|c| (c.planes as u64 * plane).div_ceil(MAX_VALUES_PER_GROUP))
+        .map(|c| (c.planes as u64 * plane).div_ceil(values))
         .collect();
-    let size = groups.iter().sum::<u64>() * 4;
-    let partials = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("max partials"),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("max read-back"),
-        size,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
+    let size = groups.iter().sum::<u64>() * bytes;
+    let buffer = |label, usage| {
+        gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    use wgpu::BufferUsages as U;
+    let partials = buffer("reduction partials", U::STORAGE | U::COPY_SRC);
+    let staging = buffer("reduction read-back", U::MAP_READ | U::COPY_DST);
     let mut enc = gpu.device.create_command_encoder(&Default::default());
     {
         let mut rec = super::Recorder::new(&mut enc);
@@ -254,16 +238,12 @@ pub fn field_max(gpu: &Gpu, field: &Field) -> f64 {
         let mut offset = 0u64;
         for (c, &g) in groups.iter().enumerate() {
             let gx = g.min(gpu.max_groups_per_dim() as u64) as u32;
-            let params = MaxParams {
-                out_offset: offset as u32,
-                groups_x: gx,
-            };
             let pbuf = gpu
                 .device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("max params"),
-                    contents: bytemuck::bytes_of(&params),
-                    usage: wgpu::BufferUsages::STORAGE,
+                    label: Some("reduction params"),
+                    contents: &params(offset as u32, gx),
+                    usage: U::STORAGE,
                 });
             let bg = kernel.bind(
                 gpu,
@@ -276,11 +256,7 @@ pub fn field_max(gpu: &Gpu, field: &Field) -> f64 {
     }
     enc.copy_buffer_to_buffer(&partials, 0, &staging, 0, size);
     gpu.submit(enc.finish());
-    let raw = super::field::read_mapped(gpu, &staging);
-    let parts: &[f32] = bytemuck::cast_slice(&raw);
-    parts
-        .iter()
-        .fold(f64::NEG_INFINITY, |m, &p| m.max(p as f64))
+    super::field::read_mapped_as(gpu, &staging)
 }
 
 #[cfg(test)]
