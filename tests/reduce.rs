@@ -233,6 +233,29 @@ fn planes_wider_than_one_workgroup_and_long_columns() {
     check_grid(&gpu, g, &v);
 }
 
+/// Planes along the chunking axis of a grid whose planes' accumulators (96 B each) would
+/// not fit one binding together: each chunk keeps its own planes' accumulators. 32 × 200
+/// cells under bindings of 1280 B (10 planes of the field): 200 planes need 19 200 B of
+/// accumulators in all, at most 960 B a chunk.
+#[test]
+fn planes_along_the_chunking_axis_outgrow_one_binding() {
+    let (_gpu, _lock) = common::gpu();
+    let mut gpu = Gpu::open(None).unwrap();
+    gpu.max_binding_bytes = 1280;
+    let g = Grid::new_2d(32, 200, 1e-6);
+    let d = Domain::new(&gpu, g, false).unwrap();
+    assert!(d.chunks.len() > 10, "{} chunks", d.chunks.len());
+    let values = common::noise(g.cells() as usize, 7);
+    let r = AxisReduce::new(&gpu, &d, 1, Along::Planes)
+        .unwrap()
+        .reduce(&gpu, &field(&gpu, &d, &values));
+    assert_same(
+        &r,
+        &cpu_reduce(&g, 1, Along::Planes, &values, &|_| true),
+        "32x200 planes",
+    );
+}
+
 /// Values a sequential f32 or f64 sum gets wrong, and the edges of the f32 range.
 fn hard_values(n: usize) -> Vec<f32> {
     let specials = [

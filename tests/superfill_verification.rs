@@ -391,6 +391,48 @@ type RunOutput = (
     serde_json::Value,
 );
 
+/// The box-top guard (8 cells, docs/models/superfill.md, Physics) sees the deposit's top
+/// over a void: metal to 55 of 60 cells with an electrolyte slot 30 cells tall across the
+/// whole width under it, so every column holds 25 cells of metal. Read from the columns'
+/// sums alone (until 2026-12-07) the deposit stood at 25 cells and the run went on.
+#[test]
+fn the_box_top_guard_sees_the_deposit_above_a_void() {
+    use mesolyte::sim::Model;
+    let (gpu, _lock) = common::gpu();
+    let grid = Grid::new_2d(10, 60, 10e-9);
+    let mut m = model(&gpu, grid, SMALL_FEATURE);
+    // Signed distance in cells, metal negative: electrolyte above 55 and in 15 < y < 45.
+    let distance = |y: f64| {
+        if y > 55.0 {
+            y - 55.0
+        } else if y > 45.0 {
+            -(y - 45.0).min(55.0 - y)
+        } else if y > 15.0 {
+            (y - 15.0).min(45.0 - y)
+        } else {
+            y - 15.0
+        }
+    };
+    let phi: Vec<f32> = centres(&grid)
+        .iter()
+        .map(|p| (distance(p[1]) * grid.dx) as f32)
+        .collect();
+    m.set_level_set(&gpu, &phi, 0.0).unwrap();
+    let _ = m.take_messages();
+    // The guard reads the columns every fifth plan.
+    for _ in 0..5 {
+        m.stable_dt(&gpu).unwrap();
+    }
+    let messages = m.take_messages();
+    eprintln!("{messages:?}; {:?}", m.status());
+    assert!(
+        messages
+            .iter()
+            .any(|s| s.contains("came within 8 cells of the box top")),
+        "no stop at the box top: {messages:?}"
+    );
+}
+
 fn run_scenario(name: &str, overrides: &[&str]) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");

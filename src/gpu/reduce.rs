@@ -101,6 +101,11 @@ pub struct AxisReduce {
     /// Workgroups (x, y) of each chunk's dispatch.
     chunk_groups: Vec<(u32, u32)>,
     results: u32,
+    /// Results in each accumulator buffer, and the buffer each chunk adds into: one buffer
+    /// for all, or, for planes along the chunking axis, one per chunk holding its own
+    /// planes (so that no buffer outgrows a binding however many planes the grid has).
+    acc_results: Vec<u64>,
+    acc_of_chunk: Vec<usize>,
     /// A mask fixed by `with_mask`: its chunks' buffers and the bits a cell's element must have.
     mask: Option<(Vec<wgpu::Buffer>, u32)>,
 }
@@ -139,10 +144,18 @@ impl AxisReduce {
             Along::Planes => n[axis] as u64,
             Along::Columns => g.cells() / n[axis] as u64,
         };
-        let acc_bytes = results * ACC_WORDS * 4;
+        let per_chunk = along == Along::Planes && axis == chunk_axis;
+        let (acc_results, acc_of_chunk): (Vec<u64>, Vec<usize>) = if per_chunk {
+            let planes = domain.chunks.iter().map(|c| c.planes as u64).collect();
+            (planes, (0..domain.chunks.len()).collect())
+        } else {
+            (vec![results], vec![0; domain.chunks.len()])
+        };
+        let most = acc_results.iter().max().copied().unwrap_or(0);
+        let acc_bytes = most * ACC_WORDS * 4;
         if acc_bytes > gpu.max_binding_bytes {
             bail!(
-                "a reduction into {results} columns needs {} of accumulators, more than one \
+                "a reduction into {most} results needs {} of accumulators, more than one \
                  storage binding ({})",
                 super::format_bytes(acc_bytes),
                 super::format_bytes(gpu.max_binding_bytes)
@@ -154,7 +167,8 @@ impl AxisReduce {
             let mut ext = n;
             ext[chunk_axis] = span.planes;
             let mut off = [0u32; 3];
-            off[chunk_axis] = span.first_plane;
+            // A chunk's own accumulators number its planes from 0.
+            off[chunk_axis] = if per_chunk { 0 } else { span.first_plane };
             let lines = ext[b] as u64 * ext[d] as u64;
             let (slices, groups, piece) = match along {
                 Along::Planes => {
@@ -209,6 +223,8 @@ impl AxisReduce {
             chunk_params,
             chunk_groups,
             results: results as u32,
+            acc_results,
+            acc_of_chunk,
             mask: None,
         })
     }
@@ -289,7 +305,6 @@ impl AxisReduce {
             field.name
         );
         self.check_domain(field);
-        let results = self.results as u64;
         let storage = |label, size, usage| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -300,15 +315,18 @@ impl AxisReduce {
         };
         use wgpu::BufferUsages as U;
         // Fresh buffers per call: concurrent calls cannot share accumulators.
-        let acc = storage(
-            "axis reduce accumulators",
-            results * ACC_WORDS * 4,
-            U::STORAGE | U::COPY_DST | U::COPY_SRC,
-        );
-        let acc_bytes = results * ACC_WORDS * 4;
+        let accs: Vec<wgpu::Buffer> = self
+            .acc_results
+            .iter()
+            .map(|&r| {
+                let usage = U::STORAGE | U::COPY_DST | U::COPY_SRC;
+                storage("axis reduce accumulators", r * ACC_WORDS * 4, usage)
+            })
+            .collect();
+        let total_bytes = self.results as u64 * ACC_WORDS * 4;
         let staging = storage(
             "axis reduce read-back",
-            acc_bytes,
+            total_bytes,
             U::MAP_READ | U::COPY_DST,
         );
         let q = AxisQuery {
@@ -332,11 +350,13 @@ impl AxisReduce {
                 ("query", &query),
                 ("data", &field.buffers[c]),
                 ("mask", m),
-                ("acc", &acc),
+                ("acc", &accs[self.acc_of_chunk[c]]),
             ]
         };
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        enc.clear_buffer(&acc, 0, None);
+        for acc in &accs {
+            enc.clear_buffer(acc, 0, None);
+        }
         {
             let mut rec = super::Recorder::new(&mut enc);
             let pass = rec.pass();
@@ -347,7 +367,12 @@ impl AxisReduce {
                 pass.dispatch_workgroups(gx, gy, 1);
             }
         }
-        enc.copy_buffer_to_buffer(&acc, 0, &staging, 0, acc_bytes);
+        // In order: the per-chunk buffers hold consecutive planes.
+        let mut at = 0;
+        for acc in &accs {
+            enc.copy_buffer_to_buffer(acc, 0, &staging, at, acc.size());
+            at += acc.size();
+        }
         gpu.submit(enc.finish());
         let words: Vec<u32> = read_mapped_as(gpu, &staging);
         let n = self.results as usize;

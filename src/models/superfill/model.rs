@@ -139,6 +139,12 @@ pub struct Superfill {
     metal_frac: Field,
     /// Sums of `metal_frac` along the vertical: each column's metal height.
     columns: AxisReduce,
+    /// Largest `metal_frac` of each horizontal plane: the highest metal whatever lies below
+    /// it (a column's sum misses the height of a void inside it). None where a chunk's
+    /// planes' accumulators (96 B a plane) would not fit one binding, which takes planes
+    /// of fewer than 24 cells under a binding cap a few chunks' planes wide (tests that
+    /// force chunks on narrow boxes): the guard then reads the columns alone.
+    rows: Option<AxisReduce>,
     seam: Field,
     pub theta_cell: Field,
     pub vel_cell: Field,
@@ -257,6 +263,13 @@ impl Superfill {
                 SuperfillParams::vertical(&grid),
                 Along::Columns,
             )?,
+            rows: AxisReduce::new(
+                gpu,
+                &domain,
+                SuperfillParams::vertical(&grid),
+                Along::Planes,
+            )
+            .ok(),
             seam: Field::typed(gpu, &domain, SEAM, Element::U32),
             theta_cell: f("theta_cell"),
             vel_cell: f("velocity_cell"),
@@ -698,14 +711,24 @@ impl Superfill {
 
     /// Reads the metal columns' heights: the far column's sets how much of the diffusion
     /// layer lies above the box (the layer keeps its thickness above the field surface),
-    /// the highest says whether the deposit nears the box top.
+    /// the highest (or the highest plane holding metal, over a void) says whether the
+    /// deposit nears the box top.
     fn plan_columns(&mut self, gpu: &Gpu) -> Result<()> {
         let v = SuperfillParams::vertical(&self.grid);
         let cols = self.columns.reduce(gpu, &self.metal_frac);
         let dx = self.grid.dx;
         let far = cols.sum.len() - 1;
         let field_top = cols.sum[far] * dx;
-        self.deposit_top = cols.sum.iter().cloned().fold(0.0, f64::max) * dx;
+        // The highest column's sum is its deposit's height unless a void lies inside it. A
+        // fraction above 0 in plane k (centres at k + 1/2 cells) puts metal within half a
+        // cell of a centre there, so the deposit reaches k cells at least, whatever lies
+        // below: the guard takes the larger of the two.
+        let lowest_top = self.rows.as_ref().map_or(0.0, |r| {
+            let rows = r.reduce(gpu, &self.metal_frac);
+            rows.max.iter().rposition(|&f| f > 0.0).unwrap_or(0) as f64
+        });
+        let column_top = cols.sum.iter().cloned().fold(0.0, f64::max);
+        self.deposit_top = column_top.max(lowest_top) * dx;
         let height = SuperfillParams::box_height(&self.grid);
         self.layer_left = self.params.boundary_layer - (height - field_top);
         if self.deposit_top > height - TOP_MARGIN_CELLS * dx && !self.top_reached {
