@@ -7,7 +7,8 @@
 //!
 //! Sums are exact until one final rounding: the kernel adds every f32 as an integer multiple
 //! of 2^-149 into a 320-bit fixed-point accumulator, which is read back and rounded here to
-//! the nearest f64 (ties to even). So a sum is the correctly rounded sum of its f32 values: the same on every
+//! the nearest f64 (ties to even). So a sum is the correctly rounded sum of its f32 values:
+//! the same on every
 //! run, for any chunking, dispatch or thread order, and never less accurate than a sequential
 //! f64 sum, which it equals bit for bit whenever that sum made no rounding error. Max and min
 //! are exact (f32).
@@ -101,11 +102,10 @@ pub struct AxisReduce {
     /// Workgroups (x, y) of each chunk's dispatch.
     chunk_groups: Vec<(u32, u32)>,
     results: u32,
-    /// Results in each accumulator buffer, and the buffer each chunk adds into: one buffer
-    /// for all, or, for planes along the chunking axis, one per chunk holding its own
-    /// planes (so that no buffer outgrows a binding however many planes the grid has).
-    acc_results: Vec<u64>,
-    acc_of_chunk: Vec<usize>,
+    /// Planes along the chunking axis: each chunk adds into its own accumulator buffer,
+    /// holding its own planes (so that no buffer outgrows a binding however many planes the
+    /// grid has); otherwise all chunks add into one.
+    per_chunk: bool,
     /// A mask fixed by `with_mask`: its chunks' buffers and the bits a cell's element must have.
     mask: Option<(Vec<wgpu::Buffer>, u32)>,
 }
@@ -145,13 +145,16 @@ impl AxisReduce {
             Along::Columns => g.cells() / n[axis] as u64,
         };
         let per_chunk = along == Along::Planes && axis == chunk_axis;
-        let (acc_results, acc_of_chunk): (Vec<u64>, Vec<usize>) = if per_chunk {
-            let planes = domain.chunks.iter().map(|c| c.planes as u64).collect();
-            (planes, (0..domain.chunks.len()).collect())
+        let most = if per_chunk {
+            domain
+                .chunks
+                .iter()
+                .map(|c| c.planes as u64)
+                .max()
+                .unwrap_or(0)
         } else {
-            (vec![results], vec![0; domain.chunks.len()])
+            results
         };
-        let most = acc_results.iter().max().copied().unwrap_or(0);
         let acc_bytes = most * ACC_WORDS * 4;
         if acc_bytes > gpu.max_binding_bytes {
             bail!(
@@ -223,8 +226,7 @@ impl AxisReduce {
             chunk_params,
             chunk_groups,
             results: results as u32,
-            acc_results,
-            acc_of_chunk,
+            per_chunk,
             mask: None,
         })
     }
@@ -315,8 +317,12 @@ impl AxisReduce {
         };
         use wgpu::BufferUsages as U;
         // Fresh buffers per call: concurrent calls cannot share accumulators.
-        let accs: Vec<wgpu::Buffer> = self
-            .acc_results
+        let acc_results: Vec<u64> = if self.per_chunk {
+            self.domain.chunks.iter().map(|c| c.planes as u64).collect()
+        } else {
+            vec![self.results as u64]
+        };
+        let accs: Vec<wgpu::Buffer> = acc_results
             .iter()
             .map(|&r| {
                 let usage = U::STORAGE | U::COPY_DST | U::COPY_SRC;
@@ -350,7 +356,7 @@ impl AxisReduce {
                 ("query", &query),
                 ("data", &field.buffers[c]),
                 ("mask", m),
-                ("acc", &accs[self.acc_of_chunk[c]]),
+                ("acc", &accs[if self.per_chunk { c } else { 0 }]),
             ]
         };
         let mut enc = gpu.device.create_command_encoder(&Default::default());
@@ -417,22 +423,22 @@ fn unkey(k: u32) -> f32 {
 /// The f64 nearest (ties to even) to the accumulator's value: Σ digit_k 2^(16k), each digit
 /// an i32, times 2^-149.
 fn rounded_sum(digits: &[u32]) -> f64 {
-    // Carried into digits in [0, 2^16) and the top one's sign; the total is below 2^320.
-    let mut d: Vec<i64> = digits.iter().map(|&w| w as i32 as i64).collect();
-    for k in 0..d.len() - 1 {
-        let c = d[k] >> 16;
-        d[k] -= c << 16;
-        d[k + 1] += c;
-    }
-    let negative = d[d.len() - 1] < 0;
-    if negative {
-        // The magnitude's digits: negate, then carry again.
-        d.iter_mut().for_each(|x| *x = -*x);
+    // Moves each digit's overflow into the next: digits in [0, 2^16), the top one keeping
+    // the sign; the total is below 2^320.
+    let carry = |d: &mut [i64]| {
         for k in 0..d.len() - 1 {
             let c = d[k] >> 16;
             d[k] -= c << 16;
             d[k + 1] += c;
         }
+    };
+    let mut d: Vec<i64> = digits.iter().map(|&w| w as i32 as i64).collect();
+    carry(&mut d);
+    let negative = d[d.len() - 1] < 0;
+    if negative {
+        // The magnitude's digits: negate, then carry again.
+        d.iter_mut().for_each(|x| *x = -*x);
+        carry(&mut d);
     }
     let Some(top) = d.iter().rposition(|&x| x != 0) else {
         return 0.0;
