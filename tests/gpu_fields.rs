@@ -495,20 +495,26 @@ fn cpu_reach(g: &Grid, values: &[u32], reach: u32, periodic: [bool; 3]) -> Vec<u
     out
 }
 
-fn gpu_reach(gpu: &Gpu, d: &Arc<Domain>, values: &[u32], periodic: [bool; 3]) -> Vec<u32> {
+/// The hashes from the GPU; `shaped`: with the kernel built for `d`'s shape
+/// (`Kernel::shape_of`), which must not change them.
+fn gpu_reach(
+    gpu: &Gpu,
+    d: &Arc<Domain>,
+    values: &[u32],
+    periodic: [bool; 3],
+    shaped: bool,
+) -> Vec<u32> {
     let flag = |on: bool| Kernel::flag(on);
-    let k = Kernel::with_constants(
-        gpu,
-        "test/neighbour_reach.wgsl",
-        "main",
-        &[
-            ("REACH", d.ghost as f64),
-            ("PERIODIC_X", flag(periodic[0])),
-            ("PERIODIC_Y", flag(periodic[1])),
-            ("PERIODIC_Z", flag(periodic[2])),
-        ],
-    )
-    .unwrap();
+    let mut constants = vec![
+        ("REACH", d.ghost as f64),
+        ("PERIODIC_X", flag(periodic[0])),
+        ("PERIODIC_Y", flag(periodic[1])),
+        ("PERIODIC_Z", flag(periodic[2])),
+    ];
+    if shaped {
+        constants.extend(Kernel::shape_of(d));
+    }
+    let k = Kernel::with_constants(gpu, "test/neighbour_reach.wgsl", "main", &constants).unwrap();
     let v = Field::typed(gpu, d, "values", Element::U32);
     let out = Field::typed(gpu, d, "hashes", Element::U32);
     v.upload_as(gpu, values).unwrap();
@@ -547,14 +553,16 @@ fn neighbours_up_to_the_ghost_width_away_match_the_cpu_chunked_or_not() {
                 let want = cpu_reach(&g, &values, ghost, periodic);
                 let mut results = Vec::new();
                 for d in ghost_domains(&gpu, g, periodic[chunk_axis], ghost) {
-                    let got = gpu_reach(&gpu, &d, &values, periodic);
-                    assert_eq!(
-                        got,
-                        want,
-                        "{g:?} ghost {ghost} periodic {periodic:?}, {} chunks",
-                        d.chunks.len()
-                    );
-                    results.push(got);
+                    for shaped in [false, true] {
+                        let got = gpu_reach(&gpu, &d, &values, periodic, shaped);
+                        assert_eq!(
+                            got,
+                            want,
+                            "{g:?} ghost {ghost} periodic {periodic:?}, {} chunks, shaped {shaped}",
+                            d.chunks.len()
+                        );
+                        results.push(got);
+                    }
                 }
                 assert!(results.windows(2).all(|w| w[0] == w[1]));
             }
@@ -778,7 +786,7 @@ fn kernels_are_built_once_per_device_and_constants() {
     // Each computes with its own constants, the same as on the CPU.
     for periodic in [[false; 3], [true, false, false]] {
         assert_eq!(
-            gpu_reach(&gpu, &d, &values, periodic),
+            gpu_reach(&gpu, &d, &values, periodic, false),
             cpu_reach(&g, &values, 1, periodic)
         );
     }

@@ -42,20 +42,21 @@ const WG_Y: u32 = 4u;
 
 // The interior cell handled by this thread.
 fn thread_cell(gid: vec3<u32>) -> Cell {
+    let g = this_grid();
     var c: Cell;
     c.x = gid.x;
     if (is_3d()) {
         c.y = gid.y;
-        c.z = grid.first_plane + gid.z;
-        c.valid = gid.x < grid.nx && gid.y < grid.ny && gid.z < grid.planes;
-        c.local = gid.x + grid.nx * (gid.y + grid.ny * (gid.z + grid.ghost));
+        c.z = g.first_plane + gid.z;
+        c.valid = gid.x < g.nx && gid.y < g.ny && gid.z < g.planes;
+        c.local = gid.x + g.nx * (gid.y + g.ny * (gid.z + g.ghost));
     } else {
-        c.y = grid.first_plane + gid.y;
+        c.y = g.first_plane + gid.y;
         c.z = 0u;
-        c.valid = gid.x < grid.nx && gid.y < grid.planes;
-        c.local = gid.x + grid.nx * (gid.y + grid.ghost);
+        c.valid = gid.x < g.nx && gid.y < g.planes;
+        c.local = gid.x + g.nx * (gid.y + g.ghost);
     }
-    c.global = c.local + grid.first_plane * grid.plane_cells - grid.ghost * grid.plane_cells;
+    c.global = c.local + g.first_plane * g.plane_cells - g.ghost * g.plane_cells;
     return c;
 }
 
@@ -64,9 +65,34 @@ fn thread_cell(gid: vec3<u32>) -> Cell {
 // (`for a < dims()`) then stay loops of select chains; with the constant they unroll.
 override GRID_DIMS: u32 = 0u;
 
+// The grid's shape where the pipeline was built for it (`Kernel::shape_of`), else 0: read
+// from `grid`. Every chunk of a domain has the same shape, so one pipeline serves them all;
+// with the shape constant a CPU device folds the index arithmetic and the edge tests.
+override GRID_NX: u32 = 0u;
+override GRID_NY: u32 = 0u;
+override GRID_NZ: u32 = 0u;
+override GRID_GHOST: u32 = 0u;
+
+// This chunk's GridInfo, its shape from the constants where they are set.
+fn this_grid() -> GridInfo {
+    var g = grid;
+    if (GRID_NX != 0u) {
+        g.nx = GRID_NX;
+        g.ny = GRID_NY;
+        g.nz = GRID_NZ;
+        g.ghost = GRID_GHOST;
+        g.plane_cells = select(GRID_NX, GRID_NX * GRID_NY, GRID_NZ > 1u);
+        g.total_planes = select(GRID_NY, GRID_NZ, GRID_NZ > 1u);
+    }
+    return g;
+}
+
 fn is_3d() -> bool {
     if (GRID_DIMS != 0u) {
         return GRID_DIMS == 3u;
+    }
+    if (GRID_NX != 0u) {
+        return GRID_NZ > 1u;
     }
     return grid.nz > 1u;
 }
@@ -84,11 +110,11 @@ fn axis_stride_on(info: GridInfo, axis: u32) -> u32 {
 }
 
 fn axis_len(axis: u32) -> u32 {
-    return axis_len_on(grid, axis);
+    return axis_len_on(this_grid(), axis);
 }
 
 fn axis_stride(axis: u32) -> u32 {
-    return axis_stride_on(grid, axis);
+    return axis_stride_on(this_grid(), axis);
 }
 
 // Local index of the neighbour one cell along `axis` (towards +axis if `up`) of the cell at
@@ -114,7 +140,7 @@ fn neighbour_on(info: GridInfo, coord: u32, local: u32, axis: u32, up: bool, per
 
 // neighbour_on for a cell of this kernel's grid.
 fn neighbour(c: Cell, axis: u32, up: bool, periodic: bool) -> i32 {
-    return neighbour_on(grid, axis_coord(c, axis), c.local, axis, up, periodic);
+    return neighbour_on(this_grid(), axis_coord(c, axis), c.local, axis, up, periodic);
 }
 
 // Like neighbour_on, `k` cells away (1 <= k <= info.ghost, for stencils wider than one cell):
@@ -141,13 +167,14 @@ fn neighbour_at_on(info: GridInfo, coord: u32, local: u32, axis: u32, k: u32, up
 
 // neighbour_at_on for a cell of this kernel's grid.
 fn neighbour_at(c: Cell, axis: u32, k: u32, up: bool, periodic: bool) -> i32 {
-    return neighbour_at_on(grid, axis_coord(c, axis), c.local, axis, k, up, periodic);
+    return neighbour_at_on(this_grid(), axis_coord(c, axis), c.local, axis, k, up, periodic);
 }
 
 // True for cells with a neighbour on both sides along every axis of the grid.
 fn is_interior(c: Cell) -> bool {
-    let in_xy = c.x > 0u && c.x + 1u < grid.nx && c.y > 0u && c.y + 1u < grid.ny;
-    return in_xy && (!is_3d() || (c.z > 0u && c.z + 1u < grid.nz));
+    let g = this_grid();
+    let in_xy = c.x > 0u && c.x + 1u < g.nx && c.y > 0u && c.y + 1u < g.ny;
+    return in_xy && (!is_3d() || (c.z > 0u && c.z + 1u < g.nz));
 }
 
 // Linear index of a workgroup of a cell kernel over the whole domain (see group_offset).

@@ -56,7 +56,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             d += 2.0 * s;
             rhs += 2.0 * s * params.voltage;
         }
-        if (cell.x + 1u == grid.nx) {
+        if (cell.x + 1u == this_grid().nx) {
             d += 2.0 * s;
         }
         gx[i] = px;

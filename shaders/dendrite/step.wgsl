@@ -235,7 +235,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (a == 0u && q.x < 0) {
                 continue; // the electrode face carries no Li-ion flux
             }
-            if (a == 0u && q.x >= i32(grid.nx)) {
+            if (a == 0u && q.x >= i32(this_grid().nx)) {
                 if ((p.flags & CLOSED_FAR) == 0u) {
                     // Reservoir at w = 0, φ = 0, half a cell away (its weight doubled). Not
                     // capped: the cell next to it is electrolyte, which the time step covers

@@ -101,8 +101,8 @@ fn odd(@builtin(global_invocation_id) gid: vec3<u32>) {
     var b5: i32;
     var b6: i32;
     if (is_interior(c)) {
-        let sy = i32(grid.nx);
-        let sz = i32(grid.plane_cells);
+        let sy = i32(this_grid().nx);
+        let sz = i32(this_grid().plane_cells);
         b1 = i32(n) - 1;
         b2 = i32(n) + 1;
         b3 = i32(n) - sy;

@@ -46,8 +46,9 @@ fn near(c: Cell, o: vec3<i32>) -> Near {
     let x = i32(c.x) + o.x;
     let y = i32(c.y) + o.y;
     let z = i32(c.z) + o.z;
-    r.inside = x >= 0 && x < i32(grid.nx) && y >= 0 && y < i32(grid.ny) && z >= 0 && z < i32(grid.nz);
-    let shift = o.x + i32(grid.nx) * (o.y + i32(grid.ny) * o.z);
+    let g = this_grid();
+    r.inside = x >= 0 && x < i32(g.nx) && y >= 0 && y < i32(g.ny) && z >= 0 && z < i32(g.nz);
+    let shift = o.x + i32(g.nx) * (o.y + i32(g.ny) * o.z);
     r.cell.x = u32(x);
     r.cell.y = u32(y);
     r.cell.z = u32(z);

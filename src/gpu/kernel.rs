@@ -162,12 +162,24 @@ impl Kernel {
         f64::from(u8::from(on))
     }
 
-    /// common/grid.wgsl's `GRID_DIMS` for a kernel that only ever runs on grids like `grid`
-    /// (2D or 3D): its tests of the dimension fold and its loops over the axes unroll.
-    /// Not for a stage that several multigrid levels share, since a 3D grid's coarse levels
-    /// may be flat.
-    pub fn dims_of(grid: &crate::grid::Grid) -> (&'static str, f64) {
-        ("GRID_DIMS", f64::from(grid.dims()))
+    /// common/grid.wgsl's shape constants for a kernel that only ever runs on `domain`'s
+    /// chunks: `GRID_DIMS` (its tests of the dimension fold and its loops over the axes
+    /// unroll) and `GRID_NX`, `GRID_NY`, `GRID_NZ` and `GRID_GHOST` (its index arithmetic and
+    /// edge tests fold). Not for a stage that several multigrid levels share.
+    pub fn shape_of(domain: &super::Domain) -> [(&'static str, f64); 5] {
+        let g = &domain.grid;
+        [
+            ("GRID_DIMS", f64::from(g.dims())),
+            ("GRID_NX", f64::from(g.nx)),
+            ("GRID_NY", f64::from(g.ny)),
+            ("GRID_NZ", f64::from(g.nz)),
+            ("GRID_GHOST", f64::from(domain.ghost)),
+        ]
+    }
+
+    /// Entry point `main` of `shaders/<path>` built for `domain`'s shape (`shape_of`).
+    pub fn shaped(gpu: &Gpu, path: &'static str, domain: &super::Domain) -> Result<Kernel> {
+        Self::with_constants(gpu, path, "main", &Self::shape_of(domain))
     }
 
     /// One bind group per chunk of `domain`: binding 0 is the chunk's `GridInfo`, bindings

@@ -455,7 +455,8 @@ impl EllipticSolver {
         let staging = buffer("cg read-back", SCALARS_BYTES, U::MAP_READ | U::COPY_DST);
         // One vec4 of partial sums per workgroup (solvers/include/cg_partials.wgsl).
         let partials = buffer("cg partials", domain.total_groups() as u64 * 16, U::STORAGE);
-        let kernel = |path: &'static str| Kernel::new(gpu, path);
+        // Every cell kernel here runs on the fine level only: built for its shape.
+        let kernel = |path: &'static str| Kernel::shaped(gpu, path, domain);
         let sums = |entry: &str| Kernel::with_entry(gpu, "solvers/cg_scalars.wgsl", entry);
         let multigrid = match preconditioner {
             Preconditioner::Multigrid(coarsening) => {
@@ -466,10 +467,10 @@ impl EllipticSolver {
         // The stages that read the fine operator, built for its form, and with p's precision
         // (those that do not touch p ignore that swap).
         let p_swaps: &[(&str, &str)] = if half_p { HALF_DIRECTION } else { &[] };
-        // They run on the fine level only: built for its dimensions.
+        // They run on the fine level only: built for its shape.
         let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
             let mut all = constants.to_vec();
-            all.push(Kernel::dims_of(&domain.grid));
+            all.extend(Kernel::shape_of(domain));
             form.kernel_with(gpu, domain, path, entry, &all, p_swaps)
         };
         // Colours of the fine level's Gauss-Seidel sweeps where it is smoothed in place.
@@ -518,7 +519,7 @@ impl EllipticSolver {
                 gpu,
                 "solvers/cg_direction.wgsl",
                 "main",
-                &[],
+                &Kernel::shape_of(domain),
                 p_swaps,
             )?,
         };

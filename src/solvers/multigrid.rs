@@ -176,7 +176,8 @@ impl CoarseLevel {
 
 /// The stages of a level and of the transition to the next one, built for the operator form
 /// of that level (the fine level's may be matrix-free; `restrict` and `prolong` read no
-/// operator).
+/// operator) and for the shapes of the grids they run over (`Kernel::shape_of`): the level's
+/// own, and for the restriction and coarsening the next level's (in its chunk-aligned form).
 struct Kernels {
     smooth: Kernel,
     smooth_from_zero: Kernel,
@@ -190,29 +191,36 @@ struct Kernels {
 }
 
 impl Kernels {
-    fn new(gpu: &Gpu, domain: &Domain, operator: FineOperator) -> Result<Kernels> {
-        let stage = |path: &'static str, entry: &str, constants: &[(&str, f64)]| {
-            operator.kernel(gpu, domain, path, entry, constants)
+    fn new(gpu: &Gpu, level: &Domain, next: &Domain, operator: FineOperator) -> Result<Kernels> {
+        let on = |domain: &Domain, path: &'static str, entry: &str, own: &[(&str, f64)]| {
+            let mut constants = own.to_vec();
+            constants.extend(Kernel::shape_of(domain));
+            operator.kernel(gpu, domain, path, entry, &constants)
         };
         let smooth = "solvers/multigrid_smooth.wgsl";
         let restrict_residual = |with_sweep: bool| {
             let path = "solvers/multigrid_restrict_residual.wgsl";
-            stage(
-                path,
-                "main",
-                &[("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))],
-            )
+            let sweep = [("WITH_FIRST_SWEEP", Kernel::flag(with_sweep))];
+            on(next, path, "main", &sweep)
+        };
+        let plain = |domain: &Domain, path: &'static str| {
+            Kernel::with_constants(gpu, path, "main", &Kernel::shape_of(domain))
         };
         Ok(Kernels {
-            smooth: stage(smooth, "main", &[])?,
-            smooth_from_zero: stage("solvers/multigrid_smooth_from_zero.wgsl", "main", &[])?,
-            residual: stage(smooth, "residual", &[])?,
-            restrict: Kernel::new(gpu, "solvers/multigrid_restrict.wgsl")?,
+            smooth: on(level, smooth, "main", &[])?,
+            smooth_from_zero: on(
+                level,
+                "solvers/multigrid_smooth_from_zero.wgsl",
+                "main",
+                &[],
+            )?,
+            residual: on(level, smooth, "residual", &[])?,
+            restrict: plain(next, "solvers/multigrid_restrict.wgsl")?,
             restrict_residual: restrict_residual(false)?,
             restrict_residual_sweep: restrict_residual(true)?,
-            coarsen: stage("solvers/multigrid_coarsen.wgsl", "main", &[])?,
-            prolong: Kernel::new(gpu, "solvers/multigrid_prolong.wgsl")?,
-            prolong_smooth: stage("solvers/multigrid_prolong_smooth.wgsl", "main", &[])?,
+            coarsen: on(next, "solvers/multigrid_coarsen.wgsl", "main", &[])?,
+            prolong: plain(level, "solvers/multigrid_prolong.wgsl")?,
+            prolong_smooth: on(level, "solvers/multigrid_prolong_smooth.wgsl", "main", &[])?,
         })
     }
 }
@@ -233,11 +241,8 @@ impl GaussSeidel {
         let form = fine.operator.form();
         let colours = gauss_seidel_colours(domain.grid.counts());
         let kernel = |entry: &str, colour: u32| {
-            let constants = [
-                ("COLOURS", colours as f64),
-                ("COLOUR", colour as f64),
-                Kernel::dims_of(&domain.grid),
-            ];
+            let mut constants = vec![("COLOURS", colours as f64), ("COLOUR", colour as f64)];
+            constants.extend(Kernel::shape_of(domain));
             form.kernel(gpu, domain, path, entry, &constants)
         };
         let bind = |k: &Kernel| {
@@ -334,11 +339,11 @@ pub struct Multigrid {
     fine_domain: Arc<Domain>,
     /// Levels 1.. (the fine level's fields are the solver's; it passes them to each call).
     coarse: Vec<CoarseLevel>,
-    /// The stages of the coarse levels (stored operators).
-    k: Kernels,
-    /// The fine level's, where its operator is matrix-free (else `k` serves it too).
-    fine_k: Option<Kernels>,
-    /// Per level; None for a fine level smoothed by Gauss-Seidel (`gauss_seidel`).
+    /// The stages of each level that runs its own dispatches (levels 0 ..= `depth()`, or
+    /// 0 .. depth() where there is a bottom), built for its operator form and shape.
+    stages: Vec<Kernels>,
+    /// Per level; None for a fine level smoothed by Gauss-Seidel (`gauss_seidel`) and for
+    /// the bottom's levels.
     groups: Vec<Option<LevelGroups>>,
     gauss_seidel: Option<GaussSeidel>,
     transitions: Vec<Transition>,
@@ -486,19 +491,26 @@ impl Multigrid {
             let room = offsets[offsets.len() - 1] - offsets[1];
             coarse[i].fields = LevelFields::with_room(gpu, &coarse[i].domain, room);
         }
-        let k = Kernels::new(gpu, fine_domain, FineOperator::Stored)?;
-        let fine_k = match fine.operator.form() {
-            FineOperator::Stored => None,
-            form => Some(Kernels::new(gpu, fine_domain, form)?),
-        };
-        // The stages for level l (0: the fine level) and its transition to l + 1.
-        let stages = |l: usize| {
-            if l == 0 {
-                fine_k.as_ref().unwrap_or(&k)
-            } else {
-                &k
-            }
-        };
+        // The stages of each level that runs its own dispatches: all but the bottom's.
+        let own = bottom_start.map_or(coarse.len() + 1, |i| i + 1);
+        let level_stages: Vec<Kernels> = (0..own)
+            .map(|l| {
+                let level = if l == 0 {
+                    fine_domain
+                } else {
+                    &coarse[l - 1].domain
+                };
+                // The coarsest level without a bottom has no next; its own shape stands in.
+                let next = coarse.get(l).map_or(level, |c| c.aligned().0);
+                let form = if l == 0 {
+                    fine.operator.form()
+                } else {
+                    FineOperator::Stored
+                };
+                Kernels::new(gpu, level, next, form)
+            })
+            .collect::<Result<_>>()?;
+        let stages = |l: usize| &level_stages[l];
 
         // Per-level groups: level 0 is the solver's fine level.
         // Sweeps (x → t, t → x) and the residual (x → t) bind the same buffers.
@@ -526,8 +538,10 @@ impl Multigrid {
             sweep_to_x: sweep_with(&stages(l).smooth, d, f, f.t.unwrap(), Some(f.x)),
         };
         let mut groups = vec![fine.t.map(|_| level_groups(0, fine_domain, fine))];
+        // The bottom's levels sweep inside its kernel: None.
         for (i, l) in coarse.iter().enumerate() {
-            groups.push(Some(level_groups(i + 1, &l.domain, &view(&l.fields))));
+            let runs_own = i + 1 < own;
+            groups.push(runs_own.then(|| level_groups(i + 1, &l.domain, &view(&l.fields))));
         }
         let gauss_seidel = match fine.t {
             Some(_) => None,
@@ -538,7 +552,7 @@ impl Multigrid {
         };
 
         let mut transitions = Vec::new();
-        for (i, l) in coarse.iter().enumerate() {
+        for (i, l) in coarse.iter().enumerate().take(own) {
             let (finer_domain, finer) = if i == 0 {
                 (fine_domain, *fine)
             } else {
@@ -641,8 +655,7 @@ impl Multigrid {
         Ok(Multigrid {
             fine_domain: fine_domain.clone(),
             coarse,
-            k,
-            fine_k,
+            stages: level_stages,
             groups,
             gauss_seidel,
             transitions,
@@ -800,10 +813,7 @@ impl Multigrid {
     /// The stages for level `l` and its transition to l + 1: the fine level's own where its
     /// operator is matrix-free.
     fn stages(&self, l: usize) -> &Kernels {
-        match &self.fine_k {
-            Some(k) if l == 0 => k,
-            _ => &self.k,
-        }
+        &self.stages[l]
     }
 
     /// Levels 0 .. depth run their own dispatches; level `depth` is the bottom's first, or

@@ -24,5 +24,5 @@ fn face_mobility(mi: f32, j: i32) -> f32 {
 
 // Whether the far face (x = nx) exchanges Li with the reservoir half a cell away.
 fn reservoir_face(c: Cell) -> bool {
-    return c.x + 1u == grid.nx && (p.flags & CLOSED_FAR) == 0u;
+    return c.x + 1u == this_grid().nx && (p.flags & CLOSED_FAR) == 0u;
 }

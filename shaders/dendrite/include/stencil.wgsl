@@ -14,9 +14,10 @@ fn wrap_coord(k: i32, n: i32) -> i32 {
 // Local buffer index of global cell (x, y, z) with x clamped and side axes wrapped
 // (`periodic_sides`) or mirrored onto the edge cell (no flux).
 fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
-    let nx = i32(grid.nx);
-    let ny = i32(grid.ny);
-    let nz = i32(grid.nz);
+    let g = this_grid();
+    let nx = i32(g.nx);
+    let ny = i32(g.ny);
+    let nz = i32(g.nz);
     let xx = clamp(x, 0, nx - 1);
     var yy = y;
     var zz = z;
@@ -25,22 +26,22 @@ fn side_index(x: i32, y: i32, z: i32, periodic_sides: bool) -> u32 {
             yy = wrap_coord(y, ny);
             // z is the chunking axis: a periodic neighbour sits in the ghost plane, or, when
             // this chunk holds every plane, in the buffer itself (no halo pass needed).
-            if (grid.planes == grid.total_planes) {
+            if (g.planes == g.total_planes) {
                 zz = wrap_coord(z, nz);
             }
         } else {
             yy = clamp(y, 0, ny - 1);
             zz = clamp(z, 0, nz - 1);
         }
-        let plane = zz - i32(grid.first_plane) + 1;
+        let plane = zz - i32(g.first_plane) + 1;
         return u32(xx + nx * (yy + ny * plane));
     }
     if (!periodic_sides) {
         yy = clamp(y, 0, ny - 1);
-    } else if (grid.planes == grid.total_planes) {
+    } else if (g.planes == g.total_planes) {
         yy = wrap_coord(y, ny);
     }
-    let row = yy - i32(grid.first_plane) + 1;
+    let row = yy - i32(g.first_plane) + 1;
     return u32(xx + nx * row);
 }
 
@@ -51,7 +52,7 @@ fn across_x_faces(v: f32, x: i32, low: f32, high: f32) -> f32 {
     if (x < 0) {
         return 2.0 * low - v;
     }
-    if (x >= i32(grid.nx)) {
+    if (x >= i32(this_grid().nx)) {
         return 2.0 * high - v;
     }
     return v;

@@ -31,9 +31,10 @@ fn open_is_high(code: i32) -> bool {
 // domain face. `lo` and `hi` hold the kinds of the low and high face of each axis (periodic
 // on both or neither); `single_chunk` says whether a periodic z wraps inside this buffer.
 fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single_chunk: bool) -> i32 {
+    let g = this_grid();
     var code = 0;
     var x = i32(c.x) + d.x;
-    let nx = i32(grid.nx);
+    let nx = i32(g.nx);
     if (x < 0 || x >= nx) {
         let kind = select(lo.x, hi.x, x >= nx);
         if (kind == FACE_CLOSED) {
@@ -44,7 +45,7 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
         x = select(x - nx, x + nx, x < 0);
     }
     var y = i32(c.y) + d.y;
-    let ny = i32(grid.ny);
+    let ny = i32(g.ny);
     if (y < 0 || y >= ny) {
         let kind = select(lo.y, hi.y, y >= ny);
         if (kind == FACE_CLOSED) {
@@ -55,16 +56,16 @@ fn lattice_neighbour(c: Cell, d: vec3<i32>, lo: vec4<u32>, hi: vec4<u32>, single
         y = select(y - ny, y + ny, y < 0);
     }
     // Local plane: 1 .. planes inside the chunk, 0 and planes + 1 are the ghosts.
-    var plane = i32(c.z - grid.first_plane) + 1 + d.z;
+    var plane = i32(c.z - g.first_plane) + 1 + d.z;
     let z = i32(c.z) + d.z;
-    if (z < 0 || z >= i32(grid.nz)) {
+    if (z < 0 || z >= i32(g.nz)) {
         let kind = select(lo.z, hi.z, z >= 0);
         if (kind == FACE_CLOSED) {
             return NB_WALL;
         } else if (kind >= FACE_DIRICHLET) {
-            code = open_code(2u, z >= i32(grid.nz));
+            code = open_code(2u, z >= i32(g.nz));
         } else if (single_chunk) {
-            plane = select(plane - i32(grid.planes), plane + i32(grid.planes), z < 0);
+            plane = select(plane - i32(g.planes), plane + i32(g.planes), z < 0);
         }
     }
     if (code != 0) {

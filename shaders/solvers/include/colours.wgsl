@@ -20,7 +20,7 @@ fn colour_of(c: Cell) -> u32 {
     if (COLOURS == 2u) {
         return (c.x + c.y + c.z) & 1u;
     }
-    return ((c.x & 1u) + side_colour(c.y, grid.ny) + side_colour(c.z, grid.nz)) % 3u;
+    return ((c.x & 1u) + side_colour(c.y, this_grid().ny) + side_colour(c.z, this_grid().nz)) % 3u;
 }
 
 // The first colour's sweep from x = 0 at a cell: b / diag on colour 0, 0 elsewhere.

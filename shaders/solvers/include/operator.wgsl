@@ -53,15 +53,15 @@ fn coupled_sum_on(info: GridInfo, k: vec3<u32>, i: u32) -> f32 {
 
 // coupled_sum_on for a cell of this kernel's grid.
 fn coupled_sum(c: Cell) -> f32 {
-    return coupled_sum_on(grid, vec3<u32>(c.x, c.y, c.z), c.local);
+    return coupled_sum_on(this_grid(), vec3<u32>(c.x, c.y, c.z), c.local);
 }
 
 // coupled_sum_about_on for a cell of this kernel's grid.
 fn coupled_sum_about(c: Cell, x0: f32) -> f32 {
-    return coupled_sum_about_on(grid, vec3<u32>(c.x, c.y, c.z), c.local, x0);
+    return coupled_sum_about_on(this_grid(), vec3<u32>(c.x, c.y, c.z), c.local, x0);
 }
 
 // The diagonal of A at a cell of this kernel's grid.
 fn diagonal(c: Cell) -> f32 {
-    return diagonal_on(grid, vec3<u32>(c.x, c.y, c.z), c.local);
+    return diagonal_on(this_grid(), vec3<u32>(c.x, c.y, c.z), c.local);
 }

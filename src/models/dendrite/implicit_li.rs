@@ -49,8 +49,8 @@ impl ImplicitLi {
     pub fn new(gpu: &Gpu, domain: &Arc<Domain>, f: &LiFields) -> Result<ImplicitLi> {
         let w_star = Field::new(gpu, domain, "w_star");
         let solver = EllipticSolver::new(gpu, domain, &w_star, Preconditioner::Jacobi, "li")?;
-        let setup = Kernel::new(gpu, "dendrite/li_setup.wgsl")?;
-        let update = Kernel::new(gpu, "dendrite/li_update.wgsl")?;
+        let setup = Kernel::shaped(gpu, "dendrite/li_setup.wgsl", domain)?;
+        let update = Kernel::shaped(gpu, "dendrite/li_update.wgsl", domain)?;
         let op = solver.operator();
         let setup_bg = [0, 1].map(|from| {
             setup.bind_chunks_named(gpu, domain, |k| {

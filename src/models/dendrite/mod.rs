@@ -239,7 +239,7 @@ impl Dendrite {
         let (rho_fixed, rho_remainder) = (fixed("rho_fixed"), f("rho_remainder"));
         let w = [f("w"), f("w")];
         let (phi, c) = (f("phi_V"), f("c_li_mol_m3"));
-        let step_kernel = Kernel::new(gpu, "dendrite/step.wgsl")?;
+        let step_kernel = Kernel::shaped(gpu, "dendrite/step.wgsl", &domain)?;
         use wgpu::BufferUsages as U;
         let step_uniform = [0, 1].map(|_| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {

@@ -53,7 +53,7 @@ impl Potential {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let setup = Kernel::new(gpu, "dendrite/potential_setup.wgsl")?;
+        let setup = Kernel::shaped(gpu, "dendrite/potential_setup.wgsl", domain)?;
         let op = solver.operator();
         let setup_bg = [0, 1].map(|e| {
             setup.bind_chunks(gpu, domain, |c| {

@@ -83,7 +83,7 @@ impl Diffusion {
             Field::new(gpu, &domain, FIELD_NAME),
             Field::new(gpu, &domain, FIELD_NAME),
         ];
-        let kernel = Kernel::new(gpu, "diffusion/step.wgsl")?;
+        let kernel = Kernel::shaped(gpu, "diffusion/step.wgsl", &domain)?;
         let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("diffusion params"),
             size: std::mem::size_of::<StepParams>() as u64,

@@ -233,8 +233,9 @@ impl StepKernels {
         buffers: impl Fn(usize) -> Vec<(String, &'a wgpu::Buffer)>,
     ) -> Result<StepKernels> {
         let swaps = includes_for(element);
-        let even = Kernel::with_includes(gpu, path, "main", swaps)?;
-        let odd = Kernel::with_includes(gpu, path, "odd", swaps)?;
+        let shape = Kernel::shape_of(domain);
+        let even = Kernel::with_constants_and_includes(gpu, path, "main", &shape, swaps)?;
+        let odd = Kernel::with_constants_and_includes(gpu, path, "odd", &shape, swaps)?;
         let even_bg = even.bind_chunks_named(gpu, domain, &buffers);
         let odd_bg = odd.bind_chunks_named(gpu, domain, &buffers);
         Ok(StepKernels {

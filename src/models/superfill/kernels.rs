@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::params::{robin_conductance, SuperfillParams};
 use crate::constants::FARADAY;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Domain, Gpu, Kernel};
 use crate::grid::Grid;
 
 /// Fixed-point scale of the surface accelerator amounts (`M_SCALE` of
@@ -125,14 +125,16 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    /// The model's kernels, built for the dimensions of `grid` (`Kernel::dims_of`) but for
+    /// The model's kernels, built for the shape of `domain` (`Kernel::shape_of`) but for
     /// the adsorption's.
-    pub fn new(gpu: &Gpu, grid: &Grid) -> Result<Kernels> {
-        let dims = Kernel::dims_of(grid);
-        let e = |path: &'static str, entry: &str| Kernel::with_constants(gpu, path, entry, &[dims]);
+    pub fn new(gpu: &Gpu, domain: &Domain) -> Result<Kernels> {
+        let shape = Kernel::shape_of(domain);
+        let e = |path: &'static str, entry: &str| Kernel::with_constants(gpu, path, entry, &shape);
         let k = |path: &'static str| e(path, "main");
         let c = |path: &'static str, name: &str, v: f64| {
-            Kernel::with_constants(gpu, path, "main", &[(name, v), dims])
+            let mut constants = vec![(name, v)];
+            constants.extend(shape);
+            Kernel::with_constants(gpu, path, "main", &constants)
         };
         // adsorb.wgsl ran 10–20 % slower per pass on lavapipe when built for its dimension
         // (profiled twice each, 2026-12-07), so it reads the dimension from the grid.

@@ -244,7 +244,7 @@ impl Superfill {
         let phi0 = shape::initial_phi(&params, &grid);
         let feature = shape::feature_cells(&params, &grid, &phi0);
         let mut m = Superfill {
-            k: Kernels::new(gpu, &grid)?,
+            k: Kernels::new(gpu, &domain)?,
             uniform,
             phi,
             cur: 0,
