@@ -176,8 +176,10 @@ impl CoarseLevel {
 
 /// The stages of a level and of the transition to the next one, built for the operator form
 /// of that level (the fine level's may be matrix-free; `restrict` and `prolong` read no
-/// operator) and for the shapes of the grids they run over (`Kernel::shape_of`): the level's
-/// own, and for the restriction and coarsening the next level's (in its chunk-aligned form).
+/// operator) and, on grids of more than `BOTTOM_CELLS` cells, for the shape of the grid they
+/// run over (`Kernel::shape_of`): the level's own, and for the restriction and coarsening
+/// the next level's (in its chunk-aligned form). Smaller levels cost a dispatch more than
+/// their cells, and share one set (the device builds each set of constants once).
 struct Kernels {
     smooth: Kernel,
     smooth_from_zero: Kernel,
@@ -192,9 +194,13 @@ struct Kernels {
 
 impl Kernels {
     fn new(gpu: &Gpu, level: &Domain, next: &Domain, operator: FineOperator) -> Result<Kernels> {
+        let shape = |domain: &Domain| match domain.grid.cells() > BOTTOM_CELLS {
+            true => Kernel::shape_of(domain).to_vec(),
+            false => Vec::new(),
+        };
         let on = |domain: &Domain, path: &'static str, entry: &str, own: &[(&str, f64)]| {
             let mut constants = own.to_vec();
-            constants.extend(Kernel::shape_of(domain));
+            constants.extend(shape(domain));
             operator.kernel(gpu, domain, path, entry, &constants)
         };
         let smooth = "solvers/multigrid_smooth.wgsl";
@@ -204,7 +210,7 @@ impl Kernels {
             on(next, path, "main", &sweep)
         };
         let plain = |domain: &Domain, path: &'static str| {
-            Kernel::with_constants(gpu, path, "main", &Kernel::shape_of(domain))
+            Kernel::with_constants(gpu, path, "main", &shape(domain))
         };
         Ok(Kernels {
             smooth: on(level, smooth, "main", &[])?,
@@ -340,7 +346,8 @@ pub struct Multigrid {
     /// Levels 1.. (the fine level's fields are the solver's; it passes them to each call).
     coarse: Vec<CoarseLevel>,
     /// The stages of each level that runs its own dispatches (levels 0 ..= `depth()`, or
-    /// 0 .. depth() where there is a bottom), built for its operator form and shape.
+    /// 0 .. depth() where there is a bottom), built for its operator form and, where it is
+    /// large, its shape.
     stages: Vec<Kernels>,
     /// Per level; None for a fine level smoothed by Gauss-Seidel (`gauss_seidel`) and for
     /// the bottom's levels.

@@ -136,8 +136,9 @@ impl Kernels {
             constants.extend(shape);
             Kernel::with_constants(gpu, path, "main", &constants)
         };
-        // adsorb.wgsl ran 10–20 % slower per pass on lavapipe when built for its dimension
-        // (profiled twice each, 2026-12-07), so it reads the dimension from the grid.
+        // adsorb.wgsl ran slower per pass on lavapipe when built for its dimension (10–20 %)
+        // or its shape (907 and 2146 against 560 and 598 µs; profiled twice each,
+        // 2026-12-07), so it reads the shape from the grid.
         let plain = |path: &'static str, name: &str, v: f64| {
             Kernel::with_constants(gpu, path, "main", &[(name, v)])
         };
