@@ -194,9 +194,12 @@ struct Kernels {
 
 impl Kernels {
     fn new(gpu: &Gpu, level: &Domain, next: &Domain, operator: FineOperator) -> Result<Kernels> {
-        let shape = |domain: &Domain| match domain.grid.cells() > BOTTOM_CELLS {
-            true => Kernel::shape_of(domain).to_vec(),
-            false => Vec::new(),
+        let shape = |domain: &Domain| {
+            if domain.grid.cells() > BOTTOM_CELLS {
+                Kernel::shape_of(domain).to_vec()
+            } else {
+                Vec::new()
+            }
         };
         let on = |domain: &Domain, path: &'static str, entry: &str, own: &[(&str, f64)]| {
             let mut constants = own.to_vec();
