@@ -60,14 +60,11 @@ fn thread_cell(gid: vec3<u32>) -> Cell {
     return c;
 }
 
-// The grid's dimensions where the pipeline was built for them (2 or 3), else 0: read from
-// `grid`. A CPU device cannot fold a test on a buffer's value, and its loops over the axes
-// (`for a < dims()`) then stay loops of select chains; with the constant they unroll.
-override GRID_DIMS: u32 = 0u;
-
 // The grid's shape where the pipeline was built for it (`Kernel::shape_of`), else 0: read
-// from `grid`. Every chunk of a domain has the same shape, so one pipeline serves them all;
-// with the shape constant a CPU device folds the index arithmetic and the edge tests.
+// from `grid`. Every chunk of a domain has the same shape, so one pipeline serves them all.
+// A CPU device cannot fold a test on a buffer's value: with the constants it folds the
+// index arithmetic, the edge tests and `is_3d()`, and its loops over the axes
+// (`for a < dims()`) unroll instead of staying loops of select chains.
 override GRID_NX: u32 = 0u;
 override GRID_NY: u32 = 0u;
 override GRID_NZ: u32 = 0u;
@@ -88,9 +85,6 @@ fn this_grid() -> GridInfo {
 }
 
 fn is_3d() -> bool {
-    if (GRID_DIMS != 0u) {
-        return GRID_DIMS == 3u;
-    }
     if (GRID_NX != 0u) {
         return GRID_NZ > 1u;
     }

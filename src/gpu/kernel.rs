@@ -163,13 +163,12 @@ impl Kernel {
     }
 
     /// common/grid.wgsl's shape constants for a kernel that only ever runs on `domain`'s
-    /// chunks: `GRID_DIMS` (its tests of the dimension fold and its loops over the axes
-    /// unroll) and `GRID_NX`, `GRID_NY`, `GRID_NZ` and `GRID_GHOST` (its index arithmetic and
-    /// edge tests fold). Not for a stage that several multigrid levels share.
-    pub fn shape_of(domain: &super::Domain) -> [(&'static str, f64); 5] {
+    /// chunks, `GRID_NX`, `GRID_NY`, `GRID_NZ` and `GRID_GHOST`: its index arithmetic, edge
+    /// tests and tests of the dimension fold, and its loops over the axes unroll. Not for a
+    /// stage that several multigrid levels share.
+    pub fn shape_of(domain: &super::Domain) -> [(&'static str, f64); 4] {
         let g = &domain.grid;
         [
-            ("GRID_DIMS", f64::from(g.dims())),
             ("GRID_NX", f64::from(g.nx)),
             ("GRID_NY", f64::from(g.ny)),
             ("GRID_NZ", f64::from(g.nz)),
