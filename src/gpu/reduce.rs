@@ -8,10 +8,9 @@
 //! Sums are exact until one final rounding: the kernel adds every f32 as an integer multiple
 //! of 2^-149 into a 320-bit fixed-point accumulator, which is read back and rounded here to
 //! the nearest f64 (ties to even). So a sum is the correctly rounded sum of its f32 values:
-//! the same on every
-//! run, for any chunking, dispatch or thread order, and never less accurate than a sequential
-//! f64 sum, which it equals bit for bit whenever that sum made no rounding error. Max and min
-//! are exact (f32).
+//! the same on every run, for any chunking, dispatch or thread order, and never less
+//! accurate than a sequential f64 sum, which it equals bit for bit whenever that sum made no
+//! rounding error. Max and min are exact (f32).
 
 use anyhow::{bail, ensure, Result};
 use bytemuck::{Pod, Zeroable};
