@@ -24,15 +24,17 @@ struct AxisChunk {
     stride_a: u32,
     stride_b: u32,
     stride_d: u32,
-    slices: u32,     // per plane: workgroups sharing one plane of this chunk; per column:
-                     // the pieces it is cut into, a thread each
+    slices: u32,     // per plane: workgroups sharing one plane of this chunk (with
+                     // PLANE_PIECES: the pieces it is cut into, a thread each); per
+                     // column: the pieces it is cut into, a thread each
     off_a: u32,
     off_b: u32,
     off_d: u32,
     n_b: u32,        // global extent of b (column results are numbered b + n_b d)
     groups: u32,     // workgroups of this chunk's dispatch that have work
     groups_x: u32,   // the dispatch's x size (it wraps into y past the adapter's limit)
-    piece: u32,      // per column: cells of a piece (the last one may be shorter)
+    piece: u32,      // per column, or per plane with PLANE_PIECES: cells of a piece
+                     // (the last one may be shorter)
     _pad0: u32,
 }
 
@@ -42,6 +44,9 @@ struct AxisQuery {
 }
 
 override COLUMNS: bool = false;
+// Per plane, for planes of few cells: a thread per piece of a plane, each adding into the
+// plane's result directly (src/gpu/reduce.rs, PIECEWISE_PLANE_CELLS).
+override PLANE_PIECES: bool = false;
 
 @group(0) @binding(1) var<storage, read> chunk: AxisChunk;
 @group(0) @binding(2) var<storage, read> query: AxisQuery;
@@ -189,6 +194,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
         let r = (j % chunk.ext_b + chunk.off_b) + chunk.n_b * (j / chunk.ext_b + chunk.off_d);
         flush_global(r);
+        return;
+    }
+    if (PLANE_PIECES) {
+        let t = group * THREADS + lid;
+        if (t >= chunk.ext_a * chunk.slices) {
+            return;
+        }
+        let ta = t / chunk.slices;
+        let first = (t % chunk.slices) * chunk.piece;
+        let end = min(first + chunk.piece, chunk.lines);
+        for (var j = first; j < end; j++) {
+            add_cell(line_start(j) + ta * chunk.stride_a);
+        }
+        flush_global(ta + chunk.off_a);
         return;
     }
     // Per plane: `slices` workgroups share plane ta of this chunk, each thread a stride of it.

@@ -141,9 +141,10 @@ pub struct Superfill {
     columns: AxisReduce,
     /// Largest `metal_frac` of each horizontal plane: the highest metal whatever lies below
     /// it (a column's sum misses the height of a void inside it). None where a chunk's
-    /// planes' accumulators (96 B a plane) would not fit one binding, which takes planes
-    /// of fewer than 24 cells under a binding cap a few chunks' planes wide (tests that
-    /// force chunks on narrow boxes): the guard then reads the columns alone.
+    /// planes' accumulators (96 B a plane) would not fit one binding (`AxisReduce::fits`),
+    /// which takes planes of fewer than 24 cells under a binding cap a few chunks' planes
+    /// wide (tests that force chunks on narrow boxes): the guard then reads the columns
+    /// alone. Any other error in building it is the model's own, and stops it.
     rows: Option<AxisReduce>,
     seam: Field,
     pub theta_cell: Field,
@@ -206,6 +207,7 @@ impl Superfill {
         // refreshed after each kernel that writes a field a later stencil reads. The chunks
         // start at even planes, as the species solves' Gauss-Seidel smoothing needs.
         let domain = Domain::with_even_chunks_ghosts(gpu, grid, false, STENCIL_REACH)?;
+        let vertical = SuperfillParams::vertical(&grid);
         let f = |name: &str| Field::new(gpu, &domain, name);
         let phi = [f(PHI), f(PHI)];
         let amount = [
@@ -257,19 +259,12 @@ impl Superfill {
             passed: Field::typed(gpu, &domain, "theta_amount_passed", Element::I32),
             area: f("interface_area"),
             metal_frac: f("metal_fraction"),
-            columns: AxisReduce::new(
-                gpu,
-                &domain,
-                SuperfillParams::vertical(&grid),
-                Along::Columns,
-            )?,
-            rows: AxisReduce::new(
-                gpu,
-                &domain,
-                SuperfillParams::vertical(&grid),
-                Along::Planes,
-            )
-            .ok(),
+            columns: AxisReduce::new(gpu, &domain, vertical, Along::Columns)?,
+            rows: if AxisReduce::fits(gpu, &domain, vertical, Along::Planes) {
+                Some(AxisReduce::new(gpu, &domain, vertical, Along::Planes)?)
+            } else {
+                None
+            },
             seam: Field::typed(gpu, &domain, SEAM, Element::U32),
             theta_cell: f("theta_cell"),
             vel_cell: f("velocity_cell"),
