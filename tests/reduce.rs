@@ -256,6 +256,40 @@ fn planes_along_the_chunking_axis_outgrow_one_binding() {
     );
 }
 
+/// `AxisReduce::fits` says beforehand which reductions `new` refuses for their accumulators'
+/// size (superfill builds its plane reduction only where it fits, and stops on any other
+/// error): under bindings of 1280 B a chunk of a 32-cell-wide grid holds at most 10 planes
+/// (960 B of accumulators), one of an 8-cell-wide grid 40 (3840 B); its columns need 3072
+/// and 768 B.
+#[test]
+fn fits_says_which_accumulators_outgrow_a_binding() {
+    let (_gpu, _lock) = common::gpu();
+    let mut gpu = Gpu::open(None).unwrap();
+    gpu.max_binding_bytes = 1280;
+    for (nx, fits) in [(32, true), (8, false)] {
+        let d = Domain::new(&gpu, Grid::new_2d(nx, 200, 1e-6), false).unwrap();
+        assert!(d.chunks.len() > 1, "{nx} wide: {} chunks", d.chunks.len());
+        assert_eq!(
+            AxisReduce::fits(&gpu, &d, 1, Along::Planes),
+            fits,
+            "{nx} wide"
+        );
+        let built = AxisReduce::new(&gpu, &d, 1, Along::Planes);
+        assert_eq!(built.is_ok(), fits, "{nx} wide");
+        if let Err(e) = built {
+            assert!(
+                e.to_string().contains("more than one storage binding"),
+                "{e}"
+            );
+        }
+        // The columns share one buffer whatever the chunks: 8 fit (768 B), 32 do not.
+        let columns_fit = nx * 96 <= 1280;
+        assert_eq!(AxisReduce::fits(&gpu, &d, 1, Along::Columns), columns_fit);
+        let built = AxisReduce::new(&gpu, &d, 1, Along::Columns);
+        assert_eq!(built.is_ok(), columns_fit, "{nx} columns");
+    }
+}
+
 /// Values a sequential f32 or f64 sum gets wrong, and the edges of the f32 range.
 fn hard_values(n: usize) -> Vec<f32> {
     let specials = [
