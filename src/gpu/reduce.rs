@@ -23,9 +23,10 @@ use super::{Domain, Field, Gpu, Kernel};
 const THREADS: u64 = 256;
 /// Values per thread a plane's workgroups aim at, before more workgroups share a plane.
 const VALUES_PER_THREAD: u64 = 8;
-/// Cells of a column a thread adds at least, before the column is cut into more pieces.
+/// Cells of a column a thread adds at most: a longer column is cut into equal pieces of no
+/// more than this (unless the chunks' contributions cap the number of pieces).
 const COLUMN_PIECE: u64 = 32;
-/// Planes of at most this many cells are cut into pieces of `VALUES_PER_THREAD` cells, a
+/// Planes of at most this many cells are cut into pieces of at most `VALUES_PER_THREAD`, a
 /// thread each, that add into the plane's result directly, not through a workgroup: one
 /// workgroup per plane left most of its threads idle and still ran them through the
 /// workgroup's sum (a 60 × 170 grid's 170 planes: 7.9 ms a reduction on lavapipe, 0.66 ms
