@@ -57,6 +57,15 @@ impl Grid {
         }
     }
 
+    /// The chunking axis: 2 (z) in 3D, 1 (y) in 2D.
+    pub fn chunk_axis(&self) -> usize {
+        if self.is_3d() {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Number of planes along the chunking axis (z in 3D, y in 2D).
     pub fn planes(&self) -> u32 {
         if self.is_3d() {

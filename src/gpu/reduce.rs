@@ -19,6 +19,7 @@ use wgpu::util::DeviceExt;
 
 use super::field::{read_mapped_as, Element, FieldValue};
 use super::{Domain, Field, Gpu, Kernel};
+use crate::grid::Grid;
 
 const THREADS: u64 = 256;
 /// Values per thread a plane's workgroups aim at, before more workgroups share a plane.
@@ -108,9 +109,8 @@ pub struct AxisReduce {
     /// Workgroups (x, y) of each chunk's dispatch.
     chunk_groups: Vec<(u32, u32)>,
     results: u32,
-    /// Planes along the chunking axis: each chunk adds into its own accumulator buffer,
-    /// holding its own planes (so that no buffer outgrows a binding however many planes the
-    /// grid has); otherwise all chunks add into one.
+    /// Each chunk adds into its own accumulator buffer (`AxisReduce::per_chunk`); otherwise
+    /// all chunks add into one.
     per_chunk: bool,
     /// A mask fixed by `with_mask`: its chunks' buffers and the bits a cell's element must have.
     mask: Option<(Vec<wgpu::Buffer>, u32)>,
@@ -130,13 +130,19 @@ impl AxisReduce {
         Self::largest_accumulator(domain, axis, along).1 <= gpu.max_binding_bytes
     }
 
+    /// Whether each chunk adds into an accumulator buffer of its own, holding its own planes:
+    /// for planes along the chunking axis, so that no buffer outgrows a binding however many
+    /// planes the grid has.
+    fn per_chunk(grid: &Grid, axis: usize, along: Along) -> bool {
+        along == Along::Planes && axis == grid.chunk_axis()
+    }
+
     /// Results in the largest accumulator buffer, and its bytes: one buffer for all results,
-    /// or one per chunk for planes along the chunking axis (each chunk's planes).
+    /// or one per chunk (`per_chunk`), holding that chunk's planes.
     fn largest_accumulator(domain: &Domain, axis: usize, along: Along) -> (u64, u64) {
         let g = domain.grid;
-        let chunk_axis = if g.is_3d() { 2 } else { 1 };
         let most = match along {
-            Along::Planes if axis == chunk_axis => domain
+            _ if Self::per_chunk(&g, axis, along) => domain
                 .chunks
                 .iter()
                 .map(|c| c.planes as u64)
@@ -158,7 +164,7 @@ impl AxisReduce {
         );
         let n = g.counts();
         let strides = [1, g.nx, g.nx * g.ny];
-        let chunk_axis = if g.is_3d() { 2 } else { 1 };
+        let chunk_axis = g.chunk_axis();
         // The other two axes, the faster one first (neighbouring threads, nearby cells).
         let (b, d) = match axis {
             0 => (1, 2),
@@ -177,7 +183,7 @@ impl AxisReduce {
         };
         let piecewise_planes =
             along == Along::Planes && n[b] as u64 * n[d] as u64 <= PIECEWISE_PLANE_CELLS;
-        let per_chunk = along == Along::Planes && axis == chunk_axis;
+        let per_chunk = Self::per_chunk(&g, axis, along);
         let (most, acc_bytes) = Self::largest_accumulator(domain, axis, along);
         if acc_bytes > gpu.max_binding_bytes {
             bail!(

@@ -460,7 +460,7 @@ impl Multigrid {
                 }
             } else {
                 let same_axis = grid.is_3d() == finer.grid.is_3d();
-                let axis = if grid.is_3d() { 2 } else { 1 };
+                let axis = grid.chunk_axis();
                 let factor = if next[axis] == n[axis] { 1 } else { 2 };
                 let spans = aligned_spans(&finer.chunks, factor).filter(|_| same_axis);
                 let Some(spans) = spans else {

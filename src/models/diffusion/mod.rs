@@ -76,8 +76,7 @@ pub struct Diffusion {
 
 impl Diffusion {
     pub fn new(gpu: &Gpu, grid: Grid, params: DiffusionParams) -> Result<Diffusion> {
-        let periodic_chunk =
-            params.boundary[if grid.is_3d() { 2 } else { 1 }] == Boundary::Periodic;
+        let periodic_chunk = params.boundary[grid.chunk_axis()] == Boundary::Periodic;
         let domain = Domain::new(gpu, grid, periodic_chunk)?;
         let fields = [
             Field::new(gpu, &domain, FIELD_NAME),
