@@ -57,9 +57,9 @@ fn copy_bandwidth(gpu: &Gpu, grid: Grid, reps: u32) -> f64 {
             for _ in 0..n {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 if entry == "main" && per_thread == 1 {
-                    domain.dispatch(&mut pass, &k.pipeline, &bgs);
+                    domain.dispatch(&mut pass, k.pipeline(), &bgs);
                 } else {
-                    pass.set_pipeline(&k.pipeline);
+                    pass.set_pipeline(k.pipeline());
                     for (c, bg) in bgs.iter().enumerate() {
                         let cells = domain.chunks[c].planes as u64 * grid.plane_cells();
                         let groups = (cells / per_thread).div_ceil(256);
@@ -104,7 +104,7 @@ fn latencies(gpu: &Gpu) -> (f64, f64, f64) {
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             if one_pass {
                 let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&k.pipeline);
+                pass.set_pipeline(k.pipeline());
                 pass.set_bind_group(0, &bg, &[]);
                 for _ in 0..n {
                     pass.dispatch_workgroups(1, 1, 1);
@@ -112,7 +112,7 @@ fn latencies(gpu: &Gpu) -> (f64, f64, f64) {
             } else {
                 for _ in 0..n {
                     let mut pass = enc.begin_compute_pass(&Default::default());
-                    pass.set_pipeline(&k.pipeline);
+                    pass.set_pipeline(k.pipeline());
                     pass.set_bind_group(0, &bg, &[]);
                     pass.dispatch_workgroups(1, 1, 1);
                 }
@@ -403,7 +403,7 @@ fn stream_experiment(gpu: &Gpu, grid: Grid, reps: u32) {
             }
             vec![gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("19 streams in one buffer"),
-                layout: &k.layout,
+                layout: k.layout(),
                 entries: &[entry(0, &domain.info_buffers[0]), entry(20, &all)],
             })]
         };
@@ -412,7 +412,7 @@ fn stream_experiment(gpu: &Gpu, grid: Grid, reps: u32) {
             {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 for _ in 0..n {
-                    domain.dispatch(&mut pass, &k.pipeline, &bgs);
+                    domain.dispatch(&mut pass, k.pipeline(), &bgs);
                 }
             }
             gpu.queue.submit([enc.finish()]);

@@ -523,7 +523,7 @@ fn gpu_reach(
     });
     let mut enc = gpu.device.create_command_encoder(&Default::default());
     let mut rec = Recorder::new(&mut enc);
-    d.dispatch(rec.pass(), &k.pipeline, &bgs);
+    d.dispatch(rec.pass(), k.pipeline(), &bgs);
     drop(rec);
     gpu.submit(enc.finish());
     out.download_as(gpu).unwrap()
@@ -781,8 +781,8 @@ fn kernels_are_built_once_per_device_and_constants() {
         .unwrap()
     };
     let (a, again, other) = (build(false), build(false), build(true));
-    assert!(a.pipeline == again.pipeline && a.layout == again.layout);
-    assert!(a.pipeline != other.pipeline);
+    assert!(a.pipeline() == again.pipeline() && a.layout() == again.layout());
+    assert!(a.pipeline() != other.pipeline());
     // Each computes with its own constants, the same as on the CPU.
     for periodic in [[false; 3], [true, false, false]] {
         assert_eq!(

@@ -51,6 +51,8 @@ pub struct Gpu {
     pub(super) common: std::sync::OnceLock<super::CommonKernels>,
     /// Every kernel built on this device, by what it was built from (`Kernel::build`).
     pub(super) kernels: Mutex<HashMap<super::kernel::KernelKey, super::Kernel>>,
+    /// The threads that build this device's pipelines (`compile.rs`).
+    pub(super) builders: std::sync::Arc<super::compile::Builders>,
     /// Each thread's latest submission (see [`Gpu::submit`]).
     last_submission: Mutex<HashMap<ThreadId, wgpu::SubmissionIndex>>,
 }
@@ -239,6 +241,7 @@ impl Gpu {
             cpu,
             common: Default::default(),
             kernels: Default::default(),
+            builders: Default::default(),
             last_submission: Default::default(),
         })
     }

@@ -128,7 +128,7 @@ impl Field {
             let k = &gpu.common().halo_wrap;
             let bg = k.bind(gpu, &[&domain.info_buffers[0], &buffers[0]]);
             let groups = (domain.grid.plane_cells().div_ceil(WORKGROUP as u64) as u32).min(4096);
-            (k.pipeline.clone(), bg, groups)
+            (k.pipeline().clone(), bg, groups)
         });
         Field {
             name: name.to_string(),

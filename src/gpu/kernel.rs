@@ -6,13 +6,16 @@
 
 use anyhow::{anyhow, bail, Result};
 
+use std::sync::Arc;
+
+use super::compile::Pending;
 use super::{shaders, Gpu};
 
-/// A kernel's pipeline and bind-group layout; clones share them (wgpu handles).
+/// A kernel's pipeline and bind-group layout; clones share them. The pipeline is built on a
+/// worker thread (`compile.rs`) and waited for where it is first used ([`Kernel::pipeline`]).
 #[derive(Clone)]
 pub struct Kernel {
-    pub pipeline: wgpu::ComputePipeline,
-    pub layout: wgpu::BindGroupLayout,
+    built: Arc<Pending>,
     pub name: &'static str,
     /// The group-0 resource variables of the composed shader, from naga's reflection.
     slots: Vec<Slot>,
@@ -123,38 +126,53 @@ impl Kernel {
         swaps: &[(&str, &str)],
     ) -> Result<Kernel> {
         let source = shaders::compose_with(path, swaps)?;
+        // Reflected here, so that a shader's errors come back as this call's.
         let slots = reflect(path, &source, entry)?;
-        let module = gpu
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
+        let device = gpu.device.clone();
+        let entry = entry.to_string();
+        let constants: Vec<(String, f64)> =
+            constants.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        let built = gpu.builders.start(move || {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(path),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
             });
-        let pipeline = gpu
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            let constants: Vec<(&str, f64)> =
+                constants.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(path),
                 layout: None,
                 module: &module,
-                entry_point: Some(entry),
+                entry_point: Some(&entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
-                    constants,
+                    constants: &constants,
                     ..Default::default()
                 },
                 cache: None,
             });
-        if super::profile::enabled() {
-            // A few dozen kernels per run, named once.
-            let name: &'static str = Box::leak(format!("{path} {entry}").into_boxed_str());
-            super::profile::name_kernel(&pipeline, name);
-        }
-        let layout = pipeline.get_bind_group_layout(0);
+            if super::profile::enabled() {
+                // A few dozen kernels per run, named once.
+                let name: &'static str = Box::leak(format!("{path} {entry}").into_boxed_str());
+                super::profile::name_kernel(&pipeline, name);
+            }
+            let layout = pipeline.get_bind_group_layout(0);
+            (pipeline, layout)
+        });
         Ok(Kernel {
-            pipeline,
-            layout,
+            built: Arc::new(built),
             name: path,
             slots,
         })
+    }
+
+    /// The compute pipeline, once built (this waits for its build the first time).
+    pub fn pipeline(&self) -> &wgpu::ComputePipeline {
+        &self.built.get().0
+    }
+
+    /// The pipeline's group-0 layout (waits for the build like `pipeline`).
+    pub fn layout(&self) -> &wgpu::BindGroupLayout {
+        &self.built.get().1
     }
 
     /// The pipeline-constant value of a WGSL `override` bool.
@@ -210,7 +228,7 @@ impl Kernel {
             .collect();
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.name),
-            layout: &self.layout,
+            layout: self.layout(),
             entries: &entries,
         })
     }
@@ -263,7 +281,7 @@ impl Kernel {
             .collect();
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.name),
-            layout: &self.layout,
+            layout: self.layout(),
             entries: &entries,
         })
     }

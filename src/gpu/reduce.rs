@@ -404,7 +404,7 @@ impl AxisReduce {
         {
             let mut rec = super::Recorder::new(&mut enc);
             let pass = rec.pass();
-            super::set_pipeline(pass, &self.accumulate.pipeline);
+            super::set_pipeline(pass, self.accumulate.pipeline());
             for (c, &(gx, gy)) in self.chunk_groups.iter().enumerate() {
                 let bg = self.accumulate.bind_named(gpu, &named(c));
                 pass.set_bind_group(0, &bg, &[]);

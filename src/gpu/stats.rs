@@ -234,7 +234,7 @@ fn per_group(
     {
         let mut rec = super::Recorder::new(&mut enc);
         let pass = rec.pass();
-        super::set_pipeline(pass, &kernel.pipeline);
+        super::set_pipeline(pass, kernel.pipeline());
         let mut offset = 0u64;
         for (c, &g) in groups.iter().enumerate() {
             let gx = g.min(gpu.max_groups_per_dim() as u64) as u32;

@@ -721,14 +721,14 @@ impl EllipticSolver {
     fn single(&self, rec: &mut Recorder, which: Sum) {
         let (k, bg) = &self.sums[which as usize];
         let pass = rec.pass();
-        crate::gpu::set_pipeline(pass, &k.pipeline);
+        crate::gpu::set_pipeline(pass, k.pipeline());
         pass.set_bind_group(0, bg, &[]);
         pass.dispatch_workgroups(1, 1, 1);
     }
 
     #[track_caller]
     fn cells(&self, rec: &mut Recorder, k: &Kernel, groups: &[wgpu::BindGroup]) {
-        self.domain.dispatch(rec.pass(), &k.pipeline, groups);
+        self.domain.dispatch(rec.pass(), k.pipeline(), groups);
     }
 
     /// z = M⁻¹ r and the partial sums of (r·z, |D⁻¹r|²); in the `first` iteration also the

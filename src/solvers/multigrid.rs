@@ -702,7 +702,7 @@ impl Multigrid {
         }
         if let Some(b) = self.bottom.as_ref().filter(|b| b.levels > 1) {
             let pass = rec.pass();
-            crate::gpu::set_pipeline(pass, &b.build.pipeline);
+            crate::gpu::set_pipeline(pass, b.build.pipeline());
             pass.set_bind_group(0, &b.build_group, &[]);
             pass.dispatch_workgroups(1, 1, 1);
         }
@@ -764,7 +764,7 @@ impl Multigrid {
         match &self.bottom {
             Some(b) => {
                 let pass = self.pass_for_dispatch(rec);
-                crate::gpu::set_pipeline(pass, &b.vcycle.pipeline);
+                crate::gpu::set_pipeline(pass, b.vcycle.pipeline());
                 pass.set_bind_group(0, &b.vcycle_group, &[]);
                 pass.dispatch_workgroups(1, 1, 1);
             }
@@ -904,7 +904,7 @@ impl Multigrid {
         groups: &[wgpu::BindGroup],
     ) {
         let pass = self.pass_for_dispatch(rec);
-        domain.dispatch(pass, &kernel.pipeline, groups);
+        domain.dispatch(pass, kernel.pipeline(), groups);
     }
 
     /// The compute pass for the next dispatch, counted for `dispatches_per_vcycle`.

@@ -119,7 +119,7 @@ impl OperatorSetup {
     /// Encodes the operator's set-up (the closure `EllipticSolver::solve` takes).
     pub fn encode(&self, rec: &mut Recorder) {
         self.domain
-            .dispatch(rec.pass(), &self.kernel.pipeline, &self.groups);
+            .dispatch(rec.pass(), self.kernel.pipeline(), &self.groups);
     }
 }
 

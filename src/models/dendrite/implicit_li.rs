@@ -101,7 +101,7 @@ impl ImplicitLi {
     /// Solves for w* with η new in buffer 1 - `from` and w, ρ old in buffer `from`.
     pub fn solve(&mut self, gpu: &Gpu, from: usize, max_iterations: u32) -> Result<SolveReport> {
         let (domain, setup, groups) = (&self.domain, &self.setup, &self.setup_bg[from]);
-        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), &setup.pipeline, groups);
+        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), setup.pipeline(), groups);
         let report = self.solver.solve(
             gpu,
             &self.w_star,
@@ -123,6 +123,6 @@ impl ImplicitLi {
     pub fn encode_update(&self, rec: &mut Recorder, from: usize, writes_c: bool) {
         let groups = &self.update_bg[usize::from(writes_c)][from];
         self.domain
-            .dispatch(rec.pass(), &self.update.pipeline, groups);
+            .dispatch(rec.pass(), self.update.pipeline(), groups);
     }
 }

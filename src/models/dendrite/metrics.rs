@@ -98,7 +98,7 @@ impl ColumnKernel {
         {
             let mut rec = Recorder::new(&mut enc);
             let pass = rec.pass();
-            crate::gpu::set_pipeline(pass, &self.kernel.pipeline);
+            crate::gpu::set_pipeline(pass, self.kernel.pipeline());
             for (span, bg) in d.chunks.iter().zip(&bgs) {
                 pass.set_bind_group(0, bg, &[]);
                 if g.is_3d() {

@@ -640,7 +640,7 @@ impl Dendrite {
         let mut rec = Recorder::new(&mut enc);
         let groups = &self.step_bg[usize::from(writes_c)][from];
         self.domain
-            .dispatch(rec.pass(), &self.step_kernel.pipeline, groups);
+            .dispatch(rec.pass(), self.step_kernel.pipeline(), groups);
         self.eta[1 - from].exchange_chunk_halos(&mut rec);
         drop(rec);
         gpu.submit(enc.finish());
@@ -663,7 +663,7 @@ impl Dendrite {
         let from = self.current;
         let groups = &self.step_bg[usize::from(writes_c)][from];
         self.domain
-            .dispatch(rec.pass(), &self.step_kernel.pipeline, groups);
+            .dispatch(rec.pass(), self.step_kernel.pipeline(), groups);
         self.current = 1 - from;
         // Stencils read η, ρ, w and φ through side_index / neighbour_on, which wrap a
         // one-chunk grid inside its buffer: halo passes only between chunks.

@@ -91,7 +91,7 @@ impl Potential {
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         let (domain, setup, groups) = (&self.domain, &self.setup, &self.setup_bg[eta_index]);
-        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), &setup.pipeline, groups);
+        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), setup.pipeline(), groups);
         self.solver.solve(gpu, phi, control, &encode)
     }
 

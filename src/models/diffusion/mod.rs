@@ -195,7 +195,7 @@ impl Model for Diffusion {
         for _ in 0..steps {
             self.domain().dispatch(
                 rec.pass(),
-                &self.kernel.pipeline,
+                self.kernel.pipeline(),
                 &self.bind_groups[self.current],
             );
             self.current = 1 - self.current;

@@ -251,7 +251,7 @@ impl FlowSolver {
             let mut rec = Recorder::new(&mut enc);
             self.lattice.domain().dispatch(
                 rec.pass(),
-                &self.fields_kernel.pipeline,
+                self.fields_kernel.pipeline(),
                 &self.fields_bg,
             );
         }

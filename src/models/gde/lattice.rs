@@ -139,7 +139,7 @@ impl Lattice {
     /// halves apart; a simulation always runs them in pairs.
     pub fn encode_even(&self, rec: &mut Recorder, step: &StepKernels) {
         self.domain()
-            .dispatch(rec.pass(), &step.even.pipeline, &step.even_bg);
+            .dispatch(rec.pass(), step.even.pipeline(), &step.even_bg);
     }
 
     /// The odd (neighbour gather and scatter) half of a step pair, with its ghost-plane
@@ -151,10 +151,10 @@ impl Lattice {
             }
         }
         self.domain()
-            .dispatch(rec.pass(), &step.odd.pipeline, &step.odd_bg);
+            .dispatch(rec.pass(), step.odd.pipeline(), &step.odd_bg);
         if let Some(k) = &self.merge_kernel {
             let pass = rec.pass();
-            crate::gpu::set_pipeline(pass, &k.pipeline);
+            crate::gpu::set_pipeline(pass, k.pipeline());
             for (bg, _, _, wraps) in &self.merges {
                 if *wraps && !self.z_periodic {
                     continue;

@@ -270,7 +270,7 @@ impl SpeciesSolver {
         self.lattice.refresh_halos(&mut rec);
         self.lattice
             .domain()
-            .dispatch(rec.pass(), &self.fields_kernel.pipeline, &self.fields_bg);
+            .dispatch(rec.pass(), self.fields_kernel.pipeline(), &self.fields_bg);
         drop(rec);
         gpu.submit(enc.finish());
     }

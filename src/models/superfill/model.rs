@@ -362,7 +362,7 @@ impl Superfill {
             v.extend(list.iter().map(|(n, f)| (*n, &f.buffers[c])));
             v
         });
-        self.domain.dispatch(rec.pass(), &kernel.pipeline, &bind);
+        self.domain.dispatch(rec.pass(), kernel.pipeline(), &bind);
     }
 
     /// Interface areas, metal fractions and seam marks of φ in buffer `new` (φ before the
@@ -545,7 +545,7 @@ impl Superfill {
             ]
         });
         let domain = &self.domain;
-        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), &kernel.pipeline, &bind);
+        let encode = |rec: &mut Recorder| domain.dispatch(rec.pass(), kernel.pipeline(), &bind);
         let control = SolveControl {
             tolerance: self.params.solver_tolerance,
             max_iterations: self.params.solver_max_iterations,
@@ -574,7 +574,7 @@ impl Superfill {
             ]
         });
         self.domain
-            .dispatch(rec.pass(), &self.k.update.pipeline, &bind);
+            .dispatch(rec.pass(), self.k.update.pipeline(), &bind);
         halos(rec, &[&self.c_cu, &self.c_acc, &self.c_lev]);
     }
 
