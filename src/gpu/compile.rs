@@ -35,20 +35,36 @@ impl Default for Builders {
 }
 
 impl Builders {
-    /// Runs `build` on a new thread once fewer than `most` builds are running.
+    /// Runs `build` on a new thread once fewer than `most` builds are running, or here and
+    /// now where no thread can be started.
     pub(super) fn start(
         self: &Arc<Self>,
         build: impl FnOnce() -> Built + Send + 'static,
     ) -> Pending {
         let slots = Arc::clone(self);
-        let job = std::thread::spawn(move || {
-            let _slot = slots.acquire();
-            build()
-        });
-        Pending {
+        // The build is shared with the thread, so that it is still here if the thread never
+        // started.
+        let shared = Arc::new(Mutex::new(Some(build)));
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("pipeline build".into())
+            .spawn(move || {
+                let _slot = slots.acquire();
+                let build = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
+                build.expect("each build runs once")()
+            });
+        let pending = Pending {
             built: OnceLock::new(),
-            job: Mutex::new(Some(job)),
+            job: Mutex::new(None),
+        };
+        match thread {
+            Ok(job) => *pending.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(job),
+            Err(_) => {
+                let build = shared.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let _ = pending.built.set(build.expect("not taken by a thread")());
+            }
         }
+        pending
     }
 
     fn acquire(self: &Arc<Self>) -> Slot {
@@ -83,7 +99,7 @@ impl Pending {
     pub(super) fn get(&self) -> &Built {
         self.built.get_or_init(|| {
             let job = self.job.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let job = job.expect("a pending pipeline has its build until it is joined");
+            let job = job.expect("a pipeline not built in place has its thread until joined");
             job.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
         })
     }
