@@ -8,14 +8,14 @@ use anyhow::{anyhow, bail, Result};
 
 use std::sync::Arc;
 
-use super::compile::Pending;
+use super::compile::{Built, Pending};
 use super::{shaders, Gpu};
 
 /// A kernel's pipeline and bind-group layout; clones share them. The pipeline is built on a
 /// worker thread (`compile.rs`) and waited for where it is first used ([`Kernel::pipeline`]).
 #[derive(Clone)]
 pub struct Kernel {
-    built: Arc<Pending>,
+    built: Arc<Pending<Built>>,
     pub name: &'static str,
     /// The group-0 resource variables of the composed shader, from naga's reflection.
     slots: Vec<Slot>,
