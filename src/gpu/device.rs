@@ -51,8 +51,8 @@ pub struct Gpu {
     pub(super) common: std::sync::OnceLock<super::CommonKernels>,
     /// Every kernel built on this device, by what it was built from (`Kernel::build`).
     pub(super) kernels: Mutex<HashMap<super::kernel::KernelKey, super::Kernel>>,
-    /// The threads that build this device's pipelines (`compile.rs`).
-    pub(super) builders: std::sync::Arc<super::compile::Builders>,
+    /// The threads that build this device's pipelines (`builds.rs`).
+    pub(super) builders: std::sync::Arc<super::builds::Builders>,
     /// Each thread's latest submission (see [`Gpu::submit`]).
     last_submission: Mutex<HashMap<ThreadId, wgpu::SubmissionIndex>>,
 }

@@ -8,14 +8,17 @@ use anyhow::{anyhow, bail, Result};
 
 use std::sync::Arc;
 
-use super::compile::{Built, Pending};
+use super::builds::Pending;
 use super::{shaders, Gpu};
 
-/// A kernel's pipeline and bind-group layout; clones share them. The pipeline is built on a
-/// worker thread (`compile.rs`) and waited for where it is first used ([`Kernel::pipeline`]).
+/// A kernel's pipeline and bind-group layout; clones share them. The layout is made at once
+/// from the shader's reflection, so bind groups can be made before the pipeline exists; the
+/// pipeline is built on a worker thread (`builds.rs`) and waited for where a dispatch first
+/// needs it ([`Kernel::pipeline`]).
 #[derive(Clone)]
 pub struct Kernel {
-    built: Arc<Pending<Built>>,
+    pipeline: Arc<Pending<wgpu::ComputePipeline>>,
+    layout: wgpu::BindGroupLayout,
     pub name: &'static str,
     /// The group-0 resource variables of the composed shader, from naga's reflection.
     slots: Vec<Slot>,
@@ -35,9 +38,11 @@ pub(super) struct KernelKey {
 struct Slot {
     name: String,
     binding: u32,
-    /// Whether the kernel's entry point uses it. wgpu derives the pipeline's layout from
-    /// the entry point's uses, so only these are in `Kernel::layout`.
+    /// Whether the kernel's entry point uses it: only these are in `Kernel::layout`, as in
+    /// the layout wgpu would derive from the entry point.
     used: bool,
+    /// Its buffer type (read-only or read-write storage, or uniform).
+    ty: wgpu::BufferBindingType,
 }
 
 impl Kernel {
@@ -128,11 +133,19 @@ impl Kernel {
         let source = shaders::compose_with(path, swaps)?;
         // Reflected here, so that a shader's errors come back as this call's.
         let slots = reflect(path, &source, entry)?;
+        let layout = bind_group_layout(gpu, path, &slots);
+        let pipeline_layout = gpu
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(path),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
         let device = gpu.device.clone();
         let entry = entry.to_string();
         let constants: Vec<(String, f64)> =
             constants.iter().map(|(n, v)| (n.to_string(), *v)).collect();
-        let built = gpu.builders.start(move || {
+        let pipeline = gpu.builders.start(move || {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(path),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -141,7 +154,7 @@ impl Kernel {
                 constants.iter().map(|(n, v)| (n.as_str(), *v)).collect();
             let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(path),
-                layout: None,
+                layout: Some(&pipeline_layout),
                 module: &module,
                 entry_point: Some(&entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
@@ -155,11 +168,11 @@ impl Kernel {
                 let name: &'static str = Box::leak(format!("{path} {entry}").into_boxed_str());
                 super::profile::name_kernel(&pipeline, name);
             }
-            let layout = pipeline.get_bind_group_layout(0);
-            (pipeline, layout)
+            pipeline
         });
         Ok(Kernel {
-            built: Arc::new(built),
+            pipeline: Arc::new(pipeline),
+            layout,
             name: path,
             slots,
         })
@@ -167,12 +180,12 @@ impl Kernel {
 
     /// The compute pipeline, once built (this waits for its build the first time).
     pub fn pipeline(&self) -> &wgpu::ComputePipeline {
-        &self.built.get().0
+        self.pipeline.get()
     }
 
-    /// The pipeline's group-0 layout (waits for the build like `pipeline`).
+    /// The group-0 layout: the entry point's variables, each at its binding.
     pub fn layout(&self) -> &wgpu::BindGroupLayout {
-        &self.built.get().1
+        &self.layout
     }
 
     /// The pipeline-constant value of a WGSL `override` bool.
@@ -228,7 +241,7 @@ impl Kernel {
             .collect();
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.name),
-            layout: self.layout(),
+            layout: &self.layout,
             entries: &entries,
         })
     }
@@ -281,7 +294,7 @@ impl Kernel {
             .collect();
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.name),
-            layout: self.layout(),
+            layout: &self.layout,
             entries: &entries,
         })
     }
@@ -305,18 +318,50 @@ fn reflect(path: &str, source: &str, entry: &str) -> Result<Vec<Slot>> {
         .position(|e| e.name == entry)
         .ok_or_else(|| anyhow!("{path} has no entry point {entry:?}"))?;
     let uses = info.get_entry_point(index);
-    Ok(module
+    module
         .global_variables
         .iter()
         .filter_map(|(handle, var)| {
             let b = var.binding.as_ref().filter(|b| b.group == 0)?;
-            Some(Slot {
-                name: var.name.clone().unwrap_or_default(),
+            let name = var.name.clone().unwrap_or_default();
+            let ty = match var.space {
+                naga::AddressSpace::Storage { access } => wgpu::BufferBindingType::Storage {
+                    read_only: !access.contains(naga::StorageAccess::STORE),
+                },
+                naga::AddressSpace::Uniform => wgpu::BufferBindingType::Uniform,
+                _ => return Some(Err(anyhow!("{path}: {name} in group 0 is not a buffer"))),
+            };
+            Some(Ok(Slot {
+                name,
                 binding: b.binding,
                 used: !uses[handle].is_empty(),
-            })
+                ty,
+            }))
         })
-        .collect())
+        .collect()
+}
+
+/// The group-0 layout of the variables the entry point uses (the one wgpu would derive).
+fn bind_group_layout(gpu: &Gpu, path: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
+        .iter()
+        .filter(|s| s.used)
+        .map(|s| wgpu::BindGroupLayoutEntry {
+            binding: s.binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: s.ty,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    gpu.device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(path),
+            entries: &entries,
+        })
 }
 
 /// The binding of each of `names` in `slots` (None for a variable the entry point does not

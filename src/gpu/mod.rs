@@ -1,6 +1,6 @@
 //! The GPU layer: device choice, chunked fields, kernels built from `shaders/`, reductions.
 
-mod compile;
+mod builds;
 mod device;
 pub mod domain;
 pub mod field;

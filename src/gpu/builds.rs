@@ -5,18 +5,17 @@
 //! SPIR-V to NIR, its passes and a shader-cache lookup or LLVM, tens of milliseconds each),
 //! done one after another on the constructing thread until 2026-12-07: most of the 1.15 s a
 //! one-step run of FiPy's trench took on a 2-core machine (docs/performance.md). Here each
-//! build starts on a thread of its own as soon as it is asked for, at most one per core at a
-//! time, and [`Pending::get`] waits for it only where the pipeline is first needed. The
-//! pipeline is the same whichever thread built it.
+//! build gets a thread of its own as soon as it is asked for, which waits until fewer builds
+//! than the machine has cores are running. [`Pending::get`] waits for the build where the
+//! pipeline is first needed; if its thread has not begun it by then, the caller builds it
+//! itself rather than wait its turn. Where no thread can be started the build is made at
+//! once. The pipeline is the same whichever thread built it.
 
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
-/// What a kernel's build yields: the pipeline and its group-0 layout.
-pub(super) type Built = (wgpu::ComputePipeline, wgpu::BindGroupLayout);
-
-/// Builds at most as many pipelines at once as the machine has cores (one per device; the
-/// builds of one device share it).
+/// Lets at most `most` builds run at once (one per device; the builds of one device share
+/// it).
 pub(super) struct Builders {
     running: Mutex<usize>,
     freed: Condvar,
@@ -29,6 +28,9 @@ impl Default for Builders {
     }
 }
 
+/// A build not yet begun.
+type Build<T> = Box<dyn FnOnce() -> T + Send>;
+
 impl Builders {
     fn with_most(most: usize) -> Self {
         Builders {
@@ -38,40 +40,34 @@ impl Builders {
         }
     }
 
-    /// Runs `build` on a new thread once fewer than `most` builds are running, or here and
-    /// now where no thread can be started.
+    /// Starts `build` on a new thread, which begins it once fewer than `most` builds run.
     pub(super) fn start<T: Send + 'static>(
         self: &Arc<Self>,
         build: impl FnOnce() -> T + Send + 'static,
     ) -> Pending<T> {
-        let slots = Arc::clone(self);
-        // The build is shared with the thread, so that it is still here if the thread never
-        // started.
-        let shared = Arc::new(Mutex::new(Some(build)));
-        let theirs = Arc::clone(&shared);
+        let waiting: Arc<Mutex<Option<Build<T>>>> = Arc::new(Mutex::new(Some(Box::new(build))));
+        let (slots, theirs) = (Arc::clone(self), Arc::clone(&waiting));
         let thread = std::thread::Builder::new()
             .name("pipeline build".into())
             .spawn(move || {
                 let _slot = slots.acquire();
-                let build = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
-                build.expect("each build runs once")()
+                // None where `Pending::get` took it first.
+                let build = lock(&theirs).take();
+                build.map(|b| b())
             });
         let pending = Pending {
             built: OnceLock::new(),
-            job: Mutex::new(None),
+            waiting,
+            job: Mutex::new(thread.ok()),
         };
-        match thread {
-            Ok(job) => *pending.job.lock().unwrap_or_else(|e| e.into_inner()) = Some(job),
-            Err(_) => {
-                let build = shared.lock().unwrap_or_else(|e| e.into_inner()).take();
-                let _ = pending.built.set(build.expect("not taken by a thread")());
-            }
+        if lock(&pending.job).is_none() {
+            pending.get();
         }
         pending
     }
 
     fn acquire(self: &Arc<Self>) -> Slot {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = lock(&self.running);
         while *running >= self.most {
             running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
         }
@@ -80,12 +76,16 @@ impl Builders {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One running build's place; freed when the build ends, panicking or not.
 struct Slot(Arc<Builders>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        *self.0.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        *lock(&self.0.running) -= 1;
         self.0.freed.notify_one();
     }
 }
@@ -93,18 +93,39 @@ impl Drop for Slot {
 /// A pipeline (or what else a build yields) being built, or built.
 pub(super) struct Pending<T> {
     built: OnceLock<T>,
-    job: Mutex<Option<JoinHandle<T>>>,
+    /// The build until its thread, or `get`, takes it.
+    waiting: Arc<Mutex<Option<Build<T>>>>,
+    /// The thread, until joined (None where none could be started).
+    job: Mutex<Option<JoinHandle<Option<T>>>>,
 }
 
 impl<T> Pending<T> {
-    /// The pipeline, waiting for its build the first time. A build that panicked (a
-    /// pipeline the device rejected) panics here, in the thread that needs it.
+    /// The result, waiting for the build the first time, or making it here if its thread
+    /// has not begun it. A build that panicked (a pipeline the device rejected) panics here,
+    /// in the thread that needs it; later calls panic too.
     pub(super) fn get(&self) -> &T {
         self.built.get_or_init(|| {
-            let job = self.job.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let job = job.expect("a pipeline not built in place has its thread until joined");
-            job.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            if let Some(build) = lock(&self.waiting).take() {
+                return build();
+            }
+            let job = lock(&self.job).take();
+            let job = job.expect("this build panicked before");
+            match job.join() {
+                Ok(built) => built.expect("a build that its thread did not run is run by get"),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })
+    }
+}
+
+impl<T> Drop for Pending<T> {
+    /// A build no one needed any more is not begun, and one under way is waited for, so
+    /// that no build outlives its device's last kernel.
+    fn drop(&mut self) {
+        lock(&self.waiting).take();
+        if let Some(job) = lock(&self.job).take() {
+            let _ = job.join();
+        }
     }
 }
 
@@ -131,14 +152,16 @@ mod tests {
                 })
             })
             .collect();
-        let results: Vec<usize> = pending.iter().map(|p| *p.get()).collect();
-        assert_eq!(results, (0..8).map(|i| i * i).collect::<Vec<_>>());
+        // Read from the last: builds still waiting for a place are made here, which may add
+        // one to those running.
+        let results: Vec<usize> = pending.iter().rev().map(|p| *p.get()).collect();
+        assert_eq!(results, (0..8).rev().map(|i| i * i).collect::<Vec<_>>());
         // Asked again, the same value, without building again.
         assert_eq!(*pending[3].get(), 9);
         let seen = most_seen.load(Ordering::SeqCst);
         assert!(
-            (1..=2).contains(&seen),
-            "{seen} builds ran at once, at most 2 allowed"
+            (1..=3).contains(&seen),
+            "{seen} builds ran at once: at most 2 threads and the caller allowed"
         );
     }
 
@@ -146,14 +169,28 @@ mod tests {
     fn a_build_that_panics_panics_where_its_result_is_needed() {
         let builders = Arc::new(Builders::with_most(1));
         let failing: Pending<u32> = builders.start(|| panic!("the device rejected it"));
-        let fine = builders.start(|| 7u32);
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *failing.get()));
         let message = caught.expect_err("the build's panic reaches the caller");
         assert_eq!(
             message.downcast_ref::<&str>(),
             Some(&"the device rejected it")
         );
-        // The failed build freed its place for the next.
-        assert_eq!(*fine.get(), 7);
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *failing.get()));
+        assert!(
+            again.is_err(),
+            "a failed build fails every time it is asked for"
+        );
+    }
+
+    #[test]
+    fn a_place_is_freed_when_its_build_panics() {
+        let builders = Arc::new(Builders::with_most(1));
+        let theirs = Arc::clone(&builders);
+        let thread = std::thread::spawn(move || {
+            let _slot = theirs.acquire();
+            panic!("the build failed");
+        });
+        assert!(thread.join().is_err());
+        assert_eq!(*lock(&builders.running), 0);
     }
 }
