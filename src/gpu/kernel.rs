@@ -114,12 +114,15 @@ impl Kernel {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
         };
-        let cached = || gpu.kernels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = cached().get(&key) {
+        // Held while the kernel is composed and its build started (milliseconds; the build
+        // itself runs on its own thread), so that the runs of a parallel sweep asking for
+        // the same kernel at once start one build, not one each.
+        let mut cached = gpu.kernels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cached.get(&key) {
             return Ok(k.clone());
         }
         let kernel = Self::compile(gpu, path, entry, constants, swaps)?;
-        cached().insert(key, kernel.clone());
+        cached.insert(key, kernel.clone());
         Ok(kernel)
     }
 
