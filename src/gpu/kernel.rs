@@ -134,7 +134,8 @@ impl Kernel {
         swaps: &[(&str, &str)],
     ) -> Result<Kernel> {
         let source = shaders::compose_with(path, swaps)?;
-        // Reflected here, so that a shader's errors come back as this call's.
+        // Reflected here, so that naga's errors in a shader come back as this call's (an
+        // error wgpu finds in the pipeline panics where a dispatch first needs it).
         let slots = reflect(path, &source, entry)?;
         let layout = bind_group_layout(gpu, path, &slots);
         let pipeline_layout = gpu
@@ -181,7 +182,8 @@ impl Kernel {
         })
     }
 
-    /// The compute pipeline, once built (this waits for its build the first time).
+    /// The compute pipeline: the first call waits for its build, or makes it here if its
+    /// thread has not begun it.
     pub fn pipeline(&self) -> &wgpu::ComputePipeline {
         self.pipeline.get()
     }
