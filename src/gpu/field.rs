@@ -71,7 +71,7 @@ pub struct Field {
     element: Element,
     /// For one chunk with a periodic chunking axis: the kernel that wraps the ghost planes
     /// (WebGPU forbids `copy_buffer_to_buffer` within one buffer), its bind group and size.
-    wrap: Option<(wgpu::ComputePipeline, wgpu::BindGroup, u32)>,
+    wrap: Option<(super::Kernel, wgpu::BindGroup, u32)>,
 }
 
 /// Usage flags every field buffer gets: kernels read and write it, halos and read-back copy it.
@@ -128,7 +128,7 @@ impl Field {
             let k = &gpu.common().halo_wrap;
             let bg = k.bind(gpu, &[&domain.info_buffers[0], &buffers[0]]);
             let groups = (domain.grid.plane_cells().div_ceil(WORKGROUP as u64) as u32).min(4096);
-            (k.pipeline().clone(), bg, groups)
+            (k.clone(), bg, groups)
         });
         Field {
             name: name.to_string(),
@@ -346,9 +346,9 @@ impl Field {
         let n = d.chunks.len();
         let pb = self.plane_bytes();
         let g = d.ghost as u64;
-        if let Some((pipeline, bg, groups)) = &self.wrap {
+        if let Some((kernel, bg, groups)) = &self.wrap {
             let pass = rec.pass();
-            super::set_pipeline(pass, pipeline);
+            super::set_pipeline(pass, kernel.pipeline());
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(*groups, 1, 1);
             return;
