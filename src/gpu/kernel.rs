@@ -136,7 +136,7 @@ impl Kernel {
         let source = shaders::compose_with(path, swaps)?;
         // Reflected here, so that naga's errors in a shader come back as this call's (an
         // error wgpu finds in the pipeline panics where a dispatch first needs it).
-        let slots = reflect(path, &source, entry)?;
+        let (slots, module) = reflect(path, &source, entry)?;
         let layout = bind_group_layout(gpu, path, &slots);
         let pipeline_layout = gpu
             .device
@@ -152,7 +152,7 @@ impl Kernel {
         let pipeline = gpu.builders.start(move || {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(path),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
+                source: wgpu::ShaderSource::Naga(std::borrow::Cow::Owned(module)),
             });
             let constants: Vec<(&str, f64)> =
                 constants.iter().map(|(n, v)| (n.as_str(), *v)).collect();
@@ -305,10 +305,11 @@ impl Kernel {
     }
 }
 
-/// The group-0 variables of `source` (the composed `path`) and whether `entry` uses them.
+/// The group-0 variables of `source` (the composed `path`) and whether `entry` uses them,
+/// and the parsed module, which wgpu then builds from instead of parsing the source again.
 /// Parsing and validating here also turns a shader error into an error naming the stage,
 /// before wgpu sees the module.
-fn reflect(path: &str, source: &str, entry: &str) -> Result<Vec<Slot>> {
+fn reflect(path: &str, source: &str, entry: &str) -> Result<(Vec<Slot>, naga::Module)> {
     let module = naga::front::wgsl::parse_str(source)
         .map_err(|e| anyhow!("{path}: {}", e.emit_to_string(source)))?;
     let info = naga::valid::Validator::new(
@@ -323,7 +324,7 @@ fn reflect(path: &str, source: &str, entry: &str) -> Result<Vec<Slot>> {
         .position(|e| e.name == entry)
         .ok_or_else(|| anyhow!("{path} has no entry point {entry:?}"))?;
     let uses = info.get_entry_point(index);
-    module
+    let slots = module
         .global_variables
         .iter()
         .filter_map(|(handle, var)| {
@@ -343,7 +344,8 @@ fn reflect(path: &str, source: &str, entry: &str) -> Result<Vec<Slot>> {
                 ty,
             }))
         })
-        .collect()
+        .collect::<Result<Vec<Slot>>>()?;
+    Ok((slots, module))
 }
 
 /// The group-0 layout of the variables the entry point uses (the one wgpu would derive).
@@ -417,7 +419,9 @@ mod tests {
 
     fn step_slots() -> Vec<Slot> {
         let path = "dendrite/step.wgsl";
-        reflect(path, &shaders::compose(path).unwrap(), "main").unwrap()
+        reflect(path, &shaders::compose(path).unwrap(), "main")
+            .unwrap()
+            .0
     }
 
     /// The dendrite step's names, in the order of the positional list the model used before
@@ -486,7 +490,7 @@ mod tests {
             @group(0) @binding(1) var<storage, read_write> b: array<f32>;
             @group(0) @binding(2) var<storage, read_write> unused: array<f32>;
             @compute @workgroup_size(1) fn main() { b[0] = a[0]; }";
-        let slots = reflect("inline", source, "main").unwrap();
+        let slots = reflect("inline", source, "main").unwrap().0;
         let places = resolve("inline", &slots, ["unused", "b", "a"].into_iter()).unwrap();
         assert_eq!(places, [None, Some(1), Some(0)]);
         // Leaving the unused one out is fine too; leaving a used one out is not.
