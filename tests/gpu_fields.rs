@@ -6,8 +6,8 @@ mod common;
 
 use mesolyte::gpu::domain::split_planes_ghosts;
 use mesolyte::gpu::{
-    field_max, field_stats, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder, Stats,
-    StatsQuery,
+    field_max, field_stats, CellList, ChunkSpan, Domain, Element, Field, Gpu, Kernel, Recorder,
+    Stats, StatsQuery,
 };
 use mesolyte::grid::Grid;
 use mesolyte::models::diffusion::{Boundary, Diffusion, DiffusionParams, Initial};
@@ -794,4 +794,48 @@ fn kernels_are_built_once_per_device_and_constants() {
         cpu_reach(&g, &values, 1, [false; 3]),
         cpu_reach(&g, &values, 1, [true, false, false])
     );
+}
+
+/// A cell list (gpu/cell_list.rs) holds exactly the cells of a circle's or sphere's band
+/// (|φ| < 2.5 cells of a signed distance), chunked or not: a kernel dispatched indirectly over
+/// it marks those cells and no others. Built again for a moved circle, it holds the new band
+/// only (the build starts the list afresh).
+#[test]
+fn a_band_list_dispatches_over_exactly_its_cells_chunked_or_not() {
+    let (gpu, _lock) = common::gpu();
+    for g in [Grid::new_2d(23, 40, 1.0), Grid::new_3d(21, 19, 17, 1.0)] {
+        for d in ghost_domains(&gpu, g, false, 3) {
+            let list = CellList::new(&gpu, &d, 2.5).unwrap();
+            let phi = Field::new(&gpu, &d, "phi");
+            let mark = Kernel::shaped(&gpu, "field/cell_list_mark.wgsl", &d).unwrap();
+            for centre in [7.0_f64, 11.5] {
+                let values = g.sample(|p| {
+                    let z = if g.is_3d() { p[2] - 0.8 * centre } else { 0.0 };
+                    ((p[0] - centre).powi(2) + (p[1] - 0.5 * g.ny as f64).powi(2) + z * z).sqrt()
+                        - 6.0
+                });
+                let want: Vec<u32> = values.iter().map(|v| u32::from(v.abs() < 2.5)).collect();
+                phi.upload(&gpu, &values).unwrap();
+                let marks = Field::typed(&gpu, &d, "marks", Element::U32);
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                {
+                    let mut rec = Recorder::new(&mut enc);
+                    list.encode_band(&gpu, &mut rec, &phi);
+                    let bind = mark.bind_chunks_named(&gpu, &d, |c| {
+                        vec![("cells", list.buffer(c)), ("marks", &marks.buffers[c])]
+                    });
+                    list.dispatch(rec.pass(), mark.pipeline(), &bind);
+                }
+                gpu.submit(enc.finish());
+                let got: Vec<u32> = marks.download_as(&gpu).unwrap();
+                let listed = want.iter().filter(|&&w| w == 1).count();
+                assert!(
+                    listed > 20 && listed < want.len() / 2,
+                    "{listed} cells in the band"
+                );
+                let chunks = d.chunks.len();
+                assert_eq!(got, want, "{g:?}, {chunks} chunks, centre {centre}");
+            }
+        }
+    }
 }

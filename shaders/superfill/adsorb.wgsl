@@ -31,6 +31,7 @@
 // leveler above full coverage is buried too. Every loss is at most what the cell holds.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
+#include "common/cell_list.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> area: array<f32>;
@@ -46,6 +47,9 @@
 // has added them to c_acc and c_lev).
 @group(0) @binding(11) var<storage, read> delta_acc: array<f32>;
 @group(0) @binding(12) var<storage, read> delta_lev: array<f32>;
+// The cells this step can change (src/gpu/cell_list.rs): those within the list's limit of
+// the zero level; a dispatch over the box would write the same values everywhere else.
+@group(0) @binding(13) var<storage, read> cells: CellList;
 
 // This step solved for the species: reckon the uptake of the steps since the previous solve
 // with this solve's change, and start `excess` afresh (the solve took in what it held).
@@ -81,11 +85,13 @@ fn largest_coverages(c: Cell) -> vec2<f32> {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = thread_cell(gid);
-    if (!c.valid) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let place = list_index(wid, groups, lid);
+    if (place >= cells.count) {
         return;
     }
+    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     let a = area[i];
     let pending = select(excess[i], 0.0, AFTER_SOLVE);

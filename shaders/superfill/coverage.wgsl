@@ -20,6 +20,7 @@
 // (include/params.wgsl). The leveler's coverage θ_L is found the same way.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
+#include "common/cell_list.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> amount: array<i32>;
@@ -29,6 +30,9 @@
 @group(0) @binding(6) var<storage, read_write> vel_cell: array<f32>;
 @group(0) @binding(7) var<storage, read> amount_lev: array<i32>;
 @group(0) @binding(8) var<storage, read_write> theta_lev_cell: array<f32>;
+// The cells this step can change (src/gpu/cell_list.rs): those within the list's limit of
+// the zero level; a dispatch over the box would write the same values everywhere else.
+@group(0) @binding(9) var<storage, read> cells: CellList;
 
 fn level(j: u32) -> f32 {
     return area[j];
@@ -44,11 +48,13 @@ fn axis_weight(d: i32) -> f32 {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = thread_cell(gid);
-    if (!c.valid) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let place = list_index(wid, groups, lid);
+    if (place >= cells.count) {
         return;
     }
+    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     if (area[i] <= 0.0) {
         theta_cell[i] = 0.0;

@@ -16,6 +16,7 @@
 // equation, exactly.
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
+#include "common/cell_list.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> phi: array<f32>;
@@ -26,6 +27,9 @@
 // reads it): computed once per cell, so that `forward` reaches no farther than its
 // neighbours' neighbours' neighbours, the ghost planes' width.
 @group(0) @binding(6) var<storage, read_write> passed: array<i32>;
+// The cells this step can change (src/gpu/cell_list.rs): those within the list's limit of
+// the zero level; a dispatch over the box would write the same values everywhere else.
+@group(0) @binding(7) var<storage, read> cells: CellList;
 
 fn level(j: u32) -> f32 {
     return phi[j];
@@ -231,11 +235,13 @@ fn passing(g: Cell) -> i32 {
 
 // The forward pass's first half: what each cell turning metal passes on (3 cells' reach).
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = thread_cell(gid);
-    if (!c.valid) {
+fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let place = list_index(wid, groups, lid);
+    if (place >= cells.count) {
         return;
     }
+    let c = listed_cell(cells.cells[place]);
     var m = 0;
     if (gives(c)) {
         m = passing(c);
@@ -245,11 +251,13 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // Its second half: the exchange between cells turning metal together (3 cells' reach).
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = thread_cell(gid);
-    if (!c.valid) {
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let place = list_index(wid, groups, lid);
+    if (place >= cells.count) {
         return;
     }
+    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     var m = amount_in[i];
     if (gives(c)) {
@@ -267,11 +275,13 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = thread_cell(gid);
-    if (!c.valid) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let place = list_index(wid, groups, lid);
+    if (place >= cells.count) {
         return;
     }
+    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     var m = select(amount_in[i], 0, gives(c));
     if (area[i] > 0.0) {

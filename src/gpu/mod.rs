@@ -1,6 +1,7 @@
 //! The GPU layer: device choice, chunked fields, kernels built from `shaders/`, reductions.
 
 mod builds;
+pub mod cell_list;
 mod device;
 pub mod domain;
 pub mod field;
@@ -13,6 +14,7 @@ pub mod stats;
 #[cfg(test)]
 pub(crate) mod wgsl_layout;
 
+pub use cell_list::CellList;
 pub use device::{
     chosen_adapter_name, format_bytes, list_adapters, AdapterSummary, Gpu, ADAPTER_ENV,
     MAX_BINDING_ENV, NO_ADAPTER_HELP,

@@ -27,7 +27,8 @@ use crate::gpu::Gpu;
 use crate::grid::Grid;
 use crate::models::contract::Model;
 
-/// Scalar fields on the GPU, rounded up: 27 of the model's own and about 8 (3D) to 9 (2D)
+/// Scalar fields on the GPU, rounded up: 27 of the model's own, its list of the cells near
+/// the interface (4 bytes a cell at most), and about 8 (3D) to 9 (2D)
 /// for each of the three concentration solves (the operator's 4, r, p and z, and their
 /// multigrid levels' 7 at an eighth or a quarter of the cells per level).
 pub const GPU_FIELDS: u32 = 58;

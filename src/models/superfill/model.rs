@@ -24,7 +24,8 @@ use super::kernels::{Kernels, StepParams, M_SCALE};
 use super::params::{SuperfillParams, TOP_MARGIN_CELLS};
 use super::shape;
 use crate::gpu::{
-    field_max, field_stats, Along, AxisReduce, Domain, Element, Field, Gpu, Recorder, StatsQuery,
+    field_max, field_stats, Along, AxisReduce, CellList, Domain, Element, Field, Gpu, Recorder,
+    StatsQuery,
 };
 use crate::grid::Grid;
 use crate::models::contract::{Guard, Metric, Model, Moment, OutputField, PictureSpec};
@@ -68,6 +69,19 @@ fn height_probe(grid: &Grid) -> Vec<u64> {
 /// read a cell beyond the giver's neighbours, and whose forward pass is split in two,
 /// `gather` and `forward`, to stay within it), the ghost planes of a chunked field.
 pub const STENCIL_REACH: u32 = 3;
+
+/// The surface kernels (coverage, the transfer's passes, adsorption) run over the cells
+/// within this many cells of the zero level, or within the band where that is narrower
+/// (`near`). They change cells within about 3: the interface cells (|φ| up to about 1.5
+/// cells), cells that were interface cells since the last solve (the front travels about a
+/// cell between solves), and the transfer's receivers, a cell beyond its givers; φ is a
+/// distance to within the few per cent the steps between reinitialisations let it drift.
+const NEAR_CELLS: f64 = 5.0;
+
+/// The limit on |φ| of the cells the surface kernels run over (`NEAR_CELLS`), in φ's units.
+fn near_limit(p: &SuperfillParams, grid: &Grid) -> f32 {
+    (NEAR_CELLS.min(p.band_cells) * grid.dx) as f32
+}
 
 fn counted_before_censuses() -> bool {
     true
@@ -128,6 +142,9 @@ pub struct Superfill {
     cur: usize,
     /// Stage-1 φ of the advection, and φ0 of a reinitialisation.
     phi_stage: Field,
+    /// The cells near the interface (NEAR_CELLS), rebuilt whenever φ moves
+    /// (`encode_interface`), over which the surface kernels run.
+    near: CellList,
     /// Surface accelerator (i32 fixed point, θ × area × M_SCALE): [0] holds the state, [1]
     /// what the transfer's forward pass leaves for its main pass.
     pub amount: [Field; 2],
@@ -251,6 +268,7 @@ impl Superfill {
             phi,
             cur: 0,
             phi_stage: f("phi_stage"),
+            near: CellList::new(gpu, &domain, near_limit(&params, &grid))?,
             amount,
             amount_lev: [
                 Field::typed(gpu, &domain, "theta_lev_amount", Element::I32),
@@ -365,8 +383,26 @@ impl Superfill {
         self.domain.dispatch(rec.pass(), kernel.pipeline(), &bind);
     }
 
+    /// [`Superfill::dispatch`] for the surface kernels: over the cells near the interface.
+    #[track_caller]
+    fn dispatch_near(
+        &self,
+        gpu: &Gpu,
+        rec: &mut Recorder,
+        kernel: &crate::gpu::Kernel,
+        list: Vec<(&str, &Field)>,
+    ) {
+        let bind = kernel.bind_chunks_named(gpu, &self.domain, |c| {
+            let mut v: Vec<(&str, &wgpu::Buffer)> = vec![("p", &self.uniform)];
+            v.push(("cells", self.near.buffer(c)));
+            v.extend(list.iter().map(|(n, f)| (*n, &f.buffers[c])));
+            v
+        });
+        self.near.dispatch(rec.pass(), kernel.pipeline(), &bind);
+    }
+
     /// Interface areas, metal fractions and seam marks of φ in buffer `new` (φ before the
-    /// step in `old`).
+    /// step in `old`), and the list of cells near it that the surface kernels run over.
     fn encode_interface(&self, gpu: &Gpu, rec: &mut Recorder, new: usize, old: usize) {
         self.dispatch(
             gpu,
@@ -381,10 +417,11 @@ impl Superfill {
             ],
         );
         halos(rec, &[&self.area]);
+        self.near.encode_band(gpu, rec, &self.phi[new]);
     }
 
     fn encode_coverage(&self, gpu: &Gpu, rec: &mut Recorder) {
-        self.dispatch(
+        self.dispatch_near(
             gpu,
             rec,
             &self.k.coverage,
@@ -500,7 +537,7 @@ impl Superfill {
                     ("passed", &self.passed),
                     ("amount_out", to),
                 ];
-                self.dispatch(gpu, rec, &self.k.transfer[pass], list);
+                self.dispatch_near(gpu, rec, &self.k.transfer[pass], list);
                 halos(rec, &[to]);
             }
         }
@@ -592,7 +629,7 @@ impl Superfill {
             self.encode_interface(gpu, rec, self.cur, self.cur);
             self.encode_coverage(gpu, rec);
         }
-        self.dispatch(
+        self.dispatch_near(
             gpu,
             rec,
             &self.k.adsorb[usize::from(solved)],
@@ -839,6 +876,17 @@ impl Superfill {
         let sum = |f: &Field| f.download(gpu).iter().map(|&v| v as f64).sum::<f64>();
         let dissolved = sum(&self.c_acc) * self.grid.cell_volume();
         Ok([surface, dissolved, sum(&self.excess) * per_unit])
+    }
+
+    /// Runs the surface kernels over every cell from now on instead of the cells near the
+    /// interface (`NEAR_CELLS`): the reference that tests compare the list with.
+    pub fn surface_kernels_everywhere(&mut self, gpu: &Gpu) -> Result<()> {
+        self.near = CellList::new(gpu, &self.domain, f32::INFINITY)?;
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        self.near
+            .encode_band(gpu, &mut Recorder::new(&mut enc), &self.phi[self.cur]);
+        gpu.submit(enc.finish());
+        Ok(())
     }
 
     /// The run's steps without the loop (verification tests), numbered on from the last

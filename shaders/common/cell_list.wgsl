@@ -1,0 +1,55 @@
+// A chunk's list of cells, for kernels that work near an interface only: a kernel over the
+// whole chunk lists the cells it selects (field/band_list.wgsl), and the interface kernels
+// are then dispatched indirectly over the list (`list_index`, `listed_cell`;
+// src/gpu/cell_list.rs). A CPU device pays for a kernel's every branch in every cell it is
+// dispatched over, taken or not (docs/performance.md), so a kernel that leaves most of the
+// box as it is should not be dispatched over it.
+//
+// Layout (one buffer per chunk): the count, then dispatch_workgroups_indirect's arguments
+// (x, y, z), then each listed cell as its index among the chunk's interior cells (ghost
+// planes left out), in no particular order: listed kernels must not depend on it.
+// The builder keeps x × y workgroups enough for the count, with x at most LIST_ROW.
+
+// Threads of a listed kernel's workgroup (WG_X × WG_Y of common/grid.wgsl).
+const LIST_GROUP: u32 = 128u;
+// Workgroups per row of an indirect dispatch (WebGPU allows 65535 per dimension).
+const LIST_ROW: u32 = 32768u;
+
+// As the builder writes it.
+struct CellListBuild {
+    count: atomic<u32>,
+    groups_x: atomic<u32>,
+    groups_y: atomic<u32>,
+    groups_z: u32,
+    cells: array<u32>,
+}
+
+// As listed kernels read it.
+struct CellList {
+    count: u32,
+    groups_x: u32,
+    groups_y: u32,
+    groups_z: u32,
+    cells: array<u32>,
+}
+
+// This thread's place in the list, in a listed kernel's indirect dispatch (the arguments
+// `workgroup_id`, `num_workgroups` and `local_invocation_index`); at or past the count
+// it has no cell.
+fn list_index(wid: vec3<u32>, groups: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * groups.x + wid.x) * LIST_GROUP + lid;
+}
+
+// The cell a list entry stands for: the one its thread in a dispatch over the whole chunk
+// would handle.
+// the chunk would handle. The divisions are by constants in kernels built for their shape.
+fn listed_cell(entry: u32) -> Cell {
+    let g = this_grid();
+    let row = entry / g.nx;
+    let x = entry - row * g.nx;
+    if (is_3d()) {
+        let plane = row / g.ny;
+        return thread_cell(vec3<u32>(x, row - plane * g.ny, plane));
+    }
+    return thread_cell(vec3<u32>(x, row, 0u));
+}
