@@ -1,6 +1,6 @@
 // A chunk's list of cells, for kernels that work near an interface only: a kernel over the
 // whole chunk lists the cells it selects (field/band_list.wgsl), and the interface kernels
-// are then dispatched indirectly over the list (`list_index`, `listed_cell`;
+// are then dispatched indirectly over the list (common/listed_cell.wgsl;
 // src/gpu/cell_list.rs). A CPU device pays for a kernel's every branch in every cell it is
 // dispatched over, taken or not (docs/performance.md), so a kernel that leaves most of the
 // box as it is should not be dispatched over it.
@@ -31,25 +31,4 @@ struct CellList {
     groups_y: u32,
     groups_z: u32,
     cells: array<u32>,
-}
-
-// This thread's place in the list, in a listed kernel's indirect dispatch (the arguments
-// `workgroup_id`, `num_workgroups` and `local_invocation_index`); at or past the count
-// it has no cell.
-fn list_index(wid: vec3<u32>, groups: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * groups.x + wid.x) * LIST_GROUP + lid;
-}
-
-// The cell a list entry stands for: the one its thread in a dispatch over the whole chunk
-// would handle.
-// the chunk would handle. The divisions are by constants in kernels built for their shape.
-fn listed_cell(entry: u32) -> Cell {
-    let g = this_grid();
-    let row = entry / g.nx;
-    let x = entry - row * g.nx;
-    if (is_3d()) {
-        let plane = row / g.ny;
-        return thread_cell(vec3<u32>(x, row - plane * g.ny, plane));
-    }
-    return thread_cell(vec3<u32>(x, row, 0u));
 }

@@ -21,6 +21,7 @@
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 #include "common/cell_list.wgsl"
+#include "common/listed_cell.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> amount: array<i32>;
@@ -50,11 +51,10 @@ fn axis_weight(d: i32) -> f32 {
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let place = list_index(wid, groups, lid);
-    if (place >= cells.count) {
+    let c = listed_cell(wid, groups, lid);
+    if (!c.valid) {
         return;
     }
-    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     if (area[i] <= 0.0) {
         theta_cell[i] = 0.0;

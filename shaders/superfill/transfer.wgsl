@@ -17,6 +17,7 @@
 #include "common/grid.wgsl"
 #include "superfill/include/params.wgsl"
 #include "common/cell_list.wgsl"
+#include "common/listed_cell.wgsl"
 
 @group(0) @binding(1) var<storage, read> p: StepParams;
 @group(0) @binding(2) var<storage, read> phi: array<f32>;
@@ -237,11 +238,10 @@ fn passing(g: Cell) -> i32 {
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let place = list_index(wid, groups, lid);
-    if (place >= cells.count) {
+    let c = listed_cell(wid, groups, lid);
+    if (!c.valid) {
         return;
     }
-    let c = listed_cell(cells.cells[place]);
     var m = 0;
     if (gives(c)) {
         m = passing(c);
@@ -253,11 +253,10 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let place = list_index(wid, groups, lid);
-    if (place >= cells.count) {
+    let c = listed_cell(wid, groups, lid);
+    if (!c.valid) {
         return;
     }
-    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     var m = amount_in[i];
     if (gives(c)) {
@@ -277,11 +276,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) group
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let place = list_index(wid, groups, lid);
-    if (place >= cells.count) {
+    let c = listed_cell(wid, groups, lid);
+    if (!c.valid) {
         return;
     }
-    let c = listed_cell(cells.cells[place]);
     let i = c.local;
     var m = select(amount_in[i], 0, gives(c));
     if (area[i] > 0.0) {

@@ -18,6 +18,7 @@ shader_table!(
     "common/float.wgsl",
     "common/faces.wgsl",
     "common/cell_list.wgsl",
+    "common/listed_cell.wgsl",
     "field/halo_wrap.wgsl",
     "field/max.wgsl",
     "field/stats.wgsl",

@@ -366,20 +366,35 @@ impl Superfill {
             .write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
     }
 
-    /// Binds `list` (and the step parameters as `p`) by name and dispatches over the cells.
+    /// Bind groups of `kernel` with `fields` and the step parameters (`p`) by name, and
+    /// with `near` the list of cells near the interface (`cells`).
+    fn bind(
+        &self,
+        gpu: &Gpu,
+        kernel: &crate::gpu::Kernel,
+        fields: &[(&str, &Field)],
+        near: bool,
+    ) -> Vec<wgpu::BindGroup> {
+        kernel.bind_chunks_named(gpu, &self.domain, |c| {
+            let mut v: Vec<(&str, &wgpu::Buffer)> = vec![("p", &self.uniform)];
+            if near {
+                v.push(("cells", self.near.buffer(c)));
+            }
+            v.extend(fields.iter().map(|(n, f)| (*n, &f.buffers[c])));
+            v
+        })
+    }
+
+    /// Binds `fields` (and the step parameters as `p`) by name and dispatches over the cells.
     #[track_caller]
     fn dispatch(
         &self,
         gpu: &Gpu,
         rec: &mut Recorder,
         kernel: &crate::gpu::Kernel,
-        list: Vec<(&str, &Field)>,
+        fields: Vec<(&str, &Field)>,
     ) {
-        let bind = kernel.bind_chunks_named(gpu, &self.domain, |c| {
-            let mut v: Vec<(&str, &wgpu::Buffer)> = vec![("p", &self.uniform)];
-            v.extend(list.iter().map(|(n, f)| (*n, &f.buffers[c])));
-            v
-        });
+        let bind = self.bind(gpu, kernel, &fields, false);
         self.domain.dispatch(rec.pass(), kernel.pipeline(), &bind);
     }
 
@@ -390,14 +405,9 @@ impl Superfill {
         gpu: &Gpu,
         rec: &mut Recorder,
         kernel: &crate::gpu::Kernel,
-        list: Vec<(&str, &Field)>,
+        fields: Vec<(&str, &Field)>,
     ) {
-        let bind = kernel.bind_chunks_named(gpu, &self.domain, |c| {
-            let mut v: Vec<(&str, &wgpu::Buffer)> = vec![("p", &self.uniform)];
-            v.push(("cells", self.near.buffer(c)));
-            v.extend(list.iter().map(|(n, f)| (*n, &f.buffers[c])));
-            v
-        });
+        let bind = self.bind(gpu, kernel, &fields, true);
         self.near.dispatch(rec.pass(), kernel.pipeline(), &bind);
     }
 
