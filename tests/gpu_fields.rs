@@ -799,13 +799,15 @@ fn kernels_are_built_once_per_device_and_constants() {
 /// A cell list (gpu/cell_list.rs) holds exactly the cells of a circle's or sphere's band
 /// (|φ| < 2.5 cells of a signed distance), chunked or not: a kernel dispatched indirectly over
 /// it marks those cells and no others. Built again for a moved circle, it holds the new band
-/// only (the build starts the list afresh).
+/// only (the build starts the list afresh). Also with rows of 1 workgroup, so that the
+/// indirect dispatch takes several rows, as a list of more than 4 million cells does.
 #[test]
 fn a_band_list_dispatches_over_exactly_its_cells_chunked_or_not() {
     let (gpu, _lock) = common::gpu();
-    for g in [Grid::new_2d(23, 40, 1.0), Grid::new_3d(21, 19, 17, 1.0)] {
+    let grids = [Grid::new_2d(23, 40, 1.0), Grid::new_3d(21, 19, 17, 1.0)];
+    for (g, row) in grids.into_iter().flat_map(|g| [(g, 32768), (g, 1)]) {
         for d in ghost_domains(&gpu, g, false, 3) {
-            let list = CellList::new(&gpu, &d, 2.5).unwrap();
+            let list = CellList::with_row(&gpu, &d, 2.5, row).unwrap();
             let phi = Field::new(&gpu, &d, "phi");
             let mark = Kernel::shaped(&gpu, "field/cell_list_mark.wgsl", &d).unwrap();
             for centre in [7.0_f64, 11.5] {
@@ -834,7 +836,10 @@ fn a_band_list_dispatches_over_exactly_its_cells_chunked_or_not() {
                     "{listed} cells in the band"
                 );
                 let chunks = d.chunks.len();
-                assert_eq!(got, want, "{g:?}, {chunks} chunks, centre {centre}");
+                assert_eq!(
+                    got, want,
+                    "{g:?}, {chunks} chunks, rows of {row}, centre {centre}"
+                );
             }
         }
     }

@@ -8,12 +8,10 @@
 // Layout (one buffer per chunk): the count, then dispatch_workgroups_indirect's arguments
 // (x, y, z), then each listed cell as its index among the chunk's interior cells (ghost
 // planes left out), in no particular order: listed kernels must not depend on it.
-// The builder keeps x × y workgroups enough for the count, with x at most LIST_ROW.
+// The builder keeps x × y workgroups enough for the count, with x at most its ROW.
 
 // Threads of a listed kernel's workgroup (WG_X × WG_Y of common/grid.wgsl).
 const LIST_GROUP: u32 = 128u;
-// Workgroups per row of an indirect dispatch (WebGPU allows 65535 per dimension).
-const LIST_ROW: u32 = 32768u;
 
 // As the builder writes it.
 struct CellListBuild {

@@ -5,6 +5,10 @@
 #include "common/grid.wgsl"
 #include "common/cell_list.wgsl"
 
+// Workgroups per row of the listed kernels' indirect dispatch (WebGPU allows 65535 per
+// dimension; a list of more than ROW × 128 cells takes several rows). Tests set it small.
+override ROW: u32 = 32768u;
+
 struct BandLimit {
     limit: f32,
 }
@@ -38,8 +42,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         if (n > 0u) {
             base = atomicAdd(&cells.count, n);
             let groups = (base + n + LIST_GROUP - 1u) / LIST_GROUP;
-            atomicMax(&cells.groups_x, min(groups, LIST_ROW));
-            atomicMax(&cells.groups_y, (groups + LIST_ROW - 1u) / LIST_ROW);
+            atomicMax(&cells.groups_x, min(groups, ROW));
+            atomicMax(&cells.groups_y, (groups + ROW - 1u) / ROW);
         }
         group_base = base;
     }

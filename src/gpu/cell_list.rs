@@ -36,6 +36,13 @@ pub struct CellList {
 impl CellList {
     /// Empty lists for `domain`'s chunks, listing cells where |f| < `limit` when built.
     pub fn new(gpu: &Gpu, domain: &Domain, limit: f32) -> Result<CellList> {
+        Self::with_row(gpu, domain, limit, 32768)
+    }
+
+    /// [`CellList::new`] whose listed dispatches take rows of at most `row` workgroups
+    /// (`ROW` of shaders/field/band_list.wgsl). A list needs a second row past 32768 × 128
+    /// cells; tests set a short row to reach that case on small grids.
+    pub fn with_row(gpu: &Gpu, domain: &Domain, limit: f32, row: u32) -> Result<CellList> {
         let g = &domain.grid;
         if g.nx as u64 * g.ny as u64 * g.nz as u64 > u32::MAX as u64 {
             bail!("a cell list indexes a chunk's cells in 32 bits; the grid has more cells");
@@ -68,7 +75,12 @@ impl CellList {
         Ok(CellList {
             buffers,
             limit,
-            build: Kernel::shaped(gpu, "field/band_list.wgsl", domain)?,
+            build: Kernel::with_constants(
+                gpu,
+                "field/band_list.wgsl",
+                "main",
+                &[&Kernel::shape_of(domain)[..], &[("ROW", f64::from(row))]].concat(),
+            )?,
         })
     }
 
