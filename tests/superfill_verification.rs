@@ -1533,6 +1533,46 @@ fn several_chunks_fill_a_via_as_one_buffer_does() {
     assert_eq!(phi_gap, 0.0, "level sets");
 }
 
+/// A surface put in place at once (`set_level_set`, as a restored checkpoint's is) keeps no
+/// coverage or velocity of the surface before it: the coverage runs over the cells near the
+/// interface, so the cells near the old one must be cleared. The trench starts fully covered
+/// (θ0 = 1, v(1)), then a flat surface far from its walls takes θ0 = 0.2: θ and v must be
+/// zero wherever the new surface has no area, and at most those of θ = 0.2 (a restored
+/// run's step plan reads the largest v). Without the clearing, θ = 1 stays on the old walls.
+#[test]
+fn a_surface_put_in_place_keeps_no_coverage_of_the_one_before() {
+    let (gpu, _lock) = common::gpu();
+    let grid = Grid::new_2d(30, 85, 10e-9);
+    let keys = "width_m = 0.25e-6\ndepth_m = 0.5e-6\npitch_m = 0.6e-6\nbottom_m = 50e-9\n\
+                boundary_layer_m = 0.3e-6\ninitial_coverage = 1.0\n";
+    let mut m = model(&gpu, grid, keys);
+    let before = m.theta_cell.download(&gpu);
+    assert!(
+        before.iter().any(|&t| t > 0.99),
+        "the trench should start covered"
+    );
+    m.set_level_set(&gpu, &flat(&grid, 70.3 * grid.dx), 0.2)
+        .unwrap();
+    let (area, theta, vel) = (
+        m.area.download(&gpu),
+        m.theta_cell.download(&gpu),
+        m.vel_cell.download(&gpu),
+    );
+    let v = m.params.flat_velocity(0.2);
+    for i in 0..area.len() {
+        if area[i] <= 0.0 {
+            assert_eq!(
+                (theta[i], vel[i]),
+                (0.0, 0.0),
+                "cell {i} keeps the old surface's"
+            );
+        } else {
+            assert!((theta[i] - 0.2).abs() < 1e-4, "θ {} at cell {i}", theta[i]);
+        }
+        assert!(f64::from(vel[i]) <= v * 1.0001, "v {} at cell {i}", vel[i]);
+    }
+}
+
 /// The surface kernels (coverage, transfer, adsorption) run over the cells within 5 cells
 /// of the interface (gpu/cell_list.rs, `NEAR_CELLS` in the model): FiPy's trench at 10 nm,
 /// 150 steps through incubation into the fill (6 s), must give the same bits as with them

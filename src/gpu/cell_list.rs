@@ -4,7 +4,8 @@
 //! A level-set model's surface kernels change only the cells within a few cells of the zero
 //! level; everywhere else they write what is already there. Dispatched over the whole box
 //! they pay for every cell anyway, and on a CPU device a cell costs a kernel's every branch,
-//! taken or not (docs/performance.md, "lavapipe runs every branch"). A [`CellList`] holds,
+//! taken or not (docs/performance.md, "On lavapipe a kernel pays for every branch it
+//! holds"). A [`CellList`] holds,
 //! per chunk, the cells where a field's magnitude is below a limit (a narrow band of a
 //! signed distance), rebuilt on the GPU by [`CellList::encode_band`] whenever the field
 //! moves, and [`CellList::dispatch`] runs a *listed* kernel indirectly over exactly those
@@ -23,6 +24,9 @@ const ARGUMENTS_OFFSET: u64 = 4;
 /// The count and the first two arguments, which each build starts from zero (the third
 /// stays 1).
 const CLEARED_BYTES: u64 = 12;
+/// Workgroups in a row of a listed dispatch (WebGPU allows 65535 along each dimension):
+/// lists of more than this × 128 cells take several rows.
+const ROW_WORKGROUPS: u32 = 32768;
 
 /// One list per chunk of a domain, and the kernel that builds them.
 pub struct CellList {
@@ -36,12 +40,12 @@ pub struct CellList {
 impl CellList {
     /// Empty lists for `domain`'s chunks, listing cells where |f| < `limit` when built.
     pub fn new(gpu: &Gpu, domain: &Domain, limit: f32) -> Result<CellList> {
-        Self::with_row(gpu, domain, limit, 32768)
+        Self::with_row(gpu, domain, limit, ROW_WORKGROUPS)
     }
 
     /// [`CellList::new`] whose listed dispatches take rows of at most `row` workgroups
-    /// (`ROW` of shaders/field/band_list.wgsl). A list needs a second row past 32768 × 128
-    /// cells; tests set a short row to reach that case on small grids.
+    /// (`ROW` of shaders/field/band_list.wgsl; `new` takes `ROW_WORKGROUPS`). Tests set a
+    /// short row to reach several rows on small grids.
     pub fn with_row(gpu: &Gpu, domain: &Domain, limit: f32, row: u32) -> Result<CellList> {
         let g = &domain.grid;
         if g.nx as u64 * g.ny as u64 * g.nz as u64 > u32::MAX as u64 {

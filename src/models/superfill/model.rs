@@ -430,6 +430,18 @@ impl Superfill {
         self.near.encode_band(gpu, rec, &self.phi[new]);
     }
 
+    /// Zeroes the coverage's outputs over the whole box, for a surface put in place at once
+    /// (`set_level_set`, a restored checkpoint): coverage runs over the cells near the
+    /// interface, and left alone the cells near the one before would keep its values, which
+    /// the step plan (the largest velocity) and `max_theta` read.
+    fn clear_coverage(&self, rec: &mut Recorder) {
+        for f in [&self.theta_cell, &self.vel_cell, &self.theta_lev_cell] {
+            for b in &f.buffers {
+                rec.encoder().clear_buffer(b, 0, None);
+            }
+        }
+    }
+
     fn encode_coverage(&self, gpu: &Gpu, rec: &mut Recorder) {
         self.dispatch_near(
             gpu,
@@ -835,7 +847,11 @@ impl Superfill {
             .collect();
         self.amount[0].upload_as(gpu, &amounts)?;
         let mut enc = gpu.device.create_command_encoder(&Default::default());
-        self.encode_coverage(gpu, &mut Recorder::new(&mut enc));
+        {
+            let mut rec = Recorder::new(&mut enc);
+            self.clear_coverage(&mut rec);
+            self.encode_coverage(gpu, &mut rec);
+        }
         gpu.submit(enc.finish());
         self.initial_metal_volume = self.metal_volume(gpu);
         Ok(())
@@ -1145,6 +1161,7 @@ impl Model for Superfill {
         {
             let mut rec = Recorder::new(&mut enc);
             self.encode_interface(gpu, &mut rec, self.cur, self.cur);
+            self.clear_coverage(&mut rec);
             self.encode_coverage(gpu, &mut rec);
         }
         gpu.submit(enc.finish());
