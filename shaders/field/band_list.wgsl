@@ -1,6 +1,6 @@
 // Lists the chunk's cells where |f| < limit (common/cell_list.wgsl): for a level set, the
 // cells within that distance of its zero level, which the interface kernels are then
-// dispatched over. The list's count and workgroups must be zero before (CellLists::encode_band,
+// dispatched over. The list's count and workgroups must be zero before (CellList::encode_band,
 // src/gpu/cell_list.rs, clears them first). A kernel over the whole chunk.
 #include "common/grid.wgsl"
 #include "common/cell_list.wgsl"

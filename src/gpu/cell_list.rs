@@ -48,7 +48,7 @@ impl CellList {
     /// short row to reach several rows on small grids.
     pub fn with_row(gpu: &Gpu, domain: &Domain, limit: f32, row: u32) -> Result<CellList> {
         let g = &domain.grid;
-        if g.nx as u64 * g.ny as u64 * g.nz as u64 > u32::MAX as u64 {
+        if g.cells() > u32::MAX as u64 {
             bail!("a cell list indexes a chunk's cells in 32 bits; the grid has more cells");
         }
         let header: [u32; 4] = [0, 0, 0, 1];

@@ -327,6 +327,13 @@ impl Field {
         read_mapped_as(gpu, &staging)
     }
 
+    /// Zeroes the field, ghost planes included, in `rec`'s order (ends its compute pass).
+    pub fn encode_clear(&self, rec: &mut super::Recorder) {
+        for b in &self.buffers {
+            rec.encoder().clear_buffer(b, 0, None);
+        }
+    }
+
     /// The halo exchange for fields read only through `neighbour_on` (common/grid.wgsl),
     /// whose periodic wrap stays inside a one-chunk buffer: exchanges between chunks, and
     /// skips the wrap pass of a one-chunk field (its ghost planes are left stale).

@@ -775,8 +775,8 @@ impl EllipticSolver {
                     clear.push(phi);
                     clear.extend(&v.q);
                 }
-                for buffer in clear.iter().flat_map(|f| &f.buffers) {
-                    rec.encoder().clear_buffer(buffer, 0, None);
+                for field in clear {
+                    field.encode_clear(rec);
                 }
             }
         }

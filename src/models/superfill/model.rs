@@ -436,9 +436,7 @@ impl Superfill {
     /// the step plan (the largest velocity) and `max_theta` read.
     fn clear_coverage(&self, rec: &mut Recorder) {
         for f in [&self.theta_cell, &self.vel_cell, &self.theta_lev_cell] {
-            for b in &f.buffers {
-                rec.encoder().clear_buffer(b, 0, None);
-            }
+            f.encode_clear(rec);
         }
     }
 
