@@ -635,7 +635,10 @@ fn steady_report(gpu: &Gpu, grid: Grid, copy: f64) {
 /// 12 (6 read; the amounts and the pending release read and written), and on the steps
 /// that reinitialise (one in five) 16 sweeps × 3 fields, φ's copy (2) and the interface
 /// and coverage again (12): 74.4 fields of 4 bytes. The leveler's fields count: the kernels
-/// bind and touch them whether or not the bath holds leveler.
+/// bind and touch them whether or not the bath holds leveler. Since 2026-12-07 transfer,
+/// coverage and adsorb run over the cells near the interface only (gpu/cell_list.rs), so
+/// they move their bytes for a sixth to a twentieth of the cells: the figure is the box's
+/// as if they ran over all of it, and the fraction of copy it gives an effective one.
 const SUPERFILL_BYTES_PER_CELL: f64 = 297.6;
 
 /// Cell updates per second of the superfill step on FiPy's trench (scaled up with
