@@ -14,6 +14,10 @@
 //           [0, θ_max], not counted: the update then moves the warm start along d
 //           (cg_start.wgsl); also bb = Σ (D⁻¹b)², iterations = 0 and converged = 0, a
 //           solve's start
+//   from_zero: a correction solve's start (x = 0, r = b), after the CG update has run with
+//           α = 0 (the host writes it): `residual`, with bb = rr, iterations = 0 and
+//           converged reset first. The update wrote r unchanged and its partials, so no
+//           start kernel and no `theta` stage are needed (src/solvers/elliptic.rs)
 #include "solvers/include/cg.wgsl"
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
@@ -119,6 +123,19 @@ fn beta(@builtin(local_invocation_index) lid: u32) {
 fn residual(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
+        scalars.rr = t.y;
+        scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
+        set_converged();
+    }
+}
+
+@compute @workgroup_size(256)
+fn from_zero(@builtin(local_invocation_index) lid: u32) {
+    let t = total(lid);
+    if (lid == 0u) {
+        scalars.bb = t.y;
+        scalars.iterations = 0u;
+        scalars.converged = 0u;
         scalars.rr = t.y;
         scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
         set_converged();

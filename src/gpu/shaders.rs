@@ -65,7 +65,6 @@ shader_table!(
     "dendrite/li_update.wgsl",
     "solvers/cg_apply.wgsl",
     "solvers/cg_start.wgsl",
-    "solvers/cg_start_from_zero.wgsl",
     "solvers/cg_update.wgsl",
     "solvers/cg_direction.wgsl",
     "solvers/cg_precondition.wgsl",
@@ -167,7 +166,6 @@ pub const VARIANTS: &[(&str, &[Swaps])] = &[
     // Every stage that reads the elliptic solver's fine level, with σ in f32 and in f16.
     ("solvers/cg_apply.wgsl", &[CONDUCTIVITY_OPERATOR]),
     ("solvers/cg_start.wgsl", &[CONDUCTIVITY_OPERATOR]),
-    ("solvers/cg_start_from_zero.wgsl", &[CONDUCTIVITY_OPERATOR]),
     ("solvers/cg_update.wgsl", &[CONDUCTIVITY_OPERATOR]),
     ("solvers/cg_precondition.wgsl", &[CONDUCTIVITY_OPERATOR]),
     ("solvers/multigrid_smooth.wgsl", &[CONDUCTIVITY_OPERATOR]),
@@ -187,10 +185,6 @@ pub const VARIANTS: &[(&str, &[Swaps])] = &[
     (
         "solvers/multigrid_prolong_smooth.wgsl",
         &[CONDUCTIVITY_OPERATOR],
-    ),
-    (
-        "solvers/cg_start_from_zero.wgsl",
-        &[CONDUCTIVITY_OPERATOR, HALF_CONDUCTIVITY],
     ),
     (
         "solvers/multigrid_smooth.wgsl",

@@ -139,9 +139,9 @@ struct Kernels {
     /// The warm start's direction (the last change of x) and x_prev ← x.
     warm: Kernel,
     apply: Kernel,
-    /// The warm start's residual and the image of its direction (cg_start.wgsl), or for a
-    /// solver `for_corrections` only the scale of b (cg_start_from_zero.wgsl).
-    start: Kernel,
+    /// The warm start's residual and the image of its direction (cg_start.wgsl); None for a
+    /// solver `for_corrections`, whose start is the CG update at α = 0 (`encode_start`).
+    start: Option<Kernel>,
     /// cg_update.wgsl; with multigrid FIRST_SWEEP, which also writes the next
     /// V-cycle's first fine sweep.
     update: Kernel,
@@ -172,11 +172,14 @@ enum Sum {
     Beta = 2,
     Residual = 3,
     Theta = 4,
+    FromZero = 5,
 }
 /// Byte offsets of `Scalars::tol2` and `Scalars::theta_max`, written by the host before each
 /// solve, and the size of `Scalars`.
 const TOL2_OFFSET: u64 = std::mem::offset_of!(Scalars, tol2) as u64;
 const THETA_MAX_OFFSET: u64 = std::mem::offset_of!(Scalars, theta_max) as u64;
+/// Byte offset of `Scalars::alpha`, which the host zeroes before a correction solve's start.
+const ALPHA_OFFSET: u64 = std::mem::offset_of!(Scalars, alpha) as u64;
 /// `Scalars::converged` after a breakdown (shaders/solvers/cg_scalars.wgsl's BROKE_DOWN).
 const BROKE_DOWN: u32 = 2;
 /// Σ (D⁻¹r)² at or below which a breakdown is taken for f32's floor, not the operator's:
@@ -190,7 +193,7 @@ const BROKE_DOWN: u32 = 2;
 const UNDERFLOW_RR: f32 = 1e-30;
 const DIRECTION_SCALES_OFFSET: u64 = std::mem::offset_of!(Scalars, direction_scale) as u64;
 const SCALARS_BYTES: u64 = std::mem::size_of::<Scalars>() as u64;
-const SUM_ENTRIES: [&str; 5] = ["main", "alpha", "beta", "residual", "theta"];
+const SUM_ENTRIES: [&str; 6] = ["main", "alpha", "beta", "residual", "theta", "from_zero"];
 
 /// The operator A (face conductances and diagonal), the right-hand side b, and the CG
 /// vectors on the fine grid.
@@ -357,7 +360,8 @@ pub struct EllipticSolver {
     /// None without a warm start: the start's direction is then cleared instead.
     warm_bg: Option<Vec<wgpu::BindGroup>>,
     apply_p_bg: Vec<wgpu::BindGroup>,
-    start_bg: Vec<wgpu::BindGroup>,
+    /// None for a solver `for_corrections` (no start kernel).
+    start_bg: Option<Vec<wgpu::BindGroup>>,
     update_bg: Vec<wgpu::BindGroup>,
     jacobi_bg: [Vec<wgpu::BindGroup>; 2],
     direction_bg: Vec<wgpu::BindGroup>,
@@ -492,15 +496,11 @@ impl EllipticSolver {
                 "main",
                 &[("STORE_Q", Kernel::flag(keep_q))],
             )?,
-            start: stage(
-                if warm_start {
-                    "solvers/cg_start.wgsl"
-                } else {
-                    "solvers/cg_start_from_zero.wgsl"
-                },
-                "main",
-                &[],
-            )?,
+            start: if warm_start {
+                Some(stage("solvers/cg_start.wgsl", "main", &[])?)
+            } else {
+                None
+            },
             update: stage(
                 "solvers/cg_update.wgsl",
                 "main",
@@ -544,20 +544,21 @@ impl EllipticSolver {
                 ],
             )
         });
-        let start_bg = k.start.bind_chunks_named(gpu, domain, |c| match &v.b {
-            Some(b) => product_named_with(
-                op,
-                c,
-                &[
-                    ("phi", &phi.buffers[c]),
-                    ("d", &v.p.buffers[c]),
-                    ("b", &b.buffers[c]),
-                    ("r", &v.r.buffers[c]),
-                    ("q", v.q_or_z(c)),
-                    ("partials", &partials),
-                ],
-            ),
-            None => named_with(op, c, &[("r", &v.r.buffers[c]), ("partials", &partials)]),
+        let start_bg = k.start.as_ref().zip(v.b.as_ref()).map(|(start, b)| {
+            start.bind_chunks_named(gpu, domain, |c| {
+                product_named_with(
+                    op,
+                    c,
+                    &[
+                        ("phi", &phi.buffers[c]),
+                        ("d", &v.p.buffers[c]),
+                        ("b", &b.buffers[c]),
+                        ("r", &v.r.buffers[c]),
+                        ("q", v.q_or_z(c)),
+                        ("partials", &partials),
+                    ],
+                )
+            })
         });
         let update_bg = k.update.bind_chunks_named(gpu, domain, |c| {
             product_named_with(
@@ -759,8 +760,11 @@ impl EllipticSolver {
     /// The warm start is φ + θ d, d = φ - φ_prev the change over the last solve and θ the
     /// step along d that minimises ‖D⁻¹(r - θ A d)‖, the convergence measure, within
     /// [0, θ_max] (cg_start.wgsl); θ_max = 0 starts from φ itself. A solver
-    /// `for_corrections` starts from φ = 0 with r = b as its user wrote it, and sums only
-    /// |D⁻¹b|² (cg_start_from_zero.wgsl); the same θ and update then leave both as they are.
+    /// `for_corrections` starts from φ = 0 with r = b as its user wrote it: its start is the
+    /// CG update at α = 0 (`solve` writes it), which leaves both as they are and sums
+    /// |D⁻¹r|² = |D⁻¹b|², the scale of the convergence test, and with multigrid writes the
+    /// first V-cycle's first fine sweep; `from_zero` then totals it (two dispatches fewer
+    /// than a start kernel and a `theta` stage before the update, with the same bits).
     fn encode_start(&self, rec: &mut Recorder, phi: &Field, setup: &dyn Fn(&mut Recorder)) {
         let v = &self.v;
         // The operator and b, then d = φ - φ_prev into p.
@@ -786,12 +790,20 @@ impl EllipticSolver {
         for f in v.operator.fields().into_iter().chain([&v.p]).chain(user_r) {
             f.exchange_chunk_halos(rec);
         }
-        // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
-        // count's reset); the CG update then moves φ by θ d and r by -θ q.
-        self.cells(rec, &self.k.start, &self.start_bg);
-        self.single(rec, Sum::Theta);
-        self.cells(rec, &self.k.update, &self.update_bg);
-        self.single(rec, Sum::Residual);
+        match (&self.k.start, &self.start_bg) {
+            // r = b - Aφ, q = A d, and θ into the scalars' α (with |D⁻¹b|² and the iteration
+            // count's reset); the CG update then moves φ by θ d and r by -θ q.
+            (Some(start), Some(groups)) => {
+                self.cells(rec, start, groups);
+                self.single(rec, Sum::Theta);
+                self.cells(rec, &self.k.update, &self.update_bg);
+                self.single(rec, Sum::Residual);
+            }
+            _ => {
+                self.cells(rec, &self.k.update, &self.update_bg);
+                self.single(rec, Sum::FromZero);
+            }
+        }
     }
 
     /// One PCG iteration: z = M⁻¹r and the new direction p (p = z on the `first`), then
@@ -893,6 +905,11 @@ impl EllipticSolver {
             THETA_MAX_OFFSET,
             bytemuck::bytes_of(&warm_step_max),
         );
+        if let Start::Zero(_) = self.start {
+            // The start's update steps by α = 0 (`encode_start`).
+            gpu.queue
+                .write_buffer(&self.scalars, ALPHA_OFFSET, bytemuck::bytes_of(&0.0f32));
+        }
         // A half-precision p is all zero until the first direction sets its scale.
         gpu.queue.write_buffer(
             &self.scalars,
