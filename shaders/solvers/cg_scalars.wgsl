@@ -119,13 +119,19 @@ fn beta(@builtin(local_invocation_index) lid: u32) {
     }
 }
 
+// The updated residual's totals (cg_update.wgsl's partials): rr, the split operator's
+// shift, and whether the solve has converged.
+fn take_residual(t: vec4<f32>) {
+    scalars.rr = t.y;
+    scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
+    set_converged();
+}
+
 @compute @workgroup_size(256)
 fn residual(@builtin(local_invocation_index) lid: u32) {
     let t = total(lid);
     if (lid == 0u) {
-        scalars.rr = t.y;
-        scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
-        set_converged();
+        take_residual(t);
     }
 }
 
@@ -136,9 +142,7 @@ fn from_zero(@builtin(local_invocation_index) lid: u32) {
         scalars.bb = t.y;
         scalars.iterations = 0u;
         scalars.converged = 0u;
-        scalars.rr = t.y;
-        scalars.shift = select(0.0, t.z / t.w, t.w > 0.0);
-        set_converged();
+        take_residual(t);
     }
 }
 
